@@ -1,0 +1,98 @@
+/* Reading a V2 tensor bundle: the .index (header + one entry per tensor) and its data shards.
+ *
+ *   P.index                  table: "" -> BundleHeaderProto, name -> BundleEntryProto
+ *   P.data-00000-of-00002    raw tensor payloads at (offset, size), in the order written
+ *
+ * The whole index is decoded on open (it is small: ~100 bytes a tensor); data shards are
+ * opened only when a payload is read, so everything about names, dtypes and shapes works
+ * when shards are missing. */
+#ifndef CKPT_BUNDLE_H
+#define CKPT_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "util.h"
+
+#define OBJECT_GRAPH_KEY "_CHECKPOINTABLE_OBJECT_GRAPH"
+
+struct bundle_entry {
+	char *name;          /* owned copy, NUL-terminated (names may hold NUL bytes: use name_len) */
+	size_t name_len;
+	int dtype;           /* TF DataType value (dtype.h) */
+	int rank;
+	int64_t *dims;       /* rank sizes, outermost first */
+	uint64_t elements;   /* product of dims (checked for overflow on open) */
+	int32_t shard;
+	uint64_t offset, size;
+	uint32_t crc32c;     /* masked, as stored */
+	/* A partitioned tensor's full entry lists its slices; each slice is rank (start, length)
+	 * pairs, length -1 meaning the whole dimension. Its own shard/offset/size are unused. */
+	size_t nslices;
+	int64_t *slices;
+	uint64_t slices_bytes;  /* sum of the stored slices' sizes (0 if some are missing) */
+	unsigned is_slice : 1;  /* a stored slice of a partitioned tensor (key starts with 0x00) */
+};
+
+struct bundle_shard;
+
+struct bundle {
+	int format;           /* 2 for a V2 bundle (1 is reserved for legacy V1 tables) */
+	char *prefix;
+	char *index_path;
+	int num_shards;
+	int big_endian;       /* tensor bytes were written big-endian */
+	int producer, min_consumer;
+	struct bundle_entry *entries;  /* every key but the header, in key order */
+	size_t nentries;
+	size_t ntensors;               /* entries that are not hidden slices */
+	struct bundle_shard *shards;   /* private: lazily opened data files */
+};
+
+/* Open P.index. Errors name the file: CK_ENOTFOUND if it does not exist, CK_EKIND if it is a
+ * table but not a V2 index (a V1 checkpoint), CK_ECORRUPT for broken bytes. */
+int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err);
+void bundle_free(struct bundle *b);
+
+/* Exact-name lookup by binary search (entries are sorted); NULL if absent. */
+const struct bundle_entry *bundle_find(const struct bundle *b, const void *name, size_t len);
+
+/* "P.data-%05d-of-%05d"; caller frees. */
+char *bundle_shard_path(const struct bundle *b, int shard);
+
+/* Read n payload bytes of e starting at off (off + n <= e->size); no CRC check. */
+int bundle_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p, size_t n,
+		 struct ck_err *err);
+
+/* Check e's payload against its stored CRC, streaming, in bounded memory. DT_STRING uses the
+ * length-checksum rule of FORMAT.md §3. CK_EUNSUP for variant tensors (not checked). */
+int bundle_verify(struct bundle *b, const struct bundle_entry *e, struct ck_err *err);
+
+/* Read the whole payload into out and verify it (for small tensors: object graph, scalars). */
+int bundle_read(struct bundle *b, const struct bundle_entry *e, struct buf *out, struct ck_err *err);
+
+/* Sequential reading of one payload in chunks, CRC-verified when the last byte has been read:
+ * tensor_stream_read returns the bytes read, 0 at the end (after a successful check), < 0 on
+ * error. For DT_STRING the whole payload is verified when the stream opens. */
+struct tensor_stream {
+	struct bundle *b;
+	const struct bundle_entry *e;
+	uint64_t pos;
+	uint32_t crc;
+	int check;   /* running CRC applies */
+};
+int tensor_stream_open(struct tensor_stream *s, struct bundle *b, const struct bundle_entry *e,
+		       struct ck_err *err);
+long long tensor_stream_read(struct tensor_stream *s, void *p, size_t n, struct ck_err *err);
+
+/* Split a DT_STRING payload (already verified) into elements: calls fn for each element in
+ * order; stops at the first non-zero return. */
+int bundle_strings(const uint8_t *p, size_t n, uint64_t elements,
+		   int (*fn)(void *ctx, uint64_t i, const uint8_t *s, size_t len), void *ctx,
+		   struct ck_err *err);
+
+/* Shape as "[784,512]" ("[]" for scalars) into out (appended). */
+void shape_format(struct buf *out, const int64_t *dims, int rank);
+
+#endif

@@ -1,0 +1,547 @@
+/* V2 bundle writer (see bundle_writer.h for the write protocol). */
+#include "bundle_writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "dtype.h"
+#include "slicekey.h"
+#include "table.h"
+#include "tensor_bundle.pb-c.h"
+
+struct wshard {
+	int fd;
+	char *tmp, *final;
+	uint64_t length;
+};
+
+struct bundle_writer {
+	char *prefix;
+	char *index_tmp, *index_final;
+	int num_shards, flags;
+	struct wshard *shards;
+	struct bundle_entry *entries;
+	size_t n, cap;
+	int status;
+	struct ck_err err;
+	struct bundle_writer *next;  /* registry of open writers, for signal cleanup */
+};
+
+/* Open writers, so that a signal handler can unlink their temporary files. */
+static struct bundle_writer *volatile open_writers;
+
+static void registry_add(struct bundle_writer *w)
+{
+	w->next = open_writers;
+	open_writers = w;
+}
+
+static void registry_remove(struct bundle_writer *w)
+{
+	struct bundle_writer *volatile *p = &open_writers;
+
+	while (*p && *p != w)
+		p = &(*p)->next;
+	if (*p)
+		*p = w->next;
+}
+
+void bundle_writer_cleanup_signal(void)
+{
+	for (struct bundle_writer *w = open_writers; w; w = w->next) {
+		for (int i = 0; i < w->num_shards; i++)
+			if (w->shards[i].tmp)
+				unlink(w->shards[i].tmp);
+		if (w->index_tmp)
+			unlink(w->index_tmp);
+	}
+}
+
+static uint64_t random_u64(void)
+{
+	uint64_t r = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+			r = 0;
+		close(fd);
+	}
+	if (!r) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = (uint64_t)ts.tv_nsec * 6364136223846793005ull ^ (uint64_t)ts.tv_sec ^
+		    (uint64_t)getpid() << 32;
+	}
+	return r;
+}
+
+static char *folder_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	if (!s)
+		return xstrdup(".");
+	if (s == path)
+		return xstrdup("/");
+	return xmemdup(path, (size_t)(s - path));
+}
+
+static int mkdirs(const char *dir, struct ck_err *err)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+				rc = ck_syserr(err, errno, "%s: cannot create folder", p);
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+static int fail(struct bundle_writer *w, int rc)
+{
+	if (!w->status)
+		w->status = rc;
+	return w->status;
+}
+
+int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_shards, int flags,
+		       struct ck_err *err)
+{
+	struct bundle_writer *w;
+	char *dir;
+	struct stat st;
+	uint64_t tag;
+
+	*out = NULL;
+	if (num_shards < 1 || num_shards > 99999)
+		return ck_error(err, CK_EUSAGE, "cannot write %d data shards", num_shards);
+	dir = folder_of(prefix);
+	if (stat(dir, &st) < 0) {
+		int rc = 0;
+		if (errno == ENOENT && (flags & BW_MKDIR))
+			rc = mkdirs(dir, err);
+		else
+			rc = ck_syserr(err, errno, "%s", dir);
+		if (rc < 0) {
+			free(dir);
+			return rc;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		int rc = ck_error(err, CK_EUSAGE, "%s: not a folder", dir);
+		free(dir);
+		return rc;
+	}
+	free(dir);
+	w = xcalloc(1, sizeof(*w));
+	w->prefix = xstrdup(prefix);
+	w->num_shards = num_shards;
+	w->flags = flags;
+	w->index_final = xasprintf("%s.index", prefix);
+	if (!(flags & BW_FORCE) && lstat(w->index_final, &st) == 0) {
+		int rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
+				  w->index_final);
+		free(w->index_final);
+		free(w->prefix);
+		free(w);
+		return rc;
+	}
+	tag = random_u64();
+	w->index_tmp = xasprintf("%s.index.tempstate%llu", prefix, (unsigned long long)tag);
+	w->shards = xcalloc((size_t)num_shards, sizeof(*w->shards));
+	registry_add(w);
+	for (int i = 0; i < num_shards; i++) {
+		struct wshard *s = &w->shards[i];
+		s->final = xasprintf("%s.data-%05d-of-%05d", prefix, i, num_shards);
+		s->tmp = xasprintf("%s.tempstate%llu", s->final, (unsigned long long)tag);
+		s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (s->fd < 0) {
+			int rc = ck_syserr(err, errno, "%s", s->tmp);
+			free(s->tmp);
+			s->tmp = NULL;
+			bundle_writer_abort(w);
+			return rc;
+		}
+	}
+	*out = w;
+	return 0;
+}
+
+static int check_shard(struct bundle_writer *w, int shard)
+{
+	if (shard < 0 || shard >= w->num_shards)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "shard %d out of range", shard));
+	return 0;
+}
+
+int bundle_writer_begin(struct bundle_writer *w, int shard, uint64_t *offset)
+{
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	*offset = w->shards[shard].length;
+	return 0;
+}
+
+int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_t n)
+{
+	struct wshard *s;
+
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	s = &w->shards[shard];
+	if (write_full(s->fd, p, n) < 0)
+		return fail(w, ck_syserr(&w->err, errno, "%s: write", s->tmp));
+	s->length += n;
+	return 0;
+}
+
+int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length)
+{
+	if (check_shard(w, shard))
+		return -1;
+	*length = w->shards[shard].length;
+	return w->shards[shard].fd;
+}
+
+void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n)
+{
+	if (!check_shard(w, shard))
+		w->shards[shard].length += n;
+}
+
+int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e)
+{
+	struct bundle_entry *c;
+	size_t nsl;
+
+	if (w->status)
+		return w->status;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->entries = xreallocarray(w->entries, w->cap, sizeof(*w->entries));
+	}
+	c = &w->entries[w->n++];
+	*c = *e;
+	c->name = xmemdup(e->name, e->name_len);
+	c->dims = xmemdup(e->dims, (size_t)e->rank * sizeof(int64_t));
+	nsl = e->nslices * (size_t)e->rank * 2;
+	c->slices = e->nslices ? xmemdup(e->slices, nsl * sizeof(int64_t)) : NULL;
+	return 0;
+}
+
+static void meta(struct bundle_entry *e, const void *name, size_t name_len, int dtype,
+		 const int64_t *dims, int rank)
+{
+	memset(e, 0, sizeof(*e));
+	e->name = (char *)name;
+	e->name_len = name_len;
+	e->dtype = dtype;
+	e->rank = rank;
+	e->dims = (int64_t *)dims;
+	e->elements = 1;
+	for (int i = 0; i < rank; i++)
+		e->elements *= (uint64_t)dims[i];
+}
+
+int bundle_writer_add(struct bundle_writer *w, const void *name, size_t name_len, int dtype,
+		      const int64_t *dims, int rank, int shard, const void *data, size_t n)
+{
+	struct bundle_entry e;
+
+	meta(&e, name, name_len, dtype, dims, rank);
+	e.shard = shard;
+	if (bundle_writer_begin(w, shard, &e.offset) || bundle_writer_write(w, shard, data, n))
+		return w->status;
+	e.size = n;
+	e.crc32c = crc32c_mask(crc32c(data, n));
+	return bundle_writer_add_entry(w, &e);
+}
+
+int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t name_len,
+			      const int64_t *dims, int rank, int shard,
+			      const uint8_t *const *strs, const size_t *lens, uint64_t count)
+{
+	struct buf p = BUF_INIT;
+	struct bundle_entry e;
+	uint32_t crc = 0;
+	uint8_t sum[4];
+
+	meta(&e, name, name_len, DT_STRING, dims, rank);
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t len = lens[i];
+		uint8_t wide[8];
+		put_varint64(&p, len);
+		for (int k = 0; k < 8; k++)
+			wide[k] = (uint8_t)(len >> (8 * k));
+		crc = crc32c_extend(crc, wide, len <= UINT32_MAX ? 4 : 8);
+	}
+	{
+		uint32_t m = crc32c_mask(crc);
+		for (int k = 0; k < 4; k++)
+			sum[k] = (uint8_t)(m >> (8 * k));
+	}
+	buf_add(&p, sum, 4);
+	crc = crc32c_extend(crc, sum, 4);
+	for (uint64_t i = 0; i < count; i++) {
+		buf_add(&p, strs[i], lens[i]);
+		crc = crc32c_extend(crc, strs[i], lens[i]);
+	}
+	e.shard = shard;
+	if (bundle_writer_begin(w, shard, &e.offset) == 0 &&
+	    bundle_writer_write(w, shard, p.p, p.len) == 0) {
+		e.size = p.len;
+		e.crc32c = crc32c_mask(crc);
+		bundle_writer_add_entry(w, &e);
+	}
+	buf_release(&p);
+	return w->status;
+}
+
+int bundle_writer_add_partitioned(struct bundle_writer *w, const void *name, size_t name_len,
+				  int dtype, const int64_t *dims, int rank, size_t nslices,
+				  const int64_t *slices)
+{
+	struct bundle_entry e;
+
+	meta(&e, name, name_len, dtype, dims, rank);
+	e.nslices = nslices;
+	e.slices = (int64_t *)slices;
+	return bundle_writer_add_entry(w, &e);
+}
+
+void bundle_encode_header(struct buf *out, int num_shards, int big_endian)
+{
+	Tensorflow__BundleHeaderProto h = TENSORFLOW__BUNDLE_HEADER_PROTO__INIT;
+	Tensorflow__VersionDef v = TENSORFLOW__VERSION_DEF__INIT;
+	size_t n;
+
+	v.producer = 1;
+	h.num_shards = num_shards;
+	h.endianness = big_endian ? TENSORFLOW__BUNDLE_HEADER_PROTO__ENDIANNESS__BIG
+				  : TENSORFLOW__BUNDLE_HEADER_PROTO__ENDIANNESS__LITTLE;
+	h.version = &v;
+	n = tensorflow__bundle_header_proto__get_packed_size(&h);
+	buf_grow(out, n);
+	out->len += tensorflow__bundle_header_proto__pack(&h, out->p + out->len);
+}
+
+void bundle_encode_entry(struct buf *out, const struct bundle_entry *e)
+{
+	Tensorflow__BundleEntryProto p = TENSORFLOW__BUNDLE_ENTRY_PROTO__INIT;
+	Tensorflow__TensorShapeProto shape = TENSORFLOW__TENSOR_SHAPE_PROTO__INIT;
+	Tensorflow__TensorShapeProto__Dim *dims = xcalloc((size_t)e->rank + 1, sizeof(*dims));
+	Tensorflow__TensorShapeProto__Dim **dimp = xcalloc((size_t)e->rank + 1, sizeof(*dimp));
+	Tensorflow__TensorSliceProto *sl = NULL, **slp = NULL;
+	Tensorflow__TensorSliceProto__Extent *ext = NULL, **extp = NULL;
+	size_t n;
+
+	for (int i = 0; i < e->rank; i++) {
+		tensorflow__tensor_shape_proto__dim__init(&dims[i]);
+		dims[i].size = e->dims[i];
+		dimp[i] = &dims[i];
+	}
+	shape.n_dim = (size_t)e->rank;
+	shape.dim = dimp;
+	p.dtype = (Tensorflow__DataType)e->dtype;
+	p.shape = &shape;  /* TF always emits the shape, empty for scalars */
+	if (e->nslices) {
+		size_t next = e->nslices * (size_t)e->rank;
+		sl = xcalloc(e->nslices, sizeof(*sl));
+		slp = xcalloc(e->nslices, sizeof(*slp));
+		ext = xcalloc(next + 1, sizeof(*ext));
+		extp = xcalloc(next + 1, sizeof(*extp));
+		for (size_t s = 0; s < e->nslices; s++) {
+			tensorflow__tensor_slice_proto__init(&sl[s]);
+			sl[s].n_extent = (size_t)e->rank;
+			sl[s].extent = extp + s * (size_t)e->rank;
+			for (int d = 0; d < e->rank; d++) {
+				size_t k = s * (size_t)e->rank + (size_t)d;
+				tensorflow__tensor_slice_proto__extent__init(&ext[k]);
+				ext[k].start = e->slices[2 * k];
+				if (e->slices[2 * k + 1] >= 0) {
+					ext[k].has_length_case =
+						TENSORFLOW__TENSOR_SLICE_PROTO__EXTENT__HAS_LENGTH_LENGTH;
+					ext[k].length = e->slices[2 * k + 1];
+				} else {
+					ext[k].start = 0;
+				}
+				extp[k] = &ext[k];
+			}
+			slp[s] = &sl[s];
+		}
+		p.n_slices = e->nslices;
+		p.slices = slp;
+	} else {
+		p.shard_id = e->shard;
+		p.offset = (int64_t)e->offset;
+		p.size = (int64_t)e->size;
+		p.crc32c = e->crc32c;
+	}
+	n = tensorflow__bundle_entry_proto__get_packed_size(&p);
+	buf_grow(out, n);
+	out->len += tensorflow__bundle_entry_proto__pack(&p, out->p + out->len);
+	free(dims);
+	free(dimp);
+	free(sl);
+	free(slp);
+	free(ext);
+	free(extp);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct bundle_entry *x = a, *y = b;
+	return key_cmp(x->name, x->name_len, y->name, y->name_len);
+}
+
+static int sync_dir(const char *path, struct ck_err *err)
+{
+	char *dir = folder_of(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd >= 0) {
+		if (fsync(fd) < 0 && errno != EINVAL)
+			rc = ck_syserr(err, errno, "%s: fsync", dir);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+static void writer_free(struct bundle_writer *w)
+{
+	registry_remove(w);
+	for (int i = 0; i < w->num_shards; i++) {
+		if (w->shards[i].fd >= 0)
+			close(w->shards[i].fd);
+		free(w->shards[i].tmp);
+		free(w->shards[i].final);
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->entries[i].name);
+		free(w->entries[i].dims);
+		free(w->entries[i].slices);
+	}
+	free(w->entries);
+	free(w->shards);
+	free(w->index_tmp);
+	free(w->index_final);
+	free(w->prefix);
+	free(w);
+}
+
+void bundle_writer_abort(struct bundle_writer *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < w->num_shards; i++)
+		if (w->shards[i].tmp)
+			unlink(w->shards[i].tmp);
+	if (w->index_tmp)
+		unlink(w->index_tmp);
+	writer_free(w);
+}
+
+int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
+{
+	struct table_builder tb;
+	struct buf out = BUF_INIT, val = BUF_INIT;
+	int fd = -1, rc = w->status;
+
+	if (rc) {
+		if (err)
+			*err = w->err;
+		bundle_writer_abort(w);
+		return rc;
+	}
+	qsort(w->entries, w->n, sizeof(*w->entries), cmp_entry);
+	for (size_t i = 1; i < w->n; i++)
+		if (!cmp_entry(&w->entries[i - 1], &w->entries[i])) {
+			struct buf name = BUF_INIT;
+			buf_add_escaped(&name, w->entries[i].name, w->entries[i].name_len);
+			rc = ck_error(err, CK_EUSAGE, "two tensors named \"%s\"", (char *)name.p);
+			buf_release(&name);
+			goto fail;
+		}
+	for (int i = 0; i < w->num_shards; i++) {
+		struct wshard *s = &w->shards[i];
+		if (fsync(s->fd) < 0 || close(s->fd) < 0) {
+			s->fd = -1;
+			rc = ck_syserr(err, errno, "%s", s->tmp);
+			goto fail;
+		}
+		s->fd = -1;
+	}
+	table_builder_init(&tb, &out);
+	bundle_encode_header(&val, w->num_shards, 0);
+	table_builder_add(&tb, "", 0, val.p, val.len);
+	for (size_t i = 0; i < w->n; i++) {
+		buf_reset(&val);
+		bundle_encode_entry(&val, &w->entries[i]);
+		table_builder_add(&tb, w->entries[i].name, w->entries[i].name_len, val.p, val.len);
+	}
+	rc = table_builder_finish(&tb, err);
+	table_builder_release(&tb);
+	if (rc < 0)
+		goto fail;
+	fd = open(w->index_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 || write_full(fd, out.p, out.len) < 0 || fsync(fd) < 0) {
+		rc = ck_syserr(err, errno, "%s", w->index_tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = ck_syserr(err, errno, "%s", w->index_tmp);
+		goto fail;
+	}
+	fd = -1;
+	/* Data first, index last: a visible index always has its data. */
+	for (int i = 0; i < w->num_shards; i++) {
+		if (rename(w->shards[i].tmp, w->shards[i].final) < 0) {
+			rc = ck_syserr(err, errno, "%s", w->shards[i].final);
+			goto fail;
+		}
+		free(w->shards[i].tmp);
+		w->shards[i].tmp = NULL;
+	}
+	if (rename(w->index_tmp, w->index_final) < 0) {
+		rc = ck_syserr(err, errno, "%s", w->index_final);
+		goto fail;
+	}
+	free(w->index_tmp);
+	w->index_tmp = NULL;
+	rc = sync_dir(w->index_final, err);
+	buf_release(&out);
+	buf_release(&val);
+	writer_free(w);
+	return rc;
+fail:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&out);
+	buf_release(&val);
+	bundle_writer_abort(w);
+	return rc;
+}

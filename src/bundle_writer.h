@@ -1,0 +1,62 @@
+/* Writing a V2 bundle: payloads appended to data shards, then the index (FORMAT.md §10).
+ *
+ * Everything is written under temporary names in the destination folder
+ * (P.data-NNNNN-of-MMMMM.tempstate<R>, P.index.tempstate<R>), fsynced, then renamed into place,
+ * data shards first and the index last: a present P.index implies complete data. On failure,
+ * or bundle_writer_abort, every temporary file is removed. */
+#ifndef CKPT_BUNDLE_WRITER_H
+#define CKPT_BUNDLE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "err.h"
+
+enum {
+	BW_FORCE = 1,   /* replace an existing P.index and its shards */
+	BW_MKDIR = 2,   /* create the destination folder if missing */
+};
+
+struct bundle_writer;
+
+int bundle_writer_open(struct bundle_writer **w, const char *prefix, int num_shards, int flags,
+		       struct ck_err *err);
+
+/* A numeric (or bool) tensor whose payload is given whole; its CRC is computed here. */
+int bundle_writer_add(struct bundle_writer *w, const void *name, size_t name_len, int dtype,
+		      const int64_t *dims, int rank, int shard, const void *data, size_t n);
+
+/* A DT_STRING tensor from count elements (FORMAT.md §6.3 layout and checksums). */
+int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t name_len,
+			      const int64_t *dims, int rank, int shard,
+			      const uint8_t *const *strs, const size_t *lens, uint64_t count);
+
+/* The full entry of a partitioned tensor; its slices are added with bundle_writer_add under
+ * slice_key() names. slices: nslices * rank (start, length) pairs, length -1 = whole dim. */
+int bundle_writer_add_partitioned(struct bundle_writer *w, const void *name, size_t name_len,
+				  int dtype, const int64_t *dims, int rank, size_t nslices,
+				  const int64_t *slices);
+
+/* Payload streaming for copies: begin an entry, append its bytes in pieces (CRC kept by the
+ * caller when the bytes are copied unchanged), end it with the masked CRC to store. */
+int bundle_writer_begin(struct bundle_writer *w, int shard, uint64_t *offset);
+int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_t n);
+/* The fd of a shard's temporary file (for copy_file_range), and its current length. */
+int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length);
+void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n);
+int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e);
+
+/* Write the index and rename everything into place. Frees w in all cases. */
+int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err);
+/* Remove every temporary file and free w. Safe on NULL. */
+void bundle_writer_abort(struct bundle_writer *w);
+
+/* Remove temporary files of all open writers (async-signal-safe: for SIGINT/SIGTERM). */
+void bundle_writer_cleanup_signal(void);
+
+/* Encode a header / entry exactly as TensorFlow does (ascending fields, zeros omitted). */
+void bundle_encode_header(struct buf *out, int num_shards, int big_endian);
+void bundle_encode_entry(struct buf *out, const struct bundle_entry *e);
+
+#endif

@@ -1,0 +1,41 @@
+/* What every command shares: reporting errors, usage, notes and option mistakes. Only the CLI
+ * layer (main.c, cli.c, cmd_*.c) prints or chooses exit codes. */
+#ifndef CKPT_CLI_H
+#define CKPT_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "util.h"
+
+/* Exit statuses, as cmp(1) and diff(1). */
+enum { EXIT_OK = 0, EXIT_DIFF = 1, EXIT_TROUBLE = 2 };
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage;   /* full --help text */
+};
+
+extern const struct cmd commands[];
+extern const size_t ncommands;
+extern const char *cli_cmd;  /* name of the running command, for messages */
+
+/* "ckpt: CMD: message" on stderr; returns EXIT_TROUBLE. */
+int cli_error(const struct ck_err *err);
+int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage mistake: message, then "usage:" line(s) and a pointer to --help; EXIT_TROUBLE. */
+int cli_usage(const struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print each '\n'-ended line of notes as "ckpt: CMD: note". */
+void cli_notes(const struct buf *notes);
+/* Handle getopt's '?': name the bad option and suggest the closest valid one. */
+int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts);
+/* The --help text on stdout. */
+int cli_help(const struct cmd *c);
+/* Flush stdout and report a write error (full disk, closed pipe) as trouble. */
+int cli_finish(int status);
+const struct cmd *cli_find(const char *name);
+
+#endif

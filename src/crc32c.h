@@ -1,0 +1,36 @@
+/* CRC-32C (Castagnoli) and TensorFlow's masking of stored checksums (FORMAT.md §3). */
+#ifndef CKPT_CRC32C_H
+#define CKPT_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Extend crc (the value of the bytes so far; 0 for none) with n more bytes. Uses the SSE4.2
+ * crc32 instruction on three interleaved streams when the CPU has it, a table otherwise. */
+uint32_t crc32c_extend(uint32_t crc, const void *p, size_t n);
+
+static inline uint32_t crc32c(const void *p, size_t n)
+{
+	return crc32c_extend(0, p, n);
+}
+
+/* Portable implementation, exposed so that tests can compare both paths. */
+uint32_t crc32c_extend_sw(uint32_t crc, const void *p, size_t n);
+
+/* Name of the implementation chosen at run time ("sse4.2" or "table"). */
+const char *crc32c_impl(void);
+
+#define CRC32C_MASK_DELTA 0xa282ead8u
+
+static inline uint32_t crc32c_mask(uint32_t crc)
+{
+	return ((crc >> 15) | (crc << 17)) + CRC32C_MASK_DELTA;
+}
+
+static inline uint32_t crc32c_unmask(uint32_t masked)
+{
+	uint32_t rot = masked - CRC32C_MASK_DELTA;
+	return (rot >> 17) | (rot << 15);
+}
+
+#endif

@@ -1,0 +1,89 @@
+/* ckpt: the command table, global options, and dispatch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmds.h"
+
+#ifndef CKPT_VERSION
+#define CKPT_VERSION "dev"
+#endif
+
+/* Sorted by name: cli_find binary-searches it. */
+const struct cmd commands[] = {
+	{ "list", cmd_list, "list the tensors of a checkpoint", cmd_list_usage },
+};
+const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+static void short_usage(FILE *f)
+{
+	fputs("usage: ckpt [--version] [--help] <command> [<args>]\n\n"
+	      "Inspect and edit TensorFlow checkpoints without TensorFlow.\n\nCommands:\n", f);
+	for (size_t i = 0; i < ncommands; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nA checkpoint is named by its prefix (model.ckpt-1000), its .index or .data file, or a\n"
+	      "folder with a 'checkpoint' state file. 'ckpt help <command>' describes one command.\n"
+	      "Exit status: 0 success, 1 differences found, 2 trouble.\n", f);
+}
+
+static const struct cmd *suggest(const char *name)
+{
+	const struct cmd *best = NULL;
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < ncommands; i++)
+		if (!strncmp(commands[i].name, name, n < 2 ? 2 : n) ||
+		    (n >= 3 && strstr(commands[i].name, name)))
+			best = &commands[i];
+	return best;
+}
+
+static int unknown_command(const char *name)
+{
+	const struct cmd *s = suggest(name);
+
+	if (s)
+		fprintf(stderr, "ckpt: '%s' is not a command; did you mean '%s'?\n", name, s->name);
+	else
+		fprintf(stderr, "ckpt: '%s' is not a command; see 'ckpt --help'\n", name);
+	return EXIT_TROUBLE;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		short_usage(stderr);
+		return EXIT_TROUBLE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("ckpt %s\n", CKPT_VERSION);
+		return cli_finish(EXIT_OK);
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		short_usage(stdout);
+		return cli_finish(EXIT_OK);
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc < 3) {
+			short_usage(stdout);
+			return cli_finish(EXIT_OK);
+		}
+		c = cli_find(argv[2]);
+		if (!c)
+			return unknown_command(argv[2]);
+		return cli_help(c);
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "ckpt: unknown option '%s'\n", argv[1]);
+		short_usage(stderr);
+		return EXIT_TROUBLE;
+	}
+	c = cli_find(argv[1]);
+	if (!c)
+		return unknown_command(argv[1]);
+	cli_cmd = c->name;
+	return c->fn(argc - 1, argv + 1);
+}

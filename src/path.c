@@ -1,0 +1,571 @@
+/* Checkpoint path resolution and the `checkpoint` state file parser. */
+#include "path.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cursor.h"
+#include "table.h"
+
+#define STATE_MAX (16u << 20)  /* a state file is a few lines; refuse anything huge */
+
+/* ---- state file ------------------------------------------------------------------- */
+
+void ckpt_state_release(struct ckpt_state *st)
+{
+	free(st->model_checkpoint_path);
+	for (size_t i = 0; i < st->nall; i++)
+		free(st->all_model_checkpoint_paths[i]);
+	free(st->all_model_checkpoint_paths);
+	memset(st, 0, sizeof(*st));
+}
+
+struct lexer {
+	const char *p, *end;
+	int line;
+};
+
+static void skip_space(struct lexer *lx)
+{
+	while (lx->p < lx->end) {
+		if (*lx->p == '#') {
+			while (lx->p < lx->end && *lx->p != '\n')
+				lx->p++;
+		} else if (isspace((unsigned char)*lx->p)) {
+			if (*lx->p == '\n')
+				lx->line++;
+			lx->p++;
+		} else {
+			break;
+		}
+	}
+}
+
+/* One quoted string with C escapes, appended to out. */
+static int lex_quoted(struct lexer *lx, struct buf *out)
+{
+	char q = *lx->p++;
+
+	while (lx->p < lx->end && *lx->p != q) {
+		char c = *lx->p++;
+		if (c == '\n')
+			return -1;
+		if (c != '\\') {
+			buf_addc(out, (uint8_t)c);
+			continue;
+		}
+		if (lx->p >= lx->end)
+			return -1;
+		c = *lx->p++;
+		switch (c) {
+		case 'n': buf_addc(out, '\n'); break;
+		case 't': buf_addc(out, '\t'); break;
+		case 'r': buf_addc(out, '\r'); break;
+		case 'a': buf_addc(out, '\a'); break;
+		case 'b': buf_addc(out, '\b'); break;
+		case 'f': buf_addc(out, '\f'); break;
+		case 'v': buf_addc(out, '\v'); break;
+		case 'x': {
+			int v = 0, k = 0;
+			while (k < 2 && lx->p < lx->end && isxdigit((unsigned char)*lx->p)) {
+				char h = *lx->p++;
+				v = v * 16 + (isdigit((unsigned char)h) ? h - '0' : (tolower(h) - 'a' + 10));
+				k++;
+			}
+			if (!k)
+				return -1;
+			buf_addc(out, (uint8_t)v);
+			break;
+		}
+		default:
+			if (c >= '0' && c <= '7') {
+				int v = c - '0', k = 1;
+				while (k < 3 && lx->p < lx->end && *lx->p >= '0' && *lx->p <= '7')
+					v = v * 8 + (*lx->p++ - '0'), k++;
+				buf_addc(out, (uint8_t)v);
+			} else {
+				buf_addc(out, (uint8_t)c);  /* \\ \" \' \? */
+			}
+		}
+	}
+	if (lx->p >= lx->end)
+		return -1;
+	lx->p++;
+	return 0;
+}
+
+int ckpt_state_parse(const char *text, size_t n, struct ckpt_state *st, struct ck_err *err)
+{
+	struct lexer lx = { text, text + n, 1 };
+	struct buf name = BUF_INIT, val = BUF_INIT;
+	int rc = 0, fields = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (memchr(text, '\0', n))
+		return ck_error(err, CK_EKIND, "binary data, not a checkpoint state file");
+	for (;;) {
+		skip_space(&lx);
+		if (lx.p >= lx.end)
+			break;
+		buf_reset(&name);
+		while (lx.p < lx.end && (isalnum((unsigned char)*lx.p) || *lx.p == '_'))
+			buf_addc(&name, (uint8_t)*lx.p++);
+		skip_space(&lx);
+		if (!name.len || lx.p >= lx.end || *lx.p != ':') {
+			rc = ck_error(err, fields ? CK_ECORRUPT : CK_EKIND,
+				      fields ? "syntax error on line %d" : "not a checkpoint state file (line %d)",
+				      lx.line);
+			goto out;
+		}
+		lx.p++;
+		skip_space(&lx);
+		buf_reset(&val);
+		if (lx.p < lx.end && (*lx.p == '"' || *lx.p == '\'')) {
+			/* Adjacent quoted strings concatenate, as in protobuf text format. */
+			while (lx.p < lx.end && (*lx.p == '"' || *lx.p == '\'')) {
+				if (lex_quoted(&lx, &val) < 0) {
+					rc = ck_error(err, CK_ECORRUPT, "unterminated string on line %d", lx.line);
+					goto out;
+				}
+				skip_space(&lx);
+			}
+		} else {
+			while (lx.p < lx.end && !isspace((unsigned char)*lx.p))
+				lx.p++;  /* a number (timestamps): not needed */
+		}
+		fields++;
+		if (!strcmp((char *)name.p, "model_checkpoint_path")) {
+			free(st->model_checkpoint_path);
+			st->model_checkpoint_path = xmemdup(val.p, val.len);
+		} else if (!strcmp((char *)name.p, "all_model_checkpoint_paths")) {
+			st->all_model_checkpoint_paths = xreallocarray(st->all_model_checkpoint_paths,
+								       st->nall + 1, sizeof(char *));
+			st->all_model_checkpoint_paths[st->nall++] = xmemdup(val.p, val.len);
+		} else if (strcmp((char *)name.p, "all_model_checkpoint_timestamps") &&
+			   strcmp((char *)name.p, "last_preserved_timestamp") && fields == 1) {
+			rc = ck_error(err, CK_EKIND, "not a checkpoint state file (field \"%.40s\")",
+				      (char *)name.p);
+			goto out;
+		}
+	}
+	if (!st->model_checkpoint_path || !*st->model_checkpoint_path)
+		rc = ck_error(err, fields ? CK_ECORRUPT : CK_EKIND,
+			      fields ? "no model_checkpoint_path in checkpoint state file"
+				     : "empty file, not a checkpoint state file");
+out:
+	buf_release(&name);
+	buf_release(&val);
+	if (rc < 0)
+		ckpt_state_release(st);
+	return rc;
+}
+
+static int read_small_file(const char *path, struct buf *out, size_t max, struct ck_err *err)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return ck_syserr(err, errno, "%s", path);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (out->len + (size_t)n > max) {
+			close(fd);
+			return ck_error(err, CK_EKIND, "%s: too large for a checkpoint state file", path);
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	if (n < 0) {
+		int rc = ck_syserr(err, errno, "%s", path);
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
+int ckpt_state_read(const char *path, struct ckpt_state *st, struct ck_err *err)
+{
+	struct buf text = BUF_INIT;
+	int rc = read_small_file(path, &text, STATE_MAX, err);
+
+	if (rc == 0) {
+		rc = ckpt_state_parse((const char *)text.p ? (const char *)text.p : "", text.len, st, err);
+		if (rc < 0)
+			ck_wrap(err, "%s", path);
+	}
+	buf_release(&text);
+	return rc;
+}
+
+/* ---- resolution --------------------------------------------------------------------- */
+
+void ckpt_path_release(struct ckpt_path *p)
+{
+	free(p->prefix);
+	buf_release(&p->notes);
+	memset(p, 0, sizeof(*p));
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+	return n >= m && !strcmp(s + n - m, suf);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static char *dir_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	if (!s)
+		return xstrdup(".");
+	if (s == p)
+		return xstrdup("/");
+	return xmemdup(p, (size_t)(s - p));
+}
+
+static char *join(const char *dir, const char *name)
+{
+	if (!strcmp(dir, "."))
+		return xstrdup(name);
+	return xasprintf("%s%s%s", dir, has_suffix(dir, "/") ? "" : "/", name);
+}
+
+/* Does the table at path look like a legacy V1 checkpoint? 1 yes, 0 no/unknown. */
+static int is_v1_table(const char *path)
+{
+	struct table *t;
+	struct table_iter *it;
+	const uint8_t *k, *v;
+	size_t kn, vn;
+	int r = 0;
+
+	if (table_open(&t, path, NULL) < 0)
+		return 0;
+	it = table_iter_new(t);
+	if (table_iter_next(it, &k, &kn, &v, &vn, NULL) == 1 && kn == 0 && vn && v[0] == 0x0a)
+		r = 1;
+	table_iter_free(it);
+	table_free(t);
+	return r;
+}
+
+static int glob_count(const char *pattern)
+{
+	glob_t g;
+	int n = 0;
+
+	if (glob(pattern, 0, NULL, &g) == 0)
+		n = (int)g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
+/* What lives at path: 2 (V2 prefix), 1 (V1 table file or shard pattern), 0 nothing. */
+static int probe(const char *path)
+{
+	char *idx = xasprintf("%s.index", path);
+	int r = is_file(idx);
+
+	free(idx);
+	if (r)
+		return 2;
+	if (is_file(path))
+		return is_v1_table(path) ? 1 : 0;
+	if (strpbrk(path, "*?[") && glob_count(path) > 0)
+		return 1;  /* a sharded V1 save stores the glob "P-?????-of-N" */
+	{
+		char *pat = xasprintf("%s-\?\?\?\?\?-of-\?\?\?\?\?", path);
+		r = glob_count(pat) > 0;
+		free(pat);
+		if (r)
+			return 1;
+	}
+	return 0;
+}
+
+static int set_result(struct ckpt_path *out, const char *prefix, int kind)
+{
+	free(out->prefix);
+	out->prefix = xstrdup(prefix);
+	out->format = kind;
+	return 0;
+}
+
+/* Follow a state file in dir. */
+static int resolve_state(const char *state_path, const char *dir, struct ckpt_path *out,
+			 struct ck_err *err)
+{
+	struct ckpt_state st;
+	const char *want, *base;
+	char *cand, *fallback;
+	int rc, kind;
+
+	rc = ckpt_state_read(state_path, &st, err);
+	if (rc < 0)
+		return rc;
+	want = st.model_checkpoint_path;
+	cand = want[0] == '/' ? xstrdup(want) : join(dir, want);
+	kind = probe(cand);
+	if (kind) {
+		set_result(out, cand, kind);
+		goto done;
+	}
+	/* Written on another machine (or Windows): look for the base name beside the state file. */
+	base = want;
+	for (const char *p = want; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	fallback = join(dir, base);
+	kind = *base ? probe(fallback) : 0;
+	if (kind) {
+		buf_addf(&out->notes, "%s names \"%s\", which is not here; using \"%s\"\n", state_path,
+			 want, fallback);
+		set_result(out, fallback, kind);
+	} else {
+		rc = ck_error(err, CK_ENOTFOUND,
+			      "%s: names checkpoint \"%s\", but neither %s.index nor %s.index exists "
+			      "(the checkpoints it lists are gone; pass a prefix instead)",
+			      state_path, want, cand, fallback);
+	}
+	free(fallback);
+done:
+	free(cand);
+	ckpt_state_release(&st);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *err)
+{
+	char *p = join(dir, "checkpoint");
+	char **found = NULL;
+	size_t nfound = 0;
+	struct buf list = BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	if (is_file(p)) {
+		rc = resolve_state(p, dir, out, err);
+		free(p);
+		return rc;
+	}
+	free(p);
+	p = join(dir, "variables/variables");
+	if (probe(p) == 2) {
+		set_result(out, p, 2);
+		free(p);
+		return 0;
+	}
+	free(p);
+	d = opendir(dir);
+	if (!d)
+		return ck_syserr(err, errno, "%s", dir);
+	while ((de = readdir(d))) {
+		if (!has_suffix(de->d_name, ".index") || !strcmp(de->d_name, ".index"))
+			continue;
+		found = xreallocarray(found, nfound + 1, sizeof(char *));
+		found[nfound++] = xmemdup(de->d_name, strlen(de->d_name) - 6);
+	}
+	closedir(d);
+	qsort(found, nfound, sizeof(char *), cmp_str);
+	if (nfound == 1) {
+		char *full = join(dir, found[0]);
+		set_result(out, full, 2);
+		free(full);
+	} else if (nfound == 0) {
+		rc = ck_error(err, CK_ENOTFOUND,
+			      "%s: no checkpoint in this folder (no *.index file, no 'checkpoint' state "
+			      "file, no variables/variables)", dir);
+	} else {
+		for (size_t i = 0; i < nfound && i < 6; i++)
+			buf_addf(&list, "%s%s", i ? ", " : "", found[i]);
+		if (nfound > 6)
+			buf_addf(&list, ", ... (%zu in all)", nfound);
+		char *example = join(dir, found[nfound - 1]);
+		rc = ck_error(err, CK_EUSAGE,
+			      "%s: %zu checkpoints and no 'checkpoint' state file to choose one: %s; "
+			      "pass one prefix, e.g. %s", dir, nfound, (char *)list.p, example);
+		free(example);
+	}
+	for (size_t i = 0; i < nfound; i++)
+		free(found[i]);
+	free(found);
+	buf_release(&list);
+	return rc;
+}
+
+/* Is path a text state file? Reads only the first bytes. */
+static int looks_like_state(const char *path)
+{
+	char head[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	const char *p;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	head[n] = '\0';
+	for (p = head; *p && isspace((unsigned char)*p); p++)
+		;
+	return !strncmp(p, "model_checkpoint_path", 21) ||
+	       !strncmp(p, "all_model_checkpoint_paths", 26);
+}
+
+static int strip_data_suffix(const char *arg, char **prefix)
+{
+	regex_t re;
+	regmatch_t m;
+	int r = 0;
+
+	if (regcomp(&re, "\\.data-[0-9]{5,}-of-[0-9]{5,}$", REG_EXTENDED))
+		return 0;
+	if (regexec(&re, arg, 1, &m, 0) == 0) {
+		*prefix = xmemdup(arg, (size_t)m.rm_so);
+		r = 1;
+	}
+	regfree(&re);
+	return r;
+}
+
+static int wrong_file(const char *arg, struct ck_err *err)
+{
+	const char *base = base_name(arg);
+
+	if (has_suffix(arg, ".meta")) {
+		char *prefix = xmemdup(arg, strlen(arg) - 5);
+		int rc = ck_error(err, CK_EKIND,
+				  "%s: a TF1 graph (.meta, MetaGraphDef), not checkpoint data; pass the "
+				  "prefix \"%s\"%s", arg, prefix,
+				  probe(prefix) ? "" : " (or 'ckpt graph' for the graph)");
+		free(prefix);
+		return rc;
+	}
+	if (!strcmp(base, "saved_model.pb") || !strcmp(base, "saved_model.pbtxt")) {
+		char *dir = dir_name(arg);
+		int rc = ck_error(err, CK_EKIND,
+				  "%s: a SavedModel graph, not checkpoint data; pass its folder \"%s\" "
+				  "(the variables are in %s/variables/variables)", arg, dir, dir);
+		free(dir);
+		return rc;
+	}
+	if (!strcmp(base, "fingerprint.pb") || has_suffix(base, ".pb") || has_suffix(base, ".pbtxt"))
+		return ck_error(err, CK_EKIND, "%s: a protobuf file, not a checkpoint", arg);
+	return ck_error(err, CK_EKIND,
+			"%s: not a checkpoint (neither a table file nor a 'checkpoint' state file)", arg);
+}
+
+int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
+{
+	struct stat st;
+	char *prefix = NULL;
+	int kind;
+
+	memset(out, 0, sizeof(*out));
+	if (!*arg)
+		return ck_error(err, CK_EUSAGE, "empty path");
+	if (has_suffix(arg, ".index") && strlen(arg) > 6) {
+		prefix = xmemdup(arg, strlen(arg) - 6);
+		if (!is_file(arg)) {
+			int rc = ck_syserr(err, errno ? errno : ENOENT, "%s", arg);
+			free(prefix);
+			return rc;
+		}
+		set_result(out, prefix, 2);
+		free(prefix);
+		return 0;
+	}
+	if (strip_data_suffix(arg, &prefix)) {
+		char *idx = xasprintf("%s.index", prefix);
+		int rc = 0;
+		if (is_file(idx))
+			set_result(out, prefix, 2);
+		else
+			rc = ck_error(err, CK_ENOTFOUND,
+				      "%s: no such file (\"%s\" is a data shard; its index is missing)",
+				      idx, arg);
+		free(idx);
+		free(prefix);
+		return rc;
+	}
+	if (probe(arg) == 2)
+		return set_result(out, arg, 2);
+	if (stat(arg, &st) < 0) {
+		if (errno == ENOENT && (kind = probe(arg)))
+			return set_result(out, arg, kind);
+		return ck_syserr(err, errno, "%s", arg);
+	}
+	if (S_ISDIR(st.st_mode))
+		return resolve_dir(arg, out, err);
+	if (has_suffix(arg, ".meta") || !strcmp(base_name(arg), "saved_model.pb"))
+		return wrong_file(arg, err);
+	if (looks_like_state(arg)) {
+		char *dir = dir_name(arg);
+		int rc = resolve_state(arg, dir, out, err);
+		free(dir);
+		return rc;
+	}
+	if (is_v1_table(arg))
+		return set_result(out, arg, 1);
+	{
+		/* A table that is not V1: a V2 index under an unusual name? */
+		struct table *t;
+		struct ck_err terr;
+		int rc = table_open(&t, arg, &terr);
+		if (rc == 0) {
+			table_free(t);
+			return ck_error(err, CK_EKIND,
+					"%s: a table file but not a checkpoint this reads (a V2 index must be "
+					"named PREFIX.index)", arg);
+		}
+		if (rc != CK_EKIND) {
+			if (err)
+				*err = terr;
+			return rc;
+		}
+	}
+	return wrong_file(arg, err);
+}
+
+int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struct ck_err *err)
+{
+	int rc;
+
+	*b = NULL;
+	rc = ckpt_resolve(arg, where, err);
+	if (rc < 0)
+		return rc;
+	if (where->format == 1)
+		return ck_error(err, CK_EUNSUP,
+				"%s: a legacy V1 checkpoint (TensorFlow 0.12 or older); reading V1 is "
+				"not supported yet", where->prefix);
+	return bundle_open(b, where->prefix, err);
+}

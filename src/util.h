@@ -1,0 +1,51 @@
+/* Allocation that never returns NULL, and a growable byte buffer. */
+#ifndef CKPT_UTIL_H
+#define CKPT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Out of memory is the one failure that exits directly (status 2, message on stderr). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+void *xmemdup(const void *p, size_t n);  /* also NUL-terminates the copy */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer; owns its bytes. Always keeps a NUL after len for convenience. */
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+#define BUF_INIT { NULL, 0, 0 }
+
+void buf_grow(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_addc(struct buf *b, uint8_t c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);   /* len = 0, keeps the memory */
+void buf_release(struct buf *b); /* frees the memory */
+char *buf_detach(struct buf *b, size_t *len);
+
+/* Little-endian fixed-width and LEB128 varint encoders (FORMAT.md §1). */
+void put_fixed32(struct buf *b, uint32_t v);
+void put_fixed64(struct buf *b, uint64_t v);
+void put_varint64(struct buf *b, uint64_t v);
+static inline void put_varint32(struct buf *b, uint32_t v) { put_varint64(b, v); }
+
+/* Full-length I/O that retries short transfers and EINTR; -1 with errno on failure,
+ * pread_full returns the bytes read (short only at end of file). */
+long long pread_full(int fd, void *p, size_t n, uint64_t off);
+int write_full(int fd, const void *p, size_t n);
+
+#endif
+
+/* Printable form of arbitrary name or string bytes: valid UTF-8 is kept, control characters,
+ * DEL and invalid bytes become \xNN, and a backslash becomes \\. Appends to b. */
+void buf_add_escaped(struct buf *b, const void *p, size_t n);
+/* 1 if buf_add_escaped would copy the bytes unchanged. */
+int is_plain_utf8(const void *p, size_t n);
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if the bytes are not valid UTF-8. */
+int utf8_seq_len(const uint8_t *p, size_t n);
