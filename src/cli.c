@@ -68,7 +68,7 @@ void cli_notes(const struct buf *notes)
 	}
 }
 
-static size_t edit_distance(const char *a, const char *b)
+size_t edit_distance(const char *a, const char *b)
 {
 	size_t n = strlen(a), m = strlen(b), *row = xcalloc(m + 1, sizeof(size_t)), r;
 

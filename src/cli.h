@@ -37,5 +37,7 @@ int cli_help(const struct cmd *c);
 /* Flush stdout and report a write error (full disk, closed pipe) as trouble. */
 int cli_finish(int status);
 const struct cmd *cli_find(const char *name);
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t edit_distance(const char *a, const char *b);
 
 #endif

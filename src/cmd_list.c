@@ -105,9 +105,11 @@ static int cmp_entries(const void *pa, const void *pb)
 	case SORT_NAME:
 		break;
 	}
-	if (!c)  /* ties, and the name sort itself: entries are in name order already */
+	if (sort_rev)
+		c = -c;
+	if (!c)  /* ties stay in name order: entries are sorted by name already */
 		c = a < b ? -1 : a > b;
-	return sort_rev ? -c : c;
+	return c;
 }
 
 static char *name_text(const struct bundle_entry *e)
@@ -186,9 +188,9 @@ static void print_table(const struct list_opts *o, const struct bundle *b,
 	(void)notes;
 	tab_print(&t, stdout);
 	tab_release(&t);
-	printf("%s %s, %s parameters, %s", fmt_count(s1, tot->tensors),
+	printf("%s %s, %s %s, %s", fmt_count(s1, tot->tensors),
 	       tot->tensors == 1 ? "tensor" : "tensors", fmt_count(s2, tot->elements),
-	       fmt_size(s3, tot->bytes, o->exact));
+	       tot->elements == 1 ? "parameter" : "parameters", fmt_size(s3, tot->bytes, o->exact));
 	if (o->exact)
 		fputs(" bytes", stdout);
 	if (tot->tensors != b->ntensors)

@@ -30,13 +30,18 @@ static void short_usage(FILE *f)
 static const struct cmd *suggest(const char *name)
 {
 	const struct cmd *best = NULL;
-	size_t n = strlen(name);
+	size_t best_d = (size_t)-1, n = strlen(name);
 
-	for (size_t i = 0; i < ncommands; i++)
-		if (!strncmp(commands[i].name, name, n < 2 ? 2 : n) ||
-		    (n >= 3 && strstr(commands[i].name, name)))
+	for (size_t i = 0; i < ncommands; i++) {
+		size_t d = edit_distance(name, commands[i].name);
+		if (n >= 2 && !strncmp(commands[i].name, name, n))
+			d = 0;  /* a prefix: "ckpt ver" */
+		if (d < best_d) {
+			best_d = d;
 			best = &commands[i];
-	return best;
+		}
+	}
+	return best_d <= 2 ? best : NULL;
 }
 
 static int unknown_command(const char *name)

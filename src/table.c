@@ -194,8 +194,8 @@ static int block_iter_seek(struct block_iter *it, const uint8_t *target, size_t 
 	int r;
 
 	block_iter_init(it, b);
-	if (!b->nrestarts)
-		return 0;
+	if (!b->nrestarts || !b->restart_off)
+		return 0;  /* no entries */
 	hi = b->nrestarts - 1;
 	while (lo < hi) {
 		size_t mid = (lo + hi + 1) / 2;
@@ -265,7 +265,8 @@ int table_open(struct table **out, const char *path, struct ck_err *err)
 	}
 	if (load_le64(footer + 40) != TABLE_MAGIC) {
 		close(fd);
-		return ck_error(err, CK_EKIND, "%s: bad magic number, not a table file", path);
+		return ck_error(err, CK_EKIND,
+				"%s: no table magic number at the end: truncated, or not a table file", path);
 	}
 	t = xcalloc(1, sizeof(*t));
 	t->fd = fd;

@@ -1,0 +1,1 @@
+$CKPT list --by-scope=1 sample

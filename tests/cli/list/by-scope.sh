@@ -1,0 +1,1 @@
+$CKPT list --by-scope many | head -n 8

@@ -1,0 +1,2 @@
+: > empty.index
+$CKPT list empty

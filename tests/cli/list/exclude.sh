@@ -1,0 +1,1 @@
+$CKPT list -x Adam -x power sample --bytes

@@ -1,0 +1,1 @@
+$CKPT list -l twoshards/model

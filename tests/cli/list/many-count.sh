@@ -1,0 +1,1 @@
+$CKPT list many/ckpt | tail -n 1

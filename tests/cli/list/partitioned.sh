@@ -1,0 +1,1 @@
+$CKPT list -l --json partitioned/ckpt

@@ -1,0 +1,2 @@
+# A folder with a checkpoint state file resolves to its latest checkpoint.
+$CKPT list sample

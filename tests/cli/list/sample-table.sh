@@ -1,0 +1,1 @@
+$CKPT list sample/model.ckpt-1000

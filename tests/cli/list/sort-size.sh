@@ -1,0 +1,1 @@
+$CKPT list --sort size -r --include kernel sample
