@@ -26,7 +26,7 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-san sample deps install uninstall clean
+.PHONY: all check check-unit check-san sample quickstart deps install uninstall clean
 all: ckpt
 
 ckpt: $(BUILD)/ckpt
@@ -62,9 +62,15 @@ $(BUILD)/tests/leveldb_keys: tests/tools/leveldb_keys.cc
 	@mkdir -p $(@D)
 	$(CXX) -O2 -o $@ $< -lleveldb
 
-# The sample checkpoint of the README's quick start, made by our own writer.
+# The sample checkpoints of the README's quick start, made by our own writer.
 sample: $(BUILD)/tests/mkckpt
-	$(BUILD)/tests/mkckpt sample sample/model.ckpt-1000
+	$(BUILD)/tests/mkckpt sample sample
+
+# The README's first command: install what is needed, build, and look at a sample.
+quickstart: deps
+	$(MAKE) --no-print-directory all sample
+	./ckpt list sample
+	./ckpt list --by-scope sample/model.ckpt-500
 
 check: ckpt $(UNIT_BIN) $(TOOL_BIN) $(BUILD)/tests/leveldb_keys
 	CKPT=$(CURDIR)/$(BUILD)/ckpt TESTBIN=$(CURDIR)/$(BUILD)/tests prove -f $(PROVEFLAGS) \
@@ -75,7 +81,7 @@ check-unit: $(UNIT_BIN)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-san:
-	$(MAKE) BUILD=build/san OPT="-O1 -g" \
+	ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
 
 deps:

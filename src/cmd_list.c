@@ -13,7 +13,7 @@
 
 const char cmd_list_usage[] =
 "usage: ckpt list [-l] [--sort KEY] [--include RE] [--exclude RE] [--by-scope[=DEPTH]]\n"
-"                 [--format table|json|tsv|tf] [--json] [--bytes] PATH\n"
+"                 [--format table|json|tsv|tf] [--json] [--bytes] [-w N] PATH\n"
 "\n"
 "List the tensors of a checkpoint: name, dtype, shape, elements and size, sorted by name,\n"
 "then a totals line. Only the .index file is read, so this works when data shards are\n"
@@ -34,6 +34,8 @@ const char cmd_list_usage[] =
 "                         'name (DT_FLOAT) [3,3]' lines)\n"
 "      --json             same as --format json\n"
 "  -b, --bytes            print sizes as exact byte counts\n"
+"  -w, --width N          fit the table in N columns, shortening long names in the\n"
+"                         middle (0: never; default: the terminal's width on a terminal)\n"
 "  -h, --help             show this help\n"
 "\n"
 "Exit status: 0 success, 2 trouble (unreadable or missing checkpoint).\n";
@@ -413,6 +415,7 @@ int cmd_list(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "bytes", no_argument, NULL, 'b' },
+		{ "width", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -428,7 +431,7 @@ int cmd_list(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":ls:ri:x:f:bh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ls:ri:x:f:bw:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': o.longfmt = 1; break;
 		case 'r': o.reverse = 1; break;
@@ -463,6 +466,16 @@ int cmd_list(int argc, char **argv)
 			if (add_regex(&o.exclude, &o.nexclude, optarg, self))
 				goto out;
 			break;
+		case 'w': {
+			char *end;
+			long wv = strtol(optarg, &end, 10);
+			if (*end || wv < 0) {
+				status = cli_usage(self, "--width takes a number of columns, not '%s'", optarg);
+				goto out;
+			}
+			out_set_width(wv);
+			break;
+		}
 		case 'S': {
 			char *end;
 			o.by_scope = 1;

@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
 
 void tab_init(struct tab *t, const char *align)
 {
@@ -52,33 +55,110 @@ size_t text_width(const char *s)
 	return w;
 }
 
+static long width_opt = -1;
+
+void out_set_width(long width)
+{
+	width_opt = width;
+}
+
+size_t out_width(void)
+{
+	struct winsize ws;
+
+	if (width_opt >= 0)
+		return width_opt ? (size_t)width_opt : (size_t)-1;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return ws.ws_col;
+	return (size_t)-1;
+}
+
+int out_color(void)
+{
+	const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
+
+	return isatty(STDOUT_FILENO) && !(no && *no) && !(term && !strcmp(term, "dumb"));
+}
+
+/* Copy s shortened to w display columns, with an ellipsis in the middle. */
+static void put_shortened(FILE *f, const char *s, size_t w)
+{
+	size_t len = text_width(s), keep_head, keep_tail, col = 0;
+	const char *p = s;
+
+	if (len <= w || w < 5) {
+		fputs(s, f);
+		return;
+	}
+	keep_head = (w - 1) * 3 / 5;  /* scopes lead: keep more of the start */
+	keep_tail = w - 1 - keep_head;
+	for (; *p && col < keep_head; p++) {
+		fputc(*p, f);
+		if (((unsigned char)p[1] & 0xc0) != 0x80)
+			col++;
+	}
+	while (((unsigned char)*p & 0xc0) == 0x80)
+		fputc(*p++, f);
+	fputs("\xe2\x80\xa6", f);  /* … */
+	/* Skip to the last keep_tail code points. */
+	for (col = len - keep_head; col > keep_tail && *p; p++)
+		if (((unsigned char)p[1] & 0xc0) != 0x80)
+			col--;
+	fputs(p, f);
+}
+
 void tab_print(const struct tab *t, FILE *f)
 {
 	size_t *width = xcalloc(t->ncols, sizeof(size_t));
-	size_t rows = t->ncells / t->ncols;
+	size_t rows = t->ncells / t->ncols, total = 0, limit = out_width(), shrink = (size_t)-1, fit;
+	int color = out_color() && f == stdout;
 
 	for (size_t i = 0; i < rows * t->ncols; i++) {
 		size_t w = text_width(t->cells[i]);
 		if (w > width[i % t->ncols])
 			width[i % t->ncols] = w;
 	}
+	/* A last left-aligned column holds notes; it may run past the edge. */
+	fit = t->ncols - (t->ncols > 1 && t->align[t->ncols - 1] == 'l');
+	for (size_t c = 0; c < fit; c++)
+		total += width[c] + (c ? 2 : 0);
+	if (total > limit) {
+		/* Shorten the widest left-aligned column, down to 12 columns at most. */
+		for (size_t c = 0; c < fit; c++)
+			if (t->align[c] == 'l' && (shrink == (size_t)-1 || width[c] > width[shrink]))
+				shrink = c;
+		if (shrink != (size_t)-1) {
+			size_t excess = total - limit;
+			width[shrink] = width[shrink] > excess + 12 ? width[shrink] - excess : 12;
+		}
+	}
 	for (size_t r = 0; r < rows; r++) {
 		size_t last = t->ncols;
 		/* Trailing empty cells print nothing, so lines carry no trailing blanks. */
 		while (last > 0 && !*t->cells[r * t->ncols + last - 1])
 			last--;
+		if (color && r == 0)
+			fputs("\033[1m", f);
 		for (size_t c = 0; c < last; c++) {
 			const char *s = t->cells[r * t->ncols + c];
-			size_t pad = width[c] - text_width(s);
+			size_t sw = text_width(s), pad = sw < width[c] ? width[c] - sw : 0;
 			if (c)
 				fputs("  ", f);
-			if (t->align[c] == 'r')
-				fprintf(f, "%*s%s", (int)pad, "", s);
-			else if (c + 1 < last)
-				fprintf(f, "%s%*s", s, (int)pad, "");
-			else
+			if (c == shrink && sw > width[c]) {
+				put_shortened(f, s, width[c]);
+				pad = 0;
+			} else if (t->align[c] == 'r') {
+				fprintf(f, "%*s", (int)pad, "");
+				pad = 0;
 				fputs(s, f);
+			} else {
+				fputs(s, f);
+			}
+			if (c + 1 < last)
+				fprintf(f, "%*s", (int)pad, "");
 		}
+		if (color && r == 0)
+			fputs("\033[0m", f);
 		fputc('\n', f);
 	}
 	free(width);
@@ -182,4 +262,49 @@ int json_print(cJSON *obj, FILE *f)
 	fputc('\n', f);
 	cJSON_free(s);
 	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void progress_init(struct progress *p, const char *label, uint64_t total_bytes)
+{
+	memset(p, 0, sizeof(*p));
+	p->label = label;
+	p->total = total_bytes;
+	p->start = p->last = isatty(STDERR_FILENO) ? now() : -1;
+}
+
+void progress_add(struct progress *p, uint64_t bytes)
+{
+	double t, rate;
+	char s1[32];
+
+	p->done += bytes;
+	if (p->start < 0)
+		return;
+	t = now();
+	/* Quiet for the first second, then at most ten updates a second. */
+	if (t - p->start < 1.0 || t - p->last < 0.1)
+		return;
+	p->last = t;
+	rate = (double)p->done / (t - p->start);
+	fprintf(stderr, "\r%s  %3.0f%%  %s/s", p->label,
+		p->total ? 100.0 * (double)p->done / (double)p->total : 0.0,
+		fmt_size(s1, (uint64_t)rate, 0));
+	if (p->total > p->done && rate > 0)
+		fprintf(stderr, "  ETA %.0fs", (double)(p->total - p->done) / rate);
+	fputs("\033[K", stderr);
+	p->shown = 1;
+}
+
+void progress_done(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = 0;
 }
