@@ -202,7 +202,7 @@ int main(void)
 		ok(open_fails(counter, 47, CK_EKIND, "too short", "47 bytes"), "file shorter than a footer");
 		memcpy(f, counter, 123);
 		f[122] ^= 1;
-		ok(open_fails(f, 123, CK_EKIND, "bad magic", "magic"), "bad magic number");
+		ok(open_fails(f, 123, CK_EKIND, "magic number", "magic"), "bad magic number");
 		memcpy(f, counter, 123);
 		f[0x4d] = 0x70;  /* index handle offset beyond the file */
 		ok(open_fails(f, 123, CK_ECORRUPT, "outside", "handle"), "index handle outside the file");
