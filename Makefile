@@ -91,12 +91,15 @@ deps:
 	    libcjson-dev libleveldb-dev perl mandoc >/dev/null
 
 install: ckpt
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 ckpt $(DESTDIR)$(PREFIX)/bin/ckpt
 	install -m 644 man/ckpt.1 $(DESTDIR)$(PREFIX)/share/man/man1/ckpt.1
+	install -m 644 completion/ckpt.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ckpt $(DESTDIR)$(PREFIX)/share/man/man1/ckpt.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/ckpt $(DESTDIR)$(PREFIX)/share/man/man1/ckpt.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt
 
 clean:
 	rm -rf build ckpt sample
