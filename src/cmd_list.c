@@ -161,7 +161,7 @@ static void print_table(const struct list_opts *o, const struct bundle *b,
 		tab_add(&t, name);
 		tab_add(&t, dtype_name(e->dtype));
 		tab_add(&t, shape);
-		tab_addf(&t, "%llu", (unsigned long long)e->elements);
+		tab_add_u64(&t, e->elements);
 		tab_add(&t, fmt_size(s1, entry_bytes(e), o->exact));
 		if (o->longfmt) {
 			if (e->nslices) {
@@ -429,6 +429,9 @@ int cmd_list(int argc, char **argv)
 	size_t n = 0;
 	int c, status = EXIT_TROUBLE;
 
+	/* Large listings go out in big writes, not 4 KiB ones. */
+	static char outbuf[1 << 16];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":ls:ri:x:f:bw:h", opts, NULL)) != -1) {

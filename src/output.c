@@ -16,33 +16,51 @@ void tab_init(struct tab *t, const char *align)
 	t->align = xstrdup(align);
 }
 
-void tab_add(struct tab *t, const char *s)
+/* Cells live back to back in one buffer (t->text); t->cells holds their offsets until
+ * tab_print turns them into pointers. One allocation for the whole table, not one a cell. */
+static void add_cell(struct tab *t, const char *s, size_t n)
 {
 	if (t->ncells == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 64;
-		t->cells = xreallocarray(t->cells, t->cap, sizeof(char *));
+		t->cells = xreallocarray(t->cells, t->cap, sizeof(*t->cells));
 	}
-	t->cells[t->ncells++] = xstrdup(s);
+	t->cells[t->ncells++] = t->text.len;
+	buf_add(&t->text, s, n);
+	buf_addc(&t->text, 0);
+}
+
+void tab_add(struct tab *t, const char *s)
+{
+	add_cell(t, s, strlen(s));
 }
 
 void tab_addf(struct tab *t, const char *fmt, ...)
 {
+	char small[256];
 	struct buf b = BUF_INIT;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
+	if ((size_t)n < sizeof(small)) {
+		add_cell(t, small, (size_t)n);
+		return;
+	}
 	buf_grow(&b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf((char *)b.p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	if (t->ncells == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->cells = xreallocarray(t->cells, t->cap, sizeof(char *));
-	}
-	t->cells[t->ncells++] = (char *)b.p;
+	add_cell(t, (char *)b.p, (size_t)n);
+	buf_release(&b);
+}
+
+void tab_add_u64(struct tab *t, uint64_t v)
+{
+	char s[24];
+	fmt_u64(s, v);
+	tab_add(t, s);
 }
 
 size_t text_width(const char *s)
@@ -80,31 +98,39 @@ int out_color(void)
 	return isatty(STDOUT_FILENO) && !(no && *no) && !(term && !strcmp(term, "dumb"));
 }
 
-/* Copy s shortened to w display columns, with an ellipsis in the middle. */
-static void put_shortened(FILE *f, const char *s, size_t w)
+static void add_spaces(struct buf *b, size_t n)
+{
+	buf_grow(b, n);
+	memset(b->p + b->len, ' ', n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+/* Append s shortened to w display columns, with an ellipsis in the middle. */
+static void add_shortened(struct buf *b, const char *s, size_t w)
 {
 	size_t len = text_width(s), keep_head, keep_tail, col = 0;
-	const char *p = s;
+	const char *p = s, *head_end;
 
 	if (len <= w || w < 5) {
-		fputs(s, f);
+		buf_add(b, s, strlen(s));
 		return;
 	}
 	keep_head = (w - 1) * 3 / 5;  /* scopes lead: keep more of the start */
 	keep_tail = w - 1 - keep_head;
-	for (; *p && col < keep_head; p++) {
-		fputc(*p, f);
+	for (; *p && col < keep_head; p++)
 		if (((unsigned char)p[1] & 0xc0) != 0x80)
 			col++;
-	}
 	while (((unsigned char)*p & 0xc0) == 0x80)
-		fputc(*p++, f);
-	fputs("\xe2\x80\xa6", f);  /* … */
+		p++;
+	head_end = p;
+	buf_add(b, s, (size_t)(head_end - s));
+	buf_add(b, "\xe2\x80\xa6", 3);  /* … */
 	/* Skip to the last keep_tail code points. */
 	for (col = len - keep_head; col > keep_tail && *p; p++)
 		if (((unsigned char)p[1] & 0xc0) != 0x80)
 			col--;
-	fputs(p, f);
+	buf_add(b, p, strlen(p));
 }
 
 void tab_print(const struct tab *t, FILE *f)
@@ -113,10 +139,14 @@ void tab_print(const struct tab *t, FILE *f)
 	size_t rows = t->ncells / t->ncols, total = 0, limit = out_width(), shrink = (size_t)-1, fit;
 	int color = out_color() && f == stdout;
 
+	const char *base = (const char *)t->text.p;
+	size_t *cw = xcalloc(t->ncells + 1, sizeof(size_t));
+	struct buf line = BUF_INIT;
+
 	for (size_t i = 0; i < rows * t->ncols; i++) {
-		size_t w = text_width(t->cells[i]);
-		if (w > width[i % t->ncols])
-			width[i % t->ncols] = w;
+		cw[i] = text_width(base + t->cells[i]);
+		if (cw[i] > width[i % t->ncols])
+			width[i % t->ncols] = cw[i];
 	}
 	/* A last left-aligned column holds notes; it may run past the edge. */
 	fit = t->ncols - (t->ncols > 1 && t->align[t->ncols - 1] == 'l');
@@ -135,39 +165,42 @@ void tab_print(const struct tab *t, FILE *f)
 	for (size_t r = 0; r < rows; r++) {
 		size_t last = t->ncols;
 		/* Trailing empty cells print nothing, so lines carry no trailing blanks. */
-		while (last > 0 && !*t->cells[r * t->ncols + last - 1])
+		while (last > 0 && !base[t->cells[r * t->ncols + last - 1]])
 			last--;
+		buf_reset(&line);
 		if (color && r == 0)
-			fputs("\033[1m", f);
+			buf_add(&line, "\033[1m", 4);
 		for (size_t c = 0; c < last; c++) {
-			const char *s = t->cells[r * t->ncols + c];
-			size_t sw = text_width(s), pad = sw < width[c] ? width[c] - sw : 0;
+			const char *s = base + t->cells[r * t->ncols + c];
+			size_t sw = cw[r * t->ncols + c], pad = sw < width[c] ? width[c] - sw : 0;
 			if (c)
-				fputs("  ", f);
+				buf_add(&line, "  ", 2);
 			if (c == shrink && sw > width[c]) {
-				put_shortened(f, s, width[c]);
+				add_shortened(&line, s, width[c]);
 				pad = 0;
 			} else if (t->align[c] == 'r') {
-				fprintf(f, "%*s", (int)pad, "");
+				add_spaces(&line, pad);
 				pad = 0;
-				fputs(s, f);
+				buf_add(&line, s, strlen(s));
 			} else {
-				fputs(s, f);
+				buf_add(&line, s, strlen(s));
 			}
 			if (c + 1 < last)
-				fprintf(f, "%*s", (int)pad, "");
+				add_spaces(&line, pad);
 		}
 		if (color && r == 0)
-			fputs("\033[0m", f);
-		fputc('\n', f);
+			buf_add(&line, "\033[0m", 4);
+		buf_addc(&line, '\n');
+		fwrite(line.p, 1, line.len, f);
 	}
+	buf_release(&line);
+	free(cw);
 	free(width);
 }
 
 void tab_release(struct tab *t)
 {
-	for (size_t i = 0; i < t->ncells; i++)
-		free(t->cells[i]);
+	buf_release(&t->text);
 	free(t->cells);
 	free(t->align);
 	memset(t, 0, sizeof(*t));
@@ -176,18 +209,43 @@ void tab_release(struct tab *t)
 char *fmt_size(char out[32], uint64_t bytes, int exact)
 {
 	static const char *units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double v = (double)bytes;
-	int u = -1;
+	unsigned __int128 div = 1024;
+	uint64_t hundredths, whole, frac;
+	int u = 0, decimals;
+	size_t n;
 
 	if (exact || bytes < 1024) {
-		snprintf(out, 32, "%" PRIu64 "%s", bytes, exact ? "" : " B");
+		n = fmt_u64(out, bytes);
+		if (!exact)
+			memcpy(out + n, " B", 3);
 		return out;
 	}
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
+	while (u < 5 && (unsigned __int128)bytes >= div * 1024) {
+		div *= 1024;
 		u++;
 	}
-	snprintf(out, 32, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+	/* Three significant digits, rounded half up, in integer arithmetic. */
+	hundredths = (uint64_t)(((unsigned __int128)bytes * 100 + div / 2) / div);
+	decimals = hundredths < 1000 ? 2 : hundredths < 10000 ? 1 : 0;
+	if (decimals == 1)
+		hundredths = (uint64_t)(((unsigned __int128)bytes * 10 + div / 2) / div) * 10;
+	else if (decimals == 0)
+		hundredths = (uint64_t)(((unsigned __int128)bytes + div / 2) / div) * 100;
+	if (hundredths >= 102400 && u < 5) {  /* rounded up to the next unit: 1024 KiB */
+		snprintf(out, 32, "1.00 %s", units[u + 1]);
+		return out;
+	}
+	whole = hundredths / 100;
+	frac = hundredths % 100;
+	n = fmt_u64(out, whole);
+	if (decimals) {
+		out[n++] = '.';
+		out[n++] = (char)('0' + frac / 10);
+		if (decimals == 2)
+			out[n++] = (char)('0' + frac % 10);
+	}
+	out[n++] = ' ';
+	memcpy(out + n, units[u], 4);
 	return out;
 }
 

@@ -13,13 +13,15 @@
 struct tab {
 	size_t ncols;
 	char *align;
-	char **cells;
+	size_t *cells;     /* offsets of the cells in text */
 	size_t ncells, cap;
+	struct buf text;
 };
 
 void tab_init(struct tab *t, const char *align);
 void tab_add(struct tab *t, const char *s);
 void tab_addf(struct tab *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tab_add_u64(struct tab *t, uint64_t v);
 /* Print with the first row as a header (bold on a colour terminal, see out_color). When the
  * table is wider than out_width(), the widest left-aligned column is shortened with an
  * ellipsis in the middle, keeping both ends of long tensor names. */

@@ -262,6 +262,15 @@ void buf_add_escaped(struct buf *b, const void *p, size_t n)
 	const uint8_t *s = p;
 
 	for (size_t i = 0; i < n;) {
+		/* Runs of printable ASCII, the common case, are copied whole. */
+		size_t run = i;
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '\\')
+			run++;
+		if (run > i) {
+			buf_add(b, s + i, run - i);
+			i = run;
+			continue;
+		}
 		int k = utf8_seq_len(s + i, n - i);
 		if (k == 1 && s[i] == '\\') {
 			buf_add(b, "\\\\", 2);
@@ -273,4 +282,28 @@ void buf_add_escaped(struct buf *b, const void *p, size_t n)
 		}
 		i += (size_t)k;
 	}
+}
+
+size_t fmt_u64(char *out, uint64_t v)
+{
+	char t[24];
+	size_t n = 0, i;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = t[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
+size_t fmt_i64(char *out, int64_t v)
+{
+	if (v < 0) {
+		out[0] = '-';
+		return 1 + fmt_u64(out + 1, (uint64_t)0 - (uint64_t)v);
+	}
+	return fmt_u64(out, (uint64_t)v);
 }
