@@ -15,6 +15,7 @@
 #include "slicekey.h"
 #include "table.h"
 #include "tensor_bundle.pb-c.h"
+#include "v1.h"
 
 #define MAX_SHARDS 1000000
 #define CHUNK (1u << 20)
@@ -22,15 +23,19 @@
 struct bundle_shard {
 	int fd;       /* -1 until opened */
 	uint64_t size;
-	int failed;
-	struct ck_err err;
+	struct ck_err *err;  /* why opening failed (kept small: headers may declare 10^6 shards) */
 };
 
 void shape_format(struct buf *out, const int64_t *dims, int rank)
 {
+	char num[24];
+
 	buf_addc(out, '[');
-	for (int i = 0; i < rank; i++)
-		buf_addf(out, i ? ",%lld" : "%lld", (long long)dims[i]);
+	for (int i = 0; i < rank; i++) {
+		if (i)
+			buf_addc(out, ',');
+		buf_add(out, num, fmt_i64(num, dims[i]));
+	}
 	buf_addc(out, ']');
 }
 
@@ -56,10 +61,13 @@ void bundle_free(struct bundle *b)
 		entry_release(&b->entries[i]);
 	free(b->entries);
 	if (b->shards)
-		for (int i = 0; i < b->num_shards; i++)
+		for (int i = 0; i < b->num_shards; i++) {
 			if (b->shards[i].fd >= 0)
 				close(b->shards[i].fd);
+			free(b->shards[i].err);
+		}
 	free(b->shards);
+	v1_free(b->v1);
 	free(b->prefix);
 	free(b->index_path);
 	free(b);
@@ -106,6 +114,32 @@ static int parse_header(struct bundle *b, const uint8_t *v, size_t n, struct ck_
 	return rc;
 }
 
+/* Entries are unpacked one at a time and dropped at once: a bump allocator handed to
+ * protobuf-c replaces its many small mallocs and frees (they dominated `list`). */
+struct arena {
+	uint8_t *p;
+	size_t used, cap;
+};
+
+static void *arena_alloc(void *data, size_t n)
+{
+	struct arena *a = data;
+	void *r;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n > a->cap - a->used)
+		return NULL;  /* rare (thousands of slices): the caller unpacks again on the heap */
+	r = a->p + a->used;
+	a->used += n;
+	return r;
+}
+
+static void arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;  /* everything goes when the arena is reset */
+}
+
 static int mul_overflows(uint64_t a, uint64_t b, uint64_t *r)
 {
 	return __builtin_mul_overflow(a, b, r);
@@ -114,6 +148,9 @@ static int mul_overflows(uint64_t a, uint64_t b, uint64_t *r)
 static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *key, size_t kn,
 		       const uint8_t *v, size_t vn, struct ck_err *err)
 {
+	static uint8_t arena_mem[65536] __attribute__((aligned(16)));
+	struct arena ar = { arena_mem, 0, sizeof(arena_mem) };
+	ProtobufCAllocator alloc = { arena_alloc, arena_free, &ar };
 	Tensorflow__BundleEntryProto *p;
 	struct buf tmp = BUF_INIT;
 	const struct dtype_info *di;
@@ -123,7 +160,12 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 	e->name = xmemdup(key, kn);
 	e->name_len = kn;
 	e->is_slice = kn > 0 && key[0] == 0x00;
-	p = tensorflow__bundle_entry_proto__unpack(NULL, vn, v);
+	p = tensorflow__bundle_entry_proto__unpack(&alloc, vn, v);
+	if (!p && ar.used) {  /* the arena ran out: unpack again on the heap */
+		ar.used = ar.cap;
+		p = tensorflow__bundle_entry_proto__unpack(NULL, vn, v);
+		alloc.allocator_data = NULL;
+	}
 	if (!p) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" is not a valid BundleEntryProto",
 			      b->index_path, esc(&tmp, key, kn));
@@ -214,7 +256,7 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 		}
 	}
 out:
-	if (p)
+	if (p && !alloc.allocator_data)
 		tensorflow__bundle_entry_proto__free_unpacked(p, NULL);
 	buf_release(&tmp);
 	return rc;
@@ -331,12 +373,15 @@ const struct bundle_entry *bundle_find(const struct bundle *b, const void *name,
 
 char *bundle_shard_path(const struct bundle *b, int shard)
 {
+	if (b->format == 1)  /* V1 hook: the table file itself */
+		return xstrdup(v1_file_path(b, shard));
 	return xasprintf("%s.data-%05d-of-%05d", b->prefix, shard, b->num_shards);
 }
 
 static int shard_open(struct bundle *b, int shard, struct ck_err *err)
 {
 	struct bundle_shard *s;
+	struct ck_err why;
 	struct stat st;
 	char *path;
 
@@ -345,22 +390,22 @@ static int shard_open(struct bundle *b, int shard, struct ck_err *err)
 	s = &b->shards[shard];
 	if (s->fd >= 0)
 		return 0;
-	if (s->failed) {
+	if (s->err) {
 		if (err)
-			*err = s->err;
-		return s->err.code;
+			*err = *s->err;
+		return s->err->code;
 	}
 	path = bundle_shard_path(b, shard);
 	s->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (s->fd < 0) {
 		if (errno == ENOENT)
-			ck_error(&s->err, CK_ENOTFOUND,
+			ck_error(&why, CK_ENOTFOUND,
 				 "%s: data shard %d of %d is missing (only names, dtypes and shapes "
 				 "can be read without it)", path, shard + 1, b->num_shards);
 		else
-			ck_syserr(&s->err, errno, "%s", path);
+			ck_syserr(&why, errno, "%s", path);
 	} else if (fstat(s->fd, &st) < 0) {
-		ck_syserr(&s->err, errno, "%s", path);
+		ck_syserr(&why, errno, "%s", path);
 		close(s->fd);
 		s->fd = -1;
 	} else {
@@ -371,10 +416,10 @@ static int shard_open(struct bundle *b, int shard, struct ck_err *err)
 	}
 	free(path);
 	if (s->fd < 0) {
-		s->failed = 1;
+		s->err = xmemdup(&why, sizeof(why));
 		if (err)
-			*err = s->err;
-		return s->err.code;
+			*err = why;
+		return why.code;
 	}
 	return 0;
 }
@@ -387,9 +432,16 @@ static int entry_shard(struct bundle *b, const struct bundle_entry *e, struct bu
 	struct bundle_shard *s;
 	int rc;
 
-	if (e->nslices)
-		return ck_error(err, CK_EUSAGE, "\"%s\" is partitioned: read its slices",
-				esc(&tmp, e->name, e->name_len));
+	if (b->format == 1) {  /* V1 hook: decode the tensor (v1.h) instead of opening a shard */
+		*out = NULL;
+		return v1_load(b, e, err);
+	}
+	if (e->nslices) {
+		rc = ck_error(err, CK_EUSAGE, "\"%s\" is partitioned: read its slices",
+			      esc(&tmp, e->name, e->name_len));
+		buf_release(&tmp);
+		return rc;
+	}
 	rc = shard_open(b, e->shard, err);
 	if (rc < 0)
 		return rc;
@@ -414,8 +466,11 @@ int bundle_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, v
 {
 	struct bundle_shard *s;
 	long long got;
-	int rc = entry_shard(b, e, &s, err);
+	int rc;
 
+	if (b->format == 1)  /* V1 hook: bytes of the decoded tensor */
+		return v1_pread(b, e, off, p, n, err);
+	rc = entry_shard(b, e, &s, err);
 	if (rc < 0)
 		return rc;
 	if (off > e->size || n > e->size - off)
@@ -456,6 +511,7 @@ static int pr_fill(struct payload_reader *r, struct ck_err *err)
 {
 	uint64_t left;
 	size_t n;
+	int rc;
 
 	r->pos += r->len;
 	r->at = 0;
@@ -464,8 +520,9 @@ static int pr_fill(struct payload_reader *r, struct ck_err *err)
 	n = left < CHUNK ? (size_t)left : CHUNK;
 	if (!n)
 		return 0;
-	if (bundle_pread(r->b, r->e, r->pos, r->buf, n, err) < 0)
-		return -1;
+	rc = bundle_pread(r->b, r->e, r->pos, r->buf, n, err);
+	if (rc < 0)
+		return rc;
 	r->len = n;
 	return 1;
 }
@@ -475,7 +532,7 @@ static int pr_byte(struct payload_reader *r, uint8_t *c, struct ck_err *err)
 	if (r->at == r->len) {
 		int rc = pr_fill(r, err);
 		if (rc <= 0)
-			return rc < 0 ? -1 : 0;
+			return rc;
 	}
 	*c = r->buf[r->at++];
 	return 1;
@@ -489,7 +546,7 @@ static int pr_varint(struct payload_reader *r, uint64_t *v, struct ck_err *err)
 		uint8_t c;
 		int rc = pr_byte(r, &c, err);
 		if (rc <= 0)
-			return rc < 0 ? -1 : 0;
+			return rc;
 		if (i == 9 && c > 1)
 			return 0;
 		x |= (uint64_t)(c & 0x7f) << (7 * i);
@@ -519,7 +576,7 @@ static int verify_strings(struct bundle *b, const struct bundle_entry *e, struct
 	for (uint64_t i = 0; i < e->elements; i++) {
 		int got = pr_varint(&r, &len, err);
 		if (got < 0) {
-			rc = -1;
+			rc = got;
 			goto out;
 		}
 		if (!got || __builtin_add_overflow(total, len, &total)) {
@@ -541,7 +598,7 @@ static int verify_strings(struct bundle *b, const struct bundle_entry *e, struct
 	for (int k = 0; k < 4; k++) {
 		int got = pr_byte(&r, &stored[k], err);
 		if (got <= 0) {
-			rc = got < 0 ? -1 : ck_error(err, CK_ECORRUPT,
+			rc = got < 0 ? got : ck_error(err, CK_ECORRUPT,
 				"%s: string tensor \"%s\" ends inside its length checksum",
 				b->index_path, esc(&tmp, e->name, e->name_len));
 			goto out;

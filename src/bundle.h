@@ -36,6 +36,7 @@ struct bundle_entry {
 };
 
 struct bundle_shard;
+struct v1_reader;
 
 struct bundle {
 	int format;           /* 2 for a V2 bundle (1 is reserved for legacy V1 tables) */
@@ -48,6 +49,7 @@ struct bundle {
 	size_t nentries;
 	size_t ntensors;               /* entries that are not hidden slices */
 	struct bundle_shard *shards;   /* private: lazily opened data files */
+	struct v1_reader *v1;          /* private: format 1 only, the V1 tables (v1.h) */
 };
 
 /* Open P.index. Errors name the file: CK_ENOTFOUND if it does not exist, CK_EKIND if it is a

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 
 #include "cursor.h"
 #include "table.h"
+#include "v1.h"
 
 #define STATE_MAX (16u << 20)  /* a state file is a few lines; refuse anything huge */
 
@@ -262,8 +264,17 @@ static int is_v1_table(const char *path)
 	if (table_open(&t, path, NULL) < 0)
 		return 0;
 	it = table_iter_new(t);
-	if (table_iter_next(it, &k, &kn, &v, &vn, NULL) == 1 && kn == 0 && vn && v[0] == 0x0a)
+	switch (table_iter_next(it, &k, &kn, &v, &vn, NULL)) {
+	case 1:
+		r = kn == 0 && vn && v[0] == 0x0a;
+		break;
+	case 0:
+		break;
+	default:
+		/* V1 hook: a table whose first block is damaged; let the V1 reader name the damage
+		 * rather than call it "not a checkpoint". */
 		r = 1;
+	}
 	table_iter_free(it);
 	table_free(t);
 	return r;
@@ -311,11 +322,28 @@ static int set_result(struct ckpt_path *out, const char *prefix, int kind)
 	return 0;
 }
 
+/* Does the checkpoint at prefix lie outside dir (after resolving "..", symbolic links)? */
+static int outside_dir(const char *dir, const char *prefix)
+{
+	char *pd = dir_name(prefix), *rd = realpath(dir, NULL), *rp = realpath(pd, NULL);
+	int r = 0;
+
+	if (rd && rp && strcmp(rd, "/")) {
+		size_t n = strlen(rd);
+		r = strncmp(rp, rd, n) || (rp[n] && rp[n] != '/');
+	}
+	free(pd);
+	free(rd);
+	free(rp);
+	return r;
+}
+
 /* Follow a state file in dir. */
 static int resolve_state(const char *state_path, const char *dir, struct ckpt_path *out,
 			 struct ck_err *err)
 {
 	struct ckpt_state st;
+	struct buf shown = BUF_INIT;
 	const char *want, *base;
 	char *cand, *fallback;
 	int rc, kind;
@@ -323,10 +351,16 @@ static int resolve_state(const char *state_path, const char *dir, struct ckpt_pa
 	rc = ckpt_state_read(state_path, &st, err);
 	if (rc < 0)
 		return rc;
+	/* The stored path is file content: print it escaped. */
+	buf_add_escaped(&shown, st.model_checkpoint_path, strlen(st.model_checkpoint_path));
 	want = st.model_checkpoint_path;
 	cand = want[0] == '/' ? xstrdup(want) : join(dir, want);
 	kind = probe(cand);
 	if (kind) {
+		/* TF follows it too; say so, since it is not where the user looked. */
+		if (outside_dir(dir, cand))
+			buf_addf(&out->notes, "%s names \"%s\", outside its folder; following it\n",
+				 state_path, (char *)shown.p);
 		set_result(out, cand, kind);
 		goto done;
 	}
@@ -337,19 +371,35 @@ static int resolve_state(const char *state_path, const char *dir, struct ckpt_pa
 			base = p + 1;
 	fallback = join(dir, base);
 	kind = *base ? probe(fallback) : 0;
-	if (kind) {
-		buf_addf(&out->notes, "%s names \"%s\", which is not here; using \"%s\"\n", state_path,
-			 want, fallback);
-		set_result(out, fallback, kind);
-	} else {
-		rc = ck_error(err, CK_ENOTFOUND,
-			      "%s: names checkpoint \"%s\", but neither %s.index nor %s.index exists "
-			      "(the checkpoints it lists are gone; pass a prefix instead)",
-			      state_path, want, cand, fallback);
+	{
+		/* Both hold file content too. */
+		struct buf ec = BUF_INIT, ef = BUF_INIT;
+		buf_add_escaped(&ec, cand, strlen(cand));
+		buf_add_escaped(&ef, fallback, strlen(fallback));
+		buf_addc(&ec, 0);
+		buf_addc(&ef, 0);
+		if (kind) {
+			buf_addf(&out->notes, "%s names \"%s\", which is not here; using \"%s\"\n",
+				 state_path, (char *)shown.p, (char *)ef.p);
+			set_result(out, fallback, kind);
+		} else if (!strcmp(cand, fallback)) {
+			rc = ck_error(err, CK_ENOTFOUND,
+				      "%s: names checkpoint \"%s\", but %s.index does not exist "
+				      "(the checkpoints it lists are gone; pass a prefix instead)",
+				      state_path, (char *)shown.p, (char *)ec.p);
+		} else {
+			rc = ck_error(err, CK_ENOTFOUND,
+				      "%s: names checkpoint \"%s\", but neither %s.index nor %s.index "
+				      "exists (the checkpoints it lists are gone; pass a prefix instead)",
+				      state_path, (char *)shown.p, (char *)ec.p, (char *)ef.p);
+		}
+		buf_release(&ec);
+		buf_release(&ef);
 	}
 	free(fallback);
 done:
 	free(cand);
+	buf_release(&shown);
 	ckpt_state_release(&st);
 	return rc;
 }
@@ -392,7 +442,8 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 		found[nfound++] = xmemdup(de->d_name, strlen(de->d_name) - 6);
 	}
 	closedir(d);
-	qsort(found, nfound, sizeof(char *), cmp_str);
+	if (nfound)  /* qsort(NULL, 0) is undefined */
+		qsort(found, nfound, sizeof(char *), cmp_str);
 	if (nfound == 1) {
 		char *full = join(dir, found[0]);
 		set_result(out, full, 2);
@@ -462,10 +513,16 @@ static int wrong_file(const char *arg, struct ck_err *err)
 
 	if (has_suffix(arg, ".meta")) {
 		char *prefix = xmemdup(arg, strlen(arg) - 5);
-		int rc = ck_error(err, CK_EKIND,
-				  "%s: a TF1 graph (.meta, MetaGraphDef), not checkpoint data; pass the "
-				  "prefix \"%s\"%s", arg, prefix,
-				  probe(prefix) ? "" : " (or 'ckpt graph' for the graph)");
+		/* Both ways on: its checkpoint (when it is there) and 'ckpt graph' for the graph. */
+		int rc = probe(prefix)
+			? ck_error(err, CK_EKIND,
+				   "%s: a TF1 graph (.meta, MetaGraphDef), not checkpoint data; pass the "
+				   "prefix \"%s\" for its tensors, or see the graph with 'ckpt graph %s'",
+				   arg, prefix, arg)
+			: ck_error(err, CK_EKIND,
+				   "%s: a TF1 graph (.meta, MetaGraphDef), not checkpoint data, and no "
+				   "checkpoint \"%s\" is beside it; see the graph with 'ckpt graph %s'",
+				   arg, prefix, arg);
 		free(prefix);
 		return rc;
 	}
@@ -473,7 +530,8 @@ static int wrong_file(const char *arg, struct ck_err *err)
 		char *dir = dir_name(arg);
 		int rc = ck_error(err, CK_EKIND,
 				  "%s: a SavedModel graph, not checkpoint data; pass its folder \"%s\" "
-				  "(the variables are in %s/variables/variables)", arg, dir, dir);
+				  "(the variables are in %s/variables/variables), or see the graph with "
+				  "'ckpt graph %s'", arg, dir, dir, arg);
 		free(dir);
 		return rc;
 	}
@@ -555,6 +613,29 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 	return wrong_file(arg, err);
 }
 
+/* A git checkout on a system without symlinks stores a link as a small file holding the
+ * target's name: say so when an index turns out to be one. */
+static void hint_symlink_text(const char *path, struct ck_err *err)
+{
+	struct buf text = BUF_INIT;
+	char *dir, *target;
+
+	if (read_small_file(path, &text, 1024, NULL) == 0 && text.len && text.len < 1024 &&
+	    is_plain_utf8(text.p, text.len) && !memchr(text.p, '\n', text.len)) {
+		dir = dir_name(path);
+		target = text.p[0] == '/' ? xstrdup((char *)text.p) : join(dir, (char *)text.p);
+		if (is_file(target)) {
+			size_t n = strlen(err->msg);
+			snprintf(err->msg + n, sizeof(err->msg) - n,
+				 "; it holds the text \"%s\", a symbolic link saved as a file? pass %s",
+				 (char *)text.p, target);
+		}
+		free(dir);
+		free(target);
+	}
+	buf_release(&text);
+}
+
 int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struct ck_err *err)
 {
 	int rc;
@@ -563,9 +644,13 @@ int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struc
 	rc = ckpt_resolve(arg, where, err);
 	if (rc < 0)
 		return rc;
-	if (where->format == 1)
-		return ck_error(err, CK_EUNSUP,
-				"%s: a legacy V1 checkpoint (TensorFlow 0.12 or older); reading V1 is "
-				"not supported yet", where->prefix);
-	return bundle_open(b, where->prefix, err);
+	if (where->format == 1)  /* legacy V1 tables, read into the same struct bundle (v1.h) */
+		return v1_open(b, where->prefix, err);
+	rc = bundle_open(b, where->prefix, err);
+	if (rc == CK_EKIND && err) {
+		char *idx = xasprintf("%s.index", where->prefix);
+		hint_symlink_text(idx, err);
+		free(idx);
+	}
+	return rc;
 }

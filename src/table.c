@@ -26,6 +26,7 @@ struct block {
 struct block_iter {
 	const struct block *b;
 	size_t off;            /* next entry */
+	size_t rk;             /* next restart point a sequential walk must meet (SIZE_MAX: off) */
 	struct buf key;
 	const uint8_t *val;
 	size_t val_len;
@@ -142,6 +143,19 @@ static int read_block(struct table *t, uint64_t off, uint64_t size, struct block
 	}
 	/* TF treats a block with no restart points as empty. */
 	b->restart_off = b->nrestarts ? (size_t)size - 4 - 4 * b->nrestarts : 0;
+	/* Lookups binary-search the restart points, walks do not: so that both see the same
+	 * table, the points must start at 0, ascend and lie among the entries (and each must be
+	 * an entry with shared = 0: block_iter_next checks that on its walk). */
+	if (b->restart_off) {
+		for (size_t i = 0; i < b->nrestarts; i++) {
+			uint32_t r = load_le32(b->data + b->restart_off + 4 * i);
+			if (r >= b->restart_off || (i ? r <= load_le32(b->data + b->restart_off + 4 * (i - 1))
+						       : r != 0)) {
+				block_release(b);
+				return corrupt(err, t, off, "bad restart array");
+			}
+		}
+	}
 	return 0;
 }
 
@@ -149,6 +163,7 @@ static void block_iter_init(struct block_iter *it, const struct block *b)
 {
 	it->b = b;
 	it->off = 0;
+	it->rk = 0;
 	buf_reset(&it->key);
 	it->val = NULL;
 	it->val_len = 0;
@@ -172,6 +187,15 @@ static int block_iter_next(struct block_iter *it, struct ck_err *err, const stru
 		return ck_error(err, CK_ECORRUPT,
 				"%s: entry shares %u key bytes but the previous key has %zu", t->path,
 				shared, it->key.len);
+	if (it->rk != SIZE_MAX && it->rk < it->b->nrestarts) {
+		uint32_t r = load_le32(it->b->data + it->b->restart_off + 4 * it->rk);
+		if (r < it->off || (r == it->off && shared))
+			return ck_error(err, CK_ECORRUPT,
+					"%s: restart point %zu is not the start of an unshared entry",
+					t->path, it->rk);
+		if (r == it->off)
+			it->rk++;
+	}
 	if ((uint64_t)non_shared + vlen > c.n)
 		return ck_error(err, CK_ECORRUPT, "%s: entry overruns its block at block offset %zu",
 				t->path, it->off);
@@ -194,6 +218,7 @@ static int block_iter_seek(struct block_iter *it, const uint8_t *target, size_t 
 	int r;
 
 	block_iter_init(it, b);
+	it->rk = SIZE_MAX;  /* jumps between restart points: the walk checks them */
 	if (!b->nrestarts || !b->restart_off)
 		return 0;  /* no entries */
 	hi = b->nrestarts - 1;
@@ -384,9 +409,19 @@ int table_iter_next(struct table_iter *it, const uint8_t **key, size_t *key_len,
 		it->in_block = 1;
 	}
 	/* Lookups binary-search, so order is part of validity: check it as we go. */
-	if (it->have_prev && key_cmp(it->prev.p, it->prev.len, it->blk.key.p, it->blk.key.len) >= 0)
-		return ck_error(err, CK_ECORRUPT, "%s: keys out of order (\"%.60s\" after \"%.60s\")",
-				it->t->path, (const char *)it->blk.key.p, (const char *)it->prev.p);
+	if (it->have_prev && key_cmp(it->prev.p, it->prev.len, it->blk.key.p, it->blk.key.len) >= 0) {
+		/* Keys are file bytes: escaped, and cut to 60 bytes each. */
+		struct buf k1 = BUF_INIT, k2 = BUF_INIT;
+		buf_add_escaped(&k1, it->blk.key.p, it->blk.key.len < 60 ? it->blk.key.len : 60);
+		buf_add_escaped(&k2, it->prev.p, it->prev.len < 60 ? it->prev.len : 60);
+		buf_addc(&k1, 0);
+		buf_addc(&k2, 0);
+		ck_error(err, CK_ECORRUPT, "%s: keys out of order (\"%s\" after \"%s\")",
+			 it->t->path, (const char *)k1.p, (const char *)k2.p);
+		buf_release(&k1);
+		buf_release(&k2);
+		return CK_ECORRUPT;
+	}
 	if (key_cmp(it->blk.key.p, it->blk.key.len, it->idx.key.p, it->idx.key.len) > 0)
 		return ck_error(err, CK_ECORRUPT, "%s: key beyond its index separator", it->t->path);
 	buf_reset(&it->prev);

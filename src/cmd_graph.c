@@ -1,0 +1,625 @@
+/* ckpt graph: what a .meta or SavedModel graph expects, and whether a checkpoint has it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "cli.h"
+#include "cmds.h"
+#include "dtype.h"
+#include "graph.h"
+#include "output.h"
+#include "path.h"
+
+const char cmd_graph_usage[] =
+"usage: ckpt graph [--nodes] [--json] FILE\n"
+"       ckpt graph --check CKPT [--json] [FILE]\n"
+"\n"
+"Show what a TensorFlow graph expects, without TensorFlow: the TF version and tags that\n"
+"wrote it; its inputs (placeholders, as the tensor names to feed: x:0); its variables with\n"
+"dtype, shape and whether they are trainable; its signatures (SavedModel); the saver\n"
+"settings; its collections; and how often each op occurs.\n"
+"\n"
+"FILE is a .meta file (TF1 MetaGraphDef), a saved_model.pb, a SavedModel folder, or a\n"
+"checkpoint (prefix, folder or state file) whose .meta sits beside it.\n"
+"\n"
+"Options:\n"
+"  -c, --check CKPT  compare CKPT with the tensors the graph's restore op reads: keys it\n"
+"                    lacks (TensorFlow's \"Key ... not found in checkpoint\"), with close\n"
+"                    names; tensors with another dtype or shape; tensors nobody restores.\n"
+"                    FILE defaults to the graph beside CKPT.\n"
+"  -n, --nodes       list every node (name, op, inputs) instead of the summary\n"
+"  -j, --json        print JSON\n"
+"  -h, --help        show this help\n"
+"\n"
+"Exit status: 0 success (--check: a restore would succeed), 1 (--check) a restore would\n"
+"fail, 2 trouble (unreadable or corrupt file).\n";
+
+static char *shape_text(struct graph_shape s)
+{
+	struct buf b = BUF_INIT;
+	graph_shape_format(&b, s);
+	return buf_detach(&b, NULL);
+}
+
+static char *entry_shape_text(const struct bundle_entry *e)
+{
+	struct buf b = BUF_INIT;
+	shape_format(&b, e->dims, e->rank);
+	return buf_detach(&b, NULL);
+}
+
+static char *key_text(const void *p, size_t n)
+{
+	struct buf b = BUF_INIT;
+	name_escaped(&b, p, n);
+	return buf_detach(&b, NULL);
+}
+
+static const char *dtype_or_unknown(int dtype)
+{
+	return dtype > 0 ? dtype_name(dtype) : "?";
+}
+
+static cJSON *json_graph_shape(struct graph_shape s)
+{
+	cJSON *a;
+
+	if (s.rank < 0)
+		return cJSON_CreateNull();
+	a = cJSON_CreateArray();
+	for (int i = 0; i < s.rank; i++)
+		cJSON_AddItemToArray(a, s.dims[i] < 0 ? cJSON_CreateNull()
+						      : cJSON_CreateNumber((double)s.dims[i]));
+	return a;
+}
+
+static uint64_t parameters(struct graph_shape s)
+{
+	uint64_t n = 1;
+	if (s.rank < 0)
+		return 0;
+	for (int i = 0; i < s.rank; i++) {
+		if (s.dims[i] < 0)
+			return 0;
+		n *= (uint64_t)s.dims[i];
+	}
+	return n;
+}
+
+static const char *saver_version_name(int v)
+{
+	return v == 2 ? "V2" : v == 1 ? "V1" : "LEGACY (V1)";
+}
+
+/* ---- the summary ---- */
+
+static void print_version(const struct graph_meta *m)
+{
+	if (m->tf_version && *m->tf_version) {
+		printf("TensorFlow %s", m->tf_version);
+		if (m->tf_git_version && *m->tf_git_version)
+			printf(" (%s)", m->tf_git_version);
+	} else {
+		fputs("TensorFlow version not recorded (written before TF 1.0)", stdout);
+	}
+	if (m->producer >= 0)
+		printf(", graph producer %d", m->producer);
+	putchar('\n');
+	if (m->ntags) {
+		fputs("tags:", stdout);
+		for (size_t i = 0; i < m->ntags; i++)
+			printf("%s%s", i ? ", " : " ", m->tags[i]);
+		putchar('\n');
+	}
+}
+
+static void print_summary(const struct graph_meta *m)
+{
+	struct tab t;
+	char s1[32];
+	uint64_t params = 0;
+	size_t ntrain = 0;
+
+	print_version(m);
+
+	printf("\ninputs (%zu):\n", m->ninputs);
+	if (m->ninputs) {
+		tab_init(&t, "llll");
+		tab_add(&t, "  TENSOR");
+		tab_add(&t, "DTYPE");
+		tab_add(&t, "SHAPE");
+		tab_add(&t, "");
+		for (size_t i = 0; i < m->ninputs; i++) {
+			const struct graph_input *in = &m->inputs[i];
+			char *sh = shape_text(in->shape);
+			tab_addf(&t, "  %s", in->tensor);
+			tab_add(&t, dtype_or_unknown(in->dtype));
+			tab_add(&t, sh);
+			tab_add(&t, strcmp(in->op, "Placeholder") ? "(has a default)" : "");
+			free(sh);
+		}
+		tab_print(&t, stdout);
+		tab_release(&t);
+	}
+
+	for (size_t i = 0; i < m->nvars; i++) {
+		params += parameters(m->vars[i].shape);
+		ntrain += m->vars[i].trainable == 1;
+	}
+	printf("\nvariables (%zu", m->nvars);
+	if (m->nvars && m->vars[0].trainable >= 0)
+		printf(", %zu trainable", ntrain);
+	printf(", %s parameters):\n", fmt_count(s1, params));
+	if (m->nvars) {
+		tab_init(&t, "lllll");
+		tab_add(&t, "  NAME");
+		tab_add(&t, "DTYPE");
+		tab_add(&t, "SHAPE");
+		tab_add(&t, "TRAINABLE");
+		tab_add(&t, "");
+		for (size_t i = 0; i < m->nvars; i++) {
+			const struct graph_var *v = &m->vars[i];
+			char *sh = shape_text(v->shape);
+			tab_addf(&t, "  %s", v->name);
+			tab_add(&t, dtype_or_unknown(v->dtype));
+			tab_add(&t, sh);
+			tab_add(&t, v->trainable < 0 ? "?" : v->trainable ? "yes" : "no");
+			if (v->full_name) {
+				char *k = key_text(v->full_name, v->full_name_len);
+				struct graph_shape fs = { v->full_rank, v->full_dims };
+				char *fsh = shape_text(fs);
+				tab_addf(&t, "(part of %s %s)", k, fsh);
+				free(k);
+				free(fsh);
+			} else {
+				tab_add(&t, strcmp(v->op, "VariableV2") ? v->op : "");
+			}
+			free(sh);
+		}
+		tab_print(&t, stdout);
+		tab_release(&t);
+	}
+
+	if (m->nsigs) {
+		printf("\nsignatures (%zu):\n", m->nsigs);
+		for (size_t i = 0; i < m->nsigs; i++) {
+			const struct graph_signature *s = &m->sigs[i];
+			printf("  %s%s%s%s\n", s->key, *s->method ? " (" : "", s->method,
+			       *s->method ? ")" : "");
+			if (!s->ninputs && !s->noutputs)
+				continue;
+			tab_init(&t, "lllll");
+			for (int side = 0; side < 2; side++) {
+				const struct graph_tensor_info *ti = side ? s->outputs : s->inputs;
+				size_t n = side ? s->noutputs : s->ninputs;
+				for (size_t k = 0; k < n; k++) {
+					char *sh = shape_text(ti[k].shape);
+					tab_add(&t, side ? "    out" : "    in");
+					tab_add(&t, ti[k].key);
+					tab_add(&t, ti[k].tensor);
+					tab_add(&t, dtype_or_unknown(ti[k].dtype));
+					tab_add(&t, sh);
+					free(sh);
+				}
+			}
+			tab_print(&t, stdout);
+			tab_release(&t);
+		}
+	}
+
+	if (m->has_saver) {
+		printf("\nsaver: %s format, restore op %s, filename tensor %s", 
+		       saver_version_name(m->saver_version), m->saver_restore, m->saver_filename);
+		if (m->saver_max_to_keep)
+			printf(", keeps %d", m->saver_max_to_keep);
+		if (m->saver_sharded)
+			fputs(", sharded", stdout);
+		if (m->saver_keep_hours > 0 && m->saver_keep_hours < 1e6)
+			printf(", one every %g h kept", m->saver_keep_hours);
+		putchar('\n');
+	}
+	if (m->nrestores) {
+		size_t nkeys = 0;
+		for (size_t i = 0; i < m->nrestores; i++) {
+			size_t k;
+			for (k = 0; k < i; k++)
+				if (m->restores[k].key_len == m->restores[i].key_len &&
+				    !memcmp(m->restores[k].key, m->restores[i].key, m->restores[i].key_len))
+					break;
+			nkeys += k == i;
+		}
+		printf("restores %zu checkpoint %s (%s)\n", nkeys, nkeys == 1 ? "key" : "keys",
+		       m->from_restore_op ? "read by its restore op" : "by variable name: no restore op");
+	}
+
+	printf("\ncollections (%zu):\n", m->ncollections);
+	if (m->ncollections) {
+		tab_init(&t, "llr");
+		for (size_t i = 0; i < m->ncollections; i++) {
+			tab_addf(&t, "  %s", m->collections[i].name);
+			tab_add(&t, m->collections[i].kind);
+			tab_addf(&t, "%zu", m->collections[i].size);
+		}
+		tab_print(&t, stdout);
+		tab_release(&t);
+	}
+
+	printf("\nops (%zu nodes, %zu op types", m->nnodes, m->nops);
+	if (m->nfunctions)
+		printf("; %zu functions with %zu nodes more", m->nfunctions, m->nfunction_nodes);
+	printf("):\n");
+	if (m->nops) {
+		tab_init(&t, "lr");
+		for (size_t i = 0; i < m->nops; i++) {
+			tab_addf(&t, "  %s", m->ops[i].op);
+			tab_addf(&t, "%zu", m->ops[i].count);
+		}
+		tab_print(&t, stdout);
+		tab_release(&t);
+	}
+}
+
+static void print_nodes(const struct graph_meta *m)
+{
+	struct tab t;
+	struct buf in = BUF_INIT;
+
+	tab_init(&t, "lll");
+	tab_add(&t, "NAME");
+	tab_add(&t, "OP");
+	tab_add(&t, "INPUTS");
+	for (size_t i = 0; i < m->nnodes; i++) {
+		const struct graph_node *n = &m->nodes[i];
+		buf_reset(&in);
+		for (size_t k = 0; k < n->ninputs; k++)
+			buf_addf(&in, "%s%s", k ? ", " : "", n->inputs[k]);
+		tab_add(&t, n->name);
+		tab_add(&t, n->op);
+		tab_add(&t, in.len ? (const char *)in.p : "");
+	}
+	tab_print(&t, stdout);
+	tab_release(&t);
+	buf_release(&in);
+}
+
+static cJSON *json_meta(const struct graph_meta *m, int nodes)
+{
+	cJSON *o = cJSON_CreateObject(), *a, *x;
+
+	if (m->tf_version && *m->tf_version)
+		cJSON_AddStringToObject(o, "tensorflow_version", m->tf_version);
+	else
+		cJSON_AddNullToObject(o, "tensorflow_version");
+	if (m->tf_git_version && *m->tf_git_version)
+		cJSON_AddStringToObject(o, "tensorflow_git_version", m->tf_git_version);
+	if (m->producer >= 0)
+		json_add_i64(o, "graph_producer", m->producer);
+	a = cJSON_AddArrayToObject(o, "tags");
+	for (size_t i = 0; i < m->ntags; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(m->tags[i]));
+	a = cJSON_AddArrayToObject(o, "inputs");
+	for (size_t i = 0; i < m->ninputs; i++) {
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "tensor", m->inputs[i].tensor);
+		cJSON_AddStringToObject(x, "op", m->inputs[i].op);
+		cJSON_AddStringToObject(x, "dtype", dtype_or_unknown(m->inputs[i].dtype));
+		cJSON_AddItemToObject(x, "shape", json_graph_shape(m->inputs[i].shape));
+		cJSON_AddItemToArray(a, x);
+	}
+	a = cJSON_AddArrayToObject(o, "variables");
+	for (size_t i = 0; i < m->nvars; i++) {
+		const struct graph_var *v = &m->vars[i];
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", v->name);
+		cJSON_AddStringToObject(x, "op", v->op);
+		cJSON_AddStringToObject(x, "dtype", dtype_or_unknown(v->dtype));
+		cJSON_AddItemToObject(x, "shape", json_graph_shape(v->shape));
+		if (v->trainable < 0)
+			cJSON_AddNullToObject(x, "trainable");
+		else
+			cJSON_AddBoolToObject(x, "trainable", v->trainable);
+		if (v->full_name) {
+			struct graph_shape fs = { v->full_rank, v->full_dims };
+			json_add_name(x, "partition_of", v->full_name, v->full_name_len);
+			cJSON_AddItemToObject(x, "full_shape", json_graph_shape(fs));
+		}
+		cJSON_AddItemToArray(a, x);
+	}
+	x = cJSON_AddObjectToObject(o, "signatures");
+	for (size_t i = 0; i < m->nsigs; i++) {
+		const struct graph_signature *s = &m->sigs[i];
+		cJSON *so = cJSON_CreateObject();
+		cJSON_AddStringToObject(so, "method_name", s->method);
+		for (int side = 0; side < 2; side++) {
+			const struct graph_tensor_info *ti = side ? s->outputs : s->inputs;
+			size_t n = side ? s->noutputs : s->ninputs;
+			cJSON *map = cJSON_AddObjectToObject(so, side ? "outputs" : "inputs");
+			for (size_t k = 0; k < n; k++) {
+				cJSON *t = cJSON_CreateObject();
+				cJSON_AddStringToObject(t, "tensor", ti[k].tensor);
+				cJSON_AddStringToObject(t, "dtype", dtype_or_unknown(ti[k].dtype));
+				cJSON_AddItemToObject(t, "shape", json_graph_shape(ti[k].shape));
+				cJSON_AddItemToObject(map, ti[k].key, t);
+			}
+		}
+		cJSON_AddItemToObject(x, s->key, so);
+	}
+	if (m->has_saver) {
+		x = cJSON_AddObjectToObject(o, "saver");
+		cJSON_AddStringToObject(x, "version", saver_version_name(m->saver_version));
+		cJSON_AddStringToObject(x, "filename_tensor", m->saver_filename);
+		cJSON_AddStringToObject(x, "save_tensor", m->saver_save);
+		cJSON_AddStringToObject(x, "restore_op", m->saver_restore);
+		json_add_i64(x, "max_to_keep", m->saver_max_to_keep);
+		cJSON_AddBoolToObject(x, "sharded", m->saver_sharded);
+		cJSON_AddNumberToObject(x, "keep_checkpoint_every_n_hours", m->saver_keep_hours);
+	} else {
+		cJSON_AddNullToObject(o, "saver");
+	}
+	a = cJSON_AddArrayToObject(o, "restores");
+	for (size_t i = 0; i < m->nrestores; i++) {
+		const struct graph_restore *r = &m->restores[i];
+		x = cJSON_CreateObject();
+		json_add_name(x, "key", r->key, r->key_len);
+		cJSON_AddStringToObject(x, "dtype", dtype_or_unknown(r->dtype));
+		cJSON_AddItemToObject(x, "shape", json_graph_shape(r->shape));
+		cJSON_AddStringToObject(x, "shape_and_slice", r->spec);
+		cJSON_AddStringToObject(x, "op", r->op);
+		cJSON_AddItemToArray(a, x);
+	}
+	x = cJSON_AddObjectToObject(o, "collections");
+	for (size_t i = 0; i < m->ncollections; i++) {
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "kind", m->collections[i].kind);
+		json_add_u64(c, "size", m->collections[i].size);
+		cJSON_AddItemToObject(x, m->collections[i].name, c);
+	}
+	json_add_u64(o, "nodes_total", m->nnodes);
+	json_add_u64(o, "functions", m->nfunctions);
+	x = cJSON_AddObjectToObject(o, "ops");
+	for (size_t i = 0; i < m->nops; i++)
+		json_add_u64(x, m->ops[i].op, m->ops[i].count);
+	if (nodes) {
+		a = cJSON_AddArrayToObject(o, "nodes");
+		for (size_t i = 0; i < m->nnodes; i++) {
+			const struct graph_node *n = &m->nodes[i];
+			cJSON *in = cJSON_CreateArray();
+			x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "name", n->name);
+			cJSON_AddStringToObject(x, "op", n->op);
+			if (*n->device)
+				cJSON_AddStringToObject(x, "device", n->device);
+			for (size_t k = 0; k < n->ninputs; k++)
+				cJSON_AddItemToArray(in, cJSON_CreateString(n->inputs[k]));
+			cJSON_AddItemToObject(x, "inputs", in);
+			cJSON_AddItemToArray(a, x);
+		}
+	}
+	return o;
+}
+
+static int show(const struct graph_file *g, int nodes, int json)
+{
+	if (json) {
+		cJSON *root = cJSON_CreateObject(), *a;
+		cJSON_AddStringToObject(root, "path", g->path);
+		cJSON_AddStringToObject(root, "kind", g->saved_model ? "saved_model" : "meta_graph");
+		if (g->saved_model)
+			json_add_i64(root, "saved_model_schema_version", g->schema_version);
+		a = cJSON_AddArrayToObject(root, "meta_graphs");
+		for (size_t i = 0; i < g->nmetas; i++)
+			cJSON_AddItemToArray(a, json_meta(&g->metas[i], nodes));
+		json_print(root, stdout);
+		cJSON_Delete(root);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < g->nmetas; i++) {
+		if (i)
+			putchar('\n');
+		if (g->nmetas > 1)
+			printf("== meta graph %zu of %zu ==\n", i + 1, g->nmetas);
+		if (nodes)
+			print_nodes(&g->metas[i]);
+		else
+			print_summary(&g->metas[i]);
+	}
+	return EXIT_OK;
+}
+
+/* ---- --check ---- */
+
+static const char *const problem_title[] = {
+	"missing from the checkpoint (TensorFlow: \"Key ... not found in checkpoint\")",
+	"another dtype in the checkpoint",
+	"another shape in the checkpoint",
+	"in the checkpoint but not restored by the graph",
+};
+static const char *const problem_json[] = { "missing", "dtype_mismatch", "shape_mismatch", "unused" };
+
+static void problem_text(struct tab *t, const struct graph_problem *p)
+{
+	char *name = p->want ? key_text(p->want->key, p->want->key_len)
+			     : key_text(p->have->name, p->have->name_len);
+	char *gs = p->want ? shape_text(p->want->shape) : NULL;
+	char *cs = p->have ? entry_shape_text(p->have) : NULL;
+
+	tab_addf(t, "  %s", name);
+	switch (p->kind) {
+	case GP_MISSING: {
+		struct buf s = BUF_INIT;
+		tab_add(t, dtype_or_unknown(p->want->dtype));
+		tab_add(t, gs);
+		for (int k = 0; k < 3 && p->suggest[k]; k++) {
+			char *n = key_text(p->suggest[k]->name, p->suggest[k]->name_len);
+			buf_addf(&s, "%s%s", k ? ", " : "did you mean ", n);
+			free(n);
+		}
+		tab_add(t, s.len ? (char *)s.p : "");
+		buf_release(&s);
+		break;
+	}
+	case GP_DTYPE:
+		tab_addf(t, "graph %s", dtype_name(p->want->dtype));
+		tab_addf(t, "checkpoint %s", dtype_name(p->have->dtype));
+		tab_add(t, "");
+		break;
+	case GP_SHAPE:
+		tab_addf(t, "graph %s", gs);
+		tab_addf(t, "checkpoint %s", cs);
+		tab_add(t, "");
+		break;
+	case GP_UNUSED:
+		tab_add(t, dtype_name(p->have->dtype));
+		tab_add(t, cs);
+		tab_add(t, "");
+		break;
+	}
+	free(name);
+	free(gs);
+	free(cs);
+}
+
+static cJSON *problem_json_item(const struct graph_problem *p)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (p->want) {
+		json_add_name(o, "name", p->want->key, p->want->key_len);
+		cJSON_AddStringToObject(o, "graph_dtype", dtype_or_unknown(p->want->dtype));
+		cJSON_AddItemToObject(o, "graph_shape", json_graph_shape(p->want->shape));
+	} else {
+		json_add_name(o, "name", p->have->name, p->have->name_len);
+	}
+	if (p->have) {
+		cJSON_AddStringToObject(o, "checkpoint_dtype", dtype_name(p->have->dtype));
+		cJSON_AddItemToObject(o, "checkpoint_shape", json_shape(p->have->dims, p->have->rank));
+	}
+	if (p->kind == GP_MISSING) {
+		cJSON *s = cJSON_AddArrayToObject(o, "suggestions");
+		for (int k = 0; k < 3 && p->suggest[k]; k++) {
+			char *n = key_text(p->suggest[k]->name, p->suggest[k]->name_len);
+			cJSON_AddItemToArray(s, cJSON_CreateString(n));
+			free(n);
+		}
+	}
+	return o;
+}
+
+static int check(const struct graph_file *g, const struct bundle *b, int json)
+{
+	const struct graph_meta *m = &g->metas[0];
+	struct graph_check c;
+	size_t count[4] = { 0 };
+	int status;
+
+	graph_check_run(m, b, &c);
+	for (size_t i = 0; i < c.nproblems; i++)
+		count[c.problems[i].kind]++;
+	status = c.nfailing ? EXIT_DIFF : EXIT_OK;
+	if (json) {
+		cJSON *root = cJSON_CreateObject();
+		cJSON_AddStringToObject(root, "graph", g->path);
+		cJSON_AddStringToObject(root, "checkpoint", b->prefix);
+		cJSON_AddStringToObject(root, "restore_list", m->from_restore_op ? "restore_op" : "variables");
+		cJSON_AddBoolToObject(root, "ok", !c.nfailing);
+		json_add_u64(root, "matched", c.nrestored);
+		for (int k = 0; k < 4; k++) {
+			cJSON *a = cJSON_AddArrayToObject(root, problem_json[k]);
+			for (size_t i = 0; i < c.nproblems; i++)
+				if ((int)c.problems[i].kind == k)
+					cJSON_AddItemToArray(a, problem_json_item(&c.problems[i]));
+		}
+		json_print(root, stdout);
+		cJSON_Delete(root);
+		graph_check_release(&c);
+		return status;
+	}
+	printf("graph:      %s (%s)\n", g->path,
+	       m->from_restore_op ? "keys read by its restore op" : "no restore op: keys are the variable names");
+	printf("checkpoint: %s\n", b->prefix);
+	for (int k = 0; k < 4; k++) {
+		struct tab t;
+		if (!count[k])
+			continue;
+		printf("\n%s (%zu):\n", problem_title[k], count[k]);
+		tab_init(&t, "llll");
+		for (size_t i = 0; i < c.nproblems; i++)
+			if ((int)c.problems[i].kind == k)
+				problem_text(&t, &c.problems[i]);
+		tab_print(&t, stdout);
+		tab_release(&t);
+	}
+	putchar('\n');
+	if (c.nfailing) {
+		printf("a restore would fail:");
+		if (count[GP_MISSING])
+			printf(" %zu missing", count[GP_MISSING]);
+		if (count[GP_DTYPE])
+			printf("%s %zu with another dtype", count[GP_MISSING] ? "," : "", count[GP_DTYPE]);
+		if (count[GP_SHAPE])
+			printf("%s %zu with another shape", count[GP_MISSING] + count[GP_DTYPE] ? "," : "",
+			       count[GP_SHAPE]);
+		printf(" (%zu of %zu keys match)\n", c.nrestored, c.nrestored + c.nfailing);
+	} else {
+		printf("a restore would succeed: all %zu keys the graph restores are in the checkpoint "
+		       "with the expected dtype and shape\n", c.nrestored);
+	}
+	graph_check_release(&c);
+	return status;
+}
+
+int cmd_graph(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "check", required_argument, NULL, 'c' },
+		{ "nodes", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *self = cli_find("graph");
+	struct ckpt_path where = { 0 };
+	struct graph_file *g = NULL;
+	struct bundle *b = NULL;
+	struct ck_err err = { 0 };
+	const char *ckpt = NULL, *file;
+	int c, nodes = 0, json = 0, status = EXIT_TROUBLE;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":c:njh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': ckpt = optarg; break;
+		case 'n': nodes = 1; break;
+		case 'j': json = 1; break;
+		case 'h': return cli_help(self);
+		case ':':
+			return cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_bad_option(self, argv, opts);
+		}
+	}
+	if (ckpt && nodes)
+		return cli_usage(self, "--nodes and --check do not go together");
+	if (argc - optind > 1 || (!ckpt && argc - optind != 1))
+		return cli_usage(self, argc - optind ? "expected one graph file, got %d"
+					 : "no graph file given", argc - optind);
+	file = argc - optind == 1 ? argv[optind] : ckpt;
+	if (ckpt && ckpt_open(&b, ckpt, &where, &err) < 0) {
+		cli_notes(&where.notes);
+		status = cli_error(&err);
+		goto out;
+	}
+	cli_notes(&where.notes);
+	if (graph_open(&g, file, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	status = ckpt ? check(g, b, json) : show(g, nodes, json);
+	status = cli_finish(status);
+out:
+	graph_free(g);
+	bundle_free(b);
+	ckpt_path_release(&where);
+	return status;
+}

@@ -1,0 +1,1 @@
+$CKPT graph --check "$FIX/jonholifield+tensorflow_mechanics_101/data"

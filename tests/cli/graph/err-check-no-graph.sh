@@ -1,0 +1,1 @@
+$CKPT graph --check sample/model.ckpt-1000

@@ -1,0 +1,1 @@
+$CKPT graph sample/model.ckpt-1000

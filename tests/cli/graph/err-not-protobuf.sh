@@ -1,0 +1,2 @@
+printf '\012\377' > bad.meta
+$CKPT graph bad.meta

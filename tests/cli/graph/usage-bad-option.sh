@@ -1,0 +1,1 @@
+$CKPT graph --chek model.ckpt

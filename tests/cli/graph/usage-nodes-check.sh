@@ -1,0 +1,1 @@
+$CKPT graph --nodes --check sample/model.ckpt-1000 x.meta

@@ -1,0 +1,1 @@
+$CKPT list --json v1/sharded

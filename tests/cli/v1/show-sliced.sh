@@ -1,0 +1,1 @@
+$CKPT show v1/sliced w grid names

@@ -1,0 +1,1 @@
+$CKPT list v1/sharded/checkpoint
