@@ -1,0 +1,839 @@
+/* Streaming comparison of two tensors: memcmp per chunk first, then one decoding loop per dtype
+ * over the chunks that differ. */
+#include "compare.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assemble.h"
+#include "convert.h"
+#include "dtype.h"
+#include "slicekey.h"
+
+#define CHUNK (1u << 20)  /* a multiple of every element size */
+
+/* Decoding tables for the narrow floats, built once: a lookup is cheaper than the bit work,
+ * and all their values are exact in a float. */
+static float half_tab[65536];
+static float f8_tab[5][256];
+static int tabs_ready;
+
+static void tables_init(void)
+{
+	if (tabs_ready)
+		return;
+	for (unsigned i = 0; i < 65536; i++)
+		half_tab[i] = (float)half_to_double((uint16_t)i);
+	for (int t = 0; t < 5; t++)
+		for (unsigned i = 0; i < 256; i++)
+			f8_tab[t][i] = (float)float8_to_double(DT_FLOAT8_E5M2 + t, (uint8_t)i);
+	tabs_ready = 1;
+}
+
+double compare_mean_abs(const struct compare_result *r)
+{
+	uint64_t n = r->elements - r->nan_mixed;
+	return n ? r->sum_abs / (double)n : 0.0;
+}
+
+double compare_rms(const struct compare_result *r)
+{
+	uint64_t n = r->elements - r->nan_mixed;
+	return n ? sqrt(r->sum_sq / (double)n) : 0.0;
+}
+
+double compare_rel(const struct compare_result *r)
+{
+	if (r->sum_sq_a > 0)
+		return sqrt(r->sum_sq) / sqrt(r->sum_sq_a);
+	return r->sum_sq > 0 ? INFINITY : 0.0;
+}
+
+void compare_unravel(uint64_t flat, const int64_t *dims, int rank, int64_t *idx)
+{
+	for (int d = rank - 1; d >= 0; d--) {
+		uint64_t n = dims[d] > 0 ? (uint64_t)dims[d] : 1;
+		idx[d] = (int64_t)(flat % n);
+		flat /= n;
+	}
+}
+
+/* ---- the per-dtype loops ---------------------------------------------------------------- */
+
+struct acc {
+	double atol, rtol;
+	int equal_nan;
+	struct compare_result r;
+};
+
+static inline __attribute__((always_inline)) void note_differ(struct acc *s, uint64_t i)
+{
+	if (!s->r.differ)
+		s->r.first = i;
+	s->r.differ++;
+}
+
+static inline __attribute__((always_inline)) void note_delta(struct acc *s, double ad, double d,
+							      double x, double y, uint64_t i)
+{
+	s->r.sum_abs += ad;
+	s->r.sum_sq += d * d;
+	if (ad > s->r.max_abs) {
+		s->r.max_abs = ad;
+		s->r.max_index = i;
+		s->r.max_a = x;
+		s->r.max_b = y;
+	}
+}
+
+/* What real and complex pairs share once they are known to differ: NaN bookkeeping (a pair of
+ * NaNs counts as Δ = 0 in the sums, a NaN on one side only is left out of them), Inf
+ * bookkeeping, the |Δ| statistics, and the tolerance test: |Δ| <= atol + rtol * |b|. */
+static inline __attribute__((always_inline)) void acc_unequal(struct acc *s, int xnan, int ynan,
+							       int xf, int yf, double ad, double d,
+							       double x, double y, double absb,
+							       uint64_t i)
+{
+	if (xnan || ynan) {
+		if (!xnan || !ynan) {
+			s->r.nan_mixed++;
+			s->r.nan_new += !xnan;
+			s->r.nan_gone += !ynan;
+			note_differ(s, i);
+		} else if (!s->equal_nan) {
+			note_differ(s, i);
+		}
+		return;
+	}
+	s->r.inf_new += xf && !yf;
+	s->r.inf_gone += !xf && yf;
+	note_delta(s, ad, d, x, y, i);
+	/* Infinite |Δ| (an infinity on one side, or both opposite) is never close. */
+	if (!(ad <= s->atol + s->rtol * absb) || ad == INFINITY)
+		note_differ(s, i);
+}
+
+static inline __attribute__((always_inline)) void acc_real(struct acc *s, double x, double y,
+							    uint64_t i)
+{
+	int xf = x - x == 0, yf = y - y == 0;  /* finite */
+
+	if (xf)
+		s->r.sum_sq_a += x * x;
+	if (x != y)
+		acc_unequal(s, x != x, y != y, xf, yf, fabs(x - y), x - y, x, y, fabs(y), i);
+}
+
+/* Integers compare exactly; |Δ| is computed without overflow (as an unsigned difference),
+ * then as a double. */
+#define ACC_INTEGER(fn, T)                                                                  \
+	static inline __attribute__((always_inline)) void fn(struct acc *s, T x, T y, uint64_t i) \
+	{                                                                                   \
+		double d;                                                                   \
+		s->r.sum_sq_a += (double)x * (double)x;                                     \
+		if (x == y)                                                                 \
+			return;                                                             \
+		d = x > y ? (double)((uint64_t)x - (uint64_t)y)                             \
+			  : -(double)((uint64_t)y - (uint64_t)x);                           \
+		note_delta(s, fabs(d), d, (double)x, (double)y, i);                         \
+		note_differ(s, i);                                                          \
+	}
+ACC_INTEGER(acc_int, int64_t)
+ACC_INTEGER(acc_uint, uint64_t)
+
+/* Complex: |Δ| is the modulus of the difference, |b| the modulus of b; a NaN or infinite
+ * part makes the element NaN or infinite. */
+static inline __attribute__((always_inline)) void acc_complex(struct acc *s, double xr, double xi,
+							       double yr, double yi, uint64_t i)
+{
+	int xnan = xr != xr || xi != xi, ynan = yr != yr || yi != yi;
+	int xf = !xnan && xr - xr == 0 && xi - xi == 0, yf = !ynan && yr - yr == 0 && yi - yi == 0;
+	double ad;
+
+	if (xf)
+		s->r.sum_sq_a += xr * xr + xi * xi;
+	if (xr == yr && xi == yi)
+		return;
+	ad = xf && yf ? hypot(xr - yr, xi - yi) : INFINITY;
+	acc_unequal(s, xnan, ynan, xf, yf, ad, ad, hypot(xr, xi), hypot(yr, yi), hypot(yr, yi), i);
+}
+
+static inline float ld_f32(const uint8_t *p)
+{
+	float f;
+	memcpy(&f, p, 4);
+	return f;
+}
+
+static inline double ld_f64(const uint8_t *p)
+{
+	double f;
+	memcpy(&f, p, 8);
+	return f;
+}
+
+static inline uint16_t ld_u16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static inline float ld_bf16(const uint8_t *p)
+{
+	uint32_t bits = (uint32_t)ld_u16(p) << 16;
+	float f;
+	memcpy(&f, &bits, 4);
+	return f;
+}
+
+#define LD_NATIVE(T)                                  \
+	static inline T ld_##T(const uint8_t *p)      \
+	{                                             \
+		T v;                                  \
+		memcpy(&v, p, sizeof(v));             \
+		return v;                             \
+	}
+LD_NATIVE(int16_t)
+LD_NATIVE(int32_t)
+LD_NATIVE(int64_t)
+LD_NATIVE(uint32_t)
+LD_NATIVE(uint64_t)
+
+/* A loop over n elements of size SZ: x and y decoded by EXPR(pointer), fed to ACC. The
+ * accumulator lives in a local copy so that the compiler keeps it in registers. */
+#define LOOP(fn, SZ, ACC, EXPR)                                                              \
+	static void fn(struct acc *g, const uint8_t *a, const uint8_t *b, size_t n, uint64_t at) \
+	{                                                                                    \
+		struct acc s = *g;                                                           \
+		for (size_t k = 0; k < n; k++)                                               \
+			ACC(&s, EXPR(a + (SZ) * k), EXPR(b + (SZ) * k), at + k);             \
+		*g = s;                                                                      \
+	}
+
+#define HALF(p) half_tab[ld_u16(p)]
+#define I8(p) ((int8_t)*(p))
+#define U8(p) (*(p))
+#define U16(p) ld_u16(p)
+
+LOOP(loop_f32, 4, acc_real, ld_f32)
+LOOP(loop_f64, 8, acc_real, ld_f64)
+LOOP(loop_f16, 2, acc_real, HALF)
+LOOP(loop_bf16, 2, acc_real, ld_bf16)
+LOOP(loop_i8, 1, acc_int, I8)
+LOOP(loop_i16, 2, acc_int, ld_int16_t)
+LOOP(loop_i32, 4, acc_int, ld_int32_t)
+LOOP(loop_i64, 8, acc_int, ld_int64_t)
+LOOP(loop_u8, 1, acc_uint, U8)
+LOOP(loop_u16, 2, acc_uint, U16)
+LOOP(loop_u32, 4, acc_uint, ld_uint32_t)
+LOOP(loop_u64, 8, acc_uint, ld_uint64_t)
+
+static void loop_f8(struct acc *g, const float *tab, const uint8_t *a, const uint8_t *b, size_t n,
+		    uint64_t at)
+{
+	struct acc s = *g;
+	for (size_t k = 0; k < n; k++)
+		acc_real(&s, tab[a[k]], tab[b[k]], at + k);
+	*g = s;
+}
+
+static void loop_c64(struct acc *g, const uint8_t *a, const uint8_t *b, size_t n, uint64_t at)
+{
+	struct acc s = *g;
+	for (size_t k = 0; k < n; k++)
+		acc_complex(&s, ld_f32(a + 8 * k), ld_f32(a + 8 * k + 4), ld_f32(b + 8 * k),
+			    ld_f32(b + 8 * k + 4), at + k);
+	*g = s;
+}
+
+static void loop_c128(struct acc *g, const uint8_t *a, const uint8_t *b, size_t n, uint64_t at)
+{
+	struct acc s = *g;
+	for (size_t k = 0; k < n; k++)
+		acc_complex(&s, ld_f64(a + 16 * k), ld_f64(a + 16 * k + 8), ld_f64(b + 16 * k),
+			    ld_f64(b + 16 * k + 8), at + k);
+	*g = s;
+}
+
+
+/* Σa² alone, for a chunk whose bytes are equal on both sides (Δ = 0 there). */
+#define SAME(fn, SZ, EXPR)                                              \
+	static double fn(const uint8_t *a, size_t n)                    \
+	{                                                               \
+		double sum = 0;                                         \
+		for (size_t k = 0; k < n; k++) {                        \
+			double x = EXPR(a + (SZ) * k);                  \
+			if (x - x == 0)                                 \
+				sum += x * x;                           \
+		}                                                       \
+		return sum;                                             \
+	}
+
+SAME(same_f32, 4, ld_f32)
+SAME(same_f64, 8, ld_f64)
+SAME(same_f16, 2, HALF)
+SAME(same_bf16, 2, ld_bf16)
+SAME(same_i8, 1, I8)
+SAME(same_i16, 2, ld_int16_t)
+SAME(same_i32, 4, ld_int32_t)
+SAME(same_i64, 8, ld_int64_t)
+SAME(same_u8, 1, U8)
+SAME(same_u16, 2, U16)
+SAME(same_u32, 4, ld_uint32_t)
+SAME(same_u64, 8, ld_uint64_t)
+
+static double same_f8(const float *tab, const uint8_t *a, size_t n)
+{
+	double sum = 0;
+	for (size_t k = 0; k < n; k++) {
+		double x = tab[a[k]];
+		if (x - x == 0)
+			sum += x * x;
+	}
+	return sum;
+}
+
+/* A complex element counts when both parts are finite, as in acc_complex. */
+static double same_complex(const uint8_t *a, size_t n, int part)
+{
+	double sum = 0;
+	for (size_t k = 0; k < n; k++) {
+		double x = part == 4 ? ld_f32(a + 8 * k) : ld_f64(a + 16 * k);
+		double y = part == 4 ? ld_f32(a + 8 * k + 4) : ld_f64(a + 16 * k + 8);
+		if (x - x == 0 && y - y == 0)
+			sum += x * x + y * y;
+	}
+	return sum;
+}
+
+/* Route n elements to the loop of their dtype: b == NULL means "equal bytes, Σa² only". */
+static void run_loop(struct acc *s, int dtype, const uint8_t *a, const uint8_t *b, size_t n,
+		     uint64_t at)
+{
+	switch (dtype) {
+#define CASE(dt, name)                                      \
+	case dt:                                            \
+		if (b)                                      \
+			loop_##name(s, a, b, n, at);        \
+		else                                        \
+			s->r.sum_sq_a += same_##name(a, n); \
+		return;
+	CASE(DT_FLOAT, f32)
+	CASE(DT_DOUBLE, f64)
+	CASE(DT_HALF, f16)
+	CASE(DT_BFLOAT16, bf16)
+	case DT_INT4: case DT_INT2: case DT_QINT8:
+	CASE(DT_INT8, i8)
+	case DT_QINT16:
+	CASE(DT_INT16, i16)
+	case DT_QINT32:
+	CASE(DT_INT32, i32)
+	CASE(DT_INT64, i64)
+	case DT_UINT4: case DT_UINT2: case DT_QUINT8: case DT_BOOL:
+	CASE(DT_UINT8, u8)
+	case DT_QUINT16:
+	CASE(DT_UINT16, u16)
+	CASE(DT_UINT32, u32)
+	CASE(DT_UINT64, u64)
+#undef CASE
+	case DT_FLOAT8_E5M2: case DT_FLOAT8_E4M3FN: case DT_FLOAT8_E4M3FNUZ:
+	case DT_FLOAT8_E4M3B11FNUZ: case DT_FLOAT8_E5M2FNUZ: {
+		const float *tab = f8_tab[dtype - DT_FLOAT8_E5M2];
+		if (b)
+			loop_f8(s, tab, a, b, n, at);
+		else
+			s->r.sum_sq_a += same_f8(tab, a, n);
+		return;
+	}
+	case DT_COMPLEX64:
+		if (b)
+			loop_c64(s, a, b, n, at);
+		else
+			s->r.sum_sq_a += same_complex(a, n, 4);
+		return;
+	case DT_COMPLEX128:
+		if (b)
+			loop_c128(s, a, b, n, at);
+		else
+			s->r.sum_sq_a += same_complex(a, n, 8);
+		return;
+	}
+}
+
+/* Numbers (incl. bools and complex) have fixed-size elements decoded by run_loop. */
+static int is_numeric(int dtype)
+{
+	const struct dtype_info *d = dtype_info(dtype);
+	return d && d->size && d->kind != DK_STRING && d->kind != DK_OPAQUE;
+}
+
+/* ---- sources: a tensor stream or bytes in memory ----------------------------------------- */
+
+struct src {
+	const uint8_t *mem;        /* bytes in memory, or else: */
+	struct tensor_stream ts;   /* a stored payload, read in order and CRC-checked; or */
+	int by_position;           /* elements by position through the partitioning (assemble.h) */
+	struct bundle *b;
+	const struct bundle_entry *e;
+	int dtype;
+	size_t esize;
+	uint8_t *buf;              /* CHUNK bytes: the current chunk, or a swapped copy */
+	int swap;                  /* element bytes must be reversed to host order */
+};
+
+static int host_big_endian(void)
+{
+	return __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
+}
+
+/* Bytes [off, off + n) into p, in any order (for summing again an equal prefix). */
+static int src_pread(struct src *s, uint64_t off, size_t n, uint8_t *p, struct ck_err *err)
+{
+	if (s->mem) {
+		memcpy(p, s->mem + off, n);
+		return 0;
+	}
+	if (s->by_position)
+		return tensor_read_range(s->b, s->e, off / s->esize, n / s->esize, p, err);
+	return bundle_pread(s->b, s->e, off, p, n, err);
+}
+
+/* The next n bytes, at offset off (streams: in order). */
+static int src_get(struct src *s, uint64_t off, size_t n, const uint8_t **p, struct ck_err *err)
+{
+	if (s->mem) {
+		*p = s->mem + off;
+		return 0;
+	}
+	*p = s->buf;
+	if (s->by_position)
+		return src_pread(s, off, n, s->buf, err);
+	for (size_t got = 0; got < n;) {
+		long long r = tensor_stream_read(&s->ts, s->buf + got, n - got, err);
+		if (r < 0)
+			return (int)r;
+		if (r == 0)
+			return ck_error(err, CK_ECORRUPT, "tensor payload ended early");
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* Host-order bytes for decoding: in place in the chunk buffer, a copy for memory. */
+static const uint8_t *src_host(struct src *s, const uint8_t *p, size_t n)
+{
+	if (!s->swap)
+		return p;
+	if (p != s->buf)
+		memcpy(s->buf, p, n);
+	swap_elements(s->dtype, s->buf, n / s->esize);
+	return s->buf;
+}
+
+/* Stream end: the read that checks the CRC (a no-op when it already ran). */
+static int src_end(struct src *s, struct ck_err *err)
+{
+	uint8_t dummy;
+	long long r = s->mem || s->by_position ? 0 : tensor_stream_read(&s->ts, &dummy, 0, err);
+	return r < 0 ? (int)r : 0;
+}
+
+/* The chunk loop shared by streams and memory: equal chunks cost a memcmp until the first
+ * difference; from then on they still add Σa² (and the equal prefix is summed once, read
+ * again from the file or memory). */
+static int drive(struct acc *s, int dtype, uint64_t size, struct src *a, struct src *b,
+		 struct ck_err *err)
+{
+	size_t esize = (size_t)dtype_info(dtype)->size;
+	uint8_t *scratch = NULL;
+	uint64_t pos = 0;
+	int dirty = 0, rc = 0, fast = a->swap == b->swap;  /* equal bytes mean equal values */
+
+	while (pos < size) {
+		size_t m = size - pos < CHUNK ? (size_t)(size - pos) : CHUNK;
+		const uint8_t *pa, *pb;
+		if ((rc = src_get(a, pos, m, &pa, err)) < 0 || (rc = src_get(b, pos, m, &pb, err)) < 0)
+			goto out;
+		if (fast && !memcmp(pa, pb, m)) {
+			if (dirty)
+				run_loop(s, dtype, src_host(a, pa, m), NULL, m / esize, pos / esize);
+			pos += m;
+			continue;
+		}
+		if (!dirty) {
+			dirty = 1;
+			s->r.bytewise = 0;
+			if (pos)
+				scratch = xmalloc(CHUNK);
+			for (uint64_t q = 0; q < pos; q += CHUNK) {
+				size_t k = pos - q < CHUNK ? (size_t)(pos - q) : CHUNK;
+				if ((rc = src_pread(a, q, k, scratch, err)) < 0)
+					goto out;
+				if (a->swap)
+					swap_elements(dtype, scratch, k / esize);
+				run_loop(s, dtype, scratch, NULL, k / esize, q / esize);
+			}
+		}
+		pa = src_host(a, pa, m);
+		pb = src_host(b, pb, m);
+		run_loop(s, dtype, pa, pb, m / esize, pos / esize);
+		pos += m;
+	}
+	if ((rc = src_end(a, err)) < 0 || (rc = src_end(b, err)) < 0)
+		goto out;
+	if (!dirty)
+		s->r.bytewise = 1;
+out:
+	free(scratch);
+	return rc;
+}
+
+/* ---- strings and opaque payloads -------------------------------------------------------- */
+
+static int collect(void *ctx, uint64_t i, const uint8_t *s, size_t len)
+{
+	struct strtab *t = ctx;
+	t->p[i] = s;
+	t->len[i] = len;
+	return 0;
+}
+
+/* Element by element, exactly. */
+static void compare_strings(struct acc *s, const struct strtab *a, const struct strtab *b)
+{
+	for (uint64_t i = 0; i < a->n && i < b->n; i++)
+		if (a->len[i] != b->len[i] || memcmp(a->p[i], b->p[i], a->len[i]))
+			note_differ(s, i);
+	s->r.bytewise = !s->r.differ;
+}
+
+static int compare_bytes(struct acc *s, struct src *a, struct src *b, uint64_t na, uint64_t nb,
+			 struct ck_err *err)
+{
+	uint64_t size = na < nb ? na : nb;
+	int rc = 0;
+
+	s->r.bytes_only = 1;
+	s->r.bytewise = na == nb;
+	for (uint64_t pos = 0; pos < size;) {
+		size_t m = size - pos < CHUNK ? (size_t)(size - pos) : CHUNK;
+		const uint8_t *pa, *pb;
+		if ((rc = src_get(a, pos, m, &pa, err)) < 0 || (rc = src_get(b, pos, m, &pb, err)) < 0)
+			return rc;
+		if (s->r.bytewise && memcmp(pa, pb, m))
+			s->r.bytewise = 0;
+		pos += m;
+	}
+	/* Read the rest of the longer one too, so that its checksum is checked. */
+	for (uint64_t end = na > nb ? na : nb; size < end;) {
+		size_t m = end - size < CHUNK ? (size_t)(end - size) : CHUNK;
+		const uint8_t *p;
+		if ((rc = src_get(na > nb ? a : b, size, m, &p, err)) < 0)
+			return rc;
+		size += m;
+	}
+	if ((rc = src_end(a, err)) < 0 || (rc = src_end(b, err)) < 0)
+		return rc;
+	if (!s->r.bytewise) {
+		s->r.differ = s->r.elements ? s->r.elements : 1;
+		s->r.first = 0;
+	}
+	return 0;
+}
+
+static void acc_init(struct acc *s, const struct compare_opts *o, uint64_t elements)
+{
+	memset(s, 0, sizeof(*s));
+	s->atol = o->atol;
+	s->rtol = o->rtol;
+	s->equal_nan = o->equal_nan;
+	s->r.elements = elements;
+}
+
+static int acc_done(struct acc *s, struct compare_result *r, int rc)
+{
+	if (rc < 0)
+		return rc;
+	s->r.equal = s->r.differ == 0;
+	*r = s->r;
+	return 0;
+}
+
+/* ---- one stored tensor against another --------------------------------------------------- */
+
+static void src_stored(struct src *s, struct bundle *b, const struct bundle_entry *e)
+{
+	const struct dtype_info *d = dtype_info(e->dtype);
+
+	memset(s, 0, sizeof(*s));
+	s->b = b;
+	s->e = e;
+	s->dtype = e->dtype;
+	s->esize = d && d->size ? (size_t)d->size : 1;
+	s->swap = b->big_endian != host_big_endian();
+	s->buf = xmalloc(CHUNK);
+}
+
+static int size_error(const struct bundle_entry *e, struct ck_err *err)
+{
+	struct buf t = BUF_INIT;
+	int rc;
+
+	buf_add_escaped(&t, e->name, e->name_len > 200 ? 200 : e->name_len);
+	rc = ck_error(err, CK_ECORRUPT, "tensor \"%s\": %llu bytes stored for %llu %s elements",
+		      (const char *)t.p, (unsigned long long)e->size, (unsigned long long)e->elements,
+		      dtype_name(e->dtype));
+	buf_release(&t);
+	return rc;
+}
+
+/* Two stored payloads (regular tensors or two matching slices), streamed. */
+static int compare_stored(struct bundle *ba, const struct bundle_entry *ea, struct bundle *bb,
+			  const struct bundle_entry *eb, const struct compare_opts *o,
+			  struct compare_result *r, struct ck_err *err)
+{
+	struct src a, b;
+	struct acc s;
+	int rc;
+
+	acc_init(&s, o, ea->elements);
+	s.r.numeric = is_numeric(ea->dtype);
+	if (o->trust_crc && ea->size == eb->size && ea->crc32c == eb->crc32c) {
+		s.r.bytewise = s.r.by_crc = 1;
+		return acc_done(&s, r, 0);
+	}
+	src_stored(&a, ba, ea);
+	src_stored(&b, bb, eb);
+	if ((rc = tensor_stream_open(&a.ts, ba, ea, err)) < 0 ||
+	    (rc = tensor_stream_open(&b.ts, bb, eb, err)) < 0)
+		goto out;
+	if (!s.r.numeric)
+		rc = compare_bytes(&s, &a, &b, ea->size, eb->size, err);
+	else if (ea->size != ea->elements * a.esize || eb->size != eb->elements * b.esize)
+		rc = size_error(ea->size != ea->elements * a.esize ? ea : eb, err);
+	else
+		rc = drive(&s, ea->dtype, ea->size, &a, &b, err);
+out:
+	free(a.buf);
+	free(b.buf);
+	return acc_done(&s, r, rc);
+}
+
+/* Index i of a slice (extents ext, lengths resolved) as a flat index of the full tensor. */
+static uint64_t slice_to_full(uint64_t i, const int64_t *ext, const int64_t *dims, int rank)
+{
+	uint64_t flat = 0, mul = 1;
+
+	for (int k = rank - 1; k >= 0; k--) {
+		uint64_t len = (uint64_t)ext[2 * k + 1];
+		flat += ((uint64_t)ext[2 * k] + (len ? i % len : 0)) * mul;
+		i = len ? i / len : 0;
+		mul *= (uint64_t)dims[k];
+	}
+	return flat;
+}
+
+static void merge(struct compare_result *t, const struct compare_result *p, const int64_t *ext,
+		  const int64_t *dims, int rank)
+{
+	if (p->differ) {
+		uint64_t first = slice_to_full(p->first, ext, dims, rank);
+		if (!t->differ || first < t->first)
+			t->first = first;
+	}
+	t->differ += p->differ;
+	t->nan_mixed += p->nan_mixed;
+	if (p->max_abs > t->max_abs) {
+		t->max_abs = p->max_abs;
+		t->max_index = slice_to_full(p->max_index, ext, dims, rank);
+		t->max_a = p->max_a;
+		t->max_b = p->max_b;
+	}
+	t->sum_abs += p->sum_abs;
+	t->sum_sq += p->sum_sq;
+	t->sum_sq_a += p->sum_sq_a;
+	t->nan_new += p->nan_new;
+	t->nan_gone += p->nan_gone;
+	t->inf_new += p->inf_new;
+	t->inf_gone += p->inf_gone;
+	t->bytewise &= p->bytewise;
+	t->by_crc &= p->by_crc;
+	t->bytes_only |= p->bytes_only;
+	t->equal = t->differ == 0;
+}
+
+/* Σa² of a stored payload read again: a slice found equal (and so skipped) within a tensor
+ * that differs elsewhere still counts in ||A||. */
+static int sum_squares(struct bundle *b, const struct bundle_entry *e, double *sum,
+		       struct ck_err *err)
+{
+	struct acc s = { 0 };
+	struct src a;
+	int rc = 0;
+
+	src_stored(&a, b, e);
+	for (uint64_t pos = 0; pos < e->size && !rc; pos += CHUNK) {
+		size_t m = e->size - pos < CHUNK ? (size_t)(e->size - pos) : CHUNK;
+		if ((rc = src_pread(&a, pos, m, a.buf, err)) < 0)
+			break;
+		run_loop(&s, e->dtype, src_host(&a, a.buf, m), NULL, m / a.esize, 0);
+	}
+	free(a.buf);
+	*sum += s.r.sum_sq_a;
+	return rc;
+}
+
+/* Both partitioned alike: slice against slice, reported at the full tensor's indices. */
+static int compare_sliced(struct bundle *ba, const struct bundle_entry *ea, struct bundle *bb,
+			  const struct bundle_entry *eb, const struct compare_opts *o,
+			  struct compare_result *r, struct ck_err *err)
+{
+	int64_t *ext = xcalloc(2 * (size_t)ea->rank + 1, sizeof(*ext));
+	char *skipped = xcalloc(ea->nslices + 1, 1);
+	struct compare_result t = { 0 }, p;
+	int rc = 0;
+
+	t.elements = ea->elements;
+	t.bytewise = t.by_crc = t.equal = 1;
+	t.numeric = is_numeric(ea->dtype);
+	for (size_t j = 0; j < ea->nslices && !rc; j++) {
+		const struct bundle_entry *sa = slice_entry(ba, ea, j, ext);
+		const struct bundle_entry *sb = slice_entry(bb, eb, j, ext);
+		/* partition_check has vouched for both */
+		rc = compare_stored(ba, sa, bb, sb, o, &p, err);
+		if (!rc)
+			merge(&t, &p, ext, ea->dims, ea->rank);
+		skipped[j] = p.bytewise;
+	}
+	for (size_t j = 0; j < ea->nslices && !rc && !t.bytewise && t.numeric; j++)
+		if (skipped[j])
+			rc = sum_squares(ba, slice_entry(ba, ea, j, ext), &t.sum_sq_a, err);
+	free(ext);
+	free(skipped);
+	if (!rc)
+		*r = t;
+	return rc;
+}
+
+/* Partitioned differently (or on one side only): elements by position through both
+ * partitionings, after a CRC check of every payload involved. */
+static int compare_by_position(struct bundle *ba, const struct bundle_entry *ea,
+			       struct bundle *bb, const struct bundle_entry *eb,
+			       const struct compare_opts *o, struct compare_result *r,
+			       struct ck_err *err)
+{
+	struct src a, b;
+	struct acc s;
+	int rc;
+
+	acc_init(&s, o, ea->elements);
+	s.r.numeric = 1;
+	s.r.assembled = 1;
+	src_stored(&a, ba, ea);
+	src_stored(&b, bb, eb);
+	a.by_position = b.by_position = 1;
+	if ((rc = tensor_verify(ba, ea, err)) < 0 || (rc = tensor_verify(bb, eb, err)) < 0)
+		goto out;
+	if ((!ea->nslices && ea->size != ea->elements * a.esize) ||
+	    (!eb->nslices && eb->size != eb->elements * b.esize)) {
+		rc = size_error(!ea->nslices && ea->size != ea->elements * a.esize ? ea : eb, err);
+		goto out;
+	}
+	rc = drive(&s, ea->dtype, ea->elements * a.esize, &a, &b, err);
+out:
+	free(a.buf);
+	free(b.buf);
+	return acc_done(&s, r, rc);
+}
+
+int compare_buffers(int dtype, uint64_t elements, const void *a, size_t na, const void *b,
+		    size_t nb, const struct compare_opts *o, struct compare_result *r,
+		    struct ck_err *err)
+{
+	const struct dtype_info *d = dtype_info(dtype);
+	struct src ma = { 0 }, mb = { 0 };
+	struct acc s;
+	int rc = 0;
+
+	acc_init(&s, o, elements);
+	ma.mem = a;
+	mb.mem = b;
+	ma.esize = mb.esize = d && d->size ? (size_t)d->size : 1;
+	if (dtype == DT_STRING) {
+		struct strtab ta = { 0 }, tb = { 0 };
+		if (elements > SIZE_MAX / sizeof(void *) / 2)
+			return ck_error(err, CK_EUNSUP, "string tensor too large");
+		ta.n = tb.n = elements;
+		ta.p = xcalloc((size_t)elements + 1, sizeof(*ta.p));
+		ta.len = xcalloc((size_t)elements + 1, sizeof(*ta.len));
+		tb.p = xcalloc((size_t)elements + 1, sizeof(*tb.p));
+		tb.len = xcalloc((size_t)elements + 1, sizeof(*tb.len));
+		rc = bundle_strings(a, na, elements, collect, &ta, err);
+		if (!rc)
+			rc = bundle_strings(b, nb, elements, collect, &tb, err);
+		if (!rc)
+			compare_strings(&s, &ta, &tb);
+		strtab_release(&ta);
+		strtab_release(&tb);
+	} else if (!is_numeric(dtype)) {
+		rc = compare_bytes(&s, &ma, &mb, na, nb, err);
+	} else if (na != elements * ma.esize || nb != na) {
+		rc = ck_error(err, CK_ECORRUPT, "%zu and %zu bytes for %llu %s elements", na, nb,
+			      (unsigned long long)elements, d->name);
+	} else {
+		s.r.numeric = 1;
+		tables_init();
+		rc = drive(&s, dtype, na, &ma, &mb, err);
+	}
+	return acc_done(&s, r, rc);
+}
+
+int compare_tensors(struct bundle *ba, const struct bundle_entry *ea, struct bundle *bb,
+		    const struct bundle_entry *eb, const struct compare_opts *o,
+		    struct compare_result *r, struct ck_err *err)
+{
+	int rc;
+
+	if (ea->dtype != eb->dtype || ea->rank != eb->rank ||
+	    memcmp(ea->dims, eb->dims, (size_t)ea->rank * sizeof(*ea->dims))) {
+		struct buf t = BUF_INIT;
+		buf_add_escaped(&t, ea->name, ea->name_len > 200 ? 200 : ea->name_len);
+		rc = ck_error(err, CK_EUSAGE, "tensor \"%s\": dtypes or shapes differ", (const char *)t.p);
+		buf_release(&t);
+		return rc;
+	}
+	tables_init();
+	if ((rc = partition_check(ba, ea, err)) < 0 || (rc = partition_check(bb, eb, err)) < 0)
+		return rc;
+	if (ea->dtype == DT_STRING && !(o->trust_crc && !ea->nslices && !eb->nslices &&
+					ea->size == eb->size && ea->crc32c == eb->crc32c)) {
+		struct strtab ta = { 0 }, tb = { 0 };
+		struct acc s;
+		acc_init(&s, o, ea->elements);
+		rc = tensor_strings(ba, ea, &ta, err);
+		if (!rc)
+			rc = tensor_strings(bb, eb, &tb, err);
+		if (!rc)
+			compare_strings(&s, &ta, &tb);
+		strtab_release(&ta);
+		strtab_release(&tb);
+		return acc_done(&s, r, rc);
+	}
+	if (!ea->nslices && !eb->nslices)
+		return compare_stored(ba, ea, bb, eb, o, r, err);
+	if (ea->nslices == eb->nslices &&
+	    !memcmp(ea->slices, eb->slices, ea->nslices * 2 * (size_t)ea->rank * sizeof(int64_t)))
+		return compare_sliced(ba, ea, bb, eb, o, r, err);
+	if (!is_numeric(ea->dtype)) {
+		struct buf t = BUF_INIT;
+		buf_add_escaped(&t, ea->name, ea->name_len > 200 ? 200 : ea->name_len);
+		rc = ck_error(err, CK_EUNSUP, "tensor \"%s\": partitioned differently, and only "
+			      "numbers are compared across partitionings", (const char *)t.p);
+		buf_release(&t);
+		return rc;
+	}
+	return compare_by_position(ba, ea, bb, eb, o, r, err);
+}

@@ -1,0 +1,1 @@
+$CKPT diff sample sample/model.ckpt-500

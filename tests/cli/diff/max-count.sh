@@ -1,0 +1,1 @@
+$CKPT diff -n 2 diffpair/a diffpair/b

@@ -1,0 +1,2 @@
+cp diffpair/a.index "$TMPDIR/a.index"
+$CKPT diff "$TMPDIR/a" diffpair/a

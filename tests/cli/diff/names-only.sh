@@ -1,0 +1,1 @@
+$CKPT diff --names-only diffpair/a diffpair/b

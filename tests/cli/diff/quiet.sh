@@ -1,0 +1,1 @@
+$CKPT diff -q diffpair/a diffpair/b

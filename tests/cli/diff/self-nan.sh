@@ -1,0 +1,1 @@
+$CKPT diff dtypes/ckpt dtypes/ckpt.index

@@ -1,0 +1,1 @@
+$CKPT diff sample/model.ckpt-1000 sample/model.ckpt-1000

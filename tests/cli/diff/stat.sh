@@ -1,0 +1,1 @@
+$CKPT diff --stat diffpair/a diffpair/b

@@ -1,0 +1,1 @@
+$CKPT diff diffpair/a diffpair/b

@@ -1,0 +1,1 @@
+$CKPT diff --trust-crc -v -i "^(same|changed)$" diffpair/a diffpair/b

@@ -1,0 +1,1 @@
+$CKPT diff -v diffpair/a diffpair/b
