@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,12 +23,18 @@ struct wshard {
 	int fd;
 	char *tmp, *final;
 	uint64_t length;
+	int linked;   /* tmp is a hard link to an input's file: never write to it */
 };
 
 struct bundle_writer {
 	char *prefix;
 	char *index_tmp, *index_final;
 	int num_shards, flags;
+	int big_endian;
+	uint64_t tag;
+	char *check_dir;              /* symlinks for the re-read check, while it exists */
+	char **check_links;
+	int ncheck_links;
 	struct wshard *shards;
 	struct bundle_entry *entries;
 	size_t n, cap;
@@ -62,6 +70,11 @@ void bundle_writer_cleanup_signal(void)
 				unlink(w->shards[i].tmp);
 		if (w->index_tmp)
 			unlink(w->index_tmp);
+		for (int i = 0; i < w->ncheck_links; i++)
+			if (w->check_links[i])
+				unlink(w->check_links[i]);
+		if (w->check_dir)
+			rmdir(w->check_dir);
 	}
 }
 
@@ -165,6 +178,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 		return rc;
 	}
 	tag = random_u64();
+	w->tag = tag;
 	w->index_tmp = xasprintf("%s.index.tempstate%llu", prefix, (unsigned long long)tag);
 	w->shards = xcalloc((size_t)num_shards, sizeof(*w->shards));
 	registry_add(w);
@@ -211,6 +225,9 @@ int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_
 	if (check_shard(w, shard))
 		return w->status;
 	s = &w->shards[shard];
+	if (s->linked)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
+					s->tmp));
 	if (write_full(s->fd, p, n) < 0)
 		return fail(w, ck_syserr(&w->err, errno, "%s: write", s->tmp));
 	s->length += n;
@@ -410,6 +427,164 @@ void bundle_encode_entry(struct buf *out, const struct bundle_entry *e)
 	free(extp);
 }
 
+/* ---- copying payloads ---- */
+
+#define COPY_CHUNK (1u << 20)
+
+void bundle_writer_set_big_endian(struct bundle_writer *w, int big_endian)
+{
+	w->big_endian = big_endian;
+}
+
+/* Plain read/write, for file systems or kernels without copy_file_range. */
+static int copy_rw(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
+		   struct ck_err *err)
+{
+	uint8_t *buf = xmalloc(COPY_CHUNK);
+	int rc = 0;
+
+	while (n) {
+		size_t want = n < COPY_CHUNK ? (size_t)n : COPY_CHUNK;
+		long long got = pread_full(in, buf, want, off);
+		if (got < 0) {
+			rc = ck_syserr(err, errno, "%s", src);
+			break;
+		}
+		if ((size_t)got != want) {
+			rc = ck_error(err, CK_ECORRUPT, "%s: file ends %llu bytes early", src,
+				      (unsigned long long)(n - (uint64_t)got));
+			break;
+		}
+		if (write_full(out, buf, want) < 0) {
+			rc = ck_syserr(err, errno, "%s: write", dst);
+			break;
+		}
+		off += want;
+		n -= want;
+	}
+	free(buf);
+	return rc;
+}
+
+int bundle_copy_range(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
+		      struct ck_err *err)
+{
+	loff_t ioff = (loff_t)off;
+
+	/* In-kernel copy: no user-space buffer, and a reflink on file systems that share extents. */
+	while (n) {
+		size_t want = n > (1ull << 30) ? (size_t)1 << 30 : (size_t)n;
+		ssize_t got = copy_file_range(in, &ioff, out, NULL, want, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL ||
+			    errno == EBADF || errno == EPERM || errno == ETXTBSY)
+				return copy_rw(in, (uint64_t)ioff, out, n, src, dst, err);
+			return ck_syserr(err, errno, "%s: copy to %s", src, dst);
+		}
+		if (got == 0)
+			return ck_error(err, CK_ECORRUPT, "%s: file ends %llu bytes early", src,
+					(unsigned long long)n);
+		n -= (uint64_t)got;
+	}
+	return 0;
+}
+
+int bundle_writer_copy(struct bundle_writer *w, int shard, int src_fd, uint64_t src_off,
+		       uint64_t n, const char *src_name)
+{
+	struct wshard *s;
+
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	s = &w->shards[shard];
+	if (s->linked)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
+					s->tmp));
+	if (bundle_copy_range(src_fd, src_off, s->fd, n, src_name, s->tmp, &w->err) < 0)
+		return fail(w, w->err.code);
+	s->length += n;
+	return 0;
+}
+
+int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path, int allow_link,
+			enum bw_share *how)
+{
+	struct wshard *s;
+	struct stat st;
+	int in, rc = 0;
+
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	s = &w->shards[shard];
+	if (s->length)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shard already has data", s->tmp));
+	in = open(src_path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		if (errno == ENOENT)
+			return fail(w, ck_error(&w->err, CK_ENOTFOUND,
+						"%s: data shard is missing, the tensors cannot be copied",
+						src_path));
+		return fail(w, ck_syserr(&w->err, errno, "%s", src_path));
+	}
+	if (fstat(in, &st) < 0) {
+		rc = fail(w, ck_syserr(&w->err, errno, "%s", src_path));
+		goto out;
+	}
+#ifdef FICLONE
+	/* A reflink: a new file sharing the input's extents (btrfs, xfs, bcachefs ...). */
+	if (ioctl(s->fd, FICLONE, in) == 0) {
+		s->length = (uint64_t)st.st_size;
+		*how = BW_SHARE_REFLINK;
+		goto out;
+	}
+#endif
+	/* A hard link is safe because TensorFlow never rewrites a data file in place. */
+	if (allow_link) {
+		close(s->fd);
+		s->fd = -1;
+		if (unlink(s->tmp) == 0 && link(src_path, s->tmp) == 0) {
+			s->linked = 1;
+			s->length = (uint64_t)st.st_size;
+			*how = BW_SHARE_LINK;
+			goto out;
+		}
+		s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (s->fd < 0) {
+			rc = fail(w, ck_syserr(&w->err, errno, "%s", s->tmp));
+			goto out;
+		}
+	}
+	if (bundle_copy_range(in, 0, s->fd, (uint64_t)st.st_size, src_path, s->tmp, &w->err) < 0) {
+		rc = fail(w, w->err.code);
+		goto out;
+	}
+	s->length = (uint64_t)st.st_size;
+	*how = BW_SHARE_COPY;
+out:
+	close(in);
+	return rc;
+}
+
+int bundle_writer_status(const struct bundle_writer *w, struct ck_err *err)
+{
+	if (w->status && err)
+		*err = w->err;
+	return w->status;
+}
+
+uint64_t bundle_writer_shard_length(const struct bundle_writer *w, int shard)
+{
+	return shard >= 0 && shard < w->num_shards ? w->shards[shard].length : 0;
+}
+
+/* ---- finishing ---- */
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct bundle_entry *x = a, *y = b;
@@ -430,9 +605,26 @@ static int sync_dir(const char *path, struct ck_err *err)
 	return rc;
 }
 
+static void check_dir_remove(struct bundle_writer *w)
+{
+	for (int i = 0; i < w->ncheck_links; i++) {
+		if (w->check_links[i])
+			unlink(w->check_links[i]);
+		free(w->check_links[i]);
+	}
+	free(w->check_links);
+	w->check_links = NULL;
+	w->ncheck_links = 0;
+	if (w->check_dir)
+		rmdir(w->check_dir);
+	free(w->check_dir);
+	w->check_dir = NULL;
+}
+
 static void writer_free(struct bundle_writer *w)
 {
 	registry_remove(w);
+	check_dir_remove(w);
 	for (int i = 0; i < w->num_shards; i++) {
 		if (w->shards[i].fd >= 0)
 			close(w->shards[i].fd);
@@ -464,11 +656,122 @@ void bundle_writer_abort(struct bundle_writer *w)
 	writer_free(w);
 }
 
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static int same_entry(const struct bundle_entry *a, const struct bundle_entry *b)
+{
+	size_t nsl = a->nslices * (size_t)a->rank * 2;
+
+	if (a->name_len != b->name_len || memcmp(a->name, b->name, a->name_len) ||
+	    a->dtype != b->dtype || a->rank != b->rank || a->nslices != b->nslices ||
+	    memcmp(a->dims, b->dims, (size_t)a->rank * sizeof(int64_t)))
+		return 0;
+	if (a->nslices)
+		return !memcmp(a->slices, b->slices, nsl * sizeof(int64_t));
+	return a->shard == b->shard && a->offset == b->offset && a->size == b->size &&
+	       a->crc32c == b->crc32c;
+}
+
+/* Read the written files back through the ordinary reader, under their temporary names (a
+ * folder of symlinks gives them the names the reader expects), and compare every entry with
+ * what was meant to be written. */
+static int check_output(struct bundle_writer *w, struct ck_err *err)
+{
+	struct bundle *b = NULL;
+	struct buf tmp = BUF_INIT;
+	char *prefix = NULL, *target;
+	int rc = 0;
+
+	w->check_dir = xasprintf("%s.tempstate%llu.check", w->prefix, (unsigned long long)w->tag);
+	if (mkdir(w->check_dir, 0700) < 0) {
+		rc = ck_syserr(err, errno, "%s", w->check_dir);
+		free(w->check_dir);
+		w->check_dir = NULL;
+		return rc;
+	}
+	w->check_links = xcalloc((size_t)w->num_shards + 1, sizeof(char *));
+	prefix = xasprintf("%s/c", w->check_dir);
+	for (int i = 0; i <= w->num_shards; i++) {
+		char *link_path = i < w->num_shards
+			? xasprintf("%s.data-%05d-of-%05d", prefix, i, w->num_shards)
+			: xasprintf("%s.index", prefix);
+		target = xasprintf("../%s", base_name(i < w->num_shards ? w->shards[i].tmp
+								       : w->index_tmp));
+		w->check_links[w->ncheck_links++] = link_path;
+		if (symlink(target, link_path) < 0) {
+			rc = ck_syserr(err, errno, "%s", link_path);
+			free(target);
+			goto out;
+		}
+		free(target);
+	}
+	rc = bundle_open(&b, prefix, err);
+	if (rc < 0) {
+		ck_wrap(err, "re-reading the output failed");
+		goto out;
+	}
+	if (b->num_shards != w->num_shards || b->big_endian != w->big_endian ||
+	    b->nentries != w->n) {
+		rc = ck_error(err, CK_ECORRUPT, "%s: re-reading the output: header or entry count differs",
+			      w->index_tmp);
+		goto out;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		if (!same_entry(e, &w->entries[i])) {
+			buf_add_escaped(&tmp, w->entries[i].name, w->entries[i].name_len);
+			rc = ck_error(err, CK_ECORRUPT,
+				      "%s: re-reading the output: entry \"%s\" differs from what was written",
+				      w->index_tmp, (const char *)tmp.p);
+			goto out;
+		}
+		if (!e->nslices && e->offset + e->size > w->shards[e->shard].length) {
+			buf_add_escaped(&tmp, e->name, e->name_len);
+			rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\" lies past the end of its data",
+				      w->shards[e->shard].tmp, (const char *)tmp.p);
+			goto out;
+		}
+		if ((w->flags & BW_VERIFY_DATA) && !e->nslices && e->dtype != DT_VARIANT) {
+			rc = bundle_verify(b, e, err);
+			if (rc < 0) {
+				ck_wrap(err, "re-reading the output");
+				goto out;
+			}
+		}
+	}
+out:
+	bundle_free(b);
+	free(prefix);
+	buf_release(&tmp);
+	check_dir_remove(w);
+	return rc;
+}
+
+/* --force: the old checkpoint's index goes first, so that no moment shows the old index over
+ * new data; its data files that the new one does not overwrite go last. */
+static int old_shards(const char *prefix)
+{
+	struct bundle *old = NULL;
+	struct ck_err e;
+	int n = 0;
+
+	if (bundle_open(&old, prefix, &e) == 0) {
+		n = old->format == 2 ? old->num_shards : 0;
+		bundle_free(old);
+	}
+	return n;
+}
+
 int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 {
 	struct table_builder tb;
 	struct buf out = BUF_INIT, val = BUF_INIT;
-	int fd = -1, rc = w->status;
+	int fd = -1, rc = w->status, old_n = 0;
+	struct stat st;
 
 	if (rc) {
 		if (err)
@@ -476,7 +779,8 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		bundle_writer_abort(w);
 		return rc;
 	}
-	qsort(w->entries, w->n, sizeof(*w->entries), cmp_entry);
+	if (w->n)  /* qsort(NULL, 0) is undefined */
+		qsort(w->entries, w->n, sizeof(*w->entries), cmp_entry);
 	for (size_t i = 1; i < w->n; i++)
 		if (!cmp_entry(&w->entries[i - 1], &w->entries[i])) {
 			struct buf name = BUF_INIT;
@@ -487,6 +791,8 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		}
 	for (int i = 0; i < w->num_shards; i++) {
 		struct wshard *s = &w->shards[i];
+		if (s->fd < 0)
+			continue;  /* a hard link to an input: its data is already on disk */
 		if (fsync(s->fd) < 0 || close(s->fd) < 0) {
 			s->fd = -1;
 			rc = ck_syserr(err, errno, "%s", s->tmp);
@@ -495,7 +801,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		s->fd = -1;
 	}
 	table_builder_init(&tb, &out);
-	bundle_encode_header(&val, w->num_shards, 0);
+	bundle_encode_header(&val, w->num_shards, w->big_endian);
 	table_builder_add(&tb, "", 0, val.p, val.len);
 	for (size_t i = 0; i < w->n; i++) {
 		buf_reset(&val);
@@ -517,12 +823,31 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		goto fail;
 	}
 	fd = -1;
+	rc = check_output(w, err);
+	if (rc < 0)
+		goto fail;
+	if (lstat(w->index_final, &st) == 0) {
+		if (!(w->flags & BW_FORCE)) {  /* appeared while we were writing */
+			rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
+				      w->index_final);
+			goto fail;
+		}
+		old_n = old_shards(w->prefix);
+		if (unlink(w->index_final) < 0) {
+			rc = ck_syserr(err, errno, "%s", w->index_final);
+			goto fail;
+		}
+	}
 	/* Data first, index last: a visible index always has its data. */
 	for (int i = 0; i < w->num_shards; i++) {
 		if (rename(w->shards[i].tmp, w->shards[i].final) < 0) {
 			rc = ck_syserr(err, errno, "%s", w->shards[i].final);
 			goto fail;
 		}
+		/* rename() of two links to one file does nothing: the final name already shows
+		 * these bytes (a hard link to the same input), so the temporary name just goes. */
+		if (w->shards[i].linked && lstat(w->shards[i].tmp, &st) == 0)
+			unlink(w->shards[i].tmp);
 		free(w->shards[i].tmp);
 		w->shards[i].tmp = NULL;
 	}
@@ -532,6 +857,12 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	}
 	free(w->index_tmp);
 	w->index_tmp = NULL;
+	if (old_n && old_n != w->num_shards)
+		for (int i = 0; i < old_n; i++) {
+			char *stale = xasprintf("%s.data-%05d-of-%05d", w->prefix, i, old_n);
+			unlink(stale);
+			free(stale);
+		}
 	rc = sync_dir(w->index_final, err);
 	buf_release(&out);
 	buf_release(&val);

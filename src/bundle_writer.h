@@ -14,8 +14,9 @@
 #include "err.h"
 
 enum {
-	BW_FORCE = 1,   /* replace an existing P.index and its shards */
-	BW_MKDIR = 2,   /* create the destination folder if missing */
+	BW_FORCE = 1,        /* replace an existing P.index and its shards */
+	BW_MKDIR = 2,        /* create the destination folder if missing */
+	BW_VERIFY_DATA = 4,  /* the re-read check also CRC-checks every payload */
 };
 
 struct bundle_writer;
@@ -47,7 +48,32 @@ int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length)
 void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n);
 int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e);
 
-/* Write the index and rename everything into place. Frees w in all cases. */
+/* Tensor bytes are big-endian (kept from a big-endian input); recorded in the header. */
+void bundle_writer_set_big_endian(struct bundle_writer *w, int big_endian);
+
+/* Append n bytes of src_fd at src_off to a shard: copy_file_range (in-kernel; a reflink on
+ * file systems that share extents), read/write where the kernel cannot. src_name for errors. */
+int bundle_writer_copy(struct bundle_writer *w, int shard, int src_fd, uint64_t src_off,
+		       uint64_t n, const char *src_name);
+/* The same copy between two descriptors, outside a writer. */
+int bundle_copy_range(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
+		      struct ck_err *err);
+
+/* Make a still-empty shard a copy of a whole input data file: a reflink (FICLONE) where the
+ * file system supports it, else (allow_link) a hard link, else an in-kernel copy. Entries then
+ * keep their offsets. A hard-linked shard cannot grow. */
+enum bw_share { BW_SHARE_REFLINK, BW_SHARE_LINK, BW_SHARE_COPY };
+int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path, int allow_link,
+			enum bw_share *how);
+uint64_t bundle_writer_shard_length(const struct bundle_writer *w, int shard);
+/* The writer's first error (copied to err when there is one), or 0. */
+int bundle_writer_status(const struct bundle_writer *w, struct ck_err *err);
+
+/* Write the index, read everything back through the reader under the temporary names and
+ * compare it with the entries added (names, dtypes, shapes, places, CRCs; with BW_VERIFY_DATA
+ * every payload's CRC too), then rename into place: data files first, the index last. With
+ * BW_FORCE an existing index is removed before the data files are renamed, and old data files
+ * the new checkpoint does not replace are removed after. Frees w in all cases. */
 int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err);
 /* Remove every temporary file and free w. Safe on NULL. */
 void bundle_writer_abort(struct bundle_writer *w);

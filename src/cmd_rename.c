@@ -1,0 +1,344 @@
+/* ckpt rename: a new checkpoint whose tensors carry new names; only the index is rebuilt. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "output.h"
+#include "rules.h"
+#include "surgery.h"
+
+const char cmd_rename_usage[] =
+"usage: ckpt rename -o OUT [-f] [-n] [--json] [--strict] [--copy] [--verify-data]\n"
+"                   [--update-state] [RULE | --add-prefix P | --strip-prefix P |\n"
+"                   --map-file FILE]... PATH\n"
+"\n"
+"Write a copy of the checkpoint PATH as OUT with tensors renamed. Tensor data is never\n"
+"decoded: only the index is rebuilt, and the data files are shared with the input by\n"
+"reflink where the file system supports it, else by hard link (TensorFlow never rewrites\n"
+"a data file), else copied in the kernel. The input is never modified.\n"
+"\n"
+"Rules apply in the order given, each to the result of the previous; a name no rule\n"
+"matches is kept:\n"
+"  OLD=NEW                the tensor named OLD becomes NEW\n"
+"  OLD/=NEW/              a scope: every name starting with OLD/ starts with NEW/ instead\n"
+"  s/REGEX/REPL/[g]       POSIX extended regex substitution; REPL may use \\1..\\9 and &\n"
+"  -e, --rule RULE        a rule that starts with '-'\n"
+"      --add-prefix P     put P in front of every name\n"
+"      --strip-prefix P   remove P from the names that start with it\n"
+"  -m, --map-file FILE    rules from FILE: 'old<TAB>new' lines, or a JSON object\n"
+"                         {\"old\": \"new\", ...}\n"
+"\n"
+"TF2 checkpoints: the object graph's checkpoint keys follow the renames, so that\n"
+"tf.train.Checkpoint.restore still finds every value (_CHECKPOINTABLE_OBJECT_GRAPH itself\n"
+"is never renamed). Partitioned tensors: their slices move with them.\n"
+"\n"
+"Options:\n"
+"  -o, --output OUT       prefix of the new checkpoint (its folder is created if missing)\n"
+"  -f, --force            replace OUT if it exists\n"
+"  -n, --dry-run          print the old -> new names, write nothing\n"
+"      --strict           a rule that matches no tensor is an error, not a warning\n"
+"      --copy             never hard-link the data files (a reflink is still a copy)\n"
+"      --verify-data      also re-read every payload of the output and check its CRC\n"
+"      --update-state     record OUT as the latest checkpoint in its folder's\n"
+"                         'checkpoint' file\n"
+"      --json             print the summary (or the dry-run table) as JSON\n"
+"  -h, --help             show this help\n"
+"\n"
+"Two names renamed to one, or a rule that empties a name, is an error listing every case.\n"
+"Exit status: 0 success, 2 trouble.\n";
+
+struct rename_ctx {
+	struct bundle *b;
+	struct buf *names;   /* new name of each entry, parallel to b->entries */
+	unsigned char *changed;
+};
+
+/* objgraph_rename callback: the new key of a renamed tensor. */
+static int graph_key(void *ctx, const uint8_t *key, size_t len, struct buf *out)
+{
+	struct rename_ctx *c = ctx;
+	const struct bundle_entry *e = bundle_find(c->b, key, len);
+	size_t i;
+
+	if (!e)
+		return 0;
+	i = (size_t)(e - c->b->entries);
+	if (!c->changed[i])
+		return 0;
+	buf_add(out, c->names[i].p, c->names[i].len);
+	return 1;
+}
+
+static void list_collision(void *ctx, const struct surg_item *items, size_t n)
+{
+	struct buf *msg = ctx;
+
+	if (msg->len > 4000)
+		return;
+	buf_add(msg, "\n  ", 3);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_add(msg, ", ", 2);
+		buf_addc(msg, '"');
+		name_escaped(msg, items[i].src->name, items[i].src->name_len);
+		buf_addc(msg, '"');
+	}
+	buf_add(msg, " -> \"", 5);
+	name_escaped(msg, items[0].name.p, items[0].name.len);
+	buf_addc(msg, '"');
+}
+
+static void print_dry_run(struct bundle *b, const struct buf *names, const unsigned char *changed,
+			  size_t nchanged, int json)
+{
+	if (json) {
+		cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "renames");
+		for (size_t i = 0; i < b->nentries; i++) {
+			cJSON *o;
+			if (!changed[i] || b->entries[i].is_slice)
+				continue;
+			o = cJSON_CreateObject();
+			json_add_name(o, "old", b->entries[i].name, b->entries[i].name_len);
+			json_add_name(o, "new", names[i].p, names[i].len);
+			cJSON_AddItemToArray(arr, o);
+		}
+		json_add_u64(root, "renamed", nchanged);
+		json_add_u64(root, "tensors", b->ntensors);
+		json_print(root, stdout);
+		cJSON_Delete(root);
+		return;
+	}
+	if (nchanged) {
+		struct tab t;
+		tab_init(&t, "lll");
+		tab_add(&t, "OLD");
+		tab_add(&t, "");
+		tab_add(&t, "NEW");
+		for (size_t i = 0; i < b->nentries; i++) {
+			struct buf s = BUF_INIT;
+			if (!changed[i] || b->entries[i].is_slice)
+				continue;
+			name_escaped(&s, b->entries[i].name, b->entries[i].name_len);
+			tab_add(&t, (const char *)s.p);
+			tab_add(&t, "->");
+			buf_reset(&s);
+			name_escaped(&s, names[i].p, names[i].len);
+			tab_add(&t, (const char *)s.p);
+			buf_release(&s);
+		}
+		tab_print(&t, stdout);
+		tab_release(&t);
+	}
+	printf("%zu of %zu tensors renamed (dry run: nothing written)\n", nchanged, b->ntensors);
+}
+
+enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP };
+
+int cmd_rename(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rule", required_argument, NULL, 'e' },
+		{ "map-file", required_argument, NULL, 'm' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "add-prefix", required_argument, NULL, OPT_ADD },
+		{ "strip-prefix", required_argument, NULL, OPT_STRIP },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "copy", no_argument, NULL, OPT_COPY },
+		SURG_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *self = cli_find("rename");
+	struct rules rules;
+	struct surg_input in = { 0 };
+	struct surg_plan plan;
+	struct surg_opts o = { 0 };
+	struct surg_cli cl = { 0 };
+	struct surg_result res;
+	struct ck_err err = { 0 };
+	struct buf *names = NULL, msg = BUF_INIT;
+	unsigned char *changed = NULL;
+	char *out = NULL;
+	const char *path = NULL;
+	int c, status = EXIT_TROUBLE, dry = 0, json = 0, strict = 0, copy = 0;
+	size_t nchanged = 0, nops = 0;
+	struct { int kind; const char *arg; } *ops = NULL;
+
+	rules_init(&rules);
+	surg_plan_init(&plan, &in, 1);
+	ops = xcalloc((size_t)argc + 1, sizeof(*ops));
+	opterr = 0;
+	optind = 1;
+	/* '-': positional arguments come back in order, since rules interleave with options. */
+	while ((c = getopt_long(argc, argv, "-:o:fne:m:h", opts, NULL)) != -1) {
+		if (surg_common_option(c, optarg, &o, &cl))
+			continue;
+		switch (c) {
+		case 1: case 'e': case 'm': case OPT_ADD: case OPT_STRIP:
+			ops[nops].kind = c;
+			ops[nops++].arg = optarg;
+			break;
+		case OPT_STRICT: strict = 1; break;
+		case OPT_COPY: copy = 1; break;
+		case 'h': status = cli_help(self); goto out;
+		case ':':
+			status = cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
+			goto out;
+		default:
+			status = cli_bad_option(self, argv, opts);
+			goto out;
+		}
+	}
+	out = cl.out;
+	dry = cl.dry;
+	json = cl.json;
+	/* The last positional argument is the checkpoint; the others are rules. */
+	for (size_t i = nops; i-- > 0;)
+		if (ops[i].kind == 1) {
+			path = ops[i].arg;
+			ops[i].kind = 0;
+			break;
+		}
+	if (!path) {
+		status = cli_usage(self, "no checkpoint given");
+		goto out;
+	}
+	for (size_t i = 0; i < nops; i++) {
+		int rc = 0;
+		switch (ops[i].kind) {
+		case 1: case 'e': rc = rules_parse(&rules, ops[i].arg, &err); break;
+		case 'm': rc = rules_load(&rules, ops[i].arg, &err); break;
+		case OPT_ADD: rules_add_prefix(&rules, ops[i].arg); break;
+		case OPT_STRIP: rules_strip_prefix(&rules, ops[i].arg); break;
+		}
+		if (rc < 0) {
+			status = ops[i].kind == 'm' ? cli_error(&err) : cli_usage(self, "%s", err.msg);
+			goto out;
+		}
+	}
+	if (!out && !dry) {
+		status = cli_usage(self, "no output given (-o OUT)");
+		goto out;
+	}
+	if (!rules.n) {
+		status = cli_usage(self, "no renaming rule given");
+		goto out;
+	}
+	if (surg_input_open(&in, path, &err) < 0) {
+		cli_notes(&in.where.notes);
+		status = cli_error(&err);
+		goto out;
+	}
+	cli_notes(&in.where.notes);
+	if (out && surg_check_output(&out, &in, 1, o.force || dry, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	names = xcalloc(in.b->nentries + 1, sizeof(*names));
+	changed = xcalloc(in.b->nentries + 1, 1);
+	buf_add(&msg, "", 0);
+	for (size_t i = 0; i < in.b->nentries; i++) {
+		const struct bundle_entry *e = &in.b->entries[i];
+		int r;
+		if (e->is_slice || is_graph_key(e->name, e->name_len))
+			continue;
+		r = rules_apply(&rules, e->name, e->name_len, &names[i]);
+		if (r == RULES_DROPPED) {
+			if (msg.len < 4000) {
+				buf_add(&msg, "\n  \"", 4);
+				name_escaped(&msg, e->name, e->name_len);
+				buf_addc(&msg, '"');
+			}
+			continue;
+		}
+		if (r == RULES_RENAMED && is_graph_key(names[i].p, names[i].len)) {
+			buf_reset(&msg);
+			name_escaped(&msg, e->name, e->name_len);
+			status = cli_errorf("\"%s\" would be renamed to %s, the object graph's own key",
+					    (const char *)msg.p, OBJECT_GRAPH_KEY);
+			goto out;
+		}
+		changed[i] = r == RULES_RENAMED;
+		nchanged += changed[i];
+	}
+	if (msg.len) {
+		status = cli_errorf("the rules leave these names empty:%s", (const char *)msg.p);
+		goto out;
+	}
+	for (size_t i = 0; i < rules.n; i++) {
+		if (rules.v[i].hits)
+			continue;
+		if (strict) {
+			status = cli_errorf("rule '%s' matches no tensor in %s", rules.v[i].text, path);
+			goto out;
+		}
+		cli_errorf("warning: rule '%s' matches no tensor", rules.v[i].text);
+	}
+	for (size_t i = 0; i < in.b->nentries; i++) {
+		const struct bundle_entry *e = &in.b->entries[i];
+		if (e->is_slice || is_graph_key(e->name, e->name_len))
+			continue;
+		if (changed[i])
+			surg_plan_add(&plan, 0, e, names[i].p, names[i].len);
+		else
+			surg_plan_add(&plan, 0, e, e->name, e->name_len);
+	}
+	if (surg_plan_sort(&plan, list_collision, &msg)) {
+		status = cli_errorf("these renames collide (two tensors would get one name):%s",
+				    (const char *)msg.p);
+		goto out;
+	}
+	if (dry) {
+		print_dry_run(in.b, names, changed, nchanged, json);
+		status = cli_finish(EXIT_OK);
+		goto out;
+	}
+	/* TF2: the object graph names the keys; rewrite them and store the graph anew. */
+	if (in.graph_entry) {
+		struct rename_ctx rc = { in.b, names, changed };
+		if (in.graph && objgraph_rename(in.graph, graph_key, &rc)) {
+			plan.graph = in.graph;
+			in.graph = NULL;
+		} else {
+			surg_plan_add(&plan, 0, in.graph_entry, in.graph_entry->name,
+				      in.graph_entry->name_len);
+			surg_plan_sort(&plan, NULL, NULL);
+		}
+	}
+	surg_signals();
+	o.out = out;
+	o.share = in.b->format == 2;
+	o.allow_link = !copy;
+	o.progress = cli_progress;
+	if (surg_write(&plan, &o, &res, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	if (json) {
+		cJSON *j = surg_summary_json(out, &res);
+		json_add_u64(j, "renamed", nchanged);
+		json_print(j, stdout);
+		cJSON_Delete(j);
+	} else {
+		buf_reset(&msg);
+		surg_summary(&msg, out, &res);
+		printf("%s (%zu renamed; data %s)\n", (const char *)msg.p, nchanged,
+		       res.shared ? (res.how == BW_SHARE_REFLINK ? "shared by reflink"
+				     : res.how == BW_SHARE_LINK ? "shared by hard link" : "copied")
+				  : "copied");
+	}
+	status = cli_finish(EXIT_OK);
+out:
+	if (names)
+		for (size_t i = 0; i < in.b->nentries; i++)
+			buf_release(&names[i]);
+	free(names);
+	free(changed);
+	free(ops);
+	free(cl.out);  /* out is cl.out */
+	buf_release(&msg);
+	surg_plan_release(&plan);
+	surg_input_release(&in);
+	rules_release(&rules);
+	return status;
+}

@@ -1,0 +1,408 @@
+/* ckpt subset: a new checkpoint with only the selected tensors (compacted copy). */
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "output.h"
+#include "surgery.h"
+
+const char cmd_subset_usage[] =
+"usage: ckpt subset -o OUT [-i REGEX]... [-x REGEX]... [--drop-optimizer]\n"
+"                   [--names-from FILE] [-f] [-n] [--json] [--verify-data]\n"
+"                   [--update-state] PATH [NAME...]\n"
+"\n"
+"Write the selected tensors of the checkpoint PATH to a new checkpoint OUT. Only the kept\n"
+"bytes are copied (in the kernel, never decoded, CRCs kept). With no selection at all,\n"
+"everything is copied: 'ckpt subset -o new old' rewrites a checkpoint (a legacy V1 one\n"
+"becomes V2).\n"
+"\n"
+"A tensor is kept if it is named on the command line or in --names-from, or matches an\n"
+"--include (or none of these is given), and matches no --exclude. The TF2 object graph\n"
+"is kept unless an --exclude matches it; its references to removed tensors are removed\n"
+"so that tf.train.Checkpoint.restore does not look for them.\n"
+"\n"
+"Options:\n"
+"  -o, --output OUT       prefix of the new checkpoint (its folder is created if missing)\n"
+"  -i, --include REGEX    keep names matching REGEX (POSIX ERE; repeatable)\n"
+"  -x, --exclude REGEX    drop names matching REGEX (repeatable)\n"
+"      --names-from FILE  keep the names listed in FILE, one a line ('-': stdin)\n"
+"  -O, --drop-optimizer   drop optimizer state: TF1 slots (Adam, Adam_1, Momentum, RMSProp,\n"
+"                         Adagrad, Ftrl, adam_m/adam_v, AdamWeightDecayOptimizer...),\n"
+"                         beta1_power/beta2_power, Keras training/<Optimizer>/ scopes, TF2\n"
+"                         .OPTIMIZER_SLOT keys and the optimizer's own variables\n"
+"  -f, --force            replace OUT if it exists\n"
+"  -n, --dry-run          print what would be removed, write nothing\n"
+"      --verify-data      also re-read every payload of the output and check its CRC\n"
+"      --update-state     record OUT as the latest checkpoint in its folder's\n"
+"                         'checkpoint' file\n"
+"      --json             print the summary as JSON\n"
+"  -h, --help             show this help\n"
+"\n"
+"Example: a fine-tuned BERT checkpoint is three times the size of the released model\n"
+"because of its Adam slots; 'ckpt subset --drop-optimizer -o bert-small model.ckpt-1000'\n"
+"keeps the weights only.\n"
+"\n"
+"Exit status: 0 success, 2 trouble (also: a NAME that is not in the checkpoint).\n";
+
+/* Optimizer state in the spellings real checkpoints use. */
+static const char *const optimizer_patterns[] = {
+	"/\\.OPTIMIZER_SLOT/",
+	"^optimizer/",
+	"^training/(Adam|AdamW|Adamax|Nadam|SGD|RMSprop|Adagrad|Adadelta|Ftrl|Momentum|Lion|"
+	"Adafactor|LossScaleOptimizer)/",
+	"/(Adam|Adam_[0-9]+|Momentum|RMSProp|RMSProp_[0-9]+|Adagrad|AdagradDA|ProximalAdagrad|"
+	"Adadelta|Adadelta_[0-9]+|Ftrl|Ftrl_[0-9]+|Nadam|Nadam_[0-9]+|Adamax|Adamax_[0-9]+|"
+	"adam_m|adam_v|AdamWeightDecayOptimizer|AdamWeightDecayOptimizer_[0-9]+|LAMB|LAMB_[0-9]+)$",
+	"(^|/)beta[12]_power(_[0-9]+)?$",
+};
+#define NOPT (sizeof(optimizer_patterns) / sizeof(optimizer_patterns[0]))
+
+struct subset {
+	regex_t *inc, *exc, opt[NOPT];
+	size_t ninc, nexc;
+	int drop_opt;
+	char **names;             /* explicit names, sorted */
+	size_t nnames;
+	unsigned char *graph_opt; /* entries the object graph says are optimizer state */
+	unsigned char *keep;      /* decision per entry */
+	struct bundle *b;
+};
+
+static int add_regex(regex_t **arr, size_t *n, const char *re, const struct cmd *c)
+{
+	int rc;
+
+	*arr = xreallocarray(*arr, *n + 1, sizeof(regex_t));
+	rc = regcomp(&(*arr)[*n], re, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		char msg[256];
+		regerror(rc, &(*arr)[*n], msg, sizeof(msg));
+		return cli_usage(c, "bad regular expression '%s': %s", re, msg);
+	}
+	(*n)++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int read_names(struct subset *s, const char *path, struct ck_err *err)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return ck_syserr(err, errno, "%s", path);
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n || line[0] == '#')
+			continue;
+		s->names = xreallocarray(s->names, s->nnames + 1, sizeof(char *));
+		s->names[s->nnames++] = xstrdup(line);
+	}
+	free(line);
+	if (ferror(f)) {
+		int rc = ck_syserr(err, errno, "%s", path);
+		if (f != stdin)
+			fclose(f);
+		return rc;
+	}
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+static int is_listed(const struct subset *s, const char *name)
+{
+	return s->nnames && bsearch(&name, s->names, s->nnames, sizeof(char *), cmp_str) != NULL;
+}
+
+static int is_optimizer(const struct subset *s, size_t i)
+{
+	const struct bundle_entry *e = &s->b->entries[i];
+
+	if (s->graph_opt && s->graph_opt[i])
+		return 1;
+	for (size_t k = 0; k < NOPT; k++)
+		if (!regexec(&s->opt[k], e->name, 0, NULL, 0))
+			return 1;
+	return 0;
+}
+
+static void mark_graph_opt(void *ctx, const uint8_t *key, size_t len)
+{
+	struct subset *s = ctx;
+	const struct bundle_entry *e = bundle_find(s->b, key, len);
+
+	if (e)
+		s->graph_opt[e - s->b->entries] = 1;
+}
+
+/* objgraph_drop callback: keys of tensors that stay (or that were never in the bundle). */
+static int graph_keeps(void *ctx, const uint8_t *key, size_t len)
+{
+	struct subset *s = ctx;
+	const struct bundle_entry *e = bundle_find(s->b, key, len);
+
+	return !e || s->keep[e - s->b->entries];
+}
+
+static int decide(struct subset *s, size_t i, int *by_opt)
+{
+	const struct bundle_entry *e = &s->b->entries[i];
+	int graph = is_graph_key(e->name, e->name_len);
+
+	*by_opt = 0;
+	if (!graph && (s->ninc || s->nnames)) {
+		size_t k;
+		for (k = 0; k < s->ninc; k++)
+			if (!regexec(&s->inc[k], e->name, 0, NULL, 0))
+				break;
+		if (k == s->ninc && !is_listed(s, e->name))
+			return 0;
+	}
+	for (size_t k = 0; k < s->nexc; k++)
+		if (!regexec(&s->exc[k], e->name, 0, NULL, 0))
+			return 0;
+	if (s->drop_opt && !graph && is_optimizer(s, i)) {
+		*by_opt = 1;
+		return 0;
+	}
+	return 1;
+}
+
+enum { OPT_NAMES = 256 };
+
+int cmd_subset(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "include", required_argument, NULL, 'i' },
+		{ "exclude", required_argument, NULL, 'x' },
+		{ "names-from", required_argument, NULL, OPT_NAMES },
+		{ "drop-optimizer", no_argument, NULL, 'O' },
+		SURG_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *self = cli_find("subset");
+	struct subset s = { 0 };
+	struct surg_input in = { 0 };
+	struct surg_plan plan;
+	struct surg_opts o = { 0 };
+	struct surg_cli cl = { 0 };
+	struct surg_result res;
+	struct ck_err err = { 0 };
+	struct buf msg = BUF_INIT;
+	struct tab t;
+	char *out = NULL, sz[32];
+	int c, status = EXIT_TROUBLE, dry = 0, json = 0, have_tab = 0, opt_compiled = 0;
+	size_t ndrop = 0, nopt = 0, missing = 0;
+	uint64_t drop_bytes = 0;
+
+	surg_plan_init(&plan, &in, 1);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:i:x:Ofnh", opts, NULL)) != -1) {
+		if (surg_common_option(c, optarg, &o, &cl))
+			continue;
+		switch (c) {
+		case 'i':
+			if (add_regex(&s.inc, &s.ninc, optarg, self))
+				goto out;
+			break;
+		case 'x':
+			if (add_regex(&s.exc, &s.nexc, optarg, self))
+				goto out;
+			break;
+		case OPT_NAMES:
+			if (read_names(&s, optarg, &err) < 0) {
+				status = cli_error(&err);
+				goto out;
+			}
+			break;
+		case 'O': s.drop_opt = 1; break;
+		case 'h': status = cli_help(self); goto out;
+		case ':':
+			status = cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
+			goto out;
+		default:
+			status = cli_bad_option(self, argv, opts);
+			goto out;
+		}
+	}
+	out = cl.out;
+	dry = cl.dry;
+	json = cl.json;
+	if (optind >= argc) {
+		status = cli_usage(self, "no checkpoint given");
+		goto out;
+	}
+	if (!out && !dry) {
+		status = cli_usage(self, "no output given (-o OUT)");
+		goto out;
+	}
+	for (int i = optind + 1; i < argc; i++) {
+		s.names = xreallocarray(s.names, s.nnames + 1, sizeof(char *));
+		s.names[s.nnames++] = xstrdup(argv[i]);
+	}
+	qsort(s.names, s.nnames, sizeof(char *), cmp_str);
+	for (size_t k = 0; k < NOPT; k++)
+		if (regcomp(&s.opt[k], optimizer_patterns[k], REG_EXTENDED | REG_NOSUB))
+			abort();  /* the patterns above are constant */
+	opt_compiled = 1;
+	if (surg_input_open(&in, argv[optind], &err) < 0) {
+		cli_notes(&in.where.notes);
+		status = cli_error(&err);
+		goto out;
+	}
+	cli_notes(&in.where.notes);
+	s.b = in.b;
+	if (out && surg_check_output(&out, &in, 1, o.force || dry, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	for (size_t k = 0; k < s.nnames; k++)
+		if (!bundle_find(in.b, s.names[k], strlen(s.names[k])) && msg.len < 4000) {
+			buf_add(&msg, missing ? ", \"" : "\"", missing ? 3 : 1);
+			missing++;
+			name_escaped(&msg, s.names[k], strlen(s.names[k]));
+			buf_addc(&msg, '"');
+		}
+	if (missing) {
+		status = cli_errorf("%s: no tensor named %s", argv[optind], (const char *)msg.p);
+		goto out;
+	}
+	s.keep = xcalloc(in.b->nentries + 1, 1);
+	if (s.drop_opt && in.graph) {
+		s.graph_opt = xcalloc(in.b->nentries + 1, 1);
+		objgraph_optimizer_keys(in.graph, mark_graph_opt, &s);
+	}
+	if (dry && !json) {
+		tab_init(&t, "lr");
+		tab_add(&t, "REMOVED");
+		tab_add(&t, "SIZE");
+		have_tab = 1;
+	}
+	for (size_t i = 0; i < in.b->nentries; i++) {
+		const struct bundle_entry *e = &in.b->entries[i];
+		int by_opt;
+		if (e->is_slice)
+			continue;
+		s.keep[i] = (unsigned char)decide(&s, i, &by_opt);
+		if (s.keep[i])
+			continue;
+		ndrop++;
+		nopt += by_opt;
+		drop_bytes += e->nslices ? e->slices_bytes : e->size;
+		if (have_tab) {
+			buf_reset(&msg);
+			name_escaped(&msg, e->name, e->name_len);
+			tab_add(&t, (const char *)msg.p);
+			tab_add(&t, fmt_size(sz, e->nslices ? e->slices_bytes : e->size, 0));
+		}
+	}
+	for (size_t i = 0; i < in.b->nentries; i++)
+		if (s.keep[i] && !is_graph_key(in.b->entries[i].name, in.b->entries[i].name_len))
+			surg_plan_add(&plan, 0, &in.b->entries[i], in.b->entries[i].name,
+				      in.b->entries[i].name_len);
+	/* TF2: forget the removed keys in the object graph, or restore would look for them. */
+	if (in.graph_entry && s.keep[in.graph_entry - in.b->entries]) {
+		if (in.graph && ndrop && objgraph_drop(in.graph, graph_keeps, &s)) {
+			plan.graph = in.graph;
+			in.graph = NULL;
+		} else {
+			surg_plan_add(&plan, 0, in.graph_entry, in.graph_entry->name,
+				      in.graph_entry->name_len);
+		}
+	}
+	surg_plan_sort(&plan, NULL, NULL);
+	if (!surg_plan_tensors(&plan) && !plan.graph && in.b->ntensors) {
+		status = cli_errorf("%s: the selection keeps no tensor", argv[optind]);
+		goto out;
+	}
+	if (dry) {
+		if (json) {
+			cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "removed");
+			for (size_t i = 0; i < in.b->nentries; i++) {
+				const struct bundle_entry *e = &in.b->entries[i];
+				if (!e->is_slice && !s.keep[i]) {
+					cJSON *x = cJSON_CreateObject();
+					json_add_name(x, "name", e->name, e->name_len);
+					json_add_u64(x, "bytes", e->nslices ? e->slices_bytes : e->size);
+					cJSON_AddItemToArray(arr, x);
+				}
+			}
+			json_add_u64(root, "kept", surg_plan_tensors(&plan) + (plan.graph ? 1 : 0));
+			json_add_u64(root, "kept_bytes", surg_plan_bytes(&plan));
+			json_add_u64(root, "removed_bytes", drop_bytes);
+			json_print(root, stdout);
+			cJSON_Delete(root);
+		} else {
+			if (ndrop)
+				tab_print(&t, stdout);
+			printf("would keep %zu tensors (%s) and remove %zu", surg_plan_tensors(&plan) +
+			       (plan.graph ? 1 : 0), fmt_size(sz, surg_plan_bytes(&plan), 0), ndrop);
+			printf(" (%s); nothing written (dry run)\n", fmt_size(sz, drop_bytes, 0));
+		}
+		status = cli_finish(EXIT_OK);
+		goto out;
+	}
+	surg_signals();
+	o.out = out;
+	o.progress = cli_progress;
+	if (surg_write(&plan, &o, &res, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	if (json) {
+		cJSON *j = surg_summary_json(out, &res);
+		json_add_u64(j, "removed", ndrop);
+		json_add_u64(j, "removed_optimizer", nopt);
+		json_add_u64(j, "removed_bytes", drop_bytes);
+		json_print(j, stdout);
+		cJSON_Delete(j);
+	} else {
+		buf_reset(&msg);
+		surg_summary(&msg, out, &res);
+		fputs((const char *)msg.p, stdout);
+		if (ndrop) {
+			printf(" (removed %zu tensor%s, %s", ndrop, ndrop == 1 ? "" : "s",
+			       fmt_size(sz, drop_bytes, 0));
+			if (s.drop_opt)
+				printf("; %zu of optimizer state", nopt);
+			fputc(')', stdout);
+		}
+		fputc('\n', stdout);
+	}
+	status = cli_finish(EXIT_OK);
+out:
+	if (have_tab)
+		tab_release(&t);
+	for (size_t k = 0; k < s.ninc; k++)
+		regfree(&s.inc[k]);
+	for (size_t k = 0; k < s.nexc; k++)
+		regfree(&s.exc[k]);
+	if (opt_compiled)
+		for (size_t k = 0; k < NOPT; k++)
+			regfree(&s.opt[k]);
+	for (size_t k = 0; k < s.nnames; k++)
+		free(s.names[k]);
+	free(s.names);
+	free(s.inc);
+	free(s.exc);
+	free(s.keep);
+	free(s.graph_opt);
+	free(cl.out);  /* out is cl.out */
+	buf_release(&msg);
+	surg_plan_release(&plan);
+	surg_input_release(&in);
+	return status;
+}

@@ -1,0 +1,1 @@
+$CKPT merge -n --on-conflict last sample/model.ckpt-500 sample/model.ckpt-1000 twoshards/model

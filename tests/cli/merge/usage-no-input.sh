@@ -1,0 +1,1 @@
+$CKPT merge -o out-merge-usage-no-input/x

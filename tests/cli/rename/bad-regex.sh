@@ -1,0 +1,1 @@
+$CKPT rename -o out-rename-bad-regex/x 's/(/x/' sample/model.ckpt-1000

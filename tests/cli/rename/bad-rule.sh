@@ -1,0 +1,1 @@
+$CKPT rename -o out-rename-bad-rule/x nonsense sample/model.ckpt-1000

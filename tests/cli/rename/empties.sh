@@ -1,0 +1,1 @@
+$CKPT rename -o out-rename-empties/x 's/^beta.*//' sample/model.ckpt-1000

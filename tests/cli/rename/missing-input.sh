@@ -1,0 +1,1 @@
+$CKPT rename -o out-rename-missing-input/x a=b nope/model.ckpt

@@ -1,0 +1,1 @@
+$CKPT rename 'a=b' sample/model.ckpt-1000

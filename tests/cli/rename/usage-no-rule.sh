@@ -1,0 +1,1 @@
+$CKPT rename -o out-rename-usage-no-rule/x sample/model.ckpt-1000

@@ -1,0 +1,1 @@
+$CKPT subset -o out-subset-missing-input/x nope/model.ckpt

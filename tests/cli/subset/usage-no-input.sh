@@ -1,0 +1,1 @@
+$CKPT subset -o out-subset-usage-no-input/x

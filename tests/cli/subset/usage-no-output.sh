@@ -1,0 +1,1 @@
+$CKPT subset --drop-optimizer sample/model.ckpt-1000
