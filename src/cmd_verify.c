@@ -1,0 +1,522 @@
+/* ckpt verify: is a checkpoint whole? Every checksum, every shard, every structural rule. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "assemble.h"
+#include "bundle.h"
+#include "cli.h"
+#include "cmds.h"
+#include "crc32c.h"
+#include "dtype.h"
+#include "objgraph.h"
+#include "output.h"
+#include "path.h"
+#include "slicekey.h"
+#include "values.h"
+
+const char cmd_verify_usage[] =
+"usage: ckpt verify [--json] [-q] PATH...\n"
+"\n"
+"Check that each checkpoint is intact: more than TensorFlow checks on a full restore.\n"
+"  - the index: every block checksum, the header, every entry (dtype known, size equal to\n"
+"    elements x element size)\n"
+"  - every data shard the header declares is present and long enough for its tensors\n"
+"  - every tensor's CRC-32C, and for strings the length checksum and layout\n"
+"  - partitioned tensors: every slice stored, none overlapping, covering the whole tensor;\n"
+"    no stored slice without its tensor\n"
+"  - TF2: the object graph decodes and every checkpoint key it names is in the index\n"
+"Data is read once, in file order, in 1 MiB pieces: memory stays small for any size.\n"
+"\n"
+"Per checkpoint it prints 'PATH: ok: N tensors, SIZE verified', or one line per problem,\n"
+"naming the tensor, file and byte range, then 'PATH: FAILED: N problems'.\n"
+"\n"
+"Options:\n"
+"  -j, --json    one JSON object: per checkpoint its status, counts and problems\n"
+"  -q, --quiet   print nothing for intact checkpoints\n"
+"  -h, --help    show this help\n"
+"\n"
+"Exit status: 0 every checkpoint is intact; 1 some checkpoint is damaged (a checksum\n"
+"mismatch, a missing or short data shard, an index that does not decode or does not match\n"
+"its data); 2 trouble: a checkpoint could not be examined at all (no such checkpoint, not a\n"
+"V2 checkpoint, permission denied, an I/O error) or a usage error. The worst case wins.\n";
+
+struct problem {
+	char *tensor;          /* escaped name, or NULL */
+	char *file;            /* or NULL */
+	uint64_t offset, end;  /* byte range in file, when known */
+	int has_range;
+	char *msg;
+};
+
+struct report {
+	const char *path;
+	int status;            /* EXIT_OK, EXIT_DIFF, EXIT_TROUBLE */
+	struct problem *p;
+	size_t np, cap;
+	size_t tensors, unchecked;
+	uint64_t bytes;
+	char *error;           /* could not be examined */
+};
+
+static void add_problem(struct report *r, const struct bundle_entry *e, const char *file,
+			const struct bundle_entry *range, const char *msg)
+{
+	struct problem *p;
+
+	if (r->np == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 16;
+		r->p = xreallocarray(r->p, r->cap, sizeof(*r->p));
+	}
+	p = &r->p[r->np++];
+	memset(p, 0, sizeof(*p));
+	if (e) {
+		struct buf b = BUF_INIT, name = BUF_INIT;
+		int64_t *ext = NULL;
+		int rank;
+		/* A stored slice is named as its tensor with numpy's index of the slice. */
+		if (e->is_slice && slice_key_parse((const uint8_t *)e->name, e->name_len, &name, &rank,
+						   &ext) == 0) {
+			name_escaped(&b, name.p, name.len);
+			buf_addc(&b, '[');
+			for (int d = 0; d < rank; d++) {
+				if (ext[2 * d + 1] < 0)
+					buf_addf(&b, d ? ",:" : ":");
+				else
+					buf_addf(&b, "%s%lld:%lld", d ? "," : "", (long long)ext[2 * d],
+						 (long long)(ext[2 * d] + ext[2 * d + 1]));
+			}
+			buf_addc(&b, ']');
+		} else {
+			name_escaped(&b, e->name, e->name_len);
+		}
+		p->tensor = buf_detach(&b, NULL);
+		buf_release(&name);
+		free(ext);
+	}
+	p->file = file ? xstrdup(file) : NULL;
+	if (range) {
+		p->has_range = 1;
+		p->offset = range->offset;
+		p->end = range->offset + range->size;
+	}
+	p->msg = xstrdup(msg);
+	if (r->status < EXIT_DIFF)
+		r->status = EXIT_DIFF;
+}
+
+/* The reason alone, when the library's message starts with the file and tensor we print. */
+static const char *reason(const char *msg, const char *file, const char *tensor)
+{
+	struct buf pre = BUF_INIT;
+	const char *r = msg;
+	const char *forms[] = { "%s: tensor \"%s\": ", "%s: string tensor \"%s\": " };
+
+	for (size_t i = 0; i < 2 && r == msg; i++) {
+		buf_reset(&pre);
+		buf_addf(&pre, forms[i], file, tensor);
+		if (!strncmp(msg, (char *)pre.p, pre.len))
+			r = msg + pre.len;
+	}
+	buf_release(&pre);
+	return r;
+}
+
+static void entry_problem(struct report *r, struct bundle *b, const struct bundle_entry *e,
+			  const struct ck_err *err)
+{
+	char *file = bundle_shard_path(b, e->shard);
+	struct buf name = BUF_INIT;
+
+	name_escaped(&name, e->name, e->name_len);
+	if (err->code == CK_EIO) {
+		/* Not a defect of the checkpoint: the bytes could not be read. */
+		if (!r->error)
+			r->error = xstrdup(err->msg);
+		r->status = EXIT_TROUBLE;
+	} else {
+		const char *why = reason(err->msg, file, (char *)name.p);
+		if (why == err->msg && !strncmp(why, b->index_path, strlen(b->index_path))) {
+			why = reason(err->msg, b->index_path, (char *)name.p);
+		}
+		add_problem(r, e, file, e, why);
+	}
+	free(file);
+	buf_release(&name);
+}
+
+/* Numeric payloads are checked straight from a read-only mapping of their shard: no copy
+ * through a buffer, so the check runs at the speed of the page cache (cat's, or better).
+ * The sizes were checked against the file first; a file truncated while we run would
+ * raise SIGBUS, the accepted cost of mmap. Where mapping fails, bundle_verify reads. */
+struct maps {
+	const uint8_t **p;
+	size_t *len;
+	int n;
+};
+
+static void maps_open(struct maps *m, struct bundle *b, const int64_t *sizes)
+{
+	m->n = b->num_shards;
+	m->p = xcalloc((size_t)m->n + 1, sizeof(*m->p));
+	m->len = xcalloc((size_t)m->n + 1, sizeof(*m->len));
+	if (b->format == 1)
+		return;  /* V1 tables hold protobufs, not payloads: bundle_verify decodes them */
+	for (int s = 0; s < m->n; s++) {
+		char *file;
+		int fd;
+		void *p;
+		if (sizes[s] <= 0 || (uint64_t)sizes[s] > SIZE_MAX)
+			continue;
+		file = bundle_shard_path(b, s);
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		free(file);
+		if (fd < 0)
+			continue;
+		p = mmap(NULL, (size_t)sizes[s], PROT_READ, MAP_SHARED, fd, 0);
+		close(fd);
+		if (p == MAP_FAILED)
+			continue;
+		madvise(p, (size_t)sizes[s], MADV_SEQUENTIAL);
+		m->p[s] = p;
+		m->len[s] = (size_t)sizes[s];
+	}
+}
+
+static void maps_close(struct maps *m)
+{
+	for (int s = 0; s < m->n; s++)
+		if (m->p[s])
+			munmap((void *)m->p[s], m->len[s]);
+	free(m->p);
+	free(m->len);
+}
+
+static int verify_entry(struct bundle *b, const struct maps *m, const struct bundle_entry *e,
+			struct ck_err *err)
+{
+	const uint8_t *p = m->p[e->shard];
+	uint32_t crc = 0;
+
+	if (!p || e->dtype == DT_STRING || e->offset + e->size > m->len[e->shard])
+		return bundle_verify(b, e, err);
+	for (uint64_t at = 0; at < e->size; at += 4u << 20) {
+		size_t k = e->size - at < (4u << 20) ? (size_t)(e->size - at) : (4u << 20);
+		crc = crc32c_extend(crc, p + e->offset + at, k);
+	}
+	if (crc32c_mask(crc) != e->crc32c)
+		return ck_error(err, CK_ECORRUPT, "checksum mismatch (stored %08x, computed %08x)",
+				crc32c_unmask(e->crc32c), crc);
+	return 0;
+}
+
+static int cmp_offset(const void *pa, const void *pb)
+{
+	const struct bundle_entry *a = *(const struct bundle_entry *const *)pa;
+	const struct bundle_entry *b = *(const struct bundle_entry *const *)pb;
+
+	if (a->shard != b->shard)
+		return a->shard < b->shard ? -1 : 1;
+	return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* Shards: present? Returns per shard its size, or -1 when missing. */
+static int64_t *check_shards(struct bundle *b, struct report *r)
+{
+	int64_t *ok = xcalloc((size_t)b->num_shards + 1, sizeof(int64_t));
+	size_t *count = xcalloc((size_t)b->num_shards + 1, sizeof(size_t));
+
+	for (size_t i = 0; i < b->nentries; i++)
+		if (!b->entries[i].nslices && b->entries[i].shard < b->num_shards)
+			count[b->entries[i].shard]++;
+	for (int s = 0; s < b->num_shards; s++) {
+		char *file = bundle_shard_path(b, s), *msg;
+		struct stat st;
+		if (stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+			ok[s] = st.st_size;
+		} else {
+			ok[s] = -1;
+			msg = xasprintf("data shard %d of %d is missing (%zu %s in it cannot be read)",
+					s + 1, b->num_shards, count[s], count[s] == 1 ? "tensor" : "tensors");
+			add_problem(r, NULL, file, NULL, msg);
+			free(msg);
+		}
+		free(file);
+	}
+	free(count);
+	return ok;
+}
+
+/* A stored slice must belong to a partitioned tensor that lists it. */
+static void check_orphan(struct bundle *b, const struct bundle_entry *e, struct report *r)
+{
+	struct buf name = BUF_INIT, key = BUF_INIT;
+	int64_t *ext = NULL;
+	int rank, listed = 0;
+	const struct bundle_entry *full;
+
+	if (slice_key_parse((const uint8_t *)e->name, e->name_len, &name, &rank, &ext) < 0) {
+		add_problem(r, e, b->index_path, NULL, "key starts with a 0x00 byte but is not a "
+			    "valid slice key");
+		goto out;
+	}
+	full = bundle_find(b, name.p, name.len);
+	for (size_t s = 0; full && s < full->nslices && !listed; s++) {
+		buf_reset(&key);
+		slice_key(&key, full->name, full->name_len, full->rank,
+			  full->slices + s * (size_t)full->rank * 2);
+		listed = key.len == e->name_len && !memcmp(key.p, e->name, key.len);
+	}
+	if (!listed) {
+		struct buf msg = BUF_INIT;
+		buf_add(&msg, "a stored slice of \"", 19);
+		name_escaped(&msg, name.p, name.len);
+		buf_add(&msg, "\" that no partitioned tensor lists", 34);
+		add_problem(r, e, b->index_path, NULL, (char *)msg.p);
+		buf_release(&msg);
+	}
+out:
+	free(ext);
+	buf_release(&name);
+	buf_release(&key);
+}
+
+static void check_object_graph(struct bundle *b, struct report *r)
+{
+	objgraph *g;
+	struct ck_err err = { 0 };
+
+	if (!bundle_find(b, OBJECT_GRAPH_KEY, strlen(OBJECT_GRAPH_KEY)))
+		return;
+	if (objgraph_load(b, &g, &err) < 0) {
+		if (err.code != CK_ECORRUPT)  /* a CRC problem is reported with the tensor */
+			return;
+		if (strstr(err.msg, "TrackableObjectGraph"))
+			add_problem(r, NULL, b->index_path, NULL, err.msg);
+		return;
+	}
+	for (size_t i = 0; i < g->n_nodes; i++)
+		for (size_t k = 0; k < g->nodes[i]->n_attributes; k++) {
+			const ProtobufCBinaryData *key = &g->nodes[i]->attributes[k]->checkpoint_key;
+			struct buf msg = BUF_INIT;
+			if (bundle_find(b, key->data, key->len))
+				continue;
+			buf_addf(&msg, "object graph node %zu names checkpoint key \"", i);
+			string_escaped(&msg, key->data, key->len, '"');
+			buf_add(&msg, "\", which is not in the index", 28);
+			add_problem(r, NULL, b->index_path, NULL, (char *)msg.p);
+			buf_release(&msg);
+		}
+	objgraph_free(g);
+}
+
+static void verify_one(const char *arg, struct report *r)
+{
+	struct ckpt_path where = { 0 };
+	struct bundle *b = NULL;
+	struct ck_err err = { 0 };
+	const struct bundle_entry **order = NULL;
+	int64_t *shard_ok = NULL;
+	struct maps maps = { NULL, NULL, 0 };
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->path = arg;
+	if (ckpt_open(&b, arg, &where, &err) < 0) {
+		cli_notes(&where.notes);
+		if (err.code == CK_ECORRUPT) {
+			add_problem(r, NULL, NULL, NULL, err.msg);  /* the index itself is damaged */
+		} else {
+			r->error = xstrdup(err.msg);
+			r->status = EXIT_TROUBLE;
+		}
+		goto out;
+	}
+	cli_notes(&where.notes);
+	shard_ok = check_shards(b, r);
+	order = xcalloc(b->nentries + 1, sizeof(*order));
+	for (size_t i = 0; i < b->nentries; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		if (!e->is_slice)
+			r->tensors++;
+		if (!dtype_info(e->dtype)) {
+			char *msg = xasprintf("unknown dtype %d", e->dtype);
+			add_problem(r, e, b->index_path, NULL, msg);
+			free(msg);
+			continue;
+		}
+		if (e->nslices) {
+			if (partition_check(b, e, &err) < 0)
+				add_problem(r, e, NULL, NULL, err.msg);
+			continue;
+		}
+		if (e->is_slice)
+			check_orphan(b, e, r);
+		if (e->dtype == DT_RESOURCE || e->dtype == DT_VARIANT) {
+			r->unchecked++;  /* no checksum rule we can apply */
+			continue;
+		}
+		if (shard_ok[e->shard] < 0)
+			continue;
+		if (e->offset > (uint64_t)shard_ok[e->shard] ||
+		    e->size > (uint64_t)shard_ok[e->shard] - e->offset) {
+			char *file = bundle_shard_path(b, e->shard);
+			char *msg = xasprintf("past the end of the file, which has %lld bytes (truncated "
+					      "copy?)", (long long)shard_ok[e->shard]);
+			add_problem(r, e, file, e, msg);
+			free(msg);
+			free(file);
+			continue;
+		}
+		order[n++] = e;
+	}
+	/* File order: sequential reads, each shard once. */
+	qsort(order, n, sizeof(*order), cmp_offset);
+	maps_open(&maps, b, shard_ok);
+	for (size_t i = 0; i < n && r->status != EXIT_TROUBLE; i++) {
+		if (verify_entry(b, &maps, order[i], &err) < 0)
+			entry_problem(r, b, order[i], &err);
+		else
+			r->bytes += order[i]->size;
+	}
+	maps_close(&maps);
+	if (r->status != EXIT_TROUBLE)
+		check_object_graph(b, r);
+out:
+	free(order);
+	free(shard_ok);
+	bundle_free(b);
+	ckpt_path_release(&where);
+}
+
+static void report_text(const struct report *r, int quiet)
+{
+	char s1[32], s2[32];
+
+	if (r->error) {
+		cli_errorf("%s", r->error);
+		return;
+	}
+	for (size_t i = 0; i < r->np; i++) {
+		const struct problem *p = &r->p[i];
+		printf("%s: ", r->path);
+		if (p->tensor)
+			printf("tensor \"%s\"%s", p->tensor, p->file ? " in " : ": ");
+		if (p->file)
+			printf("%s%s", p->file, p->has_range ? "" : ": ");
+		if (p->has_range)
+			printf(" bytes %llu..%llu: ", (unsigned long long)p->offset,
+			       (unsigned long long)p->end);
+		printf("%s\n", p->msg);
+	}
+	if (r->np) {
+		printf("%s: FAILED: %zu %s (%s %s, %s verified)\n", r->path, r->np,
+		       r->np == 1 ? "problem" : "problems", fmt_count(s1, r->tensors),
+		       r->tensors == 1 ? "tensor" : "tensors", fmt_size(s2, r->bytes, 0));
+	} else if (!quiet) {
+		printf("%s: ok: %s %s, %s verified", r->path, fmt_count(s1, r->tensors),
+		       r->tensors == 1 ? "tensor" : "tensors", fmt_size(s2, r->bytes, 0));
+		if (r->unchecked)
+			printf(" (%zu resource/variant %s not checkable)", r->unchecked,
+			       r->unchecked == 1 ? "tensor" : "tensors");
+		putchar('\n');
+	}
+}
+
+static cJSON *report_json(const struct report *r)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+
+	cJSON_AddStringToObject(o, "path", r->path);
+	cJSON_AddStringToObject(o, "status", r->error ? "error" : r->np ? "damaged" : "ok");
+	if (r->error) {
+		cJSON_AddStringToObject(o, "error", r->error);
+		return o;
+	}
+	json_add_u64(o, "tensors", r->tensors);
+	json_add_u64(o, "bytes_verified", r->bytes);
+	json_add_u64(o, "unchecked", r->unchecked);
+	a = cJSON_AddArrayToObject(o, "problems");
+	for (size_t i = 0; i < r->np; i++) {
+		const struct problem *p = &r->p[i];
+		cJSON *j = cJSON_CreateObject();
+		if (p->tensor)
+			cJSON_AddStringToObject(j, "tensor", p->tensor);
+		else
+			cJSON_AddNullToObject(j, "tensor");
+		if (p->file)
+			cJSON_AddStringToObject(j, "file", p->file);
+		else
+			cJSON_AddNullToObject(j, "file");
+		if (p->has_range) {
+			json_add_u64(j, "offset", p->offset);
+			json_add_u64(j, "end", p->end);
+		}
+		cJSON_AddStringToObject(j, "message", p->msg);
+		cJSON_AddItemToArray(a, j);
+	}
+	return o;
+}
+
+static void report_release(struct report *r)
+{
+	for (size_t i = 0; i < r->np; i++) {
+		free(r->p[i].tensor);
+		free(r->p[i].file);
+		free(r->p[i].msg);
+	}
+	free(r->p);
+	free(r->error);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *self = cli_find("verify");
+	int c, json = 0, quiet = 0, status = EXIT_OK;
+	cJSON *root = NULL, *arr = NULL;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":jqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': return cli_help(self);
+		default: return cli_bad_option(self, argv, opts);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage(self, "no checkpoint given");
+	if (json) {
+		root = cJSON_CreateObject();
+		arr = cJSON_AddArrayToObject(root, "checkpoints");
+	}
+	for (int i = optind; i < argc; i++) {
+		struct report r;
+		verify_one(argv[i], &r);
+		if (json) {
+			cJSON_AddItemToArray(arr, report_json(&r));
+		} else {
+			report_text(&r, quiet);
+			fflush(stdout);
+		}
+		if (r.status > status)
+			status = r.status;
+		report_release(&r);
+	}
+	if (json) {
+		json_add_i64(root, "status", status);
+		json_print(root, stdout);
+		cJSON_Delete(root);
+	}
+	return cli_finish(status);
+}

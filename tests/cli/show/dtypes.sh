@@ -1,0 +1,1 @@
+$CKPT show dtypes/ckpt --match .

@@ -1,0 +1,1 @@
+$CKPT show --index "[7]" partitioned/ckpt emb

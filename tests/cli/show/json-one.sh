@@ -1,0 +1,1 @@
+$CKPT show --json dtypes/ckpt int8

@@ -1,0 +1,1 @@
+$CKPT show names/ckpt --match . --index "[]"

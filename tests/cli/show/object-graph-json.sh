@@ -1,0 +1,1 @@
+$CKPT show --object-graph --json "$FIX/tensorflow+rust/examples/regression_savedmodel/variables/variables"

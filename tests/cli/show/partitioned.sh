@@ -1,0 +1,1 @@
+$CKPT show partitioned/ckpt emb

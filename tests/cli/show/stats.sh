@@ -1,0 +1,1 @@
+$CKPT show --stats --match . sample

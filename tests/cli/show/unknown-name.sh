@@ -1,0 +1,1 @@
+$CKPT show sample dense/kernal

@@ -1,0 +1,1 @@
+$CKPT show --precision x sample global_step

@@ -1,0 +1,1 @@
+$CKPT verify "$FIX/sugyan+tensorflow-mnist/mnist/data/convolutional.ckpt"

@@ -1,0 +1,1 @@
+$CKPT verify sample nothing/here

@@ -1,0 +1,1 @@
+$CKPT verify sample dtypes/ckpt partitioned/ckpt twoshards/model names/ckpt
