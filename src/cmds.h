@@ -2,7 +2,29 @@
 #ifndef CKPT_CMDS_H
 #define CKPT_CMDS_H
 
+int cmd_average(int argc, char **argv);
+extern const char cmd_average_usage[];
+int cmd_cast(int argc, char **argv);
+extern const char cmd_cast_usage[];
+int cmd_diff(int argc, char **argv);
+extern const char cmd_diff_usage[];
+int cmd_export(int argc, char **argv);
+extern const char cmd_export_usage[];
+int cmd_graph(int argc, char **argv);
+extern const char cmd_graph_usage[];
+int cmd_import(int argc, char **argv);
+extern const char cmd_import_usage[];
 int cmd_list(int argc, char **argv);
 extern const char cmd_list_usage[];
+int cmd_merge(int argc, char **argv);
+extern const char cmd_merge_usage[];
+int cmd_rename(int argc, char **argv);
+extern const char cmd_rename_usage[];
+int cmd_show(int argc, char **argv);
+extern const char cmd_show_usage[];
+int cmd_subset(int argc, char **argv);
+extern const char cmd_subset_usage[];
+int cmd_verify(int argc, char **argv);
+extern const char cmd_verify_usage[];
 
 #endif

@@ -12,7 +12,18 @@
 
 /* Sorted by name: cli_find binary-searches it. */
 const struct cmd commands[] = {
+	{ "average", cmd_average, "the element-wise mean of several checkpoints", cmd_average_usage },
+	{ "cast", cmd_cast, "write a copy with float tensors converted (float16, bfloat16 ...)", cmd_cast_usage },
+	{ "diff", cmd_diff, "compare two checkpoints: names, shapes and values", cmd_diff_usage },
+	{ "export", cmd_export, "write tensors to a NumPy .npz or a safetensors file", cmd_export_usage },
+	{ "graph", cmd_graph, "what a .meta or SavedModel graph expects; check a checkpoint against it", cmd_graph_usage },
+	{ "import", cmd_import, "a checkpoint from a .npz, safetensors or .npy files", cmd_import_usage },
 	{ "list", cmd_list, "list the tensors of a checkpoint", cmd_list_usage },
+	{ "merge", cmd_merge, "combine several checkpoints into one", cmd_merge_usage },
+	{ "rename", cmd_rename, "write a copy with tensors renamed (data shared, not copied)", cmd_rename_usage },
+	{ "show", cmd_show, "print tensor values, statistics, or the TF2 object graph", cmd_show_usage },
+	{ "subset", cmd_subset, "write a copy with only some tensors (e.g. without optimizer state)", cmd_subset_usage },
+	{ "verify", cmd_verify, "check every checksum, shard and structure of a checkpoint", cmd_verify_usage },
 };
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 

@@ -80,6 +80,22 @@ int is_optimizer_name(const char *name)
 	return 0;
 }
 
+int xform_read_exact(struct tensor_stream *s, void *p, size_t n, struct ck_err *err)
+{
+	uint8_t *q = p;
+
+	while (n) {
+		long long got = tensor_stream_read(s, q, n, err);
+		if (got < 0)
+			return (int)got;
+		if (!got)
+			return ck_error(err, CK_ECORRUPT, "%s: tensor payload ends early", s->b->index_path);
+		q += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
 int xform_stream(struct bundle *b, const struct bundle_entry *e, void *chunk, size_t chunk_size,
 		 int (*fn)(void *ctx, const void *p, size_t n, struct ck_err *err), void *ctx,
 		 struct ck_err *err)

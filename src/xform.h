@@ -36,6 +36,9 @@ int is_optimizer_name(const char *name);
 int xform_copy(struct bundle_writer *w, int shard, struct bundle *b, const struct bundle_entry *e,
 	       const void *name, size_t name_len, struct ck_err *err);
 
+/* Exactly n bytes from a tensor stream (CK_ECORRUPT if the payload ends first). */
+int xform_read_exact(struct tensor_stream *s, void *p, size_t n, struct ck_err *err);
+
 /* Stream e's payload (CRC-checked) to fn in pieces of at most chunk bytes. */
 int xform_stream(struct bundle *b, const struct bundle_entry *e, void *chunk, size_t chunk_size,
 		 int (*fn)(void *ctx, const void *p, size_t n, struct ck_err *err), void *ctx,

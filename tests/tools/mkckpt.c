@@ -3,7 +3,7 @@
  *
  *   mkckpt sample DIR     a small dense model at two steps (+ Adam slots, state file)
  *   mkckpt all DIR        every test set below DIR (sample/, dtypes/, partitioned/, ...)
- *   mkckpt SET DIR        one of: sample dtypes partitioned many names twoshards
+ *   mkckpt SET DIR        one of: sample dtypes partitioned many names twoshards v1
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "bundle_writer.h"
 #include "dtype.h"
 #include "slicekey.h"
+#include "v1write.h"  /* the v1/ set: legacy V1 tables */
 
 static uint64_t rng_state;
 
@@ -288,6 +289,173 @@ static void make_twoshards(const char *dir)
 	finish(w);
 }
 
+/* Two checkpoints, a and b, with one of each kind of difference `ckpt diff` reports. */
+static void make_diffpair(const char *dir)
+{
+	char pa[4096], pb[4096];
+	struct bundle_writer *a, *b;
+	int64_t d23[2] = { 2, 3 }, d3[1] = { 3 }, d4[1] = { 4 }, d2[1] = { 2 }, d63[2] = { 6, 3 };
+	int64_t d33[2] = { 3, 3 }, rows[8] = { 0, 3, 0, -1, 3, 3, 0, -1 };
+	float v18[18], w18[18];
+	struct buf key = BUF_INIT;
+
+	snprintf(pa, sizeof(pa), "%s/a", dir);
+	snprintf(pb, sizeof(pb), "%s/b", dir);
+	a = open_w(pa, 1);
+	b = open_w(pb, 1);
+	{
+		float x[6] = { 1, 2, 3, 4, 5, 6 }, y[6] = { 1, 2, 3.5f, 4, NAN, 6 };
+		bundle_writer_add(a, "changed", 7, DT_FLOAT, d23, 2, 0, x, sizeof(x));
+		bundle_writer_add(b, "changed", 7, DT_FLOAT, d23, 2, 0, y, sizeof(y));
+		bundle_writer_add(a, "same", 4, DT_FLOAT, d23, 2, 0, x, sizeof(x));
+		bundle_writer_add(b, "same", 4, DT_FLOAT, d23, 2, 0, x, sizeof(x));
+		bundle_writer_add(a, "enc/w", 5, DT_FLOAT, d3, 1, 0, x, 12);
+		bundle_writer_add(b, "encoder/w", 9, DT_FLOAT, d3, 1, 0, x, 12);
+		bundle_writer_add(a, "gone", 4, DT_FLOAT, d3, 1, 0, x, 12);
+		bundle_writer_add(b, "new", 3, DT_FLOAT, d2, 1, 0, x, 8);
+		bundle_writer_add(a, "shape", 5, DT_FLOAT, d3, 1, 0, x, 12);
+		bundle_writer_add(b, "shape", 5, DT_FLOAT, d4, 1, 0, x, 16);
+		bundle_writer_add(a, "dtype", 5, DT_FLOAT, d2, 1, 0, x, 8);
+		bundle_writer_add(b, "dtype", 5, DT_DOUBLE, d2, 1, 0, x, 16);
+		float n1[3] = { NAN, INFINITY, 1 }, n2[3] = { 2, INFINITY, -INFINITY };
+		bundle_writer_add(a, "nan_same", 8, DT_FLOAT, d3, 1, 0, n1, sizeof(n1));
+		bundle_writer_add(b, "nan_same", 8, DT_FLOAT, d3, 1, 0, n1, sizeof(n1));
+		float n3[2] = { NAN, 1 }, n4[2] = { NAN, 2 };
+		bundle_writer_add(a, "nan_both", 8, DT_FLOAT, d2, 1, 0, n3, sizeof(n3));
+		bundle_writer_add(b, "nan_both", 8, DT_FLOAT, d2, 1, 0, n4, sizeof(n4));
+		bundle_writer_add(a, "nan_inf", 7, DT_FLOAT, d3, 1, 0, n1, sizeof(n1));
+		bundle_writer_add(b, "nan_inf", 7, DT_FLOAT, d3, 1, 0, n2, sizeof(n2));
+	}
+	{
+		double x[2] = { 1.0, 2.0 }, y[2] = { 1.0005, 2.0 };
+		bundle_writer_add(a, "tol", 3, DT_DOUBLE, d2, 1, 0, x, sizeof(x));
+		bundle_writer_add(b, "tol", 3, DT_DOUBLE, d2, 1, 0, y, sizeof(y));
+		int32_t i[4] = { 1, 2, 3, 4 }, j[4] = { 1, 9, 3, 4 };
+		bundle_writer_add(a, "step", 4, DT_INT32, d4, 1, 0, i, sizeof(i));
+		bundle_writer_add(b, "step", 4, DT_INT32, d4, 1, 0, j, sizeof(j));
+	}
+	{
+		const uint8_t *s1[3] = { (const uint8_t *)"a", (const uint8_t *)"bb", (const uint8_t *)"c" };
+		const uint8_t *s2[3] = { (const uint8_t *)"a", (const uint8_t *)"bB", (const uint8_t *)"c" };
+		size_t l[3] = { 1, 2, 1 };
+		bundle_writer_add_strings(a, "vocab", 5, d3, 1, 0, s1, l, 3);
+		bundle_writer_add_strings(b, "vocab", 5, d3, 1, 0, s2, l, 3);
+	}
+	/* part: two row slices in a, one whole tensor in b; part2: sliced alike in both. */
+	for (int i = 0; i < 18; i++)
+		v18[i] = w18[i] = (float)i;
+	w18[16] = 100;
+	bundle_writer_add_partitioned(a, "part", 4, DT_FLOAT, d63, 2, 2, rows);
+	bundle_writer_add_partitioned(a, "part2", 5, DT_FLOAT, d63, 2, 2, rows);
+	bundle_writer_add_partitioned(b, "part2", 5, DT_FLOAT, d63, 2, 2, rows);
+	for (int k = 0; k < 2; k++) {
+		buf_reset(&key);
+		slice_key(&key, "part", 4, 2, rows + 4 * k);
+		bundle_writer_add(a, key.p, key.len, DT_FLOAT, d33, 2, 0, v18 + 9 * k, 36);
+		buf_reset(&key);
+		slice_key(&key, "part2", 5, 2, rows + 4 * k);
+		bundle_writer_add(a, key.p, key.len, DT_FLOAT, d33, 2, 0, v18 + 9 * k, 36);
+		bundle_writer_add(b, key.p, key.len, DT_FLOAT, d33, 2, 0, w18 + 9 * k, 36);
+	}
+	bundle_writer_add(b, "part", 4, DT_FLOAT, d63, 2, 0, w18, sizeof(w18));
+	buf_release(&key);
+	finish(a);
+	finish(b);
+}
+
+/* Two epochs of one big model for `ckpt diff` timing: DIR/a and DIR/b, 80 float32 tensors of
+ * 1024x1024 (320 MiB each); every tenth tensor of b moved by a tiny step, the rest equal. */
+static void make_bench_diff(const char *dir)
+{
+	char pa[4096], pb[4096], name[64];
+	struct bundle_writer *wa, *wb;
+	int64_t d[2] = { 1024, 1024 };
+	size_t n = 1024 * 1024;
+	float *v = malloc(n * sizeof(float));
+
+	snprintf(pa, sizeof(pa), "%s/a", dir);
+	snprintf(pb, sizeof(pb), "%s/b", dir);
+	wa = open_w(pa, 1);
+	wb = open_w(pb, 1);
+	rng_state = 2024;
+	for (int t = 0; t < 80; t++) {
+		snprintf(name, sizeof(name), "model/layer_%02d/kernel", t);
+		for (size_t i = 0; i < n; i++)
+			v[i] = rnd_normal() * 0.05f;
+		bundle_writer_add(wa, name, strlen(name), DT_FLOAT, d, 2, 0, v, n * sizeof(float));
+		if (t % 10 == 3)
+			for (size_t i = 0; i < n; i++)
+				v[i] += rnd_normal() * 1e-4f;
+		bundle_writer_add(wb, name, strlen(name), DT_FLOAT, d, 2, 0, v, n * sizeof(float));
+	}
+	free(v);
+	finish(wa);
+	finish(wb);
+}
+
+/* 1 GiB of float32 in 64 tensors of 16 MiB, one shard: the verify / show --stats benchmark. */
+static void make_bench_verify(const char *dir)
+{
+	char prefix[4096], name[128];
+	struct bundle_writer *w;
+	int64_t d[2] = { 2048, 2048 };
+	size_t n = 2048 * 2048;
+	float *v = malloc(n * sizeof(float));
+
+	snprintf(prefix, sizeof(prefix), "%s/big", dir);
+	w = open_w(prefix, 1);
+	rng_state = 77;
+	for (int t = 0; t < 64; t++) {
+		snprintf(name, sizeof(name), "model/layer_%02d/kernel", t);
+		for (size_t i = 0; i < n; i++)  /* uniform in [-1, 1): cheap to make */
+			v[i] = (float)((double)(int32_t)(rnd() >> 32) / 2147483648.0);
+		bundle_writer_add(w, name, strlen(name), DT_FLOAT, d, 2, 0, v, n * sizeof(float));
+	}
+	free(v);
+	finish(w);
+}
+
+/* Three steps of a BERT-base-like encoder cut to 4 layers (~207 MiB each) and their state file:
+ * the `ckpt average` memory benchmark. */
+static void make_bench_average(const char *dir)
+{
+	static const struct { const char *name; int64_t d0, d1; } parts[] = {
+		{ "query/kernel", 768, 768 }, { "key/kernel", 768, 768 }, { "value/kernel", 768, 768 },
+		{ "output/kernel", 768, 768 }, { "intermediate/kernel", 768, 3072 },
+		{ "ffn_output/kernel", 3072, 768 }, { "query/bias", 768, 0 }, { "LayerNorm/gamma", 768, 0 },
+	};
+	const char *all[] = { "model.ckpt-1000", "model.ckpt-2000", "model.ckpt-3000" };
+	size_t cap = 30522 * 768;
+	float *v = malloc(cap * sizeof(float));
+
+	for (int s = 0; s < 3; s++) {
+		char prefix[4096], name[256];
+		struct bundle_writer *w;
+		int64_t emb[2] = { 30522, 768 }, step = 1000 * (s + 1);
+		snprintf(prefix, sizeof(prefix), "%s/%s", dir, all[s]);
+		w = open_w(prefix, 1);
+		rng_state = 99 + (uint64_t)s;
+		add_scalar(w, "global_step", DT_INT64, &step, 8);
+		for (size_t i = 0; i < cap; i++)
+			v[i] = (float)((double)(int32_t)(rnd() >> 32) / 2147483648.0) * 0.02f;
+		bundle_writer_add(w, "bert/embeddings/word_embeddings", 31, DT_FLOAT, emb, 2, 0, v,
+				  cap * sizeof(float));
+		for (int l = 0; l < 4; l++)
+			for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+				int64_t d[2] = { parts[k].d0, parts[k].d1 };
+				size_t n = (size_t)d[0] * (size_t)(d[1] ? d[1] : 1);
+				snprintf(name, sizeof(name), "bert/encoder/layer_%d/%s", l, parts[k].name);
+				for (size_t i = 0; i < n; i++)
+					v[i] = (float)((double)(int32_t)(rnd() >> 32) / 2147483648.0) * 0.02f;
+				bundle_writer_add(w, name, strlen(name), DT_FLOAT, d, d[1] ? 2 : 1, 0, v,
+						  n * sizeof(float));
+			}
+		finish(w);
+	}
+	write_state(dir, all[2], all, 3);
+	free(v);
+}
+
 static char *sub(const char *dir, const char *name)
 {
 	static char path[4096];
@@ -303,7 +471,7 @@ int main(int argc, char **argv)
 	int all;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards DIR\n");
+		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|diffpair|bench-diff|bench-verify|bench-average DIR\n");
 		return 2;
 	}
 	set = argv[1];
@@ -312,6 +480,21 @@ int main(int argc, char **argv)
 	if (!strcmp(set, "sample")) {
 		mkdir(dir, 0777);
 		make_sample(dir);
+		return 0;
+	}
+	if (!strcmp(set, "bench-verify")) {  /* 1 GiB: never part of "all" */
+		mkdir(dir, 0777);
+		make_bench_verify(dir);
+		return 0;
+	}
+	if (!strcmp(set, "bench-average")) {  /* 620 MiB: never part of "all" */
+		mkdir(dir, 0777);
+		make_bench_average(dir);
+		return 0;
+	}
+	if (!strcmp(set, "bench-diff")) {  /* big: never part of "all" */
+		mkdir(dir, 0777);
+		make_bench_diff(dir);
 		return 0;
 	}
 	if (all)
@@ -324,7 +507,11 @@ int main(int argc, char **argv)
 		make_many(sub(dir, "many"), 10000);
 	if (all || !strcmp(set, "names"))
 		make_names(sub(dir, "names"));
+	if (all || !strcmp(set, "diffpair"))
+		make_diffpair(sub(dir, "diffpair"));
 	if (all || !strcmp(set, "twoshards"))
 		make_twoshards(sub(dir, "twoshards"));
+	if (all || !strcmp(set, "v1"))
+		make_v1_sets(sub(dir, "v1"));
 	return 0;
 }

@@ -1,0 +1,278 @@
+/* ckpt average: the element-wise mean of several checkpoints, streamed in bounded memory. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "average.h"
+#include "bundle_writer.h"
+#include "cli.h"
+#include "cmds.h"
+#include "output.h"
+#include "path.h"
+#include "surgery.h"
+
+const char cmd_average_usage[] =
+"usage: ckpt average -o OUT [-f] [--keep-optimizer] [--intersect] [--json] CKPT CKPT...\n"
+"       ckpt average -o OUT [options] --last N DIR\n"
+"\n"
+"Write OUT, a checkpoint whose float tensors are the element-wise mean of the inputs' (the\n"
+"checkpoint averaging of Vaswani et al.). Tensors are streamed a chunk at a time and summed\n"
+"in double precision, so memory stays small whatever the model's size. Integer, bool and\n"
+"string tensors (global_step, save_counter) are taken from the last input, and so is a TF2\n"
+"object graph. Optimizer state (Adam slots, beta1_power, .OPTIMIZER_SLOT keys, optimizer/\n"
+"variables) is left out unless --keep-optimizer.\n"
+"\n"
+"The inputs must have the same tensors with the same dtypes, shapes and partitioning; if\n"
+"not, every difference is listed and nothing is written.\n"
+"\n"
+"Options:\n"
+"  -o, --output OUT       prefix of the new checkpoint (its folder is created if missing)\n"
+"  -f, --force            replace OUT if it exists\n"
+"      --last N DIR       average the N most recent checkpoints that DIR's 'checkpoint'\n"
+"                         state file lists (all_model_checkpoint_paths)\n"
+"      --keep-optimizer   average optimizer slots too, and keep optimizer variables\n"
+"      --intersect        average the tensors every input has alike; leave out the rest\n"
+"      --verify-data      also re-read every payload of the output and check its CRC\n"
+"      --json             print the summary as JSON\n"
+"  -h, --help             show this help\n"
+"\n"
+"Exit status: 0 success, 2 trouble (unreadable inputs, inputs that differ, OUT exists).\n";
+
+enum { OPT_LAST = 256, OPT_KEEP, OPT_INTERSECT, OPT_VERIFY, OPT_JSON };
+
+#define MAX_DIFFS_SHOWN 20
+
+/* The last n checkpoints DIR's state file lists, oldest first. */
+static int from_state(const char *dir, long n, char ***paths, size_t *npaths, struct buf *notes,
+		      struct ck_err *err)
+{
+	struct ckpt_state st = { 0 };
+	struct stat sb;
+	char *state, *base_dir;
+	int rc;
+
+	if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {  /* the state file itself */
+		state = xstrdup(dir);
+		base_dir = xstrdup(dir);
+		char *slash = strrchr(base_dir, '/');
+		if (slash)
+			slash[1] = '\0';
+		else
+			strcpy(base_dir, "./");
+	} else {
+		state = xasprintf("%s/checkpoint", dir);
+		base_dir = xasprintf("%s/", dir);
+	}
+	rc = ckpt_state_read(state, &st, err);
+	if (rc < 0)
+		goto out;
+	if (st.nall < (size_t)n) {
+		rc = ck_error(err, CK_EUSAGE, "%s: lists %zu checkpoint%s, fewer than the %ld asked for",
+			      state, st.nall, st.nall == 1 ? "" : "s", n);
+		goto out;
+	}
+	*paths = xcalloc((size_t)n, sizeof(char *));
+	*npaths = (size_t)n;
+	for (size_t i = 0; i < (size_t)n; i++) {
+		const char *want = st.all_model_checkpoint_paths[st.nall - (size_t)n + i], *base = want;
+		char *cand = want[0] == '/' ? xstrdup(want) : xasprintf("%s%s", base_dir, want);
+		char *idx = xasprintf("%s.index", cand);
+		/* Written on another machine: look for the base name beside the state file. */
+		for (const char *p = want; *p; p++)
+			if (*p == '/' || *p == '\\')
+				base = p + 1;
+		if (stat(idx, &sb) < 0 && *base && strcmp(base, want)) {
+			char *alt = xasprintf("%s%s", base_dir, base), *alt_idx = xasprintf("%s.index", alt);
+			if (stat(alt_idx, &sb) == 0) {
+				buf_addf(notes, "%s names \"%s\", which is not here; using \"%s\"\n", state,
+					 want, alt);
+				free(cand);
+				cand = alt;
+				alt = NULL;
+			}
+			free(alt);
+			free(alt_idx);
+		}
+		free(idx);
+		(*paths)[i] = cand;
+	}
+out:
+	ckpt_state_release(&st);
+	free(state);
+	free(base_dir);
+	return rc;
+}
+
+static void show_diffs(const struct avg_result *r)
+{
+	struct buf shown = BUF_INIT;
+	const char *p = (const char *)r->diffs.p, *end = p + r->diffs.len;
+	size_t k = 0;
+
+	for (; p < end && k < MAX_DIFFS_SHOWN; k++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		buf_add(&shown, p, (size_t)(nl - p + 1));
+		p = nl + 1;
+	}
+	if (r->ndiffs > k)
+		buf_addf(&shown, "... and %zu more\n", r->ndiffs - k);
+	cli_notes(&shown);
+	buf_release(&shown);
+}
+
+static void print_summary(const char *out, char **args, size_t n, const struct avg_result *r,
+			  int json)
+{
+	char sz[32];
+
+	if (json) {
+		cJSON *j = cJSON_CreateObject(), *a;
+		cJSON_AddStringToObject(j, "output", out);
+		a = cJSON_AddArrayToObject(j, "inputs");
+		for (size_t i = 0; i < n; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));
+		json_add_u64(j, "averaged", r->averaged);
+		json_add_u64(j, "from_last", r->copied);
+		json_add_u64(j, "optimizer_left_out", r->optimizer);
+		json_add_u64(j, "left_out", r->left_out);
+		json_add_u64(j, "differences", r->ndiffs);
+		cJSON_AddBoolToObject(j, "object_graph", r->graph);
+		json_add_u64(j, "object_graph_keys_removed", r->graph_dropped);
+		json_add_u64(j, "bytes", r->bytes);
+		json_print(j, stdout);
+		cJSON_Delete(j);
+		return;
+	}
+	printf("wrote %s: mean of %zu checkpoints; %zu tensor%s averaged, %zu from the last input",
+	       out, n, r->averaged, r->averaged == 1 ? "" : "s", r->copied);
+	if (r->optimizer)
+		printf(", %zu of optimizer state left out", r->optimizer);
+	if (r->left_out)
+		printf(", %zu not alike in every input left out", r->left_out);
+	if (r->graph_dropped)
+		printf(", object graph kept without the %zu key%s left out", r->graph_dropped,
+		       r->graph_dropped == 1 ? "" : "s");
+	else if (r->graph)
+		fputs(", object graph kept", stdout);
+	printf("; %s\n", fmt_size(sz, r->bytes, 0));
+}
+
+int cmd_average(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "last", required_argument, NULL, OPT_LAST },
+		{ "keep-optimizer", no_argument, NULL, OPT_KEEP },
+		{ "intersect", no_argument, NULL, OPT_INTERSECT },
+		{ "verify-data", no_argument, NULL, OPT_VERIFY },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *self = cli_find("average");
+	struct avg_opts o = { 0 };
+	struct avg_result r = { 0 };
+	struct ck_err err = { 0 };
+	struct surg_input *in = NULL;
+	struct bundle **bs = NULL;
+	struct buf notes = BUF_INIT;
+	char *out = NULL, **args = NULL;
+	size_t n = 0;
+	long last = 0;
+	int c, json = 0, force = 0, verify = 0, status = EXIT_TROUBLE;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': free(out); out = xstrdup(optarg); break;
+		case 'f': force = 1; break;
+		case OPT_KEEP: o.keep_optimizer = 1; break;
+		case OPT_INTERSECT: o.intersect = 1; break;
+		case OPT_VERIFY: verify = 1; break;
+		case OPT_JSON: json = 1; break;
+		case 'h': status = cli_help(self); goto out;
+		case OPT_LAST: {
+			char *end;
+			last = strtol(optarg, &end, 10);
+			if (*end || end == optarg || last < 2 || last > 100000) {
+				status = cli_usage(self, "--last takes a count of 2 or more, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		}
+		default:  /* ':' (a missing value) too */
+			status = cli_bad_option(self, argv, opts);
+			goto out;
+		}
+	}
+	if (!out) {
+		status = cli_usage(self, "no output given (-o OUT)");
+		goto out;
+	}
+	if (last) {
+		if (argc - optind != 1) {
+			status = cli_usage(self, "--last N takes one folder, got %d arguments",
+					   argc - optind);
+			goto out;
+		}
+		if (from_state(argv[optind], last, &args, &n, &notes, &err) < 0) {
+			status = cli_error(&err);
+			goto out;
+		}
+		cli_notes(&notes);
+	} else {
+		if (argc - optind < 2) {
+			status = cli_usage(self, argc - optind ? "averaging needs two checkpoints or more"
+						 : "no checkpoints given");
+			goto out;
+		}
+		n = (size_t)(argc - optind);
+		args = xcalloc(n, sizeof(char *));
+		for (size_t i = 0; i < n; i++)
+			args[i] = xstrdup(argv[optind + (int)i]);
+	}
+	in = xcalloc(n, sizeof(*in));
+	bs = xcalloc(n, sizeof(*bs));
+	for (size_t i = 0; i < n; i++) {
+		in[i].arg = args[i];
+		if (ckpt_open(&in[i].b, args[i], &in[i].where, &err) < 0) {
+			cli_notes(&in[i].where.notes);
+			status = cli_error(&err);
+			goto out;
+		}
+		cli_notes(&in[i].where.notes);
+		bs[i] = in[i].b;
+	}
+	if (surg_check_output(&out, in, n, force, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	o.flags = BW_MKDIR | (force ? BW_FORCE : 0) | (verify ? BW_VERIFY_DATA : 0);
+	surg_signals();
+	if (average_checkpoints(bs, (const char *const *)args, n, out, &o, &r, &err) < 0) {
+		if (r.ndiffs && !o.intersect)
+			show_diffs(&r);
+		status = cli_error(&err);
+		goto out;
+	}
+	if (r.ndiffs)
+		show_diffs(&r);
+	print_summary(out, args, n, &r, json);
+	status = cli_finish(EXIT_OK);
+out:
+	for (size_t i = 0; i < n && in; i++) {
+		bundle_free(in[i].b);
+		ckpt_path_release(&in[i].where);
+	}
+	for (size_t i = 0; i < n && args; i++)
+		free(args[i]);
+	free(args);
+	free(in);
+	free(bs);
+	free(out);
+	buf_release(&notes);
+	avg_result_release(&r);
+	return status;
+}

@@ -1,0 +1,296 @@
+/* .npz archives through libzip (see npz.h). libzip pulls member data through source
+ * callbacks while zip_close writes the archive; it writes to a temporary file of its own and
+ * renames it over the name it was given, which here is already our temporary name, so the
+ * final name appears only once the archive is complete and synced. */
+#include "npz.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include "npy.h"
+#include "util.h"
+
+struct member {
+	struct npz_writer *w;
+	struct npz_source src;
+	uint64_t size, done;
+	int opened;
+	zip_error_t zerr;
+};
+
+struct npz_writer {
+	zip_t *za;
+	struct outfile of;
+	int compress;
+	struct member **m;
+	size_t n;
+	int failed;           /* a source failed: err holds its message */
+	struct ck_err err;
+};
+
+static zip_int64_t source_failed(struct member *m)
+{
+	m->w->failed = 1;
+	zip_error_set(&m->zerr, ZIP_ER_READ, EIO);
+	return -1;
+}
+
+static zip_int64_t member_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+	struct member *m = ud;
+
+	switch (cmd) {
+	case ZIP_SOURCE_OPEN:
+		m->done = 0;
+		if (m->src.open && m->src.open(m->src.ctx, &m->w->err) < 0)
+			return source_failed(m);
+		m->opened = 1;
+		return 0;
+	case ZIP_SOURCE_READ: {
+		uint64_t left = m->size - m->done;
+		long long got;
+		if (len > left)
+			len = left;
+		if (!len)
+			return 0;
+		got = m->src.read(m->src.ctx, data, (size_t)len, &m->w->err);
+		if (got < 0)
+			return source_failed(m);
+		if (!got) {
+			ck_error(&m->w->err, CK_EIO, "member data ended %llu bytes early",
+				 (unsigned long long)left);
+			return source_failed(m);
+		}
+		m->done += (uint64_t)got;
+		return got;
+	}
+	case ZIP_SOURCE_CLOSE:
+		if (m->opened && m->src.close)
+			m->src.close(m->src.ctx);
+		m->opened = 0;
+		return 0;
+	case ZIP_SOURCE_STAT: {
+		zip_stat_t *st = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, len, &m->zerr);
+		if (!st)
+			return -1;
+		zip_stat_init(st);
+		st->size = m->size;
+		st->valid |= ZIP_STAT_SIZE;
+		return sizeof(*st);
+	}
+	case ZIP_SOURCE_ERROR:
+		return zip_error_to_data(&m->zerr, data, len);
+	case ZIP_SOURCE_FREE:
+		return 0;  /* members are freed with the writer */
+	case ZIP_SOURCE_SUPPORTS:
+		return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
+						      ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE,
+						      -1);
+	default:
+		zip_error_set(&m->zerr, ZIP_ER_OPNOTSUPP, 0);
+		return -1;
+	}
+}
+
+static void writer_free(struct npz_writer *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		zip_error_fini(&w->m[i]->zerr);
+		free(w->m[i]);
+	}
+	free(w->m);
+	outfile_abort(&w->of);
+	free(w);
+}
+
+int npz_writer_open(struct npz_writer **out, const char *path, int force, int compress,
+		    struct ck_err *err)
+{
+	struct npz_writer *w = xcalloc(1, sizeof(*w));
+	int rc, ze = 0;
+
+	*out = NULL;
+	w->compress = compress;
+	rc = outfile_create(&w->of, path, force, err);
+	if (rc < 0) {
+		free(w);
+		return rc;
+	}
+	w->za = zip_open(w->of.tmp, ZIP_CREATE | ZIP_TRUNCATE, &ze);
+	if (!w->za) {
+		zip_error_t e;
+		zip_error_init_with_code(&e, ze);
+		rc = ck_error(err, CK_EIO, "%s: %s", path, zip_error_strerror(&e));
+		zip_error_fini(&e);
+		writer_free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
+		   const struct npz_source *src, struct ck_err *err)
+{
+	struct member *m = xcalloc(1, sizeof(*m));
+	zip_source_t *zs;
+	zip_int64_t idx;
+
+	m->w = w;
+	m->src = *src;
+	m->size = size;
+	zip_error_init(&m->zerr);
+	w->m = xreallocarray(w->m, w->n + 1, sizeof(*w->m));
+	w->m[w->n++] = m;
+	zs = zip_source_function(w->za, member_cb, m);
+	if (!zs)
+		return ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+	idx = zip_file_add(w->za, name, zs, ZIP_FL_ENC_GUESS);
+	if (idx < 0) {
+		zip_source_free(zs);
+		return ck_error(err, CK_EIO, "%s: member \"%s\": %s", w->of.path, name,
+				zip_strerror(w->za));
+	}
+	if (zip_set_file_compression(w->za, (zip_uint64_t)idx, w->compress ? ZIP_CM_DEFLATE
+									 : ZIP_CM_STORE, 0) < 0)
+		return ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+	return 0;
+}
+
+int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
+{
+	int rc;
+
+	if (!w->n) {  /* libzip deletes an archive without members instead of writing it */
+		rc = ck_error(err, CK_EUSAGE, "%s: no arrays to write", w->of.path);
+		npz_writer_abort(w);
+		return rc;
+	}
+	if (zip_close(w->za) < 0) {
+		if (w->failed) {
+			*err = w->err;
+			rc = err->code;
+		} else {
+			rc = ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+		}
+		zip_discard(w->za);
+		writer_free(w);
+		return rc;
+	}
+	/* The descriptor outfile_create opened names the file libzip replaced: sync the new one. */
+	close(w->of.fd);
+	w->of.fd = open(w->of.tmp, O_RDONLY | O_CLOEXEC);
+	if (w->of.fd < 0)
+		rc = ck_syserr(err, errno, "%s", w->of.tmp);
+	else
+		rc = outfile_commit(&w->of, err);
+	writer_free(w);
+	return rc;
+}
+
+void npz_writer_abort(struct npz_writer *w)
+{
+	if (!w)
+		return;
+	zip_discard(w->za);
+	writer_free(w);
+}
+
+struct npz_reader {
+	zip_t *za;
+	char *path;
+	zip_file_t *cur;
+	size_t cur_i;
+};
+
+int npz_open(struct npz_reader **out, const char *path, struct ck_err *err)
+{
+	struct npz_reader *r;
+	zip_t *za;
+	int ze = 0, rc;
+
+	*out = NULL;
+	za = zip_open(path, ZIP_RDONLY, &ze);
+	if (!za) {
+		zip_error_t e;
+		zip_error_init_with_code(&e, ze);
+		if (ze == ZIP_ER_NOENT)
+			rc = ck_error(err, CK_ENOTFOUND, "%s: no such file", path);
+		else if (ze == ZIP_ER_NOZIP)
+			rc = ck_error(err, CK_EKIND, "%s: not a zip archive (.npz)", path);
+		else if (ze == ZIP_ER_OPEN || ze == ZIP_ER_READ)
+			rc = ck_error(err, CK_EIO, "%s: %s", path, zip_error_strerror(&e));
+		else
+			rc = ck_error(err, CK_ECORRUPT, "%s: %s", path, zip_error_strerror(&e));
+		zip_error_fini(&e);
+		return rc;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->za = za;
+	r->path = xstrdup(path);
+	*out = r;
+	return 0;
+}
+
+void npz_close(struct npz_reader *r)
+{
+	if (!r)
+		return;
+	npz_member_close(r);
+	zip_discard(r->za);  /* opened read-only: nothing to write back */
+	free(r->path);
+	free(r);
+}
+
+size_t npz_count(const struct npz_reader *r)
+{
+	zip_int64_t n = zip_get_num_entries(r->za, 0);
+	return n > 0 ? (size_t)n : 0;
+}
+
+const char *npz_name(struct npz_reader *r, size_t i)
+{
+	const char *name = zip_get_name(r->za, i, ZIP_FL_ENC_RAW);
+	return name ? name : "";
+}
+
+uint64_t npz_size(struct npz_reader *r, size_t i)
+{
+	zip_stat_t st;
+
+	if (zip_stat_index(r->za, i, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE))
+		return 0;
+	return st.size;
+}
+
+int npz_member_open(struct npz_reader *r, size_t i, struct ck_err *err)
+{
+	npz_member_close(r);
+	r->cur = zip_fopen_index(r->za, i, 0);
+	r->cur_i = i;
+	if (!r->cur)
+		return ck_error(err, CK_ECORRUPT, "%s: member \"%s\": %s", r->path, npz_name(r, i),
+				zip_strerror(r->za));
+	return 0;
+}
+
+long long npz_member_read(struct npz_reader *r, void *p, size_t n, struct ck_err *err)
+{
+	zip_int64_t got = zip_fread(r->cur, p, n);
+
+	if (got < 0)
+		return ck_error(err, CK_ECORRUPT, "%s: member \"%s\": %s", r->path,
+				npz_name(r, r->cur_i), zip_file_strerror(r->cur));
+	return got;
+}
+
+void npz_member_close(struct npz_reader *r)
+{
+	if (r->cur)
+		zip_fclose(r->cur);
+	r->cur = NULL;
+}

@@ -1,0 +1,1 @@
+$CKPT average -o avg --last x sample

@@ -1,0 +1,2 @@
+mkdir "$TMPDIR/t" && cd "$TMPDIR/t"
+$CKPT average -o avg --last 3 $GEN/sample

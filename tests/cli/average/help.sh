@@ -1,0 +1,1 @@
+$CKPT average --help

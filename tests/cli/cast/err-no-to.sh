@@ -1,0 +1,1 @@
+$CKPT cast -o x sample/model.ckpt-1000

@@ -1,0 +1,1 @@
+$CKPT cast --help

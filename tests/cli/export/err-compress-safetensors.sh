@@ -1,0 +1,1 @@
+$CKPT export --safetensors b.safetensors -z sample/model.ckpt-1000

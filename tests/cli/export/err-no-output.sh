@@ -1,0 +1,1 @@
+$CKPT export sample/model.ckpt-1000

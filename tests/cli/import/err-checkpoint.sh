@@ -1,0 +1,1 @@
+$CKPT import -o out sample/model.ckpt-1000.index

@@ -1,0 +1,3 @@
+mkdir "$TMPDIR/t" && cd "$TMPDIR/t"
+mkdir empty
+$CKPT import -o out empty

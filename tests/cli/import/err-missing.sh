@@ -1,0 +1,2 @@
+mkdir "$TMPDIR/t" && cd "$TMPDIR/t"
+$CKPT import -o out nope.npz
