@@ -566,7 +566,7 @@ static uint64_t pr_offset(const struct payload_reader *r)
 /* DT_STRING: CRC over fixed-width lengths, the stored length checksum, then the bytes. */
 static int verify_strings(struct bundle *b, const struct bundle_entry *e, struct ck_err *err)
 {
-	struct payload_reader r = { b, e, 0, xmalloc(CHUNK), 0, 0 };
+	struct payload_reader r = { b, e, 0, xmalloc_io(CHUNK), 0, 0 };
 	struct buf tmp = BUF_INIT;
 	uint64_t total = 0, len;
 	uint32_t crc = 0, lcrc;
@@ -649,7 +649,7 @@ int bundle_verify(struct bundle *b, const struct bundle_entry *e, struct ck_err 
 	rc = tensor_stream_open(&s, b, e, err);
 	if (rc < 0)
 		return rc;
-	chunk = xmalloc(CHUNK);
+	chunk = xmalloc_io(CHUNK);  /* aligned: see xmalloc_io */
 	while ((n = tensor_stream_read(&s, chunk, CHUNK, err)) > 0)
 		;
 	free(chunk);

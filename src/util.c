@@ -22,6 +22,18 @@ void *xmalloc(size_t n)
 	return p;
 }
 
+void *xmalloc_io(size_t n)
+{
+	void *p;
+
+	if (n > SIZE_MAX - 4095)
+		oom(n);
+	p = aligned_alloc(4096, n ? (n + 4095) & ~(size_t)4095 : 4096);  /* size: a multiple */
+	if (!p)
+		oom(n);
+	return p;
+}
+
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
