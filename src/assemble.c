@@ -281,6 +281,17 @@ int tensor_strings(struct bundle *b, const struct bundle_entry *e, struct strtab
 	rc = partition_check(b, e, err);
 	if (rc < 0)
 		return rc;
+	for (size_t s = 0; s < parts; s++) {
+		const struct bundle_entry *se = e->nslices ? slice_entry(b, e, s, ext) : e;
+		if (!bundle_strings_fit(se->elements, se->size)) {
+			struct buf tmp = BUF_INIT;
+			rc = ck_error(err, CK_ECORRUPT, "%s: string tensor \"%s\": %llu bytes cannot "
+				      "hold %llu strings", b->index_path, esc(&tmp, e->name, e->name_len),
+				      (unsigned long long)se->size, (unsigned long long)se->elements);
+			buf_release(&tmp);
+			return rc;
+		}
+	}
 	t->n = e->elements;
 	t->p = xcalloc((size_t)t->n + 1, sizeof(*t->p));
 	t->len = xcalloc((size_t)t->n + 1, sizeof(*t->len));

@@ -88,6 +88,13 @@ int tensor_stream_open(struct tensor_stream *s, struct bundle *b, const struct b
 		       struct ck_err *err);
 long long tensor_stream_read(struct tensor_stream *s, void *p, size_t n, struct ck_err *err);
 
+/* 1 if n payload bytes can hold a DT_STRING tensor of that many elements (a length varint of
+ * at least one byte each, and the 4-byte checksum): checked before allocating per element. */
+static inline int bundle_strings_fit(uint64_t elements, uint64_t n)
+{
+	return elements == 0 || (n >= 4 && elements <= n - 4);
+}
+
 /* Split a DT_STRING payload (already verified) into elements: calls fn for each element in
  * order; stops at the first non-zero return. */
 int bundle_strings(const uint8_t *p, size_t n, uint64_t elements,

@@ -1,8 +1,10 @@
 /* V2 bundle writer (see bundle_writer.h for the write protocol). */
 #include "bundle_writer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +109,83 @@ static char *folder_of(const char *path)
 	return xmemdup(path, (size_t)(s - path));
 }
 
+/* Temporary names carry a tag whose high 32 bits are the writer's process id, so that a
+ * later writer of the same prefix can tell the leftovers of a killed run (SIGKILL, power
+ * loss) from the files of a writer still at work. */
+static uint64_t make_tag(void)
+{
+	return (uint64_t)(uint32_t)getpid() << 32 | (random_u64() & 0xffffffffu);
+}
+
+/* Is name (in prefix's folder) a temporary file of a writer of prefix that no longer runs?
+ *   B.index.tempstate<T>   B.data-NNNNN-of-MMMMM.tempstate<T>   B.tempstate<T>.check/ */
+static int stale_temp(const char *base, const char *name, int *is_dir)
+{
+	size_t bn = strlen(base);
+	const char *t, *end;
+	unsigned long long tag;
+	char *stop;
+	pid_t pid;
+
+	if (strncmp(name, base, bn) || name[bn] != '.' || !(t = strstr(name + bn, ".tempstate")))
+		return 0;
+	if (strncmp(name + bn, ".index.", 7) && strncmp(name + bn, ".data-", 6) &&
+	    t != name + bn)
+		return 0;
+	t += strlen(".tempstate");
+	if (*t < '0' || *t > '9')
+		return 0;
+	errno = 0;
+	tag = strtoull(t, &stop, 10);
+	end = stop;
+	*is_dir = t - strlen(".tempstate") == name + bn;  /* only the check folder looks so */
+	if (errno || strcmp(end, *is_dir ? ".check" : ""))
+		return 0;
+	pid = (pid_t)(tag >> 32);
+	/* Files of live writers (this one included) stay. A tag not made by make_tag (TF's are
+	 * random) almost surely names no live process: such leftovers go too. */
+	return pid != getpid() && (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH));
+}
+
+/* Remove what killed writers of prefix left in its folder; best effort. */
+static void remove_stale_temps(const char *prefix)
+{
+	char *dir = folder_of(prefix);
+	const char *base = strrchr(prefix, '/') ? strrchr(prefix, '/') + 1 : prefix;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int is_dir;
+
+	if (d) {
+		while ((de = readdir(d))) {
+			char *path;
+			if (!stale_temp(base, de->d_name, &is_dir))
+				continue;
+			path = xasprintf("%s/%s", dir, de->d_name);
+			if (is_dir) {
+				/* The re-read check's folder holds only symbolic links. */
+				DIR *c = opendir(path);
+				struct dirent *ce;
+				while (c && (ce = readdir(c))) {
+					if (ce->d_name[0] != '.') {
+						char *link = xasprintf("%s/%s", path, ce->d_name);
+						unlink(link);
+						free(link);
+					}
+				}
+				if (c)
+					closedir(c);
+				rmdir(path);
+			} else {
+				unlink(path);
+			}
+			free(path);
+		}
+		closedir(d);
+	}
+	free(dir);
+}
+
 static int mkdirs(const char *dir, struct ck_err *err)
 {
 	char *p = xstrdup(dir);
@@ -177,7 +256,8 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 		free(w);
 		return rc;
 	}
-	tag = random_u64();
+	remove_stale_temps(prefix);
+	tag = make_tag();
 	w->tag = tag;
 	w->index_tmp = xasprintf("%s.index.tempstate%llu", prefix, (unsigned long long)tag);
 	w->shards = xcalloc((size_t)num_shards, sizeof(*w->shards));
@@ -779,8 +859,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		bundle_writer_abort(w);
 		return rc;
 	}
-	if (w->n)  /* qsort(NULL, 0) is undefined */
-		qsort(w->entries, w->n, sizeof(*w->entries), cmp_entry);
+	sort_array(w->entries, w->n, sizeof(*w->entries), cmp_entry);
 	for (size_t i = 1; i < w->n; i++)
 		if (!cmp_entry(&w->entries[i - 1], &w->entries[i])) {
 			struct buf name = BUF_INIT;

@@ -230,10 +230,7 @@ int cmd_subset(int argc, char **argv)
 			break;
 		case 'O': s.drop_opt = 1; break;
 		case 'h': status = cli_help(self); goto out;
-		case ':':
-			status = cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
-			goto out;
-		default:
+		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
 			goto out;
 		}
@@ -253,7 +250,7 @@ int cmd_subset(int argc, char **argv)
 		s.names = xreallocarray(s.names, s.nnames + 1, sizeof(char *));
 		s.names[s.nnames++] = xstrdup(argv[i]);
 	}
-	qsort(s.names, s.nnames, sizeof(char *), cmp_str);
+	sort_array(s.names, s.nnames, sizeof(char *), cmp_str);
 	for (size_t k = 0; k < NOPT; k++)
 		if (regcomp(&s.opt[k], optimizer_patterns[k], REG_EXTENDED | REG_NOSUB))
 			abort();  /* the patterns above are constant */

@@ -1,5 +1,9 @@
 /* ckpt verify: is a checkpoint whole? Every checksum, every shard, every structural rule. */
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -150,11 +154,26 @@ static void entry_problem(struct report *r, struct bundle *b, const struct bundl
 
 /* Numeric payloads are checked straight from a read-only mapping of their shard: no copy
  * through a buffer, so the check runs at the speed of the page cache (cat's, or better).
- * The sizes were checked against the file first; a file truncated while we run would
- * raise SIGBUS, the accepted cost of mmap. Where mapping fails, bundle_verify reads. */
+ * The sizes were checked against the file first; a file truncated while we run raises
+ * SIGBUS on the missing pages, which on_sigbus turns back into an error for that tensor.
+ * Where mapping fails, bundle_verify reads. */
+static sigjmp_buf bus_jump;
+static volatile sig_atomic_t bus_armed;
+
+static void on_sigbus(int sig)
+{
+	if (bus_armed) {
+		bus_armed = 0;
+		siglongjmp(bus_jump, 1);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 struct maps {
 	const uint8_t **p;
 	size_t *len;
+	uint64_t *released;  /* bytes already given back, from the start */
 	int n;
 };
 
@@ -163,6 +182,7 @@ static void maps_open(struct maps *m, struct bundle *b, const int64_t *sizes)
 	m->n = b->num_shards;
 	m->p = xcalloc((size_t)m->n + 1, sizeof(*m->p));
 	m->len = xcalloc((size_t)m->n + 1, sizeof(*m->len));
+	m->released = xcalloc((size_t)m->n + 1, sizeof(*m->released));
 	if (b->format == 1)
 		return;  /* V1 tables hold protobufs, not payloads: bundle_verify decodes them */
 	for (int s = 0; s < m->n; s++) {
@@ -181,6 +201,10 @@ static void maps_open(struct maps *m, struct bundle *b, const int64_t *sizes)
 		if (p == MAP_FAILED)
 			continue;
 		madvise(p, (size_t)sizes[s], MADV_SEQUENTIAL);
+		if (!m->p[s] && signal(SIGBUS, on_sigbus) == SIG_ERR) {
+			munmap(p, (size_t)sizes[s]);
+			continue;
+		}
 		m->p[s] = p;
 		m->len[s] = (size_t)sizes[s];
 	}
@@ -193,20 +217,39 @@ static void maps_close(struct maps *m)
 			munmap((void *)m->p[s], m->len[s]);
 	free(m->p);
 	free(m->len);
+	free(m->released);
+}
+
+/* Pages already checked are unmapped as we go (the page cache keeps them): without that a
+ * mapping of a 2 GiB shard counts 2 GiB in our resident size. */
+static void release_behind(const struct maps *m, int shard, uint64_t upto)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), end = upto / page * page;
+	uint64_t from = m->released[shard];
+
+	if (end < from + (64u << 20))
+		return;  /* in 64 MiB steps */
+	madvise((void *)(m->p[shard] + from), (size_t)(end - from), MADV_DONTNEED);
+	m->released[shard] = end;
 }
 
 static int verify_entry(struct bundle *b, const struct maps *m, const struct bundle_entry *e,
 			struct ck_err *err)
 {
 	const uint8_t *p = m->p[e->shard];
-	uint32_t crc = 0;
+	volatile uint32_t crc = 0;  /* kept across the SIGBUS jump */
 
 	if (!p || e->dtype == DT_STRING || e->offset + e->size > m->len[e->shard])
 		return bundle_verify(b, e, err);
+	if (sigsetjmp(bus_jump, 1))
+		return ck_error(err, CK_ECORRUPT, "the file shrank while being read");
+	bus_armed = 1;
 	for (uint64_t at = 0; at < e->size; at += 4u << 20) {
 		size_t k = e->size - at < (4u << 20) ? (size_t)(e->size - at) : (4u << 20);
 		crc = crc32c_extend(crc, p + e->offset + at, k);
+		release_behind(m, e->shard, e->offset + at + k);
 	}
+	bus_armed = 0;
 	if (crc32c_mask(crc) != e->crc32c)
 		return ck_error(err, CK_ECORRUPT, "checksum mismatch (stored %08x, computed %08x)",
 				crc32c_unmask(e->crc32c), crc);
@@ -223,20 +266,65 @@ static int cmp_offset(const void *pa, const void *pb)
 	return a->offset < b->offset ? -1 : a->offset > b->offset;
 }
 
-/* Shards: present? Returns per shard its size, or -1 when missing. */
+/* Which shards exist, from one listing of the folder: a header may declare a million shards,
+ * and a stat() for each would cost seconds. NULL when the folder cannot be listed. */
+static unsigned char *listed_shards(const struct bundle *b)
+{
+	char *dir = xstrdup(b->prefix), *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : b->prefix;
+	size_t nbase = strlen(base);
+	unsigned char *seen;
+	struct dirent *d;
+	DIR *dp;
+
+	if (slash)
+		*slash = 0;
+	dp = opendir(slash ? (*dir ? dir : "/") : ".");
+	free(dir);
+	if (!dp)
+		return NULL;
+	seen = xcalloc((size_t)b->num_shards + 1, 1);
+	while ((d = readdir(dp))) {
+		char want[64];
+		long s;
+		if (strncmp(d->d_name, base, nbase) || strncmp(d->d_name + nbase, ".data-", 6))
+			continue;
+		s = strtol(d->d_name + nbase + 6, NULL, 10);
+		if (s < 0 || s >= b->num_shards)
+			continue;
+		snprintf(want, sizeof(want), ".data-%05ld-of-%05d", s, b->num_shards);
+		if (!strcmp(d->d_name + nbase, want))
+			seen[s] = 1;
+	}
+	closedir(dp);
+	return seen;
+}
+
+/* Shards: present? Returns per shard its size (0 for a present shard that holds no tensor),
+ * or -1 when missing. A missing shard that holds tensors is one problem each; those holding
+ * none make a single problem, however many there are. */
 static int64_t *check_shards(struct bundle *b, struct report *r)
 {
 	int64_t *ok = xcalloc((size_t)b->num_shards + 1, sizeof(int64_t));
 	size_t *count = xcalloc((size_t)b->num_shards + 1, sizeof(size_t));
+	unsigned char *seen = b->num_shards > 64 ? listed_shards(b) : NULL;
+	int empty_missing = 0, first_empty = -1;
 
 	for (size_t i = 0; i < b->nentries; i++)
 		if (!b->entries[i].nslices && b->entries[i].shard < b->num_shards)
 			count[b->entries[i].shard]++;
 	for (int s = 0; s < b->num_shards; s++) {
-		char *file = bundle_shard_path(b, s), *msg;
+		char *file, *msg;
 		struct stat st;
-		if (stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (seen && !count[s] && seen[s])
+			continue;
+		file = bundle_shard_path(b, s);
+		if ((!seen || count[s]) && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
 			ok[s] = st.st_size;
+		} else if (!count[s]) {
+			ok[s] = -1;
+			if (!empty_missing++)
+				first_empty = s;
 		} else {
 			ok[s] = -1;
 			msg = xasprintf("data shard %d of %d is missing (%zu %s in it cannot be read)",
@@ -246,6 +334,18 @@ static int64_t *check_shards(struct bundle *b, struct report *r)
 		}
 		free(file);
 	}
+	if (empty_missing) {
+		char *file = bundle_shard_path(b, first_empty);
+		char *msg = empty_missing == 1
+			? xasprintf("data shard %d of %d is missing (it holds no tensors)",
+				    first_empty + 1, b->num_shards)
+			: xasprintf("%d of the %d data shards are missing, from shard %d on (they hold "
+				    "no tensors)", empty_missing, b->num_shards, first_empty + 1);
+		add_problem(r, NULL, file, NULL, msg);
+		free(msg);
+		free(file);
+	}
+	free(seen);
 	free(count);
 	return ok;
 }
@@ -320,7 +420,7 @@ static void verify_one(const char *arg, struct report *r)
 	struct ck_err err = { 0 };
 	const struct bundle_entry **order = NULL;
 	int64_t *shard_ok = NULL;
-	struct maps maps = { NULL, NULL, 0 };
+	struct maps maps = { NULL, NULL, NULL, 0 };
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -374,13 +474,22 @@ static void verify_one(const char *arg, struct report *r)
 		order[n++] = e;
 	}
 	/* File order: sequential reads, each shard once. */
-	qsort(order, n, sizeof(*order), cmp_offset);
+	sort_array(order, n, sizeof(*order), cmp_offset);
 	maps_open(&maps, b, shard_ok);
-	for (size_t i = 0; i < n && r->status != EXIT_TROUBLE; i++) {
-		if (verify_entry(b, &maps, order[i], &err) < 0)
-			entry_problem(r, b, order[i], &err);
-		else
-			r->bytes += order[i]->size;
+	{
+		uint64_t total = 0, done = 0;
+		for (size_t i = 0; i < n; i++)
+			total += order[i]->size;
+		for (size_t i = 0; i < n && r->status != EXIT_TROUBLE; i++) {
+			if (verify_entry(b, &maps, order[i], &err) < 0)
+				entry_problem(r, b, order[i], &err);
+			else
+				r->bytes += order[i]->size;
+			done += order[i]->size;
+			cli_progress(NULL, done, total);
+		}
+		if (done < total || !n)
+			cli_progress(NULL, total, total);  /* clears the meter */
 	}
 	maps_close(&maps);
 	if (r->status != EXIT_TROUBLE)

@@ -766,6 +766,9 @@ int compare_buffers(int dtype, uint64_t elements, const void *a, size_t na, cons
 		struct strtab ta = { 0 }, tb = { 0 };
 		if (elements > SIZE_MAX / sizeof(void *) / 2)
 			return ck_error(err, CK_EUNSUP, "string tensor too large");
+		if (!bundle_strings_fit(elements, na) || !bundle_strings_fit(elements, nb))
+			return ck_error(err, CK_ECORRUPT, "%zu and %zu bytes cannot hold %llu strings",
+					na, nb, (unsigned long long)elements);
 		ta.n = tb.n = elements;
 		ta.p = xcalloc((size_t)elements + 1, sizeof(*ta.p));
 		ta.len = xcalloc((size_t)elements + 1, sizeof(*ta.len));

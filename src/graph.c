@@ -348,7 +348,7 @@ static void index_build(struct node_index *ix, Tensorflow__NodeDef **nodes, size
 	for (size_t i = 0; i < n; i++)
 		if (nodes[i]->name && nodes[i]->op)
 			ix->by_name[ix->n++] = nodes[i];
-	qsort(ix->by_name, ix->n, sizeof(*ix->by_name), cmp_node);
+	sort_array(ix->by_name, ix->n, sizeof(*ix->by_name), cmp_node);
 }
 
 /* The node an input string refers to ("^n", "n", "n:1", "n:output:0"), and its output index. */
@@ -587,7 +587,7 @@ static void tensor_infos(struct graph_file *g, Tensorflow__SignatureDef__InputsE
 		o->dtype = ti->dtype;
 		o->shape = shape_of(g, ti->tensor_shape);
 	}
-	qsort(*out, *nout, sizeof(**out), cmp_info);
+	sort_array(*out, *nout, sizeof(**out), cmp_info);
 }
 
 /* Names listed by the VariableDefs of a collection; partition info goes to *defs. */
@@ -663,7 +663,7 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 		ops[i] = m->nodes[i].op;
 	}
 	m->nnodes = nn;
-	qsort(ops, nn, sizeof(*ops), cmp_str);
+	sort_array(ops, nn, sizeof(*ops), cmp_str);
 	m->ops = xcalloc(nn + 1, sizeof(*m->ops));
 	for (size_t i = 0; i < nn; i++) {
 		if (m->nops && !strcmp(m->ops[m->nops - 1].op, ops[i]))
@@ -671,7 +671,7 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 		else
 			m->ops[m->nops++] = (struct graph_op_count){ ops[i], 1 };
 	}
-	qsort(m->ops, m->nops, sizeof(*m->ops), cmp_op_count);
+	sort_array(m->ops, m->nops, sizeof(*m->ops), cmp_op_count);
 	free(ops);
 	if (gd && gd->library) {
 		m->nfunctions = gd->library->n_function;
@@ -735,7 +735,7 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 				     sd->n_outputs, &s->outputs, &s->noutputs);
 		}
 	}
-	qsort(m->sigs, m->nsigs, sizeof(*m->sigs), cmp_sig);
+	sort_array(m->sigs, m->nsigs, sizeof(*m->sigs), cmp_sig);
 	m->collections = xcalloc(mg->n_collection_def + 1, sizeof(*m->collections));
 	for (size_t i = 0; i < mg->n_collection_def; i++) {
 		const Tensorflow__CollectionDef *c = mg->collection_def[i]->value;
@@ -769,7 +769,7 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 			break;
 		}
 	}
-	qsort(m->collections, m->ncollections, sizeof(*m->collections), cmp_coll);
+	sort_array(m->collections, m->ncollections, sizeof(*m->collections), cmp_coll);
 
 	/* Saver. */
 	if (mg->saver_def) {
@@ -1005,7 +1005,7 @@ void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct 
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < m->nrestores; i++)
 		keys[nkeys++] = &m->restores[i];
-	qsort(keys, nkeys, sizeof(*keys), cmp_restore_key);
+	sort_array(keys, nkeys, sizeof(*keys), cmp_restore_key);
 	/* One check per key (a partitioned variable is restored once per part). */
 	{
 		size_t u = 0;

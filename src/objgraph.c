@@ -65,10 +65,13 @@ static void add_escaped_name(struct buf *b, const ProtobufCBinaryData *n)
 	}
 }
 
+#define PATHS_BUDGET (64u << 20)
+
 char **objgraph_paths(const objgraph *g)
 {
 	size_t n = g->n_nodes, *queue, head = 0, tail = 0;
 	char **path = xcalloc(n + 1, sizeof(char *));
+	uint64_t budget = PATHS_BUDGET + 256 * (uint64_t)n;
 
 	if (!n)
 		return path;
@@ -85,6 +88,11 @@ char **objgraph_paths(const objgraph *g)
 				continue;
 			buf_addf(&b, "%s%s", parent, *parent ? "/" : "");
 			add_escaped_name(&b, &o->children[k]->local_name);
+			if (b.len >= budget) {
+				buf_release(&b);
+				continue;
+			}
+			budget -= b.len;
 			path[id] = buf_detach(&b, NULL);
 			queue[tail++] = (size_t)id;
 		}
@@ -102,6 +110,11 @@ char **objgraph_paths(const objgraph *g)
 				continue;
 			buf_addf(&b, "%s/.OPTIMIZER_SLOT/%s/", path[var], path[i]);
 			add_escaped_name(&b, &s->slot_name);
+			if (b.len >= budget) {
+				buf_release(&b);
+				continue;
+			}
+			budget -= b.len;
 			path[slot] = buf_detach(&b, NULL);
 		}
 	}

@@ -17,7 +17,9 @@ void objgraph_free(objgraph *g);
 /* Each node's object path: local names escaped ('.' -> "..", '/' -> ".S") and joined by '/'
  * along the first breadth-first route from node 0; slot variables, which no child edge
  * reaches, get "<variable path>/.OPTIMIZER_SLOT/<optimizer path>/<slot name>"; nodes reached
- * by neither are NULL. An array of g->n_nodes strings; free with objgraph_paths_free. */
+ * by neither are NULL. So are the deepest ones when the paths of a hostile graph (a chain of
+ * a million nodes) would take more than PATHS_BUDGET plus 256 bytes per node.
+ * An array of g->n_nodes strings; free with objgraph_paths_free. */
 char **objgraph_paths(const objgraph *g);
 void objgraph_paths_free(char **paths, size_t n);
 

@@ -442,8 +442,7 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 		found[nfound++] = xmemdup(de->d_name, strlen(de->d_name) - 6);
 	}
 	closedir(d);
-	if (nfound)  /* qsort(NULL, 0) is undefined */
-		qsort(found, nfound, sizeof(char *), cmp_str);
+	sort_array(found, nfound, sizeof(char *), cmp_str);
 	if (nfound == 1) {
 		char *full = join(dir, found[0]);
 		set_result(out, full, 2);

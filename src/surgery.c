@@ -130,7 +130,7 @@ size_t surg_plan_sort(struct surg_plan *p, void (*fn)(void *ctx, const struct su
 	size_t groups = 0;
 
 	/* Stable for equal names: input order decides ("first" and "last" need it). */
-	qsort(p->items, p->n, sizeof(*p->items), cmp_item_name);
+	sort_array(p->items, p->n, sizeof(*p->items), cmp_item_name);
 	for (size_t i = 0; i < p->n;) {
 		size_t j = i + 1;
 		while (j < p->n && !key_cmp(p->items[i].name.p, p->items[i].name.len,
@@ -519,7 +519,7 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 		for (size_t i = 0; i < p->n; i++)
 			order[i] = i;
 		order_plan = p;
-		qsort(order, p->n, sizeof(*order), cmp_copy_order);
+		sort_array(order, p->n, sizeof(*order), cmp_copy_order);
 		r->num_shards = layout(p, order, o);
 	}
 	rc = bundle_writer_open(&w, o->out, r->num_shards, flags, err);

@@ -176,8 +176,12 @@ static int block_iter_next(struct block_iter *it, struct ck_err *err, const stru
 	uint32_t shared, non_shared, vlen;
 	const uint8_t *delta;
 
-	if (it->off >= it->b->restart_off)
+	if (it->off >= it->b->restart_off) {
+		if (it->rk != SIZE_MAX && it->rk < it->b->nrestarts && it->b->restart_off)
+			return ck_error(err, CK_ECORRUPT, "%s: restart point %zu is inside the last entry",
+					t->path, it->rk);
 		return 0;
+	}
 	c = cursor_make(it->b->data + it->off, it->b->restart_off - it->off);
 	if (cursor_varint32(&c, &shared) || cursor_varint32(&c, &non_shared) ||
 	    cursor_varint32(&c, &vlen))

@@ -407,7 +407,7 @@ static int merge_recs(struct v1_reader *r, struct rec *recs, size_t *n, struct c
 	struct buf tmp = BUF_INIT;
 	size_t m = 0;
 
-	qsort(recs, *n, sizeof(*recs), cmp_rec);
+	sort_array(recs, *n, sizeof(*recs), cmp_rec);
 	for (size_t i = 0; i < *n; i++) {
 		struct rec *a = m ? &recs[m - 1] : NULL, *x = &recs[i];
 		if (!a || key_cmp(a->e.name, a->e.name_len, x->e.name, x->e.name_len)) {

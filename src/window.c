@@ -19,18 +19,28 @@ static void window_init(struct window *w, const int64_t *dims, int rank)
 	w->rank = rank;
 	w->shape = dims;
 	w->n = xcalloc(r, sizeof(*w->n));
-	w->idx = xcalloc(r, sizeof(*w->idx));
+	w->runs = xcalloc(r, sizeof(*w->runs));
 	w->drop = xcalloc(r, 1);
 	w->elided = xcalloc(r, 1);
 }
 
 static void set_range(struct window *w, int d, int64_t start, int64_t step, int64_t count)
 {
-	free(w->idx[d]);
 	w->n[d] = count;
-	w->idx[d] = xcalloc((size_t)count + 1, sizeof(int64_t));
-	for (int64_t k = 0; k < count; k++)
-		w->idx[d][k] = start + k * step;
+	w->runs[d][0] = (struct window_run){ start, step, count };
+	w->runs[d][1] = (struct window_run){ 0, 1, 0 };
+	w->elided[d] = 0;
+}
+
+int64_t window_index(const struct window *w, int d, int64_t k)
+{
+	const struct window_run *r = w->runs[d];
+
+	if (k >= r[0].count) {
+		k -= r[0].count;
+		r++;
+	}
+	return r->start + k * r->step;
 }
 
 void window_all(struct window *w, const int64_t *dims, int rank)
@@ -42,9 +52,7 @@ void window_all(struct window *w, const int64_t *dims, int rank)
 
 void window_release(struct window *w)
 {
-	for (int d = 0; d < w->rank; d++)
-		free(w->idx[d]);
-	free(w->idx);
+	free(w->runs);
 	free(w->n);
 	free(w->drop);
 	free(w->elided);
@@ -62,11 +70,10 @@ uint64_t window_count(const struct window *w)
 int window_is_all(const struct window *w)
 {
 	for (int d = 0; d < w->rank; d++) {
-		if (w->drop[d] || w->n[d] != w->shape[d])
+		if (w->drop[d] || w->elided[d] || w->n[d] != w->shape[d])
 			return 0;
-		for (int64_t k = 0; k < w->n[d]; k++)
-			if (w->idx[d][k] != k)
-				return 0;
+		if (w->n[d] > 1 && (w->runs[d][0].start != 0 || w->runs[d][0].step != 1))
+			return 0;
 	}
 	return 1;
 }
@@ -74,9 +81,12 @@ int window_is_all(const struct window *w)
 void window_summarise(struct window *w, int edge)
 {
 	for (int d = 0; d < w->rank; d++) {
-		if (w->drop[d] || w->n[d] <= 2 * edge)
+		struct window_run *r = w->runs[d];
+		if (w->drop[d] || w->elided[d] || w->n[d] <= 2 * edge)
 			continue;
-		memmove(w->idx[d] + edge, w->idx[d] + w->n[d] - edge, (size_t)edge * sizeof(int64_t));
+		r[1] = (struct window_run){ r[0].start + (r[0].count - edge) * r[0].step, r[0].step,
+					    edge };
+		r[0].count = edge;
 		w->n[d] = 2 * edge;
 		w->elided[d] = 1;
 	}
@@ -263,13 +273,15 @@ static int each_run(const struct window *w, int (*fn)(void *ctx, uint64_t first,
 	for (;;) {
 		uint64_t base = 0;
 		for (int d = 0; d < last; d++)
-			base += (uint64_t)w->idx[d][pos[d]] * stride[d];
-		for (int64_t k = 0; k < w->n[last] && !rc;) {
-			int64_t j = k + 1;
-			while (j < w->n[last] && w->idx[last][j] == w->idx[last][j - 1] + 1)
-				j++;
-			rc = fn(ctx, base + (uint64_t)w->idx[last][k], (uint64_t)(j - k));
-			k = j;
+			base += (uint64_t)window_index(w, d, pos[d]) * stride[d];
+		for (int i = 0; i < 2 && !rc; i++) {
+			const struct window_run *run = &w->runs[last][i];
+			if (run->step == 1 && run->count > 0) {
+				rc = fn(ctx, base + (uint64_t)run->start, (uint64_t)run->count);
+				continue;
+			}
+			for (int64_t k = 0; k < run->count && !rc; k++)
+				rc = fn(ctx, base + (uint64_t)(run->start + k * run->step), 1);
 		}
 		if (rc)
 			break;

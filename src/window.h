@@ -1,6 +1,7 @@
 /* A selection of a tensor's elements, as numpy's basic indexing writes it ("[0:2, :]",
  * "[-1]", "[..., ::2]"): per dimension a list of indices, the selection being their outer
- * product in row-major order. Reading a selection reads only the byte ranges it needs,
+ * product in row-major order. Each list is one or two arithmetic progressions (two once
+ * summarised: the first and the last few), so a window costs the same for any size. Reading a selection reads only the byte ranges it needs,
  * merging ranges that lie close together into one read. */
 #ifndef CKPT_WINDOW_H
 #define CKPT_WINDOW_H
@@ -11,11 +12,16 @@
 #include "bundle.h"
 #include "err.h"
 
+struct window_run {
+	int64_t start, step, count;
+};
+
 struct window {
 	int rank;                /* of the tensor */
 	const int64_t *shape;    /* the tensor's dims (borrowed) */
 	int64_t *n;              /* per dimension: number of indices selected */
-	int64_t **idx;           /* per dimension: the indices, in output order */
+	struct window_run (*runs)[2]; /* per dimension: the indices, in output order; the
+				       * second progression is used only when elided */
 	unsigned char *drop;     /* indexed by a single integer: not in the result's shape */
 	unsigned char *elided;   /* summarised: "..." between the first and second half */
 };
@@ -30,6 +36,9 @@ int window_parse(struct window *w, const char *expr, const int64_t *dims, int ra
 		 struct ck_err *err);
 
 void window_release(struct window *w);
+
+/* The k-th index selected in dimension d (0 <= k < w->n[d]). */
+int64_t window_index(const struct window *w, int d, int64_t k);
 
 /* Number of elements selected. */
 uint64_t window_count(const struct window *w);

@@ -19,6 +19,15 @@ struct kv {
 	size_t kn, vn;
 };
 
+static void free_kv(struct kv *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].k);
+		free(e[i].v);
+	}
+	free(e);
+}
+
 static int load(const char *path, struct kv **out, size_t *n)
 {
 	struct table *t;
@@ -38,7 +47,7 @@ static int load(const char *path, struct kv **out, size_t *n)
 	while ((rc = table_iter_next(it, &k, &kn, &v, &vn, &err)) == 1) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
-			*out = realloc(*out, cap * sizeof(**out));
+			*out = xreallocarray(*out, cap, sizeof(**out));
 		}
 		(*out)[*n].k = xmemdup(k, kn);
 		(*out)[*n].kn = kn;
@@ -46,8 +55,12 @@ static int load(const char *path, struct kv **out, size_t *n)
 		(*out)[*n].vn = vn;
 		(*n)++;
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		fprintf(stderr, "tabletool: %s\n", err.msg);
+		free_kv(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	table_iter_free(it);
 	table_free(t);
 	return rc;
@@ -94,7 +107,7 @@ static int reencode(const struct kv *e, size_t n)
 			if (!h)
 				return 0;
 			len = tensorflow__bundle_header_proto__get_packed_size(h);
-			p = malloc(len + 1);
+			p = xmalloc(len + 1);
 			tensorflow__bundle_header_proto__pack(h, p);
 			tensorflow__bundle_header_proto__free_unpacked(h, NULL);
 		} else {
@@ -103,7 +116,7 @@ static int reencode(const struct kv *e, size_t n)
 			if (!b)
 				return 0;
 			len = tensorflow__bundle_entry_proto__get_packed_size(b);
-			p = malloc(len + 1);
+			p = xmalloc(len + 1);
 			tensorflow__bundle_entry_proto__pack(b, p);
 			tensorflow__bundle_entry_proto__free_unpacked(b, NULL);
 		}
@@ -119,6 +132,7 @@ int main(int argc, char **argv)
 {
 	struct kv *e;
 	size_t n, at1, at2;
+	int rc = 2;
 
 	if (argc != 3 || load(argv[2], &e, &n) < 0) {
 		if (argc != 3)
@@ -131,7 +145,7 @@ int main(int argc, char **argv)
 				printf("%02x", e[i].k[k]);
 			printf(" %zu\n", e[i].vn);
 		}
-		return 0;
+		rc = 0;
 	}
 	if (!strcmp(argv[1], "rebuild")) {
 		if (rebuild(argv[2], e, n, 0, &at1))
@@ -141,7 +155,8 @@ int main(int argc, char **argv)
 		else
 			printf("differs at byte %zu", at1 > at2 ? at1 : at2);
 		printf(", entries %s\n", reencode(e, n) ? "re-encode identically" : "re-encode differently");
-		return 0;
+		rc = 0;
 	}
-	return 2;
+	free_kv(e, n);
+	return rc;
 }

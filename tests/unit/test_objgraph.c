@@ -170,6 +170,25 @@ int main(void)
 	ok(objgraph_validate(c, &err) == CK_ECORRUPT, "an out-of-range slot id is rejected");
 	c->nodes[10]->slot_variables[0]->slot_variable_node_id = 12;
 
+	/* A chain of 100 000 nodes named 16 bytes each would have 80 GB of paths: the budget
+	 * keeps the shallow ones and leaves the deepest NULL. */
+	{
+		objgraph *chain = xmalloc(sizeof(*chain));
+		size_t depth = 100000, kept = 0;
+		tensorflow__trackable_object_graph__init(chain);
+		for (size_t i = 0; i < depth; i++)
+			node(chain);
+		for (size_t i = 0; i + 1 < depth; i++)
+			child(chain->nodes[i], (int)i + 1, "sixteen-bytes-xx");
+		paths = objgraph_paths(chain);
+		while (kept < depth && paths[kept])
+			kept++;
+		ok(kept > 1000 && kept < depth && !paths[depth - 1],
+		   "paths of a deep chain stop at the memory budget");
+		objgraph_paths_free(paths, chain->n_nodes);
+		objgraph_free(chain);
+	}
+
 	objgraph_free(c);
 	objgraph_free(h);
 	objgraph_free(g == parts[0] ? NULL : g);

@@ -23,12 +23,12 @@ int main(void)
 	ok(sel("[0:2, :]", dims, 3, &w) == 0 && window_count(&w) == 2 * 5 * 4, "slice and full");
 	is_int(window_shape(&w, out, el), 3, "rank kept");
 	window_release(&w);
-	ok(sel("[-1]", dims, 3, &w) == 0 && w.drop[0] && w.idx[0][0] == 5, "negative integer drops");
+	ok(sel("[-1]", dims, 3, &w) == 0 && w.drop[0] && window_index(&w, 0, 0) == 5, "negative integer drops");
 	is_int(window_shape(&w, out, el), 2, "rank reduced");
 	window_release(&w);
-	ok(sel("..., ::2", dims, 3, &w) == 0 && w.n[2] == 2 && w.idx[2][1] == 2, "ellipsis and step");
+	ok(sel("..., ::2", dims, 3, &w) == 0 && w.n[2] == 2 && window_index(&w, 2, 1) == 2, "ellipsis and step");
 	window_release(&w);
-	ok(sel("[::-2]", dims, 3, &w) == 0 && w.n[0] == 3 && w.idx[0][0] == 5 && w.idx[0][2] == 1,
+	ok(sel("[::-2]", dims, 3, &w) == 0 && w.n[0] == 3 && window_index(&w, 0, 0) == 5 && window_index(&w, 0, 2) == 1,
 	   "negative step");
 	window_release(&w);
 	ok(sel("[10:]", dims, 3, &w) == 0 && window_count(&w) == 0, "empty slice clamps");
@@ -45,7 +45,7 @@ int main(void)
 	window_release(&w);
 	window_all(&w, dims, 3);
 	window_summarise(&w, 2);
-	ok(w.n[0] == 4 && w.idx[0][2] == 4 && w.elided[0] && !w.elided[2], "summary keeps edges");
+	ok(w.n[0] == 4 && window_index(&w, 0, 2) == 4 && w.elided[0] && !w.elided[2], "summary keeps edges");
 	window_release(&w);
 	return tap_done();
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/perl
+# Seed corpora for the fuzz targets, built under OUT (in build/, never in the repository):
+#   perl tests/fuzz/seed.pl CKPT MKCKPT FIXTURES OUT
+# from every real fixture and from the generated checkpoints (mkckpt all).
+use strict;
+use warnings;
+use File::Find;
+use File::Path qw(make_path remove_tree);
+use JSON::PP;
+
+my ($ckpt, $mkckpt, $fix, $out) = @ARGV;
+die "usage: seed.pl CKPT MKCKPT FIXTURES OUT\n" unless defined $out;
+remove_tree($out);
+make_path(map { "$out/$_" } qw(table bundle state path slicekey v1 objgraph graph gen));
+system($mkckpt, 'all', "$out/gen") == 0 or die "mkckpt failed\n";
+
+my $n = 0;
+sub slurp { my ($f, $max) = @_; open(my $h, '<:raw', $f) or return ''; local $/; my $s = <$h> // '';
+	    $s = substr($s, 0, $max) if defined $max && length($s) > $max; return $s; }
+sub put { my ($dir, $bytes) = @_; my $f = sprintf('%s/%s/seed-%05d', $out, $dir, ++$n);
+	  open(my $h, '>:raw', $f) or die "$f: $!\n"; print $h $bytes; close $h; }
+
+my (@index, @state, @v1, @graph);
+for my $root ($fix, "$out/gen") {
+	next unless -d $root;
+	find({ no_chdir => 1, wanted => sub {
+		return unless -f $_;
+		push @index, $_ if /\.index$/;
+		push @state, $_ if m{/checkpoint$};
+		push @graph, $_ if (/\.meta$/ || m{/saved_model\.pb$}) && -s $_ < 800_000;
+		push @v1, $_ if m{/export(-\d{5}-of-\d{5})?$} || m{/v1/};
+	} }, $root);
+}
+for my $f (sort @index) {
+	next if -s $f > 200_000;   # keep units small: the fuzzer mutates whole inputs
+	my $idx = slurp($f);
+	put('table', $idx);
+	(my $prefix = $f) =~ s/\.index$//;
+	my ($data) = sort glob("$prefix.data-00000-of-*");
+	my $d = defined $data ? slurp($data, 65536) : '';
+	put('bundle', pack('V', length $idx) . $idx . $d);
+	# The object graph: a DT_STRING scalar = varint length, 4-byte checksum, the bytes.
+	next unless -x $ckpt;
+	my $json = `"$ckpt" list --json -l "$prefix" 2>/dev/null`;
+	next unless $? == 0 && $json && defined $data;
+	my $t = eval { decode_json($json) } or next;
+	for my $e (@{ $t->{tensors} }) {
+		next unless $e->{object_graph} && $e->{shard} == 0 && $e->{bytes} < 65536;
+		my $blob = substr(slurp($data), $e->{offset}, $e->{bytes});
+		my ($len, $i) = (0, 0);
+		while ($i < length $blob) { my $c = ord substr($blob, $i++, 1);
+					    $len |= ($c & 0x7f) << (7 * ($i - 1)); last unless $c & 0x80; }
+		put('objgraph', substr($blob, $i + 4, $len));
+	}
+}
+put('state', slurp($_)) for sort @state;
+# Graphs: a first byte selects the name (0: x.meta, 1: saved_model.pb), as fuzz_graph.c reads.
+put('graph', (/\.meta$/ ? "\0" : "\1") . slurp($_)) for sort @graph;
+put('table', slurp($_)), put('v1', slurp($_)) for grep { -s $_ < 200_000 } sort @v1;
+
+# Slice keys: OrderedCode of (0, name, rank, start/length pairs), plus edge numbers.
+sub oc_str { my $s = shift; $s =~ s/\x00/\x00\xff/g; $s =~ s/\xff(?!\x00)/\xff\x00/g; "$s\x00\x01" }
+put('slicekey', "\x00" . oc_str('v') . "\x01\x02" . "\x80\x82" . "\x80\x7f");
+put('slicekey', "\x00" . oc_str("a/b\x00c") . "\x00");
+put('slicekey', "\x00" . oc_str('w') . "\x01\x01" . "\xff\xc0\x00\x00\x00\x00\x00\x00\x00\x01" . "\x7f");
+put('slicekey', "\xff\xff\xff\xff\xff\xff\xff\xff");
+
+# Path folders: records op|name|len|bytes (see fuzz_path.c), then the argument byte.
+my $st = "model_checkpoint_path: \"model.ckpt-1\"\nall_model_checkpoint_paths: \"model.ckpt-1\"\n";
+my ($idx1) = grep { m{/sample/} } sort @index;
+my $small = defined $idx1 ? slurp($idx1) : '';
+sub rec { my ($op, $name, $bytes) = @_; pack('CCv', $op, $name, length $bytes) . $bytes }
+put('path', rec(0, 0, $st) . rec(0, 1, $small) . rec(0, 2, '') . "\xff\xf0");
+put('path', rec(0, 1, $small) . "\xff\x0b");
+put('path', rec(1, 1, "\x07") . rec(0, 7, $small) . "\xff\x01");
+put('path', rec(0, 3, $small) . rec(0, 6, "x") . "\xff\xf0");
+put('path', rec(0, 0, "model_checkpoint_path: \"/nonexistent/model.ckpt-1\"\n") . rec(0, 1, $small) . "\xff\x00");
+put('path', rec(0, 8, $small) . "\xff\x09");
+print "seeded $n inputs into $out\n";
