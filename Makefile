@@ -11,7 +11,7 @@ SAN     ?=
 CFLAGS  ?= $(OPT)
 CKPT_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
               -I$(BUILD)/gen -Isrc $(SAN)
-LDLIBS  = -lprotobuf-c -lsnappy -lcjson -lm
+LDLIBS  = -lprotobuf-c -lsnappy -lcjson -lzip -lm
 VERSION = 0.1.0
 
 PROTOS    = $(wildcard proto/*.proto)
@@ -26,7 +26,7 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-san sample quickstart deps install uninstall clean
+.PHONY: all check check-unit check-san sample quickstart deps install uninstall clean bench
 all: ckpt
 
 ckpt: $(BUILD)/ckpt
@@ -84,11 +84,26 @@ check-san:
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
 
+# Benchmarks (bench/README.md): data generated once under BENCH_DIR (default /tmp/ckpt-bench),
+# bench/RESULTS.md rewritten. The HDF5 peer's writer is built by bench/run only when
+# libhdf5-dev is installed; it is not part of the build.
+bench: $(BUILD)/ckpt $(BUILD)/bench/gen
+	CKPT=$(CURDIR)/$(BUILD)/ckpt BUILD=$(BUILD) perl bench/run $(BENCHFLAGS)
+
+$(BUILD)/bench/gen: bench/gen.c $(BUILD)/libckpt.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -o $@ $< $(BUILD)/libckpt.a $(LDLIBS)
+
+$(BUILD)/bench/h5write: bench/h5write.c $(BUILD)/libckpt.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CKPT_CFLAGS) $$(pkg-config --cflags hdf5) -o $@ $< $(BUILD)/libckpt.a \
+	    $(LDLIBS) $$(pkg-config --libs hdf5)
+
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
-	    libcjson-dev libleveldb-dev perl mandoc >/dev/null
+	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc >/dev/null
 
 install: ckpt
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -105,3 +120,49 @@ clean:
 	rm -rf build ckpt sample
 
 .SECONDARY:
+
+# Fuzzing with clang's libFuzzer under ASan+UBSan (tests/fuzz/fuzz_*.c), built in build/fuzz-bin.
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="table bundle"]   seed, then run each target
+#   make fuzz-regress                                             replay tests/fuzz/corpus-regress
+# Seeds (real fixtures + generated checkpoints) and the growing corpus live in build/fuzz-corpus;
+# crashes are saved in build/fuzz-artifacts/<target>/.
+FUZZ_BIN      = build/fuzz-bin
+FUZZ_SECONDS ?= 60
+FUZZ_FIXTURES ?= $(or $(CKPT_FIXTURES),../shared/fixtures/tf)
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_ALL      = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+.PHONY: fuzz fuzz-build fuzz-regress
+fuzz-build:
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BIN)/lib CC=clang OPT="-O1 -g" \
+	    SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_BIN)/lib/libckpt.a
+	$(MAKE) --no-print-directory $(FUZZ_ALL:%=$(FUZZ_BIN)/fuzz_%)
+
+$(FUZZ_BIN)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BIN)/lib/libckpt.a
+	clang -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(FUZZ_SAN) \
+	    -fsanitize=fuzzer -Isrc -I$(FUZZ_BIN)/lib/gen -o $@ $< $(FUZZ_BIN)/lib/libckpt.a $(LDLIBS)
+
+fuzz: fuzz-build $(BUILD)/tests/mkckpt
+	-@$(MAKE) --no-print-directory $(BUILD)/ckpt >/dev/null 2>&1  # optional: finds object graphs to seed
+	perl tests/fuzz/seed.pl $(BUILD)/ckpt $(BUILD)/tests/mkckpt $(FUZZ_FIXTURES) build/fuzz-corpus/seed
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz-corpus/$$t build/fuzz-artifacts/$$t; \
+	    regress=; [ -d tests/fuzz/corpus-regress/$$t ] && regress=tests/fuzz/corpus-regress/$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BIN)/fuzz_$$t $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=build/fuzz-artifacts/$$t/ build/fuzz-corpus/$$t \
+	        build/fuzz-corpus/seed/$$t $$regress 2>build/fuzz-artifacts/$$t/log || \
+	        { tail -40 build/fuzz-artifacts/$$t/log; exit 1; }; \
+	    grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' build/fuzz-artifacts/$$t/log | tail -2; \
+	done
+
+fuzz-regress: fuzz-build
+	@set -e; for t in $(FUZZ_ALL); do \
+	    d=tests/fuzz/corpus-regress/$$t; [ -d $$d ] || continue; \
+	    set -- $$d/*; [ -e "$$1" ] || continue; \
+	    echo "== fuzz_$$t: $$# regression inputs"; \
+	    $(FUZZ_BIN)/fuzz_$$t $(FUZZ_FLAGS) -runs=1 "$$@" >build/fuzz-regress-$$t.log 2>&1 || \
+	        { tail -40 build/fuzz-regress-$$t.log; exit 1; }; \
+	done

@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "output.h"
 
 const char *cli_cmd = NULL;
 
@@ -159,4 +162,26 @@ const struct cmd *cli_find(const char *name)
 			lo = mid + 1;
 	}
 	return NULL;
+}
+
+void cli_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	/* An adapter from the (done, total) callbacks of library loops to struct progress. */
+	static struct progress p;
+	static int active;
+	char label[64];
+
+	(void)ctx;
+	if (!active) {
+		snprintf(label, sizeof(label), "ckpt: %s", cli_cmd ? cli_cmd : "");
+		progress_init(&p, xstrdup(label), total);
+		active = 1;
+	}
+	if (done > p.done)
+		progress_add(&p, done - p.done);
+	if (done >= total) {
+		progress_done(&p);
+		free((char *)p.label);
+		active = 0;
+	}
 }

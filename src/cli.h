@@ -4,6 +4,7 @@
 #define CKPT_CLI_H
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
@@ -30,13 +31,16 @@ int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage(const struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print each '\n'-ended line of notes as "ckpt: CMD: note". */
 void cli_notes(const struct buf *notes);
-/* Handle getopt's '?': name the bad option and suggest the closest valid one. */
+/* Handle getopt's '?' and ':' (optstring starting with ':'): a value missing, or an unknown
+ * option named with the closest valid one. */
 int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts);
 /* The --help text on stdout. */
 int cli_help(const struct cmd *c);
 /* Flush stdout and report a write error (full disk, closed pipe) as trouble. */
 int cli_finish(int status);
 const struct cmd *cli_find(const char *name);
+/* Progress of a long copy on stderr when it is a terminal; done == total clears the line. */
+void cli_progress(void *ctx, uint64_t done, uint64_t total);
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t edit_distance(const char *a, const char *b);
 

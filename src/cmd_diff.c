@@ -345,7 +345,7 @@ static void print_stat(const struct diff_opts *o, struct item *items, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (items[i].done && items[i].st != ST_SAME)
 			sel[m++] = &items[i];
-	qsort(sel, m, sizeof(*sel), cmp_rel);
+	sort_array(sel, m, sizeof(*sel), cmp_rel);
 	tab_init(&t, "llrll");
 	for (size_t i = 0; i < m; i++) {
 		const struct item *it = sel[i];
@@ -574,14 +574,24 @@ static void run(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 	uint64_t differences = 0;
 	int by_name = o->max_count || o->format == FMT_QUIET;
 
-	for (size_t i = 0; i < n; i++)
+	uint64_t total = 0, done = 0;
+
+	for (size_t i = 0; i < n; i++) {
 		order[i] = &items[i];
+		if (items[i].ea && items[i].eb)
+			total += items[i].ea->size;
+	}
 	/* -n and -q stop part-way: then the tensors examined are the first ones by name. */
 	if (!by_name)
-		qsort(order, n, sizeof(*order), cmp_offset);
+		sort_array(order, n, sizeof(*order), cmp_offset);
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = order[i];
 		struct ck_err err = { 0 };
+		if (it->ea && it->eb) {
+			done += it->ea->size;
+			if (!o->names_only)
+				cli_progress(NULL, done < total ? done : total - 1, total);
+		}
 		if (it->ea && it->eb && !o->names_only && it->st == ST_SAME) {
 			if (compare_tensors(ba, it->ea, bb, it->eb, &o->cmp, &it->r, &err) < 0) {
 				it->st = ST_ERROR;
@@ -604,6 +614,8 @@ static void run(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 			break;
 		}
 	}
+	if (total && !o->names_only)
+		cli_progress(NULL, total, total);  /* clears the meter */
 	report_end(&seen);
 	free(order);
 }
@@ -633,7 +645,7 @@ static int pair_up(struct diff_opts *o, struct bundle *ba, struct bundle *bb, st
 		}
 		m++;
 	}
-	qsort(bn, m, sizeof(*bn), cmp_bname);
+	sort_array(bn, m, sizeof(*bn), cmp_bname);
 	/* Names the rules made equal: one line per group, as rename reports collisions. */
 	for (i = 0; i < m; i = j) {
 		struct buf msg = BUF_INIT;
@@ -771,10 +783,7 @@ int cmd_diff(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case ':':
-			status = cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
-			goto out;
-		default:
+		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
 			goto out;
 		}

@@ -593,9 +593,7 @@ int cmd_graph(int argc, char **argv)
 		case 'n': nodes = 1; break;
 		case 'j': json = 1; break;
 		case 'h': return cli_help(self);
-		case ':':
-			return cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
-		default:
+		default:  /* ':' (a missing value) too */
 			return cli_bad_option(self, argv, opts);
 		}
 	}

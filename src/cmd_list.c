@@ -8,6 +8,7 @@
 #include "cmds.h"
 #include "crc32c.h"
 #include "dtype.h"
+#include "graph.h"
 #include "output.h"
 #include "path.h"
 
@@ -132,6 +133,19 @@ struct totals {
 	uint64_t tensors, elements, bytes;
 };
 
+/* TF1 savers write PREFIX.meta beside the checkpoint; it records the TF version. */
+static char *writer_version(const struct bundle *b, char **meta)
+{
+	char v[128];
+
+	*meta = graph_meta_path(b->prefix);
+	if (graph_tf_version(*meta, v, sizeof(v)) == 0)
+		return xstrdup(v);
+	free(*meta);
+	*meta = NULL;
+	return NULL;
+}
+
 static void print_table(const struct list_opts *o, const struct bundle *b,
 			const struct bundle_entry **sel, size_t n, const struct totals *tot)
 {
@@ -198,6 +212,13 @@ static void print_table(const struct list_opts *o, const struct bundle *b,
 	if (tot->tensors != b->ntensors)
 		printf(" (%zu tensors in all)", b->ntensors);
 	putchar('\n');
+	{
+		char *meta, *v = writer_version(b, &meta);
+		if (v)
+			printf("written by TensorFlow %s (%s)\n", v, meta);
+		free(v);
+		free(meta);
+	}
 }
 
 static void print_tsv(const struct list_opts *o, const struct bundle_entry **sel, size_t n)
@@ -243,6 +264,13 @@ static int print_json(const char *arg, const struct bundle *b, const struct bund
 	cJSON_AddStringToObject(root, "prefix", b->prefix);
 	cJSON_AddStringToObject(root, "format", b->format == 1 ? "v1" : "v2");
 	json_add_i64(root, "num_shards", b->num_shards);
+	{
+		char *meta, *v = writer_version(b, &meta);
+		if (v)
+			cJSON_AddStringToObject(root, "tf_version", v);
+		free(v);
+		free(meta);
+	}
 	arr = cJSON_AddArrayToObject(root, "tensors");
 	for (size_t i = 0; i < n; i++) {
 		const struct bundle_entry *e = sel[i];
@@ -326,7 +354,7 @@ static int print_scopes(const struct list_opts *o, const struct bundle_entry **s
 		}
 		free(name);
 	}
-	qsort(sc, nsc, sizeof(*sc), cmp_scope);
+	sort_array(sc, nsc, sizeof(*sc), cmp_scope);
 	for (size_t i = 0; i < nsc; i++) {  /* merge equal scopes */
 		if (m && !strcmp(sc[m - 1].name, sc[i].name)) {
 			sc[m - 1].tensors += sc[i].tensors;
@@ -492,10 +520,7 @@ int cmd_list(int argc, char **argv)
 			}
 			break;
 		}
-		case ':':
-			status = cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
-			goto out;
-		default:
+		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
 			goto out;
 		}
@@ -528,7 +553,7 @@ int cmd_list(int argc, char **argv)
 	sort_by = o.sort;
 	sort_rev = o.reverse;
 	if (o.sort != SORT_NAME || o.reverse)
-		qsort(sel, n, sizeof(*sel), cmp_entries);
+		sort_array(sel, n, sizeof(*sel), cmp_entries);
 	if (o.by_scope)
 		print_scopes(&o, sel, n, &tot);
 	else if (o.format == FMT_JSON)

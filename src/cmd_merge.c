@@ -190,10 +190,7 @@ int cmd_merge(int argc, char **argv)
 			break;
 		}
 		case 'h': status = cli_help(self); goto out;
-		case ':':
-			status = cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
-			goto out;
-		default:
+		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
 			goto out;
 		}
@@ -249,7 +246,7 @@ int cmd_merge(int argc, char **argv)
 				buf_add(&x->name, in[i].name_prefix, strlen(in[i].name_prefix));
 			buf_add(&x->name, e->name, e->name_len);
 		}
-	qsort(cands, ncand, sizeof(*cands), cmp_cand);
+	sort_array(cands, ncand, sizeof(*cands), cmp_cand);
 	for (size_t i = 0; i < ncand;) {
 		size_t j = i + 1;
 		while (j < ncand && !key_cmp(cands[i].name.p, cands[i].name.len, cands[j].name.p,

@@ -181,10 +181,7 @@ int cmd_rename(int argc, char **argv)
 		case OPT_STRICT: strict = 1; break;
 		case OPT_COPY: copy = 1; break;
 		case 'h': status = cli_help(self); goto out;
-		case ':':
-			status = cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
-			goto out;
-		default:
+		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
 			goto out;
 		}

@@ -130,7 +130,7 @@ static int unknown_name(struct show *S, const char *name)
 		if (d <= limit)
 			c[n++] = (struct cand){ e, d };
 	}
-	qsort(c, n, sizeof(*c), cmp_cand);
+	sort_array(c, n, sizeof(*c), cmp_cand);
 	buf_addf(&msg, "%s: no tensor \"", S->path);
 	string_escaped(&msg, (const uint8_t *)name, len, '"');
 	buf_addc(&msg, '"');
@@ -1025,10 +1025,7 @@ int cmd_show(int argc, char **argv)
 			o.precision = (int)p;
 			break;
 		}
-		case ':':
-			status = cli_usage(self, "option '%s' needs a value", argv[optind - 1]);
-			goto out;
-		default:
+		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
 			goto out;
 		}
