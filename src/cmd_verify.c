@@ -222,13 +222,15 @@ static void maps_close(struct maps *m)
 
 /* Pages already checked are unmapped as we go (the page cache keeps them): without that a
  * mapping of a 2 GiB shard counts 2 GiB in our resident size. */
+#define RELEASE_STEP (8u << 20)
+
 static void release_behind(const struct maps *m, int shard, uint64_t upto)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), end = upto / page * page;
 	uint64_t from = m->released[shard];
 
-	if (end < from + (64u << 20))
-		return;  /* in 64 MiB steps */
+	if (end < from + (RELEASE_STEP))
+		return;  /* in steps, each one madvise() call */
 	madvise((void *)(m->p[shard] + from), (size_t)(end - from), MADV_DONTNEED);
 	m->released[shard] = end;
 }
