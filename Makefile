@@ -103,7 +103,7 @@ deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
-	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc >/dev/null
+	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc jq >/dev/null
 
 install: ckpt
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -161,6 +161,18 @@ static double share(const struct compare_result *r)
 	return r->elements ? 100.0 * (double)r->differ / (double)r->elements : 100.0;
 }
 
+/* The share as "%.3g", with more digits where that would round a share short of all up to
+ * 100 (100340 of 100352 is 99.99%, not 100%). */
+static const char *share_str(char *s, size_t n, const struct compare_result *r)
+{
+	int digits = 3;
+
+	do
+		snprintf(s, n, "%.*g", digits, share(r));
+	while (r->differ < r->elements && !strcmp(s, "100") && ++digits < 12);
+	return s;
+}
+
 static void nan_notes(struct buf *b, const struct compare_result *r)
 {
 	if (r->nan_new || r->nan_gone)
@@ -221,7 +233,7 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct item *it = &items[i];
 		const struct bundle_entry *e = it->ea ? it->ea : it->eb;
-		char *sa, *sb;
+		char *sa, *sb, pct[32];
 		/* Unreadable tensors were reported on stderr, once per cause (-v lists them). */
 		if (!it->done || ((it->st == ST_SAME || it->st == ST_ERROR) && !o->verbose))
 			continue;
@@ -251,7 +263,8 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 			if (r->bytes_only)
 				tab_add(&t, it->st == ST_SAME ? "0" : "bytes");
 			else
-				tab_addf(&t, "%llu (%.3g%%)", (unsigned long long)r->differ, share(r));
+				tab_addf(&t, "%llu (%s%%)", (unsigned long long)r->differ,
+					 share_str(pct, sizeof(pct), r));
 			if (r->numeric && !r->bytes_only && !r->by_crc) {
 				add_g(&t, r->max_abs);
 				buf_reset(&tmp);

@@ -39,6 +39,7 @@ const char cmd_show_usage[] =
 "                       zeros, NaN, +Inf and -Inf (complex: of |z|). Streams the whole\n"
 "                       tensor; `ckpt show --stats --match . PATH` checks a checkpoint\n"
 "                       for NaN and Inf\n"
+"      --finite         --stats, and exit with status 1 when any value is NaN or Inf\n"
 "  -j, --json           JSON: per tensor {name, dtype, shape, values} (values nested as\n"
 "                       numpy's tolist(), \"nan\"/\"inf\"/\"-inf\" as strings, complex as\n"
 "                       [re, im], \"...\" where summarised) or, with --stats, {..., stats};\n"
@@ -60,14 +61,15 @@ const char cmd_show_usage[] =
 "fewer) its CRC-32C is checked; a summary or --index selection reads only what it shows\n"
 "and is not checked: use 'ckpt verify' for that.\n"
 "\n"
-"Exit status: 0 success, 2 trouble (unknown tensor, unreadable or corrupt data).\n";
+"Exit status: 0 success, 1 (--finite) some value is NaN or Inf, 2 trouble (unknown tensor,\n"
+"unreadable or corrupt data).\n";
 
 #define THRESHOLD 1000   /* numpy's print threshold */
 #define EDGE 3           /* numpy's edgeitems */
 #define CHUNK (4u << 20)
 
 struct show_opts {
-	int stats, json, full, precision, raw, force, object_graph;
+	int stats, json, full, precision, raw, force, object_graph, finite;
 	const char *index, *npy;
 	regex_t *match;
 	size_t nmatch;
@@ -535,7 +537,9 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	}
 	cJSON_Delete(arr);
 	tab_release(&t);
-	return rc < 0 ? EXIT_TROUBLE : EXIT_OK;
+	if (rc < 0)
+		return EXIT_TROUBLE;
+	return S->o->finite && bad ? EXIT_DIFF : EXIT_OK;
 }
 
 /* ---- values ----------------------------------------------------------------------- */
@@ -985,6 +989,7 @@ int cmd_show(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "raw", no_argument, NULL, 'R' },
 		{ "object-graph", no_argument, NULL, 'O' },
+		{ "finite", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1007,6 +1012,7 @@ int cmd_show(int argc, char **argv)
 		case 'F': o.force = 1; break;
 		case 'R': o.raw = 1; break;
 		case 'O': o.object_graph = 1; break;
+		case 'I': o.finite = o.stats = 1; break;
 		case 'i': o.index = optarg; break;
 		case 'N': o.npy = optarg; break;
 		case 'h': status = cli_help(self); goto out;
