@@ -1,6 +1,5 @@
 /* ckpt subset: a new checkpoint with only the selected tensors (compacted copy). */
 #include <errno.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "cmds.h"
 #include "output.h"
 #include "surgery.h"
+#include "xform.h"
 
 const char cmd_subset_usage[] =
 "usage: ckpt subset -o OUT [-i REGEX]... [-x REGEX]... [--drop-optimizer]\n"
@@ -48,22 +48,8 @@ const char cmd_subset_usage[] =
 "\n"
 "Exit status: 0 success, 2 trouble (also: a NAME that is not in the checkpoint).\n";
 
-/* Optimizer state in the spellings real checkpoints use. */
-static const char *const optimizer_patterns[] = {
-	"/\\.OPTIMIZER_SLOT/",
-	"^optimizer/",
-	"^training/(Adam|AdamW|Adamax|Nadam|SGD|RMSprop|Adagrad|Adadelta|Ftrl|Momentum|Lion|"
-	"Adafactor|LossScaleOptimizer)/",
-	"/(Adam|Adam_[0-9]+|Momentum|RMSProp|RMSProp_[0-9]+|Adagrad|AdagradDA|ProximalAdagrad|"
-	"Adadelta|Adadelta_[0-9]+|Ftrl|Ftrl_[0-9]+|Nadam|Nadam_[0-9]+|Adamax|Adamax_[0-9]+|"
-	"adam_m|adam_v|AdamWeightDecayOptimizer|AdamWeightDecayOptimizer_[0-9]+|LAMB|LAMB_[0-9]+)$",
-	"(^|/)beta[12]_power(_[0-9]+)?$",
-};
-#define NOPT (sizeof(optimizer_patterns) / sizeof(optimizer_patterns[0]))
-
 struct subset {
-	regex_t *inc, *exc, opt[NOPT];
-	size_t ninc, nexc;
+	struct namefilter filter;
 	int drop_opt;
 	char **names;             /* explicit names, sorted */
 	size_t nnames;
@@ -71,21 +57,6 @@ struct subset {
 	unsigned char *keep;      /* decision per entry */
 	struct bundle *b;
 };
-
-static int add_regex(regex_t **arr, size_t *n, const char *re, const struct cmd *c)
-{
-	int rc;
-
-	*arr = xreallocarray(*arr, *n + 1, sizeof(regex_t));
-	rc = regcomp(&(*arr)[*n], re, REG_EXTENDED | REG_NOSUB);
-	if (rc) {
-		char msg[256];
-		regerror(rc, &(*arr)[*n], msg, sizeof(msg));
-		return cli_usage(c, "bad regular expression '%s': %s", re, msg);
-	}
-	(*n)++;
-	return 0;
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -132,10 +103,7 @@ static int is_optimizer(const struct subset *s, size_t i)
 
 	if (s->graph_opt && s->graph_opt[i])
 		return 1;
-	for (size_t k = 0; k < NOPT; k++)
-		if (!regexec(&s->opt[k], e->name, 0, NULL, 0))
-			return 1;
-	return 0;
+	return is_optimizer_name(e->name);
 }
 
 static void mark_graph_opt(void *ctx, const uint8_t *key, size_t len)
@@ -162,17 +130,12 @@ static int decide(struct subset *s, size_t i, int *by_opt)
 	int graph = is_graph_key(e->name, e->name_len);
 
 	*by_opt = 0;
-	if (!graph && (s->ninc || s->nnames)) {
-		size_t k;
-		for (k = 0; k < s->ninc; k++)
-			if (!regexec(&s->inc[k], e->name, 0, NULL, 0))
-				break;
-		if (k == s->ninc && !is_listed(s, e->name))
-			return 0;
-	}
-	for (size_t k = 0; k < s->nexc; k++)
-		if (!regexec(&s->exc[k], e->name, 0, NULL, 0))
-			return 0;
+	/* Kept: named by an --include or in the list of names (when either is given) */
+	if (!graph && (s->filter.ninc || s->nnames) && !namefilter_included(&s->filter, e->name) &&
+	    !is_listed(s, e->name))
+		return 0;
+	if (namefilter_excluded(&s->filter, e->name))
+		return 0;
 	if (s->drop_opt && !graph && is_optimizer(s, i)) {
 		*by_opt = 1;
 		return 0;
@@ -203,7 +166,7 @@ int cmd_subset(int argc, char **argv)
 	struct buf msg = BUF_INIT;
 	struct tab t;
 	char *out = NULL, sz[32];
-	int c, status = EXIT_TROUBLE, dry = 0, json = 0, have_tab = 0, opt_compiled = 0;
+	int c, status = EXIT_TROUBLE, dry = 0, json = 0, have_tab = 0;
 	size_t ndrop = 0, nopt = 0, missing = 0;
 	uint64_t drop_bytes = 0;
 
@@ -214,13 +177,11 @@ int cmd_subset(int argc, char **argv)
 		if (surg_common_option(c, optarg, &o, &cl))
 			continue;
 		switch (c) {
-		case 'i':
-			if (add_regex(&s.inc, &s.ninc, optarg, self))
+		case 'i': case 'x':
+			if (namefilter_add(&s.filter, optarg, c == 'x', &err) < 0) {
+				status = cli_usage(self, "%s", err.msg);
 				goto out;
-			break;
-		case 'x':
-			if (add_regex(&s.exc, &s.nexc, optarg, self))
-				goto out;
+			}
 			break;
 		case OPT_NAMES:
 			if (read_names(&s, optarg, &err) < 0) {
@@ -251,10 +212,6 @@ int cmd_subset(int argc, char **argv)
 		s.names[s.nnames++] = xstrdup(argv[i]);
 	}
 	sort_array(s.names, s.nnames, sizeof(char *), cmp_str);
-	for (size_t k = 0; k < NOPT; k++)
-		if (regcomp(&s.opt[k], optimizer_patterns[k], REG_EXTENDED | REG_NOSUB))
-			abort();  /* the patterns above are constant */
-	opt_compiled = 1;
 	if (surg_input_open(&in, argv[optind], &err) < 0) {
 		cli_notes(&in.where.notes);
 		status = cli_error(&err);
@@ -383,18 +340,10 @@ int cmd_subset(int argc, char **argv)
 out:
 	if (have_tab)
 		tab_release(&t);
-	for (size_t k = 0; k < s.ninc; k++)
-		regfree(&s.inc[k]);
-	for (size_t k = 0; k < s.nexc; k++)
-		regfree(&s.exc[k]);
-	if (opt_compiled)
-		for (size_t k = 0; k < NOPT; k++)
-			regfree(&s.opt[k]);
+	namefilter_release(&s.filter);
 	for (size_t k = 0; k < s.nnames; k++)
 		free(s.names[k]);
 	free(s.names);
-	free(s.inc);
-	free(s.exc);
 	free(s.keep);
 	free(s.graph_opt);
 	free(cl.out);  /* out is cl.out */

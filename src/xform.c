@@ -23,20 +23,27 @@ int namefilter_add(struct namefilter *f, const char *re, int exclude, struct ck_
 	return 0;
 }
 
+static int any_match(const regex_t *re, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!regexec(&re[i], name, 0, NULL, 0))
+			return 1;
+	return 0;
+}
+
+int namefilter_included(const struct namefilter *f, const char *name)
+{
+	return any_match(f->inc, f->ninc, name);
+}
+
+int namefilter_excluded(const struct namefilter *f, const char *name)
+{
+	return any_match(f->exc, f->nexc, name);
+}
+
 int namefilter_match(const struct namefilter *f, const char *name)
 {
-	if (f->ninc) {
-		size_t i;
-		for (i = 0; i < f->ninc; i++)
-			if (!regexec(&f->inc[i], name, 0, NULL, 0))
-				break;
-		if (i == f->ninc)
-			return 0;
-	}
-	for (size_t i = 0; i < f->nexc; i++)
-		if (!regexec(&f->exc[i], name, 0, NULL, 0))
-			return 0;
-	return 1;
+	return (!f->ninc || namefilter_included(f, name)) && !namefilter_excluded(f, name);
 }
 
 void namefilter_release(struct namefilter *f)
@@ -55,7 +62,8 @@ void namefilter_release(struct namefilter *f)
 static const char *const optimizer_res[] = {
 	"/\\.OPTIMIZER_SLOT/",
 	"^optimizer/",
-	"^training/[A-Za-z]+/",
+	"^training/(Adam|AdamW|Adamax|Nadam|SGD|RMSprop|Adagrad|Adadelta|Ftrl|Momentum|Lion|"
+	"Adafactor|LossScaleOptimizer)/",
 	"/(Adam|Adam_[0-9]+|adam_m|adam_v|AdamW(eightDecayOptimizer)?(_[0-9]+)?|Adamax(_[0-9]+)?|"
 	"Nadam(_[0-9]+)?|Momentum|RMSProp(_[0-9]+)?|Adagrad|AdagradDA|ProximalAdagrad|"
 	"Adadelta(_[0-9]+)?|Ftrl(_[0-9]+)?|LAMB(_[0-9]+)?)$",

@@ -1,5 +1,6 @@
-/* What the commands that compute new tensor data share (average, cast, export, import): name
- * filters, the optimizer-state test, and copying one payload unchanged into a bundle writer. */
+/* What the commands that select or compute tensors share (subset, average, cast, export,
+ * import): name filters, the optimizer-state test, and copying one payload unchanged into a
+ * bundle writer. */
 #ifndef CKPT_XFORM_H
 #define CKPT_XFORM_H
 
@@ -22,6 +23,9 @@ struct namefilter {
 /* CK_EUSAGE "bad regular expression 're': why" on a regex that does not compile. */
 int namefilter_add(struct namefilter *f, const char *re, int exclude, struct ck_err *err);
 int namefilter_match(const struct namefilter *f, const char *name);
+/* The two halves: matches some include (0 when there are none); matches some exclude. */
+int namefilter_included(const struct namefilter *f, const char *name);
+int namefilter_excluded(const struct namefilter *f, const char *name);
 void namefilter_release(struct namefilter *f);
 
 /* 1 if name is optimizer state rather than a model variable, by the spellings real
