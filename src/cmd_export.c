@@ -469,6 +469,7 @@ int cmd_export(int argc, char **argv)
 		status = cli_usage(self, "--compress applies to --npz only");
 		goto out;
 	}
+	surg_signals();
 	if (ckpt_open(&b, argv[optind], &where, &err) < 0) {
 		cli_notes(&where.notes);
 		status = cli_error(&err);

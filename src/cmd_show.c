@@ -17,6 +17,7 @@
 #include "path.h"
 #include "stats.h"
 #include "values.h"
+#include "surgery.h"
 #include "window.h"
 
 const char cmd_show_usage[] =
@@ -781,6 +782,7 @@ static int show_npy(struct show *S, const struct bundle_entry *e)
 	if (!descr)
 		return cli_errorf("%s tensors have no NumPy equivalent: use --raw for their bytes",
 				  dtype_name(e->dtype));
+	surg_signals();  /* Ctrl-C leaves no temporary file behind */
 	if (outfile_create(&c.f, S->o->npy, S->o->force, &S->err) < 0)
 		return cli_error(&S->err);
 	if (e->dtype == DT_STRING) {

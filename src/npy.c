@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "dtype.h"
@@ -67,6 +68,73 @@ void npy_header(struct buf *out, const char *descr, const int64_t *dims, int ran
 	buf_release(&dict);
 }
 
+/* The temporary names being written, for outfile_cleanup_signal. Slots, not a list threaded
+ * through the structs: a handler may run at any moment, and the names are stable heap
+ * strings. More than MAX_LIVE at once (never happens) are just not cleaned up by signals. */
+#define MAX_LIVE 16
+static char *volatile live[MAX_LIVE];
+
+static void live_add(char *tmp)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (!live[i]) {
+			live[i] = tmp;
+			return;
+		}
+}
+
+static void live_del(const char *tmp)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i] == tmp)
+			live[i] = NULL;
+}
+
+/* Unlinks tmp and every "<tmp>.*" beside it: libzip, when it closes an archive, writes it to
+ * a temporary name of its own made that way. Raw getdents64 into a stack buffer, because a
+ * signal handler must not allocate (opendir does). */
+static void unlink_tmp_and_suffixes(const char *tmp)
+{
+	char dir[4096], buf[8192];
+	const char *slash = strrchr(tmp, '/'), *base = slash ? slash + 1 : tmp;
+	size_t nbase = strlen(base), ndir = slash ? (size_t)(slash - tmp) : 1;
+	long n;
+	int fd;
+
+	unlink(tmp);
+	if (ndir >= sizeof(dir))
+		return;
+	memcpy(dir, slash ? tmp : ".", ndir);
+	dir[ndir] = 0;
+	if (slash && !ndir)
+		strcpy(dir, "/");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long at = 0; at < n;) {
+			struct dirent64_raw {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (struct dirent64_raw *)(buf + at);
+			if (!strncmp(d->name, base, nbase) && d->name[nbase] == '.')
+				unlinkat(fd, d->name, 0);
+			at += d->reclen;
+		}
+	}
+	close(fd);
+}
+
+void outfile_cleanup_signal(void)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i])
+			unlink_tmp_and_suffixes(live[i]);
+}
+
 int outfile_create(struct outfile *f, const char *path, int force, struct ck_err *err)
 {
 	mode_t mask;
@@ -89,6 +157,7 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 		f->tmp = f->path = NULL;
 		return rc;
 	}
+	live_add(f->tmp);
 	mask = umask(0);
 	umask(mask);
 	fchmod(f->fd, 0666 & ~mask);
@@ -148,8 +217,10 @@ void outfile_abort(struct outfile *f)
 {
 	if (f->fd >= 0)
 		close(f->fd);
-	if (f->tmp)
+	if (f->tmp) {
+		live_del(f->tmp);
 		unlink(f->tmp);  /* after a rename this name no longer exists */
+	}
 	free(f->tmp);
 	free(f->path);
 	memset(f, 0, sizeof(*f));

@@ -35,6 +35,8 @@ int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err
 int outfile_commit(struct outfile *f, struct ck_err *err);
 /* Remove the temporary file (safe after commit, after a failed create, or on OUTFILE_INIT). */
 void outfile_abort(struct outfile *f);
+/* For a signal handler: unlink every temporary file not yet committed or aborted. */
+void outfile_cleanup_signal(void);
 
 /* ---- reading .npy headers (ckpt import) ---- */
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dtype.h"
+#include "npy.h"
 #include "output.h"
 #include "slicekey.h"
 #include "table.h"
@@ -702,6 +703,7 @@ out:
 static void on_signal(int sig)
 {
 	bundle_writer_cleanup_signal();
+	outfile_cleanup_signal();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

@@ -116,7 +116,8 @@ int surg_check_output(char **out, struct surg_input *in, size_t nin, int force, 
  * relative to DIR), atomically. */
 int surg_update_state(const char *prefix, struct ck_err *err);
 
-/* Remove the temporary files of open writers on SIGINT, SIGTERM, SIGHUP, then die by it. */
+/* Remove the temporary files of open writers (bundles, and .npy/.npz/safetensors outfiles)
+ * on SIGINT, SIGTERM, SIGHUP, then die by it. */
 void surg_signals(void);
 
 /* 1 if name is _CHECKPOINTABLE_OBJECT_GRAPH. */
