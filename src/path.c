@@ -338,6 +338,59 @@ static int outside_dir(const char *dir, const char *prefix)
 	return r;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* When a folder holds no checkpoint, the user often named its parent: "; checkpoints in
+ * subfolders: a/, b/" (sorted, the first four) for the subfolders that hold one (a state
+ * file, an index, or a SavedModel's variables), or NULL. Looks at 1000 entries at most. */
+static char *subfolder_hint(const char *dir)
+{
+	struct buf list = BUF_INIT;
+	struct dirent *de;
+	char **hits = NULL;
+	size_t seen = 0, nhits = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return NULL;
+	while ((de = readdir(d)) && seen++ < 1000) {
+		char *sub, *p;
+		DIR *sd;
+		struct dirent *se;
+		int has = 0;
+		if (de->d_name[0] == '.')
+			continue;
+		sub = join(dir, de->d_name);
+		sd = opendir(sub);
+		while (sd && !has && (se = readdir(sd)))
+			has = !strcmp(se->d_name, "checkpoint") ||
+			      (has_suffix(se->d_name, ".index") && strcmp(se->d_name, ".index"));
+		if (sd)
+			closedir(sd);
+		p = join(sub, "variables/variables.index");
+		if (has || is_file(p)) {
+			hits = xreallocarray(hits, nhits + 1, sizeof(char *));
+			hits[nhits++] = xstrdup(de->d_name);
+		}
+		free(p);
+		free(sub);
+	}
+	closedir(d);
+	sort_array(hits, nhits, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < nhits; i++) {
+		if (i < 4)
+			buf_addf(&list, "%s%s/", i ? ", " : "; checkpoints in subfolders: ", hits[i]);
+		free(hits[i]);
+	}
+	if (nhits > 4)
+		buf_addf(&list, ", ... (%zu in all)", nhits);
+	free(hits);
+	return list.len ? buf_detach(&list, NULL) : NULL;
+}
+
 /* Follow a state file in dir. */
 static int resolve_state(const char *state_path, const char *dir, struct ckpt_path *out,
 			 struct ck_err *err)
@@ -404,11 +457,6 @@ done:
 	return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *err)
 {
 	char *p = join(dir, "checkpoint");
@@ -448,9 +496,11 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 		set_result(out, full, 2);
 		free(full);
 	} else if (nfound == 0) {
+		char *below = subfolder_hint(dir);
 		rc = ck_error(err, CK_ENOTFOUND,
 			      "%s: no checkpoint in this folder (no *.index file, no 'checkpoint' state "
-			      "file, no variables/variables)", dir);
+			      "file, no variables/variables)%s", dir, below ? below : "");
+		free(below);
 	} else {
 		for (size_t i = 0; i < nfound && i < 6; i++)
 			buf_addf(&list, "%s%s", i ? ", " : "", found[i]);
