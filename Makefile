@@ -26,7 +26,7 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-san sample quickstart deps install uninstall clean bench
+.PHONY: all check check-unit check-san check-valgrind sample quickstart deps deps-extra install uninstall clean bench
 all: ckpt
 
 ckpt: $(BUILD)/ckpt
@@ -84,6 +84,23 @@ check-san:
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
 
+# The CLI tests with every ckpt run under valgrind (memcheck; a report fails the case), in two
+# halves at once.
+VG_CKPT = $(BUILD)/valgrind/ckpt
+check-valgrind: all $(BUILD)/tests/mkckpt
+	@mkdir -p $(BUILD)/valgrind
+	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=no "%s" "$$@"\n' \
+	    "$(CURDIR)/$(BUILD)/ckpt" >$(VG_CKPT) && chmod +x $(VG_CKPT)
+	@for i in 0 1; do \
+	    CLI_SHARD=$$i/2 CKPT=$(CURDIR)/$(VG_CKPT) TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	        sh tests/cli.t >$(BUILD)/valgrind/cli-$$i.tap 2>&1 & \
+	done; wait
+	@cat $(BUILD)/valgrind/cli-*.tap | grep -v '^ok' | grep -v '^1\.\.' || true
+	@ok=$$(cat $(BUILD)/valgrind/cli-*.tap | grep -c '^ok'); \
+	 bad=$$(cat $(BUILD)/valgrind/cli-*.tap | grep -c '^not ok'); \
+	 all=$$(find tests/cli -name '*.sh' | wc -l); \
+	 echo "valgrind CLI tests: $$ok passed, $$bad failed, of $$all"; [ "$$bad" = 0 ] && [ "$$ok" = "$$all" ]
+
 # Benchmarks (bench/README.md): data generated once under BENCH_DIR (default /tmp/ckpt-bench),
 # bench/RESULTS.md rewritten. The HDF5 peer's writer is built by bench/run only when
 # libhdf5-dev is installed; it is not part of the build.
@@ -104,6 +121,12 @@ deps:
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
 	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc jq >/dev/null
+
+# What `make fuzz` and `make check-valgrind` need besides (CI installs it; not needed to build).
+deps-extra:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    clang libclang-rt-dev valgrind >/dev/null
 
 install: ckpt
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

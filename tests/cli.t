@@ -9,6 +9,7 @@
 #   prove tests/cli.t                       # all cases (needs CKPT and TESTBIN, as make check sets)
 #   sh tests/cli.t list/missing-path        # one case, by name
 #   UPDATE=1 sh tests/cli.t [case...]       # regenerate expectations; review with git diff
+#   CLI_SHARD=0/2 sh tests/cli.t            # every second case from the first (to run in parallel)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -29,6 +30,9 @@ if [ $# -gt 0 ]; then
 	cases=$(for c in "$@"; do echo "$here/cli/${c%.sh}.sh"; done)
 else
 	cases=$(find "$here/cli" -name '*.sh' | sort)
+fi
+if [ -n "${CLI_SHARD:-}" ]; then
+	cases=$(echo "$cases" | awk -v i="${CLI_SHARD%/*}" -v n="${CLI_SHARD#*/}" '(NR - 1) % n == i')
 fi
 
 n=0
