@@ -633,6 +633,31 @@ static void collection_vardefs(struct graph_file *g, const Tensorflow__MetaGraph
 	}
 }
 
+#define SAVER_FEEDS_MAX 8
+
+/* The placeholders that carry the saver's file name (TF1: save/Const <- save/filename, TF2:
+ * saver_filename): fed by Saver.save/restore, not by whoever runs the model, so not inputs. */
+static void saver_feeds(const Tensorflow__MetaGraphDef *mg, Tensorflow__NodeDef **nodes, size_t nn,
+			const Tensorflow__NodeDef **out, size_t *nout)
+{
+	const char *name = mg->saver_def ? mg->saver_def->filename_tensor_name : NULL;
+	const Tensorflow__NodeDef *nd;
+	struct node_index ix;
+
+	*nout = 0;
+	if (!name || !*name)
+		return;
+	index_build(&ix, nodes, nn);
+	nd = index_find(&ix, name, NULL);
+	while (nd && *nout < SAVER_FEEDS_MAX &&
+	       (!strcmp(nd->op, "Placeholder") || !strcmp(nd->op, "PlaceholderWithDefault"))) {
+		out[(*nout)++] = nd;
+		nd = !strcmp(nd->op, "PlaceholderWithDefault") && nd->n_input
+			     ? index_find(&ix, nd->input[0], NULL) : NULL;
+	}
+	free(ix.by_name);
+}
+
 static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, struct graph_meta *m)
 {
 	const Tensorflow__GraphDef *gd = mg->graph_def;
@@ -640,7 +665,8 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 	size_t nn = gd ? gd->n_node : 0, cap = 0;
 	const char **trainable = NULL, **allvars = NULL, **ops;
 	Tensorflow__VariableDef **defs = NULL;
-	size_t ntrain = 0, nall = 0;
+	const Tensorflow__NodeDef *not_inputs[SAVER_FEEDS_MAX];
+	size_t ntrain = 0, nall = 0, nnot = 0;
 	int have_colls;
 
 	memset(m, 0, sizeof(*m));
@@ -680,6 +706,7 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 	}
 
 	/* Inputs and variables. */
+	saver_feeds(mg, nodes, nn, not_inputs, &nnot);
 	collection_vardefs(g, mg, "trainable_variables", &trainable, &ntrain, NULL);
 	collection_vardefs(g, mg, "variables", &allvars, &nall, &defs);
 	have_colls = trainable || allvars;
@@ -690,7 +717,13 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 		if (!nd->op || !nd->name)
 			continue;
 		if (!strcmp(nd->op, "Placeholder") || !strcmp(nd->op, "PlaceholderWithDefault")) {
-			struct graph_input *in = &m->inputs[m->ninputs++];
+			struct graph_input *in;
+			size_t k;
+			for (k = 0; k < nnot && not_inputs[k] != nd; k++)
+				;
+			if (k < nnot)
+				continue;
+			in = &m->inputs[m->ninputs++];
 			in->tensor = xasprintf("%s:0", nd->name);
 			in->op = nd->op;
 			in->dtype = attr_type(nd, "dtype");
@@ -939,7 +972,26 @@ static int scope_suffix(const uint8_t *a, size_t an, const uint8_t *b, size_t bn
 	return an && an < bn && b[bn - an - 1] == '/' && !memcmp(b + bn - an, a, an);
 }
 
+static int cmp_restore_key(const void *a, const void *b)
+{
+	const struct graph_restore *x = *(const struct graph_restore *const *)a;
+	const struct graph_restore *y = *(const struct graph_restore *const *)b;
+	return key_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+/* Whether one of keys[0..nkeys) (sorted) restores checkpoint tensor e. */
+static int is_restored(const struct graph_restore *const *keys, size_t nkeys,
+		       const struct bundle_entry *e)
+{
+	struct graph_restore probe = { (const uint8_t *)e->name, e->name_len, 0, { -1, NULL }, "", "" };
+	const struct graph_restore *pp = &probe;
+	return bsearch(&pp, keys, nkeys, sizeof(*keys), cmp_restore_key) != NULL;
+}
+
+/* Close names for a missing key, among the checkpoint tensors that no key of the graph
+ * (keys[0..nkeys), sorted) restores already: those are the ones a rename could supply. */
 static void suggest(const struct bundle *b, const struct graph_restore *r,
+		    const struct graph_restore *const *keys, size_t nkeys,
 		    const struct bundle_entry *out[3])
 {
 	size_t score[3], limit = r->key_len / 3 < 2 ? 2 : r->key_len / 3;
@@ -949,7 +1001,7 @@ static void suggest(const struct bundle *b, const struct graph_restore *r,
 	for (size_t i = 0; i < b->nentries; i++) {
 		const struct bundle_entry *e = &b->entries[i];
 		size_t s;
-		if (e->is_slice)
+		if (e->is_slice || is_restored(keys, nkeys, e))
 			continue;
 		if (scope_suffix(r->key, r->key_len, (const uint8_t *)e->name, e->name_len))
 			s = 0;
@@ -977,13 +1029,6 @@ static int shape_matches(struct graph_shape s, const struct bundle_entry *e)
 		if (s.dims[i] >= 0 && s.dims[i] != e->dims[i])
 			return 0;
 	return 1;
-}
-
-static int cmp_restore_key(const void *a, const void *b)
-{
-	const struct graph_restore *x = *(const struct graph_restore *const *)a;
-	const struct graph_restore *y = *(const struct graph_restore *const *)b;
-	return key_cmp(x->key, x->key_len, y->key, y->key_len);
 }
 
 static void add_problem(struct graph_check *c, size_t *cap, struct graph_problem p)
@@ -1022,7 +1067,7 @@ void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct 
 			if (e && e->is_slice)
 				e = p.have = NULL;
 			if (kind == GP_MISSING && !e) {
-				suggest(b, r, p.suggest);
+				suggest(b, r, keys, nkeys, p.suggest);
 				add_problem(c, &cap, p);
 			} else if (kind == GP_DTYPE && e && r->dtype > 0 && r->dtype != e->dtype) {
 				add_problem(c, &cap, p);
@@ -1035,12 +1080,10 @@ void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct 
 		}
 	for (size_t i = 0; i < b->nentries; i++) {
 		const struct bundle_entry *e = &b->entries[i];
-		struct graph_restore probe = { (const uint8_t *)e->name, e->name_len, 0, { -1, NULL }, "", "" };
-		const struct graph_restore *pp = &probe;
 		if (e->is_slice || (e->name_len == strlen(OBJECT_GRAPH_KEY) &&
 				    !memcmp(e->name, OBJECT_GRAPH_KEY, e->name_len)))
 			continue;
-		if (!bsearch(&pp, keys, nkeys, sizeof(*keys), cmp_restore_key))
+		if (!is_restored(keys, nkeys, e))
 			add_problem(c, &cap, (struct graph_problem){ GP_UNUSED, NULL, e, { NULL } });
 	}
 	free(keys);

@@ -138,7 +138,8 @@ struct graph_problem {
 	enum graph_problem_kind kind;
 	const struct graph_restore *want;       /* NULL for GP_UNUSED */
 	const struct bundle_entry *have;        /* NULL for GP_MISSING */
-	const struct bundle_entry *suggest[3];  /* close checkpoint names, for GP_MISSING */
+	const struct bundle_entry *suggest[3];  /* GP_MISSING: close names among the checkpoint
+						 * tensors that no key restores */
 };
 struct graph_check {
 	struct graph_problem *problems;  /* missing, dtype, shape, then unused; each by key */

@@ -3,9 +3,10 @@
  *
  *   mkckpt sample DIR     a small dense model at two steps (+ Adam slots, state file)
  *   mkckpt all DIR        every test set below DIR (sample/, dtypes/, partitioned/, ...)
- *   mkckpt SET DIR        one of: sample dtypes partitioned many names twoshards v1
+ *   mkckpt SET DIR        one of: sample dtypes partitioned many names twoshards v1 graph
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,10 @@
 
 #include "bundle_writer.h"
 #include "dtype.h"
+#include "meta_graph.pb-c.h"  /* the graph/ set: a TF1 .meta */
 #include "slicekey.h"
 #include "v1write.h"  /* the v1/ set: legacy V1 tables */
+#include "variable.pb-c.h"
 
 static uint64_t rng_state;
 
@@ -456,6 +459,972 @@ static void make_bench_average(const char *dir)
 	free(v);
 }
 
+/* ---- graph/: a TF 1.15 training graph (.meta) beside its checkpoint ----------------------
+ * What `saver.save(sess, "run/model.ckpt", global_step=1000)` leaves after this tf.compat.v1
+ * program, node for node as TensorFlow 1.15 names them (the saver's part checked against a
+ * real 1.15 .meta):
+ *
+ *   x = tf.placeholder(tf.float32, [None, 784], name="x")
+ *   labels = tf.placeholder(tf.int64, [None], name="labels")
+ *   h = tf.layers.dense(x, 128, activation=tf.nn.relu)
+ *   logits = tf.layers.dense(h, 10)
+ *   probs = tf.nn.softmax(logits)
+ *   loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+ *                                                                        logits=logits))
+ *   train_op = tf.train.AdamOptimizer(1e-3).minimize(loss, tf.train.get_or_create_global_step())
+ *   init = tf.global_variables_initializer(); saver = tf.train.Saver()
+ *
+ * The messages are protobuf-c's, from our proto/ files. Left out: allowed_values in the stripped
+ * op list, and the _output_shapes attributes TF adds only when asked. */
+
+/* Everything a message under construction points to, freed at once when it is written. */
+static void **g_arena;
+static size_t g_narena;
+
+static void *gnew(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+	void **a = realloc(g_arena, (g_narena + 1) * sizeof(*g_arena));
+
+	if (!p || !a) {
+		perror("mkckpt");
+		exit(2);
+	}
+	g_arena = a;
+	g_arena[g_narena++] = p;
+	return p;
+}
+
+static char *gstr(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(gnew(n), s, n);
+}
+
+static char *gfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *gfmt(const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	return gstr(tmp);
+}
+
+static void gfree_all(void)
+{
+	for (size_t i = 0; i < g_narena; i++)
+		free(g_arena[i]);
+	free(g_arena);
+	g_arena = NULL;
+	g_narena = 0;
+}
+
+#define G_MAX_NODES 256
+#define G_MAX_ATTRS 8
+#define G_MAX_VARS 32
+
+struct gbuild {
+	Tensorflow__NodeDef *nodes[G_MAX_NODES];
+	size_t nnodes;
+	Tensorflow__VariableDef *vars[G_MAX_VARS];  /* GLOBAL_VARIABLES, in creation order */
+	const char *var_names[G_MAX_VARS];
+	size_t nvars;
+};
+
+static void gdie(const char *what)
+{
+	fprintf(stderr, "mkckpt: graph: %s\n", what);
+	exit(2);
+}
+
+/* A node with inputs in[0..n) ("a", "a:1", "^a" for a control dependency). */
+static Tensorflow__NodeDef *node_in(struct gbuild *g, const char *name, const char *op,
+				    const char *const *in, size_t n)
+{
+	Tensorflow__NodeDef *nd = gnew(sizeof(*nd));
+
+	if (g->nnodes == G_MAX_NODES)
+		gdie("too many nodes");
+	tensorflow__node_def__init(nd);
+	nd->name = gstr(name);
+	nd->op = gstr(op);
+	nd->input = gnew(n * sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		nd->input[nd->n_input++] = gstr(in[i]);
+	nd->attr = gnew(G_MAX_ATTRS * sizeof(*nd->attr));
+	g->nodes[g->nnodes++] = nd;
+	return nd;
+}
+
+/* node(g, name, op, input..., NULL) */
+static Tensorflow__NodeDef *node(struct gbuild *g, const char *name, const char *op, ...)
+{
+	const char *in[16];
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, op);
+	for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+		if (n == 16)
+			gdie("too many inputs");
+		in[n++] = s;
+	}
+	va_end(ap);
+	return node_in(g, name, op, in, n);
+}
+
+static Tensorflow__AttrValue *attr_new(Tensorflow__NodeDef *nd, const char *key)
+{
+	Tensorflow__NodeDef__AttrEntry *e = gnew(sizeof(*e));
+	Tensorflow__AttrValue *v = gnew(sizeof(*v));
+
+	if (nd->n_attr == G_MAX_ATTRS)
+		gdie("too many attributes");
+	tensorflow__node_def__attr_entry__init(e);
+	tensorflow__attr_value__init(v);
+	e->key = gstr(key);
+	e->value = v;
+	nd->attr[nd->n_attr++] = e;
+	return v;
+}
+
+static void a_type(Tensorflow__NodeDef *nd, const char *key, int dtype)
+{
+	Tensorflow__AttrValue *v = attr_new(nd, key);
+	v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_TYPE;
+	v->type = (Tensorflow__DataType)dtype;
+}
+
+static void a_bool(Tensorflow__NodeDef *nd, const char *key, int b)
+{
+	Tensorflow__AttrValue *v = attr_new(nd, key);
+	v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_B;
+	v->b = b;
+}
+
+static void a_int(Tensorflow__NodeDef *nd, const char *key, int64_t i)
+{
+	Tensorflow__AttrValue *v = attr_new(nd, key);
+	v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_I;
+	v->i = i;
+}
+
+static void attr_set_s(Tensorflow__AttrValue *v, const char *s)
+{
+	v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_S;
+	v->s.data = (uint8_t *)gstr(s);
+	v->s.len = strlen(s);
+}
+
+static void a_str(Tensorflow__NodeDef *nd, const char *key, const char *s)
+{
+	attr_set_s(attr_new(nd, key), s);
+}
+
+/* rank -1: unknown rank; dims of -1: unknown size. */
+static Tensorflow__TensorShapeProto *shape_new(const int64_t *dims, int rank)
+{
+	Tensorflow__TensorShapeProto *s = gnew(sizeof(*s));
+
+	tensorflow__tensor_shape_proto__init(s);
+	if (rank < 0) {
+		s->unknown_rank = 1;
+		return s;
+	}
+	s->dim = gnew((size_t)rank * sizeof(*s->dim));
+	for (int i = 0; i < rank; i++) {
+		Tensorflow__TensorShapeProto__Dim *d = gnew(sizeof(*d));
+		tensorflow__tensor_shape_proto__dim__init(d);
+		d->size = dims[i];
+		s->dim[s->n_dim++] = d;
+	}
+	return s;
+}
+
+static void a_shape(Tensorflow__NodeDef *nd, const char *key, const int64_t *dims, int rank)
+{
+	Tensorflow__AttrValue *v = attr_new(nd, key);
+	v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_SHAPE;
+	v->shape = shape_new(dims, rank);
+}
+
+static Tensorflow__AttrValue__ListValue *list_new(Tensorflow__AttrValue *v)
+{
+	v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_LIST;
+	v->list = gnew(sizeof(*v->list));
+	tensorflow__attr_value__list_value__init(v->list);
+	return v->list;
+}
+
+/* Colocation: _class = ["loc:@with"]. */
+static void a_class(Tensorflow__NodeDef *nd, const char *with)
+{
+	Tensorflow__AttrValue__ListValue *l = list_new(attr_new(nd, "_class"));
+	char *s = gfmt("loc:@%s", with);
+
+	l->s = gnew(sizeof(*l->s));
+	l->s[0].data = (uint8_t *)s;
+	l->s[0].len = strlen(s);
+	l->n_s = 1;
+}
+
+static void a_types(Tensorflow__NodeDef *nd, const char *key, const int *types, size_t n)
+{
+	Tensorflow__AttrValue__ListValue *l = list_new(attr_new(nd, key));
+
+	l->type = gnew(n * sizeof(*l->type));
+	for (size_t i = 0; i < n; i++)
+		l->type[i] = (Tensorflow__DataType)types[i];
+	l->n_type = n;
+}
+
+/* Const values as Python's make_tensor_proto writes them: a scalar or a splat in the typed
+ * field, other numeric arrays as little-endian tensor_content, strings one by one. */
+static Tensorflow__TensorProto *tensor_new(int dtype, const int64_t *dims, int rank)
+{
+	Tensorflow__TensorProto *t = gnew(sizeof(*t));
+
+	tensorflow__tensor_proto__init(t);
+	t->dtype = (Tensorflow__DataType)dtype;
+	t->tensor_shape = shape_new(dims, rank);
+	return t;
+}
+
+static Tensorflow__NodeDef *const_node(struct gbuild *g, const char *name, Tensorflow__TensorProto *t)
+{
+	Tensorflow__NodeDef *nd = node(g, name, "Const", NULL);
+	Tensorflow__AttrValue *v = attr_new(nd, "value");
+
+	v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_TENSOR;
+	v->tensor = t;
+	a_type(nd, "dtype", t->dtype);
+	return nd;
+}
+
+static Tensorflow__NodeDef *const_float(struct gbuild *g, const char *name, float x,
+					const int64_t *dims, int rank)
+{
+	Tensorflow__TensorProto *t = tensor_new(DT_FLOAT, dims, rank);
+
+	t->float_val = gnew(sizeof(float));
+	t->float_val[0] = x;
+	t->n_float_val = 1;
+	return const_node(g, name, t);
+}
+
+static Tensorflow__NodeDef *const_int64(struct gbuild *g, const char *name, int64_t x)
+{
+	Tensorflow__TensorProto *t = tensor_new(DT_INT64, NULL, 0);
+
+	t->int64_val = gnew(sizeof(int64_t));
+	t->int64_val[0] = x;
+	t->n_int64_val = 1;
+	return const_node(g, name, t);
+}
+
+/* An int32 scalar (rank 0, one value) or vector of n values (rank 1). */
+static Tensorflow__NodeDef *const_int32(struct gbuild *g, const char *name, const int32_t *v,
+					size_t n, int rank)
+{
+	int64_t len = (int64_t)n;
+	Tensorflow__TensorProto *t = tensor_new(DT_INT32, &len, rank);
+
+	if (n == 1) {
+		t->int_val = gnew(sizeof(int32_t));
+		t->int_val[0] = v[0];
+		t->n_int_val = 1;
+	} else if (n > 1) {
+		uint8_t *p = gnew(4 * n);
+		for (size_t i = 0; i < n; i++)
+			for (unsigned b = 0; b < 4; b++)
+				p[4 * i + b] = (uint8_t)((uint32_t)v[i] >> (8 * b));
+		t->tensor_content.data = p;
+		t->tensor_content.len = 4 * n;
+	}
+	return const_node(g, name, t);
+}
+
+static Tensorflow__NodeDef *const_strings(struct gbuild *g, const char *name,
+					  const char *const *s, size_t n, int rank)
+{
+	int64_t len = (int64_t)n;
+	Tensorflow__TensorProto *t = tensor_new(DT_STRING, &len, rank);
+
+	t->string_val = gnew(n * sizeof(*t->string_val));
+	for (size_t i = 0; i < n; i++) {
+		t->string_val[i].data = (uint8_t *)gstr(s[i]);
+		t->string_val[i].len = strlen(s[i]);
+	}
+	t->n_string_val = n;
+	return const_node(g, name, t);
+}
+
+/* A binary op on floats: Sub, Mul, MatMul, ... with T = float. */
+static Tensorflow__NodeDef *fop(struct gbuild *g, const char *name, const char *op,
+				const char *a, const char *b)
+{
+	Tensorflow__NodeDef *nd = b ? node(g, name, op, a, b, NULL) : node(g, name, op, a, NULL);
+	a_type(nd, "T", DT_FLOAT);
+	return nd;
+}
+
+enum ginit { INIT_GLOROT, INIT_ZEROS, INIT_VALUE };
+
+/* A tf.Variable: its initializer, the VariableV2, `name/Assign`, `name/read`, and the
+ * VariableDef the collections hold. value: the constant of INIT_VALUE, glorot's limit. */
+static void variable(struct gbuild *g, const char *name, int dtype, const int64_t *dims, int rank,
+		     enum ginit init, float value, const char *colocate, int trainable)
+{
+	const char *loc = colocate ? colocate : name, *initial;
+	Tensorflow__NodeDef *nd;
+	Tensorflow__VariableDef *vd;
+	int32_t shape32[2] = { rank > 0 ? (int32_t)dims[0] : 0, rank > 1 ? (int32_t)dims[1] : 0 };
+	int64_t count = 1;
+
+	for (int i = 0; i < rank; i++)
+		count *= dims[i];
+	if (init == INIT_GLOROT) {
+		const char *p = gfmt("%s/Initializer/random_uniform", name);
+		const char *shape = gfmt("%s/shape", p), *min = gfmt("%s/min", p);
+		const char *max = gfmt("%s/max", p), *ru = gfmt("%s/RandomUniform", p);
+		const char *sub = gfmt("%s/sub", p), *mul = gfmt("%s/mul", p);
+		a_class(const_int32(g, shape, shape32, (size_t)rank, 1), loc);
+		a_class(const_float(g, min, -value, NULL, 0), loc);
+		a_class(const_float(g, max, value, NULL, 0), loc);
+		nd = node(g, ru, "RandomUniform", shape, NULL);
+		a_type(nd, "T", DT_INT32);
+		a_class(nd, loc);
+		a_type(nd, "dtype", DT_FLOAT);
+		a_int(nd, "seed", 0);
+		a_int(nd, "seed2", 0);
+		a_class(fop(g, sub, "Sub", max, min), loc);
+		a_class(fop(g, mul, "Mul", ru, sub), loc);
+		a_class(fop(g, p, "Add", mul, min), loc);
+		initial = p;
+	} else if (init == INIT_ZEROS && count > 1000) {
+		/* zeros() of a large shape is Fill(shape, 0), not a splat constant */
+		const char *p = gfmt("%s/Initializer/zeros", name);
+		const char *shape = gfmt("%s/shape_as_tensor", p), *zero = gfmt("%s/Const", p);
+		a_class(const_int32(g, shape, shape32, (size_t)rank, 1), loc);
+		a_class(const_float(g, zero, 0.0f, NULL, 0), loc);
+		nd = fop(g, p, "Fill", shape, zero);
+		a_class(nd, loc);
+		a_type(nd, "index_type", DT_INT32);
+		initial = p;
+	} else if (init == INIT_ZEROS) {
+		initial = gfmt("%s/Initializer/zeros", name);
+		nd = dtype == DT_INT64 ? const_int64(g, initial, 0)
+				       : const_float(g, initial, 0.0f, dims, rank);
+		a_class(nd, loc);
+	} else {
+		initial = gfmt("%s/initial_value", name);
+		a_class(const_float(g, initial, value, NULL, 0), loc);
+	}
+	nd = node(g, name, "VariableV2", NULL);
+	a_class(nd, loc);
+	a_str(nd, "container", "");
+	a_type(nd, "dtype", dtype);
+	a_shape(nd, "shape", dims, rank);
+	a_str(nd, "shared_name", "");
+	nd = node(g, gfmt("%s/Assign", name), "Assign", name, initial, NULL);
+	a_type(nd, "T", dtype);
+	a_class(nd, loc);
+	a_bool(nd, "use_locking", 1);
+	a_bool(nd, "validate_shape", 1);
+	nd = node(g, gfmt("%s/read", name), "Identity", name, NULL);
+	a_type(nd, "T", dtype);
+	a_class(nd, loc);
+
+	if (g->nvars == G_MAX_VARS)
+		gdie("too many variables");
+	vd = gnew(sizeof(*vd));
+	tensorflow__variable_def__init(vd);
+	vd->variable_name = gfmt("%s:0", name);
+	vd->initializer_name = gfmt("%s/Assign", name);
+	vd->snapshot_name = gfmt("%s/read:0", name);
+	vd->initial_value_name = gfmt("%s:0", initial);
+	vd->trainable = trainable;
+	g->var_names[g->nvars] = gstr(name);
+	g->vars[g->nvars++] = vd;
+}
+
+/* The gradient of an op with two inputs, as tf.gradients groups it:
+ * scope/tuple/{group_deps, control_dependency, control_dependency_1}. */
+static void grad_tuple(struct gbuild *g, const char *scope, const char *a, const char *b)
+{
+	const char *deps = gfmt("%s/tuple/group_deps", scope);
+	Tensorflow__NodeDef *nd;
+
+	node(g, deps, "NoOp", gfmt("^%s", a), gfmt("^%s", b), NULL);
+	nd = fop(g, gfmt("%s/tuple/control_dependency", scope), "Identity", a, gfmt("^%s", deps));
+	a_class(nd, a);
+	nd = fop(g, gfmt("%s/tuple/control_dependency_1", scope), "Identity", b, gfmt("^%s", deps));
+	a_class(nd, b);
+}
+
+/* The stripped op list: each op the graph uses, as REGISTER_OP declares it.
+ *   args:  name:T (type attr), name:&T (a ref), name:#string (a fixed type),
+ *          name:@dtypes (a type-list attr); attrs: name:kind[=default], ">=1" a minimum. */
+static const struct gop {
+	const char *name, *in, *out, *attrs;
+	const char *flags;  /* S stateful, C commutative, U allows uninitialized input */
+} g_ops[] = {
+	{ "Add", "x:T,y:T", "z:T", "T:type", "" },
+	{ "ApplyAdam", "var:&T,m:&T,v:&T,beta1_power:T,beta2_power:T,lr:T,beta1:T,beta2:T,epsilon:T,grad:T",
+	  "out:&T", "T:type,use_locking:bool=0,use_nesterov:bool=0", "" },
+	{ "Assign", "ref:&T,value:T", "output_ref:&T", "T:type,validate_shape:bool=1,use_locking:bool=1", "U" },
+	{ "AssignAdd", "ref:&T,value:T", "output_ref:&T", "T:type,use_locking:bool=0", "" },
+	{ "BiasAdd", "value:T,bias:T", "output:T", "T:type,data_format:string=NHWC", "" },
+	{ "BiasAddGrad", "out_backprop:T", "output:T", "T:type,data_format:string=NHWC", "" },
+	{ "Cast", "x:SrcT", "y:DstT", "SrcT:type,DstT:type,Truncate:bool=0", "" },
+	{ "Const", "", "output:dtype", "value:tensor,dtype:type", "" },
+	{ "ExpandDims", "input:T,dim:Tdim", "output:T", "T:type,Tdim:type=int32", "" },
+	{ "Fill", "dims:index_type,value:T", "output:T", "T:type,index_type:type=int32", "" },
+	{ "FloorDiv", "x:T,y:T", "z:T", "T:type", "" },
+	{ "Identity", "input:T", "output:T", "T:type", "" },
+	{ "MatMul", "a:T,b:T", "product:T", "transpose_a:bool=0,transpose_b:bool=0,T:type", "" },
+	{ "Maximum", "x:T,y:T", "z:T", "T:type", "C" },
+	{ "Mean", "input:T,reduction_indices:Tidx", "output:T", "keep_dims:bool=0,T:type,Tidx:type=int32", "" },
+	{ "Mul", "x:T,y:T", "z:T", "T:type", "C" },
+	{ "NoOp", "", "", "", "" },
+	{ "Placeholder", "", "output:dtype", "dtype:type,shape:shape=?", "" },
+	{ "PlaceholderWithDefault", "input:dtype", "output:dtype", "dtype:type,shape:shape", "" },
+	{ "PreventGradient", "input:T", "output:T", "T:type,message:string=", "" },
+	{ "Prod", "input:T,reduction_indices:Tidx", "output:T", "keep_dims:bool=0,T:type,Tidx:type=int32", "" },
+	{ "RandomUniform", "shape:T", "output:dtype", "seed:int=0,seed2:int=0,dtype:type,T:type", "S" },
+	{ "RealDiv", "x:T,y:T", "z:T", "T:type", "" },
+	{ "Relu", "features:T", "activations:T", "T:type", "" },
+	{ "ReluGrad", "gradients:T,features:T", "backprops:T", "T:type", "" },
+	{ "Reshape", "tensor:T,shape:Tshape", "output:T", "T:type,Tshape:type=int32", "" },
+	{ "RestoreV2", "prefix:#string,tensor_names:#string,shape_and_slices:#string", "tensors:@dtypes",
+	  "dtypes:list(type)>=1", "S" },
+	{ "SaveV2", "prefix:#string,tensor_names:#string,shape_and_slices:#string,tensors:@dtypes", "",
+	  "dtypes:list(type)>=1", "S" },
+	{ "Shape", "input:T", "output:out_type", "T:type,out_type:type=int32", "" },
+	{ "Softmax", "logits:T", "softmax:T", "T:type", "" },
+	{ "SparseSoftmaxCrossEntropyWithLogits", "features:T,labels:Tlabels", "loss:T,backprop:T",
+	  "T:type,Tlabels:type=int64", "" },
+	{ "Sub", "x:T,y:T", "z:T", "T:type", "" },
+	{ "Tile", "input:T,multiples:Tmultiples", "output:T", "T:type,Tmultiples:type=int32", "" },
+	{ "VariableV2", "", "ref:&dtype", "shape:shape,dtype:type,container:string=,shared_name:string=", "S" },
+	{ "ZerosLike", "x:T", "y:T", "T:type", "" },
+};
+
+/* Split "a,b,c" into gnew'd pieces; returns the count. */
+static size_t split(const char *s, char sep, char **out, size_t max)
+{
+	size_t n = 0;
+
+	while (*s) {
+		const char *end = strchr(s, sep);
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		if (n == max)
+			gdie("op spec too long");
+		out[n] = gnew(len + 1);
+		memcpy(out[n++], s, len);
+		s += len + (end != NULL);
+	}
+	return n;
+}
+
+static Tensorflow__OpDef__ArgDef **op_args(const char *spec, size_t *n)
+{
+	char *part[16];
+	Tensorflow__OpDef__ArgDef **args;
+
+	*n = split(spec, ',', part, 16);
+	args = gnew(*n * sizeof(*args));
+	for (size_t i = 0; i < *n; i++) {
+		Tensorflow__OpDef__ArgDef *a = gnew(sizeof(*a));
+		char *t = strchr(part[i], ':');
+		tensorflow__op_def__arg_def__init(a);
+		*t++ = '\0';
+		a->name = part[i];
+		if (*t == '&')
+			a->is_ref = 1, t++;
+		if (*t == '#')
+			a->type = (Tensorflow__DataType)dtype_from_name(t + 1);
+		else if (*t == '@')
+			a->type_list_attr = t + 1;
+		else
+			a->type_attr = t;
+		args[i] = a;
+	}
+	return args;
+}
+
+static Tensorflow__OpDef__AttrDef **op_attrs(const char *spec, size_t *n)
+{
+	char *part[16];
+	Tensorflow__OpDef__AttrDef **attrs;
+
+	*n = split(spec, ',', part, 16);
+	attrs = gnew(*n * sizeof(*attrs));
+	for (size_t i = 0; i < *n; i++) {
+		Tensorflow__OpDef__AttrDef *a = gnew(sizeof(*a));
+		char *kind = strchr(part[i], ':'), *def, *min;
+		tensorflow__op_def__attr_def__init(a);
+		*kind++ = '\0';
+		a->name = part[i];
+		a->type = kind;
+		if ((min = strstr(kind, ">=")) != NULL) {
+			*min = '\0';
+			a->has_minimum = 1;
+			a->minimum = atoi(min + 2);
+		}
+		if ((def = strchr(kind, '=')) != NULL) {
+			Tensorflow__AttrValue *v = gnew(sizeof(*v));
+			*def++ = '\0';
+			tensorflow__attr_value__init(v);
+			if (!strcmp(kind, "bool")) {
+				v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_B;
+				v->b = atoi(def);
+			} else if (!strcmp(kind, "int")) {
+				v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_I;
+				v->i = atoi(def);
+			} else if (!strcmp(kind, "type")) {
+				v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_TYPE;
+				v->type = (Tensorflow__DataType)dtype_from_name(def);
+			} else if (!strcmp(kind, "shape")) {
+				v->value_case = TENSORFLOW__ATTR_VALUE__VALUE_SHAPE;
+				v->shape = shape_new(NULL, -1);
+			} else {
+				attr_set_s(v, def);
+			}
+			a->default_value = v;
+		}
+		attrs[i] = a;
+	}
+	return attrs;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* TF's stripped_op_list: the OpDefs of the ops used, sorted by name, descriptions removed. */
+static Tensorflow__OpList *stripped_ops(const struct gbuild *g)
+{
+	const char *used[G_MAX_NODES];
+	Tensorflow__OpList *l = gnew(sizeof(*l));
+	size_t n = 0;
+
+	tensorflow__op_list__init(l);
+	for (size_t i = 0; i < g->nnodes; i++)
+		used[n++] = g->nodes[i]->op;
+	qsort(used, n, sizeof(*used), cmp_cstr);
+	l->op = gnew(n * sizeof(*l->op));
+	for (size_t i = 0; i < n; i++) {
+		const struct gop *s = NULL;
+		Tensorflow__OpDef *o;
+		if (i && !strcmp(used[i], used[i - 1]))
+			continue;
+		for (size_t k = 0; k < sizeof(g_ops) / sizeof(g_ops[0]); k++)
+			if (!strcmp(g_ops[k].name, used[i]))
+				s = &g_ops[k];
+		if (!s)
+			gdie(gfmt("no OpDef for %s", used[i]));
+		o = gnew(sizeof(*o));
+		tensorflow__op_def__init(o);
+		o->name = (char *)s->name;
+		o->input_arg = op_args(s->in, &o->n_input_arg);
+		o->output_arg = op_args(s->out, &o->n_output_arg);
+		o->attr = op_attrs(s->attrs, &o->n_attr);
+		o->is_stateful = strchr(s->flags, 'S') != NULL;
+		o->is_commutative = strchr(s->flags, 'C') != NULL;
+		o->allows_uninitialized_input = strchr(s->flags, 'U') != NULL;
+		l->op[l->n_op++] = o;
+	}
+	return l;
+}
+
+static int cmp_attr_entry(const void *a, const void *b)
+{
+	return strcmp((*(Tensorflow__NodeDef__AttrEntry *const *)a)->key,
+		      (*(Tensorflow__NodeDef__AttrEntry *const *)b)->key);
+}
+
+static Tensorflow__CollectionDef *collection(Tensorflow__MetaGraphDef *mg, const char *key)
+{
+	Tensorflow__MetaGraphDef__CollectionDefEntry *e = gnew(sizeof(*e));
+	Tensorflow__CollectionDef *c = gnew(sizeof(*c));
+
+	tensorflow__meta_graph_def__collection_def_entry__init(e);
+	tensorflow__collection_def__init(c);
+	e->key = gstr(key);
+	e->value = c;
+	mg->collection_def[mg->n_collection_def++] = e;
+	return c;
+}
+
+/* A bytes_list collection of VariableDefs: all, the trainable ones, or the one named only. */
+static void var_collection(Tensorflow__MetaGraphDef *mg, const char *key, const struct gbuild *g,
+			   int only_trainable, const char *only)
+{
+	Tensorflow__CollectionDef *c = collection(mg, key);
+	Tensorflow__CollectionDef__BytesList *bl = gnew(sizeof(*bl));
+
+	tensorflow__collection_def__bytes_list__init(bl);
+	c->kind_case = TENSORFLOW__COLLECTION_DEF__KIND_BYTES_LIST;
+	c->bytes_list = bl;
+	bl->value = gnew(g->nvars * sizeof(*bl->value));
+	for (size_t i = 0; i < g->nvars; i++) {
+		size_t len;
+		if ((only_trainable && !g->vars[i]->trainable) || (only && strcmp(only, g->var_names[i])))
+			continue;
+		len = tensorflow__variable_def__get_packed_size(g->vars[i]);
+		bl->value[bl->n_value].data = gnew(len);
+		bl->value[bl->n_value].len = tensorflow__variable_def__pack(g->vars[i],
+									     bl->value[bl->n_value].data);
+		bl->n_value++;
+	}
+}
+
+static void write_message(const char *path, const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *p = gnew(len);
+	FILE *f;
+
+	protobuf_c_message_pack(m, p);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+static const struct { const char *name; int64_t dims[2]; int rank; } g_layers[] = {
+	{ "dense/kernel", { 784, 128 }, 2 }, { "dense/bias", { 128 }, 1 },
+	{ "dense_1/kernel", { 128, 10 }, 2 }, { "dense_1/bias", { 10 }, 1 },
+};
+#define G_XENT "SparseSoftmaxCrossEntropyWithLogits/SparseSoftmaxCrossEntropyWithLogits"
+
+/* Placeholders, the two dense layers, softmax, the mean loss and the global step. */
+static void build_model(struct gbuild *g)
+{
+	int64_t batch_784[2] = { -1, 784 }, batch[1] = { -1 };
+	int32_t zero = 0;
+	Tensorflow__NodeDef *nd;
+
+	nd = node(g, "x", "Placeholder", NULL);
+	a_type(nd, "dtype", DT_FLOAT);
+	a_shape(nd, "shape", batch_784, 2);
+	nd = node(g, "labels", "Placeholder", NULL);
+	a_type(nd, "dtype", DT_INT64);
+	a_shape(nd, "shape", batch, 1);
+	for (int l = 0; l < 2; l++) {
+		const char *d = l ? "dense_1" : "dense";
+		const int64_t *kd = g_layers[2 * l].dims;
+		variable(g, g_layers[2 * l].name, DT_FLOAT, kd, 2, INIT_GLOROT,
+			 sqrtf(6.0f / (float)(kd[0] + kd[1])), NULL, 1);
+		variable(g, g_layers[2 * l + 1].name, DT_FLOAT, g_layers[2 * l + 1].dims, 1, INIT_ZEROS,
+			 0, NULL, 1);
+		nd = fop(g, gfmt("%s/MatMul", d), "MatMul", l ? "dense/Relu" : "x", gfmt("%s/kernel/read", d));
+		a_bool(nd, "transpose_a", 0);
+		a_bool(nd, "transpose_b", 0);
+		nd = fop(g, gfmt("%s/BiasAdd", d), "BiasAdd", gfmt("%s/MatMul", d), gfmt("%s/bias/read", d));
+		a_str(nd, "data_format", "NHWC");
+		if (!l)
+			fop(g, "dense/Relu", "Relu", "dense/BiasAdd", NULL);
+	}
+	fop(g, "Softmax", "Softmax", "dense_1/BiasAdd", NULL);
+
+	nd = node(g, "SparseSoftmaxCrossEntropyWithLogits/Shape", "Shape", "labels", NULL);
+	a_type(nd, "T", DT_INT64);
+	a_type(nd, "out_type", DT_INT32);
+	nd = fop(g, G_XENT, "SparseSoftmaxCrossEntropyWithLogits", "dense_1/BiasAdd", "labels");
+	a_type(nd, "Tlabels", DT_INT64);
+	const_int32(g, "Const", &zero, 1, 1);
+	nd = fop(g, "Mean", "Mean", G_XENT, "Const");
+	a_type(nd, "Tidx", DT_INT32);
+	a_bool(nd, "keep_dims", 0);
+	variable(g, "global_step", DT_INT64, NULL, 0, INIT_ZEROS, 0, NULL, 0);
+}
+
+/* tf.gradients of the mean loss, back through both layers. */
+static void build_gradients(struct gbuild *g)
+{
+	const char *mg = "gradients/Mean_grad";
+	const char *sg = "gradients/" G_XENT "_grad";
+	const char *up = gfmt("%s/mul", sg);
+	int32_t zero = 0, one = 1, minus_one = -1;
+	Tensorflow__NodeDef *nd;
+
+	const_int32(g, "gradients/Shape", NULL, 0, 1);
+	const_float(g, "gradients/grad_ys_0", 1.0f, NULL, 0);
+	a_type(fop(g, "gradients/Fill", "Fill", "gradients/Shape", "gradients/grad_ys_0"),
+	       "index_type", DT_INT32);
+	const_int32(g, gfmt("%s/Reshape/shape", mg), &one, 1, 1);
+	a_type(fop(g, gfmt("%s/Reshape", mg), "Reshape", "gradients/Fill", gfmt("%s/Reshape/shape", mg)),
+	       "Tshape", DT_INT32);
+	a_type(fop(g, gfmt("%s/Shape", mg), "Shape", G_XENT, NULL), "out_type", DT_INT32);
+	a_type(fop(g, gfmt("%s/Tile", mg), "Tile", gfmt("%s/Reshape", mg), gfmt("%s/Shape", mg)),
+	       "Tmultiples", DT_INT32);
+	a_type(fop(g, gfmt("%s/Shape_1", mg), "Shape", G_XENT, NULL), "out_type", DT_INT32);
+	const_int32(g, gfmt("%s/Shape_2", mg), NULL, 0, 1);
+	for (int k = 0; k < 2; k++) {  /* Prod(Shape_1, Const), Prod_1(Shape_2, Const_1) */
+		const char *c = gfmt("%s/Const%s", mg, k ? "_1" : "");
+		const_int32(g, c, &zero, 1, 1);
+		nd = node(g, gfmt("%s/Prod%s", mg, k ? "_1" : ""), "Prod",
+			  gfmt("%s/Shape_%d", mg, k + 1), c, NULL);
+		a_type(nd, "T", DT_INT32);
+		a_type(nd, "Tidx", DT_INT32);
+		a_bool(nd, "keep_dims", 0);
+	}
+	const_int32(g, gfmt("%s/Maximum/y", mg), &one, 1, 0);
+	a_type(node(g, gfmt("%s/Maximum", mg), "Maximum", gfmt("%s/Prod_1", mg),
+		    gfmt("%s/Maximum/y", mg), NULL), "T", DT_INT32);
+	a_type(node(g, gfmt("%s/floordiv", mg), "FloorDiv", gfmt("%s/Prod", mg),
+		    gfmt("%s/Maximum", mg), NULL), "T", DT_INT32);
+	nd = node(g, gfmt("%s/Cast", mg), "Cast", gfmt("%s/floordiv", mg), NULL);
+	a_type(nd, "DstT", DT_FLOAT);
+	a_type(nd, "SrcT", DT_INT32);
+	a_bool(nd, "Truncate", 0);
+	fop(g, gfmt("%s/truediv", mg), "RealDiv", gfmt("%s/Tile", mg), gfmt("%s/Cast", mg));
+	fop(g, "gradients/zeros_like", "ZerosLike", G_XENT ":1", NULL);
+	a_str(fop(g, gfmt("%s/PreventGradient", sg), "PreventGradient", G_XENT ":1", NULL),
+	      "message", "Currently there is no way to take the second derivative of "
+	      "sparse_softmax_cross_entropy_with_logits due to the fused implementation's "
+	      "interaction with tf.gradients()");
+	const_int32(g, gfmt("%s/ExpandDims/dim", sg), &minus_one, 1, 0);
+	a_type(fop(g, gfmt("%s/ExpandDims", sg), "ExpandDims", gfmt("%s/truediv", mg),
+		   gfmt("%s/ExpandDims/dim", sg)), "Tdim", DT_INT32);
+	fop(g, up, "Mul", gfmt("%s/ExpandDims", sg), gfmt("%s/PreventGradient", sg));
+
+	/* dense_1 then dense: BiasAddGrad, the MatMul pair, ReluGrad between them */
+	for (int l = 1; l >= 0; l--) {
+		const char *d = l ? "dense_1" : "dense";
+		const char *bg = gfmt("gradients/%s/BiasAdd_grad", d);
+		const char *mm = gfmt("gradients/%s/MatMul_grad", d);
+		const char *back = gfmt("%s/tuple/control_dependency", bg);
+		a_str(fop(g, gfmt("%s/BiasAddGrad", bg), "BiasAddGrad", up, NULL), "data_format", "NHWC");
+		grad_tuple(g, bg, up, gfmt("%s/BiasAddGrad", bg));
+		nd = fop(g, gfmt("%s/MatMul", mm), "MatMul", back, gfmt("%s/kernel/read", d));
+		a_bool(nd, "transpose_a", 0);
+		a_bool(nd, "transpose_b", 1);
+		nd = fop(g, gfmt("%s/MatMul_1", mm), "MatMul", l ? "dense/Relu" : "x", back);
+		a_bool(nd, "transpose_a", 1);
+		a_bool(nd, "transpose_b", 0);
+		grad_tuple(g, mm, gfmt("%s/MatMul", mm), gfmt("%s/MatMul_1", mm));
+		if (l) {
+			up = "gradients/dense/Relu_grad/ReluGrad";
+			fop(g, up, "ReluGrad", gfmt("%s/tuple/control_dependency", mm), "dense/Relu");
+		}
+	}
+}
+
+/* Adam: beta powers (colocated with the first variable by name), two slots a variable, one
+ * ApplyAdam a variable, then the powers and the global step move on; and the initializer. */
+static void build_adam(struct gbuild *g)
+{
+	static const char *const grads[] = {  /* the gradient each layer's ApplyAdam takes */
+		"gradients/dense/MatMul_grad/tuple/control_dependency_1",
+		"gradients/dense/BiasAdd_grad/tuple/control_dependency_1",
+		"gradients/dense_1/MatMul_grad/tuple/control_dependency_1",
+		"gradients/dense_1/BiasAdd_grad/tuple/control_dependency_1",
+	};
+	const char *in[G_MAX_VARS + 8];
+	Tensorflow__NodeDef *nd;
+	size_t n;
+
+	variable(g, "beta1_power", DT_FLOAT, NULL, 0, INIT_VALUE, 0.9f, "dense/bias", 0);
+	variable(g, "beta2_power", DT_FLOAT, NULL, 0, INIT_VALUE, 0.999f, "dense/bias", 0);
+	for (size_t i = 0; i < 4; i++)
+		for (int k = 0; k < 2; k++)
+			variable(g, gfmt("%s/Adam%s", g_layers[i].name, k ? "_1" : ""), DT_FLOAT,
+				 g_layers[i].dims, g_layers[i].rank, INIT_ZEROS, 0, g_layers[i].name, 0);
+	const_float(g, "Adam/learning_rate", 0.001f, NULL, 0);
+	const_float(g, "Adam/beta1", 0.9f, NULL, 0);
+	const_float(g, "Adam/beta2", 0.999f, NULL, 0);
+	const_float(g, "Adam/epsilon", 1e-08f, NULL, 0);
+	for (size_t i = 0; i < 4; i++) {
+		const char *v = g_layers[i].name;
+		nd = node(g, gfmt("Adam/update_%s/ApplyAdam", v), "ApplyAdam", v, gfmt("%s/Adam", v),
+			  gfmt("%s/Adam_1", v), "beta1_power/read", "beta2_power/read",
+			  "Adam/learning_rate", "Adam/beta1", "Adam/beta2", "Adam/epsilon", grads[i], NULL);
+		a_type(nd, "T", DT_FLOAT);
+		a_class(nd, v);
+		a_bool(nd, "use_locking", 0);
+		a_bool(nd, "use_nesterov", 0);
+	}
+	for (int k = 0; k < 2; k++) {
+		const char *power = k ? "beta2_power" : "beta1_power";
+		const char *mul = k ? "Adam/mul_1" : "Adam/mul";
+		n = 0;
+		in[n++] = gfmt("%s/read", power);
+		in[n++] = k ? "Adam/beta2" : "Adam/beta1";
+		for (size_t i = 0; i < 4; i++)
+			in[n++] = gfmt("^Adam/update_%s/ApplyAdam", g_layers[i].name);
+		nd = node_in(g, mul, "Mul", in, n);
+		a_type(nd, "T", DT_FLOAT);
+		a_class(nd, "dense/bias");
+		nd = node(g, k ? "Adam/Assign_1" : "Adam/Assign", "Assign", power, mul, NULL);
+		a_type(nd, "T", DT_FLOAT);
+		a_class(nd, "dense/bias");
+		a_bool(nd, "use_locking", 0);
+		a_bool(nd, "validate_shape", 1);
+	}
+	n = 0;
+	for (size_t i = 0; i < 4; i++)
+		in[n++] = gfmt("^Adam/update_%s/ApplyAdam", g_layers[i].name);
+	in[n++] = "^Adam/Assign";
+	in[n++] = "^Adam/Assign_1";
+	node_in(g, "Adam/update", "NoOp", in, n);
+	a_class(const_int64(g, "Adam/value", 1), "global_step");
+	nd = node(g, "Adam", "AssignAdd", "global_step", "Adam/value", "^Adam/update", NULL);
+	a_type(nd, "T", DT_INT64);
+	a_class(nd, "global_step");
+	a_bool(nd, "use_locking", 0);
+
+	n = 0;
+	for (size_t i = 0; i < g->nvars; i++)
+		in[n++] = gfmt("^%s", g->vars[i]->initializer_name);
+	node_in(g, "init", "NoOp", in, n);
+}
+
+/* tf.train.Saver() (V2, not sharded): every variable by name, sorted as Saver sorts them,
+ * saved by save/SaveV2 and read back by one save/RestoreV2 feeding save/Assign_N. */
+static void build_saver(struct gbuild *g)
+{
+	const char *in[G_MAX_VARS + 3], *saved[G_MAX_VARS], *empty[G_MAX_VARS];
+	int dtypes[G_MAX_VARS];
+	Tensorflow__NodeDef *nd;
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->nvars; i++)
+		saved[i] = g->var_names[i];
+	qsort(saved, g->nvars, sizeof(*saved), cmp_cstr);
+	for (size_t i = 0; i < g->nvars; i++) {
+		dtypes[i] = strcmp(saved[i], "global_step") ? DT_FLOAT : DT_INT64;
+		empty[i] = "";
+	}
+	const_strings(g, "save/filename/input", (const char *[]){ "model" }, 1, 0);
+	nd = node(g, "save/filename", "PlaceholderWithDefault", "save/filename/input", NULL);
+	a_type(nd, "dtype", DT_STRING);
+	a_shape(nd, "shape", NULL, 0);
+	nd = node(g, "save/Const", "PlaceholderWithDefault", "save/filename", NULL);
+	a_type(nd, "dtype", DT_STRING);
+	a_shape(nd, "shape", NULL, 0);
+	const_strings(g, "save/SaveV2/tensor_names", saved, g->nvars, 1);
+	const_strings(g, "save/SaveV2/shape_and_slices", empty, g->nvars, 1);
+	in[n++] = "save/Const";
+	in[n++] = "save/SaveV2/tensor_names";
+	in[n++] = "save/SaveV2/shape_and_slices";
+	for (size_t i = 0; i < g->nvars; i++)
+		in[n++] = saved[i];
+	a_types(node_in(g, "save/SaveV2", "SaveV2", in, n), "dtypes", dtypes, g->nvars);
+	nd = node(g, "save/control_dependency", "Identity", "save/Const", "^save/SaveV2", NULL);
+	a_type(nd, "T", DT_STRING);
+	a_class(nd, "save/Const");
+	const_strings(g, "save/RestoreV2/tensor_names", saved, g->nvars, 1);
+	const_strings(g, "save/RestoreV2/shape_and_slices", empty, g->nvars, 1);
+	a_types(node(g, "save/RestoreV2", "RestoreV2", "save/Const", "save/RestoreV2/tensor_names",
+		     "save/RestoreV2/shape_and_slices", NULL), "dtypes", dtypes, g->nvars);
+	n = 0;
+	for (size_t i = 0; i < g->nvars; i++) {
+		const char *assign = i ? gfmt("save/Assign_%zu", i) : "save/Assign";
+		nd = node(g, assign, "Assign", saved[i],
+			  i ? gfmt("save/RestoreV2:%zu", i) : "save/RestoreV2", NULL);
+		a_type(nd, "T", dtypes[i]);
+		a_class(nd, saved[i]);
+		a_bool(nd, "use_locking", 1);
+		a_bool(nd, "validate_shape", 1);
+		in[n++] = gfmt("^%s", assign);
+	}
+	node_in(g, "save/restore_all", "NoOp", in, n);
+}
+
+/* The graph with its meta info, saver and collections, written to path. */
+static void write_training_meta(const char *path)
+{
+	struct gbuild *g = gnew(sizeof(*g));
+	Tensorflow__MetaGraphDef *mg = gnew(sizeof(*mg));
+	Tensorflow__MetaGraphDef__MetaInfoDef *mi = gnew(sizeof(*mi));
+	Tensorflow__GraphDef *gd = gnew(sizeof(*gd));
+	Tensorflow__VersionDef *ver = gnew(sizeof(*ver));
+	Tensorflow__SaverDef *sd = gnew(sizeof(*sd));
+	Tensorflow__CollectionDef *c;
+
+	build_model(g);
+	build_gradients(g);
+	build_adam(g);
+	build_saver(g);
+
+	/* The MetaGraphDef around it. */
+	for (size_t i = 0; i < g->nnodes; i++)
+		qsort(g->nodes[i]->attr, g->nodes[i]->n_attr, sizeof(*g->nodes[i]->attr), cmp_attr_entry);
+	tensorflow__meta_graph_def__init(mg);
+	tensorflow__meta_graph_def__meta_info_def__init(mi);
+	tensorflow__graph_def__init(gd);
+	tensorflow__version_def__init(ver);
+	tensorflow__saver_def__init(sd);
+	mi->tensorflow_version = "1.15.0";
+	mi->tensorflow_git_version = "v1.15.0-rc3-22-g590d6ee";
+	mi->stripped_op_list = stripped_ops(g);
+	mg->meta_info_def = mi;
+	ver->producer = 134;
+	gd->versions = ver;
+	gd->node = g->nodes;
+	gd->n_node = g->nnodes;
+	mg->graph_def = gd;
+	sd->filename_tensor_name = "save/Const:0";
+	sd->save_tensor_name = "save/control_dependency:0";
+	sd->restore_op_name = "save/restore_all";
+	sd->max_to_keep = 5;
+	sd->keep_checkpoint_every_n_hours = 10000.0f;
+	sd->version = TENSORFLOW__SAVER_DEF__CHECKPOINT_FORMAT_VERSION__V2;
+	mg->saver_def = sd;
+	mg->collection_def = gnew(4 * sizeof(*mg->collection_def));
+	var_collection(mg, "global_step", g, 0, "global_step");
+	c = collection(mg, "train_op");
+	c->kind_case = TENSORFLOW__COLLECTION_DEF__KIND_NODE_LIST;
+	c->node_list = gnew(sizeof(*c->node_list));
+	tensorflow__collection_def__node_list__init(c->node_list);
+	c->node_list->value = gnew(sizeof(char *));
+	c->node_list->value[0] = "Adam";
+	c->node_list->n_value = 1;
+	var_collection(mg, "trainable_variables", g, 1, NULL);
+	var_collection(mg, "variables", g, 0, NULL);
+	write_message(path, &mg->base);
+	gfree_all();
+}
+
+/* graph/run: the graph above at step 1000 beside its checkpoint and state file.
+ * graph/ported: the same model's weights from elsewhere: the first layer under a `model/`
+ * scope, a 12-class head, no optimizer slots; a restore into the graph fails. */
+static void make_graph(const char *dir)
+{
+	const char *all[] = { "model.ckpt-1000" }, *ported[] = { "model.ckpt" };
+	char path[4096];
+	struct bundle_writer *w;
+	int64_t k1[2] = { 784, 128 }, b1[1] = { 128 }, k2[2] = { 128, 12 }, b2[1] = { 12 }, step = 1000;
+
+	snprintf(path, sizeof(path), "%s/run", dir);
+	mkdir(path, 0777);
+	sample_at(path, 1000, 0x5eed1000);
+	write_state(path, all[0], all, 1);
+	snprintf(path, sizeof(path), "%s/run/model.ckpt-1000.meta", dir);
+	write_training_meta(path);
+
+	snprintf(path, sizeof(path), "%s/ported", dir);
+	mkdir(path, 0777);
+	write_state(path, ported[0], ported, 1);
+	snprintf(path, sizeof(path), "%s/ported/model.ckpt", dir);
+	w = open_w(path, 1);
+	rng_state = 0x9047ed;
+	add_scalar(w, "global_step", DT_INT64, &step, 8);
+	add_f32(w, "model/dense/kernel", k1, 2, 0.05f, 0);
+	add_f32(w, "model/dense/bias", b1, 1, 0.01f, 0);
+	add_f32(w, "dense_1/kernel", k2, 2, 0.1f, 0);
+	add_f32(w, "dense_1/bias", b2, 1, 0.01f, 0);
+	finish(w);
+}
+
 static char *sub(const char *dir, const char *name)
 {
 	static char path[4096];
@@ -471,7 +1440,7 @@ int main(int argc, char **argv)
 	int all;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|diffpair|bench-diff|bench-verify|bench-average DIR\n");
+		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|graph|diffpair|bench-diff|bench-verify|bench-average DIR\n");
 		return 2;
 	}
 	set = argv[1];
@@ -513,5 +1482,7 @@ int main(int argc, char **argv)
 		make_twoshards(sub(dir, "twoshards"));
 	if (all || !strcmp(set, "v1"))
 		make_v1_sets(sub(dir, "v1"));
+	if (all || !strcmp(set, "graph"))
+		make_graph(sub(dir, "graph"));
 	return 0;
 }

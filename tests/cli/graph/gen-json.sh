@@ -1,0 +1,1 @@
+$CKPT graph --json graph/run/model.ckpt-1000.meta
