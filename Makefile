@@ -120,7 +120,7 @@ deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
-	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc jq >/dev/null
+	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc jq zsh >/dev/null
 
 # What `make fuzz` and `make check-valgrind` need besides (CI installs it; not needed to build).
 deps-extra:
@@ -134,10 +134,19 @@ install: ckpt
 	install -m 755 ckpt $(DESTDIR)$(PREFIX)/bin/ckpt
 	install -m 644 man/ckpt.1 $(DESTDIR)$(PREFIX)/share/man/man1/ckpt.1
 	install -m 644 completion/ckpt.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt
+	install -d $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 644 completion/_ckpt $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ckpt
+
+# The SYNOPSIS of man/ckpt.1, rewritten from the usage lines of --help (tests/man.t checks
+# that they agree).
+.PHONY: man-synopsis
+man-synopsis: $(BUILD)/ckpt
+	perl man/synopsis.pl $(BUILD)/ckpt man/ckpt.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ckpt $(DESTDIR)$(PREFIX)/share/man/man1/ckpt.1 \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ckpt
 
 clean:
 	rm -rf build ckpt sample

@@ -12,8 +12,10 @@
 #include "surgery.h"
 
 const char cmd_average_usage[] =
-"usage: ckpt average -o OUT [-f] [--keep-optimizer] [--intersect] [--json] CKPT CKPT...\n"
-"       ckpt average -o OUT [options] --last N DIR\n"
+"usage: ckpt average -o OUT [-f] [--keep-optimizer] [--intersect] [--verify-data] [--json]\n"
+"                    CKPT CKPT...\n"
+"       ckpt average -o OUT [-f] [--keep-optimizer] [--intersect] [--verify-data] [--json]\n"
+"                    --last N DIR\n"
 "\n"
 "Write OUT, a checkpoint whose float tensors are the element-wise mean of the inputs' (the\n"
 "checkpoint averaging of Vaswani et al.). Tensors are streamed a chunk at a time and summed\n"

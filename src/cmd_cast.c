@@ -15,8 +15,8 @@
 #include "xform.h"
 
 const char cmd_cast_usage[] =
-"usage: ckpt cast -o OUT --to float16|bfloat16|float32|float64 [-f] [--include RE]...\n"
-"                 [--exclude RE]... [--json] PATH\n"
+"usage: ckpt cast -o OUT --to float16|bfloat16|float32|float64 [-f] [--include REGEX]...\n"
+"                 [--exclude REGEX]... [--verify-data] [--json] PATH\n"
 "\n"
 "Write OUT, a copy of the checkpoint PATH whose float tensors (float16, bfloat16, float32,\n"
 "float64, float8) are converted to the --to type, rounding to nearest, ties to even: the way\n"

@@ -15,8 +15,8 @@
 
 const char cmd_diff_usage[] =
 "usage: ckpt diff [-q | --stat | --json] [-v] [--names-only] [-n N] [--atol X] [--rtol Y]\n"
-"                 [--equal-nan] [--trust-crc] [--include RE] [--exclude RE]\n"
-"                 [--rule RULE] [--map FILE] A B\n"
+"                 [--equal-nan] [--trust-crc] [--include REGEX]... [--exclude REGEX]...\n"
+"                 [--rule RULE]... [--map FILE]... A B\n"
 "\n"
 "Compare two checkpoints tensor by tensor: names only in A or only in B, tensors whose dtype\n"
 "or shape differ (not comparable), and tensors whose values differ, with the number and share\n"

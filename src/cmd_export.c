@@ -17,8 +17,8 @@
 #include "xform.h"
 
 const char cmd_export_usage[] =
-"usage: ckpt export (--npz FILE | --safetensors FILE) [-f] [-z] [--include RE]...\n"
-"                   [--exclude RE]... [--json] PATH\n"
+"usage: ckpt export (--npz FILE | --safetensors FILE) [-f] [-z] [--include REGEX]...\n"
+"                   [--exclude REGEX]... [--json] PATH\n"
 "\n"
 "Write the tensors of the checkpoint PATH, under their checkpoint names, to a NumPy .npz\n"
 "archive (numpy.load(FILE)[\"dense/kernel\"]) or a safetensors file\n"

@@ -21,7 +21,7 @@
 #include "xform.h"
 
 const char cmd_import_usage[] =
-"usage: ckpt import -o OUT [-f] [--include RE]... [--exclude RE]... [--json]\n"
+"usage: ckpt import -o OUT [-f] [--include REGEX]... [--exclude REGEX]... [--json]\n"
 "                   FILE.npz|FILE.safetensors|FILE.npy|DIR\n"
 "\n"
 "Write OUT, a TensorFlow checkpoint (V2, name-based as tf.compat.v1.train.Saver and\n"

@@ -13,8 +13,9 @@
 #include "path.h"
 
 const char cmd_list_usage[] =
-"usage: ckpt list [-l] [--sort KEY] [--include RE] [--exclude RE] [--by-scope[=DEPTH]]\n"
-"                 [--format table|json|tsv|tf] [--json] [--bytes] [-w N] PATH\n"
+"usage: ckpt list [-l] [--sort KEY] [-r] [--include REGEX]... [--exclude REGEX]...\n"
+"                 [--by-scope[=DEPTH]] [--format table|json|tsv|tf] [--json] [--bytes]\n"
+"                 [-w N] PATH\n"
 "\n"
 "List the tensors of a checkpoint: name, dtype, shape, elements and size, sorted by name,\n"
 "then a totals line. Only the .index file is read, so this works when data shards are\n"

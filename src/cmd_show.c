@@ -21,8 +21,10 @@
 #include "window.h"
 
 const char cmd_show_usage[] =
-"usage: ckpt show [--stats] [--json] [--index EXPR] [--full] [--precision N] PATH NAME...\n"
-"       ckpt show [options] --match REGEX PATH [NAME...]\n"
+"usage: ckpt show [--stats | --finite] [--json] [--index EXPR] [--full] [--precision N]\n"
+"                 PATH NAME...\n"
+"       ckpt show [--stats | --finite] [--json] [--index EXPR] [--full] [--precision N]\n"
+"                 --match REGEX [--match REGEX]... PATH [NAME...]\n"
 "       ckpt show --npy FILE [--force] [--index EXPR] PATH NAME\n"
 "       ckpt show --raw [--index EXPR] PATH NAME\n"
 "       ckpt show --object-graph [--json] PATH\n"
