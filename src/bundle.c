@@ -18,6 +18,7 @@
 #include "v1.h"
 
 #define MAX_SHARDS 1000000
+#define ENTRIES_GUESS_MAX (1u << 20)
 #define CHUNK (1u << 20)
 
 struct bundle_shard {
@@ -28,15 +29,20 @@ struct bundle_shard {
 
 void shape_format(struct buf *out, const int64_t *dims, int rank)
 {
-	char num[24];
+	char *p;
 
-	buf_addc(out, '[');
+	/* One growth for the whole shape: listings format one a tensor, twice. */
+	buf_grow(out, 2 + (size_t)rank * 21);
+	p = (char *)out->p + out->len;
+	*p++ = '[';
 	for (int i = 0; i < rank; i++) {
 		if (i)
-			buf_addc(out, ',');
-		buf_add(out, num, fmt_i64(num, dims[i]));
+			*p++ = ',';
+		p += fmt_i64(p, dims[i]);
 	}
-	buf_addc(out, ']');
+	*p++ = ']';
+	*p = 0;
+	out->len = (size_t)(p - (char *)out->p);
 }
 
 static const char *esc(struct buf *tmp, const void *p, size_t n)
@@ -44,6 +50,58 @@ static const char *esc(struct buf *tmp, const void *p, size_t n)
 	buf_reset(tmp);
 	buf_add_escaped(tmp, p, n > 200 ? 200 : n);
 	return (const char *)tmp->p;
+}
+
+/* A V2 index's names, shapes and slices live in a few large blocks freed with the bundle:
+ * a malloc per name and per shape cost more than decoding the entries, and small blocks
+ * scattered over the heap touch more pages (page faults are most of what remains of
+ * listing 10^4 tensors). V1 bundles (v1.c) own each entry's parts separately. */
+struct bundle_mem {
+	struct bundle_mem *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+#define MEM_FIRST (16u << 10)
+#define MEM_MAX (1u << 20)
+
+static void *mem_alloc(struct bundle *b, size_t n)
+{
+	struct bundle_mem *m = b->mem;
+	void *p;
+
+	n = n ? (n + 7) & ~(size_t)7 : 8;  /* int64_t alignment */
+	if (!m || m->cap - m->used < n) {
+		size_t cap = m ? (m->cap < MEM_MAX ? 2 * m->cap : MEM_MAX) : MEM_FIRST;
+		struct bundle_mem *nm;
+		if (cap < n)
+			cap = n;
+		/* A size past the address space cannot be had: xmalloc reports it. */
+		nm = xmalloc(cap > SIZE_MAX - sizeof(*nm) ? SIZE_MAX : sizeof(*nm) + cap);
+		nm->used = 0;
+		nm->cap = cap;
+		if (m && n > MEM_MAX / 4) {
+			/* A large piece gets a block of its own, behind the one still filling. */
+			nm->next = m->next;
+			m->next = nm;
+		} else {
+			nm->next = m;
+			b->mem = nm;
+		}
+		m = nm;
+	}
+	p = (uint8_t *)m->data + m->used;
+	m->used += n;
+	return p;
+}
+
+static void mem_free(struct bundle_mem *m)
+{
+	while (m) {
+		struct bundle_mem *next = m->next;
+		free(m);
+		m = next;
+	}
 }
 
 static void entry_release(struct bundle_entry *e)
@@ -57,8 +115,10 @@ void bundle_free(struct bundle *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->nentries; i++)
-		entry_release(&b->entries[i]);
+	if (b->format == 1)
+		for (size_t i = 0; i < b->nentries; i++)
+			entry_release(&b->entries[i]);
+	mem_free(b->mem);
 	free(b->entries);
 	if (b->shards)
 		for (int i = 0; i < b->num_shards; i++) {
@@ -157,7 +217,9 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 	int rc = 0;
 
 	memset(e, 0, sizeof(*e));
-	e->name = xmemdup(key, kn);
+	e->name = mem_alloc(b, kn + 1);
+	memcpy(e->name, key, kn);
+	e->name[kn] = 0;
 	e->name_len = kn;
 	e->is_slice = kn > 0 && key[0] == 0x00;
 	p = tensorflow__bundle_entry_proto__unpack(&alloc, vn, v);
@@ -192,7 +254,8 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 			      esc(&tmp, key, kn), e->rank);
 		goto out;
 	}
-	e->dims = xcalloc((size_t)e->rank + 1, sizeof(int64_t));
+	e->dims = mem_alloc(b, ((size_t)e->rank + 1) * sizeof(int64_t));
+	e->dims[e->rank] = 0;
 	e->elements = 1;
 	for (int i = 0; i < e->rank; i++) {
 		int64_t d = p->shape->dim[i]->size;
@@ -210,8 +273,15 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 		}
 	}
 	if (p->n_slices) {
+		size_t pairs;
 		e->nslices = p->n_slices;
-		e->slices = xcalloc(p->n_slices * (size_t)(e->rank ? e->rank : 1) * 2, sizeof(int64_t));
+		if (__builtin_mul_overflow(p->n_slices, (size_t)(e->rank ? e->rank : 1) * 2, &pairs) ||
+		    pairs > SIZE_MAX / sizeof(int64_t)) {
+			rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has too many slices",
+				      b->index_path, esc(&tmp, key, kn));
+			goto out;
+		}
+		e->slices = mem_alloc(b, pairs * sizeof(int64_t));
 		for (size_t s = 0; s < p->n_slices; s++) {
 			Tensorflow__TensorSliceProto *sl = p->slices[s];
 			if ((int)sl->n_extent != e->rank) {
@@ -299,6 +369,12 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 	rc = table_open(&t, b->index_path, err);
 	if (rc < 0)
 		goto fail;
+	/* Room for the entries the index likely holds (TF writes about 30 to 100 bytes a tensor),
+	 * as growing from a small array copies it through fresh pages, while room never used is
+	 * never touched. An index with more entries still grows the array below. */
+	cap = (size_t)(table_file_size(t) / 24 < ENTRIES_GUESS_MAX ? table_file_size(t) / 24
+								    : ENTRIES_GUESS_MAX) + 16;
+	b->entries = xreallocarray(NULL, cap, sizeof(*b->entries));
 	it = table_iter_new(t);
 	while ((rc = table_iter_next(it, &k, &kn, &v, &vn, err)) == 1) {
 		if (first) {
@@ -315,7 +391,7 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 			continue;
 		}
 		if (b->nentries == cap) {
-			cap = cap ? cap * 2 : 64;
+			cap *= 2;
 			b->entries = xreallocarray(b->entries, cap, sizeof(*b->entries));
 		}
 		rc = parse_entry(b, &b->entries[b->nentries], k, kn, v, vn, err);

@@ -18,7 +18,8 @@
 #define OBJECT_GRAPH_KEY "_CHECKPOINTABLE_OBJECT_GRAPH"
 
 struct bundle_entry {
-	char *name;          /* owned copy, NUL-terminated (names may hold NUL bytes: use name_len) */
+	char *name;          /* copy owned by the bundle, NUL-terminated (names may hold NUL bytes:
+	                      * use name_len) */
 	size_t name_len;
 	int dtype;           /* TF DataType value (dtype.h) */
 	int rank;
@@ -50,6 +51,7 @@ struct bundle {
 	size_t ntensors;               /* entries that are not hidden slices */
 	struct bundle_shard *shards;   /* private: lazily opened data files */
 	struct v1_reader *v1;          /* private: format 1 only, the V1 tables (v1.h) */
+	struct bundle_mem *mem;        /* private: V2 only, holds the entries' names, dims, slices */
 };
 
 /* Open P.index. Errors name the file: CK_ENOTFOUND if it does not exist, CK_EKIND if it is a

@@ -123,11 +123,42 @@ static char *name_text(const struct bundle_entry *e)
 	return buf_detach(&b, NULL);
 }
 
-static char *shape_text(const struct bundle_entry *e)
+/* Name and shape as shown, into reused buffers: no allocation per row. */
+struct row_text {
+	struct buf name, shape;
+};
+
+/* The name as shown (and its length, when len is not NULL): nearly every name is printable
+ * ASCII, which escaping leaves alone, so the entry's own NUL-terminated copy serves. */
+static const char *row_name(struct row_text *rt, const struct bundle_entry *e, size_t *len)
 {
-	struct buf b = BUF_INIT;
-	shape_format(&b, e->dims, e->rank);
-	return buf_detach(&b, NULL);
+	if (name_is_plain_ascii(e->name, e->name_len)) {
+		if (len)
+			*len = e->name_len;
+		return e->name;
+	}
+	buf_reset(&rt->name);
+	name_escaped(&rt->name, e->name, e->name_len);
+	buf_grow(&rt->name, 0);
+	rt->name.p[rt->name.len] = 0;  /* NUL-terminated even when empty */
+	if (len)
+		*len = rt->name.len;
+	return (const char *)rt->name.p;
+}
+
+static const char *row_shape(struct row_text *rt, const struct bundle_entry *e, size_t *len)
+{
+	buf_reset(&rt->shape);
+	shape_format(&rt->shape, e->dims, e->rank);
+	if (len)
+		*len = rt->shape.len;
+	return (const char *)rt->shape.p;
+}
+
+static void row_text_release(struct row_text *rt)
+{
+	buf_release(&rt->name);
+	buf_release(&rt->shape);
 }
 
 struct totals {
@@ -147,64 +178,88 @@ static char *writer_version(const struct bundle *b, char **meta)
 	return NULL;
 }
 
+/* "%08x" without printf, which cost more than the rest of a long-format row. */
+static size_t hex32(char out[9], uint32_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 7; i >= 0; i--, v >>= 4)
+		out[i] = digits[v & 15];
+	out[8] = 0;
+	return 8;
+}
+
+struct table_rows {
+	const struct list_opts *o;
+	const struct bundle_entry **sel;
+	struct row_text rt;
+	char num[7][32];  /* the numeric cells of the current row */
+	char note[64];
+};
+
+/* Row r of the table as cells: the header, then one tensor a row. tab_print_rows asks for
+ * each row twice, which costs less than holding 10^4 rows of cells. */
+static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
+{
+	static const char *const head[] = { "NAME", "DTYPE", "SHAPE", "ELEMENTS", "SIZE", "SHARD",
+					    "OFFSET", "BYTES", "PARTS", "CRC32C" };
+	struct table_rows *tr = ctx;
+	const struct list_opts *o = tr->o;
+	const struct bundle_entry *e;
+	size_t c = 0, ncols = o->longfmt ? 11 : 6;
+	char (*num)[32] = tr->num;
+
+#define CELL(text, n) (cell[c] = (text), len[c] = (n), c++)
+#define CELL_STR(text) (cell[c] = (text), len[c] = strlen(cell[c]), c++)
+	if (r == 0) {
+		for (; c + 1 < ncols; )
+			CELL_STR(head[c]);
+		CELL("", 0);
+		return;
+	}
+	e = tr->sel[r - 1];
+	cell[c] = row_name(&tr->rt, e, &len[c]), c++;
+	CELL_STR(dtype_name(e->dtype));
+	cell[c] = row_shape(&tr->rt, e, &len[c]), c++;
+	CELL(num[0], fmt_u64(num[0], e->elements));
+	CELL_STR(fmt_size(num[1], entry_bytes(e), o->exact));
+	if (o->longfmt) {
+		if (e->nslices) {
+			CELL("-", 1);
+			CELL("-", 1);
+		} else {
+			CELL(num[2], fmt_i64(num[2], e->shard));
+			CELL(num[3], fmt_u64(num[3], e->offset));
+		}
+		CELL(num[4], fmt_u64(num[4], entry_bytes(e)));
+		CELL(num[5], fmt_u64(num[5], e->nslices ? e->nslices : 1));
+		if (e->nslices)
+			CELL("-", 1);
+		else
+			CELL(num[6], hex32(num[6], crc32c_unmask(e->crc32c)));
+	}
+	if (is_object_graph(e))
+		CELL_STR("(TF2 object graph)");
+	else if (e->nslices)
+		CELL(tr->note, (size_t)snprintf(tr->note, sizeof(tr->note), "(partitioned, %zu slices)",
+						e->nslices));
+	else
+		CELL("", 0);
+#undef CELL
+#undef CELL_STR
+}
+
 static void print_table(const struct list_opts *o, const struct bundle *b,
 			const struct bundle_entry **sel, size_t n, const struct totals *tot)
 {
+	struct table_rows tr = { .o = o, .sel = sel };
 	struct tab t;
 	char s1[32], s2[32], s3[32];
-	int notes = 0;
 
-	for (size_t i = 0; i < n; i++)
-		notes |= is_object_graph(sel[i]) || sel[i]->nslices;
 	tab_init(&t, o->longfmt ? "lllrrrrrrll" : "lllrrl");
-	tab_add(&t, "NAME");
-	tab_add(&t, "DTYPE");
-	tab_add(&t, "SHAPE");
-	tab_add(&t, "ELEMENTS");
-	tab_add(&t, "SIZE");
-	if (o->longfmt) {
-		tab_add(&t, "SHARD");
-		tab_add(&t, "OFFSET");
-		tab_add(&t, "BYTES");
-		tab_add(&t, "PARTS");
-		tab_add(&t, "CRC32C");
-	}
-	tab_add(&t, "");
-	for (size_t i = 0; i < n; i++) {
-		const struct bundle_entry *e = sel[i];
-		char *name = name_text(e), *shape = shape_text(e);
-		tab_add(&t, name);
-		tab_add(&t, dtype_name(e->dtype));
-		tab_add(&t, shape);
-		tab_add_u64(&t, e->elements);
-		tab_add(&t, fmt_size(s1, entry_bytes(e), o->exact));
-		if (o->longfmt) {
-			if (e->nslices) {
-				tab_add(&t, "-");
-				tab_add(&t, "-");
-			} else {
-				tab_addf(&t, "%d", e->shard);
-				tab_addf(&t, "%llu", (unsigned long long)e->offset);
-			}
-			tab_addf(&t, "%llu", (unsigned long long)entry_bytes(e));
-			tab_addf(&t, "%zu", e->nslices ? e->nslices : 1);
-			if (e->nslices)
-				tab_add(&t, "-");
-			else
-				tab_addf(&t, "%08x", crc32c_unmask(e->crc32c));
-		}
-		if (is_object_graph(e))
-			tab_add(&t, "(TF2 object graph)");
-		else if (e->nslices)
-			tab_addf(&t, "(partitioned, %zu slices)", e->nslices);
-		else
-			tab_add(&t, "");
-		free(name);
-		free(shape);
-	}
-	(void)notes;
-	tab_print(&t, stdout);
+	tab_print_rows(&t, n + 1, table_row, &tr, stdout);
 	tab_release(&t);
+	row_text_release(&tr.rt);
 	printf("%s %s, %s %s, %s", fmt_count(s1, tot->tensors),
 	       tot->tensors == 1 ? "tensor" : "tensors", fmt_count(s2, tot->elements),
 	       tot->elements == 1 ? "parameter" : "parameters", fmt_size(s3, tot->bytes, o->exact));
@@ -224,13 +279,15 @@ static void print_table(const struct list_opts *o, const struct bundle *b,
 
 static void print_tsv(const struct list_opts *o, const struct bundle_entry **sel, size_t n)
 {
+	struct row_text rt = { BUF_INIT, BUF_INIT };
+
 	fputs(o->longfmt ? "name\tdtype\tshape\telements\tbytes\tshard\toffset\tpartitions\tcrc32c\n"
 			 : "name\tdtype\tshape\telements\tbytes\n", stdout);
 	for (size_t i = 0; i < n; i++) {
 		const struct bundle_entry *e = sel[i];
-		char *name = name_text(e), *shape = shape_text(e);
-		printf("%s\t%s\t%s\t%llu\t%llu", name, dtype_name(e->dtype), shape,
-		       (unsigned long long)e->elements, (unsigned long long)entry_bytes(e));
+		printf("%s\t%s\t%s\t%llu\t%llu", row_name(&rt, e, NULL), dtype_name(e->dtype),
+		       row_shape(&rt, e, NULL), (unsigned long long)e->elements,
+		       (unsigned long long)entry_bytes(e));
 		if (o->longfmt) {
 			if (e->nslices)
 				printf("\t-\t-\t%zu\t-", e->nslices);
@@ -239,69 +296,77 @@ static void print_tsv(const struct list_opts *o, const struct bundle_entry **sel
 				       crc32c_unmask(e->crc32c));
 		}
 		putchar('\n');
-		free(name);
-		free(shape);
 	}
+	row_text_release(&rt);
 }
 
 static void print_tf(const struct bundle_entry **sel, size_t n, const struct totals *tot)
 {
+	struct row_text rt = { BUF_INIT, BUF_INIT };
+
 	for (size_t i = 0; i < n; i++) {
-		char *name = name_text(sel[i]), *shape = shape_text(sel[i]);
-		printf("%s (%s) %s\n", name, dtype_tf_name(sel[i]->dtype), shape);
-		free(name);
-		free(shape);
+		printf("%s (%s) %s\n", row_name(&rt, sel[i], NULL), dtype_tf_name(sel[i]->dtype),
+		       row_shape(&rt, sel[i], NULL));
 	}
+	row_text_release(&rt);
 	printf("# Total number of params: %llu\n", (unsigned long long)tot->elements);
 }
 
-static int print_json(const char *arg, const struct bundle *b, const struct bundle_entry **sel,
-		      size_t n, const struct totals *tot)
+/* Written as it goes, not built as a cJSON tree: 10^4 tensors made ~10^5 nodes. */
+static void print_json(const char *arg, const struct bundle *b, const struct bundle_entry **sel,
+		       size_t n, const struct totals *tot)
 {
-	cJSON *root = cJSON_CreateObject(), *arr, *t;
-	int rc;
+	struct jw w;
 
-	cJSON_AddStringToObject(root, "path", arg);
-	cJSON_AddStringToObject(root, "prefix", b->prefix);
-	cJSON_AddStringToObject(root, "format", b->format == 1 ? "v1" : "v2");
-	json_add_i64(root, "num_shards", b->num_shards);
+	jw_init(&w, stdout);
+	jw_begin_object(&w);
+	jw_key_string(&w, "path", arg);
+	jw_key_string(&w, "prefix", b->prefix);
+	jw_key_string(&w, "format", b->format == 1 ? "v1" : "v2");
+	jw_key_i64(&w, "num_shards", b->num_shards);
 	{
 		char *meta, *v = writer_version(b, &meta);
 		if (v)
-			cJSON_AddStringToObject(root, "tf_version", v);
+			jw_key_string(&w, "tf_version", v);
 		free(v);
 		free(meta);
 	}
-	arr = cJSON_AddArrayToObject(root, "tensors");
+	jw_key(&w, "tensors");
+	jw_begin_array(&w);
 	for (size_t i = 0; i < n; i++) {
 		const struct bundle_entry *e = sel[i];
-		cJSON *o = cJSON_CreateObject();
-		json_add_name(o, "name", e->name, e->name_len);
-		cJSON_AddStringToObject(o, "dtype", dtype_name(e->dtype));
-		cJSON_AddItemToObject(o, "shape", json_shape(e->dims, e->rank));
-		json_add_u64(o, "elements", e->elements);
-		json_add_u64(o, "bytes", entry_bytes(e));
+		jw_begin_object(&w);
+		jw_name(&w, "name", e->name, e->name_len);
+		jw_key_string(&w, "dtype", dtype_name(e->dtype));
+		jw_key_shape(&w, "shape", e->dims, e->rank);
+		jw_key_u64(&w, "elements", e->elements);
+		jw_key_u64(&w, "bytes", entry_bytes(e));
 		if (e->nslices) {
-			cJSON_AddNullToObject(o, "shard");
-			cJSON_AddNullToObject(o, "offset");
-			cJSON_AddNullToObject(o, "crc32c");
+			jw_key(&w, "shard");
+			jw_raw(&w, "null");
+			jw_key(&w, "offset");
+			jw_raw(&w, "null");
+			jw_key(&w, "crc32c");
+			jw_raw(&w, "null");
 		} else {
-			json_add_i64(o, "shard", e->shard);
-			json_add_u64(o, "offset", e->offset);
-			json_add_u64(o, "crc32c", crc32c_unmask(e->crc32c));
+			jw_key_i64(&w, "shard", e->shard);
+			jw_key_u64(&w, "offset", e->offset);
+			jw_key_u64(&w, "crc32c", crc32c_unmask(e->crc32c));
 		}
-		json_add_u64(o, "partitions", e->nslices ? e->nslices : 1);
-		if (is_object_graph(e))
-			cJSON_AddBoolToObject(o, "object_graph", 1);
-		cJSON_AddItemToArray(arr, o);
+		jw_key_u64(&w, "partitions", e->nslices ? e->nslices : 1);
+		if (is_object_graph(e)) {
+			jw_key(&w, "object_graph");
+			jw_raw(&w, "true");
+		}
+		jw_end_object(&w);
 	}
-	t = cJSON_AddObjectToObject(root, "totals");
-	json_add_u64(t, "tensors", tot->tensors);
-	json_add_u64(t, "elements", tot->elements);
-	json_add_u64(t, "bytes", tot->bytes);
-	rc = json_print(root, stdout);
-	cJSON_Delete(root);
-	return rc;
+	jw_end_array(&w);
+	jw_key(&w, "totals");
+	jw_begin_object(&w);
+	jw_key_u64(&w, "tensors", tot->tensors);
+	jw_key_u64(&w, "elements", tot->elements);
+	jw_key_u64(&w, "bytes", tot->bytes);
+	jw_finish(&w);
 }
 
 /* --by-scope: one row per name scope (the part before each '/'), as a tree. */

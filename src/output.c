@@ -16,6 +16,15 @@ void tab_init(struct tab *t, const char *align)
 	t->align = xstrdup(align);
 }
 
+/* Room for n more bytes at the end of b (and its NUL); returns where they go. The callers
+ * below check once per cell, not once per piece: these loops run for every row of a table. */
+static inline char *buf_room(struct buf *b, size_t n)
+{
+	if (b->cap - b->len < n + 1)
+		buf_grow(b, n);
+	return (char *)b->p + b->len;
+}
+
 /* Cells live back to back in one buffer (t->text); t->cells holds their offsets until
  * tab_print turns them into pointers. One allocation for the whole table, not one a cell. */
 static void add_cell(struct tab *t, const char *s, size_t n)
@@ -25,8 +34,11 @@ static void add_cell(struct tab *t, const char *s, size_t n)
 		t->cells = xreallocarray(t->cells, t->cap, sizeof(*t->cells));
 	}
 	t->cells[t->ncells++] = t->text.len;
-	buf_add(&t->text, s, n);
-	buf_addc(&t->text, 0);
+	buf_room(&t->text, n + 1);
+	memcpy(t->text.p + t->text.len, s, n);
+	t->text.p[t->text.len + n] = 0;  /* ends the cell */
+	t->text.len += n + 1;
+	t->text.p[t->text.len] = 0;     /* the buffer's own terminator */
 }
 
 void tab_add(struct tab *t, const char *s)
@@ -59,8 +71,61 @@ void tab_addf(struct tab *t, const char *fmt, ...)
 void tab_add_u64(struct tab *t, uint64_t v)
 {
 	char s[24];
-	fmt_u64(s, v);
-	tab_add(t, s);
+	add_cell(t, s, fmt_u64(s, v));
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Eight bytes at p, at any alignment, as one word. */
+static inline uint64_t word_at(const void *p)
+{
+	uint64_t x;
+	memcpy(&x, p, 8);
+	return x;
+}
+
+/* Continuation bytes (10xxxxxx) in a word: bit 7 set and bit 6, shifted up to bit 7, clear. */
+static inline size_t continuations(uint64_t x)
+{
+	uint64_t hi = x & HIGHS;
+	return hi ? (size_t)__builtin_popcountll(hi & ~(x << 1)) : 0;
+}
+
+/* Display width of n bytes of UTF-8: the bytes that are not continuation bytes. Tables
+ * measure every cell twice, so words are taken eight bytes at a time, the last one padded
+ * with zero bytes (which count as nothing). */
+static inline size_t width_n(const char *s, size_t n)
+{
+	size_t cont = 0, i = 0;
+	uint64_t x = 0;
+
+	for (; i + 8 <= n; i += 8)
+		cont += continuations(word_at(s + i));
+	if (i < n) {
+		memcpy(&x, s + i, n - i);
+		cont += continuations(x);
+	}
+	return n - cont;
+}
+
+int name_is_plain_ascii(const void *name, size_t len)
+{
+	const unsigned char *s = name;
+	uint64_t bad = 0;
+	size_t i = 0;
+
+	/* Per byte b of a word, with the high bit handled on its own so that no sum carries into
+	 * the next byte: b + 0x60 reaches bit 7 iff b >= 0x20; b + 0x01 iff b == 0x7f; and
+	 * (b ^ 0x5c) + 0x7f iff b != '\\'. */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x = word_at(s + i), low = x & ~HIGHS;
+		bad |= (x & HIGHS) | (~(low + 0x60 * ONES) & HIGHS) | ((low + ONES) & HIGHS) |
+		       (~((low ^ 0x5c * ONES) + 0x7f * ONES) & HIGHS);
+	}
+	for (; i < len; i++)
+		bad |= s[i] < 0x20 || s[i] >= 0x7f || s[i] == '\\';
+	return !bad;
 }
 
 size_t text_width(const char *s)
@@ -98,14 +163,6 @@ int out_color(void)
 	return isatty(STDOUT_FILENO) && !(no && *no) && !(term && !strcmp(term, "dumb"));
 }
 
-static void add_spaces(struct buf *b, size_t n)
-{
-	buf_grow(b, n);
-	memset(b->p + b->len, ' ', n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
 /* Append s shortened to w display columns, with an ellipsis in the middle. */
 static void add_shortened(struct buf *b, const char *s, size_t w)
 {
@@ -133,68 +190,129 @@ static void add_shortened(struct buf *b, const char *s, size_t w)
 	buf_add(b, p, strlen(p));
 }
 
-void tab_print(const struct tab *t, FILE *f)
+/* Column widths: widen width[] to fit a row of ncols cells. */
+static void measure_row(const struct tab *t, const char *const *cell, const size_t *len,
+			size_t *width)
 {
-	size_t *width = xcalloc(t->ncols, sizeof(size_t));
-	size_t rows = t->ncells / t->ncols, total = 0, limit = out_width(), shrink = (size_t)-1, fit;
-	int color = out_color() && f == stdout;
-
-	const char *base = (const char *)t->text.p;
-	size_t *cw = xcalloc(t->ncells + 1, sizeof(size_t));
-	struct buf line = BUF_INIT;
-
-	for (size_t i = 0; i < rows * t->ncols; i++) {
-		cw[i] = text_width(base + t->cells[i]);
-		if (cw[i] > width[i % t->ncols])
-			width[i % t->ncols] = cw[i];
+	for (size_t c = 0; c < t->ncols; c++) {
+		size_t w = width_n(cell[c], len[c]);
+		if (w > width[c])
+			width[c] = w;
 	}
+}
+
+/* When the table is wider than out_width(), shorten the widest left-aligned column, down to
+ * 12 columns at most. Returns that column, or (size_t)-1. */
+static size_t fit_width(const struct tab *t, size_t *width)
+{
+	size_t total = 0, limit = out_width(), shrink = (size_t)-1, fit;
+
 	/* A last left-aligned column holds notes; it may run past the edge. */
 	fit = t->ncols - (t->ncols > 1 && t->align[t->ncols - 1] == 'l');
 	for (size_t c = 0; c < fit; c++)
 		total += width[c] + (c ? 2 : 0);
-	if (total > limit) {
-		/* Shorten the widest left-aligned column, down to 12 columns at most. */
-		for (size_t c = 0; c < fit; c++)
-			if (t->align[c] == 'l' && (shrink == (size_t)-1 || width[c] > width[shrink]))
-				shrink = c;
-		if (shrink != (size_t)-1) {
-			size_t excess = total - limit;
-			width[shrink] = width[shrink] > excess + 12 ? width[shrink] - excess : 12;
-		}
+	if (total <= limit)
+		return shrink;
+	for (size_t c = 0; c < fit; c++)
+		if (t->align[c] == 'l' && (shrink == (size_t)-1 || width[c] > width[shrink]))
+			shrink = c;
+	if (shrink != (size_t)-1) {
+		size_t excess = total - limit;
+		width[shrink] = width[shrink] > excess + 12 ? width[shrink] - excess : 12;
 	}
-	for (size_t r = 0; r < rows; r++) {
-		size_t last = t->ncols;
-		/* Trailing empty cells print nothing, so lines carry no trailing blanks. */
-		while (last > 0 && !base[t->cells[r * t->ncols + last - 1]])
-			last--;
-		buf_reset(&line);
-		if (color && r == 0)
-			buf_add(&line, "\033[1m", 4);
-		for (size_t c = 0; c < last; c++) {
-			const char *s = base + t->cells[r * t->ncols + c];
-			size_t sw = cw[r * t->ncols + c], pad = sw < width[c] ? width[c] - sw : 0;
-			if (c)
-				buf_add(&line, "  ", 2);
-			if (c == shrink && sw > width[c]) {
-				add_shortened(&line, s, width[c]);
-				pad = 0;
-			} else if (t->align[c] == 'r') {
-				add_spaces(&line, pad);
-				pad = 0;
-				buf_add(&line, s, strlen(s));
-			} else {
-				buf_add(&line, s, strlen(s));
-			}
-			if (c + 1 < last)
-				add_spaces(&line, pad);
+	return shrink;
+}
+
+/* Append a row of ncols cells, laid out, to line. */
+static void emit_row(const struct tab *t, const char *const *cell, const size_t *len,
+		     const size_t *width, size_t shrink, int bold, struct buf *line)
+{
+	size_t last = t->ncols;
+
+	/* Trailing empty cells print nothing, so lines carry no trailing blanks. */
+	while (last > 0 && !len[last - 1])
+		last--;
+	if (bold)
+		buf_add(line, "\033[1m", 4);
+	for (size_t c = 0; c < last; c++) {
+		const char *s = cell[c];
+		size_t n = len[c], sw = width_n(s, n);
+		size_t pad = sw < width[c] ? width[c] - sw : 0;
+		size_t lead = c ? 2 : 0, trail = c + 1 < last ? pad : 0;
+		char *p;
+		if (c == shrink && sw > width[c]) {
+			buf_add(line, "  ", lead);
+			add_shortened(line, s, width[c]);
+			continue;  /* a shortened cell is exactly as wide as its column */
 		}
-		if (color && r == 0)
-			buf_add(&line, "\033[0m", 4);
-		buf_addc(&line, '\n');
-		fwrite(line.p, 1, line.len, f);
+		if (t->align[c] == 'r') {
+			lead += pad;
+			trail = 0;
+		}
+		p = buf_room(line, lead + n + trail);
+		memset(p, ' ', lead);
+		memcpy(p + lead, s, n);
+		memset(p + lead + n, ' ', trail);
+		line->len += lead + n + trail;
+		line->p[line->len] = 0;
 	}
+	if (bold)
+		buf_add(line, "\033[0m", 4);
+	buf_addc(line, '\n');
+}
+
+/* Lines are gathered and handed to stdio in large pieces: one fwrite a line costs more than
+ * the layout itself in a listing of 10^4 rows. */
+#define LINES_FLUSH (32u << 10)
+
+static void flush_lines(struct buf *line, FILE *f, size_t at_least)
+{
+	if (line->len >= at_least && line->len) {
+		fwrite(line->p, 1, line->len, f);
+		buf_reset(line);
+	}
+}
+
+/* Row r of a stored table (ctx) as cells: they lie back to back, NUL-separated. */
+static void stored_row(void *ctx, size_t r, const char **cell, size_t *len)
+{
+	const struct tab *t = ctx;
+
+	for (size_t c = 0, i = r * t->ncols; c < t->ncols; c++, i++) {
+		cell[c] = (const char *)t->text.p + t->cells[i];
+		len[c] = (i + 1 < t->ncells ? t->cells[i + 1] : t->text.len) - t->cells[i] - 1;
+	}
+}
+
+void tab_print(const struct tab *t, FILE *f)
+{
+	tab_print_rows(t, t->ncells / t->ncols, stored_row, (void *)t, f);
+}
+
+void tab_print_rows(const struct tab *t, size_t nrows,
+		    void (*row)(void *ctx, size_t r, const char **cell, size_t *len), void *ctx,
+		    FILE *f)
+{
+	size_t *width = xcalloc(t->ncols, sizeof(size_t)), *len = xcalloc(t->ncols, sizeof(size_t));
+	const char **cell = xcalloc(t->ncols, sizeof(*cell));
+	int color = out_color() && f == stdout;
+	struct buf line = BUF_INIT;
+	size_t shrink;
+
+	for (size_t r = 0; r < nrows; r++) {
+		row(ctx, r, cell, len);
+		measure_row(t, cell, len, width);
+	}
+	shrink = fit_width(t, width);
+	for (size_t r = 0; r < nrows; r++) {
+		row(ctx, r, cell, len);
+		emit_row(t, cell, len, width, shrink, color && r == 0, &line);
+		flush_lines(&line, f, LINES_FLUSH);
+	}
+	flush_lines(&line, f, 0);
 	buf_release(&line);
-	free(cw);
+	free(cell);
+	free(len);
 	free(width);
 }
 
@@ -209,9 +327,9 @@ void tab_release(struct tab *t)
 char *fmt_size(char out[32], uint64_t bytes, int exact)
 {
 	static const char *units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	unsigned __int128 div = 1024;
+	unsigned __int128 div = 1024, b128 = bytes;
 	uint64_t hundredths, whole, frac;
-	int u = 0, decimals;
+	int u = 0, decimals, shift = 10;  /* div == 1 << shift: dividing is shifting */
 	size_t n;
 
 	if (exact || bytes < 1024) {
@@ -222,15 +340,16 @@ char *fmt_size(char out[32], uint64_t bytes, int exact)
 	}
 	while (u < 5 && (unsigned __int128)bytes >= div * 1024) {
 		div *= 1024;
+		shift += 10;
 		u++;
 	}
 	/* Three significant digits, rounded half up, in integer arithmetic. */
-	hundredths = (uint64_t)(((unsigned __int128)bytes * 100 + div / 2) / div);
+	hundredths = (uint64_t)((b128 * 100 + div / 2) >> shift);
 	decimals = hundredths < 1000 ? 2 : hundredths < 10000 ? 1 : 0;
 	if (decimals == 1)
-		hundredths = (uint64_t)(((unsigned __int128)bytes * 10 + div / 2) / div) * 10;
+		hundredths = (uint64_t)((b128 * 10 + div / 2) >> shift) * 10;
 	else if (decimals == 0)
-		hundredths = (uint64_t)(((unsigned __int128)bytes + div / 2) / div) * 100;
+		hundredths = (uint64_t)((b128 + div / 2) >> shift) * 100;
 	if (hundredths >= 102400 && u < 5) {  /* rounded up to the next unit: 1024 KiB */
 		snprintf(out, 32, "1.00 %s", units[u + 1]);
 		return out;
@@ -268,21 +387,40 @@ void name_escaped(struct buf *b, const void *name, size_t len)
 	buf_add_escaped(b, name, len);
 }
 
+/* A name's JSON forms: its escaped text, and its bytes in hex when escaping changed them
+ * (returns 1 then). Both buffers come back NUL-terminated, even when empty. */
+static int name_forms(struct buf *text, struct buf *hex, const void *name, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = name;
+
+	buf_add_escaped(text, name, len);
+	buf_grow(text, 0);
+	text->p[text->len] = 0;  /* an empty name added nothing, not even the NUL */
+	if (is_plain_utf8(name, len))
+		return 0;
+	buf_grow(hex, 2 * len);
+	for (size_t i = 0; i < len; i++) {
+		hex->p[hex->len++] = (uint8_t)digits[p[i] >> 4];
+		hex->p[hex->len++] = (uint8_t)digits[p[i] & 15];
+	}
+	hex->p[hex->len] = 0;
+	return 1;
+}
+
 void json_add_name(cJSON *obj, const char *key, const void *name, size_t len)
 {
-	struct buf b = BUF_INIT;
+	struct buf text = BUF_INIT, hex = BUF_INIT;
+	int raw = name_forms(&text, &hex, name, len);
 
-	buf_add_escaped(&b, name, len);
-	cJSON_AddStringToObject(obj, key, b.p ? (char *)b.p : "");
-	if (!is_plain_utf8(name, len)) {
+	cJSON_AddStringToObject(obj, key, (char *)text.p);
+	if (raw) {
 		char hkey[64];
-		buf_reset(&b);
-		for (size_t i = 0; i < len; i++)
-			buf_addf(&b, "%02x", ((const uint8_t *)name)[i]);
 		snprintf(hkey, sizeof(hkey), "%s_hex", key);
-		cJSON_AddStringToObject(obj, hkey, b.p ? (char *)b.p : "");
+		cJSON_AddStringToObject(obj, hkey, (char *)hex.p);
 	}
-	buf_release(&b);
+	buf_release(&text);
+	buf_release(&hex);
 }
 
 void json_add_u64(cJSON *obj, const char *key, uint64_t v)
@@ -320,6 +458,216 @@ int json_print(cJSON *obj, FILE *f)
 	fputc('\n', f);
 	cJSON_free(s);
 	return 0;
+}
+
+/* The writer keeps cJSON_Print's layout, byte for byte: an object opens with "{\n", each
+ * member sits on its own line indented by one tab a level, members are separated by ",\n",
+ * and the closing brace follows a newline at the parent's indent; arrays stay on one line
+ * ("[1, 2]", objects inside them opening where the previous item ended); strings escape '"',
+ * '\\' and control bytes, everything else passes through. The test compares it to cJSON. */
+void jw_init(struct jw *w, FILE *f)
+{
+	memset(w, 0, sizeof(*w));
+	w->f = f;
+}
+
+/* Append n bytes: the writer's many small pieces go through this one inline check. */
+static inline void jw_put(struct jw *w, const char *s, size_t n)
+{
+	char *p = buf_room(&w->b, n);
+	memcpy(p, s, n);
+	w->b.len += n;
+	w->b.p[w->b.len] = 0;
+}
+
+static void jw_tabs(struct jw *w, int n)
+{
+	char *p = buf_room(&w->b, (size_t)n);
+	memset(p, '\t', (size_t)n);
+	w->b.len += (size_t)n;
+	w->b.p[w->b.len] = 0;
+}
+
+/* Before a value: the separator from the previous item of an array. */
+static void jw_item(struct jw *w)
+{
+	if (w->depth && w->is_array[w->depth - 1]) {
+		if (w->has_items[w->depth - 1])
+			jw_put(w, ", ", 2);
+		w->has_items[w->depth - 1] = 1;
+	}
+	if (w->b.len >= LINES_FLUSH)
+		flush_lines(&w->b, w->f, 0);
+}
+
+static void jw_open(struct jw *w, int is_array)
+{
+	jw_item(w);
+	if (w->depth == JW_MAX_DEPTH)
+		abort();  /* a caller's bug, not an input's: documents have a fixed shape */
+	jw_put(w, is_array ? "[" : "{\n", is_array ? 1 : 2);
+	w->is_array[w->depth] = (unsigned char)is_array;
+	w->has_items[w->depth] = 0;
+	w->depth++;
+}
+
+void jw_begin_object(struct jw *w)
+{
+	jw_open(w, 0);
+}
+
+void jw_begin_array(struct jw *w)
+{
+	jw_open(w, 1);
+}
+
+void jw_end_object(struct jw *w)
+{
+	w->depth--;
+	if (w->has_items[w->depth])
+		jw_put(w, "\n", 1);
+	jw_tabs(w, w->depth);
+	jw_put(w, "}", 1);
+}
+
+void jw_end_array(struct jw *w)
+{
+	w->depth--;
+	jw_put(w, "]", 1);
+}
+
+/* n bytes as a JSON string, escaped as cJSON escapes. */
+static void jw_quoted(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *p = buf_room(b, 6 * n + 2), *start = (char *)b->p;  /* worst case: \u00XX each */
+
+	*p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*p++ = (char)c;
+			continue;
+		}
+		*p++ = '\\';
+		switch (c) {
+		case '"': *p++ = '"'; break;
+		case '\\': *p++ = '\\'; break;
+		case '\b': *p++ = 'b'; break;
+		case '\f': *p++ = 'f'; break;
+		case '\n': *p++ = 'n'; break;
+		case '\r': *p++ = 'r'; break;
+		case '\t': *p++ = 't'; break;
+		default:
+			memcpy(p, "u00", 3);
+			p[3] = hex[c >> 4];
+			p[4] = hex[c & 15];
+			p += 5;
+		}
+	}
+	*p++ = '"';
+	*p = 0;
+	b->len = (size_t)(p - start);
+}
+
+void jw_key(struct jw *w, const char *key)
+{
+	if (w->has_items[w->depth - 1])
+		jw_put(w, ",\n", 2);
+	w->has_items[w->depth - 1] = 1;
+	jw_tabs(w, w->depth);
+	jw_quoted(&w->b, key, strlen(key));
+	jw_put(w, ":\t", 2);
+}
+
+void jw_string(struct jw *w, const char *s)
+{
+	jw_item(w);
+	jw_quoted(&w->b, s, strlen(s));
+}
+
+void jw_raw(struct jw *w, const char *text)
+{
+	jw_item(w);
+	jw_put(w, text, strlen(text));
+}
+
+void jw_u64(struct jw *w, uint64_t v)
+{
+	char s[24];
+
+	jw_item(w);
+	jw_put(w, s, fmt_u64(s, v));
+}
+
+void jw_i64(struct jw *w, int64_t v)
+{
+	char s[24];
+
+	jw_item(w);
+	jw_put(w, s, fmt_i64(s, v));
+}
+
+void jw_key_u64(struct jw *w, const char *key, uint64_t v)
+{
+	jw_key(w, key);
+	jw_u64(w, v);
+}
+
+void jw_key_i64(struct jw *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	jw_i64(w, v);
+}
+
+void jw_key_string(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_string(w, s);
+}
+
+void jw_key_shape(struct jw *w, const char *key, const int64_t *dims, int rank)
+{
+	jw_key(w, key);
+	jw_begin_array(w);
+	for (int i = 0; i < rank; i++)
+		jw_i64(w, dims[i]);
+	jw_end_array(w);
+}
+
+void jw_name(struct jw *w, const char *key, const void *name, size_t len)
+{
+	int raw;
+
+	if (name_is_plain_ascii(name, len)) {  /* shown as it is: no copy */
+		jw_key(w, key);
+		jw_item(w);
+		jw_quoted(&w->b, name, len);
+		return;
+	}
+	buf_reset(&w->text);
+	buf_reset(&w->hex);
+	raw = name_forms(&w->text, &w->hex, name, len);
+	jw_key_string(w, key, (char *)w->text.p);
+	if (raw) {
+		char hkey[64];
+		snprintf(hkey, sizeof(hkey), "%s_hex", key);
+		jw_key_string(w, hkey, (char *)w->hex.p);
+	}
+}
+
+void jw_finish(struct jw *w)
+{
+	while (w->depth)
+		if (w->is_array[w->depth - 1])
+			jw_end_array(w);
+		else
+			jw_end_object(w);
+	jw_put(w, "\n", 1);
+	flush_lines(&w->b, w->f, 0);
+	buf_release(&w->b);
+	buf_release(&w->text);
+	buf_release(&w->hex);
 }
 
 static double now(void)

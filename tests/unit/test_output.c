@@ -1,6 +1,7 @@
 /* Output helpers: sizes, counts, aligned tables and their shortening to a width. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "output.h"
 #include "tap.h"
@@ -13,6 +14,160 @@ static char *render(struct tab *t, long width)
 	tab_print(t, f);
 	fclose(f);
 	return out;
+}
+
+/* Cells of a table with multi-byte text at lengths around the 8-byte words the widths are
+ * counted in, a note column, and empty trailing cells. */
+static const char *const cells[][3] = {
+	{ "NAME", "N", "" },
+	{ "caf\xc3\xa9/\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "7", "" },
+	{ "x", "1234567890", "n\xc3\xb6te" },
+	{ "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac-abcdefgh-\xf0\x9f\x98\x80", "", "" },
+	{ "abcdefghijklmnop", "0", "" },
+};
+#define NROWS (sizeof(cells) / sizeof(cells[0]))
+
+static void row_of(void *ctx, size_t r, const char **cell, size_t *len)
+{
+	(void)ctx;
+	for (size_t c = 0; c < 3; c++) {
+		cell[c] = cells[r][c];
+		len[c] = strlen(cells[r][c]);
+	}
+}
+
+static char *render_rows(const struct tab *t, long width)
+{
+	static char out[4096];
+	FILE *f = fmemopen(out, sizeof(out), "w");
+	out_set_width(width);
+	tab_print_rows(t, NROWS, row_of, NULL, f);
+	fclose(f);
+	return out;
+}
+
+/* tab_print_rows lays out exactly as tab_print does. */
+static void test_rows(void)
+{
+	struct tab stored, streamed;
+	char want[4096];
+
+	tab_init(&stored, "lrl");
+	tab_init(&streamed, "lrl");
+	for (size_t r = 0; r < NROWS; r++)
+		for (size_t c = 0; c < 3; c++)
+			tab_add(&stored, cells[r][c]);
+	for (long w = 30; w >= 0; w -= 3) {
+		strcpy(want, render(&stored, w));
+		ok(!strcmp(render_rows(&streamed, w), want), "rows made on demand, width %ld", w);
+	}
+	/* 9 columns of name padded to 16, two spaces, "7" right-aligned in 10 */
+	ok(strstr(want, "\ncaf\xc3\xa9/\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9                  7\n") != NULL,
+	   "multi-byte characters count one column each");
+	tab_release(&stored);
+	tab_release(&streamed);
+}
+
+/* name_is_plain_ascii agrees with escaping, for every byte at every place of a word. */
+static void test_plain_ascii(void)
+{
+	char name[24];
+	int bad = 0;
+
+	for (size_t len = 1; len <= sizeof(name); len++)
+		for (size_t at = 0; at < len; at++)
+			for (int c = 0; c < 256; c++) {
+				struct buf b = BUF_INIT;
+				int plain;
+				memset(name, 'a', sizeof(name));
+				name[at] = (char)c;
+				plain = name_is_plain_ascii(name, len);
+				name_escaped(&b, name, len);
+				/* plain: escaping changes nothing, and the bytes are ASCII */
+				if (plain != (c >= 0x20 && c < 0x7f && c != '\\') ||
+				    (plain && (b.len != len || memcmp(b.p, name, len))))
+					bad++;
+				buf_release(&b);
+			}
+	ok(!bad, "name_is_plain_ascii: every byte value at every position (%d wrong)", bad);
+	ok(name_is_plain_ascii("", 0), "the empty name is plain");
+}
+
+/* The streaming writer against cJSON_Print on the same document. */
+static void test_json_writer(void)
+{
+	static const struct { const char *s; size_t n; } names[] = {
+		{ "plain/kernel", 12 }, { "", 0 }, { "a\"b\\c", 5 }, { "nul\0inside", 11 },
+		{ "bad\xff\xfeutf8", 9 }, { "tab\there\nnl", 12 }, { "caf\xc3\xa9", 5 },
+	};
+	char all[256];
+	cJSON *root = cJSON_CreateObject(), *arr, *o;
+	struct jw w;
+	char *want, got[16384];
+	FILE *f;
+
+	for (int i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = 0;
+	/* cJSON side */
+	cJSON_AddStringToObject(root, "every byte", all);
+	cJSON_AddItemToObject(root, "empty object", cJSON_CreateObject());
+	cJSON_AddItemToObject(root, "empty array", cJSON_CreateArray());
+	json_add_u64(root, "big", UINT64_MAX);
+	json_add_i64(root, "negative", INT64_MIN);
+	arr = cJSON_AddArrayToObject(root, "items");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int64_t dims[2] = { (int64_t)i, 3 };
+		o = cJSON_CreateObject();
+		json_add_name(o, "name", names[i].s, names[i].n);
+		cJSON_AddItemToObject(o, "shape", json_shape(dims, (int)(i % 3)));
+		cJSON_AddNullToObject(o, "none");
+		cJSON_AddBoolToObject(o, "yes", 1);
+		cJSON_AddItemToArray(arr, o);
+	}
+	cJSON_AddItemToArray(arr, cJSON_CreateString("a string in an array"));
+	o = cJSON_AddObjectToObject(root, "last");
+	json_add_u64(o, "n", 0);
+	want = cJSON_Print(root);
+	/* writer side */
+	f = fmemopen(got, sizeof(got), "w");
+	jw_init(&w, f);
+	jw_begin_object(&w);
+	jw_key_string(&w, "every byte", all);
+	jw_key(&w, "empty object");
+	jw_begin_object(&w);
+	jw_end_object(&w);
+	jw_key(&w, "empty array");
+	jw_begin_array(&w);
+	jw_end_array(&w);
+	jw_key_u64(&w, "big", UINT64_MAX);
+	jw_key_i64(&w, "negative", INT64_MIN);
+	jw_key(&w, "items");
+	jw_begin_array(&w);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int64_t dims[2] = { (int64_t)i, 3 };
+		jw_begin_object(&w);
+		jw_name(&w, "name", names[i].s, names[i].n);
+		jw_key_shape(&w, "shape", dims, (int)(i % 3));
+		jw_key(&w, "none");
+		jw_raw(&w, "null");
+		jw_key(&w, "yes");
+		jw_raw(&w, "true");
+		jw_end_object(&w);
+	}
+	jw_string(&w, "a string in an array");
+	jw_end_array(&w);
+	jw_key(&w, "last");
+	jw_begin_object(&w);
+	jw_key_u64(&w, "n", 0);
+	jw_finish(&w);  /* closes "last" and the root */
+	fclose(f);
+	ok(strlen(got) == strlen(want) + 1 && !strncmp(got, want, strlen(want)) &&
+	   got[strlen(want)] == '\n', "the JSON writer prints what cJSON_Print prints");
+	if (strncmp(got, want, strlen(want)))
+		printf("# want:\n%s\n# got:\n%s", want, got);
+	cJSON_free(want);
+	cJSON_Delete(root);
 }
 
 int main(void)
@@ -47,5 +202,8 @@ int main(void)
 				   "b                100\n"),
 	   "a table wider than its limit shortens the name column in the middle");
 	tab_release(&t);
+	test_rows();
+	test_plain_ascii();
+	test_json_writer();
 	return tap_done();
 }
