@@ -10,8 +10,11 @@ OPT     ?= -O2 -g
 SAN     ?=
 CFLAGS  ?= $(OPT)
 CKPT_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
-              -I$(BUILD)/gen -Isrc $(SAN)
-LDLIBS  = -lprotobuf-c -lsnappy -lcjson -lzip -lm
+              -I$(BUILD)/gen -Isrc $(SAN) $(if $(ZIP_SONAME),-DZIP_SONAME='"$(ZIP_SONAME)"')
+LDLIBS  = -lprotobuf-c -lsnappy -lcjson -lm -ldl
+# libzip is opened with dlopen by src/npz.c (see there): its soname, from the installed library.
+ZIP_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libzip 2>/dev/null)/libzip.so" \
+	2>/dev/null | awk '/SONAME/ { print $$2 }')
 VERSION = 0.1.0
 
 PROTOS    = $(wildcard proto/*.proto)
