@@ -1,6 +1,19 @@
-/* Streaming statistics (method in stats.h). The inner loops work on plain arrays in 8
- * independent lanes with no calls and no branches on the common all-finite path, so the
- * compiler can keep them in vector registers; blocks holding NaN or Inf take a slower loop. */
+/* Streaming statistics (method in stats.h).
+ *
+ * float32 (and the narrow floats, widened to it) takes one pass over each block: sums of
+ * d = x - k and d² for a shift k, the running mean, give mean = k + Σd/n and
+ * m2 = Σd² - (Σd)²/n; when k lies too far from the block's mean for that difference to keep
+ * its digits, the block is read again with k = its mean. Everything else is widened to double
+ * and takes two passes: sum, min, max and zeros first, then d = x * inv - mean * inv, inv
+ * being 1 or, for float64 (whose squares may overflow), a power of two near 1 / max|x|:
+ * m2 = (Σd² - (Σd)²/n) / inv² (the corrected two-pass formula of Chan, Golub and LeVeque).
+ * In both, Σ(x * inv)² = Σd² + c (2 Σd + n c), c the shift or mean times inv, gives the L2 norm
+ * from the same sums, and a block holding NaN or Inf is compacted to its finite values first.
+ *
+ * The loops run in 8 independent lanes: an AVX2 version with intrinsics, chosen at run time,
+ * and a portable one in plain C with the same lanes in the same order. Both hand their lanes
+ * to the same scalar code, so either computes the same bits (-ffp-contract=off, the default
+ * of GCC in ISO C mode, keeps the C loops unfused) and output does not depend on the CPU. */
 #include "stats.h"
 
 #include <float.h>
@@ -11,10 +24,16 @@
 #include "assemble.h"
 #include "convert.h"
 #include "dtype.h"
+#include "util.h"
 
-#define LANES 8
-#define NLANES 4   /* the fused loop keeps 7 sums a lane: 4 lanes fit the registers */
-#define CHUNK (64u << 10)  /* measured: small reads keep each piece in L2 for the pass */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2 1
+#endif
+
+#define L32 8   /* lanes of the float32 loop */
+#define L64 8   /* lanes of the float64 loops */
+#define CHUNK (256u << 10)  /* read size: large enough for few syscalls, small enough for L2 */
 
 void stats_init(struct stats *s, int dtype)
 {
@@ -70,202 +89,449 @@ static void combine(struct stats *s, const struct block *k)
 	}
 }
 
-/* Second pass over a block with known mean and scale: squared deviations and scaled squares. */
-static void block_moments(struct block *k, const double *x, size_t n)
-{
-	double m2[LANES] = { 0 }, q[LANES] = { 0 }, mean = k->mean;
-	double inv = k->scale > 0 ? 1.0 / k->scale : 0.0;
-	size_t i = 0;
+/* ---- the block loops -------------------------------------------------------------------- */
 
-	if (isinf(inv))  /* scale is subnormal: keep the division exact */
-		inv = 0;
-	for (; i + LANES <= n; i += LANES)
-		for (int l = 0; l < LANES; l++) {
-			double d = x[i + l] - mean, t = inv ? x[i + l] * inv : x[i + l] / k->scale;
-			m2[l] += d * d;
-			q[l] += t * t;
-		}
-	for (; i < n; i++) {
-		double d = x[i] - mean, t = inv ? x[i] * inv : x[i] / k->scale;
-		m2[0] += d * d;
-		q[0] += t * t;
-	}
-	for (int l = 1; l < LANES; l++) {
-		m2[0] += m2[l];
-		q[0] += q[l];
-	}
-	k->m2 = m2[0];
-	k->ssq = k->scale > 0 ? q[0] : 0;
+struct pass1 {
+	double sum, lo, hi;
+	uint64_t zeros;
+	int finite;   /* no NaN or Inf in the block (else the fields above mean nothing) */
+};
+
+struct pass2 {
+	double q, e;  /* Σd², Σd */
+};
+
+static double lanes_sum(const double *v, int n)
+{
+	double t = 0;
+	for (int l = 0; l < n; l++)
+		t += v[l];
+	return t;
 }
 
-/* A block without NaN or Inf. */
-static void block_finite(struct stats *s, const double *x, size_t n)
-{
-	double sum[LANES] = { 0 }, lo[LANES], hi[LANES];
-	uint64_t zeros[LANES] = { 0 };
-	struct block k = { 0 };
-	size_t i = 0;
+/* float32, in one pass over the block: sums of d = x - k and d² for a shift k near the mean
+ * (the shifted-data method), with min, max and zeros. Lanes reduced, then the tail x[nv..n). */
+struct shifted {
+	double e, q;   /* Σd, Σd²: NaN or infinite exactly when a value is (no float overflows) */
+	float lo, hi;
+	uint64_t zeros;
+};
 
-	if (!n)
-		return;
-	for (int l = 0; l < LANES; l++)
+static void f32_finish(const double *e, const double *q, const float *lo, const float *hi,
+		       const int32_t *z, const float *x, size_t nv, size_t n, double k,
+		       struct shifted *r)
+{
+	float l = lo[0], h = hi[0];
+	uint64_t zeros = 0;
+
+	r->e = lanes_sum(e, L32);
+	r->q = lanes_sum(q, L32);
+	for (int j = 0; j < L32; j++) {
+		l = lo[j] < l ? lo[j] : l;
+		h = hi[j] > h ? hi[j] : h;
+		zeros += (uint32_t)z[j];
+	}
+	for (size_t i = nv; i < n; i++) {
+		double d = x[i] - k;
+		r->e += d;
+		r->q += d * d;
+		l = x[i] < l ? x[i] : l;
+		h = x[i] > h ? x[i] : h;
+		zeros += x[i] == 0;
+	}
+	r->lo = l;
+	r->hi = h;
+	r->zeros = zeros;
+}
+
+static void f32_pass_c(const float *x, size_t n, double k, struct shifted *r)
+{
+	double e[L32] = { 0 }, q[L32] = { 0 };
+	float lo[L32], hi[L32];
+	int32_t z[L32] = { 0 };
+	size_t nv = n / L32 * L32;
+
+	for (int l = 0; l < L32; l++)
 		lo[l] = hi[l] = x[0];
-	for (; i + LANES <= n; i += LANES)
-		for (int l = 0; l < LANES; l++) {
+	for (size_t i = 0; i < nv; i += L32)
+		for (int l = 0; l < L32; l++) {
+			float v = x[i + l];
+			double d = v - k;
+			e[l] += d;
+			q[l] += d * d;
+			lo[l] = v < lo[l] ? v : lo[l];   /* as minps: the second operand unless less */
+			hi[l] = v > hi[l] ? v : hi[l];
+			z[l] += v == 0;
+		}
+	f32_finish(e, q, lo, hi, z, x, nv, n, k, r);
+}
+
+/* float64: v * 0 is NaN exactly for NaN and Inf, so the "bad" lanes stay zero otherwise. */
+static void f64_finish1(const double *s, const double *lo, const double *hi, const int64_t *z,
+			const double *bad, const double *x, size_t nv, size_t n, struct pass1 *r)
+{
+	double sum = lanes_sum(s, L64), b = lanes_sum(bad, L64), l = lo[0], h = hi[0];
+	uint64_t zeros = 0;
+
+	for (int k = 0; k < L64; k++) {
+		l = lo[k] < l ? lo[k] : l;
+		h = hi[k] > h ? hi[k] : h;
+		zeros += (uint64_t)z[k];
+	}
+	for (size_t i = nv; i < n; i++) {
+		sum += x[i];
+		l = x[i] < l ? x[i] : l;
+		h = x[i] > h ? x[i] : h;
+		zeros += x[i] == 0;
+		b += x[i] * 0;
+	}
+	r->sum = sum;
+	r->lo = l;
+	r->hi = h;
+	r->zeros = zeros;
+	r->finite = b == 0;
+}
+
+static void f64_pass1_c(const double *x, size_t n, struct pass1 *r)
+{
+	double s[L64] = { 0 }, lo[L64], hi[L64], bad[L64] = { 0 };
+	int64_t z[L64] = { 0 };
+	size_t nv = n / L64 * L64;
+
+	for (int l = 0; l < L64; l++)
+		lo[l] = hi[l] = x[0];
+	for (size_t i = 0; i < nv; i += L64)
+		for (int l = 0; l < L64; l++) {
 			double v = x[i + l];
-			sum[l] += v;
+			s[l] += v;
 			lo[l] = v < lo[l] ? v : lo[l];
 			hi[l] = v > hi[l] ? v : hi[l];
-			zeros[l] += v == 0;
+			z[l] += v == 0;
+			bad[l] += v * 0;
 		}
-	for (; i < n; i++) {
-		double v = x[i];
-		sum[0] += v;
-		lo[0] = v < lo[0] ? v : lo[0];
-		hi[0] = v > hi[0] ? v : hi[0];
-		zeros[0] += v == 0;
+	f64_finish1(s, lo, hi, z, bad, x, nv, n, r);
+}
+
+static void f64_finish2(const double *q, const double *e, const double *x, size_t nv, size_t n,
+			double inv, double c, struct pass2 *r)
+{
+	r->q = lanes_sum(q, L64);
+	r->e = lanes_sum(e, L64);
+	for (size_t i = nv; i < n; i++) {
+		double d = x[i] * inv - c;
+		r->q += d * d;
+		r->e += d;
 	}
-	for (int l = 1; l < LANES; l++) {
-		sum[0] += sum[l];
-		lo[0] = lo[l] < lo[0] ? lo[l] : lo[0];
-		hi[0] = hi[l] > hi[0] ? hi[l] : hi[0];
-		zeros[0] += zeros[l];
+}
+
+/* Scaling before subtracting: x * inv - c cannot overflow where x - mean could. */
+static void f64_pass2_c(const double *x, size_t n, double inv, double c, struct pass2 *r)
+{
+	double q[L64] = { 0 }, e[L64] = { 0 };
+	size_t nv = n / L64 * L64;
+
+	for (size_t i = 0; i < nv; i += L64)
+		for (int l = 0; l < L64; l++) {
+			double d = x[i + l] * inv - c;
+			q[l] += d * d;
+			e[l] += d;
+		}
+	f64_finish2(q, e, x, nv, n, inv, c, r);
+}
+
+#ifdef HAVE_AVX2
+/* The same lanes as the C loops: lanes 0-3 of the doubles in one register, 4-7 in the next. */
+__attribute__((target("avx2")))
+static void f32_pass_avx2(const float *x, size_t n, double k, struct shifted *r)
+{
+	__m256d vk = _mm256_set1_pd(k), e0 = _mm256_setzero_pd(), e1 = e0, q0 = e0, q1 = e0;
+	__m256 lo0 = _mm256_set1_ps(x[0]), hi0 = lo0, zero = _mm256_setzero_ps();
+	__m256i z0 = _mm256_setzero_si256();
+	double e[L32], q[L32];
+	float lo[L32], hi[L32];
+	int32_t z[L32];
+	size_t nv = n / L32 * L32;
+
+	for (size_t i = 0; i < nv; i += L32) {
+		__m256 v = _mm256_loadu_ps(x + i);
+		__m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), vk);
+		__m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)), vk);
+		e0 = _mm256_add_pd(e0, d0);
+		e1 = _mm256_add_pd(e1, d1);
+		q0 = _mm256_add_pd(q0, _mm256_mul_pd(d0, d0));
+		q1 = _mm256_add_pd(q1, _mm256_mul_pd(d1, d1));
+		lo0 = _mm256_min_ps(v, lo0);
+		hi0 = _mm256_max_ps(v, hi0);
+		/* a true compare is all ones, -1 */
+		z0 = _mm256_sub_epi32(z0, _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_EQ_OQ)));
 	}
+	_mm256_storeu_pd(e, e0);
+	_mm256_storeu_pd(e + 4, e1);
+	_mm256_storeu_pd(q, q0);
+	_mm256_storeu_pd(q + 4, q1);
+	_mm256_storeu_ps(lo, lo0);
+	_mm256_storeu_ps(hi, hi0);
+	_mm256_storeu_si256((__m256i *)z, z0);
+	f32_finish(e, q, lo, hi, z, x, nv, n, k, r);
+}
+
+__attribute__((target("avx2")))
+static void f64_pass1_avx2(const double *x, size_t n, struct pass1 *r)
+{
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0, b0 = s0, b1 = s0, zero = s0;
+	__m256d lo0 = _mm256_set1_pd(x[0]), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+	__m256i z0 = _mm256_setzero_si256(), z1 = z0;
+	double s[L64], lo[L64], hi[L64], bad[L64];
+	int64_t z[L64];
+	size_t nv = n / L64 * L64;
+
+	for (size_t i = 0; i < nv; i += L64) {
+		__m256d a = _mm256_loadu_pd(x + i), b = _mm256_loadu_pd(x + i + 4);
+		s0 = _mm256_add_pd(s0, a);
+		s1 = _mm256_add_pd(s1, b);
+		lo0 = _mm256_min_pd(a, lo0);
+		lo1 = _mm256_min_pd(b, lo1);
+		hi0 = _mm256_max_pd(a, hi0);
+		hi1 = _mm256_max_pd(b, hi1);
+		z0 = _mm256_sub_epi64(z0, _mm256_castpd_si256(_mm256_cmp_pd(a, zero, _CMP_EQ_OQ)));
+		z1 = _mm256_sub_epi64(z1, _mm256_castpd_si256(_mm256_cmp_pd(b, zero, _CMP_EQ_OQ)));
+		b0 = _mm256_add_pd(b0, _mm256_mul_pd(a, zero));
+		b1 = _mm256_add_pd(b1, _mm256_mul_pd(b, zero));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+	_mm256_storeu_pd(lo, lo0);
+	_mm256_storeu_pd(lo + 4, lo1);
+	_mm256_storeu_pd(hi, hi0);
+	_mm256_storeu_pd(hi + 4, hi1);
+	_mm256_storeu_pd(bad, b0);
+	_mm256_storeu_pd(bad + 4, b1);
+	_mm256_storeu_si256((__m256i *)z, z0);
+	_mm256_storeu_si256((__m256i *)(z + 4), z1);
+	f64_finish1(s, lo, hi, z, bad, x, nv, n, r);
+}
+
+__attribute__((target("avx2")))
+static void f64_pass2_avx2(const double *x, size_t n, double inv, double c, struct pass2 *r)
+{
+	__m256d vi = _mm256_set1_pd(inv), vc = _mm256_set1_pd(c);
+	__m256d q0 = _mm256_setzero_pd(), q1 = q0, e0 = q0, e1 = q0;
+	double q[L64], e[L64];
+	size_t nv = n / L64 * L64;
+
+	for (size_t i = 0; i < nv; i += L64) {
+		__m256d d0 = _mm256_sub_pd(_mm256_mul_pd(_mm256_loadu_pd(x + i), vi), vc);
+		__m256d d1 = _mm256_sub_pd(_mm256_mul_pd(_mm256_loadu_pd(x + i + 4), vi), vc);
+		q0 = _mm256_add_pd(q0, _mm256_mul_pd(d0, d0));
+		q1 = _mm256_add_pd(q1, _mm256_mul_pd(d1, d1));
+		e0 = _mm256_add_pd(e0, d0);
+		e1 = _mm256_add_pd(e1, d1);
+	}
+	_mm256_storeu_pd(q, q0);
+	_mm256_storeu_pd(q + 4, q1);
+	_mm256_storeu_pd(e, e0);
+	_mm256_storeu_pd(e + 4, e1);
+	f64_finish2(q, e, x, nv, n, inv, c, r);
+}
+#endif
+
+/* 1: AVX2 loops, 0: portable loops, -1: not decided yet. */
+static int use_avx2 = -1;
+
+static int have_avx2(void)
+{
+	if (use_avx2 < 0) {
+#ifdef HAVE_AVX2
+		__builtin_cpu_init();
+		use_avx2 = __builtin_cpu_supports("avx2") != 0;
+#else
+		use_avx2 = 0;
+#endif
+	}
+	return use_avx2;
+}
+
+const char *stats_impl(int portable)
+{
+	if (portable)
+		use_avx2 = 0;
+	else if (!use_avx2)
+		use_avx2 = -1;
+	return have_avx2() ? "avx2" : "portable";
+}
+
+#ifdef HAVE_AVX2
+#define DISPATCH(fn, ...) (have_avx2() ? fn##_avx2(__VA_ARGS__) : fn##_c(__VA_ARGS__))
+#else
+#define DISPATCH(fn, ...) fn##_c(__VA_ARGS__)
+#endif
+
+/* ---- blocks ----------------------------------------------------------------------------- */
+
+/* float64 block moments from the two passes; scale = 1 / inv. */
+static void block_done(struct stats *s, size_t n, const struct pass1 *a, double mean, double scale,
+		       const struct pass2 *b)
+{
+	double c = mean / scale, m2 = b->q - b->e * (b->e / (double)n);
+	struct block k;
+
 	k.n = n;
-	k.mean = sum[0] / (double)n;
-	k.min = lo[0];
-	k.max = hi[0];
-	k.scale = fabs(lo[0]) > fabs(hi[0]) ? fabs(lo[0]) : fabs(hi[0]);
-	block_moments(&k, x, n);
-	s->zeros += zeros[0];
+	k.mean = mean;
+	k.min = a->lo;
+	k.max = a->hi;
+	k.m2 = m2 > 0 ? m2 * scale * scale : 0;
+	k.ssq = b->q + c * (2 * b->e + (double)n * c);
+	if (!(k.ssq > 0))
+		k.ssq = 0;
+	k.scale = k.ssq > 0 ? scale : 0;
+	s->zeros += a->zeros;
 	combine(s, &k);
 }
 
-static size_t count_nonfinite(const double *x, size_t n)
+/* Count NaN and infinities, keep the finite values (to the front of out). */
+#define COMPACT(T, x, n, out, m)                                                  \
+	do {                                                                      \
+		for (size_t i_ = 0; i_ < (n); i_++) {                             \
+			T v_ = (x)[i_];                                           \
+			if (v_ != v_)                                             \
+				s->nan++;                                         \
+			else if (v_ - v_ != 0)                                    \
+				*(v_ > 0 ? &s->posinf : &s->neginf) += 1;         \
+			else                                                      \
+				(out)[(m)++] = v_;                                \
+		}                                                                 \
+	} while (0)
+
+/* The shift is the running mean (the first value for a first block). When it lies more than
+ * about one standard deviation from the block's mean, (Σd)²/n > Σd²/2, subtracting the two
+ * would cancel digits: the block is read again, shifted by its own mean. */
+static void block_f32(struct stats *s, const float *x, size_t n)
 {
-	uint64_t bad[LANES] = { 0 };
-	size_t i = 0;
-
-	for (; i + LANES <= n; i += LANES)
-		for (int l = 0; l < LANES; l++)
-			bad[l] += !(fabs(x[i + l]) <= DBL_MAX);
-	for (; i < n; i++)
-		bad[0] += !(fabs(x[i]) <= DBL_MAX);
-	for (int l = 1; l < LANES; l++)
-		bad[0] += bad[l];
-	return bad[0];
-}
-
-/* One fused pass for values whose squares cannot overflow a double (all types but float64):
- * sums of d = x - x[0] and d^2 give the mean and variance without cancellation trouble (the
- * shifted-data method), and the squares sum directly for the L2 norm. Returns 0 if the block
- * holds NaN or Inf, leaving s untouched. */
-static int block_narrow(struct stats *s, const double *x, size_t n)
-{
-	double s1[NLANES] = { 0 }, s2[NLANES] = { 0 }, q[NLANES] = { 0 }, lo[NLANES], hi[NLANES];
-	double zeros[NLANES] = { 0 }, bad[NLANES] = { 0 };  /* doubles: one lane type vectorises */
-	double k0 = x[0];
-	struct block k = { 0 };
-	size_t i = 0;
-
-	for (int l = 0; l < NLANES; l++)
-		lo[l] = hi[l] = k0;
-	for (; i + NLANES <= n; i += NLANES)
-		for (int l = 0; l < NLANES; l++) {
-			double v = x[i + l], d = v - k0;
-			s1[l] += d;
-			s2[l] += d * d;
-			q[l] += v * v;
-			lo[l] = v < lo[l] ? v : lo[l];
-			hi[l] = v > hi[l] ? v : hi[l];
-			zeros[l] += v == 0 ? 1.0 : 0.0;
-			bad[l] += fabs(v) <= DBL_MAX ? 0.0 : 1.0;
-		}
-	for (; i < n; i++) {
-		double v = x[i], d = v - k0;
-		s1[0] += d;
-		s2[0] += d * d;
-		q[0] += v * v;
-		lo[0] = v < lo[0] ? v : lo[0];
-		hi[0] = v > hi[0] ? v : hi[0];
-		zeros[0] += v == 0 ? 1.0 : 0.0;
-		bad[0] += fabs(v) <= DBL_MAX ? 0.0 : 1.0;
-	}
-	for (int l = 1; l < NLANES; l++) {
-		s1[0] += s1[l];
-		s2[0] += s2[l];
-		q[0] += q[l];
-		lo[0] = lo[l] < lo[0] ? lo[l] : lo[0];
-		hi[0] = hi[l] > hi[0] ? hi[l] : hi[0];
-		zeros[0] += zeros[l];
-		bad[0] += bad[l];
-	}
-	if (bad[0])
-		return 0;
-	k.n = n;
-	k.mean = k0 + s1[0] / (double)n;
-	k.m2 = s2[0] - s1[0] * (s1[0] / (double)n);
-	if (k.m2 < 0)
-		k.m2 = 0;
-	k.min = lo[0];
-	k.max = hi[0];
-	k.scale = q[0] > 0 ? 1 : 0;
-	k.ssq = q[0];
-	s->zeros += (uint64_t)zeros[0];
-	combine(s, &k);
-	return 1;
-}
-
-static void block_values(struct stats *s, int dtype, double *x, size_t n)
-{
-	size_t m = 0;
+	double k = s->finite ? s->mean : x[0], mean, m2;
+	struct shifted r;
+	struct block b;
 
 	if (!n)
 		return;
-	s->count += n;
-	if (dtype != DT_DOUBLE && dtype != DT_COMPLEX128 && block_narrow(s, x, n))
-		return;
-	if (!count_nonfinite(x, n)) {
-		block_finite(s, x, n);
+	DISPATCH(f32_pass, x, n, k, &r);
+	if (r.q - r.q != 0) {
+		float y[STATS_BLOCK];
+		size_t m = 0;
+		COMPACT(float, x, n, y, m);
+		block_f32(s, y, m);
 		return;
 	}
-	/* Count the non-finite values and compact the finite ones to the front. */
-	for (size_t i = 0; i < n; i++) {
-		double v = x[i];
-		if (isnan(v))
-			s->nan++;
-		else if (isinf(v))
-			*(v > 0 ? &s->posinf : &s->neginf) += 1;
-		else
-			x[m++] = v;
+	if (r.e * r.e > 0.5 * (double)n * r.q) {
+		k += r.e / (double)n;
+		DISPATCH(f32_pass, x, n, k, &r);
 	}
-	block_finite(s, x, m);
+	mean = k + r.e / (double)n;
+	m2 = r.q - r.e * (r.e / (double)n);
+	b.n = n;
+	b.mean = mean;
+	b.m2 = m2 > 0 ? m2 : 0;
+	b.min = r.lo;
+	b.max = r.hi;
+	b.ssq = r.q + k * (2 * r.e + (double)n * k);   /* Σx² = Σ(d + k)² */
+	if (!(b.ssq > 0))
+		b.ssq = 0;
+	b.scale = b.ssq > 0 ? 1 : 0;
+	s->zeros += r.zeros;
+	combine(s, &b);
 }
 
-static double half_table[65536];
-static double f8_table[5][256];
+/* wide: the squares may overflow (float64, complex128); else inv = 1. */
+static void block_f64(struct stats *s, const double *x, size_t n, int wide)
+{
+	double mean, scale = 1;
+	struct pass1 a;
+	struct pass2 b;
+
+	if (!n)
+		return;
+	DISPATCH(f64_pass1, x, n, &a);
+	if (!a.finite) {
+		double y[STATS_BLOCK];
+		size_t m = 0;
+		COMPACT(double, x, n, y, m);
+		block_f64(s, y, m, wide);
+		return;
+	}
+	mean = a.sum / (double)n;
+	if (mean - mean != 0) {
+		/* The sum overflowed: again over x / 2^11, which cannot (n <= 2^11), exactly. */
+		double t = 0;
+		for (size_t i = 0; i < n; i++)
+			t += ldexp(x[i], -11);
+		mean = ldexp(t / (double)n, 11);
+	}
+	if (wide) {
+		int e;
+		frexp(fmax(fabs(a.lo), fabs(a.hi)), &e);
+		/* 2^e > max|x|; clamped so that both 2^e and 2^-e are normal doubles */
+		e = e < -1021 ? -1021 : e > 1023 ? 1023 : e;
+		scale = ldexp(1, e);
+	}
+	DISPATCH(f64_pass2, x, n, 1 / scale, mean / scale, &b);
+	block_done(s, n, &a, mean, scale, &b);
+}
+
+/* ---- decoding --------------------------------------------------------------------------- */
+
+static float half_table[65536];   /* every half and float8 value is exact in a float */
+static float f8_table[5][256];
 static int half_ready, f8_ready[5];
 
-static const double *f8_lut(int dtype)
+static const float *f8_lut(int dtype)
 {
 	int k = dtype - DT_FLOAT8_E5M2;
 
 	if (!f8_ready[k]) {
 		for (int v = 0; v < 256; v++)
-			f8_table[k][v] = float8_to_double(dtype, (uint8_t)v);
+			f8_table[k][v] = (float)float8_to_double(dtype, (uint8_t)v);
 		f8_ready[k] = 1;
 	}
 	return f8_table[k];
 }
 
-static const double *half_lut(void)
+static const float *half_lut(void)
 {
 	if (!half_ready) {
 		for (uint32_t v = 0; v < 65536; v++)
-			half_table[v] = half_to_double((uint16_t)v);
+			half_table[v] = (float)half_to_double((uint16_t)v);
 		half_ready = 1;
 	}
 	return half_table;
+}
+
+/* The narrow floats, as float32. */
+static void decode_float(int dtype, const uint8_t *p, size_t n, float *f)
+{
+	uint16_t h[STATS_BLOCK];
+
+	switch (dtype) {
+	case DT_BFLOAT16: {
+		uint32_t u[STATS_BLOCK];
+		memcpy(h, p, n * 2);
+		for (size_t i = 0; i < n; i++)
+			u[i] = (uint32_t)h[i] << 16;
+		memcpy(f, u, n * 4);
+		return;
+	}
+	case DT_HALF: {
+		const float *t = half_lut();
+		memcpy(h, p, n * 2);
+		for (size_t i = 0; i < n; i++)
+			f[i] = t[h[i]];
+		return;
+	}
+	default: {  /* the float8 variants */
+		const float *t = f8_lut(dtype);
+		for (size_t i = 0; i < n; i++)
+			f[i] = t[p[i]];
+		return;
+	}
+	}
 }
 
 /* Integer blocks: exact min/max beside the double conversion. */
@@ -284,47 +550,10 @@ static const double *half_lut(void)
 			MAXV = hi_;                                               \
 	} while (0)
 
-/* Decode n <= STATS_BLOCK little-endian elements into x; p is suitably aligned scratch. */
-static void decode_block(struct stats *s, int dtype, const uint8_t *p, size_t n, double *x)
+/* Integers and complex moduli into x (n <= STATS_BLOCK host-order elements at p). */
+static void decode_double(struct stats *s, int dtype, const uint8_t *p, size_t n, double *x)
 {
 	switch (dtype) {
-	case DT_FLOAT: {
-		float f[STATS_BLOCK];
-		memcpy(f, p, n * 4);
-		for (size_t i = 0; i < n; i++)
-			x[i] = f[i];
-		return;
-	}
-	case DT_DOUBLE:
-		memcpy(x, p, n * 8);
-		return;
-	case DT_BFLOAT16: {
-		uint16_t h[STATS_BLOCK];
-		uint32_t u[STATS_BLOCK];
-		float f[STATS_BLOCK];
-		memcpy(h, p, n * 2);
-		for (size_t i = 0; i < n; i++)
-			u[i] = (uint32_t)h[i] << 16;
-		memcpy(f, u, n * 4);
-		for (size_t i = 0; i < n; i++)
-			x[i] = f[i];
-		return;
-	}
-	case DT_HALF: {
-		const double *t = half_lut();
-		uint16_t h[STATS_BLOCK];
-		memcpy(h, p, n * 2);
-		for (size_t i = 0; i < n; i++)
-			x[i] = t[h[i]];
-		return;
-	}
-	case DT_FLOAT8_E5M2: case DT_FLOAT8_E4M3FN: case DT_FLOAT8_E4M3FNUZ:
-	case DT_FLOAT8_E4M3B11FNUZ: case DT_FLOAT8_E5M2FNUZ: {
-		const double *t = f8_lut(dtype);
-		for (size_t i = 0; i < n; i++)
-			x[i] = t[p[i]];
-		return;
-	}
 	case DT_INT8: case DT_QINT8: case DT_INT4: case DT_INT2:
 		INT_BLOCK(int8_t, (int8_t)p[i], s->imin, s->imax, INT8_MAX, INT8_MIN);
 		return;
@@ -400,23 +629,45 @@ int stats_add(struct stats *s, int dtype, const void *src, size_t n, int swap)
 	const struct dtype_info *d = dtype_info(dtype);
 	const uint8_t *p = src;
 	double x[STATS_BLOCK];
-	uint8_t tmp[16 * STATS_BLOCK];
+	double tmp[2 * STATS_BLOCK];  /* 16 bytes an element at most; aligned for any type */
+	size_t size;
 
 	if (s->kind == STATS_NONE || !d || !d->size) {
 		s->count += n;
 		return -1;
 	}
+	size = (size_t)d->size;
 	while (n) {
 		size_t k = n < STATS_BLOCK ? n : STATS_BLOCK;
 		const uint8_t *q = p;
-		if (swap != HOST_BIG && d->size > 1) {
-			memcpy(tmp, p, k * (size_t)d->size);
-			swap_elements(dtype, tmp, k);
-			q = tmp;
+		/* Byte-swapped, or not aligned for a direct float/double access: a copy. */
+		if ((swap != HOST_BIG && size > 1) || (uintptr_t)p % (size > 8 ? 8 : size)) {
+			memcpy(tmp, p, k * size);
+			if (swap != HOST_BIG)
+				swap_elements(dtype, tmp, k);
+			q = (const uint8_t *)tmp;
 		}
-		decode_block(s, dtype, q, k, x);
-		block_values(s, dtype, x, k);
-		p += k * (size_t)d->size;
+		s->count += k;
+		switch (dtype) {
+		case DT_FLOAT:
+			block_f32(s, (const float *)q, k);
+			break;
+		case DT_DOUBLE:
+			block_f64(s, (const double *)q, k, 1);
+			break;
+		case DT_HALF: case DT_BFLOAT16: case DT_FLOAT8_E5M2: case DT_FLOAT8_E4M3FN:
+		case DT_FLOAT8_E4M3FNUZ: case DT_FLOAT8_E4M3B11FNUZ: case DT_FLOAT8_E5M2FNUZ: {
+			float f[STATS_BLOCK];
+			decode_float(dtype, q, k, f);
+			block_f32(s, f, k);
+			break;
+		}
+		default:
+			decode_double(s, dtype, q, k, x);
+			block_f64(s, x, k, dtype == DT_COMPLEX128);
+			break;
+		}
+		p += k * size;
 		n -= k;
 	}
 	return 0;
@@ -451,7 +702,6 @@ double stats_l2(const struct stats *s)
 {
 	return s->l2_scale * sqrt(s->l2_ssq);
 }
-
 /* Stream one stored payload through the statistics, CRC-checked. */
 static int stats_payload(struct bundle *b, const struct bundle_entry *e, struct stats *s,
 			 uint8_t *chunk, struct ck_err *err)
@@ -488,7 +738,7 @@ int stats_tensor(struct bundle *b, const struct bundle_entry *e, struct stats *s
 	rc = partition_check(b, e, err);
 	if (rc < 0)
 		return rc;
-	chunk = xmalloc(CHUNK);
+	chunk = xmalloc_io(CHUNK);  /* page-aligned: the kernel copies into it faster */
 	/* Statistics do not depend on element order: a partitioned tensor is its slices. */
 	if (!e->nslices)
 		rc = stats_payload(b, e, s, chunk, err);

@@ -2,9 +2,9 @@
  * infinities, and min, max, mean, standard deviation and L2 norm of the finite values.
  *
  * Values are taken in double precision. Each block of up to STATS_BLOCK elements is reduced
- * on its own (sum and squared deviations from the block mean, in 8 independent lanes the
- * compiler vectorises), and blocks are combined with Chan et al.'s pairwise update, so the
- * mean and variance stay accurate over billions of elements. The L2 norm is kept as
+ * on its own while it sits in L1, by vectorised loops (shifted sums for float32, two passes
+ * for the others), and blocks are combined with Chan et al.'s pairwise update, so the mean and
+ * variance stay accurate over billions of elements. The L2 norm is kept as
  * scale * sqrt(ssq), as LAPACK's dnrm2, so it cannot overflow. Integer tensors also keep
  * their exact minimum and maximum. Complex tensors are summarised by their modulus |z|. */
 #ifndef CKPT_STATS_H
@@ -16,7 +16,7 @@
 #include "bundle.h"
 #include "err.h"
 
-#define STATS_BLOCK 2048
+#define STATS_BLOCK 4096
 
 enum stats_kind { STATS_NONE, STATS_FLOAT, STATS_INT, STATS_UINT };
 
@@ -39,6 +39,11 @@ int stats_add(struct stats *s, int dtype, const void *p, size_t n, int swap);
 
 /* Fold b into a, as if a's elements had been followed by b's. */
 void stats_merge(struct stats *a, const struct stats *b);
+
+/* The block loops in use: "avx2" (chosen at run time where the CPU has it) or "portable".
+ * portable = 1 forces the portable loops (for tests: both must give the same bits), 0 goes
+ * back to the choice by CPU. */
+const char *stats_impl(int portable);
 
 double stats_std(const struct stats *s);   /* population (ddof = 0), as numpy's std */
 double stats_l2(const struct stats *s);

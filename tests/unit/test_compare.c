@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "compare.h"
 #include "dtype.h"
@@ -191,6 +192,139 @@ static void test_chunks(void)
 	free(b);
 }
 
+/* The element rules of compare.h, one element at a time: the reference for the block loops. */
+static void naive(const double *x, const double *y, size_t n, const struct compare_opts *o,
+		  struct compare_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		int xn = isnan(x[i]), yn = isnan(y[i]), xf = isfinite(x[i]), yf = isfinite(y[i]);
+		double d = x[i] - y[i], ad = fabs(d);
+		int bad;
+		if (xf)
+			r->sum_sq_a += x[i] * x[i];
+		if (x[i] == y[i])
+			continue;
+		if (xn || yn) {
+			bad = !(xn && yn) || !o->equal_nan;
+			if (!(xn && yn)) {
+				r->nan_mixed++;
+				r->nan_new += !xn;
+				r->nan_gone += !yn;
+			}
+		} else {
+			r->inf_new += xf && !yf;
+			r->inf_gone += !xf && yf;
+			r->sum_abs += ad;
+			r->sum_sq += d * d;
+			if (ad > r->max_abs) {
+				r->max_abs = ad;
+				r->max_index = i;
+				r->max_a = x[i];
+				r->max_b = y[i];
+			}
+			bad = !(ad <= o->atol + o->rtol * fabs(y[i])) || isinf(ad);
+		}
+		if (bad && !r->differ++)
+			r->first = i;
+	}
+}
+
+/* Equal, or both the same infinity. */
+static int near_or_inf(double x, double y)
+{
+	return x == y || near(x, y);
+}
+
+static int same_result(const struct compare_result *r, const struct compare_result *w)
+{
+	return r->differ == w->differ && (!w->differ || r->first == w->first) &&
+	       r->max_abs == w->max_abs && r->max_index == w->max_index && r->max_a == w->max_a &&
+	       r->max_b == w->max_b && r->nan_mixed == w->nan_mixed && r->nan_new == w->nan_new &&
+	       r->nan_gone == w->nan_gone && r->inf_new == w->inf_new && r->inf_gone == w->inf_gone &&
+	       near_or_inf(r->sum_abs, w->sum_abs) && near_or_inf(r->sum_sq, w->sum_sq) &&
+	       near_or_inf(r->sum_sq_a, w->sum_sq_a);
+}
+
+static uint64_t rng = 88172645463325252u;
+
+static double uniform(void)  /* [0, 1), xorshift64 */
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+/* float32 and float64 pairs of random lengths around the 4096-element blocks and 8 lanes, with
+ * NaN, infinities (alone and matched), zeros, denormals and equal runs at their edges. */
+static void test_blocks(void)
+{
+	static const size_t lens[] = { 1, 7, 8, 9, 17, 4095, 4096, 4097, 3 * 4096 + 13 };
+	size_t nmax = 3 * 4096 + 13;
+	double *x = malloc(nmax * 8), *y = malloc(nmax * 8);
+	float *fx = malloc(nmax * 4), *fy = malloc(nmax * 4);
+	struct compare_opts tol = { 1e-3, 1e-2, 0, 0 }, tol_nan = { 1e-3, 1e-2, 1, 0 };
+	const struct compare_opts *opts[3] = { &exact, &tol, &tol_nan };
+
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++)
+		for (int special = 0; special < 2; special++) {
+			size_t n = lens[k];
+			int good[2][3] = { { 1, 1, 1 }, { 1, 1, 1 } };
+			for (size_t i = 0; i < n; i++) {
+				x[i] = (float)(uniform() * 2 - 1);
+				/* most moved a little, some a lot, a few not at all */
+				y[i] = i % 5 == 0 ? x[i] : (float)(x[i] * (1 + (uniform() - 0.5) * (i % 7 ? 0.01 : 0.5)));
+			}
+			for (size_t i = 0; special && i < n; i++) {
+				size_t m = i % 4096;
+				if (m == 0 || i == n - 1)
+					x[i] = NAN;
+				else if (m == 4095)
+					x[i] = y[i] = NAN;
+				else if (m == 7)
+					y[i] = INFINITY;
+				else if (m == 8)
+					x[i] = y[i] = -INFINITY;
+				else if (m == 9 || m == 4094)
+					x[i] = 0, y[i] = -0.0;
+				else if (m == 15)
+					x[i] = 1.4e-45, y[i] = 0;  /* the smallest float denormal */
+			}
+			for (size_t i = 0; i < n; i++) {
+				fx[i] = (float)x[i];
+				fy[i] = (float)y[i];
+			}
+			for (int t = 0; t < 3; t++) {
+				struct compare_result w, r64 = run(DT_DOUBLE, x, y, n, 8, opts[t]);
+				struct compare_result r32 = run(DT_FLOAT, fx, fy, n, 4, opts[t]);
+				double sa;
+				naive(x, y, n, opts[t], &w);
+				/* equal bytes throughout: Σa² is not needed, and not computed */
+				sa = w.sum_sq_a;
+				w.sum_sq_a = memcmp(fx, fy, n * 4) ? sa : 0;
+				good[0][t] = same_result(&r32, &w);
+				w.sum_sq_a = memcmp(x, y, n * 8) ? sa : 0;
+				good[1][t] = same_result(&r64, &w);
+				if (!good[0][t] || !good[1][t])
+					printf("# n=%zu special=%d opts %d: differ %llu/%llu/%llu first %llu/%llu max %g/%g/%g at %llu/%llu\n",
+					       n, special, t, (unsigned long long)r32.differ,
+					       (unsigned long long)r64.differ, (unsigned long long)w.differ,
+					       (unsigned long long)r32.first, (unsigned long long)w.first,
+					       r32.max_abs, r64.max_abs, w.max_abs,
+					       (unsigned long long)r32.max_index, (unsigned long long)w.max_index);
+			}
+			ok(good[0][0] && good[0][1] && good[0][2], "float32, %zu elements%s: as the element rules",
+			   n, special ? ", NaN/Inf/0/denormals" : "");
+			ok(good[1][0] && good[1][1] && good[1][2], "float64, %zu elements%s: as the element rules",
+			   n, special ? ", NaN/Inf/0/denormals" : "");
+		}
+	free(x);
+	free(y);
+	free(fx);
+	free(fy);
+}
+
 static void test_strings(void)
 {
 	/* lengths 2,1 | checksum (not checked here) | "hi" "x" */
@@ -225,6 +359,7 @@ int main(void)
 	test_nan_inf();
 	test_dtypes();
 	test_chunks();
+	test_blocks();
 	test_strings();
 	test_unravel();
 	return tap_done();

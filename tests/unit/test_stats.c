@@ -1,8 +1,11 @@
-/* Streaming statistics against direct two-pass computations, and merges. */
+/* Streaming statistics against direct two-pass computations, and merges; the block loops
+ * (AVX2 where the CPU has it, portable otherwise) against a naive reference, and each other. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dtype.h"
 #include "stats.h"
@@ -11,6 +14,173 @@
 static int close_to(double a, double b, double rel)
 {
 	return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)) + 1e-300;
+}
+
+/* Naive reference: sequential double sums over the finite values, two passes. */
+struct ref {
+	uint64_t finite, zeros, nan, posinf, neginf;
+	double min, max, mean, std, l2;
+};
+
+static struct ref reference(const double *v, size_t n)
+{
+	struct ref r = { 0 };
+	double sum = 0, m2 = 0, sq = 0;
+
+	r.min = INFINITY;
+	r.max = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(v[i])) {
+			r.nan++;
+		} else if (isinf(v[i])) {
+			*(v[i] > 0 ? &r.posinf : &r.neginf) += 1;
+		} else {
+			r.finite++;
+			r.zeros += v[i] == 0;
+			sum += v[i];
+			sq += v[i] * v[i];
+			r.min = fmin(r.min, v[i]);
+			r.max = fmax(r.max, v[i]);
+		}
+	}
+	r.mean = sum / (double)r.finite;
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			m2 += (v[i] - r.mean) * (v[i] - r.mean);
+	r.std = sqrt(m2 / (double)r.finite);
+	r.l2 = sqrt(sq);
+	return r;
+}
+
+static uint64_t rng = 88172645463325252u;
+
+static double uniform(void)  /* [0, 1), xorshift64 */
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static int same_stats(const struct stats *a, const struct stats *b)
+{
+	return a->count == b->count && a->finite == b->finite && a->zeros == b->zeros &&
+	       a->nan == b->nan && a->posinf == b->posinf && a->neginf == b->neginf &&
+	       !memcmp(&a->min, &b->min, sizeof(double)) && !memcmp(&a->max, &b->max, sizeof(double)) &&
+	       !memcmp(&a->mean, &b->mean, sizeof(double)) && !memcmp(&a->m2, &b->m2, sizeof(double)) &&
+	       !memcmp(&a->l2_ssq, &b->l2_ssq, sizeof(double)) && a->l2_scale == b->l2_scale;
+}
+
+/* One float32 or float64 array through stats_add, in pieces of `piece` elements, checked
+ * against the reference; then the same through the other block loops, bit for bit. */
+static void check_array(const char *what, int dtype, const double *v, size_t n, size_t piece,
+			double tol)
+{
+	struct ref r = reference(v, n);
+	struct stats s, t;
+	void *buf = malloc(n * 8 + 8);
+	float *f = buf;
+	double *d = buf;
+	int good;
+
+	for (size_t i = 0; i < n; i++) {
+		if (dtype == DT_FLOAT)
+			f[i] = (float)v[i];
+		else
+			d[i] = v[i];
+	}
+	for (int portable = 0; portable < 2; portable++) {
+		struct stats *x = portable ? &t : &s;
+		stats_impl(portable);
+		stats_init(x, dtype);
+		for (size_t at = 0; at < n; at += piece)
+			stats_add(x, dtype, (char *)buf + at * (dtype == DT_FLOAT ? 4 : 8),
+				  n - at < piece ? n - at : piece, 0);
+	}
+	stats_impl(0);
+	good = s.count == n && s.finite == r.finite && s.zeros == r.zeros && s.nan == r.nan &&
+	      s.posinf == r.posinf && s.neginf == r.neginf;
+	ok(good, "%s: counts (%llu finite, %llu zeros, %llu nan, %llu+%llu inf)", what,
+	   (unsigned long long)s.finite, (unsigned long long)s.zeros, (unsigned long long)s.nan,
+	   (unsigned long long)s.posinf, (unsigned long long)s.neginf);
+	if (r.finite) {
+		ok(s.min == r.min && s.max == r.max, "%s: min %g max %g exact", what, s.min, s.max);
+		ok(close_to(s.mean, r.mean, tol) || fabs(s.mean - r.mean) <= tol * r.std,
+		   "%s: mean %.17g vs %.17g", what, s.mean, r.mean);
+		ok(close_to(stats_std(&s), r.std, tol), "%s: std %.17g vs %.17g", what, stats_std(&s),
+		   r.std);
+		ok(close_to(stats_l2(&s), r.l2, tol), "%s: l2 %.17g vs %.17g", what, stats_l2(&s), r.l2);
+	}
+	ok(same_stats(&s, &t), "%s: %s and portable loops agree bit for bit", what, stats_impl(0));
+	free(buf);
+}
+
+/* Random values with NaN, infinities, zeros and denormals where blocks and lanes meet. */
+static void test_loops(void)
+{
+	static const size_t lens[] = { 1, 2, 7, 8, 9, 15, 17, 31, 33, STATS_BLOCK - 1, STATS_BLOCK,
+				       STATS_BLOCK + 1, 3 * STATS_BLOCK + 13 };
+	size_t nmax = 3 * STATS_BLOCK + 13;
+	double *v = malloc(nmax * sizeof(*v));
+	char what[96];
+
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		size_t n = lens[k];
+		for (int dt = 0; dt < 2; dt++) {
+			int dtype = dt ? DT_DOUBLE : DT_FLOAT;
+			for (size_t i = 0; i < n; i++)
+				v[i] = (float)(uniform() * 4 - 1.5);  /* exact in a float */
+			snprintf(what, sizeof(what), "%s n=%zu", dt ? "float64" : "float32", n);
+			check_array(what, dtype, v, n, n, 1e-12);
+			/* specials at both ends, at lane and block edges */
+			for (size_t i = 0; i < n; i++) {
+				size_t m = i % STATS_BLOCK;
+				if (m == 0 || m == STATS_BLOCK - 1 || i == n - 1)
+					v[i] = i % 3 ? NAN : INFINITY;
+				else if (m == 7 || m == 8)
+					v[i] = -INFINITY;
+				else if (m == 9 || m == 16 || m == STATS_BLOCK - 2)
+					v[i] = 0;
+				else if (m == 15 || m == STATS_BLOCK - 3)
+					v[i] = dt ? 4.9e-324 : 1.4e-45;  /* the smallest denormal */
+			}
+			snprintf(what, sizeof(what), "%s n=%zu with NaN/Inf/0/denormals",
+				 dt ? "float64" : "float32", n);
+			check_array(what, dtype, v, n, n > 5 ? n / 3 + 1 : 1, 1e-12);
+		}
+	}
+	/* A first value far from the rest (the shift is redone), and a steady trend. */
+	for (size_t i = 0; i < nmax; i++)
+		v[i] = (float)(1000 + uniform());
+	v[0] = 1e6;
+	check_array("float32, outlier first", DT_FLOAT, v, nmax, nmax, 1e-13);
+	for (size_t i = 0; i < nmax; i++)
+		v[i] = (float)i;
+	check_array("float32, increasing", DT_FLOAT, v, nmax, 1000, 1e-12);
+	for (size_t i = 0; i < nmax; i++)
+		v[i] = (float)(1e4 + (uniform() - 0.5) * 1e-3);
+	check_array("float32, mean 1e4, spread 3e-4", DT_FLOAT, v, nmax, nmax, 1e-7);
+	/* float64 at the ends of the range: the sum and the squares overflow, not the results. */
+	{
+		struct stats s;
+		double sum = 0, sq = 0;
+		for (size_t i = 0; i < 40; i++) {
+			v[i] = 1e307 * (0.5 + uniform() / 2);
+			sum += v[i] / 64;
+			sq += (v[i] / 1e300) * (v[i] / 1e300);
+		}
+		stats_init(&s, DT_DOUBLE);
+		stats_add(&s, DT_DOUBLE, v, 40, 0);
+		ok(close_to(s.mean, sum / 40 * 64, 1e-14) && close_to(stats_l2(&s), sqrt(sq) * 1e300, 1e-14),
+		   "float64 summing past DBL_MAX: mean %g, l2 %g", s.mean, stats_l2(&s));
+		for (size_t i = 0; i < 40; i++)
+			v[i] = 4.9406564584124654e-324 * (double)(i + 1);  /* 1..40 times 2^-1074 */
+		stats_init(&s, DT_DOUBLE);
+		stats_add(&s, DT_DOUBLE, v, 40, 0);
+		ok(s.min == v[0] && s.max == v[39] && close_to(stats_l2(&s), sqrt(22140.0) * v[0], 1e-2),
+		   "float64 denormals only: l2 %g (sqrt(sum k^2) * 2^-1074)", stats_l2(&s));
+	}
+	free(v);
 }
 
 int main(void)
@@ -104,5 +274,6 @@ int main(void)
 		ok(s.kind == STATS_NONE && stats_add(&s, DT_STRING, "", 0, 0) < 0, "strings: no values");
 	}
 	free(f);
+	test_loops();
 	return tap_done();
 }
