@@ -10,11 +10,16 @@ OPT     ?= -O2 -g
 SAN     ?=
 CFLAGS  ?= $(OPT)
 CKPT_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
-              -I$(BUILD)/gen -Isrc $(SAN) $(if $(ZIP_SONAME),-DZIP_SONAME='"$(ZIP_SONAME)"')
-LDLIBS  = -lprotobuf-c -lsnappy -lcjson -lm -ldl
-# libzip is opened with dlopen by src/npz.c (see there): its soname, from the installed library.
-ZIP_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libzip 2>/dev/null)/libzip.so" \
-	2>/dev/null | awk '/SONAME/ { print $$2 }')
+              -I$(BUILD)/gen -Isrc $(SAN) \
+              $(if $(ZIP_SONAME),-DZIP_SONAME='"$(ZIP_SONAME)"') \
+              $(if $(SNAPPY_SONAME),-DSNAPPY_SONAME='"$(SNAPPY_SONAME)"')
+LDLIBS  = -lprotobuf-c -lcjson -lm -ldl
+# libzip and snappy are opened with dlopen on first use (src/dynload.h): their sonames, from
+# the libraries the compiler would link.
+soname = $(shell objdump -p "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \
+	awk '/SONAME/ { print $$2 }')
+ZIP_SONAME := $(call soname,zip)
+SNAPPY_SONAME := $(call soname,snappy)
 VERSION = 0.1.0
 
 PROTOS    = $(wildcard proto/*.proto)

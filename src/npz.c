@@ -4,7 +4,6 @@
  * final name appears only once the archive is complete and synced. */
 #include "npz.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,12 +11,11 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "dynload.h"
 #include "npy.h"
 #include "util.h"
 
-/* libzip is loaded when an archive is first opened, not linked: linked, it brings libcrypto,
- * libbz2 and libz into the start of every ckpt run (about 1.3 ms, a tenth of listing 10 000
- * tensors). ZIP_SONAME, from the Makefile, is the library the headers above belong to. */
+/* libzip is opened on first use (dynload.h). */
 #ifndef ZIP_SONAME
 #define ZIP_SONAME "libzip.so"
 #endif
@@ -46,8 +44,12 @@
 	X(zip_file_add) \
 	X(zip_fclose)
 #define DECLARE(f) static __typeof__(f) *p_##f;
+#define NAME(f) #f,
+#define SLOT(f) (void **)&p_##f,
 ZIP_FUNCS(DECLARE)
-#undef DECLARE
+static const char *const zip_names[] = { ZIP_FUNCS(NAME) NULL };
+static void **const zip_slots[] = { ZIP_FUNCS(SLOT) };
+static struct dynlib libzip = { ZIP_SONAME, zip_names, zip_slots, 0, "" };
 #define zip_open (*p_zip_open)
 #define zip_close (*p_zip_close)
 #define zip_discard (*p_zip_discard)
@@ -74,23 +76,7 @@ ZIP_FUNCS(DECLARE)
 
 static int zip_load(struct ck_err *err)
 {
-	static int state;  /* 0 not tried, 1 loaded, -1 failed */
-	void *h;
-
-	if (!state) {
-		state = -1;
-		h = dlopen(ZIP_SONAME, RTLD_NOW | RTLD_LOCAL);
-		if (!h)
-			return ck_error(err, CK_EUNSUP, "cannot load %s, needed for .npz files: %s",
-					ZIP_SONAME, dlerror());
-#define LOAD(f) if (!(*(void **)&p_##f = dlsym(h, #f))) return ck_error(err, CK_EUNSUP, \
-		"%s lacks %s", ZIP_SONAME, #f);
-		ZIP_FUNCS(LOAD)
-#undef LOAD
-		state = 1;
-	}
-	return state > 0 ? 0 : ck_error(err, CK_EUNSUP, "cannot load %s, needed for .npz files",
-					  ZIP_SONAME);
+	return dynlib_load(&libzip, ".npz files", err);
 }
 
 struct member {

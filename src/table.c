@@ -13,6 +13,26 @@
 
 #include "crc32c.h"
 #include "cursor.h"
+#include "dynload.h"
+
+/* Snappy is opened on first use (dynload.h): TensorFlow never compresses its index blocks,
+ * so almost no run needs it, and linking it loads libstdc++ into every start. */
+#ifndef SNAPPY_SONAME
+#define SNAPPY_SONAME "libsnappy.so"
+#endif
+#define SNAPPY_FUNCS(X) X(snappy_uncompressed_length) X(snappy_uncompress) \
+	X(snappy_max_compressed_length) X(snappy_compress)
+#define DECLARE(f) static __typeof__(f) *p_##f;
+#define NAME(f) #f,
+#define SLOT(f) (void **)&p_##f,
+SNAPPY_FUNCS(DECLARE)
+static const char *const snappy_names[] = { SNAPPY_FUNCS(NAME) NULL };
+static void **const snappy_slots[] = { SNAPPY_FUNCS(SLOT) };
+static struct dynlib libsnappy = { SNAPPY_SONAME, snappy_names, snappy_slots, 0, "" };
+#define snappy_uncompressed_length (*p_snappy_uncompressed_length)
+#define snappy_uncompress (*p_snappy_uncompress)
+#define snappy_max_compressed_length (*p_snappy_max_compressed_length)
+#define snappy_compress (*p_snappy_compress)
 
 /* ---- blocks ------------------------------------------------------------------------- */
 
@@ -112,6 +132,12 @@ static int read_block(struct table *t, uint64_t off, uint64_t size, struct block
 	} else if (type == 1) {
 		size_t ulen;
 		char *out;
+		struct ck_err why;
+		if (dynlib_load(&libsnappy, "Snappy-compressed blocks", &why) < 0) {
+			free(raw);
+			return ck_error(err, why.code, "%s: block at offset %llu: %s", t->path,
+					(unsigned long long)off, why.msg);
+		}
 		if (snappy_uncompressed_length((const char *)raw, (size_t)size, &ulen) != SNAPPY_OK ||
 		    ulen / 32 > size + 1) {
 			free(raw);
@@ -575,7 +601,7 @@ static void write_raw_block(struct table_builder *tb, struct buf *contents, uint
 	char *z = NULL;
 	uint32_t crc;
 
-	if (tb->snappy && n) {
+	if (tb->snappy && n && dynlib_load(&libsnappy, "compressing", &(struct ck_err){ 0 }) == 0) {
 		size_t zn = snappy_max_compressed_length(n);
 		z = xmalloc(zn);
 		if (snappy_compress((const char *)p, n, z, &zn) == SNAPPY_OK && zn < n - n / 8) {
