@@ -129,6 +129,23 @@ int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts)
 	return cli_usage(c, "unknown option '%s'", bad);
 }
 
+int cli_add_filter(const struct cmd *c, struct namefilter *f, const char *re, int exclude)
+{
+	struct ck_err err;
+
+	if (namefilter_add(f, re, exclude, &err) < 0)
+		return cli_usage(c, "%s", err.msg);
+	return 0;
+}
+
+int cli_one_operand(const struct cmd *c, int n, const char *what)
+{
+	if (n == 1)
+		return 0;
+	return n ? cli_usage(c, "expected one %s, got %d", what, n)
+		 : cli_usage(c, "no %s given", what);
+}
+
 int cli_help(const struct cmd *c)
 {
 	fputs(c->usage, stdout);

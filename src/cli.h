@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "namefilter.h"
 #include "util.h"
 
 /* Exit statuses, as cmp(1) and diff(1). */
@@ -34,6 +35,12 @@ void cli_notes(const struct buf *notes);
 /* Handle getopt's '?' and ':' (optstring starting with ':'): a value missing, or an unknown
  * option named with the closest valid one. */
 int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts);
+/* An --include or --exclude option: 0, or the usage message for a regex that does not
+ * compile and EXIT_TROUBLE. */
+int cli_add_filter(const struct cmd *c, struct namefilter *f, const char *re, int exclude);
+/* Exactly one operand (a checkpoint, an input...) named `what`: 0, or the usage message and
+ * EXIT_TROUBLE. */
+int cli_one_operand(const struct cmd *c, int n, const char *what);
 /* The --help text on stdout. */
 int cli_help(const struct cmd *c);
 /* Flush stdout and report a write error (full disk, closed pipe) as trouble. */

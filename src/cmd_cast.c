@@ -184,21 +184,16 @@ int cmd_cast(int argc, char **argv)
 			}
 			break;
 		case 'i': case 'x':
-			if (namefilter_add(&filter, optarg, c == 'x', &err) < 0) {
-				status = cli_usage(self, "%s", err.msg);
+			if (cli_add_filter(self, &filter, optarg, c == 'x'))
 				goto out;
-			}
 			break;
 		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
 			goto out;
 		}
 	}
-	if (argc - optind != 1) {
-		status = cli_usage(self, argc - optind ? "expected one checkpoint, got %d"
-					 : "no checkpoint given", argc - optind);
+	if (cli_one_operand(self, argc - optind, "checkpoint"))
 		goto out;
-	}
 	if (!out) {
 		status = cli_usage(self, "no output given (-o OUT)");
 		goto out;

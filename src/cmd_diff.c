@@ -779,10 +779,8 @@ int cmd_diff(int argc, char **argv)
 		}
 		case 'i':
 		case 'x':
-			if (namefilter_add(&o.names, optarg, c == 'x', &err) < 0) {
-				status = cli_usage(self, "%s", err.msg);
+			if (cli_add_filter(self, &o.names, optarg, c == 'x'))
 				goto out;
-			}
 			break;
 		case 'r':
 			if (rules_parse(&o.rules, optarg, &err) < 0) {

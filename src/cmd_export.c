@@ -446,21 +446,16 @@ int cmd_export(int argc, char **argv)
 		case OPT_JSON: json = 1; break;
 		case 'h': status = cli_help(self); goto out;
 		case 'i': case 'x':
-			if (namefilter_add(&filter, optarg, c == 'x', &err) < 0) {
-				status = cli_usage(self, "%s", err.msg);
+			if (cli_add_filter(self, &filter, optarg, c == 'x'))
 				goto out;
-			}
 			break;
 		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
 			goto out;
 		}
 	}
-	if (argc - optind != 1) {
-		status = cli_usage(self, argc - optind ? "expected one checkpoint, got %d"
-					 : "no checkpoint given", argc - optind);
+	if (cli_one_operand(self, argc - optind, "checkpoint"))
 		goto out;
-	}
 	if (!out) {
 		status = cli_usage(self, "no output given (--npz FILE or --safetensors FILE)");
 		goto out;

@@ -1,5 +1,4 @@
 /* ckpt list: the tensors of a checkpoint, from its index alone. */
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,8 +48,7 @@ struct list_opts {
 	int longfmt, reverse, exact, by_scope, scope_depth;
 	enum sort_key sort;
 	enum format format;
-	regex_t *include, *exclude;
-	size_t ninclude, nexclude;
+	struct namefilter names;
 };
 
 static uint64_t entry_bytes(const struct bundle_entry *e)
@@ -67,19 +65,7 @@ static int wanted(const struct list_opts *o, const struct bundle_entry *e)
 {
 	if (e->is_slice)
 		return 0;
-	/* Names are matched as text; an embedded NUL ends the name for the regex. */
-	if (o->ninclude) {
-		size_t i;
-		for (i = 0; i < o->ninclude; i++)
-			if (!regexec(&o->include[i], e->name, 0, NULL, 0))
-				break;
-		if (i == o->ninclude)
-			return 0;
-	}
-	for (size_t i = 0; i < o->nexclude; i++)
-		if (!regexec(&o->exclude[i], e->name, 0, NULL, 0))
-			return 0;
-	return 1;
+	return namefilter_match(&o->names, e->name);
 }
 
 static enum sort_key sort_by;
@@ -482,21 +468,6 @@ static int print_scopes(const struct list_opts *o, const struct bundle_entry **s
 	return 0;
 }
 
-static int add_regex(regex_t **arr, size_t *n, const char *re, const struct cmd *c)
-{
-	int rc;
-
-	*arr = xreallocarray(*arr, *n + 1, sizeof(regex_t));
-	rc = regcomp(&(*arr)[*n], re, REG_EXTENDED | REG_NOSUB);
-	if (rc) {
-		char msg[256];
-		regerror(rc, &(*arr)[*n], msg, sizeof(msg));
-		return cli_usage(c, "bad regular expression '%s': %s", re, msg);
-	}
-	(*n)++;
-	return 0;
-}
-
 int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -556,11 +527,11 @@ int cmd_list(int argc, char **argv)
 			}
 			break;
 		case 'i':
-			if (add_regex(&o.include, &o.ninclude, optarg, self))
+			if (cli_add_filter(self, &o.names, optarg, 0))
 				goto out;
 			break;
 		case 'x':
-			if (add_regex(&o.exclude, &o.nexclude, optarg, self))
+			if (cli_add_filter(self, &o.names, optarg, 1))
 				goto out;
 			break;
 		case 'w': {
@@ -591,11 +562,8 @@ int cmd_list(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (argc - optind != 1) {
-		status = cli_usage(self, argc - optind ? "expected one checkpoint, got %d"
-					 : "no checkpoint given", argc - optind);
+	if (cli_one_operand(self, argc - optind, "checkpoint"))
 		goto out;
-	}
 	if (o.by_scope && (o.format == FMT_TSV || o.format == FMT_TF)) {
 		status = cli_usage(self, "--by-scope prints a table or JSON only");
 		goto out;
@@ -632,12 +600,7 @@ int cmd_list(int argc, char **argv)
 		print_table(&o, b, sel, n, &tot);
 	status = cli_finish(EXIT_OK);
 out:
-	for (size_t i = 0; i < o.ninclude; i++)
-		regfree(&o.include[i]);
-	for (size_t i = 0; i < o.nexclude; i++)
-		regfree(&o.exclude[i]);
-	free(o.include);
-	free(o.exclude);
+	namefilter_release(&o.names);
 	free(sel);
 	bundle_free(b);
 	ckpt_path_release(&where);

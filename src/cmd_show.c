@@ -74,8 +74,7 @@ const char cmd_show_usage[] =
 struct show_opts {
 	int stats, json, full, precision, raw, force, object_graph, finite;
 	const char *index, *npy;
-	regex_t *match;
-	size_t nmatch;
+	struct namefilter match;  /* --match: its includes */
 };
 
 struct show {
@@ -169,11 +168,11 @@ static int select_tensors(struct show *S, char **names, int nnames, const struct
 		sel[n++] = e;
 		taken[e - S->b->entries] = 1;
 	}
-	for (size_t k = 0; k < S->o->nmatch; k++) {
+	for (size_t k = 0; k < S->o->match.ninc; k++) {
 		size_t hits = 0;
 		for (size_t i = 0; i < S->b->nentries; i++) {
 			const struct bundle_entry *e = &S->b->entries[i];
-			if (e->is_slice || regexec(&S->o->match[k], e->name, 0, NULL, 0))
+			if (e->is_slice || regexec(&S->o->match.inc[k], e->name, 0, NULL, 0))
 				continue;
 			hits++;
 			if (!taken[i]) {
@@ -965,21 +964,6 @@ static int show_object_graph(struct show *S)
 
 /* ---- main ------------------------------------------------------------------------- */
 
-static int add_regex(struct show_opts *o, const char *re, const struct cmd *c)
-{
-	int rc;
-
-	o->match = xreallocarray(o->match, o->nmatch + 1, sizeof(regex_t));
-	rc = regcomp(&o->match[o->nmatch], re, REG_EXTENDED | REG_NOSUB);
-	if (rc) {
-		char msg[256];
-		regerror(rc, &o->match[o->nmatch], msg, sizeof(msg));
-		return cli_usage(c, "bad regular expression '%s': %s", re, msg);
-	}
-	o->nmatch++;
-	return 0;
-}
-
 int cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1021,7 +1005,7 @@ int cmd_show(int argc, char **argv)
 		case 'N': o.npy = optarg; break;
 		case 'h': status = cli_help(self); goto out;
 		case 'm':
-			if (add_regex(&o, optarg, self))
+			if (cli_add_filter(self, &o.match, optarg, 0))
 				goto out;
 			break;
 		case 'p': {
@@ -1047,11 +1031,11 @@ int cmd_show(int argc, char **argv)
 	S.path = argv[optind];
 	nnames = argc - optind - 1;
 	if (o.object_graph) {
-		if (nnames || o.nmatch || o.stats || o.index || o.npy || o.raw || o.full) {
+		if (nnames || o.match.ninc || o.stats || o.index || o.npy || o.raw || o.full) {
 			status = cli_usage(self, "--object-graph takes a checkpoint only (and --json)");
 			goto out;
 		}
-	} else if (!nnames && !o.nmatch) {
+	} else if (!nnames && !o.match.ninc) {
 		status = cli_usage(self, "no tensor named (give NAMEs or --match REGEX; "
 				   "'ckpt list %s' shows the names)", S.path);
 		goto out;
@@ -1083,7 +1067,7 @@ int cmd_show(int argc, char **argv)
 		cli_errorf("%s writes one tensor, and %zu are selected", o.npy ? "--npy" : "--raw", n);
 		goto out;
 	}
-	array = nnames != 1 || o.nmatch;
+	array = nnames != 1 || o.match.ninc;
 	if (o.npy)
 		status = show_npy(&S, sel[0]);
 	else if (o.raw)
@@ -1093,9 +1077,7 @@ int cmd_show(int argc, char **argv)
 	else
 		status = cli_finish(show_values(&S, sel, n, array));
 out:
-	for (size_t i = 0; i < o.nmatch; i++)
-		regfree(&o.match[i]);
-	free(o.match);
+	namefilter_release(&o.match);
 	free(sel);
 	bundle_free(S.b);
 	ckpt_path_release(&where);

@@ -178,10 +178,8 @@ int cmd_subset(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'i': case 'x':
-			if (namefilter_add(&s.filter, optarg, c == 'x', &err) < 0) {
-				status = cli_usage(self, "%s", err.msg);
+			if (cli_add_filter(self, &s.filter, optarg, c == 'x'))
 				goto out;
-			}
 			break;
 		case OPT_NAMES:
 			if (read_names(&s, optarg, &err) < 0) {

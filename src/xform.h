@@ -1,38 +1,16 @@
-/* What the commands that select or compute tensors share (subset, average, cast, export,
- * import): name filters, the optimizer-state test, and copying one payload unchanged into a
- * bundle writer. */
+/* What the commands that compute new tensors share (average, cast, export, import): copying
+ * one payload unchanged into a bundle writer, reading a stream exactly. Name filters are in
+ * namefilter.h. */
 #ifndef CKPT_XFORM_H
 #define CKPT_XFORM_H
 
-#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "bundle.h"
 #include "bundle_writer.h"
 #include "err.h"
-
-/* --include / --exclude: a name is selected if it matches some include (or there are none)
- * and no exclude. POSIX extended regexes, matched against the name as text (an embedded NUL
- * ends it). */
-struct namefilter {
-	regex_t *inc, *exc;
-	size_t ninc, nexc;
-};
-
-/* CK_EUSAGE "bad regular expression 're': why" on a regex that does not compile. */
-int namefilter_add(struct namefilter *f, const char *re, int exclude, struct ck_err *err);
-int namefilter_match(const struct namefilter *f, const char *name);
-/* The two halves: matches some include (0 when there are none); matches some exclude. */
-int namefilter_included(const struct namefilter *f, const char *name);
-int namefilter_excluded(const struct namefilter *f, const char *name);
-void namefilter_release(struct namefilter *f);
-
-/* 1 if name is optimizer state rather than a model variable, by the spellings real
- * checkpoints use: TF2 `.OPTIMIZER_SLOT/` keys and `optimizer/...` variables, Keras
- * `training/<Optimizer>/` scopes, TF1 slot suffixes (`/Adam`, `/Adam_1`, `/Momentum`,
- * `/RMSProp`, `/Adagrad`, `/Ftrl`, `/adam_m`, `/adam_v`, ...) and `beta1_power`/`beta2_power`. */
-int is_optimizer_name(const char *name);
+#include "namefilter.h"
 
 /* Append e's payload, read from b (CRC-checked as it streams), to shard of w as an entry named
  * name with e's dtype, shape and CRC. A partitioned e (nslices) gets only its entry; its slices

@@ -1,0 +1,89 @@
+/* Choosing tensors by name (see namefilter.h). */
+#include "namefilter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int namefilter_add(struct namefilter *f, const char *re, int exclude, struct ck_err *err)
+{
+	regex_t **arr = exclude ? &f->exc : &f->inc;
+	size_t *n = exclude ? &f->nexc : &f->ninc;
+	int rc;
+
+	*arr = xreallocarray(*arr, *n + 1, sizeof(regex_t));
+	rc = regcomp(&(*arr)[*n], re, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		char msg[256];
+		regerror(rc, &(*arr)[*n], msg, sizeof(msg));
+		return ck_error(err, CK_EUSAGE, "bad regular expression '%s': %s", re, msg);
+	}
+	(*n)++;
+	return 0;
+}
+
+static int any_match(const regex_t *re, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!regexec(&re[i], name, 0, NULL, 0))
+			return 1;
+	return 0;
+}
+
+int namefilter_included(const struct namefilter *f, const char *name)
+{
+	return any_match(f->inc, f->ninc, name);
+}
+
+int namefilter_excluded(const struct namefilter *f, const char *name)
+{
+	return any_match(f->exc, f->nexc, name);
+}
+
+int namefilter_match(const struct namefilter *f, const char *name)
+{
+	return (!f->ninc || namefilter_included(f, name)) && !namefilter_excluded(f, name);
+}
+
+void namefilter_release(struct namefilter *f)
+{
+	for (size_t i = 0; i < f->ninc; i++)
+		regfree(&f->inc[i]);
+	for (size_t i = 0; i < f->nexc; i++)
+		regfree(&f->exc[i]);
+	free(f->inc);
+	free(f->exc);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Slot variables are named after the variable they belong to plus the optimizer's slot name
+ * (TF1), or sit under the optimizer in the object graph (TF2 keys); both spellings occur. */
+static const char *const optimizer_res[] = {
+	"/\\.OPTIMIZER_SLOT/",
+	"^optimizer/",
+	"^training/(Adam|AdamW|Adamax|Nadam|SGD|RMSprop|Adagrad|Adadelta|Ftrl|Momentum|Lion|"
+	"Adafactor|LossScaleOptimizer)/",
+	"/(Adam|Adam_[0-9]+|adam_m|adam_v|AdamW(eightDecayOptimizer)?(_[0-9]+)?|Adamax(_[0-9]+)?|"
+	"Nadam(_[0-9]+)?|Momentum|RMSProp(_[0-9]+)?|Adagrad|AdagradDA|ProximalAdagrad|"
+	"Adadelta(_[0-9]+)?|Ftrl(_[0-9]+)?|LAMB(_[0-9]+)?)$",
+	"(^|/)beta[12]_power(_[0-9]+)?$",
+};
+#define NOPT (sizeof(optimizer_res) / sizeof(optimizer_res[0]))
+
+int is_optimizer_name(const char *name)
+{
+	static regex_t re[NOPT];
+	static int ready;
+
+	if (!ready) {
+		for (size_t i = 0; i < NOPT; i++)
+			if (regcomp(&re[i], optimizer_res[i], REG_EXTENDED | REG_NOSUB))
+				abort();  /* the patterns above are constant */
+		ready = 1;
+	}
+	for (size_t i = 0; i < NOPT; i++)
+		if (!regexec(&re[i], name, 0, NULL, 0))
+			return 1;
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* Choosing tensors by name: --include/--exclude filters, and what counts as optimizer state. */
+#ifndef CKPT_NAMEFILTER_H
+#define CKPT_NAMEFILTER_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* --include / --exclude: a name is selected if it matches some include (or there are none)
+ * and no exclude. POSIX extended regexes, matched against the name as text (an embedded NUL
+ * ends it). */
+struct namefilter {
+	regex_t *inc, *exc;
+	size_t ninc, nexc;
+};
+
+/* CK_EUSAGE "bad regular expression 're': why" on a regex that does not compile. */
+int namefilter_add(struct namefilter *f, const char *re, int exclude, struct ck_err *err);
+int namefilter_match(const struct namefilter *f, const char *name);
+/* The two halves: matches some include (0 when there are none); matches some exclude. */
+int namefilter_included(const struct namefilter *f, const char *name);
+int namefilter_excluded(const struct namefilter *f, const char *name);
+void namefilter_release(struct namefilter *f);
+
+/* 1 if name is optimizer state rather than a model variable, by the spellings real
+ * checkpoints use: TF2 `.OPTIMIZER_SLOT/` keys and `optimizer/...` variables, Keras
+ * `training/<Optimizer>/` scopes, TF1 slot suffixes (`/Adam`, `/Adam_1`, `/Momentum`,
+ * `/RMSProp`, `/Adagrad`, `/Ftrl`, `/adam_m`, `/adam_v`, ...) and `beta1_power`/`beta2_power`. */
+int is_optimizer_name(const char *name);
+
+#endif
