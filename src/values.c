@@ -178,7 +178,7 @@ static void ffmt_fit(struct ffmt *f, int dtype, const double *x, size_t n, int p
 
 static void ffmt_put(struct buf *out, const struct ffmt *f, double x)
 {
-	char s[400], m[400];
+	char s[400], m[sizeof(s) + 1];  /* s and a "." */
 	int il, width = f->pad_left + f->pad_right + 1;
 
 	if (!isfinite(x)) {
