@@ -5,25 +5,11 @@
 use strict;
 use warnings;
 use JSON::PP;
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
+use Tap qw(ok done skip_all $ckpt $fix);
 
-my $ckpt = $ENV{CKPT} or die "CKPT not set\n";
-my $here = $0 =~ m{(.*)/} ? $1 : '.';
-my $fix = $ENV{CKPT_FIXTURES} || "$here/../../shared/fixtures/tf";
-my $n = 0;
-my $failed = 0;
-
-sub ok {
-	my ($cond, $name, @diag) = @_;
-	$n++;
-	print(($cond ? "ok" : "not ok"), " $n - $name\n");
-	print map { "#   $_\n" } @diag unless $cond;
-	$failed++ unless $cond;
-}
-
-unless (-f "$fix/EXPECTED.jsonl") {
-	print "1..0 # SKIP no fixtures at $fix\n";
-	exit 0;
-}
+skip_all("no fixtures at $fix") unless -f "$fix/EXPECTED.jsonl";
 
 my (%exp, @order);
 open my $fh, '<', "$fix/EXPECTED.jsonl" or die "$fix/EXPECTED.jsonl: $!\n";
@@ -143,5 +129,4 @@ if ($exp{$idx}) {
 	ok($st == 0, "index-only checkpoint, --names-only: exit 0 (no data needed)", "status $st", $err);
 }
 
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done();

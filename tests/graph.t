@@ -8,33 +8,10 @@ use JSON::PP;
 use File::Basename qw(dirname);
 use File::Find;
 
-my $root = dirname(dirname(__FILE__));
-my $ckpt = $ENV{CKPT} || "$root/ckpt";
-my $fix = $ENV{CKPT_FIXTURES} || "$root/../shared/fixtures/tf";
-my $n = 0;
-my $failed = 0;
+use lib dirname(__FILE__) . '/lib';
+use Tap qw(ok done skip_all $ckpt $fix shq run);
 
-sub ok {
-	my ($cond, $name, @diag) = @_;
-	$n++;
-	print(($cond ? "ok" : "not ok") . " $n - $name\n");
-	if (!$cond) {
-		$failed++;
-		print "#   $_\n" for @diag;
-	}
-}
-
-sub shq { my $s = shift; $s =~ s/'/'\\''/g; return "'$s'"; }
-
-sub run {
-	my $out = qx{@_ 2>&1};
-	return ($? >> 8, $out);
-}
-
-unless (-d $fix) {
-	print "1..0 # SKIP no fixtures at $fix\n";
-	exit 0;
-}
+skip_all("no fixtures at $fix") unless -d $fix;
 
 my @files;
 find(sub { push @files, $File::Find::name if -f $_ && (/\.meta$/ || $_ eq 'saved_model.pb') }, $fix);
@@ -113,5 +90,4 @@ for my $arg ("$dir/export-00000-of-00001", "$dir/export.meta", "$dir/export-????
 	ok($rc == 0 && $doc->{path} =~ m{/export\.meta$}, "graph finds export.meta from $arg", $out);
 }
 
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done();

@@ -11,35 +11,10 @@ use JSON::PP;
 use File::Basename qw(dirname);
 use File::Find;
 
-my $root = dirname(dirname(__FILE__));
-my $ckpt = $ENV{CKPT} || "$root/ckpt";
-my $bin = $ENV{TESTBIN} || "$root/build/tests";
-my $fix = $ENV{CKPT_FIXTURES} || "$root/../shared/fixtures/tf";
-my $n = 0;
-my $failed = 0;
+use lib dirname(__FILE__) . '/lib';
+use Tap qw(ok skip done skip_all $ckpt $bin $fix shq run);
 
-sub ok {
-	my ($cond, $name, @diag) = @_;
-	$n++;
-	print(($cond ? "ok" : "not ok") . " $n - $name\n");
-	if (!$cond) {
-		$failed++;
-		print "#   $_\n" for @diag;
-	}
-}
-
-unless (-f "$fix/EXPECTED.jsonl") {
-	print "1..0 # SKIP no fixtures at $fix\n";
-	exit 0;
-}
-
-sub run {
-	my @cmd = @_;
-	my $out = qx{@cmd 2>&1};
-	return ($? >> 8, $out);
-}
-
-sub shq { my $s = shift; $s =~ s/'/'\\''/g; return "'$s'"; }
+skip_all("no fixtures at $fix") unless -f "$fix/EXPECTED.jsonl";
 
 open(my $fh, '<', "$fix/EXPECTED.jsonl") or die "$fix/EXPECTED.jsonl: $!";
 while (my $line = <$fh>) {
@@ -47,8 +22,7 @@ while (my $line = <$fh>) {
 	my $prefix = "$fix/$exp->{prefix}";
 	my ($rc, $out) = run($ckpt, 'list', '--json', shq($prefix));
 	if ($exp->{format} eq 'V1' && $out =~ /reading V1 is not supported yet/) {
-		$n++;
-		print "ok $n - $exp->{prefix} # SKIP V1 reading not implemented yet\n";
+		skip("V1 reading not implemented yet", $exp->{prefix});
 		next;
 	}
 	if ($rc != 0) {
@@ -94,5 +68,4 @@ for my $idx (sort @indexes) {
 					   : qr/^identical.*entries re-encode identically/;
 	ok($rc3 == 0 && $reb =~ $want, "rebuild of $rel", $reb);
 }
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done();

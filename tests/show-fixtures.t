@@ -9,32 +9,10 @@ use warnings;
 use JSON::PP;
 use File::Basename qw(dirname);
 
-my $root = dirname(dirname(__FILE__));
-my $ckpt = $ENV{CKPT} || "$root/ckpt";
-my $fix = $ENV{CKPT_FIXTURES} || "$root/../shared/fixtures/tf";
-my ($n, $failed) = (0, 0);
+use lib dirname(__FILE__) . '/lib';
+use Tap qw(ok skip done skip_all $ckpt $fix shq run);
 
-sub ok {
-	my ($cond, $name, @diag) = @_;
-	$n++;
-	print(($cond ? "ok" : "not ok") . " $n - $name\n");
-	if (!$cond) {
-		$failed++;
-		print "#   $_\n" for @diag;
-	}
-}
-
-unless (-f "$fix/EXPECTED.jsonl") {
-	print "1..0 # SKIP no fixtures at $fix\n";
-	exit 0;
-}
-
-sub shq { my $s = shift; $s =~ s/'/'\\''/g; return "'$s'"; }
-
-sub run {
-	my $out = qx{@_ 2>&1};
-	return ($? >> 8, $out);
-}
+skip_all("no fixtures at $fix") unless -f "$fix/EXPECTED.jsonl";
 
 sub g9 { my $v = shift; return defined $v ? sprintf('%.9g', $v) : 'null'; }
 
@@ -77,8 +55,7 @@ while (my $line = <$fh>) {
 			$got{ $_->{name} } = $_->{stats} for @$j;
 		}
 		if ($skip) {
-			$n++;
-			print "ok $n - $exp->{prefix} # SKIP V1 reading not available\n";
+			skip("V1 reading not available", $exp->{prefix});
 			next;
 		}
 		next unless %got;
@@ -109,8 +86,7 @@ while (my $line = <$fh>) {
 		my $t = $bad[0];
 		($rc, $out) = run($ckpt, 'show', shq($prefix), shq($t->{key}));
 		if ($rc != 0 && $exp->{format} eq 'V1' && $out =~ /V1/) {
-			$n++;
-			print "ok $n - $exp->{prefix} # SKIP V1 reading not available\n";
+			skip("V1 reading not available", $exp->{prefix});
 			next;
 		}
 		my @lines = split /\n/, $out;
@@ -124,5 +100,4 @@ while (my $line = <$fh>) {
 		ok($rc == 0 && $out eq '', "verify: $exp->{prefix}", "exit $rc: " . substr($out, 0, 300));
 	}
 }
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done();

@@ -13,21 +13,15 @@ use warnings;
 use File::Temp qw(tempdir);
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
+use Tap qw(ok skip done skip_all $ckpt $bin $fix shq run);
 
-my $ckpt = $ENV{CKPT} or die "CKPT not set\n";
-my $bin = $ENV{TESTBIN} // '';
-my $fix = $ENV{CKPT_FIXTURES} // '../shared/fixtures/tf';
 my $tmp = tempdir('ckpt-surgery.XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my $n = 0;
-
-sub ok { my ($c, $what) = @_; $n++; print(($c ? "ok" : "not ok") . " $n - $what\n"); $c }
-sub skip { my ($what) = @_; $n++; print "ok $n # skip $what\n" }
-sub run { my $out = `@_ 2>&1`; ($? >> 8, $out) }
-sub sq { my $s = shift; $s =~ s/'/'\\''/g; "'$s'" }
 
 sub listing {
 	my ($prefix, $full) = @_;
-	my ($rc, $out) = run("$ckpt list --json " . sq($prefix));
+	my ($rc, $out) = run("$ckpt list --json " . shq($prefix));
 	return undef if $rc;
 	my $j = decode_json($out);
 	return join("\n", map {
@@ -63,7 +57,7 @@ my $has_verify = (run("$ckpt help verify"))[0] == 0;
 my $leveldb = -x "$bin/leveldb_keys" ? "$bin/leveldb_keys" : undef;
 my $graphkeys = -x "$bin/graphkeys" ? "$bin/graphkeys" : undef;
 
-open(my $fh, '<', "$fix/EXPECTED.jsonl") or do { print "1..0 # skip no fixtures at $fix\n"; exit 0 };
+open(my $fh, '<', "$fix/EXPECTED.jsonl") or skip_all("no fixtures at $fix");
 my $k = 0;
 while (my $line = <$fh>) {
 	my $d = decode_json($line);
@@ -75,54 +69,53 @@ while (my $line = <$fh>) {
 	my $ren = "$tmp/r$k/out";
 	$k++;
 
-	my ($rc, $msg) = run("$ckpt subset --verify-data -o " . sq($out) . " " . sq($in));
-	ok($rc == 0, "subset copies $name") or print map { "# $_\n" } split /\n/, $msg;
+	my ($rc, $msg) = run("$ckpt subset --verify-data -o " . shq($out) . " " . shq($in));
+	ok($rc == 0, "subset copies $name", $msg);
 	next if $rc;
 	my ($a, $b) = (listing($in, $v2), listing($out, $v2));
 	ok(defined $a && defined $b && $a eq $b,
 	   "$name: output lists the same names, dtypes, shapes" . ($v2 ? ", sizes and CRCs" : ""));
 	if ($has_verify) {
-		($rc, $msg) = run("$ckpt verify " . sq($out));
-		ok($rc == 0, "$name: verify passes on the output") or print "# $msg";
+		($rc, $msg) = run("$ckpt verify " . shq($out));
+		ok($rc == 0, "$name: verify passes on the output", $msg);
 	} else {
 		skip("$name: no verify command yet");
 	}
 	if ($leveldb) {
-		($rc, $msg) = run("$leveldb " . sq("$out.index"));
+		($rc, $msg) = run("$leveldb " . shq("$out.index"));
 		my $keys = () = $msg =~ /\n/g;
 		ok($rc == 0 && $keys == @{$d->{tensors}} + 1 - ($v2 ? 0 : 0),
-		   "$name: LevelDB reads the output index with checksums verified")
-			or print "# rc $rc, $keys keys\n";
+		   "$name: LevelDB reads the output index with checksums verified", "rc $rc, $keys keys");
 	} else {
 		skip("$name: leveldb_keys not built");
 	}
 	next unless $v2;
 
 	my $snappy = index_is_snappy("$in.index");
-	($rc, $msg) = run("$ckpt rename -o " . sq("$ren-same") . " zz_no_such_name=x " . sq($in));
+	($rc, $msg) = run("$ckpt rename -o " . shq("$ren-same") . " zz_no_such_name=x " . shq($in));
 	if ($rc == 0 && !$snappy) {
 		ok(system('cmp', '-s', "$in.index", "$ren-same.index") == 0,
 		   "$name: a rename that changes nothing rewrites the index byte for byte");
 	} elsif ($rc == 0) {
 		skip("$name: TF wrote this index with Snappy blocks; ours is uncompressed");
 	} else {
-		ok(0, "$name: no-op rename") and print "# $msg";
+		ok(0, "$name: no-op rename", $msg);
 	}
 
 	my $tf2 = grep { $_->{key} eq '_CHECKPOINTABLE_OBJECT_GRAPH' } @{$d->{tensors}};
 	next unless $tf2 && $graphkeys;
-	($rc, $msg) = run("$ckpt rename --add-prefix renamed/ -o " . sq("$ren-tf2") . " " . sq($in));
-	ok($rc == 0, "$name: TF2 rename of every key") or print "# $msg";
+	($rc, $msg) = run("$ckpt rename --add-prefix renamed/ -o " . shq("$ren-tf2") . " " . shq($in));
+	ok($rc == 0, "$name: TF2 rename of every key", $msg);
 	next if $rc;
 	my %have = map { (split /\t/)[0] => 1 } split /\n/, listing("$ren-tf2", 0);
 	my @keys = split /\n/, `$graphkeys '$ren-tf2'`;
 	my @bad = grep { !$have{$_} } @keys;
-	ok(!@bad, "$name: all " . scalar(@keys) . " object-graph keys name output tensors")
-		or print map { "# missing $_\n" } @bad[0 .. ($#bad < 4 ? $#bad : 4)];
+	ok(!@bad, "$name: all " . scalar(@keys) . " object-graph keys name output tensors",
+	   map { "missing $_" } @bad[0 .. ($#bad < 4 ? $#bad : 4)]);
 	ok(!grep({ !/^renamed\// } @keys), "$name: the graph's keys carry the new names");
 	if ($has_verify) {
-		($rc, $msg) = run("$ckpt verify " . sq("$ren-tf2"));
-		ok($rc == 0, "$name: verify passes on the renamed TF2 checkpoint") or print "# $msg";
+		($rc, $msg) = run("$ckpt verify " . shq("$ren-tf2"));
+		ok($rc == 0, "$name: verify passes on the renamed TF2 checkpoint", $msg);
 	}
 }
 close $fh;
@@ -156,11 +149,11 @@ if (-x "$bin/mkckpt") {
 		   "signal $sig during a merge: no file under the final name");
 		if ($sig == 15) {
 			my @left = glob("$tmp/kill$sig/*tempstate*");
-			ok(!@left, "SIGTERM: temporary files removed") or print "# left: @left\n";
+			ok(!@left, "SIGTERM: temporary files removed", "left: @left");
 		}
 	}
 	ok($before eq `cksum '$g/many/ckpt.index' '$g/many/ckpt.data-00000-of-00001'`,
 	   "interrupted merges leave the input untouched");
 }
 
-print "1..$n\n";
+done();

@@ -14,31 +14,10 @@ use Digest::SHA qw(sha256_hex);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 
-my $root = dirname(dirname(__FILE__));
-my $ckpt = $ENV{CKPT} || "$root/ckpt";
-my $bin = $ENV{TESTBIN} || "$root/build/tests";
-my $fix = $ENV{CKPT_FIXTURES} || "$root/../shared/fixtures/tf";
+use lib dirname(__FILE__) . '/lib';
+use Tap qw(ok skip done $ckpt $bin $fix shq run);
+
 my $tmp = tempdir("ckpt-transform.XXXXXX", TMPDIR => 1, CLEANUP => 1);
-my $n = 0;
-my $failed = 0;
-
-sub ok {
-	my ($cond, $name, @diag) = @_;
-	$n++;
-	print(($cond ? "ok" : "not ok") . " $n - $name\n");
-	if (!$cond) {
-		$failed++;
-		print "#   $_\n" for map { split /\n/ } @diag;
-	}
-	return $cond;
-}
-
-sub run {
-	my $out = qx{@_ 2>&1};
-	return ($? >> 8, $out);
-}
-
-sub shq { my $s = shift; $s =~ s/'/'\\''/g; return "'$s'"; }
 
 system("$bin/mkckpt all " . shq("$tmp/gen") . " >/dev/null") == 0 or die "mkckpt failed";
 
@@ -51,7 +30,7 @@ for my $cand ("python3", "/usr/bin/python3") {
 	}
 }
 if (!$py) {
-	ok(1, "# SKIP no python3 with numpy (make deps installs python3-numpy)");
+	skip("no python3 with numpy (make deps installs python3-numpy)");
 } else {
 	for my $set (["sample/model.ckpt-1000", ""], ["dtypes/ckpt", "-z"], ["partitioned/ckpt", ""],
 		     ["names/ckpt", "-z"]) {
@@ -96,10 +75,7 @@ print(json.dumps(out))';
 # ---- real checkpoints: export -> import is exact ----
 # Tensors a format cannot hold (strings in safetensors; names that are not UTF-8) are left
 # out with a note; anything else must come back identical.
-open(my $fh, '<', "$fix/EXPECTED.jsonl") or do {
-	print "1..$n\n";
-	exit($failed ? 1 : 0);
-};
+open(my $fh, '<', "$fix/EXPECTED.jsonl") or done();
 my %seen;
 my $k = 0;
 while (my $line = <$fh>) {
@@ -172,5 +148,4 @@ if (-f "$awac/ckpt-3.index") {
 	ok($rc == 0, "a checkpoint averaged with itself is itself", $out);
 }
 
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done();

@@ -10,31 +10,11 @@ use JSON::PP;
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 
-my $root = dirname(dirname(__FILE__));
-my $ckpt = $ENV{CKPT} || "$root/ckpt";
-my $bin = $ENV{TESTBIN} || "$root/build/tests";
-my $fix = $ENV{CKPT_FIXTURES} || "$root/../shared/fixtures/tf";
+use lib dirname(__FILE__) . '/lib';
+use Tap qw(ok done $ckpt $bin $fix shq run);
+
 my $tmp = tempdir('ckpt-v1.XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my $n = 0;
-my $failed = 0;
 my $seq = 0;
-
-sub ok {
-	my ($cond, $name, @diag) = @_;
-	$n++;
-	print(($cond ? "ok" : "not ok") . " $n - $name\n");
-	if (!$cond) {
-		$failed++;
-		print "#   $_\n" for @diag;
-	}
-}
-
-sub shq { my $s = shift; $s =~ s/'/'\\''/g; return "'$s'"; }
-
-sub run {
-	my $out = qx{@_ 2>&1};
-	return ($? >> 8, $out);
-}
 
 sub close_to {
 	my ($a, $b, $tol) = @_;
@@ -130,5 +110,4 @@ for my $case (['missing', 'lost', 'a stored slice is missing'],
 	ok($rcv != 0, "bad/$file: verify fails", "exit $rcv: $v");
 }
 
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done();
