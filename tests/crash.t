@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# Crash safety of the writing commands (subset, rename, merge):
+# Crash safety of the writing commands (subset, rename, merge; export and show --npy on Ctrl-C):
 #  - SIGKILL at random moments of runs over a ~25 MiB, 10 000-tensor checkpoint: afterwards the
 #    inputs are unchanged, the output name holds nothing, the previous checkpoint intact, or
 #    the new one complete and verifying (never a mix); temporary files a killed run leaves
@@ -155,6 +155,42 @@ ok(!@left || scalar(slurp("$dir/.err") =~ /tempstate|temporary/),
    "temporary files of killed runs ($leftovers seen after kills) are cleaned or reported",
    map { basename($_) } @left);
 ok(digest(@inputs) eq $digest0, 'every input byte-identical after all runs');
+
+# ---- Ctrl-C during the single-file writers: export (.npz, whose archive libzip writes under a
+# temporary name of its own, and safetensors) and show --npy ----
+my $exp = "$dir/exp";
+my %files = (
+	npz         => ['export', '--npz', "$exp/x.npz", "$dir/in/model"],
+	safetensors => ['export', '--safetensors', "$exp/x.safetensors", "$dir/in/model"],
+	npy         => ['show', '--npy', "$exp/x.npy", "$dir/in/model", 'p00/dense/kernel'],
+);
+for my $what (sort keys %files) {
+	my ($interrupted, $finished, @wrong) = (0, 0);
+	remove_tree($exp);
+	make_path($exp);
+	my $t0 = time;
+	my $c0 = run(@{ $files{$what} });
+	my $t = time - $t0;
+	push @wrong, "a whole run exits $c0: " . slurp("$dir/.err") if $c0 != 0;
+	for my $k (1 .. 6) {
+		remove_tree($exp);
+		make_path($exp);
+		my $pid = start(undef, @{ $files{$what} });
+		sleep(rand($t));
+		kill('INT', $pid);
+		my $c2 = finish($pid);
+		my @here = map { basename($_) } glob("$exp/* $exp/.*[!.]*");
+		if ($c2 == 128 + 2) {
+			$interrupted++;
+			push @wrong, "interrupted, left: @here" if @here;
+		} else {
+			$finished++;
+			push @wrong, "finished with exit $c2 and @here" if $c2 != 0 || @here != 1;
+		}
+	}
+	ok(!@wrong, "$what: Ctrl-C at 6 moments ($interrupted interrupted, $finished finished " .
+	   'first) leaves no temporary file', @wrong);
+}
 
 # ---- disk full ----
 my $full = "$dir/full";
