@@ -149,15 +149,16 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 	f->path = xstrdup(path);
 	f->force = force;
 	f->tmp = xasprintf("%s.tmpXXXXXX", path);
+	live_add(f->tmp);  /* before the file exists: a signal may come at any moment */
 	f->fd = mkstemp(f->tmp);
 	if (f->fd < 0) {
+		live_del(f->tmp);
 		int rc = ck_syserr(err, errno, "%s: cannot create a file beside it", path);
 		free(f->tmp);
 		free(f->path);
 		f->tmp = f->path = NULL;
 		return rc;
 	}
-	live_add(f->tmp);
 	mask = umask(0);
 	umask(mask);
 	fchmod(f->fd, 0666 & ~mask);
@@ -218,8 +219,8 @@ void outfile_abort(struct outfile *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	if (f->tmp) {
-		live_del(f->tmp);
 		unlink(f->tmp);  /* after a rename this name no longer exists */
+		live_del(f->tmp);
 	}
 	free(f->tmp);
 	free(f->path);
