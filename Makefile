@@ -13,7 +13,7 @@ CKPT_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-paramete
               -I$(BUILD)/gen -Isrc $(SAN) \
               $(if $(ZIP_SONAME),-DZIP_SONAME='"$(ZIP_SONAME)"') \
               $(if $(SNAPPY_SONAME),-DSNAPPY_SONAME='"$(SNAPPY_SONAME)"')
-LDLIBS  = -lprotobuf-c -lcjson -lm -ldl
+LDLIBS  = -lprotobuf-c -lcjson -lm -ldl -pthread
 # libzip and snappy are opened with dlopen on first use (src/dynload.h): their sonames, from
 # the libraries the compiler would link.
 soname = $(shell objdump -p "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \

@@ -777,6 +777,14 @@ long long tensor_stream_read(struct tensor_stream *s, void *p, size_t n, struct 
 	return (long long)n;
 }
 
+int bundle_check_crc(struct bundle *b, const struct bundle_entry *e, uint32_t crc,
+		     struct ck_err *err)
+{
+	if (crc32c_mask(crc) != e->crc32c)
+		return crc_mismatch(b, e, "checksum", e->crc32c, crc, err);
+	return 0;
+}
+
 int bundle_read(struct bundle *b, const struct bundle_entry *e, struct buf *out, struct ck_err *err)
 {
 	struct tensor_stream s;

@@ -90,6 +90,12 @@ int tensor_stream_open(struct tensor_stream *s, struct bundle *b, const struct b
 		       struct ck_err *err);
 long long tensor_stream_read(struct tensor_stream *s, void *p, size_t n, struct ck_err *err);
 
+/* For readers that compute the CRC-32C of a whole payload themselves (prefetch.h): 0 if crc
+ * (unmasked, of all e->size bytes) matches the stored checksum, else the CK_ECORRUPT error
+ * tensor_stream_read gives, naming the shard and the tensor. */
+int bundle_check_crc(struct bundle *b, const struct bundle_entry *e, uint32_t crc,
+		     struct ck_err *err);
+
 /* 1 if n payload bytes can hold a DT_STRING tensor of that many elements (a length varint of
  * at least one byte each, and the 4-byte checksum): checked before allocating per element. */
 static inline int bundle_strings_fit(uint64_t elements, uint64_t n)

@@ -24,6 +24,7 @@
 #include "assemble.h"
 #include "convert.h"
 #include "dtype.h"
+#include "prefetch.h"
 #include "util.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -33,7 +34,11 @@
 
 #define L32 8   /* lanes of the float32 loop */
 #define L64 8   /* lanes of the float64 loops */
-#define CHUNK (256u << 10)  /* read size: large enough for few syscalls, small enough for L2 */
+/* Read size: a multiple of STATS_BLOCK elements of any size (64 KiB), so that blocks, and so
+ * the results to the last bit, do not depend on it. */
+#define CHUNK_UNIT (STATS_BLOCK * 16)
+#define CHUNK PREFETCH_CHUNK
+_Static_assert(CHUNK % CHUNK_UNIT == 0, "chunks must end on block boundaries");
 
 void stats_init(struct stats *s, int dtype)
 {
@@ -702,29 +707,29 @@ double stats_l2(const struct stats *s)
 {
 	return s->l2_scale * sqrt(s->l2_ssq);
 }
-/* Stream one stored payload through the statistics, CRC-checked. */
+/* Stream one stored payload through the statistics, CRC-checked; the next chunk is read on
+ * the other core meanwhile (prefetch.h). */
 static int stats_payload(struct bundle *b, const struct bundle_entry *e, struct stats *s,
-			 uint8_t *chunk, struct ck_err *err)
+			 struct prefetch *pf, struct ck_err *err)
 {
 	const struct dtype_info *d = dtype_info(e->dtype);
-	struct tensor_stream ts;
+	const uint8_t *p;
 	long long got;
-	int rc = tensor_stream_open(&ts, b, e, err);
+	int rc = prefetch_open(pf, b, e, err);
 
 	if (rc < 0)
 		return rc;
-	while ((got = tensor_stream_read(&ts, chunk, CHUNK, err)) > 0)
-		stats_add(s, e->dtype, chunk, (size_t)got / (size_t)d->size, b->big_endian);
-	if (got == 0 && e->size == 0)  /* an empty payload: the CRC check happens on a read */
-		got = tensor_stream_read(&ts, chunk, 0, err);
+	while ((got = prefetch_next(pf, &p, err)) > 0)
+		stats_add(s, e->dtype, p, (size_t)got / (size_t)d->size, b->big_endian);
+	prefetch_close(pf);
 	return got < 0 ? (int)got : 0;
 }
 
 int stats_tensor(struct bundle *b, const struct bundle_entry *e, struct stats *s,
-		 struct ck_err *err)
+		 struct prefetch *reuse, struct ck_err *err)
 {
 	int64_t ext[2 * 256];
-	uint8_t *chunk;
+	struct prefetch *pf = reuse;
 	int rc = 0;
 
 	stats_init(s, e->dtype);
@@ -738,12 +743,14 @@ int stats_tensor(struct bundle *b, const struct bundle_entry *e, struct stats *s
 	rc = partition_check(b, e, err);
 	if (rc < 0)
 		return rc;
-	chunk = xmalloc_io(CHUNK);  /* page-aligned: the kernel copies into it faster */
+	if (!reuse || prefetch_chunk(reuse) % CHUNK_UNIT)
+		pf = prefetch_new(CHUNK);
 	/* Statistics do not depend on element order: a partitioned tensor is its slices. */
 	if (!e->nslices)
-		rc = stats_payload(b, e, s, chunk, err);
+		rc = stats_payload(b, e, s, pf, err);
 	for (size_t i = 0; i < e->nslices && !rc; i++)
-		rc = stats_payload(b, slice_entry(b, e, i, ext), s, chunk, err);
-	free(chunk);
+		rc = stats_payload(b, slice_entry(b, e, i, ext), s, pf, err);
+	if (pf != reuse)
+		prefetch_free(pf);
 	return rc;
 }
