@@ -47,16 +47,6 @@ static uint32_t sw_update(uint32_t r, const uint8_t *p, size_t n)
 	return r;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define HAVE_HW 1
-
-/* Stream lengths for the interleaved loop: long rounds for bulk data, short for tails. */
-#define LONG_LEN 8192
-#define SHORT_LEN 256
-
-/* Tables that shift a register over LONG_LEN and SHORT_LEN zero bytes, a byte at a time. */
-static uint32_t shift_long[4][256], shift_short[4][256];
-
 /* 32x32 GF(2) matrices as 32 column vectors. */
 static uint32_t gf2_times(const uint32_t *mat, uint32_t vec)
 {
@@ -75,37 +65,47 @@ static void gf2_mul(uint32_t *out, const uint32_t *a, const uint32_t *b)
 	memcpy(out, t, sizeof(t));
 }
 
-/* The operator that feeds len zero bytes through the register. */
-static void zeros_operator(uint32_t *op, size_t len)
+/* zeros_pow2[k]: the operator that feeds 2^k zero bytes through the register. */
+static uint32_t zeros_pow2[64][32];
+
+static void zeros_init(void)
 {
-	uint32_t byte_op[32], acc[32];
+	uint32_t *op = zeros_pow2[0];
 
 	/* One zero bit: shift right, xor the polynomial when the low bit falls out. */
-	byte_op[0] = POLY;
+	op[0] = POLY;
 	for (int i = 1; i < 32; i++)
-		byte_op[i] = 1u << (i - 1);
+		op[i] = 1u << (i - 1);
 	for (int k = 0; k < 3; k++)  /* 1 -> 2 -> 4 -> 8 bits */
-		gf2_mul(byte_op, byte_op, byte_op);
-	for (int i = 0; i < 32; i++)
-		acc[i] = 1u << i;
-	while (len) {  /* byte_op ^ len by squaring */
-		if (len & 1)
-			gf2_mul(acc, byte_op, acc);
-		len >>= 1;
-		if (len)
-			gf2_mul(byte_op, byte_op, byte_op);
-	}
-	memcpy(op, acc, sizeof(acc));
+		gf2_mul(op, op, op);
+	for (int k = 1; k < 64; k++)
+		gf2_mul(zeros_pow2[k], zeros_pow2[k - 1], zeros_pow2[k - 1]);
 }
+
+/* r fed through len zero bytes. */
+static uint32_t zeros_shift(uint32_t r, uint64_t len)
+{
+	for (int k = 0; len; k++, len >>= 1)
+		if (len & 1)
+			r = gf2_times(zeros_pow2[k], r);
+	return r;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_HW 1
+
+/* Stream lengths for the interleaved loop: long rounds for bulk data, short for tails. */
+#define LONG_LEN 8192
+#define SHORT_LEN 256
+
+/* Tables that shift a register over LONG_LEN and SHORT_LEN zero bytes, a byte at a time. */
+static uint32_t shift_long[4][256], shift_short[4][256];
 
 static void shift_init(uint32_t table[4][256], size_t len)
 {
-	uint32_t op[32];
-
-	zeros_operator(op, len);
 	for (int k = 0; k < 4; k++)
 		for (uint32_t v = 0; v < 256; v++)
-			table[k][v] = gf2_times(op, v << (8 * k));
+			table[k][v] = zeros_shift(v << (8 * k), len);
 }
 
 static inline uint32_t shift(uint32_t table[4][256], uint32_t r)
@@ -167,6 +167,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void init(void)
 {
 	sw_init();
+	zeros_init();
 #if HAVE_HW
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("sse4.2")) {
@@ -188,6 +189,12 @@ uint32_t crc32c_extend_sw(uint32_t crc, const void *p, size_t n)
 {
 	pthread_once(&once, init);
 	return ~sw_update(~crc, p, n);
+}
+
+uint32_t crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2)
+{
+	pthread_once(&once, init);
+	return zeros_shift(crc1, len2) ^ crc2;
 }
 
 const char *crc32c_impl(void)

@@ -14,6 +14,10 @@ static inline uint32_t crc32c(const void *p, size_t n)
 	return crc32c_extend(0, p, n);
 }
 
+/* The CRC of A followed by B from crc1 = CRC(A), crc2 = CRC(B) and B's length, so that parts
+ * of one payload can be summed on different threads: B's CRC starts from 0. */
+uint32_t crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
+
 /* Portable implementation, exposed so that tests can compare both paths. */
 uint32_t crc32c_extend_sw(uint32_t crc, const void *p, size_t n);
 

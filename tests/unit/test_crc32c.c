@@ -35,6 +35,16 @@ int main(void)
 	ok(all_same, "%s path equals the table path for all lengths and alignments", crc32c_impl());
 	ok(crc32c_extend(crc32c(buf, 100001), buf + 100001, 99999) == crc32c(buf, 200000),
 	   "extending in two pieces equals one pass");
+	{
+		static const size_t cuts[] = { 0, 1, 8, 4095, 100001, 199999, 200000 };
+		int combined = 1;
+		for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+			if (crc32c_combine(crc32c(buf, cuts[i]), crc32c(buf + cuts[i], 200000 - cuts[i]),
+					   200000 - cuts[i]) != crc32c(buf, 200000))
+				combined = 0;
+		ok(combined, "combining the CRCs of two parts equals one pass, for any cut");
+		is_int(crc32c_combine(0xe3069283u, 0, 0), 0xe3069283u, "combining with nothing");
+	}
 	for (uint32_t v = 1; v; v <<= 1)
 		if (crc32c_unmask(crc32c_mask(v)) != v)
 			all_same = 0;
