@@ -14,11 +14,11 @@
 #include "prefetch.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crc32c.h"
+#include "par.h"
 #include "util.h"
 
 #define SLOTS PREFETCH_SLOTS
@@ -128,12 +128,10 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-/* Start the reader with every signal blocked, so that signals keep going to the caller's
- * thread. Returns 0, or -1 if no thread could be made (the payload is then read inline). */
+/* Start the reader. Returns 0, or -1 if no thread could be made (the payload is then read
+ * inline). */
 static int start_thread(struct prefetch *pf)
 {
-	sigset_t all, old;
-	int rc;
 
 	pf->nchunks = (pf->e->size + pf->chunk - 1) / pf->chunk;
 	pf->filled = pf->released = pf->crc_next = 0;
@@ -148,11 +146,7 @@ static int start_thread(struct prefetch *pf)
 		pthread_mutex_destroy(&pf->mu);
 		return -1;
 	}
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&pf->thread, NULL, reader, pf);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) {
+	if (par_spawn(&pf->thread, reader, pf) < 0) {
 		pthread_cond_destroy(&pf->cv);
 		pthread_mutex_destroy(&pf->mu);
 		return -1;
