@@ -65,7 +65,9 @@ const struct bundle_entry *bundle_find(const struct bundle *b, const void *name,
 /* "P.data-%05d-of-%05d"; caller frees. */
 char *bundle_shard_path(const struct bundle *b, int shard);
 
-/* Read n payload bytes of e starting at off (off + n <= e->size); no CRC check. */
+/* Read n payload bytes of e starting at off (off + n <= e->size); no CRC check. Once e's shard
+ * is open (format 2, after a tensor_stream_open of e) it is a pread that touches nothing
+ * shared, and several threads may read e at once. */
 int bundle_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p, size_t n,
 		 struct ck_err *err);
 

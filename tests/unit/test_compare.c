@@ -1,9 +1,15 @@
-/* compare: tolerance rule, statistics, NaN/Inf bookkeeping and every numeric dtype. */
+/* compare: tolerance rule, statistics, NaN/Inf bookkeeping and every numeric dtype; stored
+ * payloads compared in two halves on two cores give what one pass in memory gives. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bundle.h"
+#include "bundle_writer.h"
 #include "compare.h"
 #include "dtype.h"
 #include "tap.h"
@@ -352,6 +358,91 @@ static void test_unravel(void)
 	ok(idx[0] == 0 && idx[1] == 1 && idx[2] == 1, "unravel 5 in [2,3,4]");
 }
 
+/* Payloads of over 1 MiB are compared in halves (compare.c drive_split): differences in
+ * either half or both, none, and a corrupted byte in the second half, each against the same
+ * arrays compared in memory. */
+#define SPLIT_N (3 * (1u << 18) / 4 * 4 + 5)  /* float32: about 3 MiB, halves not alike */
+
+static int write_one(const char *prefix, const float *v)
+{
+	struct bundle_writer *w;
+	struct ck_err err = { 0 };
+	int64_t dim = SPLIT_N;
+
+	if (bundle_writer_open(&w, prefix, 1, BW_FORCE, &err) < 0)
+		return -1;
+	bundle_writer_add(w, "t", 1, DT_FLOAT, &dim, 1, 0, v, SPLIT_N * sizeof(float));
+	return bundle_writer_finish(w, &err);
+}
+
+static int compare_stored_pair(const char *pa, const char *pb, struct compare_result *r,
+			       struct ck_err *err)
+{
+	struct bundle *a = NULL, *b = NULL;
+	int rc = bundle_open(&a, pa, err);
+
+	if (!rc)
+		rc = bundle_open(&b, pb, err);
+	if (!rc)
+		rc = compare_tensors(a, bundle_find(a, "t", 1), b, bundle_find(b, "t", 1), &exact, r,
+				     err);
+	bundle_free(a);
+	bundle_free(b);
+	return rc;
+}
+
+static void test_split(void)
+{
+	char dir[] = "/tmp/ckpt-test-compare.XXXXXX", pa[300], pb[300], data[320], cmd[400];
+	float *x = malloc(SPLIT_N * sizeof(float)), *y = malloc(SPLIT_N * sizeof(float));
+	static const struct { const char *what; size_t at[3]; } cases[] = {
+		{ "no difference", { 0 } },
+		{ "one in the second half", { SPLIT_N - 1 } },
+		{ "one in the first half", { 7 } },
+		{ "in both halves", { 3, SPLIT_N / 2 + 100, SPLIT_N - 2 } },
+	};
+
+	if (!mkdtemp(dir) || !x || !y) {
+		ok(0, "temporary folder");
+		return;
+	}
+	snprintf(pa, sizeof(pa), "%s/a", dir);
+	snprintf(pb, sizeof(pb), "%s/b", dir);
+	for (size_t i = 0; i < SPLIT_N; i++)
+		x[i] = (float)(uniform() * 2 - 1);
+	ok(write_one(pa, x) == 0, "split: bundle a written");
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct compare_result r = { 0 }, w;
+		struct ck_err err = { 0 };
+		memcpy(y, x, SPLIT_N * sizeof(float));
+		for (int k = 0; k < 3 && cases[c].at[k]; k++)
+			y[cases[c].at[k]] += 0.5f * (float)(k + 1);
+		write_one(pb, y);
+		w = run(DT_FLOAT, x, y, SPLIT_N, 4, &exact);
+		ok(compare_stored_pair(pa, pb, &r, &err) == 0 && same_result(&r, &w) &&
+		   r.bytewise == w.bytewise && r.equal == w.equal,
+		   "split, %s: as compared in memory (%llu differ, Σa² %.17g vs %.17g) %s",
+		   cases[c].what, (unsigned long long)r.differ, r.sum_sq_a, w.sum_sq_a, err.msg);
+	}
+	{  /* a byte of the second half flipped on disk: b's CRC catches it */
+		struct compare_result r = { 0 };
+		struct ck_err err = { 0 };
+		int fd;
+		uint8_t v = 0x55;
+		snprintf(data, sizeof(data), "%s.data-00000-of-00001", pb);
+		fd = open(data, O_WRONLY);
+		if (fd >= 0 && pwrite(fd, &v, 1, (off_t)(SPLIT_N * 4 - 9)) == 1)
+			close(fd);
+		ok(compare_stored_pair(pa, pb, &r, &err) < 0 && strstr(err.msg, "checksum mismatch") &&
+		   strstr(err.msg, "/b.data"),
+		   "split: a corrupted second half of b is a CRC mismatch in b: %s", err.msg);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd)) {}
+	free(x);
+	free(y);
+}
+
 int main(void)
 {
 	test_stats();
@@ -362,5 +453,6 @@ int main(void)
 	test_blocks();
 	test_strings();
 	test_unravel();
+	test_split();
 	return tap_done();
 }
