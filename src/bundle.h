@@ -92,7 +92,7 @@ int tensor_stream_open(struct tensor_stream *s, struct bundle *b, const struct b
 		       struct ck_err *err);
 long long tensor_stream_read(struct tensor_stream *s, void *p, size_t n, struct ck_err *err);
 
-/* For readers that compute the CRC-32C of a whole payload themselves (prefetch.h): 0 if crc
+/* For readers that compute the CRC-32C of a whole payload themselves (split.h): 0 if crc
  * (unmasked, of all e->size bytes) matches the stored checksum, else the CK_ECORRUPT error
  * tensor_stream_read gives, naming the shard and the tensor. */
 int bundle_check_crc(struct bundle *b, const struct bundle_entry *e, uint32_t crc,

@@ -473,14 +473,13 @@ static void stats_row(struct tab *t, const struct bundle_entry *e, const struct 
 	buf_release(&shape);
 }
 
-static int tensor_stats(struct show *S, const struct bundle_entry *e, struct stats *st,
-			struct prefetch *pf)
+static int tensor_stats(struct show *S, const struct bundle_entry *e, struct stats *st)
 {
 	struct selection s;
 	int rc;
 
 	if (!S->o->index)
-		return stats_tensor(S->b, e, st, pf, &S->err);
+		return stats_tensor(S->b, e, st, &S->err);
 	stats_init(st, e->dtype);
 	rc = load_selection(S, e, &s, 0);
 	if (!rc) {
@@ -497,7 +496,6 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 {
 	struct tab t;
 	cJSON *arr = cJSON_CreateArray();
-	struct prefetch *pf = prefetch_new(0);  /* its buffers serve every tensor */
 	uint64_t elements = 0, nan = 0, inf = 0, bad = 0;
 	char c1[32], c2[32];
 	int rc = 0;
@@ -508,7 +506,7 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 		tab_add(&t, h);
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct stats st;
-		rc = tensor_stats(S, sel[i], &st, pf);
+		rc = tensor_stats(S, sel[i], &st);
 		if (rc < 0)
 			break;
 		if (S->o->json) {
@@ -541,7 +539,6 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	}
 	cJSON_Delete(arr);
 	tab_release(&t);
-	prefetch_free(pf);
 	if (rc < 0)
 		return EXIT_TROUBLE;
 	return S->o->finite && bad ? EXIT_DIFF : EXIT_OK;

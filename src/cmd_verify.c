@@ -1,25 +1,20 @@
 /* ckpt verify: is a checkpoint whole? Every checksum, every shard, every structural rule. */
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "assemble.h"
 #include "bundle.h"
 #include "cli.h"
 #include "cmds.h"
-#include "crc32c.h"
 #include "dtype.h"
 #include "objgraph.h"
 #include "output.h"
 #include "path.h"
 #include "slicekey.h"
+#include "split.h"
 #include "values.h"
 
 const char cmd_verify_usage[] =
@@ -152,110 +147,17 @@ static void entry_problem(struct report *r, struct bundle *b, const struct bundl
 	buf_release(&name);
 }
 
-/* Numeric payloads are checked straight from a read-only mapping of their shard: no copy
- * through a buffer, so the check runs at the speed of the page cache (cat's, or better).
- * The sizes were checked against the file first; a file truncated while we run raises
- * SIGBUS on the missing pages, which on_sigbus turns back into an error for that tensor.
- * Where mapping fails, bundle_verify reads. */
-static sigjmp_buf bus_jump;
-static volatile sig_atomic_t bus_armed;
-
-static void on_sigbus(int sig)
+/* Numeric payloads are read in two halves on two cores (split.h): copying out of the page
+ * cache and the CRC together are more than one core can do at cat's speed. A file truncated
+ * while we run is a short read, an error for that tensor. */
+static int verify_entry(struct bundle *b, const struct bundle_entry *e, struct ck_err *err)
 {
-	if (bus_armed) {
-		bus_armed = 0;
-		siglongjmp(bus_jump, 1);
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
+	void *ctx[2] = { NULL, NULL };
+	int halves;
 
-struct maps {
-	const uint8_t **p;
-	size_t *len;
-	uint64_t *released;  /* bytes already given back, from the start */
-	int n;
-};
-
-static void maps_open(struct maps *m, struct bundle *b, const int64_t *sizes)
-{
-	m->n = b->num_shards;
-	m->p = xcalloc((size_t)m->n + 1, sizeof(*m->p));
-	m->len = xcalloc((size_t)m->n + 1, sizeof(*m->len));
-	m->released = xcalloc((size_t)m->n + 1, sizeof(*m->released));
-	if (b->format == 1)
-		return;  /* V1 tables hold protobufs, not payloads: bundle_verify decodes them */
-	for (int s = 0; s < m->n; s++) {
-		char *file;
-		int fd;
-		void *p;
-		if (sizes[s] <= 0 || (uint64_t)sizes[s] > SIZE_MAX)
-			continue;
-		file = bundle_shard_path(b, s);
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		free(file);
-		if (fd < 0)
-			continue;
-		p = mmap(NULL, (size_t)sizes[s], PROT_READ, MAP_SHARED, fd, 0);
-		close(fd);
-		if (p == MAP_FAILED)
-			continue;
-		madvise(p, (size_t)sizes[s], MADV_SEQUENTIAL);
-		if (!m->p[s] && signal(SIGBUS, on_sigbus) == SIG_ERR) {
-			munmap(p, (size_t)sizes[s]);
-			continue;
-		}
-		m->p[s] = p;
-		m->len[s] = (size_t)sizes[s];
-	}
-}
-
-static void maps_close(struct maps *m)
-{
-	for (int s = 0; s < m->n; s++)
-		if (m->p[s])
-			munmap((void *)m->p[s], m->len[s]);
-	free(m->p);
-	free(m->len);
-	free(m->released);
-}
-
-/* Pages already checked are unmapped as we go (the page cache keeps them): without that a
- * mapping of a 2 GiB shard counts 2 GiB in our resident size. */
-#define RELEASE_STEP (8u << 20)
-
-static void release_behind(const struct maps *m, int shard, uint64_t upto)
-{
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), end = upto / page * page;
-	uint64_t from = m->released[shard];
-
-	if (end < from + (RELEASE_STEP))
-		return;  /* in steps, each one madvise() call */
-	madvise((void *)(m->p[shard] + from), (size_t)(end - from), MADV_DONTNEED);
-	m->released[shard] = end;
-}
-
-static int verify_entry(struct bundle *b, const struct maps *m, const struct bundle_entry *e,
-			struct ck_err *err)
-{
-	const uint8_t *p = m->p[e->shard];
-	volatile uint32_t crc = 0;  /* kept across the SIGBUS jump */
-
-	if (!p || e->dtype == DT_STRING || e->offset + e->size > m->len[e->shard])
+	if (e->dtype == DT_STRING)
 		return bundle_verify(b, e, err);
-	if (sigsetjmp(bus_jump, 1))
-		return ck_error(err, CK_ECORRUPT, "the file shrank while being read");
-	bus_armed = 1;
-	for (uint64_t at = 0; at < e->size; at += 4u << 20) {
-		size_t k = e->size - at < (4u << 20) ? (size_t)(e->size - at) : (4u << 20);
-		crc = crc32c_extend(crc, p + e->offset + at, k);
-		release_behind(m, e->shard, e->offset + at + k);
-	}
-	bus_armed = 0;
-	if (crc32c_mask(crc) != e->crc32c)
-		return ck_error(err, CK_ECORRUPT, "checksum mismatch (stored %08x, computed %08x)",
-				crc32c_unmask(e->crc32c), crc);
-	return 0;
+	return split_read(b, e, NULL, ctx, &halves, err);
 }
 
 static int cmp_offset(const void *pa, const void *pb)
@@ -422,7 +324,6 @@ static void verify_one(const char *arg, struct report *r)
 	struct ck_err err = { 0 };
 	const struct bundle_entry **order = NULL;
 	int64_t *shard_ok = NULL;
-	struct maps maps = { NULL, NULL, NULL, 0 };
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -477,13 +378,12 @@ static void verify_one(const char *arg, struct report *r)
 	}
 	/* File order: sequential reads, each shard once. */
 	sort_array(order, n, sizeof(*order), cmp_offset);
-	maps_open(&maps, b, shard_ok);
 	{
 		uint64_t total = 0, done = 0;
 		for (size_t i = 0; i < n; i++)
 			total += order[i]->size;
 		for (size_t i = 0; i < n && r->status != EXIT_TROUBLE; i++) {
-			if (verify_entry(b, &maps, order[i], &err) < 0)
+			if (verify_entry(b, order[i], &err) < 0)
 				entry_problem(r, b, order[i], &err);
 			else
 				r->bytes += order[i]->size;
@@ -493,7 +393,6 @@ static void verify_one(const char *arg, struct report *r)
 		if (done < total || !n)
 			cli_progress(NULL, total, total);  /* clears the meter */
 	}
-	maps_close(&maps);
 	if (r->status != EXIT_TROUBLE)
 		check_object_graph(b, r);
 out:

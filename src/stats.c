@@ -24,7 +24,7 @@
 #include "assemble.h"
 #include "convert.h"
 #include "dtype.h"
-#include "prefetch.h"
+#include "split.h"
 #include "util.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -34,11 +34,9 @@
 
 #define L32 8   /* lanes of the float32 loop */
 #define L64 8   /* lanes of the float64 loops */
-/* Read size: a multiple of STATS_BLOCK elements of any size (64 KiB), so that blocks, and so
- * the results to the last bit, do not depend on it. */
-#define CHUNK_UNIT (STATS_BLOCK * 16)
-#define CHUNK PREFETCH_CHUNK
-_Static_assert(CHUNK % CHUNK_UNIT == 0, "chunks must end on block boundaries");
+/* Reads (and the halves of a split payload) begin and end on STATS_BLOCK elements of any size
+ * (64 KiB), so that blocks, and so the results to the last bit, do not depend on them. */
+_Static_assert(SPLIT_CHUNK % (STATS_BLOCK * 16) == 0, "chunks must end on block boundaries");
 
 void stats_init(struct stats *s, int dtype)
 {
@@ -707,29 +705,46 @@ double stats_l2(const struct stats *s)
 {
 	return s->l2_scale * sqrt(s->l2_ssq);
 }
-/* Stream one stored payload through the statistics, CRC-checked; the next chunk is read on
- * the other core meanwhile (prefetch.h). */
-static int stats_payload(struct bundle *b, const struct bundle_entry *e, struct stats *s,
-			 struct prefetch *pf, struct ck_err *err)
-{
-	const struct dtype_info *d = dtype_info(e->dtype);
-	const uint8_t *p;
-	long long got;
-	int rc = prefetch_open(pf, b, e, err);
+struct chunk_ctx {
+	struct stats *s;
+	int dtype, swap;
+	size_t esize;
+};
 
-	if (rc < 0)
-		return rc;
-	while ((got = prefetch_next(pf, &p, err)) > 0)
-		stats_add(s, e->dtype, p, (size_t)got / (size_t)d->size, b->big_endian);
-	prefetch_close(pf);
-	return got < 0 ? (int)got : 0;
+static int add_chunk(void *ctx, const uint8_t *p, size_t n, uint64_t off)
+{
+	struct chunk_ctx *c = ctx;
+
+	(void)off;
+	stats_add(c->s, c->dtype, p, n / c->esize, c->swap);
+	return 0;
+}
+
+/* Stream one stored payload through the statistics, CRC-checked, in two halves on two cores
+ * when large (split.h): the first half goes on into s, as one pass in order would; the
+ * second is gathered apart and folded in after it. */
+static int stats_payload(struct bundle *b, const struct bundle_entry *e, struct stats *s,
+			 struct ck_err *err)
+{
+	struct stats second;
+	struct chunk_ctx c[2];
+	void *ctx[2] = { &c[0], &c[1] };
+	int halves, rc;
+
+	stats_init(&second, e->dtype);
+	for (int k = 0; k < 2; k++)
+		c[k] = (struct chunk_ctx){ k ? &second : s, e->dtype, b->big_endian,
+					   (size_t)dtype_info(e->dtype)->size };
+	rc = split_read(b, e, add_chunk, ctx, &halves, err);
+	if (!rc && halves == 2)
+		stats_merge(s, &second);
+	return rc;
 }
 
 int stats_tensor(struct bundle *b, const struct bundle_entry *e, struct stats *s,
-		 struct prefetch *reuse, struct ck_err *err)
+		 struct ck_err *err)
 {
 	int64_t ext[2 * 256];
-	struct prefetch *pf = reuse;
 	int rc = 0;
 
 	stats_init(s, e->dtype);
@@ -743,14 +758,10 @@ int stats_tensor(struct bundle *b, const struct bundle_entry *e, struct stats *s
 	rc = partition_check(b, e, err);
 	if (rc < 0)
 		return rc;
-	if (!reuse || prefetch_chunk(reuse) % CHUNK_UNIT)
-		pf = prefetch_new(CHUNK);
 	/* Statistics do not depend on element order: a partitioned tensor is its slices. */
 	if (!e->nslices)
-		rc = stats_payload(b, e, s, pf, err);
+		rc = stats_payload(b, e, s, err);
 	for (size_t i = 0; i < e->nslices && !rc; i++)
-		rc = stats_payload(b, slice_entry(b, e, i, ext), s, pf, err);
-	if (pf != reuse)
-		prefetch_free(pf);
+		rc = stats_payload(b, slice_entry(b, e, i, ext), s, err);
 	return rc;
 }

@@ -15,7 +15,6 @@
 
 #include "bundle.h"
 #include "err.h"
-#include "prefetch.h"
 
 #define STATS_BLOCK 4096
 
@@ -49,11 +48,10 @@ const char *stats_impl(int portable);
 double stats_std(const struct stats *s);   /* population (ddof = 0), as numpy's std */
 double stats_l2(const struct stats *s);
 
-/* Statistics of a whole tensor, regular or partitioned, read in chunks of 1 MiB (ahead, on a
- * second thread: prefetch.h) and checked against the stored CRC-32C as it goes. Strings and
- * opaque types: count only. pf: a reader from prefetch_new(0), to keep its buffers from one
- * tensor to the next; NULL (or one whose chunks do not end on blocks) for one of its own. */
+/* Statistics of a whole tensor, regular or partitioned, read in chunks (in two halves on two
+ * cores when large: split.h) and checked against the stored CRC-32C as it goes. Strings and
+ * opaque types: count only. */
 int stats_tensor(struct bundle *b, const struct bundle_entry *e, struct stats *s,
-		 struct prefetch *pf, struct ck_err *err);
+		 struct ck_err *err);
 
 #endif
