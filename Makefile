@@ -34,7 +34,7 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-san check-valgrind sample quickstart deps deps-extra install uninstall clean bench
+.PHONY: all check check-unit check-san check-tsan check-valgrind sample quickstart deps deps-extra install uninstall clean bench
 all: ckpt
 
 ckpt: $(BUILD)/ckpt
@@ -91,6 +91,14 @@ check-unit: $(UNIT_BIN)
 check-san:
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
+
+# The unit tests of the code that runs on two threads (split reads, split diffs) under
+# ThreadSanitizer.
+TSAN_UNITS = test_split test_compare
+check-tsan:
+	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
+	    $(TSAN_UNITS:%=build/tsan/tests/%)
+	TSAN_OPTIONS=halt_on_error=1 prove -f $(TSAN_UNITS:%=build/tsan/tests/%)
 
 # The CLI tests with every ckpt run under valgrind (memcheck; a report fails the case), in two
 # halves at once.

@@ -644,7 +644,7 @@ static int verify_strings(struct bundle *b, const struct bundle_entry *e, struct
 {
 	struct payload_reader r = { b, e, 0, xmalloc_io(CHUNK), 0, 0 };
 	struct buf tmp = BUF_INIT;
-	uint64_t total = 0, len;
+	uint64_t total = 0, len = 0;
 	uint32_t crc = 0, lcrc;
 	uint8_t stored[4];
 	int rc = 0;
