@@ -72,12 +72,13 @@ static void *mem_alloc(struct bundle *b, size_t n)
 
 	n = n ? (n + 7) & ~(size_t)7 : 8;  /* int64_t alignment */
 	if (!m || m->cap - m->used < n) {
-		size_t cap = m ? (m->cap < MEM_MAX ? 2 * m->cap : MEM_MAX) : MEM_FIRST;
+		size_t cap = m ? (m->cap < MEM_MAX ? 2 * m->cap : MEM_MAX)
+			       : b->mem_first > MEM_FIRST ? b->mem_first : MEM_FIRST;
 		struct bundle_mem *nm;
 		if (cap < n)
 			cap = n;
 		/* A size past the address space cannot be had: xmalloc reports it. */
-		nm = xmalloc(cap > SIZE_MAX - sizeof(*nm) ? SIZE_MAX : sizeof(*nm) + cap);
+		nm = xmalloc_huge(cap > SIZE_MAX - sizeof(*nm) ? SIZE_MAX : sizeof(*nm) + cap);
 		nm->used = 0;
 		nm->cap = cap;
 		if (m && n > MEM_MAX / 4) {
@@ -99,7 +100,7 @@ static void mem_free(struct bundle_mem *m)
 {
 	while (m) {
 		struct bundle_mem *next = m->next;
-		free(m);
+		xfree_huge(m, sizeof(*m) + m->cap);
 		m = next;
 	}
 }
@@ -119,7 +120,7 @@ void bundle_free(struct bundle *b)
 		for (size_t i = 0; i < b->nentries; i++)
 			entry_release(&b->entries[i]);
 	mem_free(b->mem);
-	free(b->entries);
+	xfree_huge(b->entries, b->entries_cap * sizeof(*b->entries));
 	if (b->shards)
 		for (int i = 0; i < b->num_shards; i++) {
 			if (b->shards[i].fd >= 0)
@@ -353,6 +354,20 @@ static void sum_slices(struct bundle *b, struct bundle_entry *e)
 	buf_release(&key);
 }
 
+static void grow_entries(struct bundle *b)
+{
+	size_t cap = b->entries_cap * 2;
+	struct bundle_entry *e;
+
+	if (cap > SIZE_MAX / sizeof(*e))
+		xmalloc(SIZE_MAX);  /* reports it */
+	e = xmalloc_huge(cap * sizeof(*e));
+	memcpy(e, b->entries, b->nentries * sizeof(*e));
+	xfree_huge(b->entries, b->entries_cap * sizeof(*e));
+	b->entries = e;
+	b->entries_cap = cap;
+}
+
 int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 {
 	struct bundle *b = xcalloc(1, sizeof(*b));
@@ -374,7 +389,10 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 	 * never touched. An index with more entries still grows the array below. */
 	cap = (size_t)(table_file_size(t) / 24 < ENTRIES_GUESS_MAX ? table_file_size(t) / 24
 								    : ENTRIES_GUESS_MAX) + 16;
-	b->entries = xreallocarray(NULL, cap, sizeof(*b->entries));
+	b->entries = xmalloc_huge(cap * sizeof(*b->entries));
+	b->entries_cap = cap;
+	/* Names and shapes take about twice the index's size: one block for them all. */
+	b->mem_first = table_file_size(t) * 2 < MEM_MAX ? (size_t)table_file_size(t) * 2 : MEM_MAX;
 	it = table_iter_new(t);
 	while ((rc = table_iter_next(it, &k, &kn, &v, &vn, err)) == 1) {
 		if (first) {
@@ -390,10 +408,8 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 				goto fail;
 			continue;
 		}
-		if (b->nentries == cap) {
-			cap *= 2;
-			b->entries = xreallocarray(b->entries, cap, sizeof(*b->entries));
-		}
+		if (b->nentries == b->entries_cap)
+			grow_entries(b);
 		rc = parse_entry(b, &b->entries[b->nentries], k, kn, v, vn, err);
 		b->nentries++;  /* counted even on failure so that bundle_free releases it */
 		if (rc < 0)

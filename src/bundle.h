@@ -48,10 +48,12 @@ struct bundle {
 	int producer, min_consumer;
 	struct bundle_entry *entries;  /* every key but the header, in key order */
 	size_t nentries;
+	size_t entries_cap;            /* private: entries from xmalloc_huge for so many, or 0 */
 	size_t ntensors;               /* entries that are not hidden slices */
 	struct bundle_shard *shards;   /* private: lazily opened data files */
 	struct v1_reader *v1;          /* private: format 1 only, the V1 tables (v1.h) */
 	struct bundle_mem *mem;        /* private: V2 only, holds the entries' names, dims, slices */
+	size_t mem_first;              /* private: the size of mem's first block */
 };
 
 /* Open P.index. Errors name the file: CK_ENOTFOUND if it does not exist, CK_EKIND if it is a

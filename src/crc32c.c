@@ -65,21 +65,32 @@ static void gf2_mul(uint32_t *out, const uint32_t *a, const uint32_t *b)
 	memcpy(out, t, sizeof(t));
 }
 
-/* zeros_pow2[k]: the operator that feeds 2^k zero bytes through the register. */
+/* zeros_pow2[k]: the operator that feeds 2^k zero bytes through the register. The first
+ * ZEROS_FIRST are made with the shift tables (every run that reads data needs them); the rest
+ * only for crc32c_combine. */
+#define ZEROS_FIRST 14
 static uint32_t zeros_pow2[64][32];
 
-static void zeros_init(void)
+static void zeros_init(int from, int to)
 {
 	uint32_t *op = zeros_pow2[0];
 
-	/* One zero bit: shift right, xor the polynomial when the low bit falls out. */
-	op[0] = POLY;
-	for (int i = 1; i < 32; i++)
-		op[i] = 1u << (i - 1);
-	for (int k = 0; k < 3; k++)  /* 1 -> 2 -> 4 -> 8 bits */
-		gf2_mul(op, op, op);
-	for (int k = 1; k < 64; k++)
+	if (!from) {
+		/* One zero bit: shift right, xor the polynomial when the low bit falls out. */
+		op[0] = POLY;
+		for (int i = 1; i < 32; i++)
+			op[i] = 1u << (i - 1);
+		for (int k = 0; k < 3; k++)  /* 1 -> 2 -> 4 -> 8 bits */
+			gf2_mul(op, op, op);
+		from = 1;
+	}
+	for (int k = from; k < to; k++)
 		gf2_mul(zeros_pow2[k], zeros_pow2[k - 1], zeros_pow2[k - 1]);
+}
+
+static void zeros_init_rest(void)
+{
+	zeros_init(ZEROS_FIRST, 64);
 }
 
 /* r fed through len zero bytes. */
@@ -101,11 +112,17 @@ static uint32_t zeros_shift(uint32_t r, uint64_t len)
 /* Tables that shift a register over LONG_LEN and SHORT_LEN zero bytes, a byte at a time. */
 static uint32_t shift_long[4][256], shift_short[4][256];
 
+/* By linearity, an entry is the xor of those of its bits: 8 shifts per byte position. */
 static void shift_init(uint32_t table[4][256], size_t len)
 {
-	for (int k = 0; k < 4; k++)
-		for (uint32_t v = 0; v < 256; v++)
-			table[k][v] = zeros_shift(v << (8 * k), len);
+	for (int k = 0; k < 4; k++) {
+		table[k][0] = 0;
+		for (int bit = 0; bit < 8; bit++)
+			table[k][1u << bit] = zeros_shift(1u << (8 * k + bit), len);
+		for (uint32_t v = 3; v < 256; v++)
+			if (v & (v - 1))
+				table[k][v] = table[k][v & (v - 1)] ^ table[k][v & -v];
+	}
 }
 
 static inline uint32_t shift(uint32_t table[4][256], uint32_t r)
@@ -162,12 +179,13 @@ __attribute__((target("sse4.2"))) static uint32_t hw_update(uint32_t r, const ui
 
 static uint32_t (*update_fn)(uint32_t, const uint8_t *, size_t) = sw_update;
 static const char *impl_name = "table";
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_once_t once = PTHREAD_ONCE_INIT, sw_once = PTHREAD_ONCE_INIT,
+		      rest_once = PTHREAD_ONCE_INIT;
 
+/* Only what the chosen path needs: `ckpt list` checks a few index blocks and is done. */
 static void init(void)
 {
-	sw_init();
-	zeros_init();
+	zeros_init(0, ZEROS_FIRST);
 #if HAVE_HW
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("sse4.2")) {
@@ -175,8 +193,10 @@ static void init(void)
 		shift_init(shift_short, SHORT_LEN);
 		update_fn = hw_update;
 		impl_name = "sse4.2";
+		return;
 	}
 #endif
+	pthread_once(&sw_once, sw_init);
 }
 
 uint32_t crc32c_extend(uint32_t crc, const void *p, size_t n)
@@ -187,13 +207,14 @@ uint32_t crc32c_extend(uint32_t crc, const void *p, size_t n)
 
 uint32_t crc32c_extend_sw(uint32_t crc, const void *p, size_t n)
 {
-	pthread_once(&once, init);
+	pthread_once(&sw_once, sw_init);
 	return ~sw_update(~crc, p, n);
 }
 
 uint32_t crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2)
 {
 	pthread_once(&once, init);
+	pthread_once(&rest_once, zeros_init_rest);
 	return zeros_shift(crc1, len2) ^ crc2;
 }
 

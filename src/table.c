@@ -37,7 +37,8 @@ static struct dynlib libsnappy = { SNAPPY_SONAME, snappy_names, snappy_slots, 0,
 /* ---- blocks ------------------------------------------------------------------------- */
 
 struct block {
-	uint8_t *owned;        /* buffer holding the block (and trailer) */
+	uint8_t *owned;        /* buffer holding the block (and trailer), kept for the next one */
+	size_t cap;            /* its size (xmalloc_huge) */
 	const uint8_t *data;   /* contents after decompression */
 	size_t restart_off;    /* entries end here */
 	size_t nrestarts;
@@ -82,8 +83,20 @@ int key_cmp(const void *a, size_t an, const void *b, size_t bn)
 
 static void block_release(struct block *b)
 {
-	free(b->owned);
+	xfree_huge(b->owned, b->cap);
 	memset(b, 0, sizeof(*b));
+}
+
+/* b's buffer, of at least n bytes: an iterator reads block after block into the same one
+ * (fresh memory costs a page fault per 4 KiB: blocks are 256 KiB as TF writes them). */
+static uint8_t *block_buffer(struct block *b, size_t n)
+{
+	if (b->cap < n) {
+		xfree_huge(b->owned, b->cap);
+		b->owned = xmalloc_huge(n);
+		b->cap = n;
+	}
+	return b->owned;
 }
 
 static int corrupt(struct ck_err *err, const struct table *t, uint64_t off, const char *what)
@@ -92,7 +105,8 @@ static int corrupt(struct ck_err *err, const struct table *t, uint64_t off, cons
 			(unsigned long long)off, what);
 }
 
-/* Read the block at (off, size), check its trailer and decompress it. */
+/* Read the block at (off, size) into b (its buffer reused), check its trailer and decompress
+ * it. */
 static int read_block(struct table *t, uint64_t off, uint64_t size, struct block *b,
 		      struct ck_err *err)
 {
@@ -101,60 +115,50 @@ static int read_block(struct table *t, uint64_t off, uint64_t size, struct block
 	uint8_t type;
 	long long got;
 
-	memset(b, 0, sizeof(*b));
+	b->data = NULL;
+	b->restart_off = b->nrestarts = 0;
 	if (size > t->size || off > t->size - size || t->size - off - size < 5)
 		return ck_error(err, CK_ECORRUPT,
 				"%s: block handle (offset %llu, size %llu) lies outside the %llu-byte file",
 				t->path, (unsigned long long)off, (unsigned long long)size,
 				(unsigned long long)t->size);
-	raw = xmalloc((size_t)size + 5);
+	raw = block_buffer(b, (size_t)size + 5);
 	got = pread_full(t->fd, raw, (size_t)size + 5, off);
-	if (got < 0) {
-		free(raw);
+	if (got < 0)
 		return ck_syserr(err, errno, "%s: read", t->path);
-	}
-	if ((uint64_t)got != size + 5) {
-		free(raw);
+	if ((uint64_t)got != size + 5)
 		return corrupt(err, t, off, "file shrank while reading");
-	}
 	stored = load_le32(raw + size + 1);
 	actual = crc32c(raw, (size_t)size + 1);
-	if (crc32c_unmask(stored) != actual) {
-		free(raw);
+	if (crc32c_unmask(stored) != actual)
 		return ck_error(err, CK_ECORRUPT,
 				"%s: block at offset %llu: checksum mismatch (stored %08x, computed %08x)",
 				t->path, (unsigned long long)off, crc32c_unmask(stored), actual);
-	}
 	type = raw[size];
 	if (type == 0) {
-		b->owned = raw;
 		b->data = raw;
 	} else if (type == 1) {
 		size_t ulen;
-		char *out;
+		uint8_t *out;
 		struct ck_err why;
-		if (dynlib_load(&libsnappy, "Snappy-compressed blocks", &why) < 0) {
-			free(raw);
+		if (dynlib_load(&libsnappy, "Snappy-compressed blocks", &why) < 0)
 			return ck_error(err, why.code, "%s: block at offset %llu: %s", t->path,
 					(unsigned long long)off, why.msg);
-		}
 		if (snappy_uncompressed_length((const char *)raw, (size_t)size, &ulen) != SNAPPY_OK ||
-		    ulen / 32 > size + 1) {
-			free(raw);
+		    ulen / 32 > size + 1)
 			return corrupt(err, t, off, "bad snappy length preamble");
-		}
-		out = xmalloc(ulen ? ulen : 1);
-		if (snappy_uncompress((const char *)raw, (size_t)size, out, &ulen) != SNAPPY_OK) {
-			free(raw);
-			free(out);
+		out = xmalloc_huge(ulen + 1);
+		if (snappy_uncompress((const char *)raw, (size_t)size, (char *)out, &ulen) !=
+		    SNAPPY_OK) {
+			xfree_huge(out, ulen + 1);
 			return corrupt(err, t, off, "snappy data does not decompress");
 		}
-		free(raw);
-		b->owned = (uint8_t *)out;
-		b->data = (uint8_t *)out;
+		xfree_huge(b->owned, b->cap);  /* the decompressed block takes the raw one's place */
+		b->owned = out;
+		b->data = out;
+		b->cap = ulen + 1;
 		size = ulen;
 	} else {
-		free(raw);
 		return ck_error(err, CK_ECORRUPT, "%s: block at offset %llu: unknown compression type %u",
 				t->path, (unsigned long long)off, type);
 	}
@@ -426,8 +430,7 @@ int table_iter_next(struct table_iter *it, const uint8_t **key, size_t *key_len,
 				return rc;
 			if (rc == 1)
 				break;
-			it->in_block = 0;
-			block_release(&it->data);
+			it->in_block = 0;  /* it->data keeps its buffer for the next block */
 		}
 		rc = block_iter_next(&it->idx, err, it->t);
 		if (rc <= 0)

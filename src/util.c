@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static void oom(size_t n)
@@ -32,6 +33,46 @@ void *xmalloc_io(size_t n)
 	if (!p)
 		oom(n);
 	return p;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t huge_len(size_t n)  /* the mapping's length, 0 for a malloc block */
+{
+#ifdef MADV_HUGEPAGE
+	if (n >= XMALLOC_HUGE_MIN && n <= SIZE_MAX / 2)
+		return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+#endif
+	return 0;
+}
+
+void *xmalloc_huge(size_t n)
+{
+	size_t len = huge_len(n);
+	uint8_t *m, *a;
+
+	if (!len)
+		return xmalloc(n);
+	/* One huge page more than needed, to cut an aligned run out of it. */
+	m = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		oom(n);
+	a = (uint8_t *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+	if (a > m)
+		munmap(m, (size_t)(a - m));
+	munmap(a + len, HUGE_PAGE - (size_t)(a - m));
+	madvise(a, len, MADV_HUGEPAGE);  /* where the kernel has none: small pages, as before */
+	return a;
+}
+
+void xfree_huge(void *p, size_t n)
+{
+	size_t len = huge_len(n);
+
+	if (len && p)
+		munmap(p, len);
+	else
+		free(p);
 }
 
 void *xcalloc(size_t n, size_t size)

@@ -16,5 +16,23 @@ int main(void)
 		memset(p, 0xa5, sizes[i]);  /* the whole size is usable (valgrind/ASan check it) */
 		free(p);
 	}
+	/* Big blocks get a 2 MiB-aligned mapping of their own (huge pages where offered), small
+	 * ones malloc; both whole and writable, both freed by xfree_huge with their size. */
+	{
+		static const size_t big[] = { 1, XMALLOC_HUGE_MIN - 1, XMALLOC_HUGE_MIN,
+					      (2u << 20) + 1, 5u << 20 };
+		for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+			uint8_t *p = xmalloc_huge(big[i]);
+			memset(p, 0x5a, big[i]);
+			if (big[i] >= XMALLOC_HUGE_MIN)
+				ok(((uintptr_t)p & ((2u << 20) - 1)) == 0,
+				   "xmalloc_huge(%zu) is 2 MiB-aligned", big[i]);
+			ok(p[0] == 0x5a && p[big[i] - 1] == 0x5a, "xmalloc_huge(%zu): whole", big[i]);
+			xfree_huge(p, big[i]);
+		}
+		xfree_huge(NULL, 5u << 20);
+		xfree_huge(NULL, 1);
+		ok(1, "xfree_huge(NULL) is harmless");
+	}
 	return tap_done();
 }
