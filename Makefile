@@ -136,7 +136,7 @@ deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
-	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc jq zsh >/dev/null
+	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc jq zsh strace >/dev/null
 
 # What `make fuzz` and `make check-valgrind` need besides (CI installs it; not needed to build).
 deps-extra:

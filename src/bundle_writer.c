@@ -872,7 +872,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		struct wshard *s = &w->shards[i];
 		if (s->fd < 0)
 			continue;  /* a hard link to an input: its data is already on disk */
-		if (fsync(s->fd) < 0 || close(s->fd) < 0) {
+		if ((!(w->flags & BW_NO_SYNC) && fsync(s->fd) < 0) || close(s->fd) < 0) {
 			s->fd = -1;
 			rc = ck_syserr(err, errno, "%s", s->tmp);
 			goto fail;
@@ -892,7 +892,8 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	if (rc < 0)
 		goto fail;
 	fd = open(w->index_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0 || write_full(fd, out.p, out.len) < 0 || fsync(fd) < 0) {
+	if (fd < 0 || write_full(fd, out.p, out.len) < 0 ||
+	    (!(w->flags & BW_NO_SYNC) && fsync(fd) < 0)) {
 		rc = ck_syserr(err, errno, "%s", w->index_tmp);
 		goto fail;
 	}
@@ -942,7 +943,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 			unlink(stale);
 			free(stale);
 		}
-	rc = sync_dir(w->index_final, err);
+	rc = w->flags & BW_NO_SYNC ? 0 : sync_dir(w->index_final, err);
 	buf_release(&out);
 	buf_release(&val);
 	writer_free(w);

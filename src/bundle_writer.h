@@ -17,6 +17,8 @@ enum {
 	BW_FORCE = 1,        /* replace an existing P.index and its shards */
 	BW_MKDIR = 2,        /* create the destination folder if missing */
 	BW_VERIFY_DATA = 4,  /* the re-read check also CRC-checks every payload */
+	BW_NO_SYNC = 8,      /* no fsync: files are still complete when renamed into place, but
+	                      * a crash of the machine soon after may lose or truncate them */
 };
 
 struct bundle_writer;

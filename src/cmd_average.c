@@ -13,9 +13,9 @@
 
 const char cmd_average_usage[] =
 "usage: ckpt average -o OUT [-f] [--keep-optimizer] [--intersect] [--verify-data] [--json]\n"
-"                    CKPT CKPT...\n"
+"                    [--no-sync] CKPT CKPT...\n"
 "       ckpt average -o OUT [-f] [--keep-optimizer] [--intersect] [--verify-data] [--json]\n"
-"                    --last N DIR\n"
+"                    [--no-sync] --last N DIR\n"
 "\n"
 "Write OUT, a checkpoint whose float tensors are the element-wise mean of the inputs' (the\n"
 "checkpoint averaging of Vaswani et al.). Tensors are streamed a chunk at a time and summed\n"
@@ -35,12 +35,14 @@ const char cmd_average_usage[] =
 "      --keep-optimizer   average optimizer slots too, and keep optimizer variables\n"
 "      --intersect        average the tensors every input has alike; leave out the rest\n"
 "      --verify-data      also re-read every payload of the output and check its CRC\n"
+"      --no-sync          do not wait for OUT to reach the disk (faster for scratch\n"
+"                         outputs; a machine crash soon after may lose it)\n"
 "      --json             print the summary as JSON\n"
 "  -h, --help             show this help\n"
 "\n"
 "Exit status: 0 success, 2 trouble (unreadable inputs, inputs that differ, OUT exists).\n";
 
-enum { OPT_LAST = 256, OPT_KEEP, OPT_INTERSECT, OPT_VERIFY, OPT_JSON };
+enum { OPT_LAST = 256, OPT_KEEP, OPT_INTERSECT, OPT_VERIFY, OPT_JSON, OPT_NO_SYNC };
 
 #define MAX_DIFFS_SHOWN 20
 
@@ -168,6 +170,7 @@ int cmd_average(int argc, char **argv)
 		{ "keep-optimizer", no_argument, NULL, OPT_KEEP },
 		{ "intersect", no_argument, NULL, OPT_INTERSECT },
 		{ "verify-data", no_argument, NULL, OPT_VERIFY },
+		{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -182,7 +185,7 @@ int cmd_average(int argc, char **argv)
 	char *out = NULL, **args = NULL;
 	size_t n = 0;
 	long last = 0;
-	int c, json = 0, force = 0, verify = 0, status = EXIT_TROUBLE;
+	int c, json = 0, force = 0, verify = 0, nosync = 0, status = EXIT_TROUBLE;
 
 	opterr = 0;
 	optind = 1;
@@ -193,6 +196,7 @@ int cmd_average(int argc, char **argv)
 		case OPT_KEEP: o.keep_optimizer = 1; break;
 		case OPT_INTERSECT: o.intersect = 1; break;
 		case OPT_VERIFY: verify = 1; break;
+		case OPT_NO_SYNC: nosync = 1; break;
 		case OPT_JSON: json = 1; break;
 		case 'h': status = cli_help(self); goto out;
 		case OPT_LAST: {
@@ -251,7 +255,8 @@ int cmd_average(int argc, char **argv)
 		status = cli_error(&err);
 		goto out;
 	}
-	o.flags = BW_MKDIR | (force ? BW_FORCE : 0) | (verify ? BW_VERIFY_DATA : 0);
+	o.flags = BW_MKDIR | (force ? BW_FORCE : 0) | (verify ? BW_VERIFY_DATA : 0) |
+		  (nosync ? BW_NO_SYNC : 0);
 	surg_signals();
 	if (average_checkpoints(bs, (const char *const *)args, n, out, &o, &r, &err) < 0) {
 		if (r.ndiffs && !o.intersect)

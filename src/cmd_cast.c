@@ -16,7 +16,7 @@
 
 const char cmd_cast_usage[] =
 "usage: ckpt cast -o OUT --to float16|bfloat16|float32|float64 [-f] [--include REGEX]...\n"
-"                 [--exclude REGEX]... [--verify-data] [--json] PATH\n"
+"                 [--exclude REGEX]... [--verify-data] [--json] [--no-sync] PATH\n"
 "\n"
 "Write OUT, a copy of the checkpoint PATH whose float tensors (float16, bfloat16, float32,\n"
 "float64, float8) are converted to the --to type, rounding to nearest, ties to even: the way\n"
@@ -34,12 +34,14 @@ const char cmd_cast_usage[] =
 "                         repeatable); the others are copied unchanged\n"
 "  -x, --exclude REGEX    do not convert names matching REGEX (repeatable)\n"
 "      --verify-data      also re-read every payload of the output and check its CRC\n"
+"      --no-sync          do not wait for OUT to reach the disk (faster for scratch\n"
+"                         outputs; a machine crash soon after may lose it)\n"
 "      --json             print the summary as JSON\n"
 "  -h, --help             show this help\n"
 "\n"
 "Exit status: 0 success, 2 trouble.\n";
 
-enum { OPT_VERIFY = 256, OPT_JSON };
+enum { OPT_VERIFY = 256, OPT_JSON, OPT_NO_SYNC };
 
 struct cast_totals {
 	size_t cast, copied;
@@ -153,6 +155,7 @@ int cmd_cast(int argc, char **argv)
 		{ "include", required_argument, NULL, 'i' },
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "verify-data", no_argument, NULL, OPT_VERIFY },
+		{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -164,7 +167,7 @@ int cmd_cast(int argc, char **argv)
 	struct ck_err err = { 0 };
 	struct cast_totals t = { 0 };
 	char *out = NULL;
-	int c, to = -1, force = 0, verify = 0, json = 0, status = EXIT_TROUBLE;
+	int c, to = -1, force = 0, verify = 0, nosync = 0, json = 0, status = EXIT_TROUBLE;
 
 	opterr = 0;
 	optind = 1;
@@ -173,6 +176,7 @@ int cmd_cast(int argc, char **argv)
 		case 'o': free(out); out = xstrdup(optarg); break;
 		case 'f': force = 1; break;
 		case OPT_VERIFY: verify = 1; break;
+		case OPT_NO_SYNC: nosync = 1; break;
 		case OPT_JSON: json = 1; break;
 		case 'h': status = cli_help(self); goto out;
 		case 't':
@@ -215,7 +219,7 @@ int cmd_cast(int argc, char **argv)
 	}
 	surg_signals();
 	if (bundle_writer_open(&w, out, 1, BW_MKDIR | (force ? BW_FORCE : 0) |
-			       (verify ? BW_VERIFY_DATA : 0), &err) < 0) {
+			       (verify ? BW_VERIFY_DATA : 0) | (nosync ? BW_NO_SYNC : 0), &err) < 0) {
 		status = cli_error(&err);
 		goto out;
 	}

@@ -22,7 +22,7 @@
 
 const char cmd_import_usage[] =
 "usage: ckpt import -o OUT [-f] [--include REGEX]... [--exclude REGEX]... [--json]\n"
-"                   FILE.npz|FILE.safetensors|FILE.npy|DIR\n"
+"                   [--no-sync] FILE.npz|FILE.safetensors|FILE.npy|DIR\n"
 "\n"
 "Write OUT, a TensorFlow checkpoint (V2, name-based as tf.compat.v1.train.Saver and\n"
 "tf.train.load_checkpoint read it) holding the arrays of a NumPy .npz archive (stored or\n"
@@ -42,12 +42,14 @@ const char cmd_import_usage[] =
 "  -f, --force            replace OUT if it exists\n"
 "  -i, --include REGEX    import only names matching REGEX (POSIX ERE; repeatable)\n"
 "  -x, --exclude REGEX    leave out names matching REGEX (repeatable)\n"
+"      --no-sync          do not wait for OUT to reach the disk (faster for scratch\n"
+"                         outputs; a machine crash soon after may lose it)\n"
 "      --json             print the summary as JSON\n"
 "  -h, --help             show this help\n"
 "\n"
 "Exit status: 0 success, 2 trouble.\n";
 
-enum { OPT_JSON = 256 };
+enum { OPT_JSON = 256, OPT_NO_SYNC };
 
 #define CHUNK_BYTES (1u << 20)
 
@@ -546,6 +548,7 @@ int cmd_import(int argc, char **argv)
 		{ "include", required_argument, NULL, 'i' },
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -555,7 +558,7 @@ int cmd_import(int argc, char **argv)
 	char *out = NULL, sz[32];
 	const char *in;
 	enum kind kind = K_DIR;
-	int c, force = 0, json = 0, rc, status = EXIT_TROUBLE;
+	int c, force = 0, json = 0, nosync = 0, rc, status = EXIT_TROUBLE;
 
 	opterr = 0;
 	optind = 1;
@@ -564,6 +567,7 @@ int cmd_import(int argc, char **argv)
 		case 'o': free(out); out = xstrdup(optarg); break;
 		case 'f': force = 1; break;
 		case OPT_JSON: json = 1; break;
+		case OPT_NO_SYNC: nosync = 1; break;
 		case 'h': status = cli_help(self); goto out;
 		case 'i': case 'x':
 			if (cli_add_filter(self, &im.filter, optarg, c == 'x'))
@@ -587,7 +591,8 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	surg_signals();
-	if (bundle_writer_open(&im.w, out, 1, BW_MKDIR | (force ? BW_FORCE : 0), &err) < 0) {
+	if (bundle_writer_open(&im.w, out, 1, BW_MKDIR | (force ? BW_FORCE : 0) |
+			       (nosync ? BW_NO_SYNC : 0), &err) < 0) {
 		status = cli_error(&err);
 		goto out;
 	}

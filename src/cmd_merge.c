@@ -13,7 +13,7 @@
 
 const char cmd_merge_usage[] =
 "usage: ckpt merge -o OUT [--on-conflict error|first|last] [--shard-size SIZE | --shards N]\n"
-"                  [-f] [-n] [--json] [--verify-data] [--update-state]\n"
+"                  [-f] [-n] [--json] [--verify-data] [--update-state] [--no-sync]\n"
 "                  [--prefix P] INPUT [[--prefix P] INPUT]...\n"
 "\n"
 "Combine the tensors of several checkpoints into a new checkpoint OUT. Tensor bytes are\n"
@@ -38,6 +38,8 @@ const char cmd_merge_usage[] =
 "      --verify-data         also re-read every payload of the output and check its CRC\n"
 "      --update-state        record OUT as the latest checkpoint in its folder's\n"
 "                            'checkpoint' file\n"
+"      --no-sync             do not wait for OUT to reach the disk (faster for scratch\n"
+"                            outputs; a machine crash soon after may lose it)\n"
 "      --json                print the summary as JSON\n"
 "  -h, --help                show this help\n"
 "\n"

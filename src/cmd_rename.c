@@ -10,8 +10,8 @@
 
 const char cmd_rename_usage[] =
 "usage: ckpt rename -o OUT [-f] [-n] [--json] [--strict] [--copy] [--verify-data]\n"
-"                   [--update-state] [RULE | --add-prefix P | --strip-prefix P |\n"
-"                   --map-file FILE]... PATH\n"
+"                   [--update-state] [--no-sync] [RULE | --add-prefix P |\n"
+"                   --strip-prefix P | --map-file FILE]... PATH\n"
 "\n"
 "Write a copy of the checkpoint PATH as OUT with tensors renamed. Tensor data is never\n"
 "decoded: only the index is rebuilt, and the data files are shared with the input by\n"
@@ -42,6 +42,8 @@ const char cmd_rename_usage[] =
 "      --verify-data      also re-read every payload of the output and check its CRC\n"
 "      --update-state     record OUT as the latest checkpoint in its folder's\n"
 "                         'checkpoint' file\n"
+"      --no-sync          do not wait for OUT to reach the disk (faster for scratch\n"
+"                         outputs; a machine crash soon after may lose it)\n"
 "      --json             print the summary (or the dry-run table) as JSON\n"
 "  -h, --help             show this help\n"
 "\n"

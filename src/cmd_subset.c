@@ -13,7 +13,7 @@
 const char cmd_subset_usage[] =
 "usage: ckpt subset -o OUT [-i REGEX]... [-x REGEX]... [--drop-optimizer]\n"
 "                   [--names-from FILE] [-f] [-n] [--json] [--verify-data]\n"
-"                   [--update-state] PATH [NAME...]\n"
+"                   [--update-state] [--no-sync] PATH [NAME...]\n"
 "\n"
 "Write the selected tensors of the checkpoint PATH to a new checkpoint OUT. Only the kept\n"
 "bytes are copied (in the kernel, never decoded, CRCs kept). With no selection at all,\n"
@@ -39,6 +39,8 @@ const char cmd_subset_usage[] =
 "      --verify-data      also re-read every payload of the output and check its CRC\n"
 "      --update-state     record OUT as the latest checkpoint in its folder's\n"
 "                         'checkpoint' file\n"
+"      --no-sync          do not wait for OUT to reach the disk (faster for scratch\n"
+"                         outputs; a machine crash soon after may lose it)\n"
 "      --json             print the summary as JSON\n"
 "  -h, --help             show this help\n"
 "\n"

@@ -511,6 +511,8 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 		flags |= BW_FORCE;
 	if (o->verify_data)
 		flags |= BW_VERIFY_DATA;
+	if (o->no_sync)
+		flags |= BW_NO_SYNC;
 	if (o->share) {
 		r->num_shards = p->in[0].b->num_shards + (p->graph ? 1 : 0);
 		if (r->num_shards < 1)
@@ -730,6 +732,7 @@ int surg_common_option(int c, const char *arg, struct surg_opts *o, struct surg_
 	case 'n': cli->dry = 1; return 1;
 	case SURG_OPT_VERIFY: o->verify_data = 1; return 1;
 	case SURG_OPT_STATE: o->update_state = 1; return 1;
+	case SURG_OPT_NO_SYNC: o->no_sync = 1; return 1;
 	case SURG_OPT_JSON: cli->json = 1; return 1;
 	}
 	return 0;

@@ -67,6 +67,7 @@ size_t surg_plan_tensors(const struct surg_plan *p);
 struct surg_opts {
 	const char *out;          /* output prefix */
 	int force, verify_data, update_state;
+	int no_sync;              /* BW_NO_SYNC */
 	int share;                /* keep the input's data files whole (rename of one input) */
 	int allow_link;           /* share: a hard link is acceptable */
 	uint64_t shard_size;      /* compacting copy: start a new shard past this size (0: none) */
@@ -75,14 +76,16 @@ struct surg_opts {
 	void *progress_ctx;
 };
 
-/* Options every writing command takes: -o, -f, -n, --verify-data, --update-state, --json, -h. */
-enum { SURG_OPT_VERIFY = 0x1000, SURG_OPT_STATE, SURG_OPT_JSON };
+/* Options every writing command takes: -o, -f, -n, --verify-data, --update-state, --no-sync,
+ * --json, -h. */
+enum { SURG_OPT_VERIFY = 0x1000, SURG_OPT_STATE, SURG_OPT_JSON, SURG_OPT_NO_SYNC };
 #define SURG_COMMON_OPTIONS                                                  \
 	{ "output", required_argument, NULL, 'o' },                          \
 	{ "force", no_argument, NULL, 'f' },                                 \
 	{ "dry-run", no_argument, NULL, 'n' },                               \
 	{ "verify-data", no_argument, NULL, SURG_OPT_VERIFY },               \
 	{ "update-state", no_argument, NULL, SURG_OPT_STATE },               \
+	{ "no-sync", no_argument, NULL, SURG_OPT_NO_SYNC },                  \
 	{ "json", no_argument, NULL, SURG_OPT_JSON },                        \
 	{ "help", no_argument, NULL, 'h' }
 

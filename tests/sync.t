@@ -1,0 +1,81 @@
+#!/usr/bin/perl
+# Durability of what the writing commands write, watched with strace:
+#  - by default every data file and the index are fsynced before they are renamed into place,
+#    and the folder after (so that the new names survive a crash too);
+#  - with --no-sync nothing is synced, and the output is still complete and verifies;
+#  - export's single files are always synced.
+# Skipped without strace.
+use strict;
+use warnings;
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+
+use lib dirname(__FILE__) . '/lib';
+use Tap qw(ok skip_all done $ckpt $bin shq run);
+
+skip_all('no strace') if system('strace -V >/dev/null 2>&1') != 0;
+my $tmp = tempdir("ckpt-sync.XXXXXX", TMPDIR => 1, CLEANUP => 1);
+system("$bin/mkckpt all " . shq("$tmp/gen") . " >/dev/null") == 0 or die "mkckpt failed";
+my $two = "$tmp/gen/twoshards/model";
+my $sample = "$tmp/gen/sample/model.ckpt-1000";
+
+# Run ckpt under strace; returns (exit status, output on one line, [paths synced, in order]).
+sub traced {
+	my (@argv) = @_;
+	my $log = "$tmp/strace.log";
+	my ($rc, $out) = run("strace -f -qq -y -o " . shq($log) . " -e trace=fsync,fdatasync " .
+			     "$ckpt @argv");
+	open(my $h, '<', $log) or die "$log: $!\n";
+	my @synced;
+	while (<$h>) {
+		push @synced, $1 if /\b(?:fsync|fdatasync)\(\d+<([^>]*)>\)\s*=\s*0/;
+	}
+	close($h);
+	$out =~ s/\n+/ /g;
+	return ($rc, $out, \@synced);
+}
+
+# What must be synced: each data file (under its temporary name), the index, the folder.
+sub check_synced {
+	my ($what, $out, $nshards, $synced) = @_;
+	my $dir = dirname($out);
+	my @data = grep { m{/[^/]*\.data-\d{5}-of-\d{5}[^/]*$} } @$synced;
+	my @index = grep { m{/[^/]*\.index[^/]*$} } @$synced;
+	my @folder = grep { $_ eq $dir } @$synced;
+	ok(@data >= $nshards && @index >= 1 && @folder >= 1,
+	   "$what: $nshards data file(s), the index and the folder synced (" .
+	   join(', ', map { s{.*/}{}r } @$synced) . ")");
+}
+
+for my $case (
+	[ subset => "subset -o OUT " . shq($two), 1 ],  # compacted into one data file
+	[ rename => "rename --copy -o OUT --add-prefix r/ " . shq($two), 2 ],
+	[ merge => "merge -o OUT --prefix a/ " . shq($two) . " --prefix b/ " . shq($sample), 1 ],
+	[ cast => "cast --to float16 -o OUT " . shq($two), 1 ],
+	[ average => "average -o OUT " . shq($sample) . " " . shq("$tmp/gen/sample/model.ckpt-500"), 1 ],
+) {
+	my ($name, $args, $nshards) = @$case;
+	my $out = "$tmp/out-$name/model";
+	my $cmd = $args =~ s/OUT/shq($out)/er;
+	my ($rc, $msg, $synced) = traced($cmd);
+	ok($rc == 0, "$name: writes ($msg)");
+	check_synced($name, $out, $nshards, $synced);
+	($rc, $msg, $synced) = traced("$cmd --force --no-sync");
+	ok($rc == 0 && !@$synced, "$name --no-sync: nothing synced (" . scalar(@$synced) . " calls)");
+	($rc, $msg) = run("$ckpt verify " . shq($out));
+	ok($rc == 0, "$name --no-sync: the output is whole ($msg)" =~ s/\n+/ /gr);
+}
+
+# import and export round trip, synced.
+{
+	my $npz = "$tmp/x.npz";
+	my ($rc, $msg, $synced) = traced("export --npz " . shq($npz) . " " . shq($sample));
+	ok($rc == 0 && grep({ m{/x\.npz} } @$synced), "export: the .npz synced ($msg)");
+	my $out = "$tmp/out-import/model";
+	($rc, $msg, $synced) = traced("import -o " . shq($out) . " " . shq($npz));
+	ok($rc == 0, "import: writes ($msg)");
+	check_synced('import', $out, 1, $synced);
+	($rc, $msg, $synced) = traced("import -f --no-sync -o " . shq($out) . " " . shq($npz));
+	ok($rc == 0 && !@$synced, "import --no-sync: nothing synced");
+}
+done();
