@@ -13,13 +13,14 @@
 #include "dtype.h"
 #include "par.h"
 #include "slicekey.h"
+#include "split.h"
 #include "util.h"
 
 /* Read size, a multiple of every element size: both sides' chunks stay in a core's L2 while
- * the CRCs and the comparison go over them (256 KiB: 20% faster than 1 MiB here). */
-#define CHUNK (1u << 18)
-/* A stored payload pair from this size on is compared in two halves on two cores. */
-#define SPLIT_MIN (4 * (uint64_t)CHUNK)
+ * the CRCs and the comparison go over them (256 KiB: 20% faster than 1 MiB here). A stored
+ * payload pair from SPLIT_MIN bytes on is compared in two halves on two cores, as split.h
+ * reads one payload. */
+#define CHUNK SPLIT_CHUNK
 
 /* Decoding tables for the narrow floats, built once: a lookup is cheaper than the bit work,
  * and all their values are exact in a float. */
