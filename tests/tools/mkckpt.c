@@ -292,6 +292,40 @@ static void make_twoshards(const char *dir)
 	finish(w);
 }
 
+/* Two checkpoints, a and b, of float32 tensors of 3 MiB, the size that diff, verify and show
+ * --stats read in two halves on two cores (split.h): "both" differs in each half, "second"
+ * only in the second half (the first half's ||A|| must still count), "same" not at all. */
+static void make_halves(const char *dir)
+{
+	char pa[4096], pb[4096];
+	struct bundle_writer *a, *b;
+	int64_t d[2] = { 1025, 768 };
+	size_t n = 1025 * 768;
+	float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+
+	snprintf(pa, sizeof(pa), "%s/a", dir);
+	snprintf(pb, sizeof(pb), "%s/b", dir);
+	a = open_w(pa, 1);
+	b = open_w(pb, 1);
+	rng_state = 2024;
+	for (size_t i = 0; i < n; i++)
+		x[i] = rnd_normal() * 0.02f;
+	memcpy(y, x, n * sizeof(float));
+	y[10] += 0.5f;
+	y[700000] -= 0.25f;
+	bundle_writer_add(a, "both", 4, DT_FLOAT, d, 2, 0, x, n * sizeof(float));
+	bundle_writer_add(b, "both", 4, DT_FLOAT, d, 2, 0, y, n * sizeof(float));
+	bundle_writer_add(a, "same", 4, DT_FLOAT, d, 2, 0, x, n * sizeof(float));
+	bundle_writer_add(b, "same", 4, DT_FLOAT, d, 2, 0, x, n * sizeof(float));
+	y[10] = x[10];
+	bundle_writer_add(a, "second", 6, DT_FLOAT, d, 2, 0, x, n * sizeof(float));
+	bundle_writer_add(b, "second", 6, DT_FLOAT, d, 2, 0, y, n * sizeof(float));
+	finish(a);
+	finish(b);
+	free(x);
+	free(y);
+}
+
 /* Two checkpoints, a and b, with one of each kind of difference `ckpt diff` reports. */
 static void make_diffpair(const char *dir)
 {
@@ -1440,7 +1474,7 @@ int main(int argc, char **argv)
 	int all;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|graph|diffpair|bench-diff|bench-verify|bench-average DIR\n");
+		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|graph|diffpair|halves|bench-diff|bench-verify|bench-average DIR\n");
 		return 2;
 	}
 	set = argv[1];
@@ -1478,6 +1512,8 @@ int main(int argc, char **argv)
 		make_names(sub(dir, "names"));
 	if (all || !strcmp(set, "diffpair"))
 		make_diffpair(sub(dir, "diffpair"));
+	if (all || !strcmp(set, "halves"))
+		make_halves(sub(dir, "halves"));
 	if (all || !strcmp(set, "twoshards"))
 		make_twoshards(sub(dir, "twoshards"));
 	if (all || !strcmp(set, "v1"))
