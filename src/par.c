@@ -3,9 +3,11 @@
  * per call costs more than the half of a small tensor it would take. */
 #include "par.h"
 
+#include <pthread.h>
 #include <signal.h>
 
-int par_spawn(pthread_t *t, void *(*fn)(void *), void *arg)
+/* pthread_create with every signal blocked in the new thread. 0, or -1 if none was made. */
+static int par_spawn(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 	int rc;

@@ -1,12 +1,7 @@
-/* Two cores at once: helper threads that take no signals (they go to the main thread, whose
- * handlers remove temporary outputs), and a job split in two halves run side by side. */
+/* Two cores at once: a job split in two halves run side by side. The helper thread takes no
+ * signals: they go to the main thread, whose handlers remove temporary outputs. */
 #ifndef CKPT_PAR_H
 #define CKPT_PAR_H
-
-#include <pthread.h>
-
-/* pthread_create with every signal blocked in the new thread. 0, or -1 if none was made. */
-int par_spawn(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* fn(a) on this thread while fn(b) runs on a helper thread (one, kept for the process);
  * returns when both are done. One caller at a time. Without a helper (none could be made)
