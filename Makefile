@@ -9,7 +9,8 @@ DESTDIR ?=
 OPT     ?= -O2 -g
 SAN     ?=
 CFLAGS  ?= $(OPT)
-CKPT_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
+# -MMD -MP: each object depends on the headers it includes (build/*.d), no more.
+CKPT_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP -Wall -Wextra -Wshadow -Wno-unused-parameter \
               -I$(BUILD)/gen -Isrc $(SAN) \
               $(if $(ZIP_SONAME),-DZIP_SONAME='"$(ZIP_SONAME)"') \
               $(if $(SNAPPY_SONAME),-DSNAPPY_SONAME='"$(SNAPPY_SONAME)"')
@@ -53,7 +54,7 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(PROTO_H)
 	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -w -c -o $@ $<
 
-$(BUILD)/%.o: src/%.c $(PROTO_H) $(wildcard src/*.h)
+$(BUILD)/%.o: src/%.c $(PROTO_H) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -DCKPT_VERSION='"$(VERSION)"' -c -o $@ $<
 
@@ -173,6 +174,8 @@ clean:
 	rm -rf build ckpt sample
 
 .SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Fuzzing with clang's libFuzzer under ASan+UBSan (tests/fuzz/fuzz_*.c), built in build/fuzz-bin.
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="table bundle"]   seed, then run each target
