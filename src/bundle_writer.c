@@ -17,6 +17,7 @@
 
 #include "crc32c.h"
 #include "dtype.h"
+#include "outguard.h"
 #include "slicekey.h"
 #include "table.h"
 #include "tensor_bundle.pb-c.h"
@@ -42,6 +43,7 @@ struct bundle_writer {
 	size_t n, cap;
 	int status;
 	struct ck_err err;
+	struct outlock lock;         /* on the prefix, from open to finish or abort */
 	struct bundle_writer *next;  /* registry of open writers, for signal cleanup */
 };
 
@@ -208,6 +210,18 @@ static int mkdirs(const char *dir, struct ck_err *err)
 	return rc;
 }
 
+static void writer_free(struct bundle_writer *w);
+
+/* No output name may be one of the run's inputs, --force or not (outguard.h). */
+static int check_outputs(const struct bundle_writer *w, struct ck_err *err)
+{
+	int rc = outguard_check(w->index_final, err);
+
+	for (int i = 0; !rc && i < w->num_shards; i++)
+		rc = outguard_check(w->shards[i].final, err);
+	return rc;
+}
+
 static int fail(struct bundle_writer *w, int rc)
 {
 	if (!w->status)
@@ -222,13 +236,14 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	char *dir;
 	struct stat st;
 	uint64_t tag;
+	int rc;
 
 	*out = NULL;
 	if (num_shards < 1 || num_shards > 99999)
 		return ck_error(err, CK_EUSAGE, "cannot write %d data shards", num_shards);
 	dir = folder_of(prefix);
 	if (stat(dir, &st) < 0) {
-		int rc = 0;
+		rc = 0;
 		if (errno == ENOENT && (flags & BW_MKDIR))
 			rc = mkdirs(dir, err);
 		else
@@ -238,7 +253,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 			return rc;
 		}
 	} else if (!S_ISDIR(st.st_mode)) {
-		int rc = ck_error(err, CK_EUSAGE, "%s: not a folder", dir);
+		rc = ck_error(err, CK_EUSAGE, "%s: not a folder", dir);
 		free(dir);
 		return rc;
 	}
@@ -247,28 +262,34 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	w->prefix = xstrdup(prefix);
 	w->num_shards = num_shards;
 	w->flags = flags;
+	w->lock.fd = -1;
 	w->index_final = xasprintf("%s.index", prefix);
-	if (!(flags & BW_FORCE) && lstat(w->index_final, &st) == 0) {
-		int rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
-				  w->index_final);
-		free(w->index_final);
-		free(w->prefix);
-		free(w);
+	w->shards = xcalloc((size_t)num_shards, sizeof(*w->shards));
+	for (int i = 0; i < num_shards; i++) {
+		w->shards[i].fd = -1;
+		w->shards[i].final = xasprintf("%s.data-%05d-of-%05d", prefix, i, num_shards);
+	}
+	rc = check_outputs(w, err);
+	if (!rc)
+		rc = outlock_take(&w->lock, prefix, err);
+	if (!rc && !(flags & BW_FORCE) && lstat(w->index_final, &st) == 0)
+		rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
+			      w->index_final);
+	if (rc) {
+		writer_free(w);
 		return rc;
 	}
 	remove_stale_temps(prefix);
 	tag = make_tag();
 	w->tag = tag;
 	w->index_tmp = xasprintf("%s.index.tempstate%llu", prefix, (unsigned long long)tag);
-	w->shards = xcalloc((size_t)num_shards, sizeof(*w->shards));
 	registry_add(w);
 	for (int i = 0; i < num_shards; i++) {
 		struct wshard *s = &w->shards[i];
-		s->final = xasprintf("%s.data-%05d-of-%05d", prefix, i, num_shards);
 		s->tmp = xasprintf("%s.tempstate%llu", s->final, (unsigned long long)tag);
 		s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (s->fd < 0) {
-			int rc = ck_syserr(err, errno, "%s", s->tmp);
+			rc = ck_syserr(err, errno, "%s", s->tmp);
 			free(s->tmp);
 			s->tmp = NULL;
 			bundle_writer_abort(w);
@@ -705,6 +726,7 @@ static void writer_free(struct bundle_writer *w)
 {
 	registry_remove(w);
 	check_dir_remove(w);
+	outlock_release(&w->lock);
 	for (int i = 0; i < w->num_shards; i++) {
 		if (w->shards[i].fd >= 0)
 			close(w->shards[i].fd);
@@ -906,6 +928,9 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	rc = check_output(w, err);
 	if (rc < 0)
 		goto fail;
+	rc = check_outputs(w, err);  /* again: a link may have appeared while we wrote */
+	if (rc < 0)
+		goto fail;
 	if (lstat(w->index_final, &st) == 0) {
 		if (!(w->flags & BW_FORCE)) {  /* appeared while we were writing */
 			rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
@@ -931,8 +956,14 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		free(w->shards[i].tmp);
 		w->shards[i].tmp = NULL;
 	}
-	if (rename(w->index_tmp, w->index_final) < 0) {
-		rc = ck_syserr(err, errno, "%s", w->index_final);
+	/* The lock keeps other ckpt writers out; without --force the index still goes in with
+	 * a rename that cannot replace, against any other program. */
+	if ((w->flags & BW_FORCE ? rename(w->index_tmp, w->index_final)
+				 : rename_noreplace(w->index_tmp, w->index_final)) < 0) {
+		rc = errno == EEXIST
+			? ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
+				   w->index_final)
+			: ck_syserr(err, errno, "%s", w->index_final);
 		goto fail;
 	}
 	free(w->index_tmp);
@@ -940,7 +971,8 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	if (old_n && old_n != w->num_shards)
 		for (int i = 0; i < old_n; i++) {
 			char *stale = xasprintf("%s.data-%05d-of-%05d", w->prefix, i, old_n);
-			unlink(stale);
+			if (!outguard_check(stale, NULL))
+				unlink(stale);
 			free(stale);
 		}
 	rc = w->flags & BW_NO_SYNC ? 0 : sync_dir(w->index_final, err);

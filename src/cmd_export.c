@@ -10,6 +10,7 @@
 #include "dtype.h"
 #include "npy.h"
 #include "npz.h"
+#include "outguard.h"
 #include "output.h"
 #include "path.h"
 #include "safetensors.h"
@@ -471,6 +472,7 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	cli_notes(&where.notes);
+	outguard_add_bundle(b);  /* the archive never replaces one of its files */
 	x.t = xcalloc(b->nentries + 1, sizeof(*x.t));
 	for (size_t k = 0; k < b->nentries; k++) {
 		const struct bundle_entry *e = &b->entries[k];

@@ -15,6 +15,7 @@
 #include "dtype.h"
 #include "npy.h"
 #include "npz.h"
+#include "outguard.h"
 #include "output.h"
 #include "safetensors.h"
 #include "surgery.h"
@@ -371,6 +372,7 @@ static int import_npy_file(struct importer *im, const char *path, const char *na
 
 	if (f.fd < 0)
 		return ck_syserr(err, errno, "%s", path);
+	outguard_add_input(path);
 	rc = npy_read_header(fd_read, &f, &a, err);
 	if (rc == 0 && fstat(f.fd, &st) == 0 && (uint64_t)st.st_size < a.data_bytes)
 		rc = ck_error(err, CK_ECORRUPT, "file of %lld bytes for %llu bytes of data",
@@ -586,6 +588,7 @@ int cmd_import(int argc, char **argv)
 	}
 	in = argv[optind];
 	im.file = in;
+	outguard_add_input(in);  /* the files of a folder are added as they are read */
 	if (sniff(in, &kind, &err) < 0 || surg_check_output(&out, NULL, 0, force, &err) < 0) {
 		status = cli_error(&err);
 		goto out;

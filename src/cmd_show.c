@@ -13,6 +13,7 @@
 #include "dtype.h"
 #include "npy.h"
 #include "objgraph.h"
+#include "outguard.h"
 #include "output.h"
 #include "path.h"
 #include "stats.h"
@@ -1055,6 +1056,7 @@ int cmd_show(int argc, char **argv)
 		goto out;
 	}
 	cli_notes(&where.notes);
+	outguard_add_bundle(S.b);  /* --npy never replaces one of its files */
 	if (o.object_graph) {
 		status = show_object_graph(&S);
 		goto out;

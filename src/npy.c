@@ -140,12 +140,19 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 	mode_t mask;
 	struct stat st;
 
+	int rc;
+
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
-	if (!force && lstat(path, &st) == 0)
-		return ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)", path);
+	f->lock.fd = -1;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return ck_error(err, CK_EUSAGE, "%s: is a directory, not a file name", path);
+	if ((rc = outguard_check(path, err)) < 0 || (rc = outlock_take(&f->lock, path, err)) < 0)
+		return rc;
+	if (!force && lstat(path, &st) == 0) {
+		outlock_release(&f->lock);
+		return ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)", path);
+	}
 	f->path = xstrdup(path);
 	f->force = force;
 	f->tmp = xasprintf("%s.tmpXXXXXX", path);
@@ -153,7 +160,8 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 	f->fd = mkstemp(f->tmp);
 	if (f->fd < 0) {
 		live_del(f->tmp);
-		int rc = ck_syserr(err, errno, "%s: cannot create a file beside it", path);
+		rc = ck_syserr(err, errno, "%s: cannot create a file beside it", path);
+		outlock_release(&f->lock);
 		free(f->tmp);
 		free(f->path);
 		f->tmp = f->path = NULL;
@@ -195,18 +203,16 @@ int outfile_commit(struct outfile *f, struct ck_err *err)
 		return rc;
 	}
 	f->fd = -1;
-	if (f->force) {
+	if ((rc = outguard_check(f->path, err)) < 0)  /* again: a link may have appeared */
+		;
+	else if (f->force) {
 		if (rename(f->tmp, f->path) < 0)
 			rc = ck_syserr(err, errno, "%s", f->path);
-	} else if (link(f->tmp, f->path) < 0) {
-		/* link() refuses to replace: the no-clobber check without a race. Where the file
-		 * system has no hard links, check and rename. */
-		struct stat st;
-		if (errno == EEXIST || lstat(f->path, &st) == 0)
-			rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
-				      f->path);
-		else if (rename(f->tmp, f->path) < 0)
-			rc = ck_syserr(err, errno, "%s", f->path);
+	} else if (rename_noreplace(f->tmp, f->path) < 0) {
+		rc = errno == EEXIST
+			? ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
+				   f->path)
+			: ck_syserr(err, errno, "%s", f->path);
 	}
 	if (!rc)
 		sync_dir(f->path);
@@ -222,10 +228,12 @@ void outfile_abort(struct outfile *f)
 		unlink(f->tmp);  /* after a rename this name no longer exists */
 		live_del(f->tmp);
 	}
+	outlock_release(&f->lock);
 	free(f->tmp);
 	free(f->path);
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
+	f->lock.fd = -1;
 }
 
 /* ---- reading .npy headers ---- */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "outguard.h"
 #include "util.h"
 
 /* numpy's type string for dtype ("<f4", "|b1"), or NULL if numpy has none (strings: the caller
@@ -22,13 +23,15 @@ void npy_header(struct buf *out, const char *descr, const int64_t *dims, int ran
 
 /* An output file written under a temporary name in its destination folder, then synced and
  * moved into place by outfile_commit. Without force an existing file is never replaced
- * (CK_EEXIST, checked when creating and again, atomically, when committing). */
+ * (CK_EEXIST, checked when creating and again, atomically, when committing); an input of
+ * the run never is, even with force (outguard.h). */
 struct outfile {
 	int fd;
 	char *path, *tmp;
 	int force;
+	struct outlock lock;  /* on path, while the file is being written (outguard.h) */
 };
-#define OUTFILE_INIT { -1, NULL, NULL, 0 }
+#define OUTFILE_INIT { -1, NULL, NULL, 0, OUTLOCK_INIT }
 
 int outfile_create(struct outfile *f, const char *path, int force, struct ck_err *err);
 int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err);

@@ -13,6 +13,7 @@
 
 #include "dtype.h"
 #include "npy.h"
+#include "outguard.h"
 #include "output.h"
 #include "slicekey.h"
 #include "table.h"
@@ -178,6 +179,8 @@ int surg_check_output(char **out, struct surg_input *in, size_t nin, int force, 
 	struct stat st, si;
 	int rc = 0;
 
+	for (size_t i = 0; i < nin; i++)
+		outguard_add_bundle(in[i].b);  /* the writer refuses to replace any of their files */
 	if (!*o)
 		return ck_error(err, CK_EUSAGE, "the output prefix is empty");
 	if (has_suffix(o, ".index") && strlen(o) > 6)
@@ -706,6 +709,7 @@ static void on_signal(int sig)
 {
 	bundle_writer_cleanup_signal();
 	outfile_cleanup_signal();
+	outlock_cleanup_signal();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

@@ -112,7 +112,8 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 	       struct ck_err *err);
 
 /* Refuse an output prefix that names one of the inputs (same index file, by dev/ino too) or
- * an existing checkpoint without force; "out.index" given for the prefix is trimmed. */
+ * an existing checkpoint without force; "out.index" given for the prefix is trimmed. Every
+ * file of the inputs is registered with outguard, so that no writer replaces one. */
 int surg_check_output(char **out, struct surg_input *in, size_t nin, int force, struct ck_err *err);
 
 /* Write or update DIR/checkpoint so that TF's latest_checkpoint(DIR) names prefix (stored

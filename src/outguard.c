@@ -1,0 +1,210 @@
+/* Outputs that must not be written: the run's inputs, and names another writer holds. */
+#include "outguard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "v1.h"
+
+struct input_file {
+	dev_t dev;
+	ino_t ino;
+	char *path;
+};
+
+static struct input_file *inputs;
+static size_t ninputs, inputs_cap;
+
+void outguard_add_input(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return;
+	for (size_t i = 0; i < ninputs; i++)
+		if (inputs[i].dev == st.st_dev && inputs[i].ino == st.st_ino)
+			return;
+	if (ninputs == inputs_cap) {
+		inputs_cap = inputs_cap ? 2 * inputs_cap : 16;
+		inputs = xreallocarray(inputs, inputs_cap, sizeof(*inputs));
+	}
+	inputs[ninputs].dev = st.st_dev;
+	inputs[ninputs].ino = st.st_ino;
+	inputs[ninputs].path = xstrdup(path);
+	ninputs++;
+}
+
+void outguard_add_bundle(const struct bundle *b)
+{
+	if (!b)
+		return;
+	if (b->format == 1) {
+		for (int i = 0; i < b->num_shards; i++)
+			outguard_add_input(v1_file_path(b, i));
+		return;
+	}
+	outguard_add_input(b->index_path);
+	for (int i = 0; i < b->num_shards; i++) {
+		char *p = bundle_shard_path(b, i);
+		outguard_add_input(p);
+		free(p);
+	}
+}
+
+void outguard_reset(void)
+{
+	for (size_t i = 0; i < ninputs; i++)
+		free(inputs[i].path);
+	free(inputs);
+	inputs = NULL;
+	ninputs = inputs_cap = 0;
+}
+
+int outguard_check(const char *path, struct ck_err *err)
+{
+	struct stat st;
+
+	/* stat follows symbolic links (the link's target is what a careless write would hit);
+	 * a name that does not exist yet cannot be an input. */
+	if (stat(path, &st) < 0)
+		return 0;
+	for (size_t i = 0; i < ninputs; i++) {
+		int same_name = !strcmp(path, inputs[i].path);
+		if (inputs[i].dev == st.st_dev && inputs[i].ino == st.st_ino)
+			return ck_error(err, CK_EUSAGE,
+					"%s: is %s%s; ckpt never writes over its inputs, even with "
+					"--force: choose another output name",
+					path, same_name ? "an input file" : "the input file ",
+					same_name ? "" : inputs[i].path);
+	}
+	return 0;
+}
+
+/* ---- locks ---- */
+
+/* Lock files held, for the signal handler (which must not allocate or walk a list being
+ * changed: a fixed array of pointers, each set or cleared in one store). */
+#define MAX_HELD 8
+static char *volatile held[MAX_HELD];
+
+static void held_set(char *path, char *value)
+{
+	for (int i = 0; i < MAX_HELD; i++)
+		if (held[i] == path) {
+			held[i] = value;
+			return;
+		}
+}
+
+void outlock_cleanup_signal(void)
+{
+	for (int i = 0; i < MAX_HELD; i++)
+		if (held[i])
+			unlink(held[i]);
+}
+
+/* The holder's process id as written in the lock file, or 0. */
+static long lock_owner(int fd)
+{
+	char s[32];
+	ssize_t n = pread(fd, s, sizeof(s) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	s[n] = 0;
+	return strtol(s, NULL, 10);
+}
+
+int outlock_take(struct outlock *l, const char *target, struct ck_err *err)
+{
+	char pid[24];
+	int rc = 0;
+
+	l->fd = -1;
+	l->path = xasprintf("%s.lock", target);
+	/* A holder removes its file before it lets go of the lock, so a file we lock may already
+	 * be unlinked: then the lock is worth nothing and we try again on the new file. */
+	for (int tries = 0; tries < 100; tries++) {
+		struct stat a, b;
+		int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+
+		if (fd < 0) {
+			rc = ck_syserr(err, errno, "%s: cannot create the output's lock file", l->path);
+			goto fail;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			long owner = errno == EWOULDBLOCK ? lock_owner(fd) : 0;
+			int e = errno;
+			close(fd);
+			if (e != EWOULDBLOCK) {
+				rc = ck_syserr(err, e, "%s: cannot lock", l->path);
+				goto fail;
+			}
+			if (owner > 0)
+				rc = ck_error(err, CK_EEXIST,
+					      "%s: another ckpt (process %ld) is writing %s; "
+					      "wait for it to finish, or write elsewhere",
+					      l->path, owner, target);
+			else
+				rc = ck_error(err, CK_EEXIST,
+					      "%s: another ckpt is writing %s; wait for it to finish, "
+					      "or write elsewhere",
+					      l->path, target);
+			goto fail;
+		}
+		if (fstat(fd, &a) == 0 && stat(l->path, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			l->fd = fd;
+			break;
+		}
+		close(fd);
+	}
+	if (l->fd < 0) {
+		rc = ck_error(err, CK_EIO, "%s: the lock file keeps changing", l->path);
+		goto fail;
+	}
+	held_set(NULL, l->path);
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(l->fd, 0) < 0 || pwrite(l->fd, pid, strlen(pid), 0) < 0) {
+		rc = ck_syserr(err, errno, "%s", l->path);
+		outlock_release(l);
+		return rc;
+	}
+	return 0;
+fail:
+	free(l->path);
+	l->path = NULL;
+	return rc;
+}
+
+void outlock_release(struct outlock *l)
+{
+	if (l->path && l->fd >= 0) {  /* a zeroed struct holds nothing */
+		held_set(l->path, NULL);
+		unlink(l->path);  /* before the lock goes: see outlock_take */
+		close(l->fd);
+	}
+	free(l->path);
+	l->path = NULL;
+	l->fd = -1;
+}
+
+int rename_noreplace(const char *from, const char *to)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return -1;
+	/* No RENAME_NOREPLACE here: link() never replaces either. */
+	if (link(from, to) < 0)
+		return -1;
+	unlink(from);
+	return 0;
+}
