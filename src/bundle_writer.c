@@ -611,8 +611,33 @@ int bundle_writer_copy(struct bundle_writer *w, int shard, int src_fd, uint64_t 
 	return 0;
 }
 
+/* Copy the used ranges of in to the same offsets of s (whole file when used is NULL). */
+static int copy_used(struct bundle_writer *w, struct wshard *s, int in, uint64_t size,
+		     const uint64_t (*used)[2], size_t nused, const char *src_path)
+{
+	uint64_t whole[1][2] = { { 0, size } };
+
+	if (!used) {
+		used = (const uint64_t (*)[2])whole;
+		nused = 1;
+	}
+	s->length = 0;
+	/* Bytes past the end of the input are left out: the caller reports the tensors that
+	 * would need them (a truncated file), with their names. */
+	for (size_t i = 0; i < nused && used[i][0] < size; i++) {
+		uint64_t end = used[i][1] < size ? used[i][1] : size;
+		if (lseek(s->fd, (off_t)used[i][0], SEEK_SET) < 0)
+			return fail(w, ck_syserr(&w->err, errno, "%s", s->tmp));
+		if (bundle_copy_range(in, used[i][0], s->fd, end - used[i][0], src_path, s->tmp,
+				      &w->err) < 0)
+			return fail(w, w->err.code);
+		s->length = end;
+	}
+	return 0;
+}
+
 int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path, int allow_link,
-			enum bw_share *how)
+			const uint64_t (*used)[2], size_t nused, enum bw_share *how)
 {
 	struct wshard *s;
 	struct stat st;
@@ -641,6 +666,12 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 	/* A reflink: a new file sharing the input's extents (btrfs, xfs, bcachefs ...). */
 	if (ioctl(s->fd, FICLONE, in) == 0) {
 		s->length = (uint64_t)st.st_size;
+		/* The clone shares extents, but an unused tail would still show in its size. */
+		if (used && (nused ? used[nused - 1][1] : 0) < s->length) {
+			s->length = nused ? used[nused - 1][1] : 0;
+			if (ftruncate(s->fd, (off_t)s->length) < 0)
+				rc = fail(w, ck_syserr(&w->err, errno, "%s", s->tmp));
+		}
 		*how = BW_SHARE_REFLINK;
 		goto out;
 	}
@@ -661,11 +692,9 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 			goto out;
 		}
 	}
-	if (bundle_copy_range(in, 0, s->fd, (uint64_t)st.st_size, src_path, s->tmp, &w->err) < 0) {
-		rc = fail(w, w->err.code);
+	rc = copy_used(w, s, in, (uint64_t)st.st_size, used, nused, src_path);
+	if (rc < 0)
 		goto out;
-	}
-	s->length = (uint64_t)st.st_size;
 	*how = BW_SHARE_COPY;
 out:
 	close(in);

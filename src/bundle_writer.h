@@ -63,10 +63,13 @@ int bundle_copy_range(int in, uint64_t off, int out, uint64_t n, const char *src
 
 /* Make a still-empty shard a copy of a whole input data file: a reflink (FICLONE) where the
  * file system supports it, else (allow_link) a hard link, else an in-kernel copy. Entries then
- * keep their offsets. A hard-linked shard cannot grow. */
+ * keep their offsets. A hard-linked shard cannot grow. used (nused sorted, disjoint
+ * [start, end) pairs, or NULL for all) names the bytes the entries use: a copy copies only
+ * those, at their offsets (gaps stay holes), and a copy or reflink ends where the last one
+ * does, so that an unused tail (a sparse 64 GiB one) is never copied. */
 enum bw_share { BW_SHARE_REFLINK, BW_SHARE_LINK, BW_SHARE_COPY };
 int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path, int allow_link,
-			enum bw_share *how);
+			const uint64_t (*used)[2], size_t nused, enum bw_share *how);
 uint64_t bundle_writer_shard_length(const struct bundle_writer *w, int shard);
 /* The writer's first error (copied to err when there is one), or 0. */
 int bundle_writer_status(const struct bundle_writer *w, struct ck_err *err);

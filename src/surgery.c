@@ -335,6 +335,42 @@ static void entry_as(struct bundle_entry *out, const struct surg_item *it)
 	out->offset = it->offset;
 }
 
+static int cmp_range(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
+}
+
+/* The byte ranges of data file shard that the plan's payloads use, sorted and merged: what a
+ * copy of the file must hold (its unused tail and gaps are not copied). Caller frees. */
+static uint64_t (*used_ranges(const struct surg_plan *p, int shard, size_t *n))[2]
+{
+	uint64_t (*r)[2] = xcalloc(p->n + 1, sizeof(*r));
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct bundle_entry *e = p->items[i].src;
+		if (!e->nslices && e->shard == shard && e->size) {
+			r[k][0] = e->offset;
+			r[k][1] = e->offset + e->size;
+			k++;
+		}
+	}
+	sort_array(r, k, sizeof(*r), cmp_range);
+	*n = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (*n && r[i][0] <= r[*n - 1][1]) {
+			if (r[i][1] > r[*n - 1][1])
+				r[*n - 1][1] = r[i][1];
+		} else {
+			r[*n][0] = r[i][0];
+			r[*n][1] = r[i][1];
+			(*n)++;
+		}
+	}
+	return r;
+}
+
 static int write_shared(struct bundle_writer *w, struct surg_plan *p, const struct surg_opts *o,
 			struct surg_result *r, struct ck_err *err)
 {
@@ -346,11 +382,17 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 	for (int i = 0; i < b->num_shards && rc == 0; i++) {
 		char *path = bundle_shard_path(b, i);
 		enum bw_share how;
-		rc = bundle_writer_share(w, i, path, o->allow_link, &how);
+		size_t nused;
+		uint64_t (*used)[2] = used_ranges(p, i, &nused), bytes = 0;
+		rc = bundle_writer_share(w, i, path, o->allow_link, (const uint64_t (*)[2])used,
+					 nused, &how);
+		for (size_t k = 0; k < nused; k++)
+			bytes += used[k][1] - used[k][0];
+		free(used);
 		if (rc == 0 && how > r->how)
 			r->how = how;  /* report the most expensive way used */
 		if (rc == 0 && how == BW_SHARE_COPY)
-			r->copied += bundle_writer_shard_length(w, i);
+			r->copied += bytes;
 		free(path);
 	}
 	for (size_t i = 0; i < p->n && rc == 0; i++) {

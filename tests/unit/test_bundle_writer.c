@@ -219,7 +219,7 @@ int main(void)
 		int rc = 0;
 		for (int i = 0; i < 2 && rc == 0; i++) {
 			char *sp = bundle_shard_path(a, i);
-			rc = bundle_writer_share(w, i, sp, 1, &how);
+			rc = bundle_writer_share(w, i, sp, 1, NULL, 0, &how);
 			free(sp);
 		}
 		for (size_t i = 0; i < a->nentries && rc == 0; i++)
@@ -232,7 +232,7 @@ int main(void)
 			ok(bundle_writer_open(&w, path("share/s"), 2, BW_MKDIR, &err) == 0, "again");
 			for (int i = 0; i < 2; i++) {
 				char *sp = bundle_shard_path(a, i);
-				bundle_writer_share(w, i, sp, 1, &how);
+				bundle_writer_share(w, i, sp, 1, NULL, 0, &how);
 				free(sp);
 			}
 			for (size_t i = 0; i < a->nentries; i++)
