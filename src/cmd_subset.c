@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "optfile.h"
 #include "output.h"
 #include "surgery.h"
 #include "xform.h"
@@ -67,31 +68,26 @@ static int cmp_str(const void *a, const void *b)
 
 static int read_names(struct subset *s, const char *path, struct ck_err *err)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct buf all = BUF_INIT;
+	char *line, *next, *end;
+	int rc = optfile_read(path, &all, err);
 
-	if (!f)
-		return ck_syserr(err, errno, "%s", path);
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+	end = rc == 0 ? (char *)all.p + all.len : NULL;
+	for (line = (char *)all.p; rc == 0 && line < end; line = next) {
+		size_t n;
+		next = memchr(line, '\n', (size_t)(end - line));
+		next = next ? next : end;
+		*next++ = '\0';  /* the buffer's own NUL at end */
+		n = strlen(line);  /* a name ends at a NUL byte, as it did when read by getline */
+		while (n && line[n - 1] == '\r')
 			line[--n] = '\0';
 		if (!n || line[0] == '#')
 			continue;
 		s->names = xreallocarray(s->names, s->nnames + 1, sizeof(char *));
 		s->names[s->nnames++] = xstrdup(line);
 	}
-	free(line);
-	if (ferror(f)) {
-		int rc = ck_syserr(err, errno, "%s", path);
-		if (f != stdin)
-			fclose(f);
-		return rc;
-	}
-	if (f != stdin)
-		fclose(f);
-	return 0;
+	buf_release(&all);
+	return rc;
 }
 
 static int is_listed(const struct subset *s, const char *name)

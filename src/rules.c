@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "optfile.h"
 
 void rules_init(struct rules *r)
 {
@@ -202,23 +203,13 @@ out:
 
 int rules_load(struct rules *r, const char *path, struct ck_err *err)
 {
-	FILE *f = fopen(path, "r");
 	struct buf all = BUF_INIT;
-	char tmp[65536];
-	size_t n, lineno = 0;
+	size_t lineno = 0;
 	char *line, *next;
-	int rc = 0;
+	int rc = optfile_read(path, &all, err);
 
-	if (!f)
-		return ck_syserr(err, errno, "%s", path);
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		buf_add(&all, tmp, n);
-	if (ferror(f)) {
-		rc = ck_syserr(err, errno, "%s", path);
-		fclose(f);
+	if (rc < 0)
 		goto out;
-	}
-	fclose(f);
 	buf_addc(&all, 0);
 	line = (char *)all.p;
 	line += strspn(line, " \t\r\n");
