@@ -47,7 +47,7 @@ static void add_layout(struct buf *b, const struct bundle_entry *e)
 static void add_diff(struct avg_result *r, const struct bundle_entry *e)
 {
 	buf_addc(&r->diffs, '"');
-	buf_add_escaped(&r->diffs, e->name, e->name_len);
+	buf_add_name_msg(&r->diffs, e->name, e->name_len);
 	buf_add(&r->diffs, "\": ", 3);
 	r->ndiffs++;
 }
@@ -149,7 +149,7 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 		const struct bundle_entry *f = src[i].e;
 		if (f->size != f->elements * esize) {
 			struct buf name = BUF_INIT;
-			buf_add_escaped(&name, f->name, f->name_len);
+			buf_add_name_msg(&name, f->name, f->name_len);
 			rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\": %llu bytes for %llu elements "
 				      "of %s", src[i].b->index_path, (const char *)name.p,
 				      (unsigned long long)f->size, (unsigned long long)f->elements,

@@ -356,6 +356,10 @@ int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *
 
 	if (w->status)
 		return w->status;
+	if (!e->name_len)  /* the table would see the key twice, with no name to report */
+		return fail(w, ck_error(&w->err, CK_EUSAGE,
+					"a tensor cannot be named \"\": the empty key holds the "
+					"checkpoint's header"));
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 64;
 		w->entries = xreallocarray(w->entries, w->cap, sizeof(*w->entries));
@@ -854,14 +858,14 @@ static int check_output(struct bundle_writer *w, struct ck_err *err)
 	for (size_t i = 0; i < w->n; i++) {
 		const struct bundle_entry *e = &b->entries[i];
 		if (!same_entry(e, &w->entries[i])) {
-			buf_add_escaped(&tmp, w->entries[i].name, w->entries[i].name_len);
+			buf_add_name_msg(&tmp, w->entries[i].name, w->entries[i].name_len);
 			rc = ck_error(err, CK_ECORRUPT,
 				      "%s: re-reading the output: entry \"%s\" differs from what was written",
 				      w->index_tmp, (const char *)tmp.p);
 			goto out;
 		}
 		if (!e->nslices && e->offset + e->size > w->shards[e->shard].length) {
-			buf_add_escaped(&tmp, e->name, e->name_len);
+			buf_add_name_msg(&tmp, e->name, e->name_len);
 			rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\" lies past the end of its data",
 				      w->shards[e->shard].tmp, (const char *)tmp.p);
 			goto out;
@@ -914,7 +918,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	for (size_t i = 1; i < w->n; i++)
 		if (!cmp_entry(&w->entries[i - 1], &w->entries[i])) {
 			struct buf name = BUF_INIT;
-			buf_add_escaped(&name, w->entries[i].name, w->entries[i].name_len);
+			buf_add_name_msg(&name, w->entries[i].name, w->entries[i].name_len);
 			rc = ck_error(err, CK_EUSAGE, "two tensors named \"%s\"", (char *)name.p);
 			buf_release(&name);
 			goto fail;

@@ -53,7 +53,7 @@ static void warn_tensor(const struct bundle_entry *e, const struct cast_stats *s
 {
 	struct buf name = BUF_INIT;
 
-	name_escaped(&name, e->name, e->name_len);
+	buf_add_name_msg(&name, e->name, e->name_len);
 	if (st->overflow)
 		cli_errorf("warning: \"%s\": %llu value%s beyond %s's range became infinite",
 			   (const char *)name.p, (unsigned long long)st->overflow,

@@ -668,13 +668,13 @@ static int pair_up(struct diff_opts *o, struct bundle *ba, struct bundle *bb, st
 			continue;
 		for (size_t k = i; k < j && k < i + 5; k++) {
 			buf_addf(&msg, k == i ? "\"" : ", \"");
-			name_escaped(&msg, bn[k].e->name, bn[k].e->name_len);
+			buf_add_name_msg(&msg, bn[k].e->name, bn[k].e->name_len);
 			buf_addc(&msg, '"');
 		}
 		if (j - i > 5)
 			buf_addf(&msg, " and %zu more", j - i - 5);
 		buf_addf(&msg, " all become \"");
-		name_escaped(&msg, bn[i].name.p, bn[i].name.len);
+		buf_add_name_msg(&msg, bn[i].name.p, bn[i].name.len);
 		cli_errorf("%s: the rules give %zu tensors one name: %s\"", bb->prefix, j - i,
 			   (const char *)msg.p);
 		buf_release(&msg);

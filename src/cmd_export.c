@@ -218,7 +218,7 @@ static void note_change(struct exporter *x, int from, int to)
 static void skip(struct exporter *x, const struct bundle_entry *e, const char *why)
 {
 	buf_add(&x->notes, "skipped \"", 9);
-	name_escaped(&x->notes, e->name, e->name_len);
+	buf_add_name_msg(&x->notes, e->name, e->name_len);
 	buf_addf(&x->notes, "\": %s\n", why);
 	x->nskipped++;
 }
@@ -276,7 +276,7 @@ static int plan_tensor(struct exporter *x, struct bundle *b, const struct bundle
 		strtab_release(&s);
 		if (lossy && !is_graph_key(e->name, e->name_len)) {
 			buf_add(&x->notes, "\"", 1);
-			name_escaped(&x->notes, e->name, e->name_len);
+			buf_add_name_msg(&x->notes, e->name, e->name_len);
 			buf_add(&x->notes, "\": strings ending in NUL bytes lose them in .npy\n", 49);
 		}
 		t->how = X_STRINGS;

@@ -312,7 +312,7 @@ static int import_npz(struct importer *im, const char *path, struct ck_err *err)
 			continue;  /* a folder entry */
 		if (!has_npy_suffix(name, len)) {
 			buf_add(&im->notes, "skipped member \"", 16);
-			name_escaped(&im->notes, name, len);
+			buf_add_name_msg(&im->notes, name, len);
 			buf_add(&im->notes, "\": not a .npy file\n", 19);
 			continue;
 		}
@@ -331,7 +331,7 @@ static int import_npz(struct importer *im, const char *path, struct ck_err *err)
 			rc = drain(r, err);
 		if (rc < 0 && !strstr(err->msg, path)) {
 			struct buf n = BUF_INIT;
-			name_escaped(&n, name, len);
+			buf_add_name_msg(&n, name, len);
 			ck_wrap(err, "%s: member \"%s\"", path, (const char *)n.p);
 			buf_release(&n);
 		}
@@ -614,6 +614,8 @@ int cmd_import(int argc, char **argv)
 		break;
 	}
 	}
+	if (rc < 0 && !strstr(err.msg, in))
+		ck_wrap(&err, "%s", in);  /* every message names the file it is about */
 	if (rc == 0 && !im.tensors)
 		rc = ck_error(&err, CK_EUSAGE, "%s: no array to import%s", in,
 			      im.filter.ninc || im.filter.nexc ? " (check --include/--exclude)" : "");
@@ -624,6 +626,10 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	if (bundle_writer_finish(im.w, &err) < 0) {
+		char *out_dot = xasprintf("%s.", out);  /* the output's files: OUT.index ... */
+		if (!strstr(err.msg, in) && !strstr(err.msg, out_dot))
+			ck_wrap(&err, "%s", in);  /* two tensors of one name: the input's fault */
+		free(out_dot);
 		status = cli_error(&err);
 		goto out;
 	}

@@ -258,7 +258,7 @@ int cmd_merge(int argc, char **argv)
 			nconf++;
 			if (msg.len < 4000) {
 				buf_add(&msg, "\n  \"", 4);
-				name_escaped(&msg, cands[i].name.p, cands[i].name.len);
+				buf_add_name_msg(&msg, cands[i].name.p, cands[i].name.len);
 				buf_add(&msg, "\": ", 3);
 				for (size_t k = i; k < j; k++) {
 					if (k > i)

@@ -83,11 +83,11 @@ static void list_collision(void *ctx, const struct surg_item *items, size_t n)
 		if (i)
 			buf_add(msg, ", ", 2);
 		buf_addc(msg, '"');
-		name_escaped(msg, items[i].src->name, items[i].src->name_len);
+		buf_add_name_msg(msg, items[i].src->name, items[i].src->name_len);
 		buf_addc(msg, '"');
 	}
 	buf_add(msg, " -> \"", 5);
-	name_escaped(msg, items[0].name.p, items[0].name.len);
+	buf_add_name_msg(msg, items[0].name.p, items[0].name.len);
 	buf_addc(msg, '"');
 }
 
@@ -245,14 +245,14 @@ int cmd_rename(int argc, char **argv)
 		if (r == RULES_DROPPED) {
 			if (msg.len < 4000) {
 				buf_add(&msg, "\n  \"", 4);
-				name_escaped(&msg, e->name, e->name_len);
+				buf_add_name_msg(&msg, e->name, e->name_len);
 				buf_addc(&msg, '"');
 			}
 			continue;
 		}
 		if (r == RULES_RENAMED && is_graph_key(names[i].p, names[i].len)) {
 			buf_reset(&msg);
-			name_escaped(&msg, e->name, e->name_len);
+			buf_add_name_msg(&msg, e->name, e->name_len);
 			status = cli_errorf("\"%s\" would be renamed to %s, the object graph's own key",
 					    (const char *)msg.p, OBJECT_GRAPH_KEY);
 			goto out;

@@ -223,7 +223,7 @@ int cmd_subset(int argc, char **argv)
 		if (!bundle_find(in.b, s.names[k], strlen(s.names[k])) && msg.len < 4000) {
 			buf_add(&msg, missing ? ", \"" : "\"", missing ? 3 : 1);
 			missing++;
-			name_escaped(&msg, s.names[k], strlen(s.names[k]));
+			buf_add_name_msg(&msg, s.names[k], strlen(s.names[k]));
 			buf_addc(&msg, '"');
 		}
 	if (missing) {
@@ -254,7 +254,7 @@ int cmd_subset(int argc, char **argv)
 		drop_bytes += e->nslices ? e->slices_bytes : e->size;
 		if (have_tab) {
 			buf_reset(&msg);
-			name_escaped(&msg, e->name, e->name_len);
+			buf_add_name_msg(&msg, e->name, e->name_len);
 			tab_add(&t, (const char *)msg.p);
 			tab_add(&t, fmt_size(sz, e->nslices ? e->slices_bytes : e->size, 0));
 		}

@@ -704,7 +704,7 @@ static int size_error(const struct bundle_entry *e, struct ck_err *err)
 	struct buf t = BUF_INIT;
 	int rc;
 
-	buf_add_escaped(&t, e->name, e->name_len > 200 ? 200 : e->name_len);
+	buf_add_name_msg(&t, e->name, e->name_len);
 	rc = ck_error(err, CK_ECORRUPT, "tensor \"%s\": %llu bytes stored for %llu %s elements",
 		      (const char *)t.p, (unsigned long long)e->size, (unsigned long long)e->elements,
 		      dtype_name(e->dtype));
@@ -987,7 +987,7 @@ int compare_tensors(struct bundle *ba, const struct bundle_entry *ea, struct bun
 	if (ea->dtype != eb->dtype || ea->rank != eb->rank ||
 	    memcmp(ea->dims, eb->dims, (size_t)ea->rank * sizeof(*ea->dims))) {
 		struct buf t = BUF_INIT;
-		buf_add_escaped(&t, ea->name, ea->name_len > 200 ? 200 : ea->name_len);
+		buf_add_name_msg(&t, ea->name, ea->name_len);
 		rc = ck_error(err, CK_EUSAGE, "tensor \"%s\": dtypes or shapes differ", (const char *)t.p);
 		buf_release(&t);
 		return rc;
@@ -1016,7 +1016,7 @@ int compare_tensors(struct bundle *ba, const struct bundle_entry *ea, struct bun
 		return compare_sliced(ba, ea, bb, eb, o, r, err);
 	if (!is_numeric(ea->dtype)) {
 		struct buf t = BUF_INIT;
-		buf_add_escaped(&t, ea->name, ea->name_len > 200 ? 200 : ea->name_len);
+		buf_add_name_msg(&t, ea->name, ea->name_len);
 		rc = ck_error(err, CK_EUNSUP, "tensor \"%s\": partitioned differently, and only "
 			      "numbers are compared across partitionings", (const char *)t.p);
 		buf_release(&t);

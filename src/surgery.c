@@ -404,7 +404,7 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 			    bundle_writer_shard_length(w, p->items[i].shard)) {
 			struct buf n = BUF_INIT;
 			char *path = bundle_shard_path(b, p->items[i].shard);
-			buf_add_escaped(&n, p->items[i].src->name, p->items[i].src->name_len);
+			buf_add_name_msg(&n, p->items[i].src->name, p->items[i].src->name_len);
 			rc = ck_error(err, CK_ECORRUPT,
 				      "%s: tensor \"%s\" extends past the end of the file (truncated copy?)",
 				      path, (const char *)n.p);
@@ -467,7 +467,7 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 		    e->size > files[it->input].size[e->shard] - e->offset) {
 			struct buf n = BUF_INIT;
 			char *path = bundle_shard_path(in->b, e->shard);
-			buf_add_escaped(&n, e->name, e->name_len);
+			buf_add_name_msg(&n, e->name, e->name_len);
 			rc = ck_error(err, CK_ECORRUPT,
 				      "%s: tensor \"%s\" extends past the end of the file (truncated copy?)",
 				      path, (const char *)n.p);
@@ -586,8 +586,9 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 		goto out;
 	r->tensors = surg_plan_tensors(p) + (p->graph ? 1 : 0);
 	r->bytes = surg_plan_bytes(p);
-	if (o->update_state)
-		rc = surg_update_state(o->out, err);
+	/* The checkpoint is complete and stays: say so, the failure is only the state file's. */
+	if (o->update_state && (rc = surg_update_state(o->out, err)) < 0)
+		ck_wrap(err, "%s: checkpoint written, but the state file not updated", o->out);
 	r->seconds = now() - t0;
 out:
 	free(order);
@@ -642,8 +643,22 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 	size_t nstamps = 0, npres = 0, drop = (size_t)-1;
 	char hex[33];
 	int rc = 0, fd = -1;
-	FILE *f = fopen(path, "r");
+	FILE *f = NULL;
+	struct stat sb;
 
+	/* Without blocking (a FIFO), and only a regular file: fopen() opens a folder too, which
+	 * then reads as an empty file. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		rc = ck_error(err, CK_EKIND, "%s: is %s, not a checkpoint state file; cannot update it",
+			      path, S_ISDIR(sb.st_mode) ? "a folder" : "not a regular file");
+		goto out;
+	}
+	if (fd >= 0 && !(f = fdopen(fd, "r"))) {
+		rc = ck_syserr(err, errno, "%s", path);
+		goto out;
+	}
+	fd = -1;  /* f owns it now, or there was none */
 	if (f) {
 		char chunk[4096];
 		size_t n;

@@ -337,6 +337,28 @@ void buf_add_escaped(struct buf *b, const void *p, size_t n)
 	}
 }
 
+void buf_add_name_msg(struct buf *b, const void *p, size_t n)
+{
+	const uint8_t *s = p;
+	size_t head = NAME_MSG_MAX * 5 / 8, tail;
+
+	if (n <= NAME_MSG_MAX) {
+		buf_add_escaped(b, p, n);
+		buf_grow(b, 0);
+		b->p[b->len] = 0;  /* an empty name still gives a string */
+		return;
+	}
+	/* Cut between UTF-8 sequences: scopes lead, so the start keeps more. */
+	while (head && (s[head] & 0xc0) == 0x80)
+		head--;
+	tail = n - (NAME_MSG_MAX - NAME_MSG_MAX * 5 / 8 - 1);
+	while (tail < n && (s[tail] & 0xc0) == 0x80)
+		tail++;
+	buf_add_escaped(b, s, head);
+	buf_add(b, "\xe2\x80\xa6", 3);  /* … */
+	buf_add_escaped(b, s + tail, n - tail);
+}
+
 size_t fmt_u64(char *out, uint64_t v)
 {
 	char t[24];

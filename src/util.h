@@ -72,6 +72,11 @@ int write_full(int fd, const void *p, size_t n);
 /* Printable form of arbitrary name or string bytes: valid UTF-8 is kept, control characters,
  * DEL and invalid bytes become \xNN, and a backslash becomes \\. Appends to b. */
 void buf_add_escaped(struct buf *b, const void *p, size_t n);
+/* A name as messages show it: escaped as above, and a name of more than NAME_MSG_MAX bytes
+ * with its middle left out ("…"), keeping both ends, so that a 70 KB name makes no 70 KB
+ * line (listings and JSON still show names whole). */
+#define NAME_MSG_MAX 160
+void buf_add_name_msg(struct buf *b, const void *p, size_t n);
 /* 1 if buf_add_escaped would copy the bytes unchanged. */
 int is_plain_utf8(const void *p, size_t n);
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if the bytes are not valid UTF-8. */

@@ -48,7 +48,7 @@ struct rec {
 static const char *esc(struct buf *tmp, const void *p, size_t n)
 {
 	buf_reset(tmp);
-	buf_add_escaped(tmp, p, n > 200 ? 200 : n);
+	buf_add_name_msg(tmp, p, n);
 	return (const char *)tmp->p;
 }
 
