@@ -181,6 +181,20 @@ static int add_strings(struct importer *im, const char *name, size_t name_len,
 	return rc;
 }
 
+/* TensorFlow's bool is one byte, 0 or 1; any other byte would read back as neither. at: the
+ * index of the first of the n elements, for the message. */
+static int check_bools(const struct npy_info *a, const char *name, size_t name_len,
+		       const uint8_t *p, size_t n, uint64_t at, struct ck_err *err)
+{
+	if (a->dtype != DT_BOOL)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] > 1)
+			return ck_error(err, CK_ECORRUPT, "array \"%.*s\": bool element %llu is byte 0x%02x "
+					"(bools are 0 or 1)", (int)name_len, name, (unsigned long long)(at + i), p[i]);
+	return 0;
+}
+
 /* One array: its description a, its data read from s. */
 static int add_array(struct importer *im, const char *name, size_t name_len,
 		     const struct npy_info *a, const struct source *s, struct ck_err *err)
@@ -220,6 +234,9 @@ static int add_array(struct importer *im, const char *name, size_t name_len,
 	}
 	if (all) {  /* reordered in memory */
 		uint8_t *p = ordered ? ordered : all;
+		rc = check_bools(a, name, name_len, p, (size_t)a->data_bytes, 0, err);
+		if (rc < 0)
+			goto out;
 		if (a->swap)
 			swap_elements(a->dtype, p, a->elements);
 		crc = crc32c_extend(0, p, (size_t)a->data_bytes);
@@ -233,6 +250,8 @@ static int add_array(struct importer *im, const char *name, size_t name_len,
 		size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES;
 		n -= n % a->itemsize;  /* whole elements, for swapping */
 		rc = read_exact(s, chunk, n, err);
+		if (rc == 0)
+			rc = check_bools(a, name, name_len, chunk, n, a->data_bytes - left, err);
 		if (rc < 0)
 			break;
 		if (a->swap)
@@ -497,6 +516,8 @@ static int import_safetensors(struct importer *im, const char *path, struct ck_e
 		a.elements = a.itemsize ? (t->end - t->begin) / a.itemsize : 0;
 		a.data_bytes = t->end - t->begin;
 		rc = add_array(im, t->name, strlen(t->name), &a, &s, err);
+		if (rc < 0 && !strstr(err->msg, path))
+			ck_wrap(err, "%s", path);
 	}
 	safetensors_close(f);
 	return rc;
