@@ -31,7 +31,10 @@ const char cmd_import_usage[] =
 "member, key or file names without '.npy'. Arrays are streamed, except Fortran-ordered and\n"
 "string arrays, which are reordered or decoded in memory. NUL bytes that pad the elements of\n"
 "byte-string arrays are removed, except from a TF2 object graph (_CHECKPOINTABLE_OBJECT_GRAPH),\n"
-"which keeps all its bytes.\n"
+"which keeps all its bytes. .npz member names are decoded as 'ckpt export' encodes them\n"
+"(%XX is the byte XX). safetensors files must follow all the rules of the format (UTF-8\n"
+"header padded with spaces only, unique names, string metadata, data indexed without holes\n"
+"or overlaps); bools must be 0 or 1.\n"
 "\n"
 "Types: bool, (u)int8-64, float16/32/64, complex64/128 and byte strings ('S', and 'U' as\n"
 "UTF-8) from NumPy; safetensors' BF16 and F8_E5M2/F8_E4M3 become bfloat16 and float8. The\n"
@@ -323,19 +326,24 @@ static int import_npz(struct importer *im, const char *path, struct ck_err *err)
 	s.read = npz_src_read;
 	s.ctx = r;
 	for (size_t i = 0; i < npz_count(r) && !rc; i++) {
-		const char *name = npz_name(r, i);
-		size_t len = strlen(name);
+		const char *member = npz_name(r, i);
+		size_t len = strlen(member);
+		struct buf name = BUF_INIT;
 		struct npy_info a;
-		if (len && name[len - 1] == '/')
+		if (len && member[len - 1] == '/')
 			continue;  /* a folder entry */
-		if (!has_npy_suffix(name, len)) {
+		if (len < 4 || memcmp(member + len - 4, ".npy", 4)) {  /* ".npy": the name "" */
 			buf_add(&im->notes, "skipped member \"", 16);
-			name_escaped(&im->notes, name, len);
+			name_escaped(&im->notes, member, len);
 			buf_add(&im->notes, "\": not a .npy file\n", 19);
 			continue;
 		}
-		if (!wanted(im, name, len - 4))
+		npz_name_decode(&name, member, len - 4);  /* %XX escapes (npz.h) */
+		buf_grow(&name, 0);
+		if (!wanted(im, (const char *)name.p, name.len)) {
+			buf_release(&name);
 			continue;
+		}
 		rc = npz_member_open(r, i, err);
 		if (rc == 0)
 			rc = npy_read_header(npz_src_read, r, &a, err);
@@ -344,15 +352,16 @@ static int import_npz(struct importer *im, const char *path, struct ck_err *err)
 				      (unsigned long long)npz_size(r, i),
 				      (unsigned long long)a.data_bytes);
 		if (rc == 0)
-			rc = add_array(im, name, len - 4, &a, &s, err);
+			rc = add_array(im, (const char *)name.p, name.len, &a, &s, err);
 		if (rc == 0)
 			rc = drain(r, err);
 		if (rc < 0 && !strstr(err->msg, path)) {
 			struct buf n = BUF_INIT;
-			name_escaped(&n, name, len);
+			name_escaped(&n, member, len);
 			ck_wrap(err, "%s: member \"%s\"", path, (const char *)n.p);
 			buf_release(&n);
 		}
+		buf_release(&name);
 		npz_member_close(r);
 	}
 	npz_close(r);
