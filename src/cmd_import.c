@@ -27,7 +27,8 @@ const char cmd_import_usage[] =
 "Write OUT, a TensorFlow checkpoint (V2, name-based as tf.compat.v1.train.Saver and\n"
 "tf.train.load_checkpoint read it) holding the arrays of a NumPy .npz archive (stored or\n"
 "compressed members 'NAME.npy'), a safetensors file, one .npy file, or a folder of .npy\n"
-"files (searched recursively: DIR/a/b.npy becomes the tensor 'a/b'). Tensor names are the\n"
+"files (searched recursively: DIR/a/b.npy becomes the tensor 'a/b'; a link to a folder\n"
+"already searched is not followed again). Tensor names are the\n"
 "member, key or file names without '.npy'. Arrays are streamed, except Fortran-ordered and\n"
 "string arrays, which are reordered or decoded in memory. NUL bytes that pad the elements of\n"
 "byte-string arrays are removed, except from a TF2 object graph (_CHECKPOINTABLE_OBJECT_GRAPH),\n"
@@ -69,6 +70,7 @@ struct importer {
 	size_t tensors;
 	uint64_t bytes;
 	struct buf notes;
+	struct buf files;      /* a folder's imported files, relative, each NUL-terminated */
 };
 
 static int read_exact(const struct source *s, void *p, size_t n, struct ck_err *err)
@@ -416,11 +418,37 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every *.npy below dir (relative paths, sorted), following symbolic links to files. */
-static int find_npy(const char *root, const char *rel, char ***out, size_t *n, struct buf *notes,
-		    int depth, struct ck_err *err)
+/* The folders a walk has entered, by device and inode: a symbolic link to a folder already
+ * searched (a loop, or a second way to the same files) is not followed again, so the walk
+ * ends and imports each file once. */
+struct walk {
+	const char *root;
+	struct { dev_t dev; ino_t ino; } *seen;
+	size_t nseen;
+	char **links;          /* links to folders, followed after the real folders */
+	size_t nlinks;
+	char **files;
+	size_t nfiles;
+	struct buf *notes;
+};
+
+/* 1 if st's folder was entered before; else records it and returns 0. */
+static int seen_before(struct walk *w, const struct stat *st)
 {
-	char *dir = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	for (size_t i = 0; i < w->nseen; i++)
+		if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
+			return 1;
+	w->seen = xreallocarray(w->seen, w->nseen + 1, sizeof(*w->seen));
+	w->seen[w->nseen].dev = st->st_dev;
+	w->seen[w->nseen++].ino = st->st_ino;
+	return 0;
+}
+
+/* Every *.npy below root/rel, following symbolic links to files; links to folders are put
+ * aside in w->links, so that a folder is reached by its real path when it has one. */
+static int find_npy(struct walk *w, const char *rel, int depth, struct ck_err *err)
+{
+	char *dir = *rel ? xasprintf("%s/%s", w->root, rel) : xstrdup(w->root);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int rc = 0;
@@ -432,22 +460,26 @@ static int find_npy(const char *root, const char *rel, char ***out, size_t *n, s
 	}
 	while ((de = readdir(d)) && !rc) {
 		char *sub, *path;
-		struct stat st;
+		struct stat st, lst;
 		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
 			continue;
 		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-		path = xasprintf("%s/%s", root, sub);
-		if (stat(path, &st) < 0) {
-			buf_addf(notes, "skipped %s: %s\n", path, strerror(errno));
+		path = xasprintf("%s/%s", w->root, sub);
+		if (stat(path, &st) < 0 || lstat(path, &lst) < 0) {
+			buf_addf(w->notes, "skipped %s: %s\n", path, strerror(errno));
+		} else if (S_ISDIR(st.st_mode) && S_ISLNK(lst.st_mode)) {
+			w->links = xreallocarray(w->links, w->nlinks + 1, sizeof(char *));
+			w->links[w->nlinks++] = sub;
+			sub = NULL;
 		} else if (S_ISDIR(st.st_mode)) {
-			if (depth < 64)
-				rc = find_npy(root, sub, out, n, notes, depth + 1, err);
+			if (depth < 64 && !seen_before(w, &st))
+				rc = find_npy(w, sub, depth + 1, err);
 		} else if (has_npy_suffix(sub, strlen(sub))) {
-			*out = xreallocarray(*out, *n + 1, sizeof(char *));
-			(*out)[(*n)++] = sub;
+			w->files = xreallocarray(w->files, w->nfiles + 1, sizeof(char *));
+			w->files[w->nfiles++] = sub;
 			sub = NULL;
 		} else {
-			buf_addf(notes, "skipped %s: not a .npy file\n", path);
+			buf_addf(w->notes, "skipped %s: not a .npy file\n", path);
 		}
 		free(sub);
 		free(path);
@@ -457,11 +489,52 @@ static int find_npy(const char *root, const char *rel, char ***out, size_t *n, s
 	return rc;
 }
 
+/* The real folders first, then the links to folders, round by round in name order (links
+ * found behind links make the next round), each followed unless its folder was searched. */
+static int walk_dir(struct walk *w, struct ck_err *err)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (stat(w->root, &st) == 0)
+		seen_before(w, &st);
+	rc = find_npy(w, "", 0, err);
+	while (!rc && w->nlinks) {
+		char **round = w->links;
+		size_t n = w->nlinks;
+		w->links = NULL;
+		w->nlinks = 0;
+		sort_array(round, n, sizeof(*round), cmp_str);
+		for (size_t i = 0; i < n; i++) {
+			char *path = xasprintf("%s/%s", w->root, round[i]);
+			int depth = 1;
+			for (const char *c = round[i]; *c; c++)
+				depth += *c == '/';
+			if (!rc && stat(path, &st) == 0) {
+				if (seen_before(w, &st))
+					buf_addf(w->notes, "skipped %s: a link to a folder already searched\n",
+						 path);
+				else if (depth < 64)
+					rc = find_npy(w, round[i], depth, err);
+			}
+			free(path);
+			free(round[i]);
+		}
+		free(round);
+	}
+	for (size_t i = 0; i < w->nlinks; i++)
+		free(w->links[i]);
+	free(w->links);
+	free(w->seen);
+	return rc;
+}
+
 static int import_dir(struct importer *im, const char *dir, struct ck_err *err)
 {
-	char **files = NULL;
-	size_t n = 0;
-	int rc = find_npy(dir, "", &files, &n, &im->notes, 0, err);
+	struct walk w = { .root = dir, .notes = &im->notes };
+	int rc = walk_dir(&w, err);
+	char **files = w.files;
+	size_t n = w.nfiles;
 
 	if (rc == 0 && !n)
 		rc = ck_error(err, CK_ENOTFOUND, "%s: no .npy files in this folder", dir);
@@ -473,6 +546,7 @@ static int import_dir(struct importer *im, const char *dir, struct ck_err *err)
 			continue;
 		path = xasprintf("%s/%s", dir, files[i]);
 		rc = import_npy_file(im, path, files[i], strlen(files[i]) - 4, err);
+		buf_add(&im->files, files[i], strlen(files[i]) + 1);
 		free(path);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -660,6 +734,11 @@ int cmd_import(int argc, char **argv)
 		cJSON_AddStringToObject(j, "input", in);
 		json_add_u64(j, "tensors", im.tensors);
 		json_add_u64(j, "bytes", im.bytes);
+		if (kind == K_DIR) {  /* which files the walk found (links to folders seen are not) */
+			cJSON *files = cJSON_AddArrayToObject(j, "files");
+			for (size_t at = 0; at < im.files.len; at += strlen((char *)im.files.p + at) + 1)
+				cJSON_AddItemToArray(files, cJSON_CreateString((char *)im.files.p + at));
+		}
 		json_print(j, stdout);
 		cJSON_Delete(j);
 	} else {
@@ -670,6 +749,7 @@ int cmd_import(int argc, char **argv)
 out:
 	namefilter_release(&im.filter);
 	buf_release(&im.notes);
+	buf_release(&im.files);
 	free(out);
 	return status;
 }
