@@ -13,6 +13,7 @@
 #include "cmds.h"
 #include "crc32c.h"
 #include "dtype.h"
+#include "fortran.h"
 #include "npy.h"
 #include "npz.h"
 #include "output.h"
@@ -89,23 +90,41 @@ static int read_exact(const struct source *s, void *p, size_t n, struct ck_err *
 	return 0;
 }
 
-/* Column-major elements (dims d0..dk) into row-major order. */
-static void from_fortran(const uint8_t *in, uint8_t *out, const struct npy_info *a)
+/* TensorFlow's bool is one byte, 0 or 1; any other byte would read back as neither. at: the
+ * index of the first of the n elements, for the message. */
+static int check_bools(const struct npy_info *a, const char *name, size_t name_len,
+		       const uint8_t *p, size_t n, uint64_t at, struct ck_err *err)
 {
-	int64_t idx[NPY_MAX_RANK] = { 0 };
-	size_t w = a->itemsize;
+	if (a->dtype != DT_BOOL)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] > 1)
+			return ck_error(err, CK_ECORRUPT, "array \"%.*s\": bool element %llu is byte 0x%02x "
+					"(bools are 0 or 1)", (int)name_len, name,
+					(unsigned long long)(at + i), p[i]);
+	return 0;
+}
 
-	for (uint64_t i = 0; i < a->elements; i++) {  /* i: row-major position */
-		uint64_t f = 0;
-		for (int d = a->rank - 1; d >= 0; d--)
-			f = f * (uint64_t)a->dims[d] + (uint64_t)idx[d];
-		memcpy(out + i * w, in + f * w, w);
-		for (int d = a->rank - 1; d >= 0; d--) {
-			if (++idx[d] < a->dims[d])
-				break;
-			idx[d] = 0;
-		}
-	}
+/* A temporary file read from a position (a reordered or spooled array). */
+struct tmp_src {
+	int fd;
+	uint64_t at;
+};
+
+static long long tmp_read(void *ctx, void *p, size_t n, struct ck_err *err)
+{
+	struct tmp_src *t = ctx;
+	long long got = pread_full(t->fd, p, n, t->at);
+
+	if (got < 0)
+		return ck_syserr(err, errno, "reading back a temporary file");
+	t->at += (uint64_t)got;
+	return got;
+}
+
+static size_t utf8_len(uint32_t c)
+{
+	return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
 }
 
 static void put_utf8(struct buf *b, uint32_t c)
@@ -127,102 +146,148 @@ static void put_utf8(struct buf *b, uint32_t c)
 	}
 }
 
-/* 'S' and 'U' arrays: fixed-width, NUL-padded elements -> DT_STRING. */
-static int add_strings(struct importer *im, const char *name, size_t name_len,
-		       const struct npy_info *a, const uint8_t *data, struct ck_err *err)
-{
-	const uint8_t **p = xcalloc((size_t)a->elements + 1, sizeof(*p));
-	size_t *len = xcalloc((size_t)a->elements + 1, sizeof(*len));
-	struct buf utf8 = BUF_INIT;
-	size_t *start = NULL;
-	int graph = name_len == sizeof(OBJECT_GRAPH_KEY) - 1 && !memcmp(name, OBJECT_GRAPH_KEY, name_len);
-	int rc = 0;
+/* One pass over the fixed-width elements of an 'S' or 'U' array: the first gives each
+ * element's length to the writer, the second its bytes. NUL units (bytes, or code points)
+ * at an element's end are padding and dropped, except in the TF2 object graph (a serialized
+ * protobuf, whose last byte may well be 0); NULs before other units are kept. */
+struct str_pass {
+	const struct npy_info *a;
+	const char *name;
+	size_t name_len;
+	int graph, bytes;     /* bytes: the second pass */
+	struct bw_strings *bs;
+	uint64_t pos, len, zeros;  /* in the current element */
+	size_t lens[4096], nl;
+	struct buf out;
+};
 
-	if (a->kind == 'U')
-		start = xcalloc((size_t)a->elements + 1, sizeof(*start));
-	for (uint64_t i = 0; i < a->elements && !rc; i++) {
-		const uint8_t *e = data + i * a->itemsize;
-		size_t n = a->itemsize;
-		if (a->kind == 'S') {
-			/* NULs pad elements shorter than the width, except in the object graph: a
-			 * serialized protobuf, whose last byte may well be a 0 */
-			while (n && !e[n - 1] && !graph)
-				n--;
-			p[i] = e;
-			len[i] = n;
-			continue;
-		}
-		n /= 4;
-		while (n) {  /* trailing NUL code points are padding */
-			const uint8_t *c = e + 4 * (n - 1);
-			if (c[0] | c[1] | c[2] | c[3])
-				break;
-			n--;
-		}
-		start[i] = utf8.len;
-		for (size_t k = 0; k < n; k++) {
-			const uint8_t *c = e + 4 * k;
-			uint32_t cp = a->swap ? (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | c[2] << 8 | c[3]
-					      : (uint32_t)c[3] << 24 | (uint32_t)c[2] << 16 | c[1] << 8 | c[0];
-			if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
-				rc = ck_error(err, CK_ECORRUPT, "array \"%s\": code point U+%X is not "
-					      "valid Unicode", name, cp);
-				break;
-			}
-			put_utf8(&utf8, cp);
-		}
-		len[i] = utf8.len - start[i];
+static int str_unit(struct str_pass *s, const uint8_t *c, struct ck_err *err)
+{
+	uint32_t cp = c[0];
+	size_t enc = 1;
+
+	if (s->a->kind == 'U') {
+		cp = s->a->swap ? (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | c[2] << 8 | c[3]
+				: (uint32_t)c[3] << 24 | (uint32_t)c[2] << 16 | c[1] << 8 | c[0];
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
+			return ck_error(err, CK_ECORRUPT, "array \"%.*s\": code point U+%X is not valid "
+					"Unicode", (int)s->name_len, s->name, cp);
+		enc = utf8_len(cp);
 	}
-	if (a->kind == 'U')  /* pointers only now: the buffer no longer moves */
-		for (uint64_t i = 0; i < a->elements; i++)
-			p[i] = utf8.p + start[i];
-	if (!rc && bundle_writer_add_strings(im->w, name, name_len, a->dims, a->rank, 0, p, len,
-					     a->elements))
-		rc = bundle_writer_status(im->w, err);
-	buf_release(&utf8);
-	free(start);
-	free(p);
-	free(len);
-	return rc;
-}
-
-/* TensorFlow's bool is one byte, 0 or 1; any other byte would read back as neither. at: the
- * index of the first of the n elements, for the message. */
-static int check_bools(const struct npy_info *a, const char *name, size_t name_len,
-		       const uint8_t *p, size_t n, uint64_t at, struct ck_err *err)
-{
-	if (a->dtype != DT_BOOL)
+	if (!cp && !s->graph) {
+		s->zeros++;
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] > 1)
-			return ck_error(err, CK_ECORRUPT, "array \"%.*s\": bool element %llu is byte 0x%02x "
-					"(bools are 0 or 1)", (int)name_len, name, (unsigned long long)(at + i), p[i]);
+	}
+	if (s->bytes) {
+		for (; s->zeros; s->zeros--)
+			buf_addc(&s->out, 0);
+		if (s->a->kind == 'U')
+			put_utf8(&s->out, cp);
+		else
+			buf_addc(&s->out, (uint8_t)cp);
+	}
+	s->len += s->zeros + enc;
+	s->zeros = 0;
 	return 0;
 }
 
-/* One array: its description a, its data read from s. */
+static int str_chunk(struct str_pass *s, const uint8_t *p, size_t n, struct ck_err *err)
+{
+	size_t unit = s->a->kind == 'U' ? 4 : 1;
+
+	for (size_t k = 0; k < n; k += unit) {
+		int rc = str_unit(s, p + k, err);
+		if (rc < 0)
+			return rc;
+		s->pos += unit;
+		if (s->pos < s->a->itemsize)
+			continue;
+		if (!s->bytes) {
+			s->lens[s->nl++] = (size_t)s->len;
+			if (s->nl == sizeof(s->lens) / sizeof(s->lens[0]))
+				bundle_writer_strings_lengths(s->bs, s->lens, s->nl), s->nl = 0;
+		}
+		s->pos = s->len = s->zeros = 0;
+		if (s->out.len >= (64u << 10)) {
+			bundle_writer_strings_bytes(s->bs, s->out.p, s->out.len);
+			buf_reset(&s->out);
+		}
+	}
+	if (!s->bytes && s->nl)
+		bundle_writer_strings_lengths(s->bs, s->lens, s->nl), s->nl = 0;
+	if (s->out.len) {
+		bundle_writer_strings_bytes(s->bs, s->out.p, s->out.len);
+		buf_reset(&s->out);
+	}
+	return 0;
+}
+
+/* 'S' and 'U' arrays -> DT_STRING, streamed in two passes over the spooled array at fd. */
+static int add_strings(struct importer *im, const char *name, size_t name_len,
+		       const struct npy_info *a, int fd, struct ck_err *err)
+{
+	struct bw_strings bs;
+	struct str_pass *s = xcalloc(1, sizeof(*s));
+	uint8_t *chunk = xmalloc(CHUNK_BYTES);
+	int rc = 0;
+
+	s->a = a;
+	s->name = name;
+	s->name_len = name_len;
+	s->bs = &bs;
+	s->graph = a->kind == 'S' && name_len == sizeof(OBJECT_GRAPH_KEY) - 1 &&
+		   !memcmp(name, OBJECT_GRAPH_KEY, name_len);
+	if (bundle_writer_strings_begin(im->w, &bs, name, name_len, a->dims, a->rank, 0))
+		rc = bundle_writer_status(im->w, err);
+	for (s->bytes = 0; s->bytes < 2 && !rc; s->bytes++) {
+		struct tmp_src t = { fd, 0 };
+		for (uint64_t left = a->data_bytes; left && !rc;) {
+			size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES;  /* a multiple of 4 */
+			long long got = tmp_read(&t, chunk, n, err);
+			if (got < 0)
+				rc = (int)got;
+			else if ((size_t)got != n)
+				rc = ck_error(err, CK_EIO, "temporary file short");
+			else
+				rc = str_chunk(s, chunk, n, err);
+			left -= n;
+			if (!rc && bundle_writer_status(im->w, NULL))
+				rc = bundle_writer_status(im->w, err);
+		}
+	}
+	if (!rc && bundle_writer_strings_end(&bs))
+		rc = bundle_writer_status(im->w, err);
+	bundle_writer_strings_release(&bs);
+	buf_release(&s->out);
+	free(s);
+	free(chunk);
+	return rc;
+}
+
+/* One array: its description a, its data read from s. Fortran-order arrays are reordered
+ * and string arrays spooled through temporary files (fortran.h), so that memory stays bounded
+ * whatever the array's size: a small .npz may inflate to gigabytes. */
 static int add_array(struct importer *im, const char *name, size_t name_len,
 		     const struct npy_info *a, const struct source *s, struct ck_err *err)
 {
 	struct bundle_entry e = { 0 };
-	uint8_t *chunk = NULL, *all = NULL, *ordered = NULL;
+	struct tmp_src t = { -1, 0 };
+	struct source ts = { tmp_read, &t };
+	uint8_t *chunk = NULL;
 	uint64_t left = a->data_bytes;
 	uint32_t crc = 0;
 	int rc = 0;
 
-	if (a->dtype == DT_STRING || a->fortran) {
-		if (a->data_bytes > SIZE_MAX / 2)
-			return ck_error(err, CK_EUNSUP, "array \"%s\" too large to reorder in memory", name);
-		all = xmalloc((size_t)a->data_bytes + 1);
-		rc = read_exact(s, all, (size_t)a->data_bytes, err);
+	if (a->dtype == DT_STRING || (a->fortran && a->rank > 1)) {
+		int64_t flat = (int64_t)a->elements;
+		int fortran = a->fortran && a->rank > 1;
+		rc = fortran_to_c(s->read, s->ctx, fortran ? a->dims : &flat, fortran ? a->rank : 1,
+				  a->itemsize, FORTRAN_MEMORY, &t.fd, err);
 		if (rc < 0)
-			goto out;
-		if (a->fortran && a->rank > 1) {
-			ordered = xmalloc((size_t)a->data_bytes + 1);
-			from_fortran(all, ordered, a);
-		}
+			return rc;
+		s = &ts;
 		if (a->dtype == DT_STRING) {
-			rc = add_strings(im, name, name_len, a, ordered ? ordered : all, err);
+			rc = add_strings(im, name, name_len, a, t.fd, err);
 			goto done;
 		}
 	}
@@ -237,20 +302,7 @@ static int add_array(struct importer *im, const char *name, size_t name_len,
 		rc = bundle_writer_status(im->w, err);
 		goto out;
 	}
-	if (all) {  /* reordered in memory */
-		uint8_t *p = ordered ? ordered : all;
-		rc = check_bools(a, name, name_len, p, (size_t)a->data_bytes, 0, err);
-		if (rc < 0)
-			goto out;
-		if (a->swap)
-			swap_elements(a->dtype, p, a->elements);
-		crc = crc32c_extend(0, p, (size_t)a->data_bytes);
-		if (bundle_writer_write(im->w, 0, p, (size_t)a->data_bytes))
-			rc = bundle_writer_status(im->w, err);
-		left = 0;
-	} else {
-		chunk = xmalloc(CHUNK_BYTES);
-	}
+	chunk = xmalloc(CHUNK_BYTES);
 	while (left && !rc) {
 		size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES;
 		n -= n % a->itemsize;  /* whole elements, for swapping */
@@ -278,8 +330,8 @@ done:
 	}
 out:
 	free(chunk);
-	free(all);
-	free(ordered);
+	if (t.fd >= 0)
+		close(t.fd);
 	return rc;
 }
 

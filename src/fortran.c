@@ -193,7 +193,7 @@ int fortran_to_c(long long (*read)(void *ctx, void *p, size_t n, struct ck_err *
 		at += got > 0 ? (uint64_t)got : 0;
 	}
 	free(p);
-	if (!rc && w > mem / 2)
+	if (!rc && rank > 1 && w > mem / 2)
 		rc = ck_error(err, CK_EUNSUP, "Fortran-order array of %zu-byte elements: too wide to "
 			      "reorder", w);
 	if (!rc)

@@ -17,7 +17,8 @@
 #define FORTRAN_MEMORY (32u << 20)
 
 /* Reads exactly the array's bytes (elements of w bytes, dims[rank]) through read, using about
- * mem bytes of memory (elements wider than mem / 2 are refused, CK_EUNSUP), and returns in *fd a descriptor of an unlinked temporary file (in
+ * mem bytes of memory (elements wider than mem / 2 are refused, CK_EUNSUP, when rank > 1;
+ * rank 1 just spools the bytes), and returns in *fd a descriptor of an unlinked temporary file (in
  * $TMPDIR, else /tmp) holding them in row-major order from offset 0; the caller closes it.
  * read returns the bytes read, 0 at the end, < 0 on error with err filled. */
 int fortran_to_c(long long (*read)(void *ctx, void *p, size_t n, struct ck_err *err), void *ctx,
