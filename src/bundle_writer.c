@@ -401,43 +401,96 @@ int bundle_writer_add(struct bundle_writer *w, const void *name, size_t name_len
 	return bundle_writer_add_entry(w, &e);
 }
 
+int bundle_writer_strings_begin(struct bundle_writer *w, struct bw_strings *s, const void *name,
+				size_t name_len, const int64_t *dims, int rank, int shard)
+{
+	memset(s, 0, sizeof(*s));
+	s->w = w;
+	meta(&s->e, name, name_len, DT_STRING, dims, rank);
+	s->e.shard = shard;
+	return bundle_writer_begin(w, shard, &s->e.offset);
+}
+
+static int strings_flush(struct bw_strings *s)
+{
+	if (s->pend.len && bundle_writer_write(s->w, s->e.shard, s->pend.p, s->pend.len) == 0)
+		s->e.size += s->pend.len;
+	buf_reset(&s->pend);
+	return s->w->status;
+}
+
+int bundle_writer_strings_lengths(struct bw_strings *s, const size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n && s->lengths < s->e.elements; i++, s->lengths++) {
+		uint64_t len = lens[i];
+		uint8_t wide[8];
+		put_varint64(&s->pend, len);
+		for (int k = 0; k < 8; k++)
+			wide[k] = (uint8_t)(len >> (8 * k));
+		s->crc = crc32c_extend(s->crc, wide, len <= UINT32_MAX ? 4 : 8);
+		s->want_bytes += len;
+	}
+	return s->pend.len >= (64u << 10) ? strings_flush(s) : s->w->status;
+}
+
+/* After the last length: the lengths' own checksum, which the payload CRC covers too. */
+static int strings_sum(struct bw_strings *s)
+{
+	uint32_t m = crc32c_mask(s->crc);
+	uint8_t sum[4];
+
+	for (int k = 0; k < 4; k++)
+		sum[k] = (uint8_t)(m >> (8 * k));
+	buf_add(&s->pend, sum, 4);
+	s->crc = crc32c_extend(s->crc, sum, 4);
+	s->in_bytes = 1;
+	return strings_flush(s);
+}
+
+int bundle_writer_strings_bytes(struct bw_strings *s, const void *p, size_t n)
+{
+	if (!s->in_bytes && strings_sum(s))
+		return s->w->status;
+	if (n && bundle_writer_write(s->w, s->e.shard, p, n) == 0) {
+		s->crc = crc32c_extend(s->crc, p, n);
+		s->e.size += n;
+		s->bytes += n;
+	}
+	return s->w->status;
+}
+
+int bundle_writer_strings_end(struct bw_strings *s)
+{
+	if (!s->in_bytes && strings_sum(s))
+		return s->w->status;
+	if (s->lengths != s->e.elements || s->bytes != s->want_bytes)
+		return fail(s->w, ck_error(&s->w->err, CK_EUSAGE, "string tensor: %llu lengths and %llu "
+					   "bytes given for %llu elements of %llu bytes",
+					   (unsigned long long)s->lengths, (unsigned long long)s->bytes,
+					   (unsigned long long)s->e.elements,
+					   (unsigned long long)s->want_bytes));
+	s->e.crc32c = crc32c_mask(s->crc);
+	return bundle_writer_add_entry(s->w, &s->e);
+}
+
+void bundle_writer_strings_release(struct bw_strings *s)
+{
+	buf_release(&s->pend);
+}
+
 int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t name_len,
 			      const int64_t *dims, int rank, int shard,
 			      const uint8_t *const *strs, const size_t *lens, uint64_t count)
 {
-	struct buf p = BUF_INIT;
-	struct bundle_entry e;
-	uint32_t crc = 0;
-	uint8_t sum[4];
+	struct bw_strings s;
 
-	meta(&e, name, name_len, DT_STRING, dims, rank);
-	for (uint64_t i = 0; i < count; i++) {
-		uint64_t len = lens[i];
-		uint8_t wide[8];
-		put_varint64(&p, len);
-		for (int k = 0; k < 8; k++)
-			wide[k] = (uint8_t)(len >> (8 * k));
-		crc = crc32c_extend(crc, wide, len <= UINT32_MAX ? 4 : 8);
-	}
-	{
-		uint32_t m = crc32c_mask(crc);
-		for (int k = 0; k < 4; k++)
-			sum[k] = (uint8_t)(m >> (8 * k));
-	}
-	buf_add(&p, sum, 4);
-	crc = crc32c_extend(crc, sum, 4);
-	for (uint64_t i = 0; i < count; i++) {
-		buf_add(&p, strs[i], lens[i]);
-		crc = crc32c_extend(crc, strs[i], lens[i]);
-	}
-	e.shard = shard;
-	if (bundle_writer_begin(w, shard, &e.offset) == 0 &&
-	    bundle_writer_write(w, shard, p.p, p.len) == 0) {
-		e.size = p.len;
-		e.crc32c = crc32c_mask(crc);
-		bundle_writer_add_entry(w, &e);
-	}
-	buf_release(&p);
+	if (bundle_writer_strings_begin(w, &s, name, name_len, dims, rank, shard) == 0)
+		bundle_writer_strings_lengths(&s, lens, (size_t)count);
+	for (uint64_t i = 0; i < count && !w->status; i++)
+		bundle_writer_strings_bytes(&s, strs[i], lens[i]);
+	if (!w->status)
+		bundle_writer_strings_end(&s);
+	bundle_writer_strings_release(&s);
 	return w->status;
 }
 

@@ -35,6 +35,25 @@ int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t 
 			      const int64_t *dims, int rank, int shard,
 			      const uint8_t *const *strs, const size_t *lens, uint64_t count);
 
+/* The same layout streamed, for string tensors too large to hold: begin, give every element's
+ * length in order (in pieces), then every element's bytes in order (in pieces, any split),
+ * then end. The writer's first error is kept and returned by each call. */
+struct bw_strings {
+	struct bundle_writer *w;
+	struct bundle_entry e;
+	uint32_t crc;
+	uint64_t lengths, bytes, want_bytes;  /* elements given, bytes given, bytes announced */
+	int in_bytes;
+	struct buf pend;      /* varints not yet written */
+};
+int bundle_writer_strings_begin(struct bundle_writer *w, struct bw_strings *s, const void *name,
+				size_t name_len, const int64_t *dims, int rank, int shard);
+int bundle_writer_strings_lengths(struct bw_strings *s, const size_t *lens, size_t n);
+int bundle_writer_strings_bytes(struct bw_strings *s, const void *p, size_t n);
+int bundle_writer_strings_end(struct bw_strings *s);
+/* Frees what s holds (after end, or to give up; the writer is then to be aborted). */
+void bundle_writer_strings_release(struct bw_strings *s);
+
 /* The full entry of a partitioned tensor; its slices are added with bundle_writer_add under
  * slice_key() names. slices: nslices * rank (start, length) pairs, length -1 = whole dim. */
 int bundle_writer_add_partitioned(struct bundle_writer *w, const void *name, size_t name_len,

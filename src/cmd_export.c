@@ -34,6 +34,11 @@ const char cmd_export_usage[] =
 "tensors are left out with a note. Quantized and 4-bit integers are written as the plain\n"
 "integers they are stored as.\n"
 "\n"
+".npz member names are plain relative paths: '%', '\\', control bytes, bytes that are not\n"
+"UTF-8, a '.' beginning a component and a '/' making an empty one are written as %XX\n"
+"('../x' becomes '%2E./x.npy'; 'ckpt import' decodes them). A name whose member name would\n"
+"pass the 65535 bytes a zip name holds is refused, never cut short.\n"
+"\n"
 "Options:\n"
 "      --npz FILE          write a .npz archive (members 'NAME.npy')\n"
 "      --safetensors FILE  write a safetensors file\n"
@@ -187,6 +192,19 @@ static int valid_utf8(const char *s, size_t n)
 	return 1;
 }
 
+/* A name for a message: whole when short, else its first and last bytes around "...", so that
+ * a 70 KB name does not make a 70 KB line. */
+static void name_elided(struct buf *b, const char *name, size_t len)
+{
+	if (len <= 160) {
+		name_escaped(b, name, len);
+		return;
+	}
+	name_escaped(b, name, 100);
+	buf_add(b, "...", 3);
+	name_escaped(b, name + len - 40, 40);
+}
+
 /* Counts of tensors whose dtype changed on the way, for one note per kind. */
 struct change {
 	int from, to;
@@ -228,15 +246,31 @@ static int plan_tensor(struct exporter *x, struct bundle *b, const struct bundle
 		       struct xtensor *t, struct ck_err *err)
 {
 	const struct dtype_info *d = dtype_info(e->dtype);
-	int rc;
+	int rc = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->b = b;
 	t->e = e;
 	t->out_dtype = e->dtype;
-	if (memchr(e->name, 0, e->name_len)) {
+	if (x->safetensors && memchr(e->name, 0, e->name_len)) {
 		skip(x, e, "names with NUL bytes cannot be stored");
 		return 1;
+	}
+	if (!x->safetensors) {  /* never a cut member name: the tensor would come back renamed */
+		struct buf m = BUF_INIT;
+		npz_member_name(&m, e->name, e->name_len);
+		if (m.len > NPZ_MAX_MEMBER) {
+			struct buf shown = BUF_INIT;
+			name_elided(&shown, e->name, e->name_len);
+			rc = ck_error(err, CK_EUNSUP, "tensor \"%s\" (%zu bytes): its .npz member name "
+				      "would take %zu bytes, more than the %u of a zip entry name (use "
+				      "--exclude, or --safetensors)", (const char *)shown.p, e->name_len,
+				      m.len, NPZ_MAX_MEMBER);
+			buf_release(&shown);
+		}
+		buf_release(&m);
+		if (rc < 0)
+			return rc;
 	}
 	if (!d || !d->size) {
 		if (e->dtype != DT_STRING || x->safetensors) {
@@ -379,9 +413,10 @@ static int write_npz(struct exporter *x, const char *path, int force, int compre
 	for (size_t i = 0; i < x->n && !rc; i++) {
 		struct xtensor *t = &x->t[i];
 		struct npz_source src = { x_open, x_read, x_close, t };
-		char *member = xasprintf("%.*s.npy", (int)t->e->name_len, t->e->name);
-		rc = npz_writer_add(w, member, t->size, &src, err);
-		free(member);
+		struct buf member = BUF_INIT;
+		npz_member_name(&member, t->e->name, t->e->name_len);
+		rc = npz_writer_add(w, (const char *)member.p, t->size, &src, err);
+		buf_release(&member);
 	}
 	if (rc < 0) {
 		npz_writer_abort(w);

@@ -13,6 +13,7 @@
 #include "cmds.h"
 #include "crc32c.h"
 #include "dtype.h"
+#include "fortran.h"
 #include "npy.h"
 #include "npz.h"
 #include "outguard.h"
@@ -28,11 +29,15 @@ const char cmd_import_usage[] =
 "Write OUT, a TensorFlow checkpoint (V2, name-based as tf.compat.v1.train.Saver and\n"
 "tf.train.load_checkpoint read it) holding the arrays of a NumPy .npz archive (stored or\n"
 "compressed members 'NAME.npy'), a safetensors file, one .npy file, or a folder of .npy\n"
-"files (searched recursively: DIR/a/b.npy becomes the tensor 'a/b'). Tensor names are the\n"
-"member, key or file names without '.npy'. Arrays are streamed, except Fortran-ordered and\n"
-"string arrays, which are reordered or decoded in memory. NUL bytes that pad the elements of\n"
-"byte-string arrays are removed, except from a TF2 object graph (_CHECKPOINTABLE_OBJECT_GRAPH),\n"
-"which keeps all its bytes.\n"
+"files (searched recursively: DIR/a/b.npy becomes the tensor 'a/b'; a link to a folder\n"
+"already searched is not followed again). Tensor names are the member, key or file names\n"
+"without '.npy'. Memory stays bounded: arrays are streamed, and Fortran-ordered and string\n"
+"arrays go through temporary files in $TMPDIR (up to twice their size on disk). NUL bytes\n"
+"that pad the elements of byte-string arrays are removed, except from a TF2 object graph\n"
+"(_CHECKPOINTABLE_OBJECT_GRAPH), which keeps all its bytes. .npz member names are decoded as\n"
+"'ckpt export' encodes them (%XX is the byte XX). safetensors files must follow all the\n"
+"rules of the format (UTF-8 header padded with spaces only, unique names, string metadata,\n"
+"data indexed without holes ""or overlaps); bools must be 0 or 1.\n"
 "\n"
 "Types: bool, (u)int8-64, float16/32/64, complex64/128 and byte strings ('S', and 'U' as\n"
 "UTF-8) from NumPy; safetensors' BF16 and F8_E5M2/F8_E4M3 become bfloat16 and float8. The\n"
@@ -67,6 +72,7 @@ struct importer {
 	size_t tensors;
 	uint64_t bytes;
 	struct buf notes;
+	struct buf files;      /* a folder's imported files, relative, each NUL-terminated */
 };
 
 static int read_exact(const struct source *s, void *p, size_t n, struct ck_err *err)
@@ -85,23 +91,41 @@ static int read_exact(const struct source *s, void *p, size_t n, struct ck_err *
 	return 0;
 }
 
-/* Column-major elements (dims d0..dk) into row-major order. */
-static void from_fortran(const uint8_t *in, uint8_t *out, const struct npy_info *a)
+/* TensorFlow's bool is one byte, 0 or 1; any other byte would read back as neither. at: the
+ * index of the first of the n elements, for the message. */
+static int check_bools(const struct npy_info *a, const char *name, size_t name_len,
+		       const uint8_t *p, size_t n, uint64_t at, struct ck_err *err)
 {
-	int64_t idx[NPY_MAX_RANK] = { 0 };
-	size_t w = a->itemsize;
+	if (a->dtype != DT_BOOL)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] > 1)
+			return ck_error(err, CK_ECORRUPT, "array \"%.*s\": bool element %llu is byte 0x%02x "
+					"(bools are 0 or 1)", (int)name_len, name,
+					(unsigned long long)(at + i), p[i]);
+	return 0;
+}
 
-	for (uint64_t i = 0; i < a->elements; i++) {  /* i: row-major position */
-		uint64_t f = 0;
-		for (int d = a->rank - 1; d >= 0; d--)
-			f = f * (uint64_t)a->dims[d] + (uint64_t)idx[d];
-		memcpy(out + i * w, in + f * w, w);
-		for (int d = a->rank - 1; d >= 0; d--) {
-			if (++idx[d] < a->dims[d])
-				break;
-			idx[d] = 0;
-		}
-	}
+/* A temporary file read from a position (a reordered or spooled array). */
+struct tmp_src {
+	int fd;
+	uint64_t at;
+};
+
+static long long tmp_read(void *ctx, void *p, size_t n, struct ck_err *err)
+{
+	struct tmp_src *t = ctx;
+	long long got = pread_full(t->fd, p, n, t->at);
+
+	if (got < 0)
+		return ck_syserr(err, errno, "reading back a temporary file");
+	t->at += (uint64_t)got;
+	return got;
+}
+
+static size_t utf8_len(uint32_t c)
+{
+	return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
 }
 
 static void put_utf8(struct buf *b, uint32_t c)
@@ -123,88 +147,148 @@ static void put_utf8(struct buf *b, uint32_t c)
 	}
 }
 
-/* 'S' and 'U' arrays: fixed-width, NUL-padded elements -> DT_STRING. */
-static int add_strings(struct importer *im, const char *name, size_t name_len,
-		       const struct npy_info *a, const uint8_t *data, struct ck_err *err)
+/* One pass over the fixed-width elements of an 'S' or 'U' array: the first gives each
+ * element's length to the writer, the second its bytes. NUL units (bytes, or code points)
+ * at an element's end are padding and dropped, except in the TF2 object graph (a serialized
+ * protobuf, whose last byte may well be 0); NULs before other units are kept. */
+struct str_pass {
+	const struct npy_info *a;
+	const char *name;
+	size_t name_len;
+	int graph, bytes;     /* bytes: the second pass */
+	struct bw_strings *bs;
+	uint64_t pos, len, zeros;  /* in the current element */
+	size_t lens[4096], nl;
+	struct buf out;
+};
+
+static int str_unit(struct str_pass *s, const uint8_t *c, struct ck_err *err)
 {
-	const uint8_t **p = xcalloc((size_t)a->elements + 1, sizeof(*p));
-	size_t *len = xcalloc((size_t)a->elements + 1, sizeof(*len));
-	struct buf utf8 = BUF_INIT;
-	size_t *start = NULL;
-	int graph = name_len == sizeof(OBJECT_GRAPH_KEY) - 1 && !memcmp(name, OBJECT_GRAPH_KEY, name_len);
+	uint32_t cp = c[0];
+	size_t enc = 1;
+
+	if (s->a->kind == 'U') {
+		cp = s->a->swap ? (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | c[2] << 8 | c[3]
+				: (uint32_t)c[3] << 24 | (uint32_t)c[2] << 16 | c[1] << 8 | c[0];
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
+			return ck_error(err, CK_ECORRUPT, "array \"%.*s\": code point U+%X is not valid "
+					"Unicode", (int)s->name_len, s->name, cp);
+		enc = utf8_len(cp);
+	}
+	if (!cp && !s->graph) {
+		s->zeros++;
+		return 0;
+	}
+	if (s->bytes) {
+		for (; s->zeros; s->zeros--)
+			buf_addc(&s->out, 0);
+		if (s->a->kind == 'U')
+			put_utf8(&s->out, cp);
+		else
+			buf_addc(&s->out, (uint8_t)cp);
+	}
+	s->len += s->zeros + enc;
+	s->zeros = 0;
+	return 0;
+}
+
+static int str_chunk(struct str_pass *s, const uint8_t *p, size_t n, struct ck_err *err)
+{
+	size_t unit = s->a->kind == 'U' ? 4 : 1;
+
+	for (size_t k = 0; k < n; k += unit) {
+		int rc = str_unit(s, p + k, err);
+		if (rc < 0)
+			return rc;
+		s->pos += unit;
+		if (s->pos < s->a->itemsize)
+			continue;
+		if (!s->bytes) {
+			s->lens[s->nl++] = (size_t)s->len;
+			if (s->nl == sizeof(s->lens) / sizeof(s->lens[0]))
+				bundle_writer_strings_lengths(s->bs, s->lens, s->nl), s->nl = 0;
+		}
+		s->pos = s->len = s->zeros = 0;
+		if (s->out.len >= (64u << 10)) {
+			bundle_writer_strings_bytes(s->bs, s->out.p, s->out.len);
+			buf_reset(&s->out);
+		}
+	}
+	if (!s->bytes && s->nl)
+		bundle_writer_strings_lengths(s->bs, s->lens, s->nl), s->nl = 0;
+	if (s->out.len) {
+		bundle_writer_strings_bytes(s->bs, s->out.p, s->out.len);
+		buf_reset(&s->out);
+	}
+	return 0;
+}
+
+/* 'S' and 'U' arrays -> DT_STRING, streamed in two passes over the spooled array at fd. */
+static int add_strings(struct importer *im, const char *name, size_t name_len,
+		       const struct npy_info *a, int fd, struct ck_err *err)
+{
+	struct bw_strings bs;
+	struct str_pass *s = xcalloc(1, sizeof(*s));
+	uint8_t *chunk = xmalloc(CHUNK_BYTES);
 	int rc = 0;
 
-	if (a->kind == 'U')
-		start = xcalloc((size_t)a->elements + 1, sizeof(*start));
-	for (uint64_t i = 0; i < a->elements && !rc; i++) {
-		const uint8_t *e = data + i * a->itemsize;
-		size_t n = a->itemsize;
-		if (a->kind == 'S') {
-			/* NULs pad elements shorter than the width, except in the object graph: a
-			 * serialized protobuf, whose last byte may well be a 0 */
-			while (n && !e[n - 1] && !graph)
-				n--;
-			p[i] = e;
-			len[i] = n;
-			continue;
-		}
-		n /= 4;
-		while (n) {  /* trailing NUL code points are padding */
-			const uint8_t *c = e + 4 * (n - 1);
-			if (c[0] | c[1] | c[2] | c[3])
-				break;
-			n--;
-		}
-		start[i] = utf8.len;
-		for (size_t k = 0; k < n; k++) {
-			const uint8_t *c = e + 4 * k;
-			uint32_t cp = a->swap ? (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | c[2] << 8 | c[3]
-					      : (uint32_t)c[3] << 24 | (uint32_t)c[2] << 16 | c[1] << 8 | c[0];
-			if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
-				rc = ck_error(err, CK_ECORRUPT, "array \"%s\": code point U+%X is not "
-					      "valid Unicode", name, cp);
-				break;
-			}
-			put_utf8(&utf8, cp);
-		}
-		len[i] = utf8.len - start[i];
-	}
-	if (a->kind == 'U')  /* pointers only now: the buffer no longer moves */
-		for (uint64_t i = 0; i < a->elements; i++)
-			p[i] = utf8.p + start[i];
-	if (!rc && bundle_writer_add_strings(im->w, name, name_len, a->dims, a->rank, 0, p, len,
-					     a->elements))
+	s->a = a;
+	s->name = name;
+	s->name_len = name_len;
+	s->bs = &bs;
+	s->graph = a->kind == 'S' && name_len == sizeof(OBJECT_GRAPH_KEY) - 1 &&
+		   !memcmp(name, OBJECT_GRAPH_KEY, name_len);
+	if (bundle_writer_strings_begin(im->w, &bs, name, name_len, a->dims, a->rank, 0))
 		rc = bundle_writer_status(im->w, err);
-	buf_release(&utf8);
-	free(start);
-	free(p);
-	free(len);
+	for (s->bytes = 0; s->bytes < 2 && !rc; s->bytes++) {
+		struct tmp_src t = { fd, 0 };
+		for (uint64_t left = a->data_bytes; left && !rc;) {
+			size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES;  /* a multiple of 4 */
+			long long got = tmp_read(&t, chunk, n, err);
+			if (got < 0)
+				rc = (int)got;
+			else if ((size_t)got != n)
+				rc = ck_error(err, CK_EIO, "temporary file short");
+			else
+				rc = str_chunk(s, chunk, n, err);
+			left -= n;
+			if (!rc && bundle_writer_status(im->w, NULL))
+				rc = bundle_writer_status(im->w, err);
+		}
+	}
+	if (!rc && bundle_writer_strings_end(&bs))
+		rc = bundle_writer_status(im->w, err);
+	bundle_writer_strings_release(&bs);
+	buf_release(&s->out);
+	free(s);
+	free(chunk);
 	return rc;
 }
 
-/* One array: its description a, its data read from s. */
+/* One array: its description a, its data read from s. Fortran-order arrays are reordered
+ * and string arrays spooled through temporary files (fortran.h), so that memory stays bounded
+ * whatever the array's size: a small .npz may inflate to gigabytes. */
 static int add_array(struct importer *im, const char *name, size_t name_len,
 		     const struct npy_info *a, const struct source *s, struct ck_err *err)
 {
 	struct bundle_entry e = { 0 };
-	uint8_t *chunk = NULL, *all = NULL, *ordered = NULL;
+	struct tmp_src t = { -1, 0 };
+	struct source ts = { tmp_read, &t };
+	uint8_t *chunk = NULL;
 	uint64_t left = a->data_bytes;
 	uint32_t crc = 0;
 	int rc = 0;
 
-	if (a->dtype == DT_STRING || a->fortran) {
-		if (a->data_bytes > SIZE_MAX / 2)
-			return ck_error(err, CK_EUNSUP, "array \"%s\" too large to reorder in memory", name);
-		all = xmalloc((size_t)a->data_bytes + 1);
-		rc = read_exact(s, all, (size_t)a->data_bytes, err);
+	if (a->dtype == DT_STRING || (a->fortran && a->rank > 1)) {
+		int64_t flat = (int64_t)a->elements;
+		int fortran = a->fortran && a->rank > 1;
+		rc = fortran_to_c(s->read, s->ctx, fortran ? a->dims : &flat, fortran ? a->rank : 1,
+				  a->itemsize, FORTRAN_MEMORY, &t.fd, err);
 		if (rc < 0)
-			goto out;
-		if (a->fortran && a->rank > 1) {
-			ordered = xmalloc((size_t)a->data_bytes + 1);
-			from_fortran(all, ordered, a);
-		}
+			return rc;
+		s = &ts;
 		if (a->dtype == DT_STRING) {
-			rc = add_strings(im, name, name_len, a, ordered ? ordered : all, err);
+			rc = add_strings(im, name, name_len, a, t.fd, err);
 			goto done;
 		}
 	}
@@ -219,21 +303,13 @@ static int add_array(struct importer *im, const char *name, size_t name_len,
 		rc = bundle_writer_status(im->w, err);
 		goto out;
 	}
-	if (all) {  /* reordered in memory */
-		uint8_t *p = ordered ? ordered : all;
-		if (a->swap)
-			swap_elements(a->dtype, p, a->elements);
-		crc = crc32c_extend(0, p, (size_t)a->data_bytes);
-		if (bundle_writer_write(im->w, 0, p, (size_t)a->data_bytes))
-			rc = bundle_writer_status(im->w, err);
-		left = 0;
-	} else {
-		chunk = xmalloc(CHUNK_BYTES);
-	}
+	chunk = xmalloc(CHUNK_BYTES);
 	while (left && !rc) {
 		size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES;
 		n -= n % a->itemsize;  /* whole elements, for swapping */
 		rc = read_exact(s, chunk, n, err);
+		if (rc == 0)
+			rc = check_bools(a, name, name_len, chunk, n, a->data_bytes - left, err);
 		if (rc < 0)
 			break;
 		if (a->swap)
@@ -255,8 +331,8 @@ done:
 	}
 out:
 	free(chunk);
-	free(all);
-	free(ordered);
+	if (t.fd >= 0)
+		close(t.fd);
 	return rc;
 }
 
@@ -305,19 +381,24 @@ static int import_npz(struct importer *im, const char *path, struct ck_err *err)
 	s.read = npz_src_read;
 	s.ctx = r;
 	for (size_t i = 0; i < npz_count(r) && !rc; i++) {
-		const char *name = npz_name(r, i);
-		size_t len = strlen(name);
+		const char *member = npz_name(r, i);
+		size_t len = strlen(member);
+		struct buf name = BUF_INIT;
 		struct npy_info a;
-		if (len && name[len - 1] == '/')
+		if (len && member[len - 1] == '/')
 			continue;  /* a folder entry */
-		if (!has_npy_suffix(name, len)) {
+		if (len < 4 || memcmp(member + len - 4, ".npy", 4)) {  /* ".npy": the name "" */
 			buf_add(&im->notes, "skipped member \"", 16);
-			buf_add_name_msg(&im->notes, name, len);
+			buf_add_name_msg(&im->notes, member, len);
 			buf_add(&im->notes, "\": not a .npy file\n", 19);
 			continue;
 		}
-		if (!wanted(im, name, len - 4))
+		npz_name_decode(&name, member, len - 4);  /* %XX escapes (npz.h) */
+		buf_grow(&name, 0);
+		if (!wanted(im, (const char *)name.p, name.len)) {
+			buf_release(&name);
 			continue;
+		}
 		rc = npz_member_open(r, i, err);
 		if (rc == 0)
 			rc = npy_read_header(npz_src_read, r, &a, err);
@@ -326,15 +407,16 @@ static int import_npz(struct importer *im, const char *path, struct ck_err *err)
 				      (unsigned long long)npz_size(r, i),
 				      (unsigned long long)a.data_bytes);
 		if (rc == 0)
-			rc = add_array(im, name, len - 4, &a, &s, err);
+			rc = add_array(im, (const char *)name.p, name.len, &a, &s, err);
 		if (rc == 0)
 			rc = drain(r, err);
 		if (rc < 0 && !strstr(err->msg, path)) {
 			struct buf n = BUF_INIT;
-			buf_add_name_msg(&n, name, len);
+			buf_add_name_msg(&n, member, len);
 			ck_wrap(err, "%s: member \"%s\"", path, (const char *)n.p);
 			buf_release(&n);
 		}
+		buf_release(&name);
 		npz_member_close(r);
 	}
 	npz_close(r);
@@ -390,11 +472,37 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every *.npy below dir (relative paths, sorted), following symbolic links to files. */
-static int find_npy(const char *root, const char *rel, char ***out, size_t *n, struct buf *notes,
-		    int depth, struct ck_err *err)
+/* The folders a walk has entered, by device and inode: a symbolic link to a folder already
+ * searched (a loop, or a second way to the same files) is not followed again, so the walk
+ * ends and imports each file once. */
+struct walk {
+	const char *root;
+	struct { dev_t dev; ino_t ino; } *seen;
+	size_t nseen;
+	char **links;          /* links to folders, followed after the real folders */
+	size_t nlinks;
+	char **files;
+	size_t nfiles;
+	struct buf *notes;
+};
+
+/* 1 if st's folder was entered before; else records it and returns 0. */
+static int seen_before(struct walk *w, const struct stat *st)
 {
-	char *dir = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	for (size_t i = 0; i < w->nseen; i++)
+		if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
+			return 1;
+	w->seen = xreallocarray(w->seen, w->nseen + 1, sizeof(*w->seen));
+	w->seen[w->nseen].dev = st->st_dev;
+	w->seen[w->nseen++].ino = st->st_ino;
+	return 0;
+}
+
+/* Every *.npy below root/rel, following symbolic links to files; links to folders are put
+ * aside in w->links, so that a folder is reached by its real path when it has one. */
+static int find_npy(struct walk *w, const char *rel, int depth, struct ck_err *err)
+{
+	char *dir = *rel ? xasprintf("%s/%s", w->root, rel) : xstrdup(w->root);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int rc = 0;
@@ -406,22 +514,26 @@ static int find_npy(const char *root, const char *rel, char ***out, size_t *n, s
 	}
 	while ((de = readdir(d)) && !rc) {
 		char *sub, *path;
-		struct stat st;
+		struct stat st, lst;
 		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
 			continue;
 		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-		path = xasprintf("%s/%s", root, sub);
-		if (stat(path, &st) < 0) {
-			buf_addf(notes, "skipped %s: %s\n", path, strerror(errno));
+		path = xasprintf("%s/%s", w->root, sub);
+		if (stat(path, &st) < 0 || lstat(path, &lst) < 0) {
+			buf_addf(w->notes, "skipped %s: %s\n", path, strerror(errno));
+		} else if (S_ISDIR(st.st_mode) && S_ISLNK(lst.st_mode)) {
+			w->links = xreallocarray(w->links, w->nlinks + 1, sizeof(char *));
+			w->links[w->nlinks++] = sub;
+			sub = NULL;
 		} else if (S_ISDIR(st.st_mode)) {
-			if (depth < 64)
-				rc = find_npy(root, sub, out, n, notes, depth + 1, err);
+			if (depth < 64 && !seen_before(w, &st))
+				rc = find_npy(w, sub, depth + 1, err);
 		} else if (has_npy_suffix(sub, strlen(sub))) {
-			*out = xreallocarray(*out, *n + 1, sizeof(char *));
-			(*out)[(*n)++] = sub;
+			w->files = xreallocarray(w->files, w->nfiles + 1, sizeof(char *));
+			w->files[w->nfiles++] = sub;
 			sub = NULL;
 		} else {
-			buf_addf(notes, "skipped %s: not a .npy file\n", path);
+			buf_addf(w->notes, "skipped %s: not a .npy file\n", path);
 		}
 		free(sub);
 		free(path);
@@ -431,11 +543,52 @@ static int find_npy(const char *root, const char *rel, char ***out, size_t *n, s
 	return rc;
 }
 
+/* The real folders first, then the links to folders, round by round in name order (links
+ * found behind links make the next round), each followed unless its folder was searched. */
+static int walk_dir(struct walk *w, struct ck_err *err)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (stat(w->root, &st) == 0)
+		seen_before(w, &st);
+	rc = find_npy(w, "", 0, err);
+	while (!rc && w->nlinks) {
+		char **round = w->links;
+		size_t n = w->nlinks;
+		w->links = NULL;
+		w->nlinks = 0;
+		sort_array(round, n, sizeof(*round), cmp_str);
+		for (size_t i = 0; i < n; i++) {
+			char *path = xasprintf("%s/%s", w->root, round[i]);
+			int depth = 1;
+			for (const char *c = round[i]; *c; c++)
+				depth += *c == '/';
+			if (!rc && stat(path, &st) == 0) {
+				if (seen_before(w, &st))
+					buf_addf(w->notes, "skipped %s: a link to a folder already searched\n",
+						 path);
+				else if (depth < 64)
+					rc = find_npy(w, round[i], depth, err);
+			}
+			free(path);
+			free(round[i]);
+		}
+		free(round);
+	}
+	for (size_t i = 0; i < w->nlinks; i++)
+		free(w->links[i]);
+	free(w->links);
+	free(w->seen);
+	return rc;
+}
+
 static int import_dir(struct importer *im, const char *dir, struct ck_err *err)
 {
-	char **files = NULL;
-	size_t n = 0;
-	int rc = find_npy(dir, "", &files, &n, &im->notes, 0, err);
+	struct walk w = { .root = dir, .notes = &im->notes };
+	int rc = walk_dir(&w, err);
+	char **files = w.files;
+	size_t n = w.nfiles;
 
 	if (rc == 0 && !n)
 		rc = ck_error(err, CK_ENOTFOUND, "%s: no .npy files in this folder", dir);
@@ -447,6 +600,7 @@ static int import_dir(struct importer *im, const char *dir, struct ck_err *err)
 			continue;
 		path = xasprintf("%s/%s", dir, files[i]);
 		rc = import_npy_file(im, path, files[i], strlen(files[i]) - 4, err);
+		buf_add(&im->files, files[i], strlen(files[i]) + 1);
 		free(path);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -499,6 +653,8 @@ static int import_safetensors(struct importer *im, const char *path, struct ck_e
 		a.elements = a.itemsize ? (t->end - t->begin) / a.itemsize : 0;
 		a.data_bytes = t->end - t->begin;
 		rc = add_array(im, t->name, strlen(t->name), &a, &s, err);
+		if (rc < 0 && !strstr(err->msg, path))
+			ck_wrap(err, "%s", path);
 	}
 	safetensors_close(f);
 	return rc;
@@ -639,6 +795,11 @@ int cmd_import(int argc, char **argv)
 		cJSON_AddStringToObject(j, "input", in);
 		json_add_u64(j, "tensors", im.tensors);
 		json_add_u64(j, "bytes", im.bytes);
+		if (kind == K_DIR) {  /* which files the walk found (links to folders seen are not) */
+			cJSON *files = cJSON_AddArrayToObject(j, "files");
+			for (size_t at = 0; at < im.files.len; at += strlen((char *)im.files.p + at) + 1)
+				cJSON_AddItemToArray(files, cJSON_CreateString((char *)im.files.p + at));
+		}
 		json_print(j, stdout);
 		cJSON_Delete(j);
 	} else {
@@ -649,6 +810,7 @@ int cmd_import(int argc, char **argv)
 out:
 	namefilter_release(&im.filter);
 	buf_release(&im.notes);
+	buf_release(&im.files);
 	free(out);
 	return status;
 }

@@ -79,6 +79,47 @@ static int zip_load(struct ck_err *err)
 	return dynlib_load(&libzip, ".npz files", err);
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+void npz_member_name(struct buf *out, const void *name, size_t len)
+{
+	const uint8_t *p = name;
+
+	for (size_t i = 0; i < len;) {
+		int k = utf8_seq_len(p + i, len - i);
+		uint8_t c = p[i];
+		int start = !i || p[i - 1] == '/';
+		int esc = !k || c == '%' || c == '\\' || c < 0x20 || c == 0x7f || (c == '.' && start) ||
+			  (c == '/' && (start || i + 1 == len || p[i + 1] == '/'));
+		if (esc) {
+			buf_addf(out, "%%%02X", c);
+			i++;
+		} else {
+			buf_add(out, p + i, (size_t)k);
+			i += (size_t)k;
+		}
+	}
+	buf_add(out, ".npy", 4);
+}
+
+void npz_name_decode(struct buf *out, const char *member, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+		if (member[i] == '%' && len - i >= 3 && (hi = hexval(member[i + 1])) >= 0 &&
+		    (lo = hexval(member[i + 2])) >= 0) {
+			buf_addc(out, (uint8_t)(hi << 4 | lo));
+			i += 2;
+		} else {
+			buf_addc(out, (uint8_t)member[i]);
+		}
+	}
+}
+
 struct member {
 	struct npz_writer *w;
 	struct npz_source src;
@@ -203,10 +244,14 @@ int npz_writer_open(struct npz_writer **out, const char *path, int force, int co
 int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 		   const struct npz_source *src, struct ck_err *err)
 {
-	struct member *m = xcalloc(1, sizeof(*m));
+	struct member *m;
 	zip_source_t *zs;
 	zip_int64_t idx;
 
+	if (strlen(name) > NPZ_MAX_MEMBER)  /* libzip would cut it to its 16 low bits */
+		return ck_error(err, CK_EUNSUP, "%s: a member name of %zu bytes (a zip entry name "
+				"holds %u at most)", w->of.path, strlen(name), NPZ_MAX_MEMBER);
+	m = xcalloc(1, sizeof(*m));
 	m->w = w;
 	m->src = *src;
 	m->size = size;

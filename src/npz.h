@@ -12,6 +12,24 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "util.h"
+
+/* ---- member names ----
+ * A tensor "NAME" is the member "NAME.npy", as numpy.savez writes a key, with the bytes that
+ * could make the member a path outside the folder it is unzipped in, or an unreadable name,
+ * written as %XX (two hex digits): '%' itself, '\\', control bytes and DEL, bytes that are not
+ * UTF-8, a '.' that begins a component ("..", ".x"), and a '/' that would make an empty
+ * component (leading, trailing or doubled). Every member name is thus a relative path of
+ * ordinary components; "dense/kernel" stays "dense/kernel.npy" (numpy's key). Reading, %XX is
+ * decoded wherever it occurs. */
+
+/* A zip entry name is at most 65535 bytes (a 16-bit length). */
+#define NPZ_MAX_MEMBER 65535u
+
+/* Appends the member name of the tensor name (len bytes, any bytes), ".npy" included. */
+void npz_member_name(struct buf *out, const void *name, size_t len);
+/* Appends the tensor name of a member name given without its ".npy". */
+void npz_name_decode(struct buf *out, const char *member, size_t len);
 
 /* ---- writing ---- */
 

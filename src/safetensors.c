@@ -141,7 +141,116 @@ static int cmp_begin(const void *a, const void *b)
 {
 	const struct st_tensor *x = *(const struct st_tensor *const *)a;
 	const struct st_tensor *y = *(const struct st_tensor *const *)b;
-	return x->begin < y->begin ? -1 : x->begin > y->begin;
+	if (x->begin != y->begin)
+		return x->begin < y->begin ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* How many of the n bytes at p are valid UTF-8 before the first invalid sequence. */
+static size_t utf8_valid_len(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		int k = utf8_seq_len((const uint8_t *)p + i, n - i);
+		if (!k)
+			break;
+		i += (size_t)k;
+	}
+	return i;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct st_tensor *const *)a)->name,
+		      (*(const struct st_tensor *const *)b)->name);
+}
+
+/* The rules of the format (its README) that a JSON parser does not check by itself: the
+ * header is UTF-8 text, and its JSON object may be followed by spaces (0x20) only. A \u0000
+ * escape would make a name that C strings (and cJSON) cut short, so it is refused too. */
+static int check_text(const char *path, const char *text, size_t n, struct ck_err *err)
+{
+	size_t bad = utf8_valid_len(text, n);
+
+	if (bad < n)
+		return ck_error(err, CK_ECORRUPT, "%s: the header is not valid UTF-8 (byte %zu of it); "
+				"safetensors headers are UTF-8 JSON", path, bad);
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (text[i] != '\\')
+			continue;
+		if (text[i + 1] == 'u' && n - i >= 6 && !memcmp(text + i + 2, "0000", 4))
+			return ck_error(err, CK_EUNSUP, "%s: the header holds a \\u0000 escape (a NUL "
+					"character in a name or value), which ckpt cannot keep", path);
+		i++;  /* the escaped character: "\\\\" is one backslash */
+	}
+	return 0;
+}
+
+static int check_rest(const char *path, const char *text, size_t n, const char *end,
+		      struct ck_err *err)
+{
+	for (size_t i = (size_t)(end - text); i < n; i++)
+		if (text[i] != ' ')
+			return ck_error(err, CK_ECORRUPT, "%s: bytes after the header's JSON object (at "
+					"byte %zu of it); the header may be padded with spaces only",
+					path, i);
+	return 0;
+}
+
+/* "__metadata__" is a map of strings to strings. */
+static int check_metadata(const char *path, const cJSON *m, struct ck_err *err)
+{
+	const cJSON *v;
+
+	if (!cJSON_IsObject(m))
+		return ck_error(err, CK_ECORRUPT, "%s: __metadata__ is not an object; it must map "
+				"strings to strings", path);
+	cJSON_ArrayForEach(v, m)
+		if (!cJSON_IsString(v))
+			return ck_error(err, CK_ECORRUPT, "%s: __metadata__ value of \"%s\" is not a "
+					"string; it must map strings to strings", path, v->string);
+	return 0;
+}
+
+/* The data buffer is indexed entirely, without holes or overlaps: sorted by offset, every
+ * tensor begins where the one before ends, and the last ends with the file. */
+static int check_layout(struct st_file *f, struct ck_err *err)
+{
+	struct st_tensor **order = xcalloc(f->n + 1, sizeof(*order));
+	uint64_t at = 0;
+	const char *prev = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		order[i] = &f->t[i];
+	sort_array(order, f->n, sizeof(*order), cmp_name);
+	for (size_t i = 1; i < f->n && !rc; i++)
+		if (!strcmp(order[i]->name, order[i - 1]->name))
+			rc = ck_error(err, CK_ECORRUPT, "%s: two tensors named \"%s\"; names must be "
+				      "unique", f->path, order[i]->name);
+	sort_array(order, f->n, sizeof(*order), cmp_begin);
+	for (size_t i = 0; i < f->n && !rc; i++) {
+		const struct st_tensor *t = order[i];
+		if (t->begin < at)
+			rc = ck_error(err, CK_ECORRUPT, "%s: tensors \"%s\" and \"%s\" overlap", f->path,
+				      prev, t->name);
+		else if (t->begin > at)
+			rc = ck_error(err, CK_ECORRUPT, "%s: bytes %llu to %llu of the data belong to no "
+				      "tensor (a hole before \"%s\"); the data must be indexed entirely",
+				      f->path, (unsigned long long)at, (unsigned long long)t->begin,
+				      t->name);
+		if (t->end > t->begin) {
+			at = t->end;
+			prev = t->name;
+		}
+	}
+	if (!rc && at != f->data_size)
+		rc = ck_error(err, CK_ECORRUPT, "%s: the last %llu bytes of the data belong to no "
+			      "tensor; the data must be indexed entirely", f->path,
+			      (unsigned long long)(f->data_size - at));
+	free(order);
+	return rc;
 }
 
 static int parse_tensor(struct st_file *f, const cJSON *item, struct st_tensor *t,
@@ -154,6 +263,8 @@ static int parse_tensor(struct st_file *f, const cJSON *item, struct st_tensor *
 	int k = 0;
 
 	t->name = xstrdup(item->string);
+	if (utf8_valid_len(t->name, strlen(t->name)) != strlen(t->name))
+		return ck_error(err, CK_ECORRUPT, "%s: a tensor name is not valid UTF-8", f->path);
 	if (!cJSON_IsObject(item) || !cJSON_IsString(dt) || !cJSON_IsArray(shape) ||
 	    !cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2)
 		return ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\": needs dtype, shape and "
@@ -193,14 +304,13 @@ static int parse_tensor(struct st_file *f, const cJSON *item, struct st_tensor *
 int safetensors_open(struct st_file **out, const char *path, struct ck_err *err)
 {
 	struct st_file *f = xcalloc(1, sizeof(*f));
-	struct st_tensor **order = NULL;
 	uint8_t len8[8];
 	char *text = NULL;
+	const char *end = NULL;
 	cJSON *root = NULL, *item;
 	struct stat st;
 	uint64_t hlen = 0;
-	size_t nonempty = 0;
-	int rc = 0;
+	int rc = 0, nmeta = 0;
 
 	*out = NULL;
 	f->path = xstrdup(path);
@@ -237,32 +347,32 @@ int safetensors_open(struct st_file **out, const char *path, struct ck_err *err)
 			      path);
 		goto out;
 	}
-	root = cJSON_ParseWithLength(text, (size_t)hlen);
+	rc = check_text(path, text, (size_t)hlen, err);
+	if (rc < 0)
+		goto out;
+	root = cJSON_ParseWithLengthOpts(text, (size_t)hlen, &end, 0);
 	if (!cJSON_IsObject(root)) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: the JSON header does not parse", path);
 		goto out;
 	}
+	rc = check_rest(path, text, (size_t)hlen, end, err);
+	if (rc < 0)
+		goto out;
 	f->t = xcalloc((size_t)cJSON_GetArraySize(root) + 1, sizeof(*f->t));
 	cJSON_ArrayForEach(item, root) {
-		if (!strcmp(item->string, "__metadata__"))
-			continue;
-		rc = parse_tensor(f, item, &f->t[f->n++], err);
+		if (!strcmp(item->string, "__metadata__")) {
+			if (nmeta++)
+				rc = ck_error(err, CK_ECORRUPT, "%s: two __metadata__ keys", path);
+			else
+				rc = check_metadata(path, item, err);
+		} else {
+			rc = parse_tensor(f, item, &f->t[f->n++], err);
+		}
 		if (rc < 0)
 			goto out;
 	}
-	order = xcalloc(f->n + 1, sizeof(*order));
-	for (size_t i = 0; i < f->n; i++)
-		if (f->t[i].end > f->t[i].begin)  /* empty tensors take no room */
-			order[nonempty++] = &f->t[i];
-	sort_array(order, nonempty, sizeof(*order), cmp_begin);
-	for (size_t i = 1; i < nonempty; i++)
-		if (order[i]->begin < order[i - 1]->end) {
-			rc = ck_error(err, CK_ECORRUPT, "%s: tensors \"%s\" and \"%s\" overlap", path,
-				      order[i - 1]->name, order[i]->name);
-			goto out;
-		}
+	rc = check_layout(f, err);
 out:
-	free(order);
 	cJSON_Delete(root);
 	free(text);
 	if (rc < 0)

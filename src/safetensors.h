@@ -34,8 +34,11 @@ struct st_tensor {
  * starts at a multiple of 8. */
 void safetensors_header(struct buf *out, struct st_tensor *t, size_t n);
 
-/* Reading: the header parsed and checked (dtypes, shapes, offsets inside the file, sizes
- * matching the shapes, no overlaps). */
+/* Reading: the header parsed and checked against every rule of the format (its README): UTF-8
+ * JSON object padded with spaces only, unique names, __metadata__ a map of strings to strings,
+ * known dtypes, sizes matching the shapes, and data offsets that index the whole data buffer
+ * without holes or overlaps. Names holding NUL (\u0000) are refused. Each message names the
+ * file and the rule broken. */
 struct st_file {
 	int fd;
 	char *path;
