@@ -381,7 +381,7 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 	b->format = 2;
 	b->prefix = xstrdup(prefix);
 	b->index_path = xasprintf("%s.index", prefix);
-	rc = table_open(&t, b->index_path, err);
+	rc = table_open_named(&t, b->index_path, err);
 	if (rc < 0)
 		goto fail;
 	/* Room for the entries the index likely holds (TF writes about 30 to 100 bytes a tensor),
