@@ -776,6 +776,20 @@ static int strip_data_suffix(const char *arg, char **prefix)
 	return r;
 }
 
+/* P.data names no file, but the V1 shard glob P.data-?????-of-????? would match the V2 data
+ * shards of P: say so instead of reading a data shard as a V1 table. */
+static int data_without_shard(const char *arg, struct ck_err *err)
+{
+	char *prefix = xmemdup(arg, strlen(arg) - 5);
+	int rc = 0;
+
+	if (probe(prefix) == 2)
+		rc = ck_error(err, CK_ENOTFOUND, "%s: no such file; did you mean the checkpoint %s? "
+			      "(its data is in %s.data-NNNNN-of-NNNNN)", arg, prefix, prefix);
+	free(prefix);
+	return rc;
+}
+
 static int wrong_file(const char *arg, struct ck_err *err)
 {
 	const char *base = base_name(arg);
@@ -830,6 +844,8 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 		free(prefix);
 		return 0;
 	}
+	if (has_suffix(arg, ".data") && !is_file(arg) && (kind = data_without_shard(arg, err)) < 0)
+		return kind;
 	if (strip_data_suffix(arg, &prefix)) {
 		char *idx = xasprintf("%s.index", prefix);
 		int rc = 0;
