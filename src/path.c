@@ -776,6 +776,72 @@ static int strip_data_suffix(const char *arg, char **prefix)
 	return r;
 }
 
+/* The checkpoint in f whose name shares the longest start with base (the newest on a tie), or
+ * NULL when none shares a character: "model.ckpt-200" finds model.ckpt-2000. */
+static const char *closest(const struct ckpt_folder *f, const char *base)
+{
+	const char *best = NULL;
+	size_t best_n = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		const char *b = base_name(f->c[i].prefix);
+		size_t k = 0;
+		while (b[k] && b[k] == base[k])
+			k++;
+		if (k && k >= best_n) {
+			best = f->c[i].prefix;
+			best_n = k;
+		}
+	}
+	return best;
+}
+
+/* Does anything of checkpoint prefix other than its index exist (data shards, a .meta)? */
+static int has_parts(const char *prefix)
+{
+	char *meta = xasprintf("%s.meta", prefix), *pat = xasprintf("%s.data-*-of-*", prefix);
+	int r = is_file(meta) ? 2 : 0;
+
+	if (glob_count(pat) > 0)
+		r |= 1;
+	free(meta);
+	free(pat);
+	return r;
+}
+
+/* arg names nothing (prefix: arg without ".index"): a bare "No such file" leaves the user
+ * guessing, so name what is there: the rest of that checkpoint when only its index is missing,
+ * the folder's checkpoints and the likeliest one meant. */
+static int not_found(const char *arg, const char *prefix, struct ck_err *err)
+{
+	char *dir = dir_name(prefix);
+	struct ckpt_folder f;
+	struct ck_err ignored;
+	struct buf msg = BUF_INIT;
+	const char *best;
+	int parts = has_parts(prefix), rc;
+
+	if (parts)
+		buf_addf(&msg, "%s.index: no such file, but %s%s%s of that checkpoint %s there: its "
+			 "index is missing (an incomplete copy?)", prefix,
+			 parts & 1 ? "the data shards" : "", parts == 3 ? " and " : "",
+			 parts & 2 ? "the .meta graph" : "", parts == 2 ? "is" : "are");
+	else
+		buf_addf(&msg, "%s: %s", arg, strerror(ENOENT));
+	if (ckpt_folder_scan(dir, &f, &ignored) == 0 && f.n) {
+		best = closest(&f, base_name(prefix));
+		buf_addf(&msg, "; ");
+		if (best && (strcmp(best, prefix) || strcmp(arg, prefix)))
+			buf_addf(&msg, "did you mean %s? ", best);
+		add_folder_list(&msg, &f);
+		ckpt_folder_release(&f);
+	}
+	rc = ck_error(err, CK_ENOTFOUND, "%s", (char *)msg.p);
+	buf_release(&msg);
+	free(dir);
+	return rc;
+}
+
 /* P.data names no file, but the V1 shard glob P.data-?????-of-????? would match the V2 data
  * shards of P: say so instead of reading a data shard as a V1 table. */
 static int data_without_shard(const char *arg, struct ck_err *err)
@@ -836,7 +902,8 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 	if (has_suffix(arg, ".index") && strlen(arg) > 6) {
 		prefix = xmemdup(arg, strlen(arg) - 6);
 		if (!is_file(arg)) {
-			int rc = ck_syserr(err, errno ? errno : ENOENT, "%s", arg);
+			int rc = errno && errno != ENOENT ? ck_syserr(err, errno, "%s", arg)
+						   : not_found(arg, prefix, err);
 			free(prefix);
 			return rc;
 		}
@@ -864,6 +931,8 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 	if (stat(arg, &st) < 0) {
 		if (errno == ENOENT && (kind = probe(arg)))
 			return set_result(out, arg, kind);
+		if (errno == ENOENT)
+			return not_found(arg, arg, err);
 		return ck_syserr(err, errno, "%s", arg);
 	}
 	if (S_ISDIR(st.st_mode))
