@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "dtype.h"
+#include "infile.h"
 #include "objgraph.h"
 #include "output.h"
 #include "path.h"
@@ -233,6 +234,12 @@ static int64_t *check_shards(struct bundle *b, struct report *r)
 		file = bundle_shard_path(b, s);
 		if ((!seen || count[s]) && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
 			ok[s] = st.st_size;
+		} else if ((!seen || count[s]) && stat(file, &st) == 0) {
+			/* A FIFO or device where a shard should be: not examinable, so trouble. */
+			ok[s] = -1;
+			if (!r->error)
+				r->error = xasprintf("%s: is %s, not a file", file, infile_kind(st.st_mode));
+			r->status = EXIT_TROUBLE;
 		} else if (!count[s]) {
 			ok[s] = -1;
 			if (!empty_missing++)

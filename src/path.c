@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cursor.h"
+#include "infile.h"
 #include "table.h"
 #include "v1.h"
+#include "infile.h"
 
 #define STATE_MAX (16u << 20)  /* a state file is a few lines; refuse anything huge */
 
@@ -173,11 +175,11 @@ out:
 static int read_small_file(const char *path, struct buf *out, size_t max, struct ck_err *err)
 {
 	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = infile_open(path, NULL, err);
 	ssize_t n;
 
 	if (fd < 0)
-		return ck_syserr(err, errno, "%s", path);
+		return fd;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
 		if (out->len + (size_t)n > max) {
 			close(fd);
@@ -221,6 +223,14 @@ static int is_file(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Something that is not a folder is at path: a file, or a FIFO or device that infile_open will
+ * refuse by name (rather than "no such file"). */
+static int exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
 static int has_suffix(const char *s, const char *suf)
@@ -295,7 +305,7 @@ static int glob_count(const char *pattern)
 static int probe(const char *path)
 {
 	char *idx = xasprintf("%s.index", path);
-	int r = is_file(idx);
+	int r = exists(idx);
 
 	free(idx);
 	if (r)
@@ -590,7 +600,7 @@ int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err)
 		free(state);
 		return rc;
 	}
-	if (is_file(state)) {
+	if (exists(state)) {
 		struct ckpt_state st;
 		int rc = ckpt_state_read(state, &st, err);
 		if (rc < 0) {
@@ -700,7 +710,7 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 	struct buf list = BUF_INIT;
 	int rc = 0;
 
-	if (is_file(p)) {
+	if (exists(p)) {
 		rc = resolve_state(p, dir, out, err);
 		free(p);
 		return rc;
@@ -743,7 +753,7 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 static int looks_like_state(const char *path)
 {
 	char head[64];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = infile_open(path, NULL, NULL);
 	ssize_t n;
 	const char *p;
 
@@ -901,7 +911,7 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 		return ck_error(err, CK_EUSAGE, "empty path");
 	if (has_suffix(arg, ".index") && strlen(arg) > 6) {
 		prefix = xmemdup(arg, strlen(arg) - 6);
-		if (!is_file(arg)) {
+		if (!exists(arg)) {
 			int rc = errno && errno != ENOENT ? ck_syserr(err, errno, "%s", arg)
 						   : not_found(arg, prefix, err);
 			free(prefix);
@@ -916,7 +926,7 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 	if (strip_data_suffix(arg, &prefix)) {
 		char *idx = xasprintf("%s.index", prefix);
 		int rc = 0;
-		if (is_file(idx))
+		if (exists(idx))
 			set_result(out, prefix, 2);
 		else
 			rc = ck_error(err, CK_ENOTFOUND,
@@ -937,6 +947,8 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 	}
 	if (S_ISDIR(st.st_mode))
 		return resolve_dir(arg, out, err);
+	if (infile_kind(st.st_mode))
+		return ck_error(err, CK_EKIND, "%s: is %s, not a file", arg, infile_kind(st.st_mode));
 	if (has_suffix(arg, ".meta") || !strcmp(base_name(arg), "saved_model.pb"))
 		return wrong_file(arg, err);
 	if (looks_like_state(arg)) {

@@ -16,6 +16,7 @@
 #include "output.h"
 #include "slicekey.h"
 #include "table.h"
+#include "infile.h"
 
 int is_graph_key(const void *name, size_t len)
 {
@@ -223,13 +224,14 @@ static int src_fd(struct surg_input *in, struct src_files *f, int shard, struct 
 	if (f->fd[shard] >= 0)
 		return f->fd[shard];
 	path = bundle_shard_path(in->b, shard);
-	f->fd[shard] = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd[shard] < 0 || fstat(f->fd[shard], &st) < 0) {
-		int rc = errno == ENOENT
-			? ck_error(err, CK_ENOTFOUND,
-				   "%s: data shard %d of %d is missing, its tensors cannot be copied",
-				   path, shard + 1, in->b->num_shards)
-			: ck_syserr(err, errno, "%s", path);
+	f->fd[shard] = infile_open(path, &st, err);
+	if (f->fd[shard] < 0) {
+		int rc = f->fd[shard];
+		f->fd[shard] = -1;
+		if (rc == CK_ENOTFOUND)
+			ck_error(err, CK_ENOTFOUND,
+				 "%s: data shard %d of %d is missing, its tensors cannot be copied",
+				 path, shard + 1, in->b->num_shards);
 		free(path);
 		return rc;
 	}
@@ -596,9 +598,18 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 	struct buf text = BUF_INIT, out = BUF_INIT, stamps = BUF_INIT, preserved = BUF_INIT;
 	size_t nstamps = 0, npres = 0, drop = (size_t)-1;
 	char hex[33];
-	int rc = 0, fd = -1;
-	FILE *f = fopen(path, "r");
+	int rc = 0, fd = infile_open(path, NULL, err);
+	FILE *f = NULL;
 
+	/* A FIFO named checkpoint would block a plain fopen forever. */
+	if (fd < 0 && fd != CK_ENOTFOUND) {
+		rc = ck_wrap(err, "cannot update the state file");
+		fd = -1;
+		goto out;
+	}
+	if (fd >= 0 && !(f = fdopen(fd, "r")))
+		close(fd);
+	fd = -1;
 	if (f) {
 		char chunk[4096];
 		size_t n;
