@@ -16,6 +16,7 @@
 #include "table.h"
 #include "tensor_bundle.pb-c.h"
 #include "v1.h"
+#include "infile.h"
 
 #define MAX_SHARDS 1000000
 #define ENTRIES_GUESS_MAX (1u << 20)
@@ -381,7 +382,7 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 	b->format = 2;
 	b->prefix = xstrdup(prefix);
 	b->index_path = xasprintf("%s.index", prefix);
-	rc = table_open(&t, b->index_path, err);
+	rc = table_open_named(&t, b->index_path, err);
 	if (rc < 0)
 		goto fail;
 	/* Room for the entries the index likely holds (TF writes about 30 to 100 bytes a tensor),
@@ -488,18 +489,13 @@ static int shard_open(struct bundle *b, int shard, struct ck_err *err)
 		return s->err->code;
 	}
 	path = bundle_shard_path(b, shard);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	s->fd = infile_open(path, &st, &why);
 	if (s->fd < 0) {
-		if (errno == ENOENT)
+		s->fd = -1;
+		if (why.code == CK_ENOTFOUND)
 			ck_error(&why, CK_ENOTFOUND,
 				 "%s: data shard %d of %d is missing (only names, dtypes and shapes "
 				 "can be read without it)", path, shard + 1, b->num_shards);
-		else
-			ck_syserr(&why, errno, "%s", path);
-	} else if (fstat(s->fd, &st) < 0) {
-		ck_syserr(&why, errno, "%s", path);
-		close(s->fd);
-		s->fd = -1;
 	} else {
 		s->size = (uint64_t)st.st_size;
 #ifdef POSIX_FADV_SEQUENTIAL

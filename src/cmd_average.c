@@ -31,7 +31,9 @@ const char cmd_average_usage[] =
 "  -o, --output OUT       prefix of the new checkpoint (its folder is created if missing)\n"
 "  -f, --force            replace OUT if it exists\n"
 "      --last N DIR       average the N most recent checkpoints that DIR's 'checkpoint'\n"
-"                         state file lists (all_model_checkpoint_paths)\n"
+"                         state file lists (all_model_checkpoint_paths), or without\n"
+"                         one, the last N of DIR's checkpoints in name order (as\n"
+"                         'ckpt verify DIR' lists them)\n"
 "      --keep-optimizer   average optimizer slots too, and keep optimizer variables\n"
 "      --intersect        average the tensors every input has alike; leave out the rest\n"
 "      --verify-data      also re-read every payload of the output and check its CRC\n"
@@ -46,64 +48,52 @@ enum { OPT_LAST = 256, OPT_KEEP, OPT_INTERSECT, OPT_VERIFY, OPT_JSON, OPT_NO_SYN
 
 #define MAX_DIFFS_SHOWN 20
 
-/* The last n checkpoints DIR's state file lists, oldest first. */
-static int from_state(const char *dir, long n, char ***paths, size_t *npaths, struct buf *notes,
-		      struct ck_err *err)
+/* The last n checkpoints of DIR, oldest first: those its state file lists that are still
+ * there, or without a state file every checkpoint in it, as ckpt_folder_scan orders them. */
+static int from_folder(const char *arg, long n, char ***paths, size_t *npaths, struct buf *notes,
+		       struct ck_err *err)
 {
-	struct ckpt_state st = { 0 };
+	struct ckpt_folder f;
 	struct stat sb;
-	char *state, *base_dir;
+	char *dir = xstrdup(arg);
+	size_t have = 0, k = 0;
 	int rc;
 
-	if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {  /* the state file itself */
-		state = xstrdup(dir);
-		base_dir = xstrdup(dir);
-		char *slash = strrchr(base_dir, '/');
+	if (stat(arg, &sb) == 0 && !S_ISDIR(sb.st_mode)) {  /* the state file itself */
+		char *slash = strrchr(dir, '/');
 		if (slash)
-			slash[1] = '\0';
+			slash[slash == dir] = '\0';
 		else
-			strcpy(base_dir, "./");
-	} else {
-		state = xasprintf("%s/checkpoint", dir);
-		base_dir = xasprintf("%s/", dir);
+			strcpy(dir, ".");
 	}
-	rc = ckpt_state_read(state, &st, err);
+	rc = ckpt_folder_scan(dir, &f, err);
 	if (rc < 0)
 		goto out;
-	if (st.nall < (size_t)n) {
-		rc = ck_error(err, CK_EUSAGE, "%s: lists %zu checkpoint%s, fewer than the %ld asked for",
-			      state, st.nall, st.nall == 1 ? "" : "s", n);
+	buf_add(notes, f.notes.p, f.notes.len);
+	if (f.gone_latest)
+		buf_addf(notes, "%s names \"%s\", which is gone\n", f.state, f.gone_latest);
+	for (size_t i = 0; i < f.n; i++)
+		have += !f.state || f.c[i].listed;
+	if (have < (size_t)n) {
+		rc = f.state ? ck_error(err, CK_EUSAGE, "%s: lists %zu checkpoint%s%s, fewer than the %ld "
+					"asked for", f.state, have, have == 1 ? "" : "s",
+					f.notes.len || f.gone_latest ? " still there" : "", n)
+			     : ck_error(err, CK_EUSAGE, "%s: holds %zu checkpoint%s and no 'checkpoint' "
+					"state file, fewer than the %ld asked for", dir, have,
+					have == 1 ? "" : "s", n);
 		goto out;
 	}
 	*paths = xcalloc((size_t)n, sizeof(char *));
 	*npaths = (size_t)n;
-	for (size_t i = 0; i < (size_t)n; i++) {
-		const char *want = st.all_model_checkpoint_paths[st.nall - (size_t)n + i], *base = want;
-		char *cand = want[0] == '/' ? xstrdup(want) : xasprintf("%s%s", base_dir, want);
-		char *idx = xasprintf("%s.index", cand);
-		/* Written on another machine: look for the base name beside the state file. */
-		for (const char *p = want; *p; p++)
-			if (*p == '/' || *p == '\\')
-				base = p + 1;
-		if (stat(idx, &sb) < 0 && *base && strcmp(base, want)) {
-			char *alt = xasprintf("%s%s", base_dir, base), *alt_idx = xasprintf("%s.index", alt);
-			if (stat(alt_idx, &sb) == 0) {
-				buf_addf(notes, "%s names \"%s\", which is not here; using \"%s\"\n", state,
-					 want, alt);
-				free(cand);
-				cand = alt;
-				alt = NULL;
-			}
-			free(alt);
-			free(alt_idx);
-		}
-		free(idx);
-		(*paths)[i] = cand;
+	for (size_t i = 0; i < f.n; i++) {
+		if (f.state && !f.c[i].listed)
+			continue;
+		if (k++ >= have - (size_t)n)
+			(*paths)[k - 1 - (have - (size_t)n)] = xstrdup(f.c[i].prefix);
 	}
 out:
-	ckpt_state_release(&st);
-	free(state);
-	free(base_dir);
+	ckpt_folder_release(&f);
+	free(dir);
 	return rc;
 }
 
@@ -124,8 +114,9 @@ static void show_diffs(const struct avg_result *r)
 	buf_release(&shown);
 }
 
+/* named: the inputs were found, not typed (--last), so the line says which they were. */
 static void print_summary(const char *out, char **args, size_t n, const struct avg_result *r,
-			  int json)
+			  int json, int named)
 {
 	char sz[32];
 
@@ -147,8 +138,11 @@ static void print_summary(const char *out, char **args, size_t n, const struct a
 		cJSON_Delete(j);
 		return;
 	}
-	printf("wrote %s: mean of %zu checkpoints; %zu tensor%s averaged, %zu from the last input",
-	       out, n, r->averaged, r->averaged == 1 ? "" : "s", r->copied);
+	printf("wrote %s: mean of %zu checkpoints", out, n);
+	for (size_t i = 0; named && i < n; i++)
+		printf("%s%s%s", i ? ", " : " (", args[i], i + 1 == n ? ")" : "");
+	printf("; %zu tensor%s averaged, %zu from the last input", r->averaged,
+	       r->averaged == 1 ? "" : "s", r->copied);
 	if (r->optimizer)
 		printf(", %zu of optimizer state left out", r->optimizer);
 	if (r->left_out)
@@ -223,7 +217,7 @@ int cmd_average(int argc, char **argv)
 					   argc - optind);
 			goto out;
 		}
-		if (from_state(argv[optind], last, &args, &n, &notes, &err) < 0) {
+		if (from_folder(argv[optind], last, &args, &n, &notes, &err) < 0) {
 			status = cli_error(&err);
 			goto out;
 		}
@@ -266,7 +260,7 @@ int cmd_average(int argc, char **argv)
 	}
 	if (r.ndiffs)
 		show_diffs(&r);
-	print_summary(out, args, n, &r, json);
+	print_summary(out, args, n, &r, json, last != 0);
 	status = cli_finish(EXIT_OK);
 out:
 	for (size_t i = 0; i < n && in; i++) {

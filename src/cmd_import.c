@@ -21,6 +21,7 @@
 #include "safetensors.h"
 #include "surgery.h"
 #include "xform.h"
+#include "infile.h"
 
 const char cmd_import_usage[] =
 "usage: ckpt import -o OUT [-f] [--include REGEX]... [--exclude REGEX]... [--json]\n"
@@ -446,14 +447,14 @@ static long long fd_read(void *ctx, void *p, size_t n, struct ck_err *err)
 static int import_npy_file(struct importer *im, const char *path, const char *name,
 			   size_t name_len, struct ck_err *err)
 {
-	struct fd_src f = { open(path, O_RDONLY | O_CLOEXEC), path };
+	struct fd_src f = { infile_open(path, NULL, err), path };
 	struct source s = { fd_read, &f };
 	struct npy_info a;
 	struct stat st;
 	int rc;
 
 	if (f.fd < 0)
-		return ck_syserr(err, errno, "%s", path);
+		return f.fd;
 	outguard_add_input(path);
 	rc = npy_read_header(fd_read, &f, &a, err);
 	if (rc == 0 && fstat(f.fd, &st) == 0 && (uint64_t)st.st_size < a.data_bytes)
@@ -676,9 +677,9 @@ static int sniff(const char *path, enum kind *k, struct ck_err *err)
 		*k = K_DIR;
 		return 0;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = infile_open(path, NULL, err);
 	if (fd < 0)
-		return ck_syserr(err, errno, "%s", path);
+		return fd;
 	got = pread_full(fd, h, sizeof(h), 0);
 	close(fd);
 	if (got >= 4 && !memcmp(h, "PK", 2) && ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6))) {

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "dtype.h"
+#include "infile.h"
 #include "objgraph.h"
 #include "output.h"
 #include "path.h"
@@ -18,9 +19,11 @@
 #include "values.h"
 
 const char cmd_verify_usage[] =
-"usage: ckpt verify [--json] [-q] PATH...\n"
+"usage: ckpt verify [--json] [-q] [--latest] PATH...\n"
 "\n"
 "Check that each checkpoint is intact: more than TensorFlow checks on a full restore.\n"
+"A training folder is checked whole: every checkpoint its 'checkpoint' state file lists and\n"
+"every other PREFIX.index (or legacy V1 checkpoint file) in it, each named in the output.\n"
 "  - the index: every block checksum, the header, every entry (dtype known, size equal to\n"
 "    elements x element size)\n"
 "  - every data shard the header declares is present and long enough for its tensors\n"
@@ -33,15 +36,21 @@ const char cmd_verify_usage[] =
 "Per checkpoint it prints 'PATH: ok: N tensors, SIZE verified', or one line per problem,\n"
 "naming the tensor, file and byte range, then 'PATH: FAILED: N problems'.\n"
 "\n"
+"Legacy V1 checkpoints (a single table file, or sharded P-NNNNN-of-NNNNN files) are checked\n"
+"too: every block checksum, every slice's shape and byte count; V1 stores no per-tensor CRC.\n"
+"\n"
 "Options:\n"
-"  -j, --json    one JSON object: per checkpoint its status, counts and problems\n"
+"  -j, --json    one JSON object: per checkpoint its path, status, counts and problems\n"
+"  -l, --latest  for a folder, only the checkpoint its state file names (the newest)\n"
 "  -q, --quiet   print nothing for intact checkpoints\n"
 "  -h, --help    show this help\n"
 "\n"
-"Exit status: 0 every checkpoint is intact; 1 some checkpoint is damaged (a checksum\n"
-"mismatch, a missing or short data shard, an index that does not decode or does not match\n"
-"its data); 2 trouble: a checkpoint could not be examined at all (no such checkpoint, not a\n"
-"V2 checkpoint, permission denied, an I/O error) or a usage error. The worst case wins.\n";
+"Exit status: 0 every checkpoint is intact; 1 some checkpoint is damaged: a file that exists\n"
+"but is damaged (an index or data shard truncated, empty, without its magic number or with a\n"
+"bad block; a checksum mismatch; an index that does not match its data), a missing data shard,\n"
+"or a state file whose newest checkpoint is gone; 2 trouble: a checkpoint could not be\n"
+"examined at all (no such path, not a checkpoint, permission denied, an I/O error) or a usage\n"
+"error. The worst case wins.\n";
 
 struct problem {
 	char *tensor;          /* escaped name, or NULL */
@@ -225,6 +234,12 @@ static int64_t *check_shards(struct bundle *b, struct report *r)
 		file = bundle_shard_path(b, s);
 		if ((!seen || count[s]) && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
 			ok[s] = st.st_size;
+		} else if ((!seen || count[s]) && stat(file, &st) == 0) {
+			/* A FIFO or device where a shard should be: not examinable, so trouble. */
+			ok[s] = -1;
+			if (!r->error)
+				r->error = xasprintf("%s: is %s, not a file", file, infile_kind(st.st_mode));
+			r->status = EXIT_TROUBLE;
 		} else if (!count[s]) {
 			ok[s] = -1;
 			if (!empty_missing++)
@@ -482,24 +497,91 @@ static void report_release(struct report *r)
 	free(r->error);
 }
 
+/* One checkpoint's report, printed or added to the JSON; returns its status. */
+static int verify_and_report(const char *path, cJSON *arr, int quiet)
+{
+	struct report r;
+	int status;
+
+	verify_one(path, &r);
+	if (arr) {
+		cJSON_AddItemToArray(arr, report_json(&r));
+	} else {
+		report_text(&r, quiet);
+		fflush(stdout);
+	}
+	status = r.status;
+	report_release(&r);
+	return status;
+}
+
+/* The state file's newest checkpoint is gone: a restore from the folder would fail. */
+static int report_gone(const char *dir, const struct ckpt_folder *f, cJSON *arr)
+{
+	struct report r = { 0 };
+	char *path = f->gone_latest[0] == '/' ? xstrdup(f->gone_latest)
+					      : xasprintf("%s%s%s", dir,
+							  dir[strlen(dir) - 1] == '/' ? "" : "/",
+							  f->gone_latest);
+	char *msg = xasprintf("the newest checkpoint %s names, but its index is gone (a restore "
+			      "of the latest checkpoint would fail)", f->state);
+
+	r.path = path;
+	add_problem(&r, NULL, NULL, NULL, msg);
+	if (arr)
+		cJSON_AddItemToArray(arr, report_json(&r));
+	else
+		report_text(&r, 0);
+	report_release(&r);
+	free(msg);
+	free(path);
+	return EXIT_DIFF;
+}
+
+/* A training folder, whole: every checkpoint in it (ckpt_folder_scan). A folder without any
+ * (a SavedModel's, an empty one) is verified as one path, which names what is there. */
+static int verify_folder(const char *dir, cJSON *arr, int quiet)
+{
+	struct ckpt_folder f;
+	struct ck_err err = { 0 };
+	int status = EXIT_OK, s;
+
+	if (ckpt_folder_scan(dir, &f, &err) < 0 || (!f.n && !f.gone_latest)) {
+		ckpt_folder_release(&f);
+		return verify_and_report(dir, arr, quiet);
+	}
+	cli_notes(&f.notes);
+	for (size_t i = 0; i < f.n; i++) {
+		s = verify_and_report(f.c[i].prefix, arr, quiet);
+		if (s > status)
+			status = s;
+	}
+	if (f.gone_latest && (s = report_gone(dir, &f, arr)) > status)
+		status = s;
+	ckpt_folder_release(&f);
+	return status;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "latest", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd *self = cli_find("verify");
-	int c, json = 0, quiet = 0, status = EXIT_OK;
+	int c, json = 0, quiet = 0, latest = 0, status = EXIT_OK;
 	cJSON *root = NULL, *arr = NULL;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":jqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jqlh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
+		case 'l': latest = 1; break;
 		case 'h': return cli_help(self);
 		default: return cli_bad_option(self, argv, opts);
 		}
@@ -511,17 +593,11 @@ int cmd_verify(int argc, char **argv)
 		arr = cJSON_AddArrayToObject(root, "checkpoints");
 	}
 	for (int i = optind; i < argc; i++) {
-		struct report r;
-		verify_one(argv[i], &r);
-		if (json) {
-			cJSON_AddItemToArray(arr, report_json(&r));
-		} else {
-			report_text(&r, quiet);
-			fflush(stdout);
-		}
-		if (r.status > status)
-			status = r.status;
-		report_release(&r);
+		struct stat st;
+		int s = !latest && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)
+			? verify_folder(argv[i], arr, quiet) : verify_and_report(argv[i], arr, quiet);
+		if (s > status)
+			status = s;
 	}
 	if (json) {
 		json_add_i64(root, "status", status);

@@ -18,6 +18,7 @@
 #include "saved_model.pb-c.h"
 #include "table.h"
 #include "variable.pb-c.h"
+#include "infile.h"
 
 #define GRAPH_MAX_BYTES (4ull << 30)  /* protobuf messages are limited to 2 GiB anyway */
 #define MAX_DEPTH 100                  /* protobuf's own default recursion limit */
@@ -216,16 +217,14 @@ static int locate(const char *arg, char **path, int *sm, struct ck_err *err)
 static int read_file(const char *path, struct buf *out, struct ck_err *err)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = infile_open(path, &st, err);
 	long long got;
 
 	if (fd < 0)
-		return ck_syserr(err, errno, "%s", path);
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > GRAPH_MAX_BYTES) {
-		int rc = st.st_size > 0 ? ck_error(err, CK_EUNSUP, "%s: too large for a graph", path)
-					: ck_syserr(err, errno, "%s", path);
+		return fd;
+	if ((uint64_t)st.st_size > GRAPH_MAX_BYTES) {
 		close(fd);
-		return rc;
+		return ck_error(err, CK_EUNSUP, "%s: too large for a graph", path);
 	}
 	buf_grow(out, (size_t)st.st_size);
 	got = pread_full(fd, out->p, (size_t)st.st_size, 0);

@@ -14,6 +14,7 @@
 #include "dynload.h"
 #include "npy.h"
 #include "util.h"
+#include "infile.h"
 
 /* libzip is opened on first use (dynload.h). */
 #ifndef ZIP_SONAME
@@ -328,6 +329,10 @@ int npz_open(struct npz_reader **out, const char *path, struct ck_err *err)
 	*out = NULL;
 	if ((rc = zip_load(err)) < 0)
 		return rc;
+	/* libzip would block reading a FIFO: only a regular file is opened. */
+	if ((rc = infile_open(path, NULL, err)) < 0)
+		return rc;
+	close(rc);
 	za = zip_open(path, ZIP_RDONLY, &ze);
 	if (!za) {
 		zip_error_t e;

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cursor.h"
+#include "infile.h"
 #include "table.h"
 #include "v1.h"
+#include "infile.h"
 
 #define STATE_MAX (16u << 20)  /* a state file is a few lines; refuse anything huge */
 
@@ -173,11 +175,11 @@ out:
 static int read_small_file(const char *path, struct buf *out, size_t max, struct ck_err *err)
 {
 	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = infile_open(path, NULL, err);
 	ssize_t n;
 
 	if (fd < 0)
-		return ck_syserr(err, errno, "%s", path);
+		return fd;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
 		if (out->len + (size_t)n > max) {
 			close(fd);
@@ -221,6 +223,14 @@ static int is_file(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Something that is not a folder is at path: a file, or a FIFO or device that infile_open will
+ * refuse by name (rather than "no such file"). */
+static int exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
 static int has_suffix(const char *s, const char *suf)
@@ -295,7 +305,7 @@ static int glob_count(const char *pattern)
 static int probe(const char *path)
 {
 	char *idx = xasprintf("%s.index", path);
-	int r = is_file(idx);
+	int r = exists(idx);
 
 	free(idx);
 	if (r)
@@ -391,68 +401,304 @@ static char *subfolder_hint(const char *dir)
 	return list.len ? buf_detach(&list, NULL) : NULL;
 }
 
-/* Follow a state file in dir. */
+/* A path from file content as it was written: control characters and invalid bytes escaped,
+ * but a backslash kept single, so that a Windows path reads as on Windows. */
+static void add_shown(struct buf *b, const char *s)
+{
+	for (const char *bs; (bs = strchr(s, '\\')); s = bs + 1) {
+		buf_add_escaped(b, s, (size_t)(bs - s));
+		buf_addc(b, '\\');
+	}
+	buf_add_escaped(b, s, strlen(s));
+}
+
+/* Where a checkpoint a state file in dir names is: as written (relative to dir), or, when it
+ * was written on another machine (or Windows), its base name beside the state file. NULL when
+ * neither holds a checkpoint; *moved says the second was taken. */
+static char *state_entry_find(const char *dir, const char *want, int *kind, int *moved)
+{
+	const char *base = want;
+	char *cand = want[0] == '/' ? xstrdup(want) : join(dir, want);
+
+	*moved = 0;
+	if ((*kind = probe(cand)))
+		return cand;
+	free(cand);
+	for (const char *p = want; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	if (!*base || base == want)
+		return NULL;
+	cand = join(dir, base);
+	if ((*kind = probe(cand))) {
+		*moved = 1;
+		return cand;
+	}
+	free(cand);
+	return NULL;
+}
+
+void ckpt_folder_release(struct ckpt_folder *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->c[i].prefix);
+	free(f->c);
+	free(f->state);
+	free(f->latest);
+	free(f->gone_latest);
+	buf_release(&f->notes);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The file that identifies a checkpoint: its .index (V2), its table (V1), its first shard. */
+static int same_checkpoint(const struct ckpt_found *a, const char *prefix, int format)
+{
+	struct stat sa, sb;
+	char *pa, *pb;
+	int r;
+
+	if (!strcmp(a->prefix, prefix))
+		return 1;
+	if (a->format != format || format != 2)
+		return 0;
+	pa = xasprintf("%s.index", a->prefix);
+	pb = xasprintf("%s.index", prefix);
+	r = stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	free(pa);
+	free(pb);
+	return r;
+}
+
+static void folder_add(struct ckpt_folder *f, const char *prefix, int format, int listed)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (same_checkpoint(&f->c[i], prefix, format))
+			return;
+	f->c = xreallocarray(f->c, f->n + 1, sizeof(*f->c));
+	f->c[f->n].prefix = xstrdup(prefix);
+	f->c[f->n].format = format;
+	f->c[f->n].listed = listed;
+	f->n++;
+}
+
+static int cmp_natural(const void *a, const void *b)
+{
+	return strverscmp(((const struct ckpt_found *)a)->prefix, ((const struct ckpt_found *)b)->prefix);
+}
+
+/* Names that are never a V1 checkpoint table, so the scan need not open them. */
+static int skip_for_v1(const char *name)
+{
+	static const char *const suffixes[] = { ".index", ".meta", ".pb", ".pbtxt", ".txt", ".json",
+						".npz", ".npy", ".safetensors", ".h5", ".tmp" };
+
+	if (name[0] == '.' || !strcmp(name, "checkpoint") || strstr(name, ".data-") ||
+	    !strncmp(name, "events.out.", 11))
+		return 1;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++)
+		if (has_suffix(name, suffixes[i]))
+			return 1;
+	return 0;
+}
+
+/* V1 sharded saves name their files P-NNNNN-of-NNNNN: the glob P-?????-of-NNNNN, or NULL. */
+static char *v1_shard_glob(const char *name)
+{
+	regex_t re;
+	regmatch_t m;
+	char *r = NULL;
+
+	if (regcomp(&re, "-[0-9]{5}-of-[0-9]{5}$", REG_EXTENDED))
+		return NULL;
+	if (regexec(&re, name, 1, &m, 0) == 0)
+		r = xasprintf("%.*s-?????%s", (int)m.rm_so, name, name + m.rm_so + 6);
+	regfree(&re);
+	return r;
+}
+
+static void scan_listing(const char *dir, struct ckpt_folder *f, DIR *d)
+{
+	struct ckpt_folder extra = { 0 };
+	struct dirent *de;
+
+	while ((de = readdir(d))) {
+		char *full, *pat;
+		if (has_suffix(de->d_name, ".index") && strcmp(de->d_name, ".index")) {
+			char *prefix = xmemdup(de->d_name, strlen(de->d_name) - 6);
+			full = join(dir, prefix);
+			folder_add(&extra, full, 2, 0);
+			free(full);
+			free(prefix);
+			continue;
+		}
+		if (skip_for_v1(de->d_name))
+			continue;
+		full = join(dir, de->d_name);
+		if ((pat = v1_shard_glob(full))) {
+			if (is_v1_table(full))
+				folder_add(&extra, pat, 1, 0);
+			free(pat);
+		} else if (is_file(full) && is_v1_table(full)) {
+			folder_add(&extra, full, 1, 0);
+		}
+		free(full);
+	}
+	sort_array(extra.c, extra.n, sizeof(*extra.c), cmp_natural);
+	for (size_t i = 0; i < extra.n; i++)
+		folder_add(f, extra.c[i].prefix, extra.c[i].format, 0);
+	ckpt_folder_release(&extra);
+}
+
+static void scan_state(const char *dir, struct ckpt_state *st, struct ckpt_folder *f)
+{
+	size_t n = st->nall;
+	int seen_latest = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		/* The newest last, also when all_model_checkpoint_paths leaves it out. */
+		const char *want = i < n ? st->all_model_checkpoint_paths[i] : st->model_checkpoint_path;
+		int kind, moved, is_latest = !strcmp(want, st->model_checkpoint_path);
+		char *at;
+		if (i == n && seen_latest)
+			break;
+		seen_latest |= is_latest;
+		at = state_entry_find(dir, want, &kind, &moved);
+		if (at) {
+			if (moved) {
+				buf_addf(&f->notes, "%s names \"", f->state);
+				add_shown(&f->notes, want);
+				buf_addf(&f->notes, "\", which is not here; using \"%s\"\n", at);
+			}
+			folder_add(f, at, kind, 1);
+			if (is_latest) {
+				free(f->latest);
+				f->latest = xstrdup(at);
+			}
+			free(at);
+		} else if (is_latest) {
+			struct buf b = BUF_INIT;
+			add_shown(&b, want);
+			free(f->gone_latest);
+			f->gone_latest = buf_detach(&b, NULL);
+		} else {
+			buf_addf(&f->notes, "%s lists \"", f->state);
+			add_shown(&f->notes, want);
+			buf_addf(&f->notes, "\", which is gone\n");
+		}
+	}
+}
+
+int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err)
+{
+	char *state = join(dir, "checkpoint");
+	DIR *d;
+
+	memset(f, 0, sizeof(*f));
+	d = opendir(dir);
+	if (!d) {
+		int rc = ck_syserr(err, errno, "%s", dir);
+		free(state);
+		return rc;
+	}
+	if (exists(state)) {
+		struct ckpt_state st;
+		int rc = ckpt_state_read(state, &st, err);
+		if (rc < 0) {
+			closedir(d);
+			free(state);
+			return rc;
+		}
+		f->state = state;
+		state = NULL;
+		scan_state(dir, &st, f);
+		ckpt_state_release(&st);
+	}
+	free(state);
+	scan_listing(dir, f, d);
+	closedir(d);
+	return 0;
+}
+
+/* "; this folder holds N checkpoints: a, b, ..." (base names, the last eight) for a hint. */
+static void add_folder_list(struct buf *b, const struct ckpt_folder *f)
+{
+	size_t from = f->n > 8 ? f->n - 8 : 0;
+
+	if (!f->n)
+		return;
+	buf_addf(b, "this folder holds %zu checkpoint%s: ", f->n, f->n == 1 ? "" : "s");
+	if (from)
+		buf_addf(b, "..., ");
+	for (size_t i = from; i < f->n; i++)
+		buf_addf(b, "%s%s", i > from ? ", " : "", base_name(f->c[i].prefix));
+}
+
+/* Follow a state file in dir. When its newest checkpoint is gone, the newest it lists that is
+ * still there, with a warning: a training run that lost its last save still has the others. */
 static int resolve_state(const char *state_path, const char *dir, struct ckpt_path *out,
 			 struct ck_err *err)
 {
 	struct ckpt_state st;
-	struct buf shown = BUF_INIT;
-	const char *want, *base;
-	char *cand, *fallback;
-	int rc, kind;
+	struct ckpt_folder f = { 0 };
+	struct buf shown = BUF_INIT, list = BUF_INIT;
+	char *at;
+	int rc, kind, moved;
+	size_t newest;
 
 	rc = ckpt_state_read(state_path, &st, err);
 	if (rc < 0)
 		return rc;
-	/* The stored path is file content: print it escaped. */
-	buf_add_escaped(&shown, st.model_checkpoint_path, strlen(st.model_checkpoint_path));
-	want = st.model_checkpoint_path;
-	cand = want[0] == '/' ? xstrdup(want) : join(dir, want);
-	kind = probe(cand);
-	if (kind) {
+	/* The stored path is file content: shown as written, escaped where not printable. */
+	add_shown(&shown, st.model_checkpoint_path);
+	at = state_entry_find(dir, st.model_checkpoint_path, &kind, &moved);
+	if (at) {
 		/* TF follows it too; say so, since it is not where the user looked. */
-		if (outside_dir(dir, cand))
+		if (moved)
+			buf_addf(&out->notes, "%s names \"%s\", which is not here; using \"%s\"\n",
+				 state_path, (char *)shown.p, at);
+		else if (outside_dir(dir, at))
 			buf_addf(&out->notes, "%s names \"%s\", outside its folder; following it\n",
 				 state_path, (char *)shown.p);
-		set_result(out, cand, kind);
+		set_result(out, at, kind);
+		free(at);
 		goto done;
 	}
-	/* Written on another machine (or Windows): look for the base name beside the state file. */
-	base = want;
-	for (const char *p = want; *p; p++)
-		if (*p == '/' || *p == '\\')
-			base = p + 1;
-	fallback = join(dir, base);
-	kind = *base ? probe(fallback) : 0;
 	{
-		/* Both hold file content too. */
-		struct buf ec = BUF_INIT, ef = BUF_INIT;
-		buf_add_escaped(&ec, cand, strlen(cand));
-		buf_add_escaped(&ef, fallback, strlen(fallback));
-		buf_addc(&ec, 0);
-		buf_addc(&ef, 0);
-		if (kind) {
-			buf_addf(&out->notes, "%s names \"%s\", which is not here; using \"%s\"\n",
-				 state_path, (char *)shown.p, (char *)ef.p);
-			set_result(out, fallback, kind);
-		} else if (!strcmp(cand, fallback)) {
-			rc = ck_error(err, CK_ENOTFOUND,
-				      "%s: names checkpoint \"%s\", but %s.index does not exist "
-				      "(the checkpoints it lists are gone; pass a prefix instead)",
-				      state_path, (char *)shown.p, (char *)ec.p);
-		} else {
-			rc = ck_error(err, CK_ENOTFOUND,
-				      "%s: names checkpoint \"%s\", but neither %s.index nor %s.index "
-				      "exists (the checkpoints it lists are gone; pass a prefix instead)",
-				      state_path, (char *)shown.p, (char *)ec.p, (char *)ef.p);
-		}
-		buf_release(&ec);
-		buf_release(&ef);
+		/* Another scan reads the state file again: cheap, and one home for the listing. */
+		struct ck_err ignored;
+		if (ckpt_folder_scan(dir, &f, &ignored) < 0)
+			memset(&f, 0, sizeof(f));
 	}
-	free(fallback);
+	for (newest = f.n; newest > 0 && !f.c[newest - 1].listed; newest--)
+		;
+	if (newest) {
+		const struct ckpt_found *use = &f.c[newest - 1];
+		buf_addf(&out->notes, "warning: %s names \"%s\", which is gone; of the checkpoints it "
+			 "lists, these are still here:", state_path, (char *)shown.p);
+		for (size_t i = 0; i < f.n; i++)
+			if (f.c[i].listed)
+				buf_addf(&out->notes, " %s", base_name(f.c[i].prefix));
+		buf_addf(&out->notes, "; using the newest, %s\n", use->prefix);
+		set_result(out, use->prefix, use->format);
+		goto done;
+	}
+	add_folder_list(&list, &f);
+	{
+		const char *want = st.model_checkpoint_path;
+		char *cand = want[0] == '/' ? xstrdup(want) : join(dir, want);
+		struct buf ec = BUF_INIT;
+		add_shown(&ec, cand);
+		rc = ck_error(err, CK_ENOTFOUND,
+			      "%s: names checkpoint \"%s\", but %s.index does not exist (the checkpoints "
+			      "it lists are gone; %s)", state_path, (char *)shown.p, (char *)ec.p,
+			      list.len ? (char *)list.p : "pass a prefix instead");
+		buf_release(&ec);
+		free(cand);
+	}
 done:
-	free(cand);
+	ckpt_folder_release(&f);
 	buf_release(&shown);
+	buf_release(&list);
 	ckpt_state_release(&st);
 	return rc;
 }
@@ -460,14 +706,11 @@ done:
 static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *err)
 {
 	char *p = join(dir, "checkpoint");
-	char **found = NULL;
-	size_t nfound = 0;
+	struct ckpt_folder f;
 	struct buf list = BUF_INIT;
-	DIR *d;
-	struct dirent *de;
 	int rc = 0;
 
-	if (is_file(p)) {
+	if (exists(p)) {
 		rc = resolve_state(p, dir, out, err);
 		free(p);
 		return rc;
@@ -480,41 +723,28 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 		return 0;
 	}
 	free(p);
-	d = opendir(dir);
-	if (!d)
-		return ck_syserr(err, errno, "%s", dir);
-	while ((de = readdir(d))) {
-		if (!has_suffix(de->d_name, ".index") || !strcmp(de->d_name, ".index"))
-			continue;
-		found = xreallocarray(found, nfound + 1, sizeof(char *));
-		found[nfound++] = xmemdup(de->d_name, strlen(de->d_name) - 6);
-	}
-	closedir(d);
-	sort_array(found, nfound, sizeof(char *), cmp_str);
-	if (nfound == 1) {
-		char *full = join(dir, found[0]);
-		set_result(out, full, 2);
-		free(full);
-	} else if (nfound == 0) {
+	rc = ckpt_folder_scan(dir, &f, err);
+	if (rc < 0)
+		return rc;
+	if (f.n == 1) {
+		/* One checkpoint, V2 or a legacy V1 file: that is the one meant. */
+		set_result(out, f.c[0].prefix, f.c[0].format);
+	} else if (f.n == 0) {
 		char *below = subfolder_hint(dir);
 		rc = ck_error(err, CK_ENOTFOUND,
 			      "%s: no checkpoint in this folder (no *.index file, no 'checkpoint' state "
 			      "file, no variables/variables)%s", dir, below ? below : "");
 		free(below);
 	} else {
-		for (size_t i = 0; i < nfound && i < 6; i++)
-			buf_addf(&list, "%s%s", i ? ", " : "", found[i]);
-		if (nfound > 6)
-			buf_addf(&list, ", ... (%zu in all)", nfound);
-		char *example = join(dir, found[nfound - 1]);
+		for (size_t i = 0; i < f.n && i < 6; i++)
+			buf_addf(&list, "%s%s", i ? ", " : "", base_name(f.c[i].prefix));
+		if (f.n > 6)
+			buf_addf(&list, ", ... (%zu in all)", f.n);
 		rc = ck_error(err, CK_EUSAGE,
 			      "%s: %zu checkpoints and no 'checkpoint' state file to choose one: %s; "
-			      "pass one prefix, e.g. %s", dir, nfound, (char *)list.p, example);
-		free(example);
+			      "pass one prefix, e.g. %s", dir, f.n, (char *)list.p, f.c[f.n - 1].prefix);
 	}
-	for (size_t i = 0; i < nfound; i++)
-		free(found[i]);
-	free(found);
+	ckpt_folder_release(&f);
 	buf_release(&list);
 	return rc;
 }
@@ -523,7 +753,7 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 static int looks_like_state(const char *path)
 {
 	char head[64];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = infile_open(path, NULL, NULL);
 	ssize_t n;
 	const char *p;
 
@@ -554,6 +784,86 @@ static int strip_data_suffix(const char *arg, char **prefix)
 	}
 	regfree(&re);
 	return r;
+}
+
+/* The checkpoint in f whose name shares the longest start with base (the newest on a tie), or
+ * NULL when none shares a character: "model.ckpt-200" finds model.ckpt-2000. */
+static const char *closest(const struct ckpt_folder *f, const char *base)
+{
+	const char *best = NULL;
+	size_t best_n = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		const char *b = base_name(f->c[i].prefix);
+		size_t k = 0;
+		while (b[k] && b[k] == base[k])
+			k++;
+		if (k && k >= best_n) {
+			best = f->c[i].prefix;
+			best_n = k;
+		}
+	}
+	return best;
+}
+
+/* Does anything of checkpoint prefix other than its index exist (data shards, a .meta)? */
+static int has_parts(const char *prefix)
+{
+	char *meta = xasprintf("%s.meta", prefix), *pat = xasprintf("%s.data-*-of-*", prefix);
+	int r = is_file(meta) ? 2 : 0;
+
+	if (glob_count(pat) > 0)
+		r |= 1;
+	free(meta);
+	free(pat);
+	return r;
+}
+
+/* arg names nothing (prefix: arg without ".index"): a bare "No such file" leaves the user
+ * guessing, so name what is there: the rest of that checkpoint when only its index is missing,
+ * the folder's checkpoints and the likeliest one meant. */
+static int not_found(const char *arg, const char *prefix, struct ck_err *err)
+{
+	char *dir = dir_name(prefix);
+	struct ckpt_folder f;
+	struct ck_err ignored;
+	struct buf msg = BUF_INIT;
+	const char *best;
+	int parts = has_parts(prefix), rc;
+
+	if (parts)
+		buf_addf(&msg, "%s.index: no such file, but %s%s%s of that checkpoint %s there: its "
+			 "index is missing (an incomplete copy?)", prefix,
+			 parts & 1 ? "the data shards" : "", parts == 3 ? " and " : "",
+			 parts & 2 ? "the .meta graph" : "", parts == 2 ? "is" : "are");
+	else
+		buf_addf(&msg, "%s: %s", arg, strerror(ENOENT));
+	if (ckpt_folder_scan(dir, &f, &ignored) == 0 && f.n) {
+		best = closest(&f, base_name(prefix));
+		buf_addf(&msg, "; ");
+		if (best && (strcmp(best, prefix) || strcmp(arg, prefix)))
+			buf_addf(&msg, "did you mean %s? ", best);
+		add_folder_list(&msg, &f);
+		ckpt_folder_release(&f);
+	}
+	rc = ck_error(err, CK_ENOTFOUND, "%s", (char *)msg.p);
+	buf_release(&msg);
+	free(dir);
+	return rc;
+}
+
+/* P.data names no file, but the V1 shard glob P.data-?????-of-????? would match the V2 data
+ * shards of P: say so instead of reading a data shard as a V1 table. */
+static int data_without_shard(const char *arg, struct ck_err *err)
+{
+	char *prefix = xmemdup(arg, strlen(arg) - 5);
+	int rc = 0;
+
+	if (probe(prefix) == 2)
+		rc = ck_error(err, CK_ENOTFOUND, "%s: no such file; did you mean the checkpoint %s? "
+			      "(its data is in %s.data-NNNNN-of-NNNNN)", arg, prefix, prefix);
+	free(prefix);
+	return rc;
 }
 
 static int wrong_file(const char *arg, struct ck_err *err)
@@ -601,8 +911,9 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 		return ck_error(err, CK_EUSAGE, "empty path");
 	if (has_suffix(arg, ".index") && strlen(arg) > 6) {
 		prefix = xmemdup(arg, strlen(arg) - 6);
-		if (!is_file(arg)) {
-			int rc = ck_syserr(err, errno ? errno : ENOENT, "%s", arg);
+		if (!exists(arg)) {
+			int rc = errno && errno != ENOENT ? ck_syserr(err, errno, "%s", arg)
+						   : not_found(arg, prefix, err);
 			free(prefix);
 			return rc;
 		}
@@ -610,10 +921,12 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 		free(prefix);
 		return 0;
 	}
+	if (has_suffix(arg, ".data") && !is_file(arg) && (kind = data_without_shard(arg, err)) < 0)
+		return kind;
 	if (strip_data_suffix(arg, &prefix)) {
 		char *idx = xasprintf("%s.index", prefix);
 		int rc = 0;
-		if (is_file(idx))
+		if (exists(idx))
 			set_result(out, prefix, 2);
 		else
 			rc = ck_error(err, CK_ENOTFOUND,
@@ -628,10 +941,14 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 	if (stat(arg, &st) < 0) {
 		if (errno == ENOENT && (kind = probe(arg)))
 			return set_result(out, arg, kind);
+		if (errno == ENOENT)
+			return not_found(arg, arg, err);
 		return ck_syserr(err, errno, "%s", arg);
 	}
 	if (S_ISDIR(st.st_mode))
 		return resolve_dir(arg, out, err);
+	if (infile_kind(st.st_mode))
+		return ck_error(err, CK_EKIND, "%s: is %s, not a file", arg, infile_kind(st.st_mode));
 	if (has_suffix(arg, ".meta") || !strcmp(base_name(arg), "saved_model.pb"))
 		return wrong_file(arg, err);
 	if (looks_like_state(arg)) {
@@ -696,7 +1013,7 @@ int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struc
 	if (where->format == 1)  /* legacy V1 tables, read into the same struct bundle (v1.h) */
 		return v1_open(b, where->prefix, err);
 	rc = bundle_open(b, where->prefix, err);
-	if (rc == CK_EKIND && err) {
+	if ((rc == CK_EKIND || rc == CK_ECORRUPT) && err) {
 		char *idx = xasprintf("%s.index", where->prefix);
 		hint_symlink_text(idx, err);
 		free(idx);

@@ -23,6 +23,31 @@ void ckpt_path_release(struct ckpt_path *p);
 /* Resolve and open in one step. V1 checkpoints fail with CK_EKIND until V1 reading exists. */
 int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struct ck_err *err);
 
+/* Every checkpoint in a training folder: those its `checkpoint` state file lists, in its order
+ * (found as ckpt_resolve finds them, beside the state file when written elsewhere), then every
+ * other PREFIX.index and legacy V1 file there in natural order (model.ckpt-500 before
+ * model.ckpt-1000). Each checkpoint appears once. Listed checkpoints that are gone are not in
+ * the list: notes name them (and gone_latest says when the newest one is among them). */
+struct ckpt_found {
+	char *prefix;  /* as ckpt_resolve would give it */
+	int format;    /* 2 or 1 */
+	int listed;    /* named by the state file */
+};
+
+struct ckpt_folder {
+	struct ckpt_found *c;
+	size_t n;
+	char *state;       /* the state file's path, or NULL when the folder has none */
+	char *latest;      /* the state file's newest checkpoint, when it exists; or NULL */
+	char *gone_latest; /* the state file's newest checkpoint as written, when it is gone */
+	struct buf notes;  /* '\n'-ended lines for stderr: listed checkpoints gone or moved */
+};
+
+/* CK_ENOTFOUND when dir cannot be listed; a damaged state file is its error. An empty folder is
+ * not an error (n == 0). */
+int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err);
+void ckpt_folder_release(struct ckpt_folder *f);
+
 /* The `checkpoint` state file (protobuf text format of CheckpointState, FORMAT.md §2.4). */
 struct ckpt_state {
 	char *model_checkpoint_path;

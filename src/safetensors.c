@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dtype.h"
+#include "infile.h"
 
 #define MAX_HEADER (100u << 20)  /* the reference implementation's limit */
 
@@ -314,13 +315,9 @@ int safetensors_open(struct st_file **out, const char *path, struct ck_err *err)
 
 	*out = NULL;
 	f->path = xstrdup(path);
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0 || fstat(f->fd, &st) < 0) {
-		rc = ck_syserr(err, errno, "%s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = ck_error(err, CK_EKIND, "%s: not a regular file", path);
+	f->fd = infile_open(path, &st, err);
+	if (f->fd < 0) {
+		rc = f->fd;
 		goto out;
 	}
 	if (pread_full(f->fd, len8, 8, 0) != 8) {

@@ -17,6 +17,7 @@
 #include "output.h"
 #include "slicekey.h"
 #include "table.h"
+#include "infile.h"
 
 int is_graph_key(const void *name, size_t len)
 {
@@ -226,13 +227,14 @@ static int src_fd(struct surg_input *in, struct src_files *f, int shard, struct 
 	if (f->fd[shard] >= 0)
 		return f->fd[shard];
 	path = bundle_shard_path(in->b, shard);
-	f->fd[shard] = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd[shard] < 0 || fstat(f->fd[shard], &st) < 0) {
-		int rc = errno == ENOENT
-			? ck_error(err, CK_ENOTFOUND,
-				   "%s: data shard %d of %d is missing, its tensors cannot be copied",
-				   path, shard + 1, in->b->num_shards)
-			: ck_syserr(err, errno, "%s", path);
+	f->fd[shard] = infile_open(path, &st, err);
+	if (f->fd[shard] < 0) {
+		int rc = f->fd[shard];
+		f->fd[shard] = -1;
+		if (rc == CK_ENOTFOUND)
+			ck_error(err, CK_ENOTFOUND,
+				 "%s: data shard %d of %d is missing, its tensors cannot be copied",
+				 path, shard + 1, in->b->num_shards);
 		free(path);
 		return rc;
 	}
@@ -642,23 +644,18 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 	struct buf text = BUF_INIT, out = BUF_INIT, stamps = BUF_INIT, preserved = BUF_INIT;
 	size_t nstamps = 0, npres = 0, drop = (size_t)-1;
 	char hex[33];
-	int rc = 0, fd = -1;
+	int rc = 0, fd = infile_open(path, NULL, err);
 	FILE *f = NULL;
-	struct stat sb;
 
-	/* Without blocking (a FIFO), and only a regular file: fopen() opens a folder too, which
-	 * then reads as an empty file. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd >= 0 && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		rc = ck_error(err, CK_EKIND, "%s: is %s, not a checkpoint state file; cannot update it",
-			      path, S_ISDIR(sb.st_mode) ? "a folder" : "not a regular file");
+	/* A FIFO named checkpoint would block a plain fopen forever. */
+	if (fd < 0 && fd != CK_ENOTFOUND) {
+		rc = ck_wrap(err, "cannot update the state file");
+		fd = -1;
 		goto out;
 	}
-	if (fd >= 0 && !(f = fdopen(fd, "r"))) {
-		rc = ck_syserr(err, errno, "%s", path);
-		goto out;
-	}
-	fd = -1;  /* f owns it now, or there was none */
+	if (fd >= 0 && !(f = fdopen(fd, "r")))
+		close(fd);
+	fd = -1;
 	if (f) {
 		char chunk[4096];
 		size_t n;

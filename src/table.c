@@ -14,6 +14,7 @@
 #include "crc32c.h"
 #include "cursor.h"
 #include "dynload.h"
+#include "infile.h"
 
 /* Snappy is opened on first use (dynload.h): TensorFlow never compresses its index blocks,
  * so almost no run needs it, and linking it loads libstdc++ into every start. */
@@ -288,8 +289,9 @@ static int decode_handle(struct cursor *c, uint64_t *off, uint64_t *size)
 	return cursor_varint64(c, off) || cursor_varint64(c, size) ? -1 : 0;
 }
 
-int table_open(struct table **out, const char *path, struct ck_err *err)
+static int open_table(struct table **out, const char *path, int named, struct ck_err *err)
 {
+	int notable = named ? CK_ECORRUPT : CK_EKIND;
 	struct table *t;
 	struct stat st;
 	uint8_t footer[TABLE_FOOTER_LEN];
@@ -298,21 +300,12 @@ int table_open(struct table **out, const char *path, struct ck_err *err)
 	int fd, rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = infile_open(path, &st, err);
 	if (fd < 0)
-		return ck_syserr(err, errno, "%s", path);
-	if (fstat(fd, &st) < 0) {
-		rc = ck_syserr(err, errno, "%s", path);
-		close(fd);
-		return rc;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return ck_error(err, CK_EKIND, "%s: is a directory, not a table file", path);
-	}
+		return fd;
 	if ((uint64_t)st.st_size < TABLE_FOOTER_LEN) {
 		close(fd);
-		return ck_error(err, CK_EKIND, "%s: %s (%lld bytes, a table needs at least 48)", path,
+		return ck_error(err, notable, "%s: %s (%lld bytes, a table needs at least 48)", path,
 				st.st_size ? "too short to be a table file" : "empty file",
 				(long long)st.st_size);
 	}
@@ -324,7 +317,7 @@ int table_open(struct table **out, const char *path, struct ck_err *err)
 	}
 	if (load_le64(footer + 40) != TABLE_MAGIC) {
 		close(fd);
-		return ck_error(err, CK_EKIND,
+		return ck_error(err, notable,
 				"%s: no table magic number at the end: truncated, or not a table file", path);
 	}
 	t = xcalloc(1, sizeof(*t));
@@ -346,6 +339,16 @@ int table_open(struct table **out, const char *path, struct ck_err *err)
 fail:
 	table_free(t);
 	return rc;
+}
+
+int table_open(struct table **out, const char *path, struct ck_err *err)
+{
+	return open_table(out, path, 0, err);
+}
+
+int table_open_named(struct table **out, const char *path, struct ck_err *err)
+{
+	return open_table(out, path, 1, err);
 }
 
 void table_free(struct table *t)

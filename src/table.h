@@ -23,8 +23,11 @@ struct table;       /* an open table file; reads blocks with pread */
 struct table_iter;  /* walks every key in order */
 
 /* Open path and check footer, magic and the index block. On error *out is NULL and err names
- * the file. CK_EKIND means "not a table at all" (size or magic). */
+ * the file. CK_EKIND means "not a table at all" (size or magic), or not a regular file. */
 int table_open(struct table **out, const char *path, struct ck_err *err);
+/* The same for a file whose name says it is a table (a V2 .index, a V1 checkpoint file): there a
+ * wrong size or a missing magic is damage, CK_ECORRUPT; only a non-regular file stays CK_EKIND. */
+int table_open_named(struct table **out, const char *path, struct ck_err *err);
 void table_free(struct table *t);
 const char *table_path(const struct table *t);
 uint64_t table_file_size(const struct table *t);

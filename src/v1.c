@@ -467,7 +467,7 @@ int v1_open(struct bundle **out, const char *path, struct ck_err *err)
 	b->producer = 1;
 	r->tables = xcalloc((size_t)r->nfiles, sizeof(struct table *));
 	for (int i = 0; i < r->nfiles; i++) {
-		rc = table_open(&r->tables[i], r->paths[i], err);
+		rc = table_open_named(&r->tables[i], r->paths[i], err);
 		if (rc < 0)
 			goto fail;
 		rc = read_toc(r, i, &recs, &nrec, &cap, err);

@@ -1,11 +1,13 @@
 /* The state-file parser and path resolution, on a scratch folder. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bundle_writer.h"
 #include "dtype.h"
+#include "infile.h"
 #include "path.h"
 #include "tap.h"
 
@@ -140,6 +142,48 @@ int main(void)
 	text("junk", "hello world, not a checkpoint at all, just long enough to have a footer...");
 	r = res("junk", &code, NULL);
 	ok(code == CK_EKIND && strstr(r, "not a checkpoint"), "an unrelated file: %s", r);
+
+	/* The folder scan: listed checkpoints in the state file's order, then the others in
+	 * natural order; the newest listed one gone is reported, not listed. */
+	mk("scan/m-1000");
+	mk("scan/m-500");
+	mk("scan/m-20");
+	mk("scan/other");
+	text("scan/checkpoint", "model_checkpoint_path: \"m-3000\"\nall_model_checkpoint_paths: \"m-1000\"\n"
+				"all_model_checkpoint_paths: \"m-2000\"\nall_model_checkpoint_paths: \"m-3000\"\n");
+	{
+		struct ckpt_folder f;
+		char p[512], got[512] = "";
+		snprintf(p, sizeof(p), "%s/scan", dir);
+		code = ckpt_folder_scan(p, &f, &err);
+		for (size_t i = 0; code == 0 && i < f.n; i++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s%s", i ? " " : "",
+				 f.c[i].prefix + strlen(p) + 1, f.c[i].listed ? "*" : "");
+		ok(code == 0 && !strcmp(got, "m-1000* m-20 m-500 other"), "folder scan order: %s", got);
+		ok(code == 0 && f.gone_latest && !strcmp(f.gone_latest, "m-3000") && !f.latest &&
+		   f.notes.p && strstr((char *)f.notes.p, "\"m-2000\", which is gone"),
+		   "gone checkpoints: newest %s", f.gone_latest ? f.gone_latest : "(none)");
+		ckpt_folder_release(&f);
+	}
+	r = res("scan", &code, &notes);
+	ok(code == 0 && !strcmp(r, "scan/m-1000") && strstr(notes, "warning") && strstr(notes, "m-1000"),
+	   "a stale state file: the newest listed checkpoint still there, with a warning: %s", r);
+	r = res("scan/m-200", &code, NULL);
+	ok(code == CK_ENOTFOUND && strstr(r, "did you mean") && strstr(r, "scan/m-20?") &&
+	   strstr(r, "holds 4 checkpoints"), "a path naming nothing names the folder's: %s", r);
+	{
+		char p[512];
+		int fd;
+		snprintf(p, sizeof(p), "%s/fifo", dir);
+		mkfifo(p, 0600);
+		fd = infile_open(p, NULL, &err);
+		ok(fd == CK_EKIND && strstr(err.msg, "is a FIFO, not a file"), "infile_open: %s", err.msg);
+		snprintf(p, sizeof(p), "%s/scan/m-20.index", dir);
+		fd = infile_open(p, NULL, &err);
+		ok(fd >= 0, "infile_open of a regular file");
+		if (fd >= 0)
+			close(fd);
+	}
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
