@@ -56,7 +56,10 @@ const char cmd_diff_usage[] =
 "  -h, --help            show this help\n"
 "\n"
 "Table columns: MAX ABS is max |A-B| and AT its index, MEAN ABS the mean |A-B|, RMS the\n"
-"root mean square of A-B, REL ||A-B||/||A|| (NaN elements are left out of these).\n"
+"root mean square of A-B, REL ||A-B||/||A||: these cover the pairs where both values are\n"
+"finite, and show '-' (null in JSON) when there is none (every value went from NaN to a\n"
+"number: changed, never identical). NAN +/- counts the values that became NaN in B and\n"
+"those NaN in A that are not in B; INF +/- the same for infinities.\n"
 "\n"
 "Exit status: 0 no differences (within tolerance), 1 differences, 2 trouble (a checkpoint or\n"
 "a tensor could not be read: never 0 then).\n";
@@ -173,6 +176,16 @@ static const char *share_str(char *s, size_t n, const struct compare_result *r)
 	return s;
 }
 
+/* "+1 -12": values that became NaN (or Inf) in B, and those that were NaN in A and are not;
+ * nothing when there are none. */
+static void add_plus_minus(struct tab *t, uint64_t appeared, uint64_t gone)
+{
+	if (appeared || gone)
+		tab_addf(t, "+%llu -%llu", (unsigned long long)appeared, (unsigned long long)gone);
+	else
+		tab_add(t, "");
+}
+
 static void nan_notes(struct buf *b, const struct compare_result *r)
 {
 	if (r->nan_new || r->nan_gone)
@@ -186,8 +199,6 @@ static void nan_notes(struct buf *b, const struct compare_result *r)
 static void row_notes(struct buf *b, const struct item *it, int names_only)
 {
 	buf_reset(b);
-	if (it->st == ST_CHANGED || it->st == ST_SAME)
-		nan_notes(b, &it->r);
 	if (it->st == ST_SAME && it->r.by_crc)
 		buf_addf(b, "%sby CRC-32C, data not read", b->len ? ", " : "");
 	else if (it->st == ST_SAME && !it->r.bytewise && !names_only)
@@ -218,7 +229,7 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 	struct tab t;
 	size_t rows = 0;
 
-	tab_init(&t, "llllrrlrrrl");
+	tab_init(&t, "llllrrlrrrlll");
 	tab_add(&t, "STATUS");
 	tab_add(&t, "NAME");
 	tab_add(&t, "DTYPE");
@@ -229,7 +240,9 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 	tab_add(&t, "MEAN ABS");
 	tab_add(&t, "RMS");
 	tab_add(&t, "REL");
-	tab_add(&t, "");
+	tab_add(&t, "NAN +/-");
+	tab_add(&t, "INF +/-");
+	tab_add(&t, "NOTES");
 	for (size_t i = 0; i < n; i++) {
 		const struct item *it = &items[i];
 		const struct bundle_entry *e = it->ea ? it->ea : it->eb;
@@ -265,7 +278,7 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 			else
 				tab_addf(&t, "%llu (%s%%)", (unsigned long long)r->differ,
 					 share_str(pct, sizeof(pct), r));
-			if (r->numeric && !r->bytes_only && !r->by_crc) {
+			if (compare_has_stats(r)) {
 				add_g(&t, r->max_abs);
 				buf_reset(&tmp);
 				if (r->max_abs > 0 || r->differ)
@@ -274,7 +287,7 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 				add_g(&t, compare_mean_abs(r));
 				add_g(&t, compare_rms(r));
 				add_g(&t, compare_rel(r));
-			} else {
+			} else {  /* no finite pair, or not numbers: no statistics, never a 0 */
 				buf_reset(&tmp);
 				if (r->differ && !r->bytes_only)
 					index_str(&tmp, e, r->first);
@@ -284,8 +297,10 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 				tab_add(&t, "-");
 				tab_add(&t, "-");
 			}
+			add_plus_minus(&t, r->nan_new, r->nan_gone);
+			add_plus_minus(&t, r->inf_new, r->inf_gone);
 		} else {
-			for (int k = 0; k < 6; k++)
+			for (int k = 0; k < 8; k++)
 				tab_add(&t, "");
 		}
 		row_notes(&notes, it, o->names_only);
@@ -380,8 +395,10 @@ static void print_stat(const struct diff_opts *o, struct item *items, size_t n,
 				buf_addc(&tmp, '~');
 			tab_add(&t, (const char *)tmp.p ? (const char *)tmp.p : "");
 			buf_reset(&tmp);
-			if (r->numeric)
+			if (compare_has_stats(r))
 				buf_addf(&tmp, "rel %.3g, max abs %.3g", compare_rel(r), r->max_abs);
+			else if (r->numeric)
+				buf_addf(&tmp, "no finite pair");
 			nan_notes(&tmp, r);
 			break;
 		case ST_ONLY_A:
@@ -499,8 +516,8 @@ static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 					json_index(t, "first_index", e, r->first);
 			}
 			if (r->numeric && !r->bytes_only && !r->by_crc) {
-				json_num(t, "max_abs_diff", r->max_abs);
-				if (r->max_abs > 0) {
+				json_num(t, "max_abs_diff", compare_max_abs(r));
+				if (compare_has_stats(r) && r->max_abs > 0) {
 					json_index(t, "max_index", e, r->max_index);
 					json_num(t, "a_at_max", r->max_a);
 					json_num(t, "b_at_max", r->max_b);

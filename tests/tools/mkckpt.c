@@ -1459,6 +1459,42 @@ static void make_graph(const char *dir)
 	finish(w);
 }
 
+/* Two checkpoints whose differences involve NaN and Inf (`ckpt diff` statistics cover the pairs
+ * of finite values only): every value NaN -> finite, one NaN and a finite change, an Inf gone,
+ * infinities swapped (no finite pair, no NaN/Inf count changed), and a counter. */
+static void make_nanpair(const char *dir)
+{
+	char pa[4096], pb[4096];
+	struct bundle_writer *a, *b;
+	int64_t d34[2] = { 3, 4 }, d4[1] = { 4 }, d3[1] = { 3 }, d2[1] = { 2 };
+	float nan12[12], fin12[12];
+	float ba[4] = { NAN, 1, 2, 3 }, bb[4] = { 0.5f, 1, 2.5f, 3 };
+	float ia[3] = { INFINITY, 1, 2 }, ib[3] = { 3, 1, 2.5f };
+	float sa[2] = { INFINITY, -INFINITY }, sb[2] = { -INFINITY, INFINITY };
+	int64_t ga = 100, gb = 200;
+
+	for (int i = 0; i < 12; i++) {
+		nan12[i] = NAN;
+		fin12[i] = 0.25f * (float)(i + 1);
+	}
+	snprintf(pa, sizeof(pa), "%s/a", dir);
+	snprintf(pb, sizeof(pb), "%s/b", dir);
+	a = open_w(pa, 1);
+	b = open_w(pb, 1);
+	bundle_writer_add(a, "dense/kernel", 12, DT_FLOAT, d34, 2, 0, nan12, sizeof(nan12));
+	bundle_writer_add(b, "dense/kernel", 12, DT_FLOAT, d34, 2, 0, fin12, sizeof(fin12));
+	bundle_writer_add(a, "dense/bias", 10, DT_FLOAT, d4, 1, 0, ba, sizeof(ba));
+	bundle_writer_add(b, "dense/bias", 10, DT_FLOAT, d4, 1, 0, bb, sizeof(bb));
+	bundle_writer_add(a, "inf_gone", 8, DT_FLOAT, d3, 1, 0, ia, sizeof(ia));
+	bundle_writer_add(b, "inf_gone", 8, DT_FLOAT, d3, 1, 0, ib, sizeof(ib));
+	bundle_writer_add(a, "inf_swapped", 11, DT_FLOAT, d2, 1, 0, sa, sizeof(sa));
+	bundle_writer_add(b, "inf_swapped", 11, DT_FLOAT, d2, 1, 0, sb, sizeof(sb));
+	bundle_writer_add(a, "global_step", 11, DT_INT64, NULL, 0, 0, &ga, sizeof(ga));
+	bundle_writer_add(b, "global_step", 11, DT_INT64, NULL, 0, 0, &gb, sizeof(gb));
+	finish(a);
+	finish(b);
+}
+
 static char *sub(const char *dir, const char *name)
 {
 	static char path[4096];
@@ -1474,7 +1510,7 @@ int main(int argc, char **argv)
 	int all;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|graph|diffpair|halves|bench-diff|bench-verify|bench-average DIR\n");
+		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|graph|diffpair|nanpair|halves|bench-diff|bench-verify|bench-average DIR\n");
 		return 2;
 	}
 	set = argv[1];
@@ -1512,6 +1548,8 @@ int main(int argc, char **argv)
 		make_names(sub(dir, "names"));
 	if (all || !strcmp(set, "diffpair"))
 		make_diffpair(sub(dir, "diffpair"));
+	if (all || !strcmp(set, "nanpair"))
+		make_nanpair(sub(dir, "nanpair"));
 	if (all || !strcmp(set, "halves"))
 		make_halves(sub(dir, "halves"));
 	if (all || !strcmp(set, "twoshards"))
