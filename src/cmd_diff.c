@@ -22,7 +22,8 @@ const char cmd_diff_usage[] =
 "or shape differ (not comparable), and tensors whose values differ, with the number and share\n"
 "of elements outside tolerance, the largest |A-B| and where it is, the mean |A-B|, the RMS\n"
 "of A-B, the relative change ||A-B||/||A||, and NaN or Inf values that appear or disappear.\n"
-"Identical tensors are counted (listed with -v).\n"
+"Tensors whose values are bit for bit the same are identical; those that differ with every\n"
+"element within --atol/--rtol are within tolerance. Both are counted, apart (listed with -v).\n"
 "\n"
 "A and B are checkpoint prefixes (run/ckpt-3), .index or .data-* files, folders with a\n"
 "'checkpoint' state file or a single checkpoint, SavedModel folders, or state files.\n"
@@ -51,7 +52,7 @@ const char cmd_diff_usage[] =
 "                        then the counts\n"
 "      --json            every field, for scripts (non-finite numbers are null)\n"
 "  -q, --quiet           print nothing; the exit status tells (stops at the first difference)\n"
-"  -v, --verbose         also list identical tensors\n"
+"  -v, --verbose         also list identical and within-tolerance tensors\n"
 "  -n, --max-count N     stop after N differing tensors\n"
 "  -h, --help            show this help\n"
 "\n"
@@ -64,7 +65,9 @@ const char cmd_diff_usage[] =
 "Exit status: 0 no differences (within tolerance), 1 differences, 2 trouble (a checkpoint or\n"
 "a tensor could not be read: never 0 then).\n";
 
-enum status { ST_SAME, ST_CHANGED, ST_ONLY_A, ST_ONLY_B, ST_INCOMPARABLE, ST_ERROR };
+/* ST_SAME: the same bytes (or, before comparing, the same dtype and shape); ST_TOLERATED:
+ * values that differ, all within --atol/--rtol. */
+enum status { ST_SAME, ST_TOLERATED, ST_CHANGED, ST_ONLY_A, ST_ONLY_B, ST_INCOMPARABLE, ST_ERROR };
 enum format { FMT_TABLE, FMT_STAT, FMT_JSON, FMT_QUIET };
 
 struct diff_opts {
@@ -92,7 +95,7 @@ struct item {
 
 struct counts {
 	uint64_t st[ST_ERROR + 1];
-	uint64_t by_crc, tolerated;
+	uint64_t by_crc;
 	int stopped;
 };
 
@@ -196,13 +199,11 @@ static void nan_notes(struct buf *b, const struct compare_result *r)
 			 (unsigned long long)r->inf_gone);
 }
 
-static void row_notes(struct buf *b, const struct item *it, int names_only)
+static void row_notes(struct buf *b, const struct item *it)
 {
 	buf_reset(b);
 	if (it->st == ST_SAME && it->r.by_crc)
 		buf_addf(b, "%sby CRC-32C, data not read", b->len ? ", " : "");
-	else if (it->st == ST_SAME && !it->r.bytewise && !names_only)
-		buf_addf(b, "%swithin tolerance", b->len ? ", " : "");
 	if (it->r.assembled)
 		buf_addf(b, "%spartitioned differently", b->len ? ", " : "");
 	if (renamed(it)) {
@@ -213,8 +214,8 @@ static void row_notes(struct buf *b, const struct item *it, int names_only)
 
 static const char *status_word(enum status st)
 {
-	static const char *w[] = { "same", "changed", "only in A", "only in B", "not comparable",
-				   "unreadable" };
+	static const char *w[] = { "identical", "within tolerance", "changed", "only in A",
+				   "only in B", "not comparable", "unreadable" };
 	return w[st];
 }
 
@@ -248,7 +249,8 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 		const struct bundle_entry *e = it->ea ? it->ea : it->eb;
 		char *sa, *sb, pct[32];
 		/* Unreadable tensors were reported on stderr, once per cause (-v lists them). */
-		if (!it->done || ((it->st == ST_SAME || it->st == ST_ERROR) && !o->verbose))
+		if (!it->done || (!o->verbose && (it->st == ST_SAME || it->st == ST_TOLERATED ||
+						  it->st == ST_ERROR)))
 			continue;
 		rows++;
 		name_of(it, &name);
@@ -271,10 +273,11 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 			tab_add(&t, sa);
 		}
 		free(sa);
-		if ((it->st == ST_CHANGED || it->st == ST_SAME) && !o->names_only) {
+		if ((it->st == ST_CHANGED || it->st == ST_SAME || it->st == ST_TOLERATED) &&
+		    !o->names_only) {
 			const struct compare_result *r = &it->r;
 			if (r->bytes_only)
-				tab_add(&t, it->st == ST_SAME ? "0" : "bytes");
+				tab_add(&t, it->st == ST_CHANGED ? "bytes" : "0");
 			else
 				tab_addf(&t, "%llu (%s%%)", (unsigned long long)r->differ,
 					 share_str(pct, sizeof(pct), r));
@@ -303,7 +306,7 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 			for (int k = 0; k < 8; k++)
 				tab_add(&t, "");
 		}
-		row_notes(&notes, it, o->names_only);
+		row_notes(&notes, it);
 		tab_add(&t, notes.len ? (const char *)notes.p : "");
 	}
 	if (rows)
@@ -316,10 +319,10 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 
 static void print_summary(const struct diff_opts *o, const struct counts *c)
 {
-	static const char *what[] = { "identical", "changed", "only in A", "only in B",
-				      "not comparable", "unreadable" };
+	static const char *what[] = { "identical", "within tolerance", "changed", "only in A",
+				      "only in B", "not comparable", "unreadable" };
 	static const enum status order[] = { ST_CHANGED, ST_ONLY_A, ST_ONLY_B, ST_INCOMPARABLE,
-					     ST_ERROR, ST_SAME };
+					     ST_ERROR, ST_TOLERATED, ST_SAME };
 	int any = 0;
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -329,14 +332,10 @@ static void print_summary(const struct diff_opts *o, const struct counts *c)
 		printf("%s%llu %s", any ? ", " : "", (unsigned long long)c->st[st], what[st]);
 		any = 1;
 	}
-	if (c->by_crc || c->tolerated || o->names_only) {
+	if (c->by_crc || o->names_only) {
 		const char *sep = " (";
 		if (c->by_crc) {
 			printf("%s%llu by CRC-32C, data not read", sep, (unsigned long long)c->by_crc);
-			sep = ", ";
-		}
-		if (c->tolerated) {
-			printf("%s%llu within tolerance", sep, (unsigned long long)c->tolerated);
 			sep = ", ";
 		}
 		if (o->names_only)
@@ -371,7 +370,7 @@ static void print_stat(const struct diff_opts *o, struct item *items, size_t n,
 	struct tab t;
 
 	for (size_t i = 0; i < n; i++)
-		if (items[i].done && items[i].st != ST_SAME)
+		if (items[i].done && items[i].st != ST_SAME && items[i].st != ST_TOLERATED)
 			sel[m++] = &items[i];
 	sort_array(sel, m, sizeof(*sel), cmp_rel);
 	tab_init(&t, "llrll");
@@ -462,8 +461,8 @@ static void json_index(cJSON *o, const char *key, const struct bundle_entry *e, 
 static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 		      struct bundle *bb, struct item *items, size_t n, const struct counts *c)
 {
-	static const char *st_key[] = { "identical", "changed", "only_in_a", "only_in_b",
-					"not_comparable", "unreadable" };
+	static const char *st_key[] = { "identical", "within_tolerance", "changed", "only_in_a",
+					"only_in_b", "not_comparable", "unreadable" };
 	cJSON *root = cJSON_CreateObject(), *arr, *s;
 	int rc;
 
@@ -502,7 +501,8 @@ static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 			cJSON_AddItemToObject(t, "shape", json_shape(e->dims, e->rank));
 		}
 		json_add_u64(t, "elements", e->elements);
-		if (it->st == ST_CHANGED || (it->st == ST_SAME && !o->names_only)) {
+		if (it->st == ST_CHANGED || it->st == ST_TOLERATED ||
+		    (it->st == ST_SAME && !o->names_only)) {
 			cJSON_AddBoolToObject(t, "bytewise", r->bytewise);
 			cJSON_AddBoolToObject(t, "by_crc", r->by_crc);
 			if (r->assembled)
@@ -537,7 +537,6 @@ static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 	for (int st = 0; st <= ST_ERROR; st++)
 		json_add_u64(s, st_key[st], c->st[st]);
 	json_add_u64(s, "by_crc", c->by_crc);
-	json_add_u64(s, "within_tolerance", c->tolerated);
 	cJSON_AddBoolToObject(s, "stopped", c->stopped);
 	rc = json_print(root, stdout);
 	cJSON_Delete(root);
@@ -628,15 +627,15 @@ static void run(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 				report(&seen, &err);
 			} else if (!it->r.equal) {
 				it->st = ST_CHANGED;
+			} else if (!it->r.bytewise) {
+				it->st = ST_TOLERATED;
 			}
 		}
 		it->done = 1;
 		c->st[it->st]++;
-		if (it->st == ST_SAME) {
+		if (it->st == ST_SAME)
 			c->by_crc += it->r.by_crc;
-			c->tolerated += !o->names_only && !it->r.bytewise;
-		}
-		if (it->st != ST_SAME && it->st != ST_ERROR)
+		if (it->st != ST_SAME && it->st != ST_TOLERATED && it->st != ST_ERROR)
 			differences++;
 		if ((o->max_count && differences >= o->max_count) ||
 		    (o->format == FMT_QUIET && differences)) {
