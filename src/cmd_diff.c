@@ -11,12 +11,13 @@
 #include "output.h"
 #include "path.h"
 #include "rules.h"
+#include "scope.h"
 #include "xform.h"
 
 const char cmd_diff_usage[] =
-"usage: ckpt diff [-q | --stat | --json] [-v] [--names-only] [-n N] [--atol X] [--rtol Y]\n"
-"                 [--equal-nan] [--trust-crc] [--include REGEX]... [--exclude REGEX]...\n"
-"                 [--rule RULE]... [--map FILE]... A B\n"
+"usage: ckpt diff [-q | --stat [--by-scope[=DEPTH]] | --json] [-v] [--names-only] [-n N]\n"
+"                 [--atol X] [--rtol Y] [--equal-nan] [--trust-crc] [--include REGEX]...\n"
+"                 [--exclude REGEX]... [--rule RULE]... [--map FILE]... A B\n"
 "\n"
 "Compare two checkpoints tensor by tensor: names only in A or only in B, tensors whose dtype\n"
 "or shape differ (not comparable), and tensors whose values differ, with the number and share\n"
@@ -48,8 +49,16 @@ const char cmd_diff_usage[] =
 "                        s/REGEX/REPLACEMENT/[g] (\\1..\\9); repeatable, applied in order\n"
 "      --map FILE        rules from FILE, one per line ('#' comments), or 'old<TAB>new'\n"
 "                        lines, or a JSON object {\"old\": \"new\"}\n"
-"      --stat            summary: one line per changed tensor, largest relative change first,\n"
-"                        then the counts\n"
+"      --stat            summary: a header, one line per differing tensor with a bar for its\n"
+"                        relative change ||A-B||/||A|| on a log scale (the header names its\n"
+"                        decades), float tensors first, largest change first, then integers\n"
+"                        and bools (counters such as global_step), strings, and names only\n"
+"                        in A or B or not comparable; then the counts\n"
+"      --by-scope[=DEPTH]  with --stat (implied): one line per name scope (split on '/', as\n"
+"                        list --by-scope) of changed tensors of one kind, DEPTH levels deep\n"
+"                        (default: each tensor's innermost scope), summing the counts and\n"
+"                        showing the largest relative change; names without a scope and\n"
+"                        the other differences keep their own lines\n"
 "      --json            every field, for scripts (non-finite numbers are null)\n"
 "  -q, --quiet           print nothing; the exit status tells (stops at the first difference)\n"
 "  -v, --verbose         also list identical and within-tolerance tensors\n"
@@ -74,6 +83,7 @@ struct diff_opts {
 	struct compare_opts cmp;
 	enum format format;
 	int verbose, names_only;
+	int by_scope, scope_depth;   /* --stat --by-scope[=DEPTH]; depth 0: innermost scopes */
 	uint64_t max_count;   /* 0: no limit */
 	struct namefilter names;
 	struct rules rules;
@@ -348,94 +358,256 @@ static void print_summary(const struct diff_opts *o, const struct counts *c)
 	putchar('\n');
 }
 
-static int cmp_rel(const void *x, const void *y)
-{
-	const struct item *a = *(const struct item *const *)x, *b = *(const struct item *const *)y;
-	double ra = a->st == ST_CHANGED ? compare_rel(&a->r) : -1;
-	double rb = b->st == ST_CHANGED ? compare_rel(&b->r) : -1;
+/* --stat rows: one per differing tensor, or with --by-scope one per scope of changed tensors
+ * of one kind. Floats come first, largest relative change first; then integers and bools
+ * (counters such as global_step: their relative change says little); then strings and opaque
+ * payloads; then names only in A or B, not comparable or unreadable, by name. */
+enum stat_kind { SK_FLOAT, SK_INTEGER, SK_BYTES, SK_OTHER };
 
-	if (ra != rb)
-		return ra != ra ? 1 : rb != rb ? -1 : ra < rb ? 1 : -1;
-	return a < b ? -1 : a > b;
+struct srow {
+	struct buf name;
+	enum stat_kind kind;
+	const struct item *it;   /* the one tensor of the row; NULL for a scope */
+	uint64_t tensors, differ, elements, nostats;  /* nostats: tensors without a finite pair */
+	uint64_t nan_new, nan_gone, inf_new, inf_gone;
+	double rel, max_abs;     /* the largest over the tensors with statistics */
+};
+
+static enum stat_kind stat_kind(const struct item *it)
+{
+	const struct dtype_info *d;
+
+	if (it->st != ST_CHANGED)
+		return SK_OTHER;
+	d = dtype_info(it->ea->dtype);
+	if (!it->r.numeric || it->r.bytes_only || !d)
+		return SK_BYTES;
+	return d->kind == DK_FLOAT || d->kind == DK_COMPLEX ? SK_FLOAT : SK_INTEGER;
 }
 
-/* git diff --stat: one line per differing tensor (largest relative change first) with a bar
- * for the share of elements changed, then the counts. */
+static void srow_add(struct srow *s, const struct item *it)
+{
+	const struct compare_result *r = &it->r;
+
+	s->tensors++;
+	s->differ += r->differ;
+	s->elements += r->elements;
+	s->nan_new += r->nan_new;
+	s->nan_gone += r->nan_gone;
+	s->inf_new += r->inf_new;
+	s->inf_gone += r->inf_gone;
+	if (s->kind == SK_BYTES || s->kind == SK_OTHER)
+		return;
+	if (!compare_has_stats(r)) {
+		s->nostats++;
+		return;
+	}
+	if (!(compare_rel(r) <= s->rel))  /* an infinite one too */
+		s->rel = compare_rel(r);
+	if (r->max_abs > s->max_abs)
+		s->max_abs = r->max_abs;
+}
+
+static int srow_cmp_name(const struct srow *a, const struct srow *b)
+{
+	return cmp_bytes(a->name.p, a->name.len, b->name.p, b->name.len);
+}
+
+/* Grouping: by kind, then name (scope rows and tensor rows kept apart). */
+static int cmp_group(const void *x, const void *y)
+{
+	const struct srow *a = x, *b = y;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (!a->it != !b->it)
+		return !a->it ? -1 : 1;
+	return srow_cmp_name(a, b);
+}
+
+/* Display order: by kind; numbers with no finite pair (NaN turned to numbers) first, then the
+ * largest relative change; ties and the rest by name. */
+static int cmp_display(const void *x, const void *y)
+{
+	const struct srow *a = x, *b = y;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->kind == SK_FLOAT || a->kind == SK_INTEGER) {
+		if (!a->nostats != !b->nostats)
+			return a->nostats ? -1 : 1;
+		if (a->rel != b->rel)
+			return a->rel < b->rel ? 1 : -1;
+	}
+	return srow_cmp_name(a, b);
+}
+
+#define BAR_WIDTH 20
+
+/* The bar scale: whole decades from below the smallest relative change of the float rows to
+ * above the largest, so that 1e-6 and 0.5 both show. 0 when no float row has one. */
+static int bar_scale(const struct srow *rows, size_t m, int *lo, int *hi)
+{
+	double min = INFINITY, max = 0;
+
+	for (size_t i = 0; i < m; i++) {
+		double v = rows[i].rel;
+		if (rows[i].kind != SK_FLOAT || !(v > 0) || !isfinite(v))
+			continue;
+		min = v < min ? v : min;
+		max = v > max ? v : max;
+	}
+	if (!(max > 0))
+		return 0;
+	*lo = (int)floor(log10(min));
+	*hi = (int)ceil(log10(max));
+	if (*hi <= *lo)
+		*hi = *lo + 1;
+	return 1;
+}
+
+static int bar_length(const struct srow *s, int lo, int hi)
+{
+	double f;
+
+	if (s->kind != SK_FLOAT || !(s->rel > 0))
+		return 0;
+	if (!isfinite(s->rel))
+		return BAR_WIDTH;
+	f = (log10(s->rel) - lo) / (hi - lo);
+	f = round(f * BAR_WIDTH);
+	return f < 1 ? 1 : f > BAR_WIDTH ? BAR_WIDTH : (int)f;
+}
+
+static void srow_details(struct buf *b, const struct srow *s)
+{
+	const char *num = s->kind == SK_INTEGER ? "%s%.15g" : "%s%.3g";
+	const struct item *it = s->it;
+
+	buf_reset(b);
+	if (!it)
+		buf_addf(b, "%llu tensor%s", (unsigned long long)s->tensors, s->tensors == 1 ? "" : "s");
+	if (s->kind == SK_FLOAT || s->kind == SK_INTEGER) {
+		if (s->tensors > s->nostats) {
+			buf_addf(b, "%s%s %.3g", b->len ? ", " : "", it ? "rel" : "max rel", s->rel);
+			buf_addf(b, num, it ? ", max abs " : ", max abs ", s->max_abs);
+		}
+		if (s->nostats && it)
+			buf_addf(b, "%sno finite pair", b->len ? ", " : "");
+		else if (s->nostats)
+			buf_addf(b, "%s%llu without a finite pair", b->len ? ", " : "",
+				 (unsigned long long)s->nostats);
+		nan_notes(b, &(struct compare_result){ .nan_new = s->nan_new, .nan_gone = s->nan_gone,
+						       .inf_new = s->inf_new, .inf_gone = s->inf_gone });
+	} else if (it && it->st == ST_INCOMPARABLE) {
+		char *sa = shape_str(it->ea), *sb = shape_str(it->eb);
+		buf_addf(b, "%s %s -> %s %s", dtype_name(it->ea->dtype), sa, dtype_name(it->eb->dtype),
+			 sb);
+		free(sa);
+		free(sb);
+	}
+}
+
+/* Rows from the differing tensors: with by_scope, changed tensors of one kind under one scope
+ * (at depth; 0: their innermost) share a row. */
+static struct srow *stat_rows(const struct diff_opts *o, const struct item *items, size_t n,
+			      size_t *nrows)
+{
+	struct srow *rows = xcalloc(n + 1, sizeof(*rows));
+	size_t m = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct item *it = &items[i];
+		struct srow *s = &rows[m];
+		size_t len;
+		if (!it->done || it->st == ST_SAME || it->st == ST_TOLERATED)
+			continue;
+		s->kind = stat_kind(it);
+		name_of(it, &s->name);
+		s->it = it;
+		if (o->by_scope && s->kind != SK_OTHER &&
+		    (len = scope_prefix((const char *)s->name.p, s->name.len, o->scope_depth))) {
+			s->name.len = len;
+			s->name.p[len] = 0;
+			s->it = NULL;
+		}
+		srow_add(s, it);
+		m++;
+	}
+	sort_array(rows, m, sizeof(*rows), cmp_group);
+	for (size_t i = 0; i < m; i++) {  /* merge the rows of one scope */
+		if (k && !rows[k - 1].it && !rows[i].it && !cmp_group(&rows[k - 1], &rows[i])) {
+			struct srow *t = &rows[k - 1], *s = &rows[i];
+			t->tensors += s->tensors;
+			t->differ += s->differ;
+			t->elements += s->elements;
+			t->nostats += s->nostats;
+			t->nan_new += s->nan_new;
+			t->nan_gone += s->nan_gone;
+			t->inf_new += s->inf_new;
+			t->inf_gone += s->inf_gone;
+			if (!(s->rel <= t->rel))
+				t->rel = s->rel;
+			if (s->max_abs > t->max_abs)
+				t->max_abs = s->max_abs;
+			buf_release(&s->name);
+		} else {
+			rows[k++] = rows[i];
+		}
+	}
+	sort_array(rows, k, sizeof(*rows), cmp_display);
+	*nrows = k;
+	return rows;
+}
+
+/* git diff --stat: a header, one line per differing tensor or scope with a bar for its relative
+ * change ||A-B||/||A|| on a log scale, then the counts. */
 static void print_stat(const struct diff_opts *o, struct item *items, size_t n,
 		       const struct counts *c)
 {
-	const struct item **sel = xcalloc(n + 1, sizeof(*sel));
-	struct buf name = BUF_INIT, tmp = BUF_INIT;
-	size_t m = 0;
+	size_t m;
+	struct srow *rows = stat_rows(o, items, n, &m);
+	struct buf tmp = BUF_INIT;
 	struct tab t;
+	int lo = 0, hi = 0, bars = bar_scale(rows, m, &lo, &hi);
 
-	for (size_t i = 0; i < n; i++)
-		if (items[i].done && items[i].st != ST_SAME && items[i].st != ST_TOLERATED)
-			sel[m++] = &items[i];
-	sort_array(sel, m, sizeof(*sel), cmp_rel);
 	tab_init(&t, "llrll");
+	tab_add(&t, o->by_scope ? " SCOPE OR NAME" : " NAME");
+	tab_add(&t, "|");
+	tab_add(&t, "DIFFERENT");
+	if (bars)
+		tab_addf(&t, "REL CHANGE (log %g..%g)", pow(10, lo), pow(10, hi));
+	else
+		tab_add(&t, "");
+	tab_add(&t, "");
 	for (size_t i = 0; i < m; i++) {
-		const struct item *it = sel[i];
-		const struct compare_result *r = &it->r;
-		name_of(it, &name);
-		tab_addf(&t, " %s", (const char *)name.p);
+		const struct srow *s = &rows[i];
+		int len = bars ? bar_length(s, lo, hi) : 0;
+		tab_addf(&t, " %s", (const char *)s->name.p);
 		tab_add(&t, "|");
-		buf_reset(&tmp);
-		switch (it->st) {
-		case ST_CHANGED:
-			if (r->bytes_only) {
-				tab_add(&t, "bytes differ");
-				tab_add(&t, "");
-				break;
-			}
-			tab_addf(&t, "%llu/%llu", (unsigned long long)r->differ,
-				 (unsigned long long)r->elements);
-			for (int k = 0; k < (int)ceil(share(r) / 5); k++)
-				buf_addc(&tmp, '~');
-			tab_add(&t, (const char *)tmp.p ? (const char *)tmp.p : "");
-			buf_reset(&tmp);
-			if (compare_has_stats(r))
-				buf_addf(&tmp, "rel %.3g, max abs %.3g", compare_rel(r), r->max_abs);
-			else if (r->numeric)
-				buf_addf(&tmp, "no finite pair");
-			nan_notes(&tmp, r);
-			break;
-		case ST_ONLY_A:
-			tab_add(&t, "only in A");
-			tab_add(&t, "");
-			break;
-		case ST_ONLY_B:
-			tab_add(&t, "only in B");
-			tab_add(&t, "");
-			break;
-		case ST_INCOMPARABLE: {
-			char *sa = shape_str(it->ea), *sb = shape_str(it->eb);
-			tab_add(&t, "not comparable");
-			tab_add(&t, "");
-			buf_addf(&tmp, "%s %s -> %s %s", dtype_name(it->ea->dtype), sa,
-				 dtype_name(it->eb->dtype), sb);
-			free(sa);
-			free(sb);
-			break;
-		}
-		default:
-			tab_add(&t, "unreadable");
-			tab_add(&t, "");
-			break;
-		}
-		if (it->st == ST_ONLY_A || it->st == ST_ONLY_B || it->st == ST_ERROR)
-			tab_add(&t, "");
+		if (s->kind == SK_OTHER)
+			tab_add(&t, status_word(s->it->st));
+		else if (s->kind == SK_BYTES && (!s->it || s->it->r.bytes_only))
+			tab_add(&t, "bytes differ");
 		else
-			tab_add(&t, tmp.len ? (const char *)tmp.p : "");
-		/* the fifth column carries the details; the fourth is the bar */
+			tab_addf(&t, "%llu/%llu", (unsigned long long)s->differ,
+				 (unsigned long long)s->elements);
+		buf_reset(&tmp);
+		for (int k = 0; k < len; k++)
+			buf_addc(&tmp, '~');
+		tab_add(&t, len ? (const char *)tmp.p : "");
+		srow_details(&tmp, s);
+		tab_add(&t, tmp.len ? (const char *)tmp.p : "");
 	}
-	tab_print(&t, stdout);
+	if (m)
+		tab_print(&t, stdout);
 	tab_release(&t);
 	putchar(' ');
 	print_summary(o, c);
-	buf_release(&name);
+	for (size_t i = 0; i < m; i++)
+		buf_release(&rows[i].name);
+	free(rows);
 	buf_release(&tmp);
-	free(sel);
 }
 
 static void json_num(cJSON *o, const char *key, double v)
@@ -732,7 +904,7 @@ static int open_side(const char *arg, struct bundle **b, struct ckpt_path *where
 
 int cmd_diff(int argc, char **argv)
 {
-	enum { O_ATOL = 256, O_RTOL, O_EQNAN, O_CRC, O_NAMES, O_MAP, O_STAT, O_JSON };
+	enum { O_ATOL = 256, O_RTOL, O_EQNAN, O_CRC, O_NAMES, O_MAP, O_STAT, O_JSON, O_SCOPE };
 	static const struct option opts[] = {
 		{ "atol", required_argument, NULL, O_ATOL },
 		{ "rtol", required_argument, NULL, O_RTOL },
@@ -744,6 +916,7 @@ int cmd_diff(int argc, char **argv)
 		{ "rule", required_argument, NULL, 'r' },
 		{ "map", required_argument, NULL, O_MAP },
 		{ "stat", no_argument, NULL, O_STAT },
+		{ "by-scope", optional_argument, NULL, O_SCOPE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -781,6 +954,18 @@ int cmd_diff(int argc, char **argv)
 		case O_STAT: o.format = FMT_STAT; formats++; break;
 		case O_JSON: o.format = FMT_JSON; formats++; break;
 		case 'q': o.format = FMT_QUIET; formats++; break;
+		case O_SCOPE: {
+			char *end;
+			long d = optarg ? strtol(optarg, &end, 10) : 0;
+			if (optarg && (*end || d < 1 || d > 1000)) {
+				status = cli_usage(self, "--by-scope takes a depth of 1 or more, not '%s'",
+						   optarg);
+				goto out;
+			}
+			o.by_scope = 1;
+			o.scope_depth = (int)d;
+			break;
+		}
 		case 'v': o.verbose = 1; break;
 		case 'h': status = cli_help(self); goto out;
 		case 'n': {
@@ -823,6 +1008,12 @@ int cmd_diff(int argc, char **argv)
 		status = cli_usage(self, "choose one of -q, --stat and --json");
 		goto out;
 	}
+	if (o.by_scope && formats && o.format != FMT_STAT) {
+		status = cli_usage(self, "--by-scope groups the lines of --stat (and implies it)");
+		goto out;
+	}
+	if (o.by_scope)
+		o.format = FMT_STAT;
 	if (open_side(argv[optind], &ba, &wa) || open_side(argv[optind + 1], &bb, &wb))
 		goto out;
 	if (pair_up(&o, ba, bb, &items, &n, &bn, &nb) < 0)
