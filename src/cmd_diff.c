@@ -11,18 +11,20 @@
 #include "output.h"
 #include "path.h"
 #include "rules.h"
+#include "scope.h"
 #include "xform.h"
 
 const char cmd_diff_usage[] =
-"usage: ckpt diff [-q | --stat | --json] [-v] [--names-only] [-n N] [--atol X] [--rtol Y]\n"
-"                 [--equal-nan] [--trust-crc] [--include REGEX]... [--exclude REGEX]...\n"
-"                 [--rule RULE]... [--map FILE]... A B\n"
+"usage: ckpt diff [-q | --stat [--by-scope[=DEPTH]] | --json] [-v] [--names-only] [-n N]\n"
+"                 [--atol X] [--rtol Y] [--equal-nan] [--trust-crc] [--include REGEX]...\n"
+"                 [--exclude REGEX]... [--rule RULE]... [--map FILE]... A B\n"
 "\n"
 "Compare two checkpoints tensor by tensor: names only in A or only in B, tensors whose dtype\n"
 "or shape differ (not comparable), and tensors whose values differ, with the number and share\n"
 "of elements outside tolerance, the largest |A-B| and where it is, the mean |A-B|, the RMS\n"
 "of A-B, the relative change ||A-B||/||A||, and NaN or Inf values that appear or disappear.\n"
-"Identical tensors are counted (listed with -v).\n"
+"Tensors whose values are bit for bit the same are identical; those that differ with every\n"
+"element within --atol/--rtol are within tolerance. They are counted apart (listed with -v).\n"
 "\n"
 "A and B are checkpoint prefixes (run/ckpt-3), .index or .data-* files, folders with a\n"
 "'checkpoint' state file or a single checkpoint, SavedModel folders, or state files.\n"
@@ -47,27 +49,41 @@ const char cmd_diff_usage[] =
 "                        s/REGEX/REPLACEMENT/[g] (\\1..\\9); repeatable, applied in order\n"
 "      --map FILE        rules from FILE, one per line ('#' comments), or 'old<TAB>new'\n"
 "                        lines, or a JSON object {\"old\": \"new\"}\n"
-"      --stat            summary: one line per changed tensor, largest relative change first,\n"
-"                        then the counts\n"
+"      --stat            summary: a header, one line per differing tensor with a bar for its\n"
+"                        relative change ||A-B||/||A|| on a log scale (the header names its\n"
+"                        decades), float tensors first, largest change first, then integers\n"
+"                        and bools (counters such as global_step), strings, and names only\n"
+"                        in A or B or not comparable; then the counts\n"
+"      --by-scope[=DEPTH]  with --stat (implied): one line per name scope (split on '/', as\n"
+"                        list --by-scope) of changed tensors of one kind, DEPTH levels deep\n"
+"                        (default: each tensor's innermost scope), summing the counts and\n"
+"                        showing the largest relative change; names without a scope and\n"
+"                        the other differences keep their own lines\n"
 "      --json            every field, for scripts (non-finite numbers are null)\n"
 "  -q, --quiet           print nothing; the exit status tells (stops at the first difference)\n"
-"  -v, --verbose         also list identical tensors\n"
+"  -v, --verbose         also list identical and within-tolerance tensors\n"
 "  -n, --max-count N     stop after N differing tensors\n"
 "  -h, --help            show this help\n"
 "\n"
 "Table columns: MAX ABS is max |A-B| and AT its index, MEAN ABS the mean |A-B|, RMS the\n"
-"root mean square of A-B, REL ||A-B||/||A|| (NaN elements are left out of these).\n"
+"root mean square of A-B, REL ||A-B||/||A||: these cover the pairs where both values are\n"
+"finite (all 0 for identical bytes), and show '-' (null in JSON) when there is none (every\n"
+"value went from NaN to a number: changed, never identical). NAN +/- counts the values that\n"
+"became NaN in B and those NaN in A that are not in B; INF +/- the same for infinities.\n"
 "\n"
 "Exit status: 0 no differences (within tolerance), 1 differences, 2 trouble (a checkpoint or\n"
 "a tensor could not be read: never 0 then).\n";
 
-enum status { ST_SAME, ST_CHANGED, ST_ONLY_A, ST_ONLY_B, ST_INCOMPARABLE, ST_ERROR };
+/* ST_SAME: the same bytes (or, before comparing, the same dtype and shape); ST_TOLERATED:
+ * values that differ, all within --atol/--rtol. */
+enum status { ST_SAME, ST_TOLERATED, ST_CHANGED, ST_ONLY_A, ST_ONLY_B, ST_INCOMPARABLE, ST_ERROR };
 enum format { FMT_TABLE, FMT_STAT, FMT_JSON, FMT_QUIET };
 
 struct diff_opts {
 	struct compare_opts cmp;
 	enum format format;
 	int verbose, names_only;
+	int by_scope, scope_depth;   /* --stat --by-scope[=DEPTH]; depth 0: innermost scopes */
 	uint64_t max_count;   /* 0: no limit */
 	struct namefilter names;
 	struct rules rules;
@@ -89,7 +105,7 @@ struct item {
 
 struct counts {
 	uint64_t st[ST_ERROR + 1];
-	uint64_t by_crc, tolerated;
+	uint64_t by_crc;
 	int stopped;
 };
 
@@ -173,6 +189,16 @@ static const char *share_str(char *s, size_t n, const struct compare_result *r)
 	return s;
 }
 
+/* "+1 -12": values that became NaN (or Inf) in B, and those that were NaN in A and are not;
+ * nothing when there are none. */
+static void add_plus_minus(struct tab *t, uint64_t appeared, uint64_t gone)
+{
+	if (appeared || gone)
+		tab_addf(t, "+%llu -%llu", (unsigned long long)appeared, (unsigned long long)gone);
+	else
+		tab_add(t, "");
+}
+
 static void nan_notes(struct buf *b, const struct compare_result *r)
 {
 	if (r->nan_new || r->nan_gone)
@@ -183,15 +209,11 @@ static void nan_notes(struct buf *b, const struct compare_result *r)
 			 (unsigned long long)r->inf_gone);
 }
 
-static void row_notes(struct buf *b, const struct item *it, int names_only)
+static void row_notes(struct buf *b, const struct item *it)
 {
 	buf_reset(b);
-	if (it->st == ST_CHANGED || it->st == ST_SAME)
-		nan_notes(b, &it->r);
 	if (it->st == ST_SAME && it->r.by_crc)
 		buf_addf(b, "%sby CRC-32C, data not read", b->len ? ", " : "");
-	else if (it->st == ST_SAME && !it->r.bytewise && !names_only)
-		buf_addf(b, "%swithin tolerance", b->len ? ", " : "");
 	if (it->r.assembled)
 		buf_addf(b, "%spartitioned differently", b->len ? ", " : "");
 	if (renamed(it)) {
@@ -202,8 +224,8 @@ static void row_notes(struct buf *b, const struct item *it, int names_only)
 
 static const char *status_word(enum status st)
 {
-	static const char *w[] = { "same", "changed", "only in A", "only in B", "not comparable",
-				   "unreadable" };
+	static const char *w[] = { "identical", "within tolerance", "changed", "only in A",
+				   "only in B", "not comparable", "unreadable" };
 	return w[st];
 }
 
@@ -218,7 +240,7 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 	struct tab t;
 	size_t rows = 0;
 
-	tab_init(&t, "llllrrlrrrl");
+	tab_init(&t, "llllrrlrrrlll");
 	tab_add(&t, "STATUS");
 	tab_add(&t, "NAME");
 	tab_add(&t, "DTYPE");
@@ -229,13 +251,16 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 	tab_add(&t, "MEAN ABS");
 	tab_add(&t, "RMS");
 	tab_add(&t, "REL");
-	tab_add(&t, "");
+	tab_add(&t, "NAN +/-");
+	tab_add(&t, "INF +/-");
+	tab_add(&t, "NOTES");
 	for (size_t i = 0; i < n; i++) {
 		const struct item *it = &items[i];
 		const struct bundle_entry *e = it->ea ? it->ea : it->eb;
 		char *sa, *sb, pct[32];
 		/* Unreadable tensors were reported on stderr, once per cause (-v lists them). */
-		if (!it->done || ((it->st == ST_SAME || it->st == ST_ERROR) && !o->verbose))
+		if (!it->done || (!o->verbose && (it->st == ST_SAME || it->st == ST_TOLERATED ||
+						  it->st == ST_ERROR)))
 			continue;
 		rows++;
 		name_of(it, &name);
@@ -258,14 +283,15 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 			tab_add(&t, sa);
 		}
 		free(sa);
-		if ((it->st == ST_CHANGED || it->st == ST_SAME) && !o->names_only) {
+		if ((it->st == ST_CHANGED || it->st == ST_SAME || it->st == ST_TOLERATED) &&
+		    !o->names_only) {
 			const struct compare_result *r = &it->r;
 			if (r->bytes_only)
-				tab_add(&t, it->st == ST_SAME ? "0" : "bytes");
+				tab_add(&t, it->st == ST_CHANGED ? "bytes" : "0");
 			else
 				tab_addf(&t, "%llu (%s%%)", (unsigned long long)r->differ,
 					 share_str(pct, sizeof(pct), r));
-			if (r->numeric && !r->bytes_only && !r->by_crc) {
+			if (compare_has_stats(r)) {
 				add_g(&t, r->max_abs);
 				buf_reset(&tmp);
 				if (r->max_abs > 0 || r->differ)
@@ -274,7 +300,7 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 				add_g(&t, compare_mean_abs(r));
 				add_g(&t, compare_rms(r));
 				add_g(&t, compare_rel(r));
-			} else {
+			} else {  /* no finite pair, or not numbers: no statistics, never a 0 */
 				buf_reset(&tmp);
 				if (r->differ && !r->bytes_only)
 					index_str(&tmp, e, r->first);
@@ -284,11 +310,13 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 				tab_add(&t, "-");
 				tab_add(&t, "-");
 			}
+			add_plus_minus(&t, r->nan_new, r->nan_gone);
+			add_plus_minus(&t, r->inf_new, r->inf_gone);
 		} else {
-			for (int k = 0; k < 6; k++)
+			for (int k = 0; k < 8; k++)
 				tab_add(&t, "");
 		}
-		row_notes(&notes, it, o->names_only);
+		row_notes(&notes, it);
 		tab_add(&t, notes.len ? (const char *)notes.p : "");
 	}
 	if (rows)
@@ -301,10 +329,10 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 
 static void print_summary(const struct diff_opts *o, const struct counts *c)
 {
-	static const char *what[] = { "identical", "changed", "only in A", "only in B",
-				      "not comparable", "unreadable" };
+	static const char *what[] = { "identical", "within tolerance", "changed", "only in A",
+				      "only in B", "not comparable", "unreadable" };
 	static const enum status order[] = { ST_CHANGED, ST_ONLY_A, ST_ONLY_B, ST_INCOMPARABLE,
-					     ST_ERROR, ST_SAME };
+					     ST_ERROR, ST_TOLERATED, ST_SAME };
 	int any = 0;
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -314,14 +342,10 @@ static void print_summary(const struct diff_opts *o, const struct counts *c)
 		printf("%s%llu %s", any ? ", " : "", (unsigned long long)c->st[st], what[st]);
 		any = 1;
 	}
-	if (c->by_crc || c->tolerated || o->names_only) {
+	if (c->by_crc || o->names_only) {
 		const char *sep = " (";
 		if (c->by_crc) {
 			printf("%s%llu by CRC-32C, data not read", sep, (unsigned long long)c->by_crc);
-			sep = ", ";
-		}
-		if (c->tolerated) {
-			printf("%s%llu within tolerance", sep, (unsigned long long)c->tolerated);
 			sep = ", ";
 		}
 		if (o->names_only)
@@ -334,92 +358,256 @@ static void print_summary(const struct diff_opts *o, const struct counts *c)
 	putchar('\n');
 }
 
-static int cmp_rel(const void *x, const void *y)
-{
-	const struct item *a = *(const struct item *const *)x, *b = *(const struct item *const *)y;
-	double ra = a->st == ST_CHANGED ? compare_rel(&a->r) : -1;
-	double rb = b->st == ST_CHANGED ? compare_rel(&b->r) : -1;
+/* --stat rows: one per differing tensor, or with --by-scope one per scope of changed tensors
+ * of one kind. Floats come first, largest relative change first; then integers and bools
+ * (counters such as global_step: their relative change says little); then strings and opaque
+ * payloads; then names only in A or B, not comparable or unreadable, by name. */
+enum stat_kind { SK_FLOAT, SK_INTEGER, SK_BYTES, SK_OTHER };
 
-	if (ra != rb)
-		return ra != ra ? 1 : rb != rb ? -1 : ra < rb ? 1 : -1;
-	return a < b ? -1 : a > b;
+struct srow {
+	struct buf name;
+	enum stat_kind kind;
+	const struct item *it;   /* the one tensor of the row; NULL for a scope */
+	uint64_t tensors, differ, elements, nostats;  /* nostats: tensors without a finite pair */
+	uint64_t nan_new, nan_gone, inf_new, inf_gone;
+	double rel, max_abs;     /* the largest over the tensors with statistics */
+};
+
+static enum stat_kind stat_kind(const struct item *it)
+{
+	const struct dtype_info *d;
+
+	if (it->st != ST_CHANGED)
+		return SK_OTHER;
+	d = dtype_info(it->ea->dtype);
+	if (!it->r.numeric || it->r.bytes_only || !d)
+		return SK_BYTES;
+	return d->kind == DK_FLOAT || d->kind == DK_COMPLEX ? SK_FLOAT : SK_INTEGER;
 }
 
-/* git diff --stat: one line per differing tensor (largest relative change first) with a bar
- * for the share of elements changed, then the counts. */
+static void srow_add(struct srow *s, const struct item *it)
+{
+	const struct compare_result *r = &it->r;
+
+	s->tensors++;
+	s->differ += r->differ;
+	s->elements += r->elements;
+	s->nan_new += r->nan_new;
+	s->nan_gone += r->nan_gone;
+	s->inf_new += r->inf_new;
+	s->inf_gone += r->inf_gone;
+	if (s->kind == SK_BYTES || s->kind == SK_OTHER)
+		return;
+	if (!compare_has_stats(r)) {
+		s->nostats++;
+		return;
+	}
+	if (!(compare_rel(r) <= s->rel))  /* an infinite one too */
+		s->rel = compare_rel(r);
+	if (r->max_abs > s->max_abs)
+		s->max_abs = r->max_abs;
+}
+
+static int srow_cmp_name(const struct srow *a, const struct srow *b)
+{
+	return cmp_bytes(a->name.p, a->name.len, b->name.p, b->name.len);
+}
+
+/* Grouping: by kind, then name (scope rows and tensor rows kept apart). */
+static int cmp_group(const void *x, const void *y)
+{
+	const struct srow *a = x, *b = y;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (!a->it != !b->it)
+		return !a->it ? -1 : 1;
+	return srow_cmp_name(a, b);
+}
+
+/* Display order: by kind; numbers with no finite pair (NaN turned to numbers) first, then the
+ * largest relative change; ties and the rest by name. */
+static int cmp_display(const void *x, const void *y)
+{
+	const struct srow *a = x, *b = y;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->kind == SK_FLOAT || a->kind == SK_INTEGER) {
+		if (!a->nostats != !b->nostats)
+			return a->nostats ? -1 : 1;
+		if (a->rel != b->rel)
+			return a->rel < b->rel ? 1 : -1;
+	}
+	return srow_cmp_name(a, b);
+}
+
+#define BAR_WIDTH 20
+
+/* The bar scale: whole decades from below the smallest relative change of the float rows to
+ * above the largest, so that 1e-6 and 0.5 both show. 0 when no float row has one. */
+static int bar_scale(const struct srow *rows, size_t m, int *lo, int *hi)
+{
+	double min = INFINITY, max = 0;
+
+	for (size_t i = 0; i < m; i++) {
+		double v = rows[i].rel;
+		if (rows[i].kind != SK_FLOAT || !(v > 0) || !isfinite(v))
+			continue;
+		min = v < min ? v : min;
+		max = v > max ? v : max;
+	}
+	if (!(max > 0))
+		return 0;
+	*lo = (int)floor(log10(min));
+	*hi = (int)ceil(log10(max));
+	if (*hi <= *lo)
+		*hi = *lo + 1;
+	return 1;
+}
+
+static int bar_length(const struct srow *s, int lo, int hi)
+{
+	double f;
+
+	if (s->kind != SK_FLOAT || !(s->rel > 0))
+		return 0;
+	if (!isfinite(s->rel))
+		return BAR_WIDTH;
+	f = (log10(s->rel) - lo) / (hi - lo);
+	f = round(f * BAR_WIDTH);
+	return f < 1 ? 1 : f > BAR_WIDTH ? BAR_WIDTH : (int)f;
+}
+
+static void srow_details(struct buf *b, const struct srow *s)
+{
+	const char *num = s->kind == SK_INTEGER ? "%s%.15g" : "%s%.3g";
+	const struct item *it = s->it;
+
+	buf_reset(b);
+	if (!it)
+		buf_addf(b, "%llu tensor%s", (unsigned long long)s->tensors, s->tensors == 1 ? "" : "s");
+	if (s->kind == SK_FLOAT || s->kind == SK_INTEGER) {
+		if (s->tensors > s->nostats) {
+			buf_addf(b, "%s%s %.3g", b->len ? ", " : "", it ? "rel" : "max rel", s->rel);
+			buf_addf(b, num, it ? ", max abs " : ", max abs ", s->max_abs);
+		}
+		if (s->nostats && it)
+			buf_addf(b, "%sno finite pair", b->len ? ", " : "");
+		else if (s->nostats)
+			buf_addf(b, "%s%llu without a finite pair", b->len ? ", " : "",
+				 (unsigned long long)s->nostats);
+		nan_notes(b, &(struct compare_result){ .nan_new = s->nan_new, .nan_gone = s->nan_gone,
+						       .inf_new = s->inf_new, .inf_gone = s->inf_gone });
+	} else if (it && it->st == ST_INCOMPARABLE) {
+		char *sa = shape_str(it->ea), *sb = shape_str(it->eb);
+		buf_addf(b, "%s %s -> %s %s", dtype_name(it->ea->dtype), sa, dtype_name(it->eb->dtype),
+			 sb);
+		free(sa);
+		free(sb);
+	}
+}
+
+/* Rows from the differing tensors: with by_scope, changed tensors of one kind under one scope
+ * (at depth; 0: their innermost) share a row. */
+static struct srow *stat_rows(const struct diff_opts *o, const struct item *items, size_t n,
+			      size_t *nrows)
+{
+	struct srow *rows = xcalloc(n + 1, sizeof(*rows));
+	size_t m = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct item *it = &items[i];
+		struct srow *s = &rows[m];
+		size_t len;
+		if (!it->done || it->st == ST_SAME || it->st == ST_TOLERATED)
+			continue;
+		s->kind = stat_kind(it);
+		name_of(it, &s->name);
+		s->it = it;
+		if (o->by_scope && s->kind != SK_OTHER &&
+		    (len = scope_prefix((const char *)s->name.p, s->name.len, o->scope_depth))) {
+			s->name.len = len;
+			s->name.p[len] = 0;
+			s->it = NULL;
+		}
+		srow_add(s, it);
+		m++;
+	}
+	sort_array(rows, m, sizeof(*rows), cmp_group);
+	for (size_t i = 0; i < m; i++) {  /* merge the rows of one scope */
+		if (k && !rows[k - 1].it && !rows[i].it && !cmp_group(&rows[k - 1], &rows[i])) {
+			struct srow *t = &rows[k - 1], *s = &rows[i];
+			t->tensors += s->tensors;
+			t->differ += s->differ;
+			t->elements += s->elements;
+			t->nostats += s->nostats;
+			t->nan_new += s->nan_new;
+			t->nan_gone += s->nan_gone;
+			t->inf_new += s->inf_new;
+			t->inf_gone += s->inf_gone;
+			if (!(s->rel <= t->rel))
+				t->rel = s->rel;
+			if (s->max_abs > t->max_abs)
+				t->max_abs = s->max_abs;
+			buf_release(&s->name);
+		} else {
+			rows[k++] = rows[i];
+		}
+	}
+	sort_array(rows, k, sizeof(*rows), cmp_display);
+	*nrows = k;
+	return rows;
+}
+
+/* git diff --stat: a header, one line per differing tensor or scope with a bar for its relative
+ * change ||A-B||/||A|| on a log scale, then the counts. */
 static void print_stat(const struct diff_opts *o, struct item *items, size_t n,
 		       const struct counts *c)
 {
-	const struct item **sel = xcalloc(n + 1, sizeof(*sel));
-	struct buf name = BUF_INIT, tmp = BUF_INIT;
-	size_t m = 0;
+	size_t m;
+	struct srow *rows = stat_rows(o, items, n, &m);
+	struct buf tmp = BUF_INIT;
 	struct tab t;
+	int lo = 0, hi = 0, bars = bar_scale(rows, m, &lo, &hi);
 
-	for (size_t i = 0; i < n; i++)
-		if (items[i].done && items[i].st != ST_SAME)
-			sel[m++] = &items[i];
-	sort_array(sel, m, sizeof(*sel), cmp_rel);
 	tab_init(&t, "llrll");
+	tab_add(&t, o->by_scope ? " SCOPE OR NAME" : " NAME");
+	tab_add(&t, "|");
+	tab_add(&t, "DIFFERENT");
+	if (bars)
+		tab_addf(&t, "REL CHANGE (log %g..%g)", pow(10, lo), pow(10, hi));
+	else
+		tab_add(&t, "");
+	tab_add(&t, "");
 	for (size_t i = 0; i < m; i++) {
-		const struct item *it = sel[i];
-		const struct compare_result *r = &it->r;
-		name_of(it, &name);
-		tab_addf(&t, " %s", (const char *)name.p);
+		const struct srow *s = &rows[i];
+		int len = bars ? bar_length(s, lo, hi) : 0;
+		tab_addf(&t, " %s", (const char *)s->name.p);
 		tab_add(&t, "|");
-		buf_reset(&tmp);
-		switch (it->st) {
-		case ST_CHANGED:
-			if (r->bytes_only) {
-				tab_add(&t, "bytes differ");
-				tab_add(&t, "");
-				break;
-			}
-			tab_addf(&t, "%llu/%llu", (unsigned long long)r->differ,
-				 (unsigned long long)r->elements);
-			for (int k = 0; k < (int)ceil(share(r) / 5); k++)
-				buf_addc(&tmp, '~');
-			tab_add(&t, (const char *)tmp.p ? (const char *)tmp.p : "");
-			buf_reset(&tmp);
-			if (r->numeric)
-				buf_addf(&tmp, "rel %.3g, max abs %.3g", compare_rel(r), r->max_abs);
-			nan_notes(&tmp, r);
-			break;
-		case ST_ONLY_A:
-			tab_add(&t, "only in A");
-			tab_add(&t, "");
-			break;
-		case ST_ONLY_B:
-			tab_add(&t, "only in B");
-			tab_add(&t, "");
-			break;
-		case ST_INCOMPARABLE: {
-			char *sa = shape_str(it->ea), *sb = shape_str(it->eb);
-			tab_add(&t, "not comparable");
-			tab_add(&t, "");
-			buf_addf(&tmp, "%s %s -> %s %s", dtype_name(it->ea->dtype), sa,
-				 dtype_name(it->eb->dtype), sb);
-			free(sa);
-			free(sb);
-			break;
-		}
-		default:
-			tab_add(&t, "unreadable");
-			tab_add(&t, "");
-			break;
-		}
-		if (it->st == ST_ONLY_A || it->st == ST_ONLY_B || it->st == ST_ERROR)
-			tab_add(&t, "");
+		if (s->kind == SK_OTHER)
+			tab_add(&t, status_word(s->it->st));
+		else if (s->kind == SK_BYTES && (!s->it || s->it->r.bytes_only))
+			tab_add(&t, "bytes differ");
 		else
-			tab_add(&t, tmp.len ? (const char *)tmp.p : "");
-		/* the fifth column carries the details; the fourth is the bar */
+			tab_addf(&t, "%llu/%llu", (unsigned long long)s->differ,
+				 (unsigned long long)s->elements);
+		buf_reset(&tmp);
+		for (int k = 0; k < len; k++)
+			buf_addc(&tmp, '~');
+		tab_add(&t, len ? (const char *)tmp.p : "");
+		srow_details(&tmp, s);
+		tab_add(&t, tmp.len ? (const char *)tmp.p : "");
 	}
-	tab_print(&t, stdout);
+	if (m)
+		tab_print(&t, stdout);
 	tab_release(&t);
 	putchar(' ');
 	print_summary(o, c);
-	buf_release(&name);
+	for (size_t i = 0; i < m; i++)
+		buf_release(&rows[i].name);
+	free(rows);
 	buf_release(&tmp);
-	free(sel);
 }
 
 static void json_num(cJSON *o, const char *key, double v)
@@ -445,8 +633,8 @@ static void json_index(cJSON *o, const char *key, const struct bundle_entry *e, 
 static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 		      struct bundle *bb, struct item *items, size_t n, const struct counts *c)
 {
-	static const char *st_key[] = { "identical", "changed", "only_in_a", "only_in_b",
-					"not_comparable", "unreadable" };
+	static const char *st_key[] = { "identical", "within_tolerance", "changed", "only_in_a",
+					"only_in_b", "not_comparable", "unreadable" };
 	cJSON *root = cJSON_CreateObject(), *arr, *s;
 	int rc;
 
@@ -485,7 +673,8 @@ static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 			cJSON_AddItemToObject(t, "shape", json_shape(e->dims, e->rank));
 		}
 		json_add_u64(t, "elements", e->elements);
-		if (it->st == ST_CHANGED || (it->st == ST_SAME && !o->names_only)) {
+		if (it->st == ST_CHANGED || it->st == ST_TOLERATED ||
+		    (it->st == ST_SAME && !o->names_only)) {
 			cJSON_AddBoolToObject(t, "bytewise", r->bytewise);
 			cJSON_AddBoolToObject(t, "by_crc", r->by_crc);
 			if (r->assembled)
@@ -499,8 +688,8 @@ static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 					json_index(t, "first_index", e, r->first);
 			}
 			if (r->numeric && !r->bytes_only && !r->by_crc) {
-				json_num(t, "max_abs_diff", r->max_abs);
-				if (r->max_abs > 0) {
+				json_num(t, "max_abs_diff", compare_max_abs(r));
+				if (compare_has_stats(r) && r->max_abs > 0) {
 					json_index(t, "max_index", e, r->max_index);
 					json_num(t, "a_at_max", r->max_a);
 					json_num(t, "b_at_max", r->max_b);
@@ -520,7 +709,6 @@ static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 	for (int st = 0; st <= ST_ERROR; st++)
 		json_add_u64(s, st_key[st], c->st[st]);
 	json_add_u64(s, "by_crc", c->by_crc);
-	json_add_u64(s, "within_tolerance", c->tolerated);
 	cJSON_AddBoolToObject(s, "stopped", c->stopped);
 	rc = json_print(root, stdout);
 	cJSON_Delete(root);
@@ -611,15 +799,15 @@ static void run(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 				report(&seen, &err);
 			} else if (!it->r.equal) {
 				it->st = ST_CHANGED;
+			} else if (!it->r.bytewise) {
+				it->st = ST_TOLERATED;
 			}
 		}
 		it->done = 1;
 		c->st[it->st]++;
-		if (it->st == ST_SAME) {
+		if (it->st == ST_SAME)
 			c->by_crc += it->r.by_crc;
-			c->tolerated += !o->names_only && !it->r.bytewise;
-		}
-		if (it->st != ST_SAME && it->st != ST_ERROR)
+		if (it->st != ST_SAME && it->st != ST_TOLERATED && it->st != ST_ERROR)
 			differences++;
 		if ((o->max_count && differences >= o->max_count) ||
 		    (o->format == FMT_QUIET && differences)) {
@@ -716,7 +904,7 @@ static int open_side(const char *arg, struct bundle **b, struct ckpt_path *where
 
 int cmd_diff(int argc, char **argv)
 {
-	enum { O_ATOL = 256, O_RTOL, O_EQNAN, O_CRC, O_NAMES, O_MAP, O_STAT, O_JSON };
+	enum { O_ATOL = 256, O_RTOL, O_EQNAN, O_CRC, O_NAMES, O_MAP, O_STAT, O_JSON, O_SCOPE };
 	static const struct option opts[] = {
 		{ "atol", required_argument, NULL, O_ATOL },
 		{ "rtol", required_argument, NULL, O_RTOL },
@@ -728,6 +916,7 @@ int cmd_diff(int argc, char **argv)
 		{ "rule", required_argument, NULL, 'r' },
 		{ "map", required_argument, NULL, O_MAP },
 		{ "stat", no_argument, NULL, O_STAT },
+		{ "by-scope", optional_argument, NULL, O_SCOPE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -765,6 +954,18 @@ int cmd_diff(int argc, char **argv)
 		case O_STAT: o.format = FMT_STAT; formats++; break;
 		case O_JSON: o.format = FMT_JSON; formats++; break;
 		case 'q': o.format = FMT_QUIET; formats++; break;
+		case O_SCOPE: {
+			char *end;
+			long d = optarg ? strtol(optarg, &end, 10) : 0;
+			if (optarg && (*end || d < 1 || d > 1000)) {
+				status = cli_usage(self, "--by-scope takes a depth of 1 or more, not '%s'",
+						   optarg);
+				goto out;
+			}
+			o.by_scope = 1;
+			o.scope_depth = (int)d;
+			break;
+		}
 		case 'v': o.verbose = 1; break;
 		case 'h': status = cli_help(self); goto out;
 		case 'n': {
@@ -807,6 +1008,12 @@ int cmd_diff(int argc, char **argv)
 		status = cli_usage(self, "choose one of -q, --stat and --json");
 		goto out;
 	}
+	if (o.by_scope && formats && o.format != FMT_STAT) {
+		status = cli_usage(self, "--by-scope groups the lines of --stat (and implies it)");
+		goto out;
+	}
+	if (o.by_scope)
+		o.format = FMT_STAT;
 	if (open_side(argv[optind], &ba, &wa) || open_side(argv[optind + 1], &bb, &wb))
 		goto out;
 	if (pair_up(&o, ba, bb, &items, &n, &bn, &nb) < 0)

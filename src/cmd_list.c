@@ -10,6 +10,7 @@
 #include "graph.h"
 #include "output.h"
 #include "path.h"
+#include "scope.h"
 
 const char cmd_list_usage[] =
 "usage: ckpt list [-l] [--sort KEY] [-r] [--include REGEX]... [--exclude REGEX]...\n"
@@ -376,20 +377,16 @@ static int print_scopes(const struct list_opts *o, const struct bundle_entry **s
 
 	for (size_t i = 0; i < n; i++) {
 		char *name = name_text(sel[i]);
+		size_t len = strlen(name);
 		int depth = 0, any = 0;
-		for (char *p = name; *p; p++) {
-			if (*p != '/' || p == name)
-				continue;
-			/* TF2 keys end in ".ATTRIBUTES/..." or ".OPTIMIZER_SLOT/...": not scopes. */
-			if (p[1] == '.')
-				break;
+		for (size_t end = scope_next(name, len, 0); end; end = scope_next(name, len, end)) {
 			if (o->scope_depth && depth >= o->scope_depth)
 				break;
 			if (nsc == cap) {
 				cap = cap ? cap * 2 : 256;
 				sc = xreallocarray(sc, cap, sizeof(*sc));
 			}
-			sc[nsc].name = xmemdup(name, (size_t)(p - name + 1));
+			sc[nsc].name = xmemdup(name, end);
 			sc[nsc].depth = depth++;
 			sc[nsc].tensors = 1;
 			sc[nsc].elements = sel[i]->elements;

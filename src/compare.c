@@ -40,20 +40,35 @@ static void tables_init(void)
 	tabs_ready = 1;
 }
 
+int compare_has_stats(const struct compare_result *r)
+{
+	return r->numeric && !r->bytes_only && !r->by_crc &&
+	       (r->bytewise || r->elements > r->nonfinite);
+}
+
+double compare_max_abs(const struct compare_result *r)
+{
+	return compare_has_stats(r) ? r->max_abs : NAN;
+}
+
 double compare_mean_abs(const struct compare_result *r)
 {
-	uint64_t n = r->elements - r->nan_mixed;
-	return n ? r->sum_abs / (double)n : 0.0;
+	if (!compare_has_stats(r))
+		return NAN;
+	return r->bytewise ? 0.0 : r->sum_abs / (double)(r->elements - r->nonfinite);
 }
 
 double compare_rms(const struct compare_result *r)
 {
-	uint64_t n = r->elements - r->nan_mixed;
-	return n ? sqrt(r->sum_sq / (double)n) : 0.0;
+	if (!compare_has_stats(r))
+		return NAN;
+	return r->bytewise ? 0.0 : sqrt(r->sum_sq / (double)(r->elements - r->nonfinite));
 }
 
 double compare_rel(const struct compare_result *r)
 {
+	if (!compare_has_stats(r))
+		return NAN;
 	if (r->sum_sq_a > 0)
 		return sqrt(r->sum_sq) / sqrt(r->sum_sq_a);
 	return r->sum_sq > 0 ? INFINITY : 0.0;
@@ -96,9 +111,9 @@ static inline __attribute__((always_inline)) void note_delta(struct acc *s, doub
 	}
 }
 
-/* What real and complex pairs share once they are known to differ: NaN bookkeeping (a pair of
- * NaNs counts as Δ = 0 in the sums, a NaN on one side only is left out of them), Inf
- * bookkeeping, the |Δ| statistics, and the tolerance test: |Δ| <= atol + rtol * |b|. */
+/* What real and complex pairs share once they are known to differ: NaN and Inf bookkeeping
+ * (such pairs are left out of the sums: the caller counted them in nonfinite), the |Δ|
+ * statistics of finite pairs, and the tolerance test: |Δ| <= atol + rtol * |b|. */
 static inline __attribute__((always_inline)) void acc_unequal(struct acc *s, int xnan, int ynan,
 							       int xf, int yf, double ad, double d,
 							       double x, double y, double absb,
@@ -106,7 +121,6 @@ static inline __attribute__((always_inline)) void acc_unequal(struct acc *s, int
 {
 	if (xnan || ynan) {
 		if (!xnan || !ynan) {
-			s->r.nan_mixed++;
 			s->r.nan_new += !xnan;
 			s->r.nan_gone += !ynan;
 			note_differ(s, i);
@@ -115,10 +129,14 @@ static inline __attribute__((always_inline)) void acc_unequal(struct acc *s, int
 		}
 		return;
 	}
-	s->r.inf_new += xf && !yf;
-	s->r.inf_gone += !xf && yf;
+	if (!xf || !yf) {  /* an infinity on one side, or both opposite: never close */
+		s->r.inf_new += xf;
+		s->r.inf_gone += yf;
+		note_differ(s, i);
+		return;
+	}
 	note_delta(s, ad, d, x, y, i);
-	/* Infinite |Δ| (an infinity on one side, or both opposite) is never close. */
+	/* A finite pair may still overflow |Δ| (doubles near the limit): never close either. */
 	if (!(ad <= s->atol + s->rtol * absb) || ad == INFINITY)
 		note_differ(s, i);
 }
@@ -128,8 +146,10 @@ static inline __attribute__((always_inline)) void acc_real(struct acc *s, double
 {
 	int xf = x - x == 0, yf = y - y == 0;  /* finite */
 
-	if (xf)
+	if (xf && yf)
 		s->r.sum_sq_a += x * x;
+	else
+		s->r.nonfinite++;
 	if (x != y)
 		acc_unequal(s, x != x, y != y, xf, yf, fabs(x - y), x - y, x, y, fabs(y), i);
 }
@@ -160,8 +180,10 @@ static inline __attribute__((always_inline)) void acc_complex(struct acc *s, dou
 	int xf = !xnan && xr - xr == 0 && xi - xi == 0, yf = !ynan && yr - yr == 0 && yi - yi == 0;
 	double ad;
 
-	if (xf)
+	if (xf && yf)
 		s->r.sum_sq_a += xr * xr + xi * xi;
+	else
+		s->r.nonfinite++;
 	if (xr == yr && xi == yi)
 		return;
 	ad = xf && yf ? hypot(xr - yr, xi - yi) : INFINITY;
@@ -359,16 +381,21 @@ static inline __attribute__((always_inline)) int fast_block(struct acc *s, const
 FAST(loop_f32, 4, elem_f32)
 FAST(loop_f64, 8, elem_f64)
 
-/* Σa² alone, for a chunk whose bytes are equal on both sides (Δ = 0 there). */
+/* Σa² alone, for a chunk whose bytes are equal on both sides (Δ = 0 there), and the count of
+ * its non-finite pairs. */
 #define SAME(fn, SZ, EXPR)                                              \
-	static double fn(const uint8_t *a, size_t n)                    \
+	static double fn(const uint8_t *a, size_t n, uint64_t *nonfinite) \
 	{                                                               \
 		double sum = 0;                                         \
+		uint64_t bad = 0;                                       \
 		for (size_t k = 0; k < n; k++) {                        \
 			double x = EXPR(a + (SZ) * k);                  \
 			if (x - x == 0)                                 \
 				sum += x * x;                           \
+			else                                            \
+				bad++;                                  \
 		}                                                       \
+		*nonfinite += bad;                                      \
 		return sum;                                             \
 	}
 
@@ -385,19 +412,21 @@ SAME(same_u16, 2, U16)
 SAME(same_u32, 4, ld_uint32_t)
 SAME(same_u64, 8, ld_uint64_t)
 
-static double same_f8(const float *tab, const uint8_t *a, size_t n)
+static double same_f8(const float *tab, const uint8_t *a, size_t n, uint64_t *nonfinite)
 {
 	double sum = 0;
 	for (size_t k = 0; k < n; k++) {
 		double x = tab[a[k]];
 		if (x - x == 0)
 			sum += x * x;
+		else
+			++*nonfinite;
 	}
 	return sum;
 }
 
 /* A complex element counts when both parts are finite, as in acc_complex. */
-static double same_complex(const uint8_t *a, size_t n, int part)
+static double same_complex(const uint8_t *a, size_t n, int part, uint64_t *nonfinite)
 {
 	double sum = 0;
 	for (size_t k = 0; k < n; k++) {
@@ -405,6 +434,8 @@ static double same_complex(const uint8_t *a, size_t n, int part)
 		double y = part == 4 ? ld_f32(a + 8 * k + 4) : ld_f64(a + 16 * k + 8);
 		if (x - x == 0 && y - y == 0)
 			sum += x * x + y * y;
+		else
+			++*nonfinite;
 	}
 	return sum;
 }
@@ -419,7 +450,7 @@ static void run_loop(struct acc *s, int dtype, const uint8_t *a, const uint8_t *
 		if (b)                                      \
 			loop_##name(s, a, b, n, at);        \
 		else                                        \
-			s->r.sum_sq_a += same_##name(a, n); \
+			s->r.sum_sq_a += same_##name(a, n, &s->r.nonfinite); \
 		return;
 	CASE(DT_FLOAT, f32)
 	CASE(DT_DOUBLE, f64)
@@ -445,20 +476,20 @@ static void run_loop(struct acc *s, int dtype, const uint8_t *a, const uint8_t *
 		if (b)
 			loop_f8(s, tab, a, b, n, at);
 		else
-			s->r.sum_sq_a += same_f8(tab, a, n);
+			s->r.sum_sq_a += same_f8(tab, a, n, &s->r.nonfinite);
 		return;
 	}
 	case DT_COMPLEX64:
 		if (b)
 			loop_c64(s, a, b, n, at);
 		else
-			s->r.sum_sq_a += same_complex(a, n, 4);
+			s->r.sum_sq_a += same_complex(a, n, 4, &s->r.nonfinite);
 		return;
 	case DT_COMPLEX128:
 		if (b)
 			loop_c128(s, a, b, n, at);
 		else
-			s->r.sum_sq_a += same_complex(a, n, 8);
+			s->r.sum_sq_a += same_complex(a, n, 8, &s->r.nonfinite);
 		return;
 	}
 }
@@ -737,7 +768,7 @@ static void merge(struct compare_result *t, const struct compare_result *p, cons
 			t->first = first;
 	}
 	t->differ += p->differ;
-	t->nan_mixed += p->nan_mixed;
+	t->nonfinite += p->nonfinite;
 	if (p->max_abs > t->max_abs) {
 		t->max_abs = p->max_abs;
 		t->max_index = slice_to_full(p->max_index, ext, dims, rank);
@@ -758,8 +789,10 @@ static void merge(struct compare_result *t, const struct compare_result *p, cons
 }
 
 /* Σa² of bytes [lo, hi) of a stored payload read again: a slice or half found equal (and so
- * skipped) within a tensor that differs elsewhere still counts in ||A||. */
-static int sum_squares(struct src *a, uint64_t lo, uint64_t hi, double *sum, struct ck_err *err)
+ * skipped) within a tensor that differs elsewhere still counts in ||A||, and its non-finite
+ * values in the pairs left out of the statistics. */
+static int sum_squares(struct src *a, uint64_t lo, uint64_t hi, struct compare_result *t,
+		       struct ck_err *err)
 {
 	struct acc s = { 0 };
 	int rc = 0;
@@ -770,7 +803,8 @@ static int sum_squares(struct src *a, uint64_t lo, uint64_t hi, double *sum, str
 			break;
 		run_loop(&s, a->dtype, src_host(a, a->buf, m), NULL, m / a->esize, 0);
 	}
-	*sum += s.r.sum_sq_a;
+	t->sum_sq_a += s.r.sum_sq_a;
+	t->nonfinite += s.r.nonfinite;
 	return rc;
 }
 
@@ -830,7 +864,7 @@ static int drive_split(struct acc *s, int dtype, uint64_t size, struct src *a, s
 	merge(&s->r, &p[1].s.r, NULL, NULL, 0);
 	for (int k = 0; k < 2 && !s->r.bytewise; k++)  /* an equal half still counts in ||A|| */
 		if (p[k].s.r.bytewise && (rc = sum_squares(&p[k].a, p[k].lo, p[k].hi,
-							  &s->r.sum_sq_a, err)) < 0)
+							  &s->r, err)) < 0)
 			return rc;
 	return 0;
 }
@@ -894,7 +928,7 @@ static int compare_sliced(struct bundle *ba, const struct bundle_entry *ea, stru
 		if (skipped[j]) {
 			struct src a;
 			src_stored(&a, ba, slice_entry(ba, ea, j, ext), 0);
-			rc = sum_squares(&a, 0, a.e->size, &t.sum_sq_a, err);
+			rc = sum_squares(&a, 0, a.e->size, &t, err);
 		}
 	}
 	free(ext);

@@ -30,15 +30,23 @@ struct compare_result {
 	uint64_t elements;
 	uint64_t differ;    /* elements outside tolerance */
 	uint64_t first;     /* flat index of the first of them (when differ > 0) */
-	uint64_t nan_mixed; /* elements NaN on one side only: left out of the sums below */
-	double max_abs;     /* max |Δ| (0 when no element differs numerically) */
+	uint64_t nonfinite; /* pairs with a NaN or Inf on either side: left out of the statistics
+			     * below (counted only when the payloads differ somewhere) */
+	double max_abs;     /* max |Δ| of finite pairs (0 when none differs numerically) */
 	uint64_t max_index; /* where it occurs (flat, row-major), with both values */
 	double max_a, max_b;
-	double sum_abs, sum_sq;  /* Σ|Δ|, ΣΔ² over the elements without NaN */
-	double sum_sq_a;         /* Σa² over the finite elements of a */
+	double sum_abs, sum_sq;  /* Σ|Δ|, ΣΔ² over the finite pairs */
+	double sum_sq_a;         /* Σa² over the finite pairs */
 	uint64_t nan_new, nan_gone, inf_new, inf_gone;  /* NaN/Inf in b and not a, or the reverse */
 };
 
+/* The statistics (max |Δ|, mean |Δ|, RMS of Δ, ‖Δ‖₂/‖A‖₂) cover the pairs where both values
+ * are finite: a NaN or Inf on either side is counted in nan_* / inf_* instead. They exist for
+ * numbers compared by value: 0 for payloads equal byte for byte (Δ = 0 everywhere, NaN
+ * included), else over the finite pairs, and not at all when there is none (a tensor whose
+ * every value went from NaN to finite): compare_has_stats is 0 and the functions return NaN. */
+int compare_has_stats(const struct compare_result *r);
+double compare_max_abs(const struct compare_result *r);
 /* Mean |Δ|, RMS of Δ, and ‖Δ‖₂/‖A‖₂ (infinite when A is all zero and Δ is not). */
 double compare_mean_abs(const struct compare_result *r);
 double compare_rms(const struct compare_result *r);

@@ -1459,6 +1459,83 @@ static void make_graph(const char *dir)
 	finish(w);
 }
 
+/* Two checkpoints whose differences involve NaN and Inf (`ckpt diff` statistics cover the pairs
+ * of finite values only): every value NaN -> finite, one NaN and a finite change, an Inf gone,
+ * infinities swapped (no finite pair, no NaN/Inf count changed), and a counter. */
+static void make_nanpair(const char *dir)
+{
+	char pa[4096], pb[4096];
+	struct bundle_writer *a, *b;
+	int64_t d34[2] = { 3, 4 }, d4[1] = { 4 }, d3[1] = { 3 }, d2[1] = { 2 };
+	float nan12[12], fin12[12];
+	float ba[4] = { NAN, 1, 2, 3 }, bb[4] = { 0.5f, 1, 2.5f, 3 };
+	float ia[3] = { INFINITY, 1, 2 }, ib[3] = { 3, 1, 2.5f };
+	float sa[2] = { INFINITY, -INFINITY }, sb[2] = { -INFINITY, INFINITY };
+	int64_t ga = 100, gb = 200;
+
+	for (int i = 0; i < 12; i++) {
+		nan12[i] = NAN;
+		fin12[i] = 0.25f * (float)(i + 1);
+	}
+	snprintf(pa, sizeof(pa), "%s/a", dir);
+	snprintf(pb, sizeof(pb), "%s/b", dir);
+	a = open_w(pa, 1);
+	b = open_w(pb, 1);
+	bundle_writer_add(a, "dense/kernel", 12, DT_FLOAT, d34, 2, 0, nan12, sizeof(nan12));
+	bundle_writer_add(b, "dense/kernel", 12, DT_FLOAT, d34, 2, 0, fin12, sizeof(fin12));
+	bundle_writer_add(a, "dense/bias", 10, DT_FLOAT, d4, 1, 0, ba, sizeof(ba));
+	bundle_writer_add(b, "dense/bias", 10, DT_FLOAT, d4, 1, 0, bb, sizeof(bb));
+	bundle_writer_add(a, "inf_gone", 8, DT_FLOAT, d3, 1, 0, ia, sizeof(ia));
+	bundle_writer_add(b, "inf_gone", 8, DT_FLOAT, d3, 1, 0, ib, sizeof(ib));
+	bundle_writer_add(a, "inf_swapped", 11, DT_FLOAT, d2, 1, 0, sa, sizeof(sa));
+	bundle_writer_add(b, "inf_swapped", 11, DT_FLOAT, d2, 1, 0, sb, sizeof(sb));
+	bundle_writer_add(a, "global_step", 11, DT_INT64, NULL, 0, 0, &ga, sizeof(ga));
+	bundle_writer_add(b, "global_step", 11, DT_INT64, NULL, 0, 0, &gb, sizeof(gb));
+	finish(a);
+	finish(b);
+}
+
+/* Two steps of a small training run for `ckpt diff --stat`: weights under scopes whose relative
+ * changes span orders of magnitude (0.5, 0.01, 1e-4, 2e-6), one unchanged, and a counter. */
+static void make_trainpair(const char *dir)
+{
+	static const struct { const char *name; int rows; double rel; } w[] = {
+		{ "decoder/kernel", 2, 0 }, { "encoder/layer_0/bias", 1, 0.01 },
+		{ "encoder/layer_0/kernel", 4, 1e-4 }, { "encoder/layer_1/bias", 1, 0 },
+		{ "encoder/layer_1/kernel", 4, 0.5 },
+	};
+	char pa[4096], pb[4096];
+	struct bundle_writer *a, *b;
+	int64_t ga = 1000, gb = 2000;
+
+	snprintf(pa, sizeof(pa), "%s/a", dir);
+	snprintf(pb, sizeof(pb), "%s/b", dir);
+	a = open_w(pa, 1);
+	b = open_w(pb, 1);
+	for (size_t k = 0; k < sizeof(w) / sizeof(w[0]); k++) {
+		int64_t dims[2] = { w[k].rows, 4 };
+		float x[16], y[16];
+		int n = w[k].rows * 4;
+		for (int i = 0; i < n; i++) {
+			x[i] = 1 + 0.25f * (float)i;
+			y[i] = (float)(x[i] * (1 + w[k].rel));
+		}
+		if (!strcmp(w[k].name, "decoder/kernel")) {  /* all ones, one moved by 4e-6 */
+			for (int i = 0; i < n; i++)
+				x[i] = y[i] = 1;
+			y[n - 1] = 1.000004f;
+		}
+		bundle_writer_add(a, w[k].name, strlen(w[k].name), DT_FLOAT, w[k].rows > 1 ? dims : dims + 1,
+				  w[k].rows > 1 ? 2 : 1, 0, x, (size_t)n * sizeof(float));
+		bundle_writer_add(b, w[k].name, strlen(w[k].name), DT_FLOAT, w[k].rows > 1 ? dims : dims + 1,
+				  w[k].rows > 1 ? 2 : 1, 0, y, (size_t)n * sizeof(float));
+	}
+	bundle_writer_add(a, "global_step", 11, DT_INT64, NULL, 0, 0, &ga, sizeof(ga));
+	bundle_writer_add(b, "global_step", 11, DT_INT64, NULL, 0, 0, &gb, sizeof(gb));
+	finish(a);
+	finish(b);
+}
+
 static char *sub(const char *dir, const char *name)
 {
 	static char path[4096];
@@ -1474,7 +1551,7 @@ int main(int argc, char **argv)
 	int all;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|graph|diffpair|halves|bench-diff|bench-verify|bench-average DIR\n");
+		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|graph|diffpair|nanpair|trainpair|halves|bench-diff|bench-verify|bench-average DIR\n");
 		return 2;
 	}
 	set = argv[1];
@@ -1512,6 +1589,10 @@ int main(int argc, char **argv)
 		make_names(sub(dir, "names"));
 	if (all || !strcmp(set, "diffpair"))
 		make_diffpair(sub(dir, "diffpair"));
+	if (all || !strcmp(set, "nanpair"))
+		make_nanpair(sub(dir, "nanpair"));
+	if (all || !strcmp(set, "trainpair"))
+		make_trainpair(sub(dir, "trainpair"));
 	if (all || !strcmp(set, "halves"))
 		make_halves(sub(dir, "halves"));
 	if (all || !strcmp(set, "twoshards"))

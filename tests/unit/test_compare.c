@@ -84,6 +84,20 @@ static void test_nan_inf(void)
 	is_int(r.nan_new, 1, "one NaN appeared");
 	is_int(r.nan_gone, 0, "none disappeared");
 	ok(r.max_abs == 0, "NaN gives no |d|");
+	{
+		float n4[4] = { NAN, NAN, NAN, NAN }, f4[4] = { 1, 2, 3, 4 }, g4[4] = { NAN, 2, 3, 5 };
+		r = run(DT_FLOAT, n4, f4, 4, 4, &(struct compare_opts){ 1e30, 1e30, 1, 0 });
+		ok(!r.equal && r.differ == 4 && r.nan_gone == 4, "NaN -> finite differs, any tolerance");
+		ok(!compare_has_stats(&r) && isnan(compare_rel(&r)) && isnan(compare_max_abs(&r)) &&
+		   isnan(compare_mean_abs(&r)) && isnan(compare_rms(&r)),
+		   "no finite pair: no statistics (not 0)");
+		r = run(DT_FLOAT, g4, f4, 4, 4, &exact);
+		ok(compare_has_stats(&r) && r.nonfinite == 1 && compare_max_abs(&r) == 1 &&
+		   near(compare_mean_abs(&r), 1.0 / 3) && near(compare_rel(&r), 1 / sqrt(4 + 9 + 25.0)),
+		   "statistics over the three finite pairs");
+		r = run(DT_FLOAT, n4, n4, 4, 4, &exact);
+		ok(compare_has_stats(&r) && compare_rel(&r) == 0, "equal bytes: statistics 0, NaN or not");
+	}
 	r = run(DT_FLOAT, a, b, 3, 4, &eq);
 	is_int(r.differ, 1, "equal_nan: only the new NaN differs");
 	r = run(DT_FLOAT, b, a, 3, 4, &eq);
@@ -91,7 +105,8 @@ static void test_nan_inf(void)
 	r = run(DT_FLOAT, c, d, 3, 4, &exact);
 	is_int(r.differ, 2, "inf vs finite and -inf vs inf differ");
 	is_int(r.inf_gone, 1, "an Inf disappeared");
-	ok(isinf(r.max_abs) && r.max_index == 1, "max |d| is infinite, at the first");
+	ok(r.max_abs == 0 && r.nonfinite == 2, "infinities are left out of |d|: two pairs not finite");
+	ok(compare_has_stats(&r) && compare_rel(&r) == 0, "statistics over the one finite pair");
 	r = run(DT_FLOAT, d, c, 3, 4, &(struct compare_opts){ 1e30, 1e30, 0, 0 });
 	is_int(r.inf_new, 1, "an Inf appeared; no tolerance makes it close");
 	is_int(r.differ, 2, "infinite differences are never within tolerance");
@@ -207,20 +222,23 @@ static void naive(const double *x, const double *y, size_t n, const struct compa
 		int xn = isnan(x[i]), yn = isnan(y[i]), xf = isfinite(x[i]), yf = isfinite(y[i]);
 		double d = x[i] - y[i], ad = fabs(d);
 		int bad;
-		if (xf)
+		if (xf && yf)
 			r->sum_sq_a += x[i] * x[i];
+		else
+			r->nonfinite++;
 		if (x[i] == y[i])
 			continue;
 		if (xn || yn) {
 			bad = !(xn && yn) || !o->equal_nan;
 			if (!(xn && yn)) {
-				r->nan_mixed++;
 				r->nan_new += !xn;
 				r->nan_gone += !yn;
 			}
-		} else {
+		} else if (!xf || !yf) {
 			r->inf_new += xf && !yf;
 			r->inf_gone += !xf && yf;
+			bad = 1;
+		} else {
 			r->sum_abs += ad;
 			r->sum_sq += d * d;
 			if (ad > r->max_abs) {
@@ -246,7 +264,7 @@ static int same_result(const struct compare_result *r, const struct compare_resu
 {
 	return r->differ == w->differ && (!w->differ || r->first == w->first) &&
 	       r->max_abs == w->max_abs && r->max_index == w->max_index && r->max_a == w->max_a &&
-	       r->max_b == w->max_b && r->nan_mixed == w->nan_mixed && r->nan_new == w->nan_new &&
+	       r->max_b == w->max_b && r->nonfinite == w->nonfinite && r->nan_new == w->nan_new &&
 	       r->nan_gone == w->nan_gone && r->inf_new == w->inf_new && r->inf_gone == w->inf_gone &&
 	       near_or_inf(r->sum_abs, w->sum_abs) && near_or_inf(r->sum_sq, w->sum_sq) &&
 	       near_or_inf(r->sum_sq_a, w->sum_sq_a);
