@@ -25,14 +25,17 @@ const char cmd_graph_usage[] =
 "Options:\n"
 "  -c, --check CKPT  compare CKPT with the tensors the graph's restore op reads: keys it\n"
 "                    lacks (TensorFlow's \"Key ... not found in checkpoint\"), with close\n"
-"                    names; tensors with another dtype or shape; tensors nobody restores.\n"
-"                    FILE defaults to the graph beside CKPT.\n"
+"                    names; tensors with another dtype or shape; tensors nobody restores;\n"
+"                    data shards missing or shorter than the index needs (by size: the\n"
+"                    data is not read; ckpt verify checks it). FILE defaults to the graph\n"
+"                    beside CKPT.\n"
 "  -n, --nodes       list every node (name, op, inputs) instead of the summary\n"
 "  -j, --json        print JSON\n"
 "  -h, --help        show this help\n"
 "\n"
-"Exit status: 0 success (--check: a restore would succeed), 1 (--check) a restore would\n"
-"fail, 2 trouble (unreadable or corrupt file).\n";
+"Exit status: 0 success (--check: names, dtypes and shapes match and the data shards are\n"
+"there), 1 (--check) a restore would fail (a key missing or different, a data shard\n"
+"missing or short), 2 trouble (unreadable or corrupt file).\n";
 
 static char *shape_text(struct graph_shape s)
 {
@@ -505,6 +508,117 @@ static cJSON *problem_json_item(const struct graph_problem *p)
 	return o;
 }
 
+static cJSON *json_shards(const struct bundle *b, const struct graph_check *c)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < c->nshard_problems; i++) {
+		const struct graph_shard_problem *p = &c->shards[i];
+		cJSON *o = cJSON_CreateObject();
+		char *file = bundle_shard_path(b, p->shard);
+		cJSON_AddStringToObject(o, "file", file);
+		json_add_i64(o, "shard", p->shard);
+		cJSON_AddStringToObject(o, "problem", p->missing ? "missing" : "short");
+		if (p->missing)
+			cJSON_AddNullToObject(o, "size");
+		else
+			json_add_u64(o, "size", p->size);
+		json_add_u64(o, "needed_size", p->needed);
+		json_add_u64(o, "tensors", p->ntensors);
+		json_add_u64(o, "restored_tensors", p->nrestored);
+		cJSON_AddItemToArray(a, o);
+		free(file);
+	}
+	return a;
+}
+
+static void print_shards(const struct bundle *b, const struct graph_check *c)
+{
+	struct tab t;
+	char s1[32], s2[32];
+
+	printf("\ndata shards missing or short (%zu of %d):\n", c->nshard_problems, c->nshards);
+	tab_init(&t, "lll");
+	for (size_t i = 0; i < c->nshard_problems; i++) {
+		const struct graph_shard_problem *p = &c->shards[i];
+		char *file = bundle_shard_path(b, p->shard);
+		tab_addf(&t, "  %s", file);
+		if (p->missing)
+			tab_add(&t, "missing");
+		else
+			tab_addf(&t, "%s bytes, the index needs %s", fmt_count(s1, p->size),
+				 fmt_count(s2, p->needed));
+		if (p->nrestored)
+			tab_addf(&t, "%zu of its %zu tensors are restored", p->nrestored, p->ntensors);
+		else
+			tab_addf(&t, "none of its %zu tensors is restored", p->ntensors);
+		free(file);
+	}
+	tab_print(&t, stdout);
+	tab_release(&t);
+}
+
+/* "data shard 1 of 1 missing (model.ckpt.data-00000-of-00001)", the first failing one. */
+static void print_shard_failure(const struct bundle *b, const struct graph_check *c)
+{
+	const struct graph_shard_problem *p = c->shards;
+	char *file;
+	const char *base;
+
+	while (!p->nrestored)
+		p++;
+	file = bundle_shard_path(b, p->shard);
+	base = strrchr(file, '/');
+	if (c->nshard_failing == 1)
+		printf("data shard %d of %d %s (%s)", p->shard + 1, c->nshards,
+		       p->missing ? "missing" : "too short", base ? base + 1 : file);
+	else
+		printf("%zu data shards missing or too short (the first: %s)", c->nshard_failing,
+		       base ? base + 1 : file);
+	free(file);
+}
+
+/* The last lines: what was checked, what was not (the payloads), and the verdict. */
+static void print_verdict(const struct bundle *b, const struct graph_check *c, const size_t count[4])
+{
+	const char *sep = " ";
+
+	if (c->nfailing) {
+		printf("a restore would fail:");
+		if (count[GP_MISSING])
+			printf("%s%zu missing", sep, count[GP_MISSING]), sep = ", ";
+		if (count[GP_DTYPE])
+			printf("%s%zu with another dtype", sep, count[GP_DTYPE]), sep = ", ";
+		if (count[GP_SHAPE])
+			printf("%s%zu with another shape", sep, count[GP_SHAPE]), sep = ", ";
+		printf(" (%zu of %zu keys match)", c->nrestored, c->nrestored + c->nfailing);
+		if (c->nshard_failing) {
+			fputs("; ", stdout);
+			print_shard_failure(b, c);
+		}
+		putchar('\n');
+		return;
+	}
+	if (c->nshard_failing) {
+		fputs("a restore would fail: ", stdout);
+		print_shard_failure(b, c);
+		printf("; names, dtypes and shapes of all %zu keys match\n", c->nrestored);
+		return;
+	}
+	printf("names, dtypes and shapes match: the checkpoint holds all %zu keys the graph "
+	       "restores\n", c->nrestored);
+	if (!c->nshards)
+		printf("data not read: it is in the checkpoint's table files (run ckpt verify to "
+		       "check it)\n");
+	else if (c->nshard_problems)
+		printf("data not read: the shards holding the restored tensors are there and long "
+		       "enough (run ckpt verify to check the data)\n");
+	else
+		printf("data not read: %s %d data %s %s there and long enough (run ckpt verify to "
+		       "check the data)\n", c->nshards == 1 ? "the" : "all", c->nshards,
+		       c->nshards == 1 ? "shard" : "shards", c->nshards == 1 ? "is" : "are");
+}
+
 static int check(const struct graph_file *g, const struct bundle *b, int json)
 {
 	const struct graph_meta *m = &g->metas[0];
@@ -515,14 +629,17 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 	graph_check_run(m, b, &c);
 	for (size_t i = 0; i < c.nproblems; i++)
 		count[c.problems[i].kind]++;
-	status = c.nfailing ? EXIT_DIFF : EXIT_OK;
+	status = c.nfailing || c.nshard_failing ? EXIT_DIFF : EXIT_OK;
 	if (json) {
 		cJSON *root = cJSON_CreateObject();
 		cJSON_AddStringToObject(root, "graph", g->path);
 		cJSON_AddStringToObject(root, "checkpoint", b->prefix);
 		cJSON_AddStringToObject(root, "restore_list", m->from_restore_op ? "restore_op" : "variables");
-		cJSON_AddBoolToObject(root, "ok", !c.nfailing);
+		cJSON_AddBoolToObject(root, "ok", status == EXIT_OK);
 		json_add_u64(root, "matched", c.nrestored);
+		cJSON_AddBoolToObject(root, "data_read", 0);
+		json_add_i64(root, "shards_checked", c.nshards);
+		cJSON_AddItemToObject(root, "data_missing", json_shards(b, &c));
 		for (int k = 0; k < 4; k++) {
 			cJSON *a = cJSON_AddArrayToObject(root, problem_json[k]);
 			for (size_t i = 0; i < c.nproblems; i++)
@@ -549,21 +666,10 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 		tab_print(&t, stdout);
 		tab_release(&t);
 	}
+	if (c.nshard_problems)
+		print_shards(b, &c);
 	putchar('\n');
-	if (c.nfailing) {
-		printf("a restore would fail:");
-		if (count[GP_MISSING])
-			printf(" %zu missing", count[GP_MISSING]);
-		if (count[GP_DTYPE])
-			printf("%s %zu with another dtype", count[GP_MISSING] ? "," : "", count[GP_DTYPE]);
-		if (count[GP_SHAPE])
-			printf("%s %zu with another shape", count[GP_MISSING] + count[GP_DTYPE] ? "," : "",
-			       count[GP_SHAPE]);
-		printf(" (%zu of %zu keys match)\n", c.nrestored, c.nrestored + c.nfailing);
-	} else {
-		printf("a restore would succeed: all %zu keys the graph restores are in the checkpoint "
-		       "with the expected dtype and shape\n", c.nrestored);
-	}
+	print_verdict(b, &c, count);
 	graph_check_release(&c);
 	return status;
 }

@@ -16,6 +16,7 @@
 #include "meta_graph_head.pb-c.h"
 #include "path.h"
 #include "saved_model.pb-c.h"
+#include "slicekey.h"
 #include "table.h"
 #include "variable.pb-c.h"
 
@@ -1042,6 +1043,72 @@ static void add_problem(struct graph_check *c, size_t *cap, struct graph_problem
 		c->nfailing++;
 }
 
+/* Whether index entry e holds (part of) a tensor one of keys[0..nkeys) restores. */
+static int entry_restored(const struct graph_restore *const *keys, size_t nkeys,
+			  const struct bundle_entry *e)
+{
+	struct bundle_entry whole = *e;
+	struct buf name = BUF_INIT;
+	int64_t *ext = NULL;
+	int rank, r;
+
+	if (!e->is_slice)
+		return is_restored(keys, nkeys, e);
+	if (slice_key_parse((const uint8_t *)e->name, e->name_len, &name, &rank, &ext) < 0) {
+		buf_release(&name);
+		return 0;
+	}
+	whole.name = (char *)name.p;
+	whole.name_len = name.len;
+	r = is_restored(keys, nkeys, &whole);
+	free(ext);
+	buf_release(&name);
+	return r;
+}
+
+/* Every data shard: there, and as long as the payloads the index puts in it? A restore opens
+ * the shards of the tensors it reads, so a missing or short one holding any fails it. V1
+ * checkpoints keep their data in the table files already read to list the names. */
+static void check_shards(const struct bundle *b, const struct graph_restore *const *keys,
+			 size_t nkeys, struct graph_check *c)
+{
+	struct graph_shard_problem *sp;
+	size_t cap = 0;
+
+	if (b->format != 2 || b->num_shards <= 0)
+		return;
+	sp = xcalloc((size_t)b->num_shards, sizeof(*sp));
+	for (size_t i = 0; i < b->nentries; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		struct graph_shard_problem *s;
+		if (e->nslices || e->shard < 0 || e->shard >= b->num_shards)
+			continue;  /* a partitioned tensor's own entry holds no bytes */
+		s = &sp[e->shard];
+		s->ntensors++;
+		s->nrestored += entry_restored(keys, nkeys, e) != 0;
+		if (e->size && e->offset + e->size > s->needed)
+			s->needed = e->offset + e->size;
+	}
+	c->nshards = b->num_shards;
+	for (int i = 0; i < b->num_shards; i++) {
+		struct graph_shard_problem p = sp[i];
+		p.shard = i;
+		if (!p.ntensors)
+			continue;  /* nothing to read there */
+		if (bundle_shard_size(b, i, &p.size) < 0)
+			p.missing = 1;
+		else if (p.size >= p.needed)
+			continue;
+		if (c->nshard_problems == cap) {
+			cap = cap ? 2 * cap : 4;
+			c->shards = xreallocarray(c->shards, cap, sizeof(*c->shards));
+		}
+		c->shards[c->nshard_problems++] = p;
+		c->nshard_failing += p.nrestored > 0;
+	}
+	free(sp);
+}
+
 void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct graph_check *c)
 {
 	const struct graph_restore **keys = xcalloc(m->nrestores + 1, sizeof(*keys));
@@ -1086,11 +1153,13 @@ void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct 
 		if (!is_restored(keys, nkeys, e))
 			add_problem(c, &cap, (struct graph_problem){ GP_UNUSED, NULL, e, { NULL } });
 	}
+	check_shards(b, keys, nkeys, c);
 	free(keys);
 }
 
 void graph_check_release(struct graph_check *c)
 {
+	free(c->shards);
 	free(c->problems);
 	memset(c, 0, sizeof(*c));
 }

@@ -132,7 +132,8 @@ int graph_tf_version(const char *meta_path, char *out, size_t n);
  * dropped); caller frees. */
 char *graph_meta_path(const char *prefix);
 
-/* Compare what meta restores with checkpoint b. */
+/* Compare what meta restores with checkpoint b: names, dtypes and shapes from the index, and
+ * whether each data shard exists and is long enough for its payloads (stat only). */
 enum graph_problem_kind { GP_MISSING, GP_DTYPE, GP_SHAPE, GP_UNUSED };
 struct graph_problem {
 	enum graph_problem_kind kind;
@@ -141,11 +142,24 @@ struct graph_problem {
 	const struct bundle_entry *suggest[3];  /* GP_MISSING: close names among the checkpoint
 						 * tensors that no key restores */
 };
+/* A data shard that is missing or shorter than the payloads the index places in it (found by
+ * stat alone: no data is read, so a corrupt payload is not found here). */
+struct graph_shard_problem {
+	int shard;
+	int missing;            /* 1: no such file (or not a regular file); 0: too short */
+	uint64_t size, needed;  /* the file's size; where the last payload in it ends */
+	size_t ntensors;        /* index entries stored in it */
+	size_t nrestored;       /* of those, ones the graph restores: a restore fails if > 0 */
+};
 struct graph_check {
 	struct graph_problem *problems;  /* missing, dtype, shape, then unused; each by key */
 	size_t nproblems;
 	size_t nfailing;                 /* problems that make a restore fail (not GP_UNUSED) */
 	size_t nrestored;                /* keys found with matching dtype and shape */
+	int nshards;                     /* data shards checked (stat only) */
+	struct graph_shard_problem *shards;
+	size_t nshard_problems;
+	size_t nshard_failing;           /* shard problems that hold restored tensors */
 };
 void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct graph_check *c);
 void graph_check_release(struct graph_check *c);
