@@ -11,8 +11,8 @@
 #include "path.h"
 
 const char cmd_graph_usage[] =
-"usage: ckpt graph [--nodes] [--json] FILE\n"
-"       ckpt graph --check CKPT [--json] [FILE]\n"
+"usage: ckpt graph [--nodes] [--saver NAME] [--json] FILE\n"
+"       ckpt graph --check CKPT [--saver NAME] [--json] [FILE]\n"
 "\n"
 "Show what a TensorFlow graph expects, without TensorFlow: the TF version and tags that\n"
 "wrote it; its inputs (placeholders, as the tensor names to feed: x:0); its variables with\n"
@@ -30,6 +30,9 @@ const char cmd_graph_usage[] =
 "                    data is not read; ckpt verify checks it). FILE defaults to the graph\n"
 "                    beside CKPT.\n"
 "  -n, --nodes       list every node (name, op, inputs) instead of the summary\n"
+"  -s, --saver NAME  the restore ops to use when a graph has several: a Saver's scope\n"
+"                    (save, save_1) or checkpoint_initializer (tf.train.init_from_checkpoint).\n"
+"                    By default, the saver its saver_def names.\n"
 "  -j, --json        print JSON\n"
 "  -h, --help        show this help\n"
 "\n"
@@ -74,6 +77,70 @@ static cJSON *json_graph_shape(struct graph_shape s)
 		cJSON_AddItemToArray(a, s.dims[i] < 0 ? cJSON_CreateNull()
 						      : cJSON_CreateNumber((double)s.dims[i]));
 	return a;
+}
+
+static const char *saver_name(const struct graph_saver *s)
+{
+	return *s->name ? s->name : "(top level)";
+}
+
+static size_t nselected(const struct graph_meta *m)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < m->nsavers; k++)
+		n += m->savers[k].selected;
+	return n;
+}
+
+/* Where the keys checked come from: "read by its restore op", ... (GR_VARIABLES: "") */
+static void restore_source(struct buf *b, const struct graph_meta *m)
+{
+	const struct graph_saver *sel = NULL;
+
+	for (size_t k = 0; k < m->nsavers && !sel; k++)
+		if (m->savers[k].selected)
+			sel = &m->savers[k];
+	switch (m->restore_from) {
+	case GR_SAVER_DEF:
+	case GR_ONLY_SAVER:
+		if (nselected(m) == m->nsavers)
+			buf_addf(b, "read by its restore op");
+		else
+			buf_addf(b, "read by saver %s, the one its saver_def names", saver_name(sel));
+		break;
+	case GR_ALL_SAVERS:
+		buf_addf(b, "read by all its %zu savers: no saver_def says which; --saver NAME picks one",
+			 nselected(m));
+		break;
+	case GR_CHOSEN:
+		if (sel && sel->initializer)
+			buf_addf(b, "read by the %s ops, chosen by --saver", saver_name(sel));
+		else
+			buf_addf(b, "read by saver %s, chosen by --saver", sel ? saver_name(sel) : "?");
+		break;
+	case GR_FUNCTIONS:
+		buf_addf(b, "read by the restore ops of its functions");
+		break;
+	case GR_VARIABLES:
+		buf_addf(b, "%s", "");
+		break;
+	}
+}
+
+/* The restore ops not checked: "save (2 keys), checkpoint_initializer (2 keys, ...)". */
+static int other_savers(struct buf *b, const struct graph_meta *m)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < m->nsavers; k++) {
+		const struct graph_saver *s = &m->savers[k];
+		if (s->selected)
+			continue;
+		buf_addf(b, "%s%s (%zu %s%s)", n++ ? ", " : "", saver_name(s), s->nkeys,
+			 s->nkeys == 1 ? "key" : "keys",
+			 s->initializer ? " of another checkpoint: tf.train.init_from_checkpoint" : "");
+	}
+	return n > 0;
 }
 
 static uint64_t parameters(struct graph_shape s)
@@ -125,7 +192,11 @@ static void print_summary(const struct graph_meta *m)
 
 	print_version(m);
 
-	printf("\ninputs (%zu):\n", m->ninputs);
+	printf("\ninputs (%zu", m->ninputs);
+	if (m->nresource_inputs)
+		printf("; %zu resource %s not listed", m->nresource_inputs,
+		       m->nresource_inputs == 1 ? "handle" : "handles");
+	fputs("):\n", stdout);
 	if (m->ninputs) {
 		tab_init(&t, "llll");
 		tab_add(&t, "  TENSOR");
@@ -222,6 +293,7 @@ static void print_summary(const struct graph_meta *m)
 		putchar('\n');
 	}
 	if (m->nrestores) {
+		struct buf src = BUF_INIT;
 		size_t nkeys = 0;
 		for (size_t i = 0; i < m->nrestores; i++) {
 			size_t k;
@@ -231,8 +303,17 @@ static void print_summary(const struct graph_meta *m)
 					break;
 			nkeys += k == i;
 		}
+		if (m->restore_from == GR_VARIABLES)
+			buf_addf(&src, "by variable name: no restore op");
+		else
+			restore_source(&src, m);
 		printf("restores %zu checkpoint %s (%s)\n", nkeys, nkeys == 1 ? "key" : "keys",
-		       m->from_restore_op ? "read by its restore op" : "by variable name: no restore op");
+		       (char *)src.p);
+		buf_reset(&src);
+		if (other_savers(&src, m))
+			printf("other restore ops (graph --check --saver NAME checks one): %s\n",
+			       (char *)src.p);
+		buf_release(&src);
 	}
 
 	printf("\ncollections (%zu):\n", m->ncollections);
@@ -253,6 +334,8 @@ static void print_summary(const struct graph_meta *m)
 	printf("):\n");
 	if (m->nops) {
 		tab_init(&t, "lr");
+		tab_add(&t, "  OP");
+		tab_add(&t, "NODES");
 		for (size_t i = 0; i < m->nops; i++) {
 			tab_addf(&t, "  %s", m->ops[i].op);
 			tab_addf(&t, "%zu", m->ops[i].count);
@@ -309,6 +392,7 @@ static cJSON *json_meta(const struct graph_meta *m, int nodes)
 		cJSON_AddItemToObject(x, "shape", json_graph_shape(m->inputs[i].shape));
 		cJSON_AddItemToArray(a, x);
 	}
+	json_add_u64(o, "resource_inputs", m->nresource_inputs);
 	a = cJSON_AddArrayToObject(o, "variables");
 	for (size_t i = 0; i < m->nvars; i++) {
 		const struct graph_var *v = &m->vars[i];
@@ -358,6 +442,15 @@ static cJSON *json_meta(const struct graph_meta *m, int nodes)
 		cJSON_AddNumberToObject(x, "keep_checkpoint_every_n_hours", m->saver_keep_hours);
 	} else {
 		cJSON_AddNullToObject(o, "saver");
+	}
+	a = cJSON_AddArrayToObject(o, "savers");
+	for (size_t i = 0; i < m->nsavers; i++) {
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", m->savers[i].name);
+		json_add_u64(x, "keys", m->savers[i].nkeys);
+		cJSON_AddBoolToObject(x, "initializer", m->savers[i].initializer);
+		cJSON_AddBoolToObject(x, "restores", m->savers[i].selected);
+		cJSON_AddItemToArray(a, x);
 	}
 	a = cJSON_AddArrayToObject(o, "restores");
 	for (size_t i = 0; i < m->nrestores; i++) {
@@ -635,6 +728,12 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 		cJSON_AddStringToObject(root, "graph", g->path);
 		cJSON_AddStringToObject(root, "checkpoint", b->prefix);
 		cJSON_AddStringToObject(root, "restore_list", m->from_restore_op ? "restore_op" : "variables");
+		{
+			cJSON *sv = cJSON_AddArrayToObject(root, "savers");
+			for (size_t k = 0; k < m->nsavers; k++)
+				if (m->savers[k].selected)
+					cJSON_AddItemToArray(sv, cJSON_CreateString(m->savers[k].name));
+		}
 		cJSON_AddBoolToObject(root, "ok", status == EXIT_OK);
 		json_add_u64(root, "matched", c.nrestored);
 		cJSON_AddBoolToObject(root, "data_read", 0);
@@ -651,9 +750,20 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 		graph_check_release(&c);
 		return status;
 	}
-	printf("graph:      %s (%s)\n", g->path,
-	       m->from_restore_op ? "keys read by its restore op" : "no restore op: keys are the variable names");
-	printf("checkpoint: %s\n", b->prefix);
+	{
+		struct buf src = BUF_INIT;
+		if (m->restore_from == GR_VARIABLES)
+			buf_addf(&src, "no restore op: keys are the variable names");
+		else
+			restore_source(&src, m);
+		printf("graph:      %s (%s%s)\n", g->path,
+		       m->restore_from == GR_VARIABLES ? "" : "keys ", (char *)src.p);
+		printf("checkpoint: %s\n", b->prefix);
+		buf_reset(&src);
+		if (other_savers(&src, m))
+			printf("not checked: %s\n", (char *)src.p);
+		buf_release(&src);
+	}
 	for (int k = 0; k < 4; k++) {
 		struct tab t;
 		if (!count[k])
@@ -679,6 +789,7 @@ int cmd_graph(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "check", required_argument, NULL, 'c' },
 		{ "nodes", no_argument, NULL, 'n' },
+		{ "saver", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -688,14 +799,15 @@ int cmd_graph(int argc, char **argv)
 	struct graph_file *g = NULL;
 	struct bundle *b = NULL;
 	struct ck_err err = { 0 };
-	const char *ckpt = NULL, *file;
+	const char *ckpt = NULL, *file, *saver = NULL;
 	int c, nodes = 0, json = 0, status = EXIT_TROUBLE;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":c:njh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:ns:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ckpt = optarg; break;
+		case 's': saver = optarg; break;
 		case 'n': nodes = 1; break;
 		case 'j': json = 1; break;
 		case 'h': return cli_help(self);
@@ -715,7 +827,7 @@ int cmd_graph(int argc, char **argv)
 		goto out;
 	}
 	cli_notes(&where.notes);
-	if (graph_open(&g, file, &err) < 0) {
+	if (graph_open(&g, file, &err) < 0 || (saver && graph_select_saver(g, saver, &err) < 0)) {
 		status = cli_error(&err);
 		goto out;
 	}
