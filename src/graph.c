@@ -485,23 +485,9 @@ static char *saver_group(const char *node)
 	return slash ? xmemdup(node, (size_t)(slash - node)) : xstrdup("");
 }
 
-static int in_group(const char *node, const char *group)
-{
-	char *gr;
-	int r;
-
-	if (!group)
-		return 1;
-	gr = saver_group(node);
-	r = !strcmp(gr, group);
-	free(gr);
-	return r;
-}
-
-/* Restore ops of one node list: RestoreV2 (V2 savers), RestoreSlice and Restore (V1).
- * group: only the ops of that saver (saver_group), or NULL for all. */
+/* Restore ops of one node list: RestoreV2 (V2 savers), RestoreSlice and Restore (V1). */
 static void restores_in(struct graph_file *g, struct graph_meta *m, size_t *cap,
-			Tensorflow__NodeDef **nodes, size_t n, const char *group)
+			Tensorflow__NodeDef **nodes, size_t n)
 {
 	struct node_index ix;
 	size_t first = m->nrestores;
@@ -512,7 +498,7 @@ static void restores_in(struct graph_file *g, struct graph_meta *m, size_t *cap,
 		const ProtobufCBinaryData *names, *specs = NULL;
 		size_t nn, ns = 0;
 		uint64_t count, scount;
-		if (!nd->op || !nd->name || !is_restore_op(nd->op) || !in_group(nd->name, group))
+		if (!nd->op || !nd->name || !is_restore_op(nd->op))
 			continue;
 		if (!strcmp(nd->op, "RestoreV2") && nd->n_input >= 3) {
 			const Tensorflow__AttrValue *dt = attr(nd, "dtypes");
@@ -746,33 +732,36 @@ static void find_restores(struct graph_file *g, const Tensorflow__GraphDef *gd, 
 	Tensorflow__NodeDef **nodes = gd ? gd->node : NULL;
 	size_t nn = gd ? gd->n_node : 0, cap = 0;
 
+	/* The savers: each restore op's group, sorted, duplicates dropped. */
 	m->savers = xcalloc(nn + 1, sizeof(*m->savers));
-	for (size_t i = 0; i < nn; i++) {
-		char *gr;
-		size_t k;
-		if (!nodes[i]->op || !nodes[i]->name || !is_restore_op(nodes[i]->op))
-			continue;
-		gr = saver_group(nodes[i]->name);
-		for (k = 0; k < m->nsavers && strcmp(m->savers[k].name, gr); k++)
-			;
-		if (k < m->nsavers) {
-			free(gr);
-			continue;
-		}
-		m->savers[m->nsavers].name = gr;
-		m->savers[m->nsavers++].initializer = !strcmp(gr, INITIALIZER);
-	}
+	for (size_t i = 0; i < nn; i++)
+		if (nodes[i]->op && nodes[i]->name && is_restore_op(nodes[i]->op))
+			m->savers[m->nsavers++].name = saver_group(nodes[i]->name);
 	sort_array(m->savers, m->nsavers, sizeof(*m->savers), cmp_saver);
-	for (size_t k = 0; k < m->nsavers; k++) {
-		size_t first = m->nrestores;
-		restores_in(g, m, &cap, nodes, nn, m->savers[k].name);
-		for (size_t r = first; r < m->nrestores; r++)
-			m->restores[r].saver = (int)k;
+	{
+		size_t u = 0;
+		for (size_t k = 0; k < m->nsavers; k++) {
+			if (u && !strcmp(m->savers[u - 1].name, m->savers[k].name)) {
+				free(m->savers[k].name);
+				continue;
+			}
+			m->savers[u].name = m->savers[k].name;
+			m->savers[u++].initializer = !strcmp(m->savers[k].name, INITIALIZER);
+		}
+		m->nsavers = u;
+	}
+	restores_in(g, m, &cap, nodes, nn);
+	for (size_t r = 0; r < m->nrestores; r++) {
+		struct graph_saver probe = { saver_group(m->restores[r].op), 0, 0, 0 };
+		const struct graph_saver *s = bsearch(&probe, m->savers, m->nsavers, sizeof(*m->savers),
+						      cmp_saver);
+		m->restores[r].saver = s ? (int)(s - m->savers) : -1;
+		free(probe.name);
 	}
 	if (!m->nrestores && gd && gd->library)
 		for (size_t f = 0; f < gd->library->n_function; f++)
 			restores_in(g, m, &cap, gd->library->function[f]->node_def,
-				    gd->library->function[f]->n_node_def, NULL);
+				    gd->library->function[f]->n_node_def);
 	/* Shapes the restore op leaves open: from the variable of that name. */
 	for (size_t r = 0; r < m->nrestores; r++) {
 		struct graph_restore *rs = &m->restores[r];
