@@ -92,7 +92,7 @@ static size_t nselected(const struct graph_meta *m)
 	return n;
 }
 
-/* Where the keys checked come from: "read by its restore op", ... (GR_VARIABLES: "") */
+/* Where the keys checked come from: "read by its restore op", ... */
 static void restore_source(struct buf *b, const struct graph_meta *m)
 {
 	const struct graph_saver *sel = NULL;
@@ -122,7 +122,7 @@ static void restore_source(struct buf *b, const struct graph_meta *m)
 		buf_addf(b, "read by the restore ops of its functions");
 		break;
 	case GR_VARIABLES:
-		buf_addf(b, "%s", "");
+		buf_addf(b, "by variable name: no restore op");
 		break;
 	}
 }
@@ -303,10 +303,7 @@ static void print_summary(const struct graph_meta *m)
 					break;
 			nkeys += k == i;
 		}
-		if (m->restore_from == GR_VARIABLES)
-			buf_addf(&src, "by variable name: no restore op");
-		else
-			restore_source(&src, m);
+		restore_source(&src, m);
 		printf("restores %zu checkpoint %s (%s)\n", nkeys, nkeys == 1 ? "key" : "keys",
 		       (char *)src.p);
 		buf_reset(&src);
@@ -712,6 +709,25 @@ static void print_verdict(const struct bundle *b, const struct graph_check *c, c
 		       c->nshards == 1 ? "shard" : "shards", c->nshards == 1 ? "is" : "are");
 }
 
+/* graph:, checkpoint: and the restore ops not checked. */
+static void print_check_header(const struct graph_file *g, const struct bundle *b,
+			       const struct graph_meta *m)
+{
+	struct buf src = BUF_INIT;
+
+	if (m->restore_from == GR_VARIABLES)
+		buf_addf(&src, "no restore op: keys are the variable names");
+	else
+		restore_source(&src, m);
+	printf("graph:      %s (%s%s)\n", g->path, m->restore_from == GR_VARIABLES ? "" : "keys ",
+	       (char *)src.p);
+	printf("checkpoint: %s\n", b->prefix);
+	buf_reset(&src);
+	if (other_savers(&src, m))
+		printf("not checked: %s\n", (char *)src.p);
+	buf_release(&src);
+}
+
 static int check(const struct graph_file *g, const struct bundle *b, int json)
 {
 	const struct graph_meta *m = &g->metas[0];
@@ -750,20 +766,7 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 		graph_check_release(&c);
 		return status;
 	}
-	{
-		struct buf src = BUF_INIT;
-		if (m->restore_from == GR_VARIABLES)
-			buf_addf(&src, "no restore op: keys are the variable names");
-		else
-			restore_source(&src, m);
-		printf("graph:      %s (%s%s)\n", g->path,
-		       m->restore_from == GR_VARIABLES ? "" : "keys ", (char *)src.p);
-		printf("checkpoint: %s\n", b->prefix);
-		buf_reset(&src);
-		if (other_savers(&src, m))
-			printf("not checked: %s\n", (char *)src.p);
-		buf_release(&src);
-	}
+	print_check_header(g, b, m);
 	for (int k = 0; k < 4; k++) {
 		struct tab t;
 		if (!count[k])
