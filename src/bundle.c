@@ -471,6 +471,23 @@ char *bundle_shard_path(const struct bundle *b, int shard)
 	return xasprintf("%s.data-%05d-of-%05d", b->prefix, shard, b->num_shards);
 }
 
+int bundle_shard_size(const struct bundle *b, int shard, uint64_t *size)
+{
+	char *path = bundle_shard_path(b, shard);
+	struct stat st;
+	int rc = stat(path, &st);
+
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
 static int shard_open(struct bundle *b, int shard, struct ck_err *err)
 {
 	struct bundle_shard *s;

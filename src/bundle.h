@@ -67,6 +67,10 @@ const struct bundle_entry *bundle_find(const struct bundle *b, const void *name,
 /* "P.data-%05d-of-%05d"; caller frees. */
 char *bundle_shard_path(const struct bundle *b, int shard);
 
+/* The size of data shard `shard` by stat alone (no byte read): 0 with *size, or -1 with errno
+ * set when it is missing or not a regular file (EISDIR, ...). */
+int bundle_shard_size(const struct bundle *b, int shard, uint64_t *size);
+
 /* Read n payload bytes of e starting at off (off + n <= e->size); no CRC check. Once e's shard
  * is open (format 2, after a tensor_stream_open of e) it is a pread that touches nothing
  * shared, and several threads may read e at once. */

@@ -11,8 +11,8 @@
 #include "path.h"
 
 const char cmd_graph_usage[] =
-"usage: ckpt graph [--nodes] [--json] FILE\n"
-"       ckpt graph --check CKPT [--json] [FILE]\n"
+"usage: ckpt graph [--nodes] [--saver NAME] [--json] FILE\n"
+"       ckpt graph --check CKPT [--saver NAME] [--json] [FILE]\n"
 "\n"
 "Show what a TensorFlow graph expects, without TensorFlow: the TF version and tags that\n"
 "wrote it; its inputs (placeholders, as the tensor names to feed: x:0); its variables with\n"
@@ -25,14 +25,20 @@ const char cmd_graph_usage[] =
 "Options:\n"
 "  -c, --check CKPT  compare CKPT with the tensors the graph's restore op reads: keys it\n"
 "                    lacks (TensorFlow's \"Key ... not found in checkpoint\"), with close\n"
-"                    names; tensors with another dtype or shape; tensors nobody restores.\n"
-"                    FILE defaults to the graph beside CKPT.\n"
+"                    names; tensors with another dtype or shape; tensors nobody restores;\n"
+"                    data shards missing or shorter than the index needs (by size: the\n"
+"                    data is not read; ckpt verify checks it). FILE defaults to the graph\n"
+"                    beside CKPT.\n"
 "  -n, --nodes       list every node (name, op, inputs) instead of the summary\n"
+"  -s, --saver NAME  the restore ops to use when a graph has several: a Saver's scope\n"
+"                    (save, save_1) or checkpoint_initializer (tf.train.init_from_checkpoint).\n"
+"                    By default, the saver its saver_def names.\n"
 "  -j, --json        print JSON\n"
 "  -h, --help        show this help\n"
 "\n"
-"Exit status: 0 success (--check: a restore would succeed), 1 (--check) a restore would\n"
-"fail, 2 trouble (unreadable or corrupt file).\n";
+"Exit status: 0 success (--check: names, dtypes and shapes match and the data shards are\n"
+"there), 1 (--check) a restore would fail (a key missing or different, a data shard\n"
+"missing or short), 2 trouble (unreadable or corrupt file).\n";
 
 static char *shape_text(struct graph_shape s)
 {
@@ -71,6 +77,70 @@ static cJSON *json_graph_shape(struct graph_shape s)
 		cJSON_AddItemToArray(a, s.dims[i] < 0 ? cJSON_CreateNull()
 						      : cJSON_CreateNumber((double)s.dims[i]));
 	return a;
+}
+
+static const char *saver_name(const struct graph_saver *s)
+{
+	return *s->name ? s->name : "(top level)";
+}
+
+static size_t nselected(const struct graph_meta *m)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < m->nsavers; k++)
+		n += m->savers[k].selected;
+	return n;
+}
+
+/* Where the keys checked come from: "read by its restore op", ... */
+static void restore_source(struct buf *b, const struct graph_meta *m)
+{
+	const struct graph_saver *sel = NULL;
+
+	for (size_t k = 0; k < m->nsavers && !sel; k++)
+		if (m->savers[k].selected)
+			sel = &m->savers[k];
+	switch (m->restore_from) {
+	case GR_SAVER_DEF:
+	case GR_ONLY_SAVER:
+		if (nselected(m) == m->nsavers)
+			buf_addf(b, "read by its restore op");
+		else
+			buf_addf(b, "read by saver %s, the one its saver_def names", saver_name(sel));
+		break;
+	case GR_ALL_SAVERS:
+		buf_addf(b, "read by all its %zu savers: no saver_def says which; --saver NAME picks one",
+			 nselected(m));
+		break;
+	case GR_CHOSEN:
+		if (sel && sel->initializer)
+			buf_addf(b, "read by the %s ops, chosen by --saver", saver_name(sel));
+		else
+			buf_addf(b, "read by saver %s, chosen by --saver", sel ? saver_name(sel) : "?");
+		break;
+	case GR_FUNCTIONS:
+		buf_addf(b, "read by the restore ops of its functions");
+		break;
+	case GR_VARIABLES:
+		buf_addf(b, "by variable name: no restore op");
+		break;
+	}
+}
+
+/* The restore ops not checked: "save (2 keys), checkpoint_initializer (2 keys, ...)". */
+static int other_savers(struct buf *b, const struct graph_meta *m)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < m->nsavers; k++) {
+		const struct graph_saver *s = &m->savers[k];
+		if (s->selected)
+			continue;
+		buf_addf(b, "%s%s (%zu %s%s)", n++ ? ", " : "", saver_name(s), s->nkeys,
+			 s->nkeys == 1 ? "key" : "keys",
+			 s->initializer ? " of another checkpoint: tf.train.init_from_checkpoint" : "");
+	}
+	return n > 0;
 }
 
 static uint64_t parameters(struct graph_shape s)
@@ -122,7 +192,11 @@ static void print_summary(const struct graph_meta *m)
 
 	print_version(m);
 
-	printf("\ninputs (%zu):\n", m->ninputs);
+	printf("\ninputs (%zu", m->ninputs);
+	if (m->nresource_inputs)
+		printf("; %zu resource %s not listed", m->nresource_inputs,
+		       m->nresource_inputs == 1 ? "handle" : "handles");
+	fputs("):\n", stdout);
 	if (m->ninputs) {
 		tab_init(&t, "llll");
 		tab_add(&t, "  TENSOR");
@@ -219,6 +293,7 @@ static void print_summary(const struct graph_meta *m)
 		putchar('\n');
 	}
 	if (m->nrestores) {
+		struct buf src = BUF_INIT;
 		size_t nkeys = 0;
 		for (size_t i = 0; i < m->nrestores; i++) {
 			size_t k;
@@ -228,8 +303,14 @@ static void print_summary(const struct graph_meta *m)
 					break;
 			nkeys += k == i;
 		}
+		restore_source(&src, m);
 		printf("restores %zu checkpoint %s (%s)\n", nkeys, nkeys == 1 ? "key" : "keys",
-		       m->from_restore_op ? "read by its restore op" : "by variable name: no restore op");
+		       (char *)src.p);
+		buf_reset(&src);
+		if (other_savers(&src, m))
+			printf("other restore ops (graph --check --saver NAME checks one): %s\n",
+			       (char *)src.p);
+		buf_release(&src);
 	}
 
 	printf("\ncollections (%zu):\n", m->ncollections);
@@ -250,6 +331,8 @@ static void print_summary(const struct graph_meta *m)
 	printf("):\n");
 	if (m->nops) {
 		tab_init(&t, "lr");
+		tab_add(&t, "  OP");
+		tab_add(&t, "NODES");
 		for (size_t i = 0; i < m->nops; i++) {
 			tab_addf(&t, "  %s", m->ops[i].op);
 			tab_addf(&t, "%zu", m->ops[i].count);
@@ -306,6 +389,7 @@ static cJSON *json_meta(const struct graph_meta *m, int nodes)
 		cJSON_AddItemToObject(x, "shape", json_graph_shape(m->inputs[i].shape));
 		cJSON_AddItemToArray(a, x);
 	}
+	json_add_u64(o, "resource_inputs", m->nresource_inputs);
 	a = cJSON_AddArrayToObject(o, "variables");
 	for (size_t i = 0; i < m->nvars; i++) {
 		const struct graph_var *v = &m->vars[i];
@@ -355,6 +439,15 @@ static cJSON *json_meta(const struct graph_meta *m, int nodes)
 		cJSON_AddNumberToObject(x, "keep_checkpoint_every_n_hours", m->saver_keep_hours);
 	} else {
 		cJSON_AddNullToObject(o, "saver");
+	}
+	a = cJSON_AddArrayToObject(o, "savers");
+	for (size_t i = 0; i < m->nsavers; i++) {
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", m->savers[i].name);
+		json_add_u64(x, "keys", m->savers[i].nkeys);
+		cJSON_AddBoolToObject(x, "initializer", m->savers[i].initializer);
+		cJSON_AddBoolToObject(x, "restores", m->savers[i].selected);
+		cJSON_AddItemToArray(a, x);
 	}
 	a = cJSON_AddArrayToObject(o, "restores");
 	for (size_t i = 0; i < m->nrestores; i++) {
@@ -505,6 +598,136 @@ static cJSON *problem_json_item(const struct graph_problem *p)
 	return o;
 }
 
+static cJSON *json_shards(const struct bundle *b, const struct graph_check *c)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < c->nshard_problems; i++) {
+		const struct graph_shard_problem *p = &c->shards[i];
+		cJSON *o = cJSON_CreateObject();
+		char *file = bundle_shard_path(b, p->shard);
+		cJSON_AddStringToObject(o, "file", file);
+		json_add_i64(o, "shard", p->shard);
+		cJSON_AddStringToObject(o, "problem", p->missing ? "missing" : "short");
+		if (p->missing)
+			cJSON_AddNullToObject(o, "size");
+		else
+			json_add_u64(o, "size", p->size);
+		json_add_u64(o, "needed_size", p->needed);
+		json_add_u64(o, "tensors", p->ntensors);
+		json_add_u64(o, "restored_tensors", p->nrestored);
+		cJSON_AddItemToArray(a, o);
+		free(file);
+	}
+	return a;
+}
+
+static void print_shards(const struct bundle *b, const struct graph_check *c)
+{
+	struct tab t;
+	char s1[32], s2[32];
+
+	printf("\ndata shards missing or short (%zu of %d):\n", c->nshard_problems, c->nshards);
+	tab_init(&t, "lll");
+	for (size_t i = 0; i < c->nshard_problems; i++) {
+		const struct graph_shard_problem *p = &c->shards[i];
+		char *file = bundle_shard_path(b, p->shard);
+		tab_addf(&t, "  %s", file);
+		if (p->missing)
+			tab_add(&t, "missing");
+		else
+			tab_addf(&t, "%s bytes, the index needs %s", fmt_count(s1, p->size),
+				 fmt_count(s2, p->needed));
+		if (p->nrestored)
+			tab_addf(&t, "%zu of its %zu tensors are restored", p->nrestored, p->ntensors);
+		else
+			tab_addf(&t, "none of its %zu tensors is restored", p->ntensors);
+		free(file);
+	}
+	tab_print(&t, stdout);
+	tab_release(&t);
+}
+
+/* "data shard 1 of 1 missing (model.ckpt.data-00000-of-00001)", the first failing one. */
+static void print_shard_failure(const struct bundle *b, const struct graph_check *c)
+{
+	const struct graph_shard_problem *p = c->shards;
+	char *file;
+	const char *base;
+
+	while (!p->nrestored)
+		p++;
+	file = bundle_shard_path(b, p->shard);
+	base = strrchr(file, '/');
+	if (c->nshard_failing == 1)
+		printf("data shard %d of %d %s (%s)", p->shard + 1, c->nshards,
+		       p->missing ? "missing" : "too short", base ? base + 1 : file);
+	else
+		printf("%zu data shards missing or too short (the first: %s)", c->nshard_failing,
+		       base ? base + 1 : file);
+	free(file);
+}
+
+/* The last lines: what was checked, what was not (the payloads), and the verdict. */
+static void print_verdict(const struct bundle *b, const struct graph_check *c, const size_t count[4])
+{
+	const char *sep = " ";
+
+	if (c->nfailing) {
+		printf("a restore would fail:");
+		if (count[GP_MISSING])
+			printf("%s%zu missing", sep, count[GP_MISSING]), sep = ", ";
+		if (count[GP_DTYPE])
+			printf("%s%zu with another dtype", sep, count[GP_DTYPE]), sep = ", ";
+		if (count[GP_SHAPE])
+			printf("%s%zu with another shape", sep, count[GP_SHAPE]), sep = ", ";
+		printf(" (%zu of %zu keys match)", c->nrestored, c->nrestored + c->nfailing);
+		if (c->nshard_failing) {
+			fputs("; ", stdout);
+			print_shard_failure(b, c);
+		}
+		putchar('\n');
+		return;
+	}
+	if (c->nshard_failing) {
+		fputs("a restore would fail: ", stdout);
+		print_shard_failure(b, c);
+		printf("; names, dtypes and shapes of all %zu keys match\n", c->nrestored);
+		return;
+	}
+	printf("names, dtypes and shapes match: the checkpoint holds all %zu keys the graph "
+	       "restores\n", c->nrestored);
+	if (!c->nshards)
+		printf("data not read: it is in the checkpoint's table files (run ckpt verify to "
+		       "check it)\n");
+	else if (c->nshard_problems)
+		printf("data not read: the shards holding the restored tensors are there and long "
+		       "enough (run ckpt verify to check the data)\n");
+	else
+		printf("data not read: %s %d data %s %s there and long enough (run ckpt verify to "
+		       "check the data)\n", c->nshards == 1 ? "the" : "all", c->nshards,
+		       c->nshards == 1 ? "shard" : "shards", c->nshards == 1 ? "is" : "are");
+}
+
+/* graph:, checkpoint: and the restore ops not checked. */
+static void print_check_header(const struct graph_file *g, const struct bundle *b,
+			       const struct graph_meta *m)
+{
+	struct buf src = BUF_INIT;
+
+	if (m->restore_from == GR_VARIABLES)
+		buf_addf(&src, "no restore op: keys are the variable names");
+	else
+		restore_source(&src, m);
+	printf("graph:      %s (%s%s)\n", g->path, m->restore_from == GR_VARIABLES ? "" : "keys ",
+	       (char *)src.p);
+	printf("checkpoint: %s\n", b->prefix);
+	buf_reset(&src);
+	if (other_savers(&src, m))
+		printf("not checked: %s\n", (char *)src.p);
+	buf_release(&src);
+}
+
 static int check(const struct graph_file *g, const struct bundle *b, int json)
 {
 	const struct graph_meta *m = &g->metas[0];
@@ -515,14 +738,23 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 	graph_check_run(m, b, &c);
 	for (size_t i = 0; i < c.nproblems; i++)
 		count[c.problems[i].kind]++;
-	status = c.nfailing ? EXIT_DIFF : EXIT_OK;
+	status = c.nfailing || c.nshard_failing ? EXIT_DIFF : EXIT_OK;
 	if (json) {
 		cJSON *root = cJSON_CreateObject();
 		cJSON_AddStringToObject(root, "graph", g->path);
 		cJSON_AddStringToObject(root, "checkpoint", b->prefix);
 		cJSON_AddStringToObject(root, "restore_list", m->from_restore_op ? "restore_op" : "variables");
-		cJSON_AddBoolToObject(root, "ok", !c.nfailing);
+		{
+			cJSON *sv = cJSON_AddArrayToObject(root, "savers");
+			for (size_t k = 0; k < m->nsavers; k++)
+				if (m->savers[k].selected)
+					cJSON_AddItemToArray(sv, cJSON_CreateString(m->savers[k].name));
+		}
+		cJSON_AddBoolToObject(root, "ok", status == EXIT_OK);
 		json_add_u64(root, "matched", c.nrestored);
+		cJSON_AddBoolToObject(root, "data_read", 0);
+		json_add_i64(root, "shards_checked", c.nshards);
+		cJSON_AddItemToObject(root, "data_missing", json_shards(b, &c));
 		for (int k = 0; k < 4; k++) {
 			cJSON *a = cJSON_AddArrayToObject(root, problem_json[k]);
 			for (size_t i = 0; i < c.nproblems; i++)
@@ -534,9 +766,7 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 		graph_check_release(&c);
 		return status;
 	}
-	printf("graph:      %s (%s)\n", g->path,
-	       m->from_restore_op ? "keys read by its restore op" : "no restore op: keys are the variable names");
-	printf("checkpoint: %s\n", b->prefix);
+	print_check_header(g, b, m);
 	for (int k = 0; k < 4; k++) {
 		struct tab t;
 		if (!count[k])
@@ -549,21 +779,10 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 		tab_print(&t, stdout);
 		tab_release(&t);
 	}
+	if (c.nshard_problems)
+		print_shards(b, &c);
 	putchar('\n');
-	if (c.nfailing) {
-		printf("a restore would fail:");
-		if (count[GP_MISSING])
-			printf(" %zu missing", count[GP_MISSING]);
-		if (count[GP_DTYPE])
-			printf("%s %zu with another dtype", count[GP_MISSING] ? "," : "", count[GP_DTYPE]);
-		if (count[GP_SHAPE])
-			printf("%s %zu with another shape", count[GP_MISSING] + count[GP_DTYPE] ? "," : "",
-			       count[GP_SHAPE]);
-		printf(" (%zu of %zu keys match)\n", c.nrestored, c.nrestored + c.nfailing);
-	} else {
-		printf("a restore would succeed: all %zu keys the graph restores are in the checkpoint "
-		       "with the expected dtype and shape\n", c.nrestored);
-	}
+	print_verdict(b, &c, count);
 	graph_check_release(&c);
 	return status;
 }
@@ -573,6 +792,7 @@ int cmd_graph(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "check", required_argument, NULL, 'c' },
 		{ "nodes", no_argument, NULL, 'n' },
+		{ "saver", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -582,14 +802,15 @@ int cmd_graph(int argc, char **argv)
 	struct graph_file *g = NULL;
 	struct bundle *b = NULL;
 	struct ck_err err = { 0 };
-	const char *ckpt = NULL, *file;
+	const char *ckpt = NULL, *file, *saver = NULL;
 	int c, nodes = 0, json = 0, status = EXIT_TROUBLE;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":c:njh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:ns:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ckpt = optarg; break;
+		case 's': saver = optarg; break;
 		case 'n': nodes = 1; break;
 		case 'j': json = 1; break;
 		case 'h': return cli_help(self);
@@ -609,7 +830,7 @@ int cmd_graph(int argc, char **argv)
 		goto out;
 	}
 	cli_notes(&where.notes);
-	if (graph_open(&g, file, &err) < 0) {
+	if (graph_open(&g, file, &err) < 0 || (saver && graph_select_saver(g, saver, &err) < 0)) {
 		status = cli_error(&err);
 		goto out;
 	}

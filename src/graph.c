@@ -16,6 +16,7 @@
 #include "meta_graph_head.pb-c.h"
 #include "path.h"
 #include "saved_model.pb-c.h"
+#include "slicekey.h"
 #include "table.h"
 #include "variable.pb-c.h"
 #include "infile.h"
@@ -81,6 +82,10 @@ void graph_free(struct graph_file *g)
 		free(m->collections);
 		free(m->ops);
 		free(m->restores);
+		free(m->all_restores);
+		for (size_t k = 0; k < m->nsavers; k++)
+			free(m->savers[k].name);
+		free(m->savers);
 	}
 	free(g->metas);
 	free(g->path);
@@ -448,7 +453,7 @@ static void add_restore(struct graph_meta *m, size_t *cap, const ProtobufCBinary
 		m->restores = xreallocarray(m->restores, *cap, sizeof(*m->restores));
 	}
 	m->restores[m->nrestores++] = (struct graph_restore){
-		key->data, key->len, dtype, { -1, NULL }, spec, op };
+		key->data, key->len, dtype, { -1, NULL }, spec, op, -1 };
 }
 
 /* Follow Identity nodes back from a consumer's input to the node producing it. */
@@ -460,10 +465,28 @@ static const Tensorflow__NodeDef *producer(const struct node_index *ix, const ch
 	return n;
 }
 
-/* Restore ops of one node list: RestoreV2 (V2 savers), RestoreSlice and Restore (V1).
- * scope: only nodes under it ("save/"), or NULL for all. */
+static int is_restore_op(const char *op)
+{
+	return !strcmp(op, "RestoreV2") || !strcmp(op, "RestoreSlice") || !strcmp(op, "Restore");
+}
+
+#define INITIALIZER "checkpoint_initializer"
+
+/* The saver a restore op belongs to: the scope it is in ("save_1/RestoreV2" -> "save_1"), or
+ * INITIALIZER for init_from_checkpoint's ops ("checkpoint_initializer_7", in any scope), which
+ * read another checkpoint than the graph's savers. Caller frees. */
+static char *saver_group(const char *node)
+{
+	const char *slash = strrchr(node, '/'), *base = slash ? slash + 1 : node;
+
+	if (!strncmp(base, INITIALIZER, strlen(INITIALIZER)))
+		return xstrdup(INITIALIZER);
+	return slash ? xmemdup(node, (size_t)(slash - node)) : xstrdup("");
+}
+
+/* Restore ops of one node list: RestoreV2 (V2 savers), RestoreSlice and Restore (V1). */
 static void restores_in(struct graph_file *g, struct graph_meta *m, size_t *cap,
-			Tensorflow__NodeDef **nodes, size_t n, const char *scope)
+			Tensorflow__NodeDef **nodes, size_t n)
 {
 	struct node_index ix;
 	size_t first = m->nrestores;
@@ -474,7 +497,7 @@ static void restores_in(struct graph_file *g, struct graph_meta *m, size_t *cap,
 		const ProtobufCBinaryData *names, *specs = NULL;
 		size_t nn, ns = 0;
 		uint64_t count, scount;
-		if (!nd->op || !nd->name || (scope && strncmp(nd->name, scope, strlen(scope))))
+		if (!nd->op || !nd->name || !is_restore_op(nd->op))
 			continue;
 		if (!strcmp(nd->op, "RestoreV2") && nd->n_input >= 3) {
 			const Tensorflow__AttrValue *dt = attr(nd, "dtypes");
@@ -632,40 +655,246 @@ static void collection_vardefs(struct graph_file *g, const Tensorflow__MetaGraph
 	}
 }
 
-#define SAVER_FEEDS_MAX 8
+/* The placeholders that carry a saver's file name (TF1: save/Const <- save/filename, TF2:
+ * saver_filename): fed by Saver.save/restore, not by whoever runs the model, so not inputs.
+ * Those of the saver_def and those feeding any restore op's prefix. */
+struct feeds {
+	const Tensorflow__NodeDef **v;
+	size_t n, cap;
+};
 
-/* The placeholders that carry the saver's file name (TF1: save/Const <- save/filename, TF2:
- * saver_filename): fed by Saver.save/restore, not by whoever runs the model, so not inputs. */
+static void feeds_from(struct feeds *f, const struct node_index *ix, const char *input)
+{
+	const Tensorflow__NodeDef *nd = producer(ix, input, NULL);
+
+	for (int hops = 0; nd && hops < 8; hops++) {
+		if (strcmp(nd->op, "Placeholder") && strcmp(nd->op, "PlaceholderWithDefault"))
+			break;
+		if (f->n == f->cap) {
+			f->cap = f->cap ? 2 * f->cap : 8;
+			f->v = xreallocarray(f->v, f->cap, sizeof(*f->v));
+		}
+		f->v[f->n++] = nd;
+		nd = !strcmp(nd->op, "PlaceholderWithDefault") && nd->n_input
+			     ? producer(ix, nd->input[0], NULL) : NULL;
+	}
+}
+
 static void saver_feeds(const Tensorflow__MetaGraphDef *mg, Tensorflow__NodeDef **nodes, size_t nn,
-			const Tensorflow__NodeDef **out, size_t *nout)
+			struct feeds *f)
 {
 	const char *name = mg->saver_def ? mg->saver_def->filename_tensor_name : NULL;
-	const Tensorflow__NodeDef *nd;
 	struct node_index ix;
 
-	*nout = 0;
-	if (!name || !*name)
-		return;
+	memset(f, 0, sizeof(*f));
 	index_build(&ix, nodes, nn);
-	nd = index_find(&ix, name, NULL);
-	while (nd && *nout < SAVER_FEEDS_MAX &&
-	       (!strcmp(nd->op, "Placeholder") || !strcmp(nd->op, "PlaceholderWithDefault"))) {
-		out[(*nout)++] = nd;
-		nd = !strcmp(nd->op, "PlaceholderWithDefault") && nd->n_input
-			     ? index_find(&ix, nd->input[0], NULL) : NULL;
-	}
+	if (name && *name)
+		feeds_from(f, &ix, name);
+	for (size_t i = 0; i < nn; i++)
+		if (nodes[i]->op && nodes[i]->name && is_restore_op(nodes[i]->op) && nodes[i]->n_input)
+			feeds_from(f, &ix, nodes[i]->input[0]);
 	free(ix.by_name);
+}
+
+static int cmp_saver(const void *a, const void *b)
+{
+	return strcmp(((const struct graph_saver *)a)->name, ((const struct graph_saver *)b)->name);
+}
+
+static int cmp_restore_ptr(const void *a, const void *b)
+{
+	const struct graph_restore *x = *(const struct graph_restore *const *)a;
+	const struct graph_restore *y = *(const struct graph_restore *const *)b;
+	return key_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+/* Distinct keys among rs[0..n) whose saver is s. */
+static size_t saver_keys(const struct graph_restore *rs, size_t n, int s)
+{
+	const struct graph_restore **k = xcalloc(n + 1, sizeof(*k));
+	size_t nk = 0, u = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (rs[i].saver == s)
+			k[nk++] = &rs[i];
+	sort_array(k, nk, sizeof(*k), cmp_restore_ptr);
+	for (size_t i = 0; i < nk; i++)
+		u += !i || cmp_restore_ptr(&k[i - 1], &k[i]) != 0;
+	free(k);
+	return u;
+}
+
+/* Every restore op of the graph into m->all_restores, each tagged with its saver; TF2 graphs
+ * restore inside a function of the library instead. */
+static void find_restores(struct graph_file *g, const Tensorflow__GraphDef *gd, struct graph_meta *m)
+{
+	Tensorflow__NodeDef **nodes = gd ? gd->node : NULL;
+	size_t nn = gd ? gd->n_node : 0, cap = 0;
+
+	/* The savers: each restore op's group, sorted, duplicates dropped. */
+	m->savers = xcalloc(nn + 1, sizeof(*m->savers));
+	for (size_t i = 0; i < nn; i++)
+		if (nodes[i]->op && nodes[i]->name && is_restore_op(nodes[i]->op))
+			m->savers[m->nsavers++].name = saver_group(nodes[i]->name);
+	sort_array(m->savers, m->nsavers, sizeof(*m->savers), cmp_saver);
+	{
+		size_t u = 0;
+		for (size_t k = 0; k < m->nsavers; k++) {
+			if (u && !strcmp(m->savers[u - 1].name, m->savers[k].name)) {
+				free(m->savers[k].name);
+				continue;
+			}
+			m->savers[u].name = m->savers[k].name;
+			m->savers[u++].initializer = !strcmp(m->savers[k].name, INITIALIZER);
+		}
+		m->nsavers = u;
+	}
+	restores_in(g, m, &cap, nodes, nn);
+	for (size_t r = 0; r < m->nrestores; r++) {
+		struct graph_saver probe = { saver_group(m->restores[r].op), 0, 0, 0 };
+		const struct graph_saver *s = bsearch(&probe, m->savers, m->nsavers, sizeof(*m->savers),
+						      cmp_saver);
+		m->restores[r].saver = s ? (int)(s - m->savers) : -1;
+		free(probe.name);
+	}
+	if (!m->nrestores && gd && gd->library)
+		for (size_t f = 0; f < gd->library->n_function; f++)
+			restores_in(g, m, &cap, gd->library->function[f]->node_def,
+				    gd->library->function[f]->n_node_def);
+	/* Shapes the restore op leaves open: from the variable of that name. */
+	for (size_t r = 0; r < m->nrestores; r++) {
+		struct graph_restore *rs = &m->restores[r];
+		for (size_t i = 0; rs->shape.rank < 0 && i < m->nvars; i++) {
+			const struct graph_var *v = &m->vars[i];
+			if (!v->full_name && strlen(v->name) == rs->key_len &&
+			    !memcmp(v->name, rs->key, rs->key_len))
+				rs->shape = v->shape;
+		}
+	}
+	for (size_t k = 0; k < m->nsavers; k++)
+		m->savers[k].nkeys = saver_keys(m->restores, m->nrestores, (int)k);
+	m->all_restores = m->restores;
+	m->nall_restores = m->nrestores;
+	m->restores = NULL;
+	m->nrestores = 0;
+}
+
+/* No restore op: what a Saver() made for this graph would read, the variable names (a
+ * partitioned variable's parts under the name of the whole). */
+static void restores_from_vars(struct graph_meta *m)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < m->nvars; i++) {
+		const struct graph_var *v = &m->vars[i];
+		ProtobufCBinaryData key = { strlen(v->name), (uint8_t *)v->name };
+		if (v->full_name) {
+			size_t k;
+			key = (ProtobufCBinaryData){ v->full_name_len, (uint8_t *)v->full_name };
+			for (k = 0; k < m->nrestores; k++)
+				if (key_cmp(m->restores[k].key, m->restores[k].key_len, key.data, key.len) == 0)
+					break;
+			if (k < m->nrestores)
+				continue;  /* another part of the same variable */
+		}
+		add_restore(m, &cap, &key, v->dtype, "", v->name);
+		if (v->full_name) {
+			m->restores[m->nrestores - 1].shape.rank = v->full_rank;
+			m->restores[m->nrestores - 1].shape.dims = v->full_dims;
+		} else {
+			m->restores[m->nrestores - 1].shape = v->shape;
+		}
+	}
+}
+
+/* m->restores: the keys of the selected savers (or of the functions, or the variables). */
+static void use_selected(struct graph_meta *m)
+{
+	size_t any = 0;
+
+	free(m->restores);
+	m->restores = xcalloc(m->nall_restores + 1, sizeof(*m->restores));
+	m->nrestores = 0;
+	for (size_t k = 0; k < m->nsavers; k++)
+		any += m->savers[k].selected;
+	for (size_t r = 0; r < m->nall_restores; r++) {
+		int s = m->all_restores[r].saver;
+		if (s < 0 ? !m->nsavers : m->savers[s].selected)
+			m->restores[m->nrestores++] = m->all_restores[r];
+	}
+	if (m->nrestores)
+		m->restore_from = !m->nsavers ? GR_FUNCTIONS : m->restore_from;
+	else if (!any || !m->nsavers) {
+		m->restore_from = GR_VARIABLES;
+		restores_from_vars(m);
+	}
+	m->from_restore_op = m->restore_from != GR_VARIABLES;
+}
+
+/* The default: the saver the saver_def names; without one, the only saver, or all of them.
+ * The checkpoint_initializer ops read another checkpoint: never by default. */
+static void select_default(struct graph_meta *m)
+{
+	char *def = m->saver_restore && *m->saver_restore ? saver_group(m->saver_restore) : NULL;
+	size_t nplain = 0, ndef = 0;
+
+	for (size_t k = 0; k < m->nsavers; k++) {
+		m->savers[k].selected = def && !m->savers[k].initializer && !strcmp(m->savers[k].name, def);
+		ndef += m->savers[k].selected;
+		nplain += !m->savers[k].initializer;
+	}
+	m->restore_from = GR_SAVER_DEF;
+	if (!ndef) {
+		m->restore_from = nplain == 1 ? GR_ONLY_SAVER : GR_ALL_SAVERS;
+		for (size_t k = 0; k < m->nsavers; k++)
+			m->savers[k].selected = !m->savers[k].initializer;
+	}
+	free(def);
+	use_selected(m);
+}
+
+int graph_select_saver(struct graph_file *g, const char *name, struct ck_err *err)
+{
+	struct buf have = BUF_INIT;
+	size_t found = 0;
+	int rc;
+
+	for (size_t i = 0; i < g->nmetas; i++) {
+		struct graph_meta *m = &g->metas[i];
+		size_t k;
+		for (k = 0; k < m->nsavers && strcmp(m->savers[k].name, name); k++)
+			;
+		if (k == m->nsavers)
+			continue;
+		for (size_t j = 0; j < m->nsavers; j++)
+			m->savers[j].selected = j == k;
+		m->restore_from = GR_CHOSEN;
+		use_selected(m);
+		found++;
+	}
+	if (found)
+		return 0;
+	for (size_t i = 0; i < g->nmetas; i++)
+		for (size_t k = 0; k < g->metas[i].nsavers; k++)
+			if (!strstr((const char *)have.p ? (const char *)have.p : "",
+				    g->metas[i].savers[k].name))
+				buf_addf(&have, "%s%s", have.len ? ", " : "", g->metas[i].savers[k].name);
+	rc = ck_error(err, CK_ENOTFOUND, "%s: no saver \"%s\" in the graph (%s%s)", g->path, name,
+		      have.len ? "its savers: " : "it has no restore ops",
+		      have.len ? (const char *)have.p : "");
+	buf_release(&have);
+	return rc;
 }
 
 static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, struct graph_meta *m)
 {
 	const Tensorflow__GraphDef *gd = mg->graph_def;
 	Tensorflow__NodeDef **nodes = gd ? gd->node : NULL;
-	size_t nn = gd ? gd->n_node : 0, cap = 0;
+	size_t nn = gd ? gd->n_node : 0;
 	const char **trainable = NULL, **allvars = NULL, **ops;
 	Tensorflow__VariableDef **defs = NULL;
-	const Tensorflow__NodeDef *not_inputs[SAVER_FEEDS_MAX];
-	size_t ntrain = 0, nall = 0, nnot = 0;
+	struct feeds not_inputs;
+	size_t ntrain = 0, nall = 0;
 	int have_colls;
 
 	memset(m, 0, sizeof(*m));
@@ -705,7 +934,7 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 	}
 
 	/* Inputs and variables. */
-	saver_feeds(mg, nodes, nn, not_inputs, &nnot);
+	saver_feeds(mg, nodes, nn, &not_inputs);
 	collection_vardefs(g, mg, "trainable_variables", &trainable, &ntrain, NULL);
 	collection_vardefs(g, mg, "variables", &allvars, &nall, &defs);
 	have_colls = trainable || allvars;
@@ -718,10 +947,14 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 		if (!strcmp(nd->op, "Placeholder") || !strcmp(nd->op, "PlaceholderWithDefault")) {
 			struct graph_input *in;
 			size_t k;
-			for (k = 0; k < nnot && not_inputs[k] != nd; k++)
+			for (k = 0; k < not_inputs.n && not_inputs.v[k] != nd; k++)
 				;
-			if (k < nnot)
+			if (k < not_inputs.n)
 				continue;
+			if (attr_type(nd, "dtype") == DT_RESOURCE) {
+				m->nresource_inputs++;  /* variable handles a function captures */
+				continue;
+			}
 			in = &m->inputs[m->ninputs++];
 			in->tensor = xasprintf("%s:0", nd->name);
 			in->op = nd->op;
@@ -816,56 +1049,12 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 		m->saver_restore = s->restore_op_name ? s->restore_op_name : "";
 	}
 
-	/* What a restore reads: the tensor names of the saver's restore ops (those in the scope
-	 * of its restore_op_name: warm-start initializers and other savers read other
-	 * checkpoints). TF2 graphs restore inside a function of the library. */
-	{
-		const char *slash = m->saver_restore ? strrchr(m->saver_restore, '/') : NULL;
-		char *scope = slash ? xmemdup(m->saver_restore, (size_t)(slash - m->saver_restore + 1)) : NULL;
-		for (int pass = 0; pass < 2 && !m->nrestores; pass++) {
-			const char *sc = pass ? NULL : scope;
-			restores_in(g, m, &cap, nodes, nn, sc);
-			if (gd && gd->library && !sc)
-				for (size_t f = 0; f < gd->library->n_function; f++)
-					restores_in(g, m, &cap, gd->library->function[f]->node_def,
-						    gd->library->function[f]->n_node_def, NULL);
-			if (!scope)
-				break;
-		}
-		free(scope);
-	}
-	m->from_restore_op = m->nrestores > 0;
-	if (!m->nrestores)
-		for (size_t i = 0; i < m->nvars; i++) {
-			const struct graph_var *v = &m->vars[i];
-			ProtobufCBinaryData key = { strlen(v->name), (uint8_t *)v->name };
-			if (v->full_name) {
-				size_t k;
-				key = (ProtobufCBinaryData){ v->full_name_len, (uint8_t *)v->full_name };
-				for (k = 0; k < m->nrestores; k++)
-					if (key_cmp(m->restores[k].key, m->restores[k].key_len, key.data, key.len) == 0)
-						break;
-				if (k < m->nrestores)
-					continue;  /* another part of the same variable */
-			}
-			add_restore(m, &cap, &key, v->dtype, "", v->name);
-			if (v->full_name) {
-				m->restores[m->nrestores - 1].shape.rank = v->full_rank;
-				m->restores[m->nrestores - 1].shape.dims = v->full_dims;
-			} else {
-				m->restores[m->nrestores - 1].shape = v->shape;
-			}
-		}
-	/* Shapes the restore op leaves open: from the variable of that name. */
-	for (size_t r = 0; r < m->nrestores; r++) {
-		struct graph_restore *rs = &m->restores[r];
-		for (size_t i = 0; rs->shape.rank < 0 && i < m->nvars; i++) {
-			const struct graph_var *v = &m->vars[i];
-			if (!v->full_name && strlen(v->name) == rs->key_len &&
-			    !memcmp(v->name, rs->key, rs->key_len))
-				rs->shape = v->shape;
-		}
-	}
+	free(not_inputs.v);
+
+	/* What a restore reads: the keys of the saver the saver_def names (other savers and
+	 * warm-start initializers read other checkpoints). */
+	find_restores(g, gd, m);
+	select_default(m);
 }
 
 int graph_open(struct graph_file **out, const char *arg, struct ck_err *err)
@@ -971,20 +1160,13 @@ static int scope_suffix(const uint8_t *a, size_t an, const uint8_t *b, size_t bn
 	return an && an < bn && b[bn - an - 1] == '/' && !memcmp(b + bn - an, a, an);
 }
 
-static int cmp_restore_key(const void *a, const void *b)
-{
-	const struct graph_restore *x = *(const struct graph_restore *const *)a;
-	const struct graph_restore *y = *(const struct graph_restore *const *)b;
-	return key_cmp(x->key, x->key_len, y->key, y->key_len);
-}
-
 /* Whether one of keys[0..nkeys) (sorted) restores checkpoint tensor e. */
 static int is_restored(const struct graph_restore *const *keys, size_t nkeys,
 		       const struct bundle_entry *e)
 {
-	struct graph_restore probe = { (const uint8_t *)e->name, e->name_len, 0, { -1, NULL }, "", "" };
+	struct graph_restore probe = { (const uint8_t *)e->name, e->name_len, 0, { -1, NULL }, "", "", -1 };
 	const struct graph_restore *pp = &probe;
-	return bsearch(&pp, keys, nkeys, sizeof(*keys), cmp_restore_key) != NULL;
+	return bsearch(&pp, keys, nkeys, sizeof(*keys), cmp_restore_ptr) != NULL;
 }
 
 /* Close names for a missing key, among the checkpoint tensors that no key of the graph
@@ -1041,6 +1223,72 @@ static void add_problem(struct graph_check *c, size_t *cap, struct graph_problem
 		c->nfailing++;
 }
 
+/* Whether index entry e holds (part of) a tensor one of keys[0..nkeys) restores. */
+static int entry_restored(const struct graph_restore *const *keys, size_t nkeys,
+			  const struct bundle_entry *e)
+{
+	struct bundle_entry whole = *e;
+	struct buf name = BUF_INIT;
+	int64_t *ext = NULL;
+	int rank, r;
+
+	if (!e->is_slice)
+		return is_restored(keys, nkeys, e);
+	if (slice_key_parse((const uint8_t *)e->name, e->name_len, &name, &rank, &ext) < 0) {
+		buf_release(&name);
+		return 0;
+	}
+	whole.name = (char *)name.p;
+	whole.name_len = name.len;
+	r = is_restored(keys, nkeys, &whole);
+	free(ext);
+	buf_release(&name);
+	return r;
+}
+
+/* Every data shard: there, and as long as the payloads the index puts in it? A restore opens
+ * the shards of the tensors it reads, so a missing or short one holding any fails it. V1
+ * checkpoints keep their data in the table files already read to list the names. */
+static void check_shards(const struct bundle *b, const struct graph_restore *const *keys,
+			 size_t nkeys, struct graph_check *c)
+{
+	struct graph_shard_problem *sp;
+	size_t cap = 0;
+
+	if (b->format != 2 || b->num_shards <= 0)
+		return;
+	sp = xcalloc((size_t)b->num_shards, sizeof(*sp));
+	for (size_t i = 0; i < b->nentries; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		struct graph_shard_problem *s;
+		if (e->nslices || e->shard < 0 || e->shard >= b->num_shards)
+			continue;  /* a partitioned tensor's own entry holds no bytes */
+		s = &sp[e->shard];
+		s->ntensors++;
+		s->nrestored += entry_restored(keys, nkeys, e) != 0;
+		if (e->size && e->offset + e->size > s->needed)
+			s->needed = e->offset + e->size;
+	}
+	c->nshards = b->num_shards;
+	for (int i = 0; i < b->num_shards; i++) {
+		struct graph_shard_problem p = sp[i];
+		p.shard = i;
+		if (!p.ntensors)
+			continue;  /* nothing to read there */
+		if (bundle_shard_size(b, i, &p.size) < 0)
+			p.missing = 1;
+		else if (p.size >= p.needed)
+			continue;
+		if (c->nshard_problems == cap) {
+			cap = cap ? 2 * cap : 4;
+			c->shards = xreallocarray(c->shards, cap, sizeof(*c->shards));
+		}
+		c->shards[c->nshard_problems++] = p;
+		c->nshard_failing += p.nrestored > 0;
+	}
+	free(sp);
+}
+
 void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct graph_check *c)
 {
 	const struct graph_restore **keys = xcalloc(m->nrestores + 1, sizeof(*keys));
@@ -1049,12 +1297,12 @@ void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct 
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < m->nrestores; i++)
 		keys[nkeys++] = &m->restores[i];
-	sort_array(keys, nkeys, sizeof(*keys), cmp_restore_key);
+	sort_array(keys, nkeys, sizeof(*keys), cmp_restore_ptr);
 	/* One check per key (a partitioned variable is restored once per part). */
 	{
 		size_t u = 0;
 		for (size_t i = 0; i < nkeys; i++)
-			if (!u || cmp_restore_key(&keys[u - 1], &keys[i]))
+			if (!u || cmp_restore_ptr(&keys[u - 1], &keys[i]))
 				keys[u++] = keys[i];
 		nkeys = u;
 	}
@@ -1085,11 +1333,13 @@ void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct 
 		if (!is_restored(keys, nkeys, e))
 			add_problem(c, &cap, (struct graph_problem){ GP_UNUSED, NULL, e, { NULL } });
 	}
+	check_shards(b, keys, nkeys, c);
 	free(keys);
 }
 
 void graph_check_release(struct graph_check *c)
 {
+	free(c->shards);
 	free(c->problems);
 	memset(c, 0, sizeof(*c));
 }

@@ -48,6 +48,26 @@ struct graph_restore {
 	struct graph_shape shape; /* full shape expected in the checkpoint; rank -1 unknown */
 	const char *spec;         /* the shape_and_slices string ("" for a whole tensor) */
 	const char *op;           /* the node reading it: "save/RestoreV2" */
+	int saver;                /* index in graph_meta.savers; -1: a function's or a variable's */
+};
+
+/* The restore ops of a graph, grouped: one Saver each (the scope of its ops: "save",
+ * "save_1"), and tf.train.init_from_checkpoint's "checkpoint_initializer" ops together. */
+struct graph_saver {
+	char *name;
+	size_t nkeys;             /* distinct checkpoint keys its ops read */
+	int initializer;          /* 1: checkpoint_initializer ops, which read another checkpoint */
+	int selected;             /* its keys are graph_meta.restores */
+};
+
+/* Where graph_meta.restores comes from. */
+enum graph_restore_from {
+	GR_SAVER_DEF,     /* the saver the MetaGraphDef's saver_def names */
+	GR_ONLY_SAVER,    /* no saver_def, one saver in the graph */
+	GR_ALL_SAVERS,    /* no saver_def, several savers: all their keys (--saver picks one) */
+	GR_CHOSEN,        /* the saver graph_select_saver chose */
+	GR_FUNCTIONS,     /* the restore ops inside the functions of a TF2 graph */
+	GR_VARIABLES,     /* no restore op: the variable names */
 };
 
 struct graph_tensor_info {
@@ -108,6 +128,12 @@ struct graph_meta {
 	struct graph_restore *restores;
 	size_t nrestores;
 	int from_restore_op;
+	enum graph_restore_from restore_from;
+	struct graph_saver *savers;     /* by name */
+	size_t nsavers;
+	size_t nresource_inputs;        /* placeholders of dtype resource: left out of inputs */
+	struct graph_restore *all_restores;  /* private: what every restore op reads */
+	size_t nall_restores;
 };
 
 struct graph_file {
@@ -124,6 +150,11 @@ struct graph_file {
 int graph_open(struct graph_file **out, const char *arg, struct ck_err *err);
 void graph_free(struct graph_file *g);
 
+/* Check against saver `name` (a graph_saver name: "save_1", "checkpoint_initializer") in
+ * every graph of g that has it, instead of the default: CK_ENOTFOUND, naming the savers there
+ * are, when none has it. */
+int graph_select_saver(struct graph_file *g, const char *name, struct ck_err *err);
+
 /* The TensorFlow version recorded in a .meta (MetaInfoDef.tensorflow_version), decoding
  * nothing else: 0 with the version in out, -1 if unreadable or not recorded. */
 int graph_tf_version(const char *meta_path, char *out, size_t n);
@@ -132,7 +163,8 @@ int graph_tf_version(const char *meta_path, char *out, size_t n);
  * dropped); caller frees. */
 char *graph_meta_path(const char *prefix);
 
-/* Compare what meta restores with checkpoint b. */
+/* Compare what meta restores with checkpoint b: names, dtypes and shapes from the index, and
+ * whether each data shard exists and is long enough for its payloads (stat only). */
 enum graph_problem_kind { GP_MISSING, GP_DTYPE, GP_SHAPE, GP_UNUSED };
 struct graph_problem {
 	enum graph_problem_kind kind;
@@ -141,11 +173,24 @@ struct graph_problem {
 	const struct bundle_entry *suggest[3];  /* GP_MISSING: close names among the checkpoint
 						 * tensors that no key restores */
 };
+/* A data shard that is missing or shorter than the payloads the index places in it (found by
+ * stat alone: no data is read, so a corrupt payload is not found here). */
+struct graph_shard_problem {
+	int shard;
+	int missing;            /* 1: no such file (or not a regular file); 0: too short */
+	uint64_t size, needed;  /* the file's size; where the last payload in it ends */
+	size_t ntensors;        /* index entries stored in it */
+	size_t nrestored;       /* of those, ones the graph restores: a restore fails if > 0 */
+};
 struct graph_check {
 	struct graph_problem *problems;  /* missing, dtype, shape, then unused; each by key */
 	size_t nproblems;
 	size_t nfailing;                 /* problems that make a restore fail (not GP_UNUSED) */
 	size_t nrestored;                /* keys found with matching dtype and shape */
+	int nshards;                     /* data shards checked (stat only) */
+	struct graph_shard_problem *shards;
+	size_t nshard_problems;
+	size_t nshard_failing;           /* shard problems that hold restored tensors */
 };
 void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct graph_check *c);
 void graph_check_release(struct graph_check *c);

@@ -1534,6 +1534,163 @@ static void make_trainpair(const char *dir)
 	bundle_writer_add(b, "global_step", 11, DT_INT64, NULL, 0, 0, &gb, sizeof(gb));
 	finish(a);
 	finish(b);
+/* ---- graph-hub/: a TF1 graph using a TF-Hub module, with two savers ------------------------
+ * What a tf.compat.v1 program leaves that loads a hub.Module (its variables initialised by
+ * tf.train.init_from_checkpoint: the checkpoint_initializer ops, reading the module's own
+ * checkpoint under the module's names), adds a layer, and saves with tf.train.Saver() after
+ * another Saver was made for the module alone (save/: "embeddings", "bias"). The graph's saver_def
+ * is the second one, save_1/, which restores every variable by its graph name. The resource
+ * placeholders (unknown, unknown_0, ...) stand for the hundreds a module's functions capture. */
+
+/* A V2 Saver under scope restoring keys[i] into vars[i] (keys sorted), as build_saver does. */
+static void hub_saver(struct gbuild *g, const char *scope, const char *const *keys,
+		      const char *const *vars, const int *dtypes, size_t n)
+{
+	const char *in[G_MAX_VARS + 3], *empty[G_MAX_VARS];
+	Tensorflow__NodeDef *nd;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		empty[i] = "";
+	const_strings(g, gfmt("%s/filename/input", scope), (const char *[]){ "model" }, 1, 0);
+	nd = node(g, gfmt("%s/filename", scope), "PlaceholderWithDefault",
+		  gfmt("%s/filename/input", scope), NULL);
+	a_type(nd, "dtype", DT_STRING);
+	a_shape(nd, "shape", NULL, 0);
+	nd = node(g, gfmt("%s/Const", scope), "PlaceholderWithDefault", gfmt("%s/filename", scope), NULL);
+	a_type(nd, "dtype", DT_STRING);
+	a_shape(nd, "shape", NULL, 0);
+	const_strings(g, gfmt("%s/RestoreV2/tensor_names", scope), keys, n, 1);
+	const_strings(g, gfmt("%s/RestoreV2/shape_and_slices", scope), empty, n, 1);
+	a_types(node(g, gfmt("%s/RestoreV2", scope), "RestoreV2", gfmt("%s/Const", scope),
+		     gfmt("%s/RestoreV2/tensor_names", scope),
+		     gfmt("%s/RestoreV2/shape_and_slices", scope), NULL), "dtypes", dtypes, n);
+	for (size_t i = 0; i < n; i++) {
+		const char *assign = i ? gfmt("%s/Assign_%zu", scope, i) : gfmt("%s/Assign", scope);
+		nd = node(g, assign, "Assign", vars[i],
+			  i ? gfmt("%s/RestoreV2:%zu", scope, i) : gfmt("%s/RestoreV2", scope), NULL);
+		a_type(nd, "T", dtypes[i]);
+		a_bool(nd, "use_locking", 1);
+		a_bool(nd, "validate_shape", 1);
+		in[k++] = gfmt("^%s", assign);
+	}
+	node_in(g, gfmt("%s/restore_all", scope), "NoOp", in, k);
+}
+
+/* tf.train.init_from_checkpoint: one RestoreV2 per variable, named checkpoint_initializer[_N]. */
+static void hub_initializer(struct gbuild *g, const char *name, const char *key, int dtype)
+{
+	Tensorflow__NodeDef *nd;
+
+	const_strings(g, gfmt("%s/prefix", name), (const char *[]){ "module/variables/variables" }, 1, 0);
+	const_strings(g, gfmt("%s/tensor_names", name), &key, 1, 1);
+	const_strings(g, gfmt("%s/shape_and_slices", name), (const char *[]){ "" }, 1, 1);
+	nd = node(g, name, "RestoreV2", gfmt("%s/prefix", name), gfmt("%s/tensor_names", name),
+		  gfmt("%s/shape_and_slices", name), NULL);
+	a_types(nd, "dtypes", &dtype, 1);
+}
+
+static void write_hub_meta(const char *path, int with_saver_def)
+{
+	static const char *const all[] = { "dense/bias", "dense/kernel", "global_step",
+					   "module/bias", "module/embeddings" };
+	static const char *const mkeys[] = { "bias", "embeddings" };
+	static const char *const mvars[] = { "module/bias", "module/embeddings" };
+	static const int all_dt[] = { DT_FLOAT, DT_FLOAT, DT_INT64, DT_FLOAT, DT_FLOAT };
+	static const int m_dt[] = { DT_FLOAT, DT_FLOAT };
+	struct gbuild *g = gnew(sizeof(*g));
+	Tensorflow__MetaGraphDef *mg = gnew(sizeof(*mg));
+	Tensorflow__MetaGraphDef__MetaInfoDef *mi = gnew(sizeof(*mi));
+	Tensorflow__GraphDef *gd = gnew(sizeof(*gd));
+	Tensorflow__VersionDef *ver = gnew(sizeof(*ver));
+	Tensorflow__SaverDef *sd = gnew(sizeof(*sd));
+	int64_t batch[1] = { -1 }, emb[2] = { 100, 8 }, b8[1] = { 8 }, k[2] = { 8, 2 }, b2[1] = { 2 };
+	Tensorflow__NodeDef *nd;
+
+	nd = node(g, "text", "Placeholder", NULL);
+	a_type(nd, "dtype", DT_STRING);
+	a_shape(nd, "shape", batch, 1);
+	for (int i = 0; i < 3; i++) {
+		nd = node(g, i ? gfmt("unknown_%d", i - 1) : "unknown", "Placeholder", NULL);
+		a_type(nd, "dtype", DT_RESOURCE);
+		a_shape(nd, "shape", NULL, 0);
+	}
+	variable(g, "module/embeddings", DT_FLOAT, emb, 2, INIT_ZEROS, 0, NULL, 0);
+	variable(g, "module/bias", DT_FLOAT, b8, 1, INIT_ZEROS, 0, NULL, 0);
+	hub_initializer(g, "checkpoint_initializer", "embeddings", DT_FLOAT);
+	hub_initializer(g, "checkpoint_initializer_1", "bias", DT_FLOAT);
+	variable(g, "dense/kernel", DT_FLOAT, k, 2, INIT_ZEROS, 0, NULL, 1);
+	variable(g, "dense/bias", DT_FLOAT, b2, 1, INIT_ZEROS, 0, NULL, 1);
+	variable(g, "global_step", DT_INT64, NULL, 0, INIT_ZEROS, 0, NULL, 0);
+	hub_saver(g, "save", mkeys, mvars, m_dt, 2);
+	hub_saver(g, "save_1", all, all, all_dt, 5);
+
+	for (size_t i = 0; i < g->nnodes; i++)
+		qsort(g->nodes[i]->attr, g->nodes[i]->n_attr, sizeof(*g->nodes[i]->attr), cmp_attr_entry);
+	tensorflow__meta_graph_def__init(mg);
+	tensorflow__meta_graph_def__meta_info_def__init(mi);
+	tensorflow__graph_def__init(gd);
+	tensorflow__version_def__init(ver);
+	tensorflow__saver_def__init(sd);
+	mi->tensorflow_version = "1.15.0";
+	mi->tensorflow_git_version = "v1.15.0-rc3-22-g590d6ee";
+	mi->stripped_op_list = stripped_ops(g);
+	mg->meta_info_def = mi;
+	ver->producer = 134;
+	gd->versions = ver;
+	gd->node = g->nodes;
+	gd->n_node = g->nnodes;
+	mg->graph_def = gd;
+	if (with_saver_def) {
+		sd->filename_tensor_name = "save_1/Const:0";
+		sd->save_tensor_name = "save_1/control_dependency:0";
+		sd->restore_op_name = "save_1/restore_all";
+		sd->max_to_keep = 5;
+		sd->keep_checkpoint_every_n_hours = 10000.0f;
+		sd->version = TENSORFLOW__SAVER_DEF__CHECKPOINT_FORMAT_VERSION__V2;
+		mg->saver_def = sd;
+	}
+	mg->collection_def = gnew(2 * sizeof(*mg->collection_def));
+	var_collection(mg, "trainable_variables", g, 1, NULL);
+	var_collection(mg, "variables", g, 0, NULL);
+	write_message(path, &mg->base);
+	gfree_all();
+}
+
+/* graph-hub/run: the graph above at step 100 beside a checkpoint holding exactly what save_1/
+ * restores. graph-hub/module: the module's own checkpoint (what save/ and the initializers
+ * read). graph-hub/nosaverdef.meta: the same graph exported without its saver_def. */
+static void make_graph_hub(const char *dir)
+{
+	const char *all[] = { "model.ckpt-100" };
+	char path[4096];
+	struct bundle_writer *w;
+	int64_t emb[2] = { 100, 8 }, b8[1] = { 8 }, k[2] = { 8, 2 }, b2[1] = { 2 }, step = 100;
+
+	snprintf(path, sizeof(path), "%s/run", dir);
+	mkdir(path, 0777);
+	write_state(path, all[0], all, 1);
+	snprintf(path, sizeof(path), "%s/run/model.ckpt-100", dir);
+	w = open_w(path, 1);
+	rng_state = 0x4ab;
+	add_f32(w, "dense/bias", b2, 1, 0.01f, 0);
+	add_f32(w, "dense/kernel", k, 2, 0.1f, 0);
+	add_scalar(w, "global_step", DT_INT64, &step, 8);
+	add_f32(w, "module/bias", b8, 1, 0.01f, 0);
+	add_f32(w, "module/embeddings", emb, 2, 0.1f, 0);
+	finish(w);
+	snprintf(path, sizeof(path), "%s/run/model.ckpt-100.meta", dir);
+	write_hub_meta(path, 1);
+	snprintf(path, sizeof(path), "%s/nosaverdef.meta", dir);
+	write_hub_meta(path, 0);
+
+	snprintf(path, sizeof(path), "%s/module", dir);
+	mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%s/module/variables", dir);
+	w = open_w(path, 1);
+	add_f32(w, "bias", b8, 1, 0.01f, 0);
+	add_f32(w, "embeddings", emb, 2, 0.1f, 0);
+	finish(w);
 }
 
 static char *sub(const char *dir, const char *name)
@@ -1551,7 +1708,8 @@ int main(int argc, char **argv)
 	int all;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: mkckpt all|sample|dtypes|partitioned|many|names|twoshards|v1|graph|diffpair|nanpair|trainpair|halves|bench-diff|bench-verify|bench-average DIR\n");
+		/* The sets are the names main() tests below; listing them here only made every new set a merge conflict. */
+		fprintf(stderr, "usage: mkckpt all|sample|bench-diff|bench-verify|bench-average|SET DIR (SET: see main() in %s)\n", __FILE__);
 		return 2;
 	}
 	set = argv[1];
@@ -1601,5 +1759,7 @@ int main(int argc, char **argv)
 		make_v1_sets(sub(dir, "v1"));
 	if (all || !strcmp(set, "graph"))
 		make_graph(sub(dir, "graph"));
+	if (all || !strcmp(set, "graph-hub"))
+		make_graph_hub(sub(dir, "graph-hub"));
 	return 0;
 }

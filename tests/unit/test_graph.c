@@ -243,6 +243,18 @@ static void test_built(void)
 		   m->restores[1].shape.dims[1] == 2, "e's full shape from its slice spec");
 		ok(m->has_saver && m->saver_version == 2 && !strcmp(m->saver_restore, "save/restore_all"),
 		   "saver V2, save/restore_all");
+		/* The restore ops grouped: save (the saver_def's, checked) and warm (listed). */
+		is_int(m->nsavers, 2, "two savers");
+		ok(m->nsavers == 2 && !strcmp(m->savers[0].name, "save") && m->savers[0].selected &&
+		   m->savers[0].nkeys == 2 && !strcmp(m->savers[1].name, "warm") &&
+		   !m->savers[1].selected && !m->savers[1].initializer,
+		   "save selected (2 keys: w, e), warm not");
+		ok(m->restore_from == GR_SAVER_DEF, "keys from the saver_def's saver");
+		ok(graph_select_saver(g, "warm", &err) == 0 && m->nrestores == 3 &&
+		   m->restores[0].saver == 1 && m->restore_from == GR_CHOSEN && m->savers[1].selected &&
+		   !m->savers[0].selected, "--saver warm: its 3 restores");
+		ok(graph_select_saver(g, "nope", &err) == CK_ENOTFOUND && strstr(err.msg, "save, warm"),
+		   "unknown saver: an error naming the savers (%s)", err.msg);
 		graph_free(g);
 	}
 	free(path);

@@ -1,0 +1,1 @@
+$CKPT graph --check graph-hub/run --saver save_2

@@ -1,0 +1,1 @@
+$CKPT graph --json --check graph-hub/run

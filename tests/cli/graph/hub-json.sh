@@ -1,0 +1,1 @@
+$CKPT graph --json graph-hub/run
