@@ -65,6 +65,9 @@ struct ctx {
 	struct match_result r;
 	size_t left[3];          /* leftover checkpoint tensors by kind */
 	size_t *item_of;         /* checkpoint entry index -> src item, or MATCH_NONE */
+	struct buf *names;       /* each src item's name after the match (match_new_names) */
+	unsigned char *moved;    /* moved with its variable (an optimizer slot) */
+	size_t nchanged;
 };
 
 static char *name_text(const void *p, size_t n)
@@ -171,14 +174,24 @@ static void print_unmatched(const struct ctx *c, size_t nun)
 
 static void print_leftover(const struct ctx *c)
 {
+	struct tab t;
 	size_t nleft = c->left[0] + c->left[1] + c->left[2];
+
+	size_t nmoved = 0;
 
 	if (!nleft)
 		return;
-	printf("\nleft over in the checkpoint (%zu: %zu %s, %zu optimizer, %zu %s)%s\n", nleft,
+	for (size_t s = 0; s < c->src.n; s++)
+		nmoved += c->moved[s];
+	printf("\nleft over in the checkpoint (%zu: %zu %s, %zu optimizer %s, %zu %s)%s\n", nleft,
 	       c->left[MATCH_VARIABLE], c->left[MATCH_VARIABLE] == 1 ? "variable" : "variables",
-	       c->left[MATCH_SLOT], c->left[MATCH_COUNTER],
+	       c->left[MATCH_SLOT], c->left[MATCH_SLOT] == 1 ? "slot" : "slots", c->left[MATCH_COUNTER],
 	       c->left[MATCH_COUNTER] == 1 ? "counter" : "counters", c->left[0] ? ":" : "");
+	if (nmoved)
+		printf("  %zu of them under a matched variable's name: renamed with it\n", nmoved);
+	if (!c->left[MATCH_VARIABLE])
+		return;
+	tab_init(&t, "lll");
 	for (size_t s = 0; s < c->src.n; s++) {
 		const struct match_item *si = &c->src.items[s];
 		char *n, *sh;
@@ -186,10 +199,14 @@ static void print_leftover(const struct ctx *c)
 			continue;
 		n = name_text(si->name, si->len);
 		sh = shape_text(si);
-		printf("  %s %s %s\n", n, dtype_text(si->dtype), sh);
+		tab_addf(&t, "  %s", n);
+		tab_add(&t, dtype_text(si->dtype));
+		tab_add(&t, sh);
 		free(n);
 		free(sh);
 	}
+	tab_print(&t, stdout);
+	tab_release(&t);
 }
 
 static void print_table(const struct ctx *c)
@@ -317,6 +334,12 @@ static void print_json(const struct ctx *c)
 		cJSON_AddItemToArray(rw, o);
 	}
 	left = cJSON_AddObjectToObject(root, "left_over");
+	{
+		size_t nmoved = 0;
+		for (size_t s = 0; s < c->src.n; s++)
+			nmoved += c->moved[s];
+		json_add_u64(left, "renamed_with_their_variable", nmoved);
+	}
 	for (int k = 0; k < 3; k++) {
 		cJSON *a = cJSON_AddArrayToObject(left, k == 0 ? "variables" : k == 1 ? "optimizer"
 										 : "counters");
@@ -440,21 +463,19 @@ static int tsv_safe(const uint8_t *p, size_t n, int old)
 static int write_map(const struct ctx *c, const char *path, int force, size_t *nrenames,
 		     struct ck_err *err)
 {
-	struct rn *v = xcalloc(c->tgt.n + 1, sizeof(*v)), *ord = NULL;
+	struct rn *v = xcalloc(c->src.n + 1, sizeof(*v)), *ord = NULL;
 	struct outfile f = OUTFILE_INIT;
 	struct buf b = BUF_INIT;
 	size_t n = 0;
 	int json = strlen(path) > 5 && !strcmp(path + strlen(path) - 5, ".json"), rc;
 
-	for (size_t i = 0; i < c->tgt.n; i++) {
-		const struct match_item *ti = &c->tgt.items[i], *si;
-		if (c->r.t[i].src == MATCH_NONE)
+	for (size_t s = 0; s < c->src.n; s++) {
+		const struct match_item *si = &c->src.items[s];
+		const struct buf *to = &c->names[s];
+		if (si->len == to->len && !memcmp(si->name, to->p, to->len))
 			continue;
-		si = &c->src.items[c->r.t[i].src];
-		if (si->len == ti->len && !memcmp(si->name, ti->name, ti->len))
-			continue;
-		v[n++] = (struct rn){ si->name, ti->name, si->len, ti->len, 0 };
-		if (!tsv_safe(si->name, si->len, 1) || !tsv_safe(ti->name, ti->len, 0))
+		v[n++] = (struct rn){ si->name, to->p, si->len, to->len, 0 };
+		if (!tsv_safe(si->name, si->len, 1) || !tsv_safe(to->p, to->len, 0))
 			json = 1;
 	}
 	*nrenames = n;
@@ -506,14 +527,13 @@ static int graph_key(void *ctx, const uint8_t *key, size_t len, struct buf *out)
 {
 	const struct ctx *c = ctx;
 	const struct bundle_entry *e = bundle_find(c->src.in->b, key, len);
-	size_t s, t;
+	size_t s;
 
 	if (!e || (s = c->item_of[e - c->src.in->b->entries]) == MATCH_NONE)
 		return 0;
-	t = c->r.tgt_of[s];
-	if (t == MATCH_NONE)
+	if (c->names[s].len == e->name_len && !memcmp(c->names[s].p, e->name, e->name_len))
 		return 0;
-	buf_add(out, c->tgt.items[t].name, c->tgt.items[t].len);
+	buf_add(out, c->names[s].p, c->names[s].len);
 	return 1;
 }
 
@@ -554,14 +574,11 @@ static int apply(struct ctx *c, struct surg_opts *o, int only_matched, int json,
 		c->item_of[c->src.entries[s] - in->b->entries] = s;
 	for (size_t s = 0; s < c->src.n; s++) {
 		const struct bundle_entry *e = c->src.entries[s];
-		size_t t = c->r.tgt_of[s];
-		if (t != MATCH_NONE) {
-			surg_plan_add(&plan, 0, e, c->tgt.items[t].name, c->tgt.items[t].len);
-			nrenamed += !(e->name_len == c->tgt.items[t].len &&
-				      !memcmp(e->name, c->tgt.items[t].name, e->name_len));
-		} else if (!only_matched) {
-			surg_plan_add(&plan, 0, e, e->name, e->name_len);
-		}
+		if (c->r.tgt_of[s] == MATCH_NONE && only_matched)
+			continue;
+		surg_plan_add(&plan, 0, e, c->names[s].p, c->names[s].len);
+		nrenamed += !(e->name_len == c->names[s].len &&
+			      !memcmp(e->name, c->names[s].p, e->name_len));
 	}
 	if (surg_plan_sort(&plan, list_collision, &msg)) {
 		status = cli_errorf("a tensor the target does not name keeps a name the match gives "
@@ -710,6 +727,10 @@ int cmd_match(int argc, char **argv)
 	for (size_t s = 0; s < c.src.n; s++)
 		if (c.r.tgt_of[s] == MATCH_NONE)
 			c.left[c.r.kind[s]]++;
+	c.names = xcalloc(c.src.n + 1, sizeof(*c.names));
+	c.moved = xcalloc(c.src.n + 1, 1);
+	c.nchanged = match_new_names(c.tgt.items, c.tgt.n, c.src.items, c.src.n, &c.r, c.names,
+				     c.moved);
 	if (map_out) {
 		size_t n;
 		if (write_map(&c, map_out, o.force, &n, &err) < 0) {
@@ -737,6 +758,11 @@ int cmd_match(int argc, char **argv)
 	}
 	status = cli_finish(c.r.npaired == c.tgt.n ? EXIT_OK : EXIT_DIFF);
 out:
+	if (c.names)
+		for (size_t s = 0; s < c.src.n; s++)
+			buf_release(&c.names[s]);
+	free(c.names);
+	free(c.moved);
 	free(c.item_of);
 	match_release(&c.r);
 	matchset_release(&c.src);

@@ -474,6 +474,82 @@ static size_t distance(const char *a, size_t an, const char *b, size_t bn)
 	return row[bn] + extra;
 }
 
+/* Name parts for the similarity: runs of letters or of digits ("enc_ln" -> enc, ln). */
+struct tokens {
+	const char *p[DIST_MAX];
+	size_t len[DIST_MAX], n;
+};
+
+static int is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void tokenize(const char *s, size_t n, struct tokens *t)
+{
+	t->n = 0;
+	if (n > DIST_MAX)
+		n = DIST_MAX;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		if (is_alpha(s[i]))
+			while (j < n && is_alpha(s[j]))
+				j++;
+		else if (is_digit(s[i]))
+			while (j < n && is_digit(s[j]))
+				j++;
+		if (j == i) {
+			i++;
+			continue;
+		}
+		t->p[t->n] = s + i;
+		t->len[t->n++] = j - i;
+		i = j;
+	}
+}
+
+/* For each part of a, the longest prefix it shares with a part of b: "encoder" and "enc"
+ * share 3, as an abbreviation does. Summed. */
+static size_t prefix_score(const struct tokens *a, const struct tokens *b)
+{
+	size_t sum = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		size_t best = 0;
+		for (size_t k = 0; k < b->n; k++) {
+			size_t c = 0, m = a->len[i] < b->len[k] ? a->len[i] : b->len[k];
+			while (c < m && a->p[i][c] == b->p[k][c])
+				c++;
+			/* Numbers count only whole: layer 1 is not layer 12. */
+			if (is_digit(a->p[i][0]) && (c != a->len[i] || c != b->len[k]))
+				c = 0;
+			if (c > best)
+				best = c;
+		}
+		sum += best;
+	}
+	return sum;
+}
+
+/* How unlike two canonical names are (lower is closer): shared abbreviation-aware name parts
+ * first, then the edit distance. */
+static size_t dissimilarity(const struct norm *a, const struct norm *b)
+{
+	static struct tokens ta, tb;  /* large: kept off the stack; the engine is single-threaded */
+	size_t shared, d = distance(a->s, a->len, b->s, b->len);
+
+	tokenize(a->s, a->len, &ta);
+	tokenize(b->s, b->len, &tb);
+	shared = prefix_score(&ta, &tb) + prefix_score(&tb, &ta);
+	return (4 * DIST_MAX - (shared < 4 * DIST_MAX ? shared : 4 * DIST_MAX)) * 1024 +
+	       (d < 1023 ? d : 1023);
+}
+
 /* The closest of cand[0..n) to item i of one side: its index in cand, or MATCH_NONE when two
  * are equally close. */
 static size_t closest(struct run *x, int of_target, size_t i, const size_t *cand, size_t n)
@@ -483,7 +559,7 @@ static size_t closest(struct run *x, int of_target, size_t i, const size_t *cand
 
 	for (size_t k = 0; k < n; k++) {
 		const struct norm *o = of_target ? &x->sn[cand[k]] : &x->tn[cand[k]];
-		size_t d = distance(me->s, me->len, o->s, o->len);
+		size_t d = dissimilarity(me, o);
 		if (d < best_d)
 			second = best_d, best_d = d, best = k;
 		else if (d < second)
@@ -616,7 +692,7 @@ static int group_ties(struct run *x, size_t t)
 	if (n < 2 || n > CAND_CAP)
 		return 0;
 	for (size_t k = 0; k < n; k++) {
-		size_t d = distance(x->tn[t].s, x->tn[t].len, x->sn[cand[k]].s, x->sn[cand[k]].len);
+		size_t d = dissimilarity(&x->tn[t], &x->sn[cand[k]]);
 		if (k && d != d0)
 			return 0;
 		d0 = d;
@@ -677,6 +753,91 @@ void match_run(const struct match_item *tgt, size_t nt, const struct match_item 
 		free(x.sn[s].s);
 	free(x.tn);
 	free(x.sn);
+}
+
+/* A name without the attribute suffix of TF2 keys. */
+static size_t stem_len(const uint8_t *p, size_t n)
+{
+	return has_suffix(p, n, VARIABLE_VALUE) && n > sizeof(VARIABLE_VALUE) - 1
+	       ? n - (sizeof(VARIABLE_VALUE) - 1) : n;
+}
+
+struct stem {
+	const uint8_t *p;
+	size_t len, item;
+};
+
+static int cmp_stem(const void *a, const void *b)
+{
+	const struct stem *x = a, *y = b;
+	return key_cmp(x->p, x->len, y->p, y->len);
+}
+
+/* Whether name is one of tgt's (sorted stems of the target names, by full name). */
+static int is_target_name(const struct stem *names, size_t n, const uint8_t *p, size_t len)
+{
+	struct stem probe = { p, len, 0 };
+	return n && bsearch(&probe, names, n, sizeof(*names), cmp_stem) != NULL;
+}
+
+size_t match_new_names(const struct match_item *tgt, size_t nt, const struct match_item *src,
+		       size_t ns, const struct match_result *r, struct buf *out,
+		       unsigned char *moved)
+{
+	struct stem *paired = xcalloc(ns + 1, sizeof(*paired)), *names = xcalloc(nt + 1, sizeof(*names));
+	size_t np = 0, changed = 0;
+
+	for (size_t t = 0; t < nt; t++)
+		names[t] = (struct stem){ tgt[t].name, tgt[t].len, t };
+	sort_array(names, nt, sizeof(*names), cmp_stem);
+	for (size_t s = 0; s < ns; s++) {
+		size_t t = r->tgt_of[s];
+		buf_reset(&out[s]);
+		if (moved)
+			moved[s] = 0;
+		if (t == MATCH_NONE) {
+			buf_add(&out[s], src[s].name, src[s].len);
+			continue;
+		}
+		buf_add(&out[s], tgt[t].name, tgt[t].len);
+		changed += src[s].len != tgt[t].len || memcmp(src[s].name, tgt[t].name, tgt[t].len);
+		paired[np++] = (struct stem){ src[s].name, stem_len(src[s].name, src[s].len), s };
+	}
+	sort_array(paired, np, sizeof(*paired), cmp_stem);
+	for (size_t s = 0; s < ns && np; s++) {
+		const uint8_t *p = src[s].name;
+		size_t n = src[s].len;
+		if (r->tgt_of[s] != MATCH_NONE)
+			continue;
+		/* The longest paired stem that is a scope of this name. */
+		for (size_t k = n; k-- > 0;) {
+			struct stem probe = { p, k, 0 }, *f;
+			size_t t, tl;
+			if (p[k] != '/')
+				continue;
+			f = bsearch(&probe, paired, np, sizeof(*paired), cmp_stem);
+			if (!f)
+				continue;
+			t = r->tgt_of[f->item];
+			tl = stem_len(tgt[t].name, tgt[t].len);
+			buf_reset(&out[s]);
+			buf_add(&out[s], tgt[t].name, tl);
+			buf_add(&out[s], p + k, n - k);
+			if (is_target_name(names, nt, out[s].p, out[s].len) ||
+			    (out[s].len == n && !memcmp(out[s].p, p, n))) {
+				buf_reset(&out[s]);
+				buf_add(&out[s], p, n);
+			} else {
+				changed++;
+				if (moved)
+					moved[s] = 1;
+			}
+			break;
+		}
+	}
+	free(paired);
+	free(names);
+	return changed;
 }
 
 void match_release(struct match_result *r)

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 #define MATCH_NONE ((size_t)-1)
 #define MATCH_MAX_CAND 4
 
@@ -79,6 +81,15 @@ struct match_result {
 void match_run(const struct match_item *tgt, size_t nt, const struct match_item *src, size_t ns,
 	       struct match_result *r);
 void match_release(struct match_result *r);
+
+/* The name of each checkpoint item once the match is applied, into out[0..ns) (replacing
+ * their contents): a paired item takes its target's name; an unpaired one under a paired
+ * one's name (the slot "v/Momentum" of "v", or a TF2 key under "v/") moves with it
+ * unless its new name is a target's; the rest keep theirs. moved[i] (if not NULL) is set
+ * for those that moved with their variable. Returns how many names change. */
+size_t match_new_names(const struct match_item *tgt, size_t nt, const struct match_item *src,
+		       size_t ns, const struct match_result *r, struct buf *out,
+		       unsigned char *moved);
 
 /* "exact", "full name", "rewrite", "shape", "similar", "order" ("" for unpaired). */
 const char *match_how_name(enum match_how how);
