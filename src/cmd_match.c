@@ -14,7 +14,7 @@
 #include "table.h"
 
 const char cmd_match_usage[] =
-"usage: ckpt match [--json | --format python] [--map-out FILE] [-f] CKPT TARGET\n"
+"usage: ckpt match [--format table|json|python] [--json] [--map-out FILE] [-f] CKPT TARGET\n"
 "       ckpt match --apply -o OUT [--only-matched] [-f] [--copy] [--verify-data]\n"
 "                  [--update-state] [--no-sync] [--json] CKPT TARGET\n"
 "\n"
@@ -39,7 +39,7 @@ const char cmd_match_usage[] =
 "\n"
 "Options:\n"
 "      --json             print the pairs, what is unmatched and what is left over as JSON\n"
-"      --format F         table (default), json, or python: an assignment_map dict\n"
+"      --format FORMAT    table (default), json, or python: an assignment_map dict\n"
 "                         (checkpoint name -> variable name) for\n"
 "                         tf.compat.v1.train.init_from_checkpoint\n"
 "      --map-out FILE     write the renames as a map for 'ckpt rename --map-file'\n"
@@ -129,8 +129,18 @@ static char *how_text(const struct ctx *c, size_t t)
 static void print_unmatched(const struct ctx *c, size_t nun)
 {
 	struct tab t;
+	size_t kinds[3] = { 0 };
 
-	printf("\nnot matched (%zu):\n", nun);
+	for (size_t i = 0; i < c->tgt.n; i++)
+		if (c->r.t[i].src == MATCH_NONE)
+			kinds[match_kind_of(c->tgt.items[i].name, c->tgt.items[i].len)]++;
+	printf("\nnot matched (%zu", nun);
+	/* A training graph restores its optimizer's state too: say so, it changes the remedy. */
+	if (kinds[MATCH_SLOT] || kinds[MATCH_COUNTER])
+		printf(": %zu %s, %zu optimizer %s, %zu %s", kinds[0], kinds[0] == 1 ? "variable" : "variables",
+		       kinds[1], kinds[1] == 1 ? "slot" : "slots", kinds[2],
+		       kinds[2] == 1 ? "counter" : "counters");
+	printf("):\n");
 	tab_init(&t, "llll");
 	for (size_t i = 0; i < c->tgt.n; i++) {
 		const struct match_target *mt = &c->r.t[i];
