@@ -47,8 +47,8 @@ const char cmd_match_usage[] =
 "                         needs it)\n"
 "      --apply            write the renamed checkpoint to OUT, through the writer of\n"
 "                         'ckpt rename' (data shared, not copied; a TF2 object graph\n"
-"                         follows the renames; a TF1 checkpoint matched to every key of a\n"
-"                         TF2 target gets the target's object graph)\n"
+"                         follows the renames; a TF1 checkpoint matched to a TF2\n"
+"                         target gets the target's object graph, for the keys it has)\n"
 "  -o, --output OUT       prefix of the checkpoint --apply writes\n"
 "      --only-matched     --apply: leave out the tensors the target does not name\n"
 "  -f, --force            replace OUT or the map file if it exists\n"
@@ -566,6 +566,25 @@ static void list_collision(void *ctx, const struct surg_item *items, size_t n)
 	buf_addc(msg, '"');
 }
 
+/* objgraph_drop callback: whether the output holds key (plan sorted by output name). */
+static int in_plan(void *ctx, const uint8_t *key, size_t len)
+{
+	const struct surg_plan *p = ctx;
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = key_cmp(p->items[mid].name.p, p->items[mid].name.len, key, len);
+		if (!cmp)
+			return 1;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 static int apply(struct ctx *c, struct surg_opts *o, int only_matched, int json, int copy)
 {
 	struct surg_input *in = c->src.in;
@@ -597,7 +616,8 @@ static int apply(struct ctx *c, struct surg_opts *o, int only_matched, int json,
 	}
 	if (in->graph_entry) {
 		/* TF2: the object graph's keys follow the renames, as in 'ckpt rename'. */
-		if (in->graph && objgraph_rename(in->graph, graph_key, c)) {
+		if (in->graph && (objgraph_rename(in->graph, graph_key, c) ||
+				  (only_matched && plan.n < c->src.n))) {
 			plan.graph = in->graph;
 			in->graph = NULL;
 		} else {
@@ -605,11 +625,14 @@ static int apply(struct ctx *c, struct surg_opts *o, int only_matched, int json,
 				      in->graph_entry->name_len);
 			surg_plan_sort(&plan, NULL, NULL);
 		}
-	} else if (c->tgt.kind == MS_CHECKPOINT && c->tgt.in->graph && c->r.npaired == c->tgt.n) {
+	} else if (c->tgt.kind == MS_CHECKPOINT && c->tgt.in->graph && c->r.npaired) {
 		/* TF1 -> TF2: the keys are now the target's; so is the graph that names them. */
 		plan.graph = c->tgt.in->graph;
 		c->tgt.in->graph = NULL;
 	}
+	/* The graph names no key the output lacks (unmatched target keys, tensors left out). */
+	if (plan.graph)
+		objgraph_drop(plan.graph, in_plan, &plan);
 	surg_signals();
 	o->share = in->b->format == 2;
 	o->allow_link = !copy;
@@ -754,7 +777,7 @@ int cmd_match(int argc, char **argv)
 		if (status != EXIT_OK)
 			goto out;
 		if (c.r.npaired < c.tgt.n)
-			cli_errorf("%zu target %s not matched: a restore from %s will still miss %s "
+			cli_errorf("warning: %zu target %s not matched: a restore from %s will still miss %s "
 				   "(see 'ckpt match %s %s')", c.tgt.n - c.r.npaired,
 				   c.tgt.n - c.r.npaired == 1 ? "name is" : "names are", cl.out,
 				   c.tgt.n - c.r.npaired == 1 ? "it" : "them", argv[optind],
