@@ -129,11 +129,18 @@ found:
 
 /* ---- the state of one run ---- */
 
+/* One side's items indexed by kind, dtype and shape (those fully known), and the rest. */
+struct shape_index {
+	size_t *ord, n;      /* fully known, sorted by shape_key */
+	size_t *wild, nwild; /* some dtype, rank or size unknown */
+};
+
 struct run {
 	const struct match_item *tgt, *src;
 	size_t nt, ns;
 	struct norm *tn, *sn;
 	struct match_result *r;
+	struct shape_index ti, si;
 };
 
 static int t_alive(const struct run *x, size_t t) { return x->r->t[t].src == MATCH_NONE; }
@@ -414,25 +421,107 @@ static void rule_rewrite(struct run *x)
 
 /* ---- shape, similar, order: among the compatible items of the same kind ---- */
 
-/* The compatible unpaired items of the other side: up to cap in out, the count returned
- * (counting stops past CAND_CAP). */
+static int fully_known(const struct match_item *it)
+{
+	if (it->dtype <= 0 || it->rank < 0)
+		return 0;
+	for (int i = 0; i < it->rank; i++)
+		if (it->dims[i] < 0)
+			return 0;
+	return 1;
+}
+
+static int shape_key_cmp(enum match_kind ka, const struct match_item *a, enum match_kind kb,
+			 const struct match_item *b)
+{
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	if (a->dtype != b->dtype)
+		return a->dtype < b->dtype ? -1 : 1;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	for (int i = 0; i < a->rank; i++)
+		if (a->dims[i] != b->dims[i])
+			return a->dims[i] < b->dims[i] ? -1 : 1;
+	return 0;
+}
+
+static const struct match_item *g_sort_items;  /* qsort has no context argument */
+
+static int cmp_shape_key(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, k = *(const size_t *)b;
+	int c = shape_key_cmp(g_sort_norm[i].kind, &g_sort_items[i], g_sort_norm[k].kind,
+			      &g_sort_items[k]);
+	return c ? c : (i > k) - (i < k);
+}
+
+static void index_side(struct shape_index *ix, const struct match_item *items,
+		       const struct norm *norms, size_t n)
+{
+	ix->ord = xcalloc(n + 1, sizeof(*ix->ord));
+	ix->wild = xcalloc(n + 1, sizeof(*ix->wild));
+	ix->n = ix->nwild = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (fully_known(&items[i]))
+			ix->ord[ix->n++] = i;
+		else
+			ix->wild[ix->nwild++] = i;
+	}
+	g_sort_items = items;
+	g_sort_norm = norms;
+	sort_array(ix->ord, ix->n, sizeof(*ix->ord), cmp_shape_key);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The compatible unpaired items of the other side: up to cap in out, in index order, the
+ * count returned (counting stops past CAND_CAP). An item of known dtype and shape looks only
+ * at its own bucket and the other side's items of unknown shape; the others scan it all. */
 static size_t others(struct run *x, int of_target, size_t i, size_t *out, size_t cap)
 {
-	size_t n = 0, nother = of_target ? x->ns : x->nt;
+	size_t found[CAND_CAP + 1], n = 0, nother = of_target ? x->ns : x->nt;
 	enum match_kind kind = of_target ? x->tn[i].kind : x->sn[i].kind;
 	const struct match_item *me = of_target ? &x->tgt[i] : &x->src[i];
+	const struct match_item *oitems = of_target ? x->src : x->tgt;
+	const struct norm *onorm = of_target ? x->sn : x->tn;
+	const struct shape_index *ix = of_target ? &x->si : &x->ti;
 
-	for (size_t k = 0; k < nother && n <= CAND_CAP; k++) {
-		const struct norm *o = of_target ? &x->sn[k] : &x->tn[k];
-		const struct match_item *it = of_target ? &x->src[k] : &x->tgt[k];
-		if (o->kind != kind || !(of_target ? s_alive(x, k) : t_alive(x, k)))
-			continue;
-		if (!match_compatible(me, it))
-			continue;
-		if (n < cap)
-			out[n] = k;
-		n++;
+#define OTHER_OK(k) (onorm[k].kind == kind && (of_target ? s_alive(x, k) : t_alive(x, k)) && \
+		     match_compatible(me, &oitems[k]))
+	if (!fully_known(me)) {
+		for (size_t k = 0; k < nother && n <= CAND_CAP; k++)
+			if (OTHER_OK(k))
+				found[n++] = k;
+	} else {
+		size_t lo = 0, hi = ix->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			size_t k = ix->ord[mid];
+			if (shape_key_cmp(onorm[k].kind, &oitems[k], kind, me) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t j = lo; j < ix->n && n <= CAND_CAP; j++) {
+			size_t k = ix->ord[j];
+			if (shape_key_cmp(onorm[k].kind, &oitems[k], kind, me))
+				break;
+			if (of_target ? s_alive(x, k) : t_alive(x, k))
+				found[n++] = k;
+		}
+		for (size_t j = 0; j < ix->nwild && n <= CAND_CAP; j++)
+			if (OTHER_OK(ix->wild[j]))
+				found[n++] = ix->wild[j];
+		sort_array(found, n, sizeof(*found), cmp_size);
 	}
+#undef OTHER_OK
+	for (size_t k = 0; k < n && k < cap; k++)
+		out[k] = found[k];
 	return n;
 }
 
@@ -718,7 +807,7 @@ static void leftovers(struct run *x)
 void match_run(const struct match_item *tgt, size_t nt, const struct match_item *src, size_t ns,
 	       struct match_result *r)
 {
-	struct run x = { tgt, src, nt, ns, NULL, NULL, r };
+	struct run x = { .tgt = tgt, .src = src, .nt = nt, .ns = ns, .r = r };
 	unsigned char *tie;
 
 	memset(r, 0, sizeof(*r));
@@ -736,6 +825,8 @@ void match_run(const struct match_item *tgt, size_t nt, const struct match_item 
 		norm_init(&x.sn[s], &src[s]);
 		r->kind[s] = x.sn[s].kind;
 	}
+	index_side(&x.ti, tgt, x.tn, nt);
+	index_side(&x.si, src, x.sn, ns);
 	rule_exact(&x);
 	rule_rewrite(&x);
 	rule_shape(&x);
@@ -753,6 +844,10 @@ void match_run(const struct match_item *tgt, size_t nt, const struct match_item 
 		free(x.sn[s].s);
 	free(x.tn);
 	free(x.sn);
+	free(x.ti.ord);
+	free(x.ti.wild);
+	free(x.si.ord);
+	free(x.si.wild);
 }
 
 /* A name without the attribute suffix of TF2 keys. */
