@@ -30,7 +30,7 @@ const char cmd_match_usage[] =
 "  rewrite      a systematic rewrite inferred from two pairs or more: a scope added,\n"
 "               removed or replaced (net/ -> \"\"), and known leaf renames (weights ->\n"
 "               kernel, biases -> bias, gamma -> scale, beta -> offset ...)\n"
-"  shape        the only tensor of that kind, dtype and shape, for the only target that has it\n"
+"  shape        the one tensor of that kind, dtype and shape, for the one target with it\n"
 "  similar      the closest name among the same-shape candidates, closest both ways\n"
 "  order        names equally close: a group of n targets and n tensors paired in layer order\n"
 "Tensors of another dtype or shape are never paired, no tensor is used twice, and\n"
@@ -751,7 +751,9 @@ int cmd_match(int argc, char **argv)
 	}
 	if (c.tgt.owns_in)
 		cli_notes(&c.tgt.own.where.notes);
-	if (do_apply && surg_check_output(&cl.out, &in, 1, o.force, &err) < 0) {
+	/* The target is an input too: never written over. */
+	if (do_apply && (surg_check_output(&cl.out, &in, 1, o.force, &err) < 0 ||
+			 (c.tgt.owns_in && surg_check_output(&cl.out, &c.tgt.own, 1, o.force, &err) < 0))) {
 		status = cli_error(&err);
 		goto out;
 	}
