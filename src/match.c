@@ -329,24 +329,22 @@ static struct cpair *candidate_pairs(struct run *x, const struct tail *tails, si
 	return v;
 }
 
-/* Apply the rewrite of group g[0..n): pairs where a target has one candidate left, and that
- * candidate serves no other target of the group. Returns the pairs made. */
-static size_t apply_rewrite(struct run *x, const struct cpair *g, size_t n, size_t rw)
+/* Apply the rewrite of group g[0..n) (sorted by target): pairs where a target has one
+ * candidate left, and that candidate serves no other target of the group. users is scratch,
+ * one zero per checkpoint item, left zero. Returns the pairs made. */
+static size_t apply_rewrite(struct run *x, const struct cpair *g, size_t n, size_t rw,
+			    size_t *users)
 {
 	size_t made = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		size_t t = g[i].t, s = MATCH_NONE, ns = 0, users = 0;
-		if (!t_alive(x, t))
-			continue;
-		for (size_t k = 0; k < n; k++)
-			if (g[k].t == t && s_alive(x, g[k].s))
-				s = g[k].s, ns++;
-		if (ns != 1)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			users += g[k].s == s && t_alive(x, g[k].t);
-		if (users != 1)
+	for (size_t k = 0; k < n; k++)
+		users[g[k].s] += t_alive(x, g[k].t) && s_alive(x, g[k].s);
+	for (size_t i = 0, j; i < n; i = j) {
+		size_t t = g[i].t, s = MATCH_NONE, ns = 0;
+		for (j = i; j < n && g[j].t == t; j++)
+			if (s_alive(x, g[j].s))
+				s = g[j].s, ns++;
+		if (!t_alive(x, t) || ns != 1 || users[s] != 1)
 			continue;
 		pair(x, t, s, MATCH_REWRITE);
 		x->r->t[t].rewrite = rw;
@@ -355,23 +353,28 @@ static size_t apply_rewrite(struct run *x, const struct cpair *g, size_t n, size
 				x->sn[s].base + x->sn[s].base_leaf, x->sn[s].base_len - x->sn[s].base_leaf) != 0;
 		made++;
 	}
+	for (size_t k = 0; k < n; k++)
+		users[g[k].s] = 0;
 	return made;
 }
 
-/* Distinct unpaired targets of a group whose candidate is unpaired too. */
+/* Distinct unpaired targets of a group (sorted by target) with an unpaired candidate. */
 static size_t support(struct run *x, const struct cpair *g, size_t n)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (t_alive(x, g[i].t) && s_alive(x, g[i].s) && (i == 0 || g[i].t != g[i - 1].t ||
-		    !(t_alive(x, g[i - 1].t) && s_alive(x, g[i - 1].s))))
-			k++;
+
+	for (size_t i = 0, j; i < n; i = j) {
+		int any = 0;
+		for (j = i; j < n && g[j].t == g[i].t; j++)
+			any |= s_alive(x, g[j].s);
+		k += any && t_alive(x, g[i].t);
+	}
 	return k;
 }
 
 static void rule_rewrite(struct run *x)
 {
-	size_t ntails, npairs, ngroups = 0, *start;
+	size_t ntails, npairs, ngroups = 0, *start, *users;
 	struct tail *tails = collect_tails(x, &ntails);
 	struct cpair *v = candidate_pairs(x, tails, ntails, &npairs);
 	unsigned char *dead;
@@ -382,6 +385,7 @@ static void rule_rewrite(struct run *x)
 			start[ngroups++] = i;
 	start[ngroups] = npairs;
 	dead = xcalloc(ngroups + 1, 1);
+	users = xcalloc(x->ns + 1, sizeof(*users));
 	/* The rewrite that explains most pairs first; each round may leave others fewer. */
 	for (;;) {
 		size_t best = MATCH_NONE, best_n = 0;
@@ -402,7 +406,7 @@ static void rule_rewrite(struct run *x)
 		{
 			const struct cpair *g = &v[start[best]];
 			size_t rw = x->r->nrewrites, made;
-			made = apply_rewrite(x, g, start[best + 1] - start[best], rw);
+			made = apply_rewrite(x, g, start[best + 1] - start[best], rw, users);
 			dead[best] = 1;
 			if (!made)
 				continue;
@@ -413,6 +417,7 @@ static void rule_rewrite(struct run *x)
 			x->r->nrewrites++;
 		}
 	}
+	free(users);
 	free(dead);
 	free(start);
 	free(v);
