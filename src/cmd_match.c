@@ -67,7 +67,6 @@ struct ctx {
 	size_t *item_of;         /* checkpoint entry index -> src item, or MATCH_NONE */
 	struct buf *names;       /* each src item's name after the match (match_new_names) */
 	unsigned char *moved;    /* moved with its variable (an optimizer slot) */
-	size_t nchanged;
 };
 
 static char *name_text(const void *p, size_t n)
@@ -110,7 +109,8 @@ static char *how_text(const struct ctx *c, size_t t)
 	}
 	if (mt->leaf_renamed) {
 		const uint8_t *sl = si->full ? si->full : si->name, *tl = ti->full ? ti->full : ti->name;
-		size_t sn = si->full ? si->full_len : si->len, tn = ti->full ? ti->full_len : ti->len;
+		size_t sn = si->full ? si->full_len : match_stem_len(si->name, si->len);
+		size_t tn = ti->full ? ti->full_len : match_stem_len(ti->name, ti->len);
 		size_t a = sn, z = tn;
 		while (a > 0 && sl[a - 1] != '/')
 			a--;
@@ -764,8 +764,7 @@ int cmd_match(int argc, char **argv)
 			c.left[c.r.kind[s]]++;
 	c.names = xcalloc(c.src.n + 1, sizeof(*c.names));
 	c.moved = xcalloc(c.src.n + 1, 1);
-	c.nchanged = match_new_names(c.tgt.items, c.tgt.n, c.src.items, c.src.n, &c.r, c.names,
-				     c.moved);
+	match_new_names(c.tgt.items, c.tgt.n, c.src.items, c.src.n, &c.r, c.names, c.moved);
 	if (map_out) {
 		size_t n;
 		if (write_map(&c, map_out, o.force, &n, &err) < 0) {

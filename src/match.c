@@ -855,8 +855,7 @@ void match_run(const struct match_item *tgt, size_t nt, const struct match_item 
 	free(x.si.wild);
 }
 
-/* A name without the attribute suffix of TF2 keys. */
-static size_t stem_len(const uint8_t *p, size_t n)
+size_t match_stem_len(const uint8_t *p, size_t n)
 {
 	return has_suffix(p, n, VARIABLE_VALUE) && n > sizeof(VARIABLE_VALUE) - 1
 	       ? n - (sizeof(VARIABLE_VALUE) - 1) : n;
@@ -901,7 +900,7 @@ size_t match_new_names(const struct match_item *tgt, size_t nt, const struct mat
 		}
 		buf_add(&out[s], tgt[t].name, tgt[t].len);
 		changed += src[s].len != tgt[t].len || memcmp(src[s].name, tgt[t].name, tgt[t].len);
-		paired[np++] = (struct stem){ src[s].name, stem_len(src[s].name, src[s].len), s };
+		paired[np++] = (struct stem){ src[s].name, match_stem_len(src[s].name, src[s].len), s };
 	}
 	sort_array(paired, np, sizeof(*paired), cmp_stem);
 	for (size_t s = 0; s < ns && np; s++) {
@@ -919,7 +918,7 @@ size_t match_new_names(const struct match_item *tgt, size_t nt, const struct mat
 			if (!f)
 				continue;
 			t = r->tgt_of[f->item];
-			tl = stem_len(tgt[t].name, tgt[t].len);
+			tl = match_stem_len(tgt[t].name, tgt[t].len);
 			buf_reset(&out[s]);
 			buf_add(&out[s], tgt[t].name, tl);
 			buf_add(&out[s], p + k, n - k);

@@ -91,6 +91,9 @@ size_t match_new_names(const struct match_item *tgt, size_t nt, const struct mat
 		       size_t ns, const struct match_result *r, struct buf *out,
 		       unsigned char *moved);
 
+/* The length of name without the "/.ATTRIBUTES/VARIABLE_VALUE" of TF2 keys. */
+size_t match_stem_len(const uint8_t *name, size_t len);
+
 /* "exact", "full name", "rewrite", "shape", "similar", "order" ("" for unpaired). */
 const char *match_how_name(enum match_how how);
 

@@ -176,6 +176,33 @@ int main(void)
 		is_int(r.npaired, 0, "empty sides");
 		match_release(&r);
 	}
+	{	/* names after the match: slots move with their variable, never onto a target's name */
+		static const struct spec t[] = { { "enc/kernel", DT_FLOAT, 2, { 2, 2 } },
+						 { "enc/kernel/Adam", DT_FLOAT, 2, { 3, 3 } } };
+		static const struct spec s[] = { { "net/enc/kernel", DT_FLOAT, 2, { 2, 2 } },
+						 { "net/enc/kernel/Momentum", DT_FLOAT, 2, { 2, 2 } },
+						 { "net/enc/kernel/Adam", DT_FLOAT, 2, { 2, 2 } },
+						 { "other", DT_FLOAT, 0, { 0 } } };
+		struct match_item *ti = items(t, N(t)), *si = items(s, N(s));
+		struct buf out[4] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+		unsigned char moved[4];
+		size_t n;
+		match_run(ti, N(t), si, N(s), &r);
+		is_int(r.t[0].src, 0, "enc/kernel <- net/enc/kernel");
+		n = match_new_names(ti, N(t), si, N(s), &r, out, moved);
+		ok(out[0].len && !strcmp((char *)out[0].p, "enc/kernel"), "the pair takes the target's name");
+		ok(!strcmp((char *)out[1].p, "enc/kernel/Momentum") && moved[1], "its slot moves with it");
+		ok(!strcmp((char *)out[2].p, "net/enc/kernel/Adam") && !moved[2],
+		   "not onto a target's name (another shape there)");
+		ok(!strcmp((char *)out[3].p, "other") && !moved[3], "the rest keep theirs");
+		is_int(n, 2, "two names change");
+		for (int i = 0; i < 4; i++)
+			buf_release(&out[i]);
+		match_release(&r);
+		free(ti);
+		free(si);
+	}
+	ok(match_stem_len((const uint8_t *)"a/.ATTRIBUTES/VARIABLE_VALUE", 28) == 1, "the stem of a TF2 key");
 	ok(!strcmp(match_how_name(MATCH_REWRITE), "rewrite"), "rule names");
 	return tap_done();
 }
