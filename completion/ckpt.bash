@@ -52,8 +52,14 @@ _ckpt()
 	fi
 	case $prev in
 	-s | --sort) COMPREPLY=($(compgen -W "name size elements offset" -- "$cur")); return ;;
-	-f | --format) COMPREPLY=($(compgen -W "table json tsv tf" -- "$cur")); return ;;
-	-o | --output | --npy | --map | --names-from) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-f | --format)
+		if [ "$cmd" = match ]; then
+			COMPREPLY=($(compgen -W "table json python" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "table json tsv tf" -- "$cur"))
+		fi
+		return ;;
+	-o | --output | --npy | --map | --map-out | --names-from) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-i | --include | -x | --exclude | --match | -w | --width | -n | --atol | --rtol | --precision | --index)
 		return ;;
 	esac
@@ -65,5 +71,12 @@ _ckpt()
 		return
 	fi
 	_ckpt_prefixes "$cur"
+	# match: a TARGET may also be a names list or a safetensors file.
+	if [ "$cmd" = match ]; then
+		local f
+		while IFS= read -r f; do
+			case $f in *.safetensors | *.json | *.txt | *.tsv) COMPREPLY+=("$f") ;; esac
+		done < <(compgen -f -- "$cur")
+	fi
 }
 complete -F _ckpt ckpt

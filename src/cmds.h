@@ -16,6 +16,8 @@ int cmd_import(int argc, char **argv);
 extern const char cmd_import_usage[];
 int cmd_list(int argc, char **argv);
 extern const char cmd_list_usage[];
+int cmd_match(int argc, char **argv);
+extern const char cmd_match_usage[];
 int cmd_merge(int argc, char **argv);
 extern const char cmd_merge_usage[];
 int cmd_rename(int argc, char **argv);

@@ -19,6 +19,7 @@ const struct cmd commands[] = {
 	{ "graph", cmd_graph, "what a .meta or SavedModel graph expects; check a checkpoint against it", cmd_graph_usage },
 	{ "import", cmd_import, "a checkpoint from a .npz, safetensors or .npy files", cmd_import_usage },
 	{ "list", cmd_list, "list the tensors of a checkpoint", cmd_list_usage },
+	{ "match", cmd_match, "pair a target's names with a checkpoint's tensors; write the renames", cmd_match_usage },
 	{ "merge", cmd_merge, "combine several checkpoints into one", cmd_merge_usage },
 	{ "rename", cmd_rename, "write a copy with tensors renamed (data shared, not copied)", cmd_rename_usage },
 	{ "show", cmd_show, "print tensor values, statistics, or the TF2 object graph", cmd_show_usage },

@@ -32,6 +32,8 @@ check "ckpt list --sort s" "size "
 check "ckpt list run/model" "run/model.ckpt-1000 run/model.ckpt-500 "
 check "ckpt list r" "run/ "
 check "ckpt list run/c" "run/checkpoint "
+check "ckpt match --format p" "python "
+check "ckpt match --map-o" "--map-out "
 # zsh: the same through zsh's own completion system (completion/_ckpt), typed into an
 # interactive zsh on a pseudo-terminal: each line, TAB, Return; Return is bound to print the
 # command line as completed (a space after a word that completed uniquely).
@@ -54,6 +56,7 @@ zcases=(
 	"ckpt list -f j"			"ckpt list -f json "
 	"ckpt cast --to bf"			"ckpt cast --to bfloat16 "
 	"ckpt merge -c f"			"ckpt merge -c first "
+	"ckpt match --format p"			"ckpt match --format python "
 	"ckpt list r"				"ckpt list run/"
 	"ckpt list run/model.ckpt-1"		"ckpt list run/model.ckpt-1000 "
 	"ckpt list run/model"			"ckpt list run/model.ckpt-"

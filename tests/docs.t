@@ -40,6 +40,9 @@ for my $set (['sample', 'work/sample'], ['sample', 'man/run'], ['graph', 'gen'])
 }
 rename("$dir/gen/graph/run", "$dir/work/train") or die "train: $!";
 rename("$dir/gen/graph/ported", "$dir/work/finetuned") or die "finetuned: $!";
+# net/: train/'s checkpoint as someone saved it under a scope (README's `ckpt match`).
+system("'$ckpt' rename --add-prefix net/ -o '$dir/work/net/model.ckpt' '$dir/work/train' >/dev/null") == 0
+	or die "net/: rename failed\n";
 $ENV{PATH} = "$dir/bin:$ENV{PATH}";
 $ENV{NO_COLOR} = 1;
 $ENV{COLUMNS} = 100;

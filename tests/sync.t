@@ -52,6 +52,7 @@ sub check_synced {
 for my $case (
 	[ subset => "subset -o OUT " . shq($two), 1 ],  # compacted into one data file
 	[ rename => "rename --copy -o OUT --add-prefix r/ " . shq($two), 2 ],
+	[ match => "match --apply --copy -o OUT " . shq($two) . " " . shq($two), 2 ],
 	[ merge => "merge -o OUT --prefix a/ " . shq($two) . " --prefix b/ " . shq($sample), 1 ],
 	[ cast => "cast --to float16 -o OUT " . shq($two), 1 ],
 	[ average => "average -o OUT " . shq($sample) . " " . shq("$tmp/gen/sample/model.ckpt-500"), 1 ],

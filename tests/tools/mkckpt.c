@@ -1691,6 +1691,40 @@ static void make_graph_hub(const char *dir)
 	add_f32(w, "bias", b8, 1, 0.01f, 0);
 	add_f32(w, "embeddings", emb, 2, 0.1f, 0);
 	finish(w);
+/* match/slim: TF1-slim style names under a net/ scope (weights, biases, offset) with Momentum
+ * slots; match/keras: the same model as Keras names it (kernel, bias, beta) without the scope,
+ * the checkpoint `ckpt match` must pair it with. Two layer norms of one shape differ only by
+ * name (enc_ln, dec_ln). */
+static void make_match(const char *dir)
+{
+	static const struct { const char *slim, *keras; int64_t dims[2]; int rank; } v[] = {
+		{ "net/encoder/dense/weights", "encoder/dense/kernel", { 16, 8 }, 2 },
+		{ "net/encoder/dense/biases", "encoder/dense/bias", { 8 }, 1 },
+		{ "net/decoder/dense/weights", "decoder/dense/kernel", { 8, 16 }, 2 },
+		{ "net/decoder/dense/biases", "decoder/dense/bias", { 16 }, 1 },
+		{ "net/enc_ln/offset", "encoder/layer_norm/beta", { 8 }, 1 },
+		{ "net/dec_ln/offset", "decoder/layer_norm/beta", { 8 }, 1 },
+		{ "net/head/weights", "head/kernel", { 16, 4 }, 2 },
+		{ "net/head/biases", "head/bias", { 4 }, 1 },
+	};
+	char path[4096], name[256];
+	struct bundle_writer *w;
+	int64_t step = 300;
+
+	for (int side = 0; side < 2; side++) {
+		snprintf(path, sizeof(path), "%s/%s/model.ckpt", dir, side ? "keras" : "slim");
+		w = open_w(path, 1);
+		add_scalar(w, "global_step", DT_INT64, &step, 8);
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			rng_state = 0x3a7c + i + 100 * (uint64_t)side;
+			add_f32(w, side ? v[i].keras : v[i].slim, v[i].dims, v[i].rank, 0.1f, 0);
+			if (side || v[i].rank != 2)
+				continue;
+			snprintf(name, sizeof(name), "%s/Momentum", v[i].slim);
+			add_f32(w, name, v[i].dims, v[i].rank, 0.01f, 0);
+		}
+		finish(w);
+	}
 }
 
 static char *sub(const char *dir, const char *name)
@@ -1761,5 +1795,7 @@ int main(int argc, char **argv)
 		make_graph(sub(dir, "graph"));
 	if (all || !strcmp(set, "graph-hub"))
 		make_graph_hub(sub(dir, "graph-hub"));
+	if (all || !strcmp(set, "match"))
+		make_match(sub(dir, "match"));
 	return 0;
 }

@@ -1,0 +1,1 @@
+$CKPT match --apply match/slim match/keras

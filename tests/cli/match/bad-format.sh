@@ -1,0 +1,1 @@
+$CKPT match --format yaml match/slim match/keras

@@ -1,0 +1,1 @@
+$CKPT match --json match/slim match/keras

@@ -1,0 +1,1 @@
+$CKPT match match/slim
