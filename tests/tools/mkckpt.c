@@ -1534,6 +1534,8 @@ static void make_trainpair(const char *dir)
 	bundle_writer_add(b, "global_step", 11, DT_INT64, NULL, 0, 0, &gb, sizeof(gb));
 	finish(a);
 	finish(b);
+}
+
 /* ---- graph-hub/: a TF1 graph using a TF-Hub module, with two savers ------------------------
  * What a tf.compat.v1 program leaves that loads a hub.Module (its variables initialised by
  * tf.train.init_from_checkpoint: the checkpoint_initializer ops, reading the module's own
@@ -1691,6 +1693,8 @@ static void make_graph_hub(const char *dir)
 	add_f32(w, "bias", b8, 1, 0.01f, 0);
 	add_f32(w, "embeddings", emb, 2, 0.1f, 0);
 	finish(w);
+}
+
 /* match/slim: TF1-slim style names under a net/ scope (weights, biases, offset) with Momentum
  * slots; match/keras: the same model as Keras names it (kernel, bias, beta) without the scope,
  * the checkpoint `ckpt match` must pair it with. Two layer norms of one shape differ only by
