@@ -649,7 +649,7 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 
 	/* A FIFO named checkpoint would block a plain fopen forever. */
 	if (fd < 0 && fd != CK_ENOTFOUND) {
-		rc = ck_wrap(err, "cannot update the state file");
+		rc = fd;  /* the caller says the state file was not updated */
 		fd = -1;
 		goto out;
 	}
@@ -665,7 +665,6 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 		rc = ckpt_state_parse(text.p ? (const char *)text.p : "", text.len, &st, err);
 		if (rc < 0) {
 			ck_wrap(err, "%s", path);
-			ck_wrap(err, "cannot update the state file");
 			goto out;
 		}
 		scan_numbers((const char *)text.p, "all_model_checkpoint_timestamps", &stamps, &nstamps);
