@@ -11,7 +11,8 @@ use JSON::PP;
 my ($ckpt, $mkckpt, $fix, $out) = @ARGV;
 die "usage: seed.pl CKPT MKCKPT FIXTURES OUT\n" unless defined $out;
 remove_tree($out);
-make_path(map { "$out/$_" } qw(table bundle state path slicekey v1 objgraph graph gen));
+make_path(map { "$out/$_" } qw(table bundle state path slicekey v1 objgraph graph gen npy npz
+				    safetensors));
 system($mkckpt, 'all', "$out/gen") == 0 or die "mkckpt failed\n";
 
 my $n = 0;
@@ -76,4 +77,29 @@ put('path', rec(1, 1, "\x07") . rec(0, 7, $small) . "\xff\x01");
 put('path', rec(0, 3, $small) . rec(0, 6, "x") . "\xff\xf0");
 put('path', rec(0, 0, "model_checkpoint_path: \"/nonexistent/model.ckpt-1\"\n") . rec(0, 1, $small) . "\xff\x00");
 put('path', rec(0, 8, $small) . "\xff\x09");
+# .npy: headers of each kind (C and Fortran order, big-endian, strings) with their data.
+sub npy { my ($descr, $fortran, $shape, $data) = @_;
+	  my $d = "{'descr': '$descr', 'fortran_order': $fortran, 'shape': $shape, }";
+	  $d .= ' ' x ((64 - (10 + length($d) + 1) % 64) % 64) . "\n";
+	  "\x93NUMPY\x01\x00" . pack('v', length $d) . $d . $data }
+put('npy', npy('<f4', 'False', '(2, 3)', pack('f<*', 1 .. 6)));
+put('npy', npy('<i2', 'True', '(2, 3, 2)', pack('s<*', 1 .. 12)));
+put('npy', npy('>i4', 'True', '(3, 2)', pack('l>*', 1 .. 6)));
+put('npy', npy('|S3', 'True', '(2, 2)', "ab\0cd\0ef\0g\0\0"));
+put('npy', npy('<U2', 'False', '(2,)', pack('V*', 0x41, 0xe9, 0x1f600, 0)));
+put('npy', npy('|b1', 'False', '()', "\1"));
+# .npz and safetensors: what export writes of the generated checkpoints, stored and deflated.
+if (-x $ckpt) {
+	for my $ck (map { "$out/gen/$_" } qw(sample/model.ckpt-500 dtypes/ckpt names/ckpt partitioned/ckpt)) {
+		next unless -e "$ck.index";
+		my $tmp = "$out/gen/seed-export";
+		for my $how (['--npz', 'npz'], ['--npz', 'npz', '-z'], ['--safetensors', 'safetensors']) {
+			my ($opt, $dir, @more) = @$how;
+			unlink $tmp;
+			system("'$ckpt' export -f @more $opt '$tmp' '$ck' >/dev/null 2>&1");
+			put($dir, slurp($tmp)) if -s $tmp && -s $tmp < 200_000;
+		}
+		unlink $tmp;
+	}
+}
 print "seeded $n inputs into $out\n";
