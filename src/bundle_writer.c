@@ -21,6 +21,7 @@
 #include "slicekey.h"
 #include "table.h"
 #include "tensor_bundle.pb-c.h"
+#include "infile.h"
 
 struct wshard {
 	int fd;
@@ -707,17 +708,12 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 	s = &w->shards[shard];
 	if (s->length)
 		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shard already has data", s->tmp));
-	in = open(src_path, O_RDONLY | O_CLOEXEC);
+	in = infile_open(src_path, &st, &w->err);
 	if (in < 0) {
-		if (errno == ENOENT)
-			return fail(w, ck_error(&w->err, CK_ENOTFOUND,
-						"%s: data shard is missing, the tensors cannot be copied",
-						src_path));
-		return fail(w, ck_syserr(&w->err, errno, "%s", src_path));
-	}
-	if (fstat(in, &st) < 0) {
-		rc = fail(w, ck_syserr(&w->err, errno, "%s", src_path));
-		goto out;
+		if (in == CK_ENOTFOUND)
+			ck_error(&w->err, CK_ENOTFOUND,
+				 "%s: data shard is missing, the tensors cannot be copied", src_path);
+		return fail(w, in);
 	}
 #ifdef FICLONE
 	/* A reflink: a new file sharing the input's extents (btrfs, xfs, bcachefs ...). */

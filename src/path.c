@@ -17,7 +17,6 @@
 #include "infile.h"
 #include "table.h"
 #include "v1.h"
-#include "infile.h"
 
 #define STATE_MAX (16u << 20)  /* a state file is a few lines; refuse anything huge */
 
@@ -524,9 +523,12 @@ static void scan_listing(const char *dir, struct ckpt_folder *f, DIR *d)
 	while ((de = readdir(d))) {
 		char *full, *pat;
 		if (has_suffix(de->d_name, ".index") && strcmp(de->d_name, ".index")) {
-			char *prefix = xmemdup(de->d_name, strlen(de->d_name) - 6);
+			char *prefix = xmemdup(de->d_name, strlen(de->d_name) - 6), *idx;
 			full = join(dir, prefix);
-			folder_add(&extra, full, 2, 0);
+			idx = join(dir, de->d_name);
+			if (exists(idx))
+				folder_add(&extra, full, 2, 0);
+			free(idx);
 			free(full);
 			free(prefix);
 			continue;
@@ -911,9 +913,9 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 		return ck_error(err, CK_EUSAGE, "empty path");
 	if (has_suffix(arg, ".index") && strlen(arg) > 6) {
 		prefix = xmemdup(arg, strlen(arg) - 6);
-		if (!exists(arg)) {
-			int rc = errno && errno != ENOENT ? ck_syserr(err, errno, "%s", arg)
-						   : not_found(arg, prefix, err);
+		if (stat(arg, &st) < 0) {  /* a folder or FIFO is refused by name when opened */
+			int rc = errno != ENOENT ? ck_syserr(err, errno, "%s", arg)
+						 : not_found(arg, prefix, err);
 			free(prefix);
 			return rc;
 		}

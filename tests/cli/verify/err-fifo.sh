@@ -11,3 +11,5 @@ timeout 10 $CKPT show c/model.ckpt-1000 dense/bias
 echo "exit $?"
 timeout 10 $CKPT subset -o sub/x c/model.ckpt-1000
 echo "exit $?"
+timeout 10 $CKPT rename --copy -o ren/x --add-prefix r/ c/model.ckpt-1000
+echo "exit $?"
