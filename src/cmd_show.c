@@ -326,7 +326,7 @@ static void stats_json(cJSON *o, int dtype, const struct stats *st)
 	do {                                              \
 		buf_reset(&t);                            \
 		if (isfinite(v)) {                        \
-			format_shortest(&t, dt, v);       \
+			format_repr(&t, dt, v);           \
 			cJSON_AddRawToObject(j, key, (char *)t.p); \
 		} else {                                  \
 			cJSON_AddNullToObject(j, key);    \
@@ -342,7 +342,7 @@ static void stats_json(cJSON *o, int dtype, const struct stats *st)
 		if (st->kind == STATS_NONE)
 			cJSON_AddNullToObject(j, "l2");
 		else
-			json_add_u64(j, "l2", 0);
+			cJSON_AddRawToObject(j, "l2", "0.0");  /* a float, as for any float tensor */
 	} else {
 		if (st->kind == STATS_INT) {
 			json_add_i64(j, "min", st->imin);
