@@ -407,6 +407,7 @@ static void print_array(cJSON *arr, int array)
 		json_print(cJSON_GetArrayItem(arr, 0), stdout);
 		return;
 	}
+	json_mark(stdout);
 	fputs("[", stdout);
 	cJSON_ArrayForEach(o, arr) {
 		char *t = cJSON_Print(o);
