@@ -5,11 +5,19 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output.h"
 
 const char *cli_cmd = NULL;
+
+/* --json runs: the first error reported, for the error object cli_exit prints. */
+static struct {
+	int on, argc;
+	char **argv;
+	char msg[1024];
+} json_err;
 
 static void prefix(void)
 {
@@ -18,23 +26,92 @@ static void prefix(void)
 		fprintf(stderr, "%s: ", cli_cmd);
 }
 
+static void keep(const char *msg)
+{
+	if (json_err.on && !json_err.msg[0])
+		snprintf(json_err.msg, sizeof(json_err.msg), "%s", msg);
+}
+
 int cli_error(const struct ck_err *err)
 {
+	const char *msg = err->msg[0] ? err->msg : "unknown error";
+
 	prefix();
-	fprintf(stderr, "%s\n", err->msg[0] ? err->msg : "unknown error");
+	fprintf(stderr, "%s\n", msg);
+	keep(msg);
 	return EXIT_TROUBLE;
 }
 
 int cli_errorf(const char *fmt, ...)
 {
 	va_list ap;
+	char msg[1024];
 
-	prefix();
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	prefix();
+	fprintf(stderr, "%s\n", msg);
+	keep(msg);
 	return EXIT_TROUBLE;
+}
+
+void cli_json_mode(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--json") || !strcmp(a, "-j") || !strcmp(a, "--format=json") ||
+		    ((!strcmp(a, "--format") || !strcmp(a, "-f")) && i + 1 < argc &&
+		     !strcmp(argv[i + 1], "json")))
+			json_err.on = 1;
+	}
+	json_err.argc = argc;
+	json_err.argv = argv;
+}
+
+/* The file an error message starts with ("PATH: what is wrong"): an operand as typed, or a
+ * file that exists; NULL when the message names none. */
+static char *error_path(const char *msg)
+{
+	const char *colon = strstr(msg, ": ");
+	char *p;
+	struct stat st;
+
+	if (!colon || colon == msg)
+		return NULL;
+	p = xmemdup(msg, (size_t)(colon - msg));
+	for (int i = 1; i < json_err.argc; i++)
+		if (!strcmp(json_err.argv[i], p))
+			return p;
+	if (stat(p, &st) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+int cli_exit(int status)
+{
+	cJSON *root, *e;
+	char *path;
+
+	if (!json_err.on || status != EXIT_TROUBLE || !json_err.msg[0] || json_printed() ||
+	    ferror(stdout))
+		return status;
+	root = cJSON_CreateObject();
+	e = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddStringToObject(e, "message", json_err.msg);
+	path = error_path(json_err.msg);
+	if (path)
+		cJSON_AddStringToObject(e, "path", path);
+	else
+		cJSON_AddNullToObject(e, "path");
+	cJSON_AddNumberToObject(e, "exit", status);
+	if (cli_cmd)
+		cJSON_AddStringToObject(e, "command", cli_cmd);
+	json_print(root, stdout);
+	cJSON_Delete(root);
+	free(path);
+	return cli_finish(status);
 }
 
 static void print_usage_lines(const struct cmd *c, FILE *f)
@@ -47,12 +124,14 @@ static void print_usage_lines(const struct cmd *c, FILE *f)
 int cli_usage(const struct cmd *c, const char *fmt, ...)
 {
 	va_list ap;
+	char msg[1024];
 
-	prefix();
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	prefix();
+	fprintf(stderr, "%s\n", msg);
+	keep(msg);
 	print_usage_lines(c, stderr);
 	fprintf(stderr, "Try 'ckpt %s --help' for more information.\n", c->name);
 	return EXIT_TROUBLE;

@@ -25,6 +25,11 @@ extern const struct cmd commands[];
 extern const size_t ncommands;
 extern const char *cli_cmd;  /* name of the running command, for messages */
 
+/* For a --json run (an argument --json, -j, --format json): a command that ends in trouble
+ * without having printed its JSON prints {"error": {"message", "path", "exit", "command"}} on
+ * stdout too, with the first error reported; main calls cli_exit with each command's status. */
+void cli_json_mode(int argc, char **argv);
+int cli_exit(int status);
 /* "ckpt: CMD: message" on stderr; returns EXIT_TROUBLE. */
 int cli_error(const struct ck_err *err);
 int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -43,7 +43,10 @@ const char cmd_show_usage[] =
 "                       zeros, NaN, +Inf and -Inf (complex: of |z|). Streams the whole\n"
 "                       tensor; `ckpt show --stats --match . PATH` checks a checkpoint\n"
 "                       for NaN and Inf\n"
-"      --finite         --stats, and exit with status 1 when any value is NaN or Inf\n"
+"      --finite         --stats, and exit with status 1 when any value is NaN or Inf;\n"
+"                       tensors that cannot be decoded (resource, variant, unknown\n"
+"                       dtype) are named as not checked: exit 2 then, unless a NaN or\n"
+"                       Inf was found (1); strings hold no numbers and pass\n"
 "  -j, --json           JSON: per tensor {name, dtype, shape, values} (values nested as\n"
 "                       numpy's tolist(), \"nan\"/\"inf\"/\"-inf\" as strings, complex as\n"
 "                       [re, im], \"...\" where summarised) or, with --stats, {..., stats};\n"
@@ -66,7 +69,8 @@ const char cmd_show_usage[] =
 "and is not checked: use 'ckpt verify' for that.\n"
 "\n"
 "Exit status: 0 success, 1 (--finite) some value is NaN or Inf, 2 trouble (unknown tensor,\n"
-"unreadable or corrupt data).\n";
+"unreadable or corrupt data, or with --finite and no NaN or Inf found, a tensor that could\n"
+"not be decoded and so not checked).\n";
 
 #define THRESHOLD 1000   /* numpy's print threshold */
 #define EDGE 3           /* numpy's edgeitems */
@@ -327,7 +331,7 @@ static void stats_json(cJSON *o, int dtype, const struct stats *st)
 	do {                                              \
 		buf_reset(&t);                            \
 		if (isfinite(v)) {                        \
-			format_shortest(&t, dt, v);       \
+			format_repr(&t, dt, v);           \
 			cJSON_AddRawToObject(j, key, (char *)t.p); \
 		} else {                                  \
 			cJSON_AddNullToObject(j, key);    \
@@ -343,7 +347,7 @@ static void stats_json(cJSON *o, int dtype, const struct stats *st)
 		if (st->kind == STATS_NONE)
 			cJSON_AddNullToObject(j, "l2");
 		else
-			json_add_u64(j, "l2", 0);
+			cJSON_AddRawToObject(j, "l2", "0.0");  /* a float, as for any float tensor */
 	} else {
 		if (st->kind == STATS_INT) {
 			json_add_i64(j, "min", st->imin);
@@ -404,6 +408,7 @@ static void print_array(cJSON *arr, int array)
 		json_print(cJSON_GetArrayItem(arr, 0), stdout);
 		return;
 	}
+	json_mark(stdout);
 	fputs("[", stdout);
 	cJSON_ArrayForEach(o, arr) {
 		char *t = cJSON_Print(o);
@@ -493,11 +498,40 @@ static int tensor_stats(struct show *S, const struct bundle_entry *e, struct sta
 	return rc;
 }
 
+/* "resource, variant" and the names of the tensors whose values could not be decoded (and so
+ * not checked for NaN and Inf), the first three of them. */
+static void unchecked_text(const struct bundle_entry **sel, size_t n, struct buf *kinds,
+			   struct buf *names)
+{
+	size_t shown = 0, count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *d = dtype_name(sel[i]->dtype);
+		int seen = 0;
+		if (!is_opaque(sel[i]->dtype))
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = is_opaque(sel[k]->dtype) && !strcmp(dtype_name(sel[k]->dtype), d);
+		if (!seen)
+			buf_addf(kinds, "%s%s", kinds->len ? ", " : "", d);
+		count++;
+		if (shown < 3) {
+			char *name = name_text(sel[i]);
+			buf_addf(names, "%s\"%s\"", shown ? ", " : "", name);
+			free(name);
+			shown++;
+		}
+	}
+	if (count > shown)
+		buf_addf(names, " and %zu more", count - shown);
+}
+
 static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n, int array)
 {
 	struct tab t;
 	cJSON *arr = cJSON_CreateArray();
-	uint64_t elements = 0, nan = 0, inf = 0, bad = 0;
+	uint64_t elements = 0, nan = 0, inf = 0, bad = 0, unchecked = 0;
+	struct buf kinds = BUF_INIT, names = BUF_INIT;
 	char c1[32], c2[32];
 	int rc = 0;
 
@@ -516,15 +550,19 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 				cJSON_AddStringToObject(o, "index", S->o->index);
 			}
 			stats_json(o, sel[i]->dtype, &st);
+			if (is_opaque(sel[i]->dtype))
+				cJSON_AddStringToObject(o, "note", "not decoded: not checked");
 			cJSON_AddItemToArray(arr, o);
 		} else {
 			stats_row(&t, sel[i], &st);
 		}
+		unchecked += is_opaque(sel[i]->dtype);
 		elements += st.count;
 		nan += st.nan;
 		inf += st.posinf + st.neginf;
 		bad += st.nan || st.posinf || st.neginf;
 	}
+	unchecked_text(sel, n, &kinds, &names);
 	if (rc < 0) {
 		cli_error(&S->err);
 	} else if (S->o->json) {
@@ -533,16 +571,34 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 		tab_print(&t, stdout);
 		printf("%zu %s, %s elements: ", n, n == 1 ? "tensor" : "tensors", fmt_count(c1, elements));
 		if (bad)
-			printf("%s NaN, %s Inf in %llu %s\n", fmt_count(c1, nan), fmt_count(c2, inf),
+			printf("%s NaN, %s Inf in %llu %s", fmt_count(c1, nan), fmt_count(c2, inf),
 			       (unsigned long long)bad, bad == 1 ? "tensor" : "tensors");
+		else if (unchecked)
+			printf("no NaN or Inf in the %llu checked", (unsigned long long)(n - unchecked));
 		else
-			printf("no NaN or Inf\n");
+			printf("no NaN or Inf");
+		if (unchecked)
+			printf("; %llu not checked (%s: not decoded)", (unsigned long long)unchecked,
+			       (char *)kinds.p);
+		putchar('\n');
+	}
+	/* --finite promises an answer: one found is 1, none found with some tensors unread is
+	 * trouble (2), since a variant may hold NaN. Strings hold no numbers and pass. */
+	if (!rc && S->o->finite && !bad && unchecked) {
+		fflush(stdout);
+		cli_errorf("%s: %llu %s not checked for NaN and Inf (%s: not decoded): %s", S->path,
+			   (unsigned long long)unchecked, unchecked == 1 ? "tensor" : "tensors",
+			   (char *)kinds.p, (char *)names.p);
 	}
 	cJSON_Delete(arr);
 	tab_release(&t);
+	buf_release(&kinds);
+	buf_release(&names);
 	if (rc < 0)
 		return EXIT_TROUBLE;
-	return S->o->finite && bad ? EXIT_DIFF : EXIT_OK;
+	if (S->o->finite && bad)
+		return EXIT_DIFF;
+	return S->o->finite && unchecked ? EXIT_TROUBLE : EXIT_OK;
 }
 
 /* ---- values ----------------------------------------------------------------------- */

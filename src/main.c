@@ -102,5 +102,6 @@ int main(int argc, char **argv)
 	if (!c)
 		return unknown_command(argv[1]);
 	cli_cmd = c->name;
-	return c->fn(argc - 1, argv + 1);
+	cli_json_mode(argc - 1, argv + 1);
+	return cli_exit(c->fn(argc - 1, argv + 1));
 }

@@ -448,9 +448,23 @@ cJSON *json_shape(const int64_t *dims, int rank)
 	return a;
 }
 
+static int json_on_stdout;
+
+int json_printed(void)
+{
+	return json_on_stdout;
+}
+
+void json_mark(FILE *f)
+{
+	json_on_stdout |= f == stdout;
+}
+
 int json_print(cJSON *obj, FILE *f)
 {
 	char *s = cJSON_Print(obj);
+
+	json_mark(f);
 
 	if (!s)
 		return -1;
@@ -469,6 +483,7 @@ void jw_init(struct jw *w, FILE *f)
 {
 	memset(w, 0, sizeof(*w));
 	w->f = f;
+	json_mark(f);
 }
 
 /* Append n bytes: the writer's many small pieces go through this one inline check. */

@@ -66,6 +66,10 @@ void json_add_i64(cJSON *obj, const char *key, int64_t v);
 cJSON *json_shape(const int64_t *dims, int rank);
 /* Print obj followed by a newline; 0, or -1 if it could not be rendered. */
 int json_print(cJSON *obj, FILE *f);
+/* Whether JSON went to stdout (json_print, jw_init, or json_mark(stdout) by a command that
+ * prints it itself): a failing --json command then prints no error object after it. */
+void json_mark(FILE *f);
+int json_printed(void);
 
 /* A streaming JSON writer whose bytes are exactly json_print's (cJSON's formatted layout:
  * tab indents, "key":<tab>value, ", " between array items), for documents too large to

@@ -68,38 +68,183 @@ static void trim_zeros(char *s)
 		*end = '\0';
 }
 
-/* Fewest fraction digits (at most prec) that identify x: "%.{d}f" or "%.{d}e". */
-static void shortest(char *s, size_t n, int dtype, double x, int prec, int sci, int plus)
+/* Do p + 1 significant digits identify a (finite, > 0)? Tries the nearest such decimal and,
+ * when a is a power of two, its neighbour on the other side: below a power of two the gap is
+ * half the gap above, so the nearest can miss where the other one fits (elsewhere the
+ * interval is symmetric and the nearest is the best candidate). On success *m holds the
+ * digits as an integer and *e the power of ten of the first. */
+static int digits_fit(int dtype, double a, int p, int pow2, unsigned long long *m, int *e)
 {
-	const char *fmt = sci ? (plus ? "%+.*e" : "%.*e") : (plus ? "%+.*f" : "%.*f");
+	unsigned long long top = 1;  /* 10^p: *m is in [top, 10 * top) */
+	char s[48];
+	double near;
 
-	for (int d = 0; d <= prec; d++) {
-		snprintf(s, n, fmt, d, x);
-		if (reads_back(dtype, s, x))
-			return;
+	snprintf(s, sizeof(s), "%.*e", p, a);
+	*e = atoi(strchr(s, 'e') + 1);
+	*m = 0;
+	for (const char *c = s; *c != 'e'; c++)
+		if (*c != '.')
+			*m = *m * 10 + (unsigned long long)(*c - '0');
+	if (reads_back(dtype, s, a))
+		return 1;
+	if (!pow2)
+		return 0;
+	for (int k = 0; k < p; k++)
+		top *= 10;
+	near = strtod(s, NULL);
+	if (near < a && ++*m == 10 * top) {
+		*m = top;
+		++*e;
+	} else if (near > a && (*m)-- == top) {
+		*m = 10 * top - 1;
+		--*e;
 	}
-	snprintf(s, n, fmt, prec, x);
-	trim_zeros(s);
+	snprintf(s, sizeof(s), "%llue%d", *m, *e - p);
+	return reads_back(dtype, s, a);
 }
 
+/* Significant digits that always identify a value of dtype: 1 + ceil(bits * log10(2)). */
+static int max_digits(int dtype)
+{
+	switch (dtype) {
+	case DT_FLOAT: case DT_COMPLEX64: return 9;
+	case DT_HALF: return 5;
+	case DT_BFLOAT16: return 4;
+	case DT_FLOAT8_E4M3FN: case DT_FLOAT8_E4M3FNUZ: case DT_FLOAT8_E4M3B11FNUZ: return 3;
+	case DT_FLOAT8_E5M2: case DT_FLOAT8_E5M2FNUZ: return 2;
+	}
+	return 17;
+}
+
+/* The shortest significand digits of |x| (finite) that read back as x at dtype's precision,
+ * as numpy's Dragon4 finds them. dig gets the digits (no trailing zeros, "0" for zero);
+ * returns the power of ten of the first. If p digits fit, so do p + 1 (the nearest of p + 1
+ * is at least as close on each side), so the length is found by bisection: about four
+ * printf/strtod rounds per value instead of up to seventeen. */
+static int shortest_digits(int dtype, double x, char dig[24])
+{
+	double a = fabs(x);
+	unsigned long long m = 0;
+	int lo = 0, hi = max_digits(dtype) - 1, found = -1, e = 0, n, pow2;
+
+	if (a == 0) {
+		strcpy(dig, "0");
+		return 0;
+	}
+	pow2 = frexp(a, &n) == 0.5;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		unsigned long long mt;
+		int et;
+		if (digits_fit(dtype, a, mid, pow2, &mt, &et)) {
+			hi = found = mid;
+			m = mt;
+			e = et;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	if (found != hi)  /* max_digits always fit: not probed above */
+		while (!digits_fit(dtype, a, hi, pow2, &m, &e) && hi < 16)
+			hi++;
+	n = snprintf(dig, 24, "%llu", m);
+	while (n > 1 && dig[n - 1] == '0')
+		dig[--n] = '\0';
+	return e;
+}
+
+/* dig * 10^(e - first) as "123.45", "0.00123", "65500" (no point when nothing follows it);
+ * n must exceed the length, which callers keep below 400 (|e| stays under 330). */
+static void put_positional(char *s, size_t n, const char *sign, const char *dig, int e)
+{
+	size_t len = strlen(dig), at = (size_t)snprintf(s, n, "%s", sign);
+
+	if (e < 0) {
+		s[at++] = '0';
+		s[at++] = '.';
+		for (int i = 0; i < -e - 1 && at + len + 1 < n; i++)
+			s[at++] = '0';
+		snprintf(s + at, n - at, "%s", dig);
+		return;
+	}
+	for (size_t i = 0; i <= (size_t)e && at + 1 < n; i++)
+		s[at++] = i < len ? dig[i] : '0';
+	s[at] = '\0';
+	if (len > (size_t)e + 1)
+		snprintf(s + at, n - at, ".%s", dig + e + 1);
+}
+
+/* dig * 10^(e - first) as "1.2345e-07", "6e+00". */
+static void put_scientific(char *s, size_t n, const char *sign, const char *dig, int e)
+{
+	snprintf(s, n, "%s%c%s%s%s%c%02d", sign, dig[0], dig[1] ? "." : "", dig + 1, "e",
+		 e < 0 ? '-' : '+', e < 0 ? -e : e);
+}
+
+/* numpy's dragon4_positional / dragon4_scientific with unique=True, trim='.': the shortest
+ * digits that identify x, or, when they need more than prec fraction digits, x rounded to
+ * prec of them, trailing zeros dropped. No point is added after an integer ("1", "-0"). */
+static void shortest(char *s, size_t n, int dtype, double x, int prec, int sci, int plus)
+{
+	const char *sign = signbit(x) ? "-" : plus ? "+" : "";
+	char dig[24];
+	int e = shortest_digits(dtype, x, dig), len = (int)strlen(dig);
+	int frac = sci ? len - 1 : len - 1 - e > 0 ? len - 1 - e : 0;
+
+	if (frac > prec) {
+		const char *fmt = sci ? (plus ? "%+.*e" : "%.*e") : (plus ? "%+.*f" : "%.*f");
+		snprintf(s, n, fmt, prec, x);
+		trim_zeros(s);
+	} else if (sci) {
+		put_scientific(s, n, sign, dig, e);
+	} else {
+		put_positional(s, n, sign, dig, e);
+	}
+}
+
+/* printf's %g with the shortest digits: positional for exponents -4 to digits - 1. */
 void format_shortest(struct buf *out, int dtype, double v)
 {
-	char s[64];
+	char s[400], dig[24];
+	int e;
 
-	if (isnan(v)) {
-		buf_add(out, "nan", 3);
+	if (!isfinite(v)) {
+		buf_addf(out, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
 		return;
 	}
-	if (isinf(v)) {
-		buf_addf(out, "%s", v > 0 ? "inf" : "-inf");
-		return;
-	}
-	for (int p = 1; p <= 17; p++) {
-		snprintf(s, sizeof(s), "%.*g", p, v);
-		if (reads_back(dtype, s, v))
-			break;
-	}
+	e = shortest_digits(dtype, v, dig);
+	if (e < -4 || e >= (int)strlen(dig))
+		put_scientific(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
+	else
+		put_positional(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
 	buf_addf(out, "%s", s);
+}
+
+/* numpy's repr of a scalar: positional from 1e-4 to 1e16 (and for zero), else scientific;
+ * point adds ".0" to a positional integer as float scalars have it (complex parts do not). */
+static void repr_text(struct buf *out, int dtype, double v, int point)
+{
+	char s[400], dig[24];
+	double a = fabs(v);
+	int e;
+
+	if (!isfinite(v)) {
+		format_shortest(out, dtype, v);
+		return;
+	}
+	e = shortest_digits(dtype, v, dig);
+	if (a == 0 || (a >= 1e-4 && a < 1e16)) {
+		put_positional(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
+		buf_addf(out, "%s%s", s, point && !strchr(s, '.') ? ".0" : "");
+	} else {
+		put_scientific(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
+		buf_addf(out, "%s", s);
+	}
+}
+
+void format_repr(struct buf *out, int dtype, double v)
+{
+	repr_text(out, dtype, v, 1);
 }
 
 static double element(int dtype, const uint8_t *p, size_t i, int part)
@@ -197,10 +342,18 @@ static void ffmt_put(struct buf *out, const struct ffmt *f, double x)
 		snprintf(m, sizeof(m), "%s%s", s, dot ? "" : ".");
 		dot = strchr(m, '.');
 		fl = (int)strlen(dot + 1);
+		if (fl < f->digits) {
+			/* numpy's min_digits: the further digits of x itself, rounded, not zeros;
+			 * the exponent may drop (float16 0.09998 is "1e-01" at its shortest) */
+			snprintf(s, sizeof(s), f->plus ? "%+.*e" : "%.*e", f->digits, x);
+			e = strchr(s, 'e');
+			exp = atoi(e + 1);
+			*e = '\0';
+			snprintf(m, sizeof(m), "%s", s);
+			dot = strchr(m, '.');
+		}
 		il = (int)(dot - m);
 		buf_addf(out, "%*s%s", f->pad_left - il, "", m);
-		for (; fl < f->digits; fl++)
-			buf_addc(out, '0');
 		buf_addf(out, "e%c%0*d", exp < 0 ? '-' : '+', f->exp_size, exp < 0 ? -exp : exp);
 		return;
 	}
@@ -337,19 +490,19 @@ static void scalar_text(struct buf *out, const struct vals *v, int prec)
 			shortest(s, sizeof(s), v->dtype, x, prec < 0 ? 17 : prec, 0, 0);
 			buf_addf(out, "%s%s", s, !strchr(s, '.') ? ".0" : s[strlen(s) - 1] == '.' ? "0" : "");
 		} else {
-			format_shortest(out, v->dtype, x);
+			format_repr(out, v->dtype, x);
 		}
 		return;
 	}
 	if (d->kind == DK_COMPLEX) {
 		double re = element(v->dtype, v->data, 0, 0), im = element(v->dtype, v->data, 0, 1);
 		struct buf i = BUF_INIT;
-		format_shortest(&i, v->dtype, im);
+		repr_text(&i, v->dtype, im, 0);
 		if (re == 0 && !signbit(re)) {
 			buf_addf(out, "%sj", (char *)i.p);
 		} else {
 			buf_addc(out, '(');
-			format_shortest(out, v->dtype, re);
+			repr_text(out, v->dtype, re, 0);
 			buf_addf(out, "%s%sj)", i.p[0] == '-' ? "" : "+", (char *)i.p);
 		}
 		buf_release(&i);
@@ -487,7 +640,7 @@ int values_text(struct buf *out, const struct vals *v, int prec)
 static void json_number(struct buf *out, int dtype, double x)
 {
 	if (isfinite(x)) {
-		format_shortest(out, dtype, x);
+		format_repr(out, dtype, x);  /* always with a point or exponent: JSON reads a float */
 		return;
 	}
 	buf_addf(out, "\"%s\"", isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");

@@ -31,14 +31,20 @@ struct vals {
  * for a dtype without printable elements (resource, variant, unknown). */
 int values_text(struct buf *out, const struct vals *v, int precision);
 
-/* Append nested JSON lists: numbers exact (shortest form that reads back to the same value),
+/* Append nested JSON lists: float numbers exact (format_repr: the shortest form that reads
+ * back to the same value, always with a point or an exponent, so -0.0 stays a float),
  * NaN and infinities as the strings "nan", "inf", "-inf", complex as [re, im], bool as
  * true/false, "..." where a dimension was summarised. */
 int values_json(struct buf *out, const struct vals *v);
 
 /* The shortest decimal form of v that reads back as the same value of dtype (float16,
- * bfloat16, float8 and float32 need fewer digits than a double): "0.1", "1e-05", "nan". */
+ * bfloat16, float8 and float32 need fewer digits than a double), the digits numpy's
+ * Dragon4 prints, laid out as printf's %g does: "0.1", "1e-05", "-2", "6.55e+04", "nan". */
 void format_shortest(struct buf *out, int dtype, double v);
+
+/* The same digits as numpy's repr of a scalar of dtype lays them out, always readable as a
+ * float (a point or an exponent): "0.1", "-0.0", "1.0", "65500.0", "1e-05", "1e+16". */
+void format_repr(struct buf *out, int dtype, double v);
 
 /* Escape string bytes for display: valid UTF-8 kept, control characters, DEL and invalid
  * bytes as \xNN, backslash and the quote character q (if not 0) preceded by a backslash. */

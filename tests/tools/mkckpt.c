@@ -213,6 +213,35 @@ static void make_dtypes(const char *dir)
 	finish(w);
 }
 
+/* Edge cases for show: negative zero, digits past the shortest, tensors that cannot be
+ * decoded (resource, variant, a dtype this tool does not know), a string tensor, and a TF2
+ * object-graph entry (its bytes are not a valid graph: show only points to --object-graph). */
+static void make_showedge(const char *dir)
+{
+	char prefix[4096];
+	struct bundle_writer *w;
+	int64_t d3[1] = { 3 }, d22[2] = { 2, 2 }, d2[1] = { 2 };
+	float negzero[3] = { -0.0f, 1.0f, 2.5f };
+	float digits[3] = { -0.0115264151f, 0.100000024f, 2.5e-5f };  /* numpy: 1.15264151e-02 */
+	float kernel[4] = { 0.5f, -0.25f, 1.0f, 2.0f };
+	uint8_t handle[16] = "resource-bytes!", state[8] = "variant", odd[4] = { 1, 2, 3, 4 };
+	const uint8_t *words[2] = { (const uint8_t *)"a", (const uint8_t *)"b" };
+	const uint8_t *graph[1] = { (const uint8_t *)"not a graph" };
+	size_t wl[2] = { 1, 1 }, gl[1] = { 11 };
+
+	snprintf(prefix, sizeof(prefix), "%s/ckpt", dir);
+	w = open_w(prefix, 1);
+	bundle_writer_add_strings(w, "_CHECKPOINTABLE_OBJECT_GRAPH", 28, NULL, 0, 0, graph, gl, 1);
+	bundle_writer_add(w, "dense/kernel", 12, DT_FLOAT, d22, 2, 0, kernel, sizeof(kernel));
+	bundle_writer_add(w, "digits", 6, DT_FLOAT, d3, 1, 0, digits, sizeof(digits));
+	bundle_writer_add(w, "handle", 6, DT_RESOURCE, NULL, 0, 0, handle, sizeof(handle));
+	bundle_writer_add(w, "negzero", 7, DT_FLOAT, d3, 1, 0, negzero, sizeof(negzero));
+	bundle_writer_add(w, "state", 5, DT_VARIANT, NULL, 0, 0, state, sizeof(state));
+	bundle_writer_add(w, "unknown", 7, 99, NULL, 0, 0, odd, sizeof(odd));
+	bundle_writer_add_strings(w, "words", 5, d2, 1, 0, words, wl, 2);
+	finish(w);
+}
+
 /* A [6,3] variable stored as two row slices in two shards, as a partitioned saver would. */
 static void make_partitioned(const char *dir)
 {
@@ -1795,6 +1824,8 @@ int main(int argc, char **argv)
 		make_twoshards(sub(dir, "twoshards"));
 	if (all || !strcmp(set, "v1"))
 		make_v1_sets(sub(dir, "v1"));
+	if (all || !strcmp(set, "showedge"))
+		make_showedge(sub(dir, "showedge"));
 	if (all || !strcmp(set, "graph"))
 		make_graph(sub(dir, "graph"));
 	if (all || !strcmp(set, "graph-hub"))

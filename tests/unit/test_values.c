@@ -80,8 +80,12 @@ int main(void)
 	   "[ 0.   0.5  1.   1.5  2.   2.5  3.   3.5  4.   4.5  5.   5.5  6.   6.5\n"
 	   "  7.   7.5  8.   8.5  9.   9.5 10.  10.5 11.  11.5 12.  12.5 13.  13.5\n"
 	   " 14.  14.5]", "line wrapping");
-	IS(json(DT_FLOAT, f, 2, d23), "[[0, -1.5, 3.25], [\"nan\", \"inf\", \"-inf\"]]", "json floats");
-	IS(json(DT_COMPLEX64, c, 1, d3), "[[1, 2], [-0.5, 0], [0, -1]]", "json complex pairs");
+	IS(json(DT_FLOAT, f, 2, d23), "[[0.0, -1.5, 3.25], [\"nan\", \"inf\", \"-inf\"]]", "json floats");
+	IS(json(DT_COMPLEX64, c, 1, d3), "[[1.0, 2.0], [-0.5, 0.0], [0.0, -1.0]]", "json complex pairs");
+	/* JSON readers take "-0" and "1" for integers: floats keep a point or an exponent. */
+	IS(json(DT_FLOAT, (float[]){ -0.0f, 1, 1e20f, 65504, 2.5e-5f }, 1, (int64_t[]){ 5 }),
+	   "[-0.0, 1.0, 1e+20, 65504.0, 2.5e-05]", "json floats stay floats");
+	IS(json(DT_DOUBLE, (double[]){ -0.0 }, 0, NULL), "-0.0", "json scalar -0.0");
 	IS(json(DT_BOOL, b, 1, d4), "[true, false, false, true]", "json bools");
 	{
 		int64_t v = INT64_MIN;
@@ -99,6 +103,30 @@ int main(void)
 		IS((char *)t.p, "[\"caf\xc3\xa9\", \"a'\\\"\\\\\\\\\\\\x01\\\\xff\"]", "strings escaped in json");
 		buf_release(&t);
 	}
+	/* The digits numpy prints (numpy 1.24: print(a), repr(a[i])). In scientific notation the
+	 * shorter values get the further digits of their own value (min_digits), not zeros. */
+	IS(text(DT_FLOAT, (float[]){ -0.0115264151f, 0.100000024f, 2.5e-5f }, 1, d3, NULL, -1),
+	   "[-1.15264151e-02  1.00000024e-01  2.49999994e-05]", "numpy's digits past the shortest");
+	IS(text(DT_HALF, (uint16_t[]){ 0x7bff, 0x3c00, 0x8000 }, 1, d3, NULL, -1),
+	   "[ 6.55e+04  1.00e+00 -0.00e+00]", "float16 65504 has 3 digits");
+	IS(text(DT_HALF, (uint16_t[]){ 0x2e66, 0x0100 }, 1, (int64_t[]){ 2 }, NULL, -1),
+	   "[9.998e-02 1.526e-05]", "float16 0.09998 keeps its exponent past the shortest 1e-01");
+	IS(text(DT_HALF, (uint16_t[]){ 0x7bff }, 0, NULL, NULL, -1), "65500.0",
+	   "float16 scalar 65504 as numpy's repr");
+	IS(text(DT_FLOAT, (float[]){ 123456792.0f }, 0, NULL, NULL, -1), "123456790.0",
+	   "float32 scalar 123456792 as numpy's repr");
+	IS(text(DT_FLOAT, (float[]){ -0.0f }, 0, NULL, NULL, -1), "-0.0", "scalar -0.0");
+	IS(text(DT_DOUBLE, (double[]){ 1.2345678901234568e16 }, 0, NULL, NULL, -1),
+	   "1.2345678901234568e+16", "scalar of 17 digits from 1e16");
+	/* Below a power of two the gap is half the gap above: the nearest decimal of the length
+	 * may not read back where its neighbour does. */
+	IS(text(DT_HALF, (uint16_t[]){ 0x2400 }, 0, NULL, NULL, -1), "0.01563", "float16 2^-6");
+	IS(text(DT_FLOAT, (float[]){ 0x1p-96f }, 0, NULL, NULL, -1), "1.2621775e-29",
+	   "float32 2^-96");
+	IS(text(DT_DOUBLE, (double[]){ 0x1p-1017 }, 0, NULL, NULL, -1), "7.120236347223045e-307",
+	   "float64 2^-1017");
+	IS(text(DT_COMPLEX64, (float[]){ 123456792.0f, 1e20f }, 0, NULL, NULL, -1),
+	   "(123456790+1e+20j)", "complex64 scalar parts");
 	{
 		struct buf t = BUF_INIT;
 		format_shortest(&t, DT_HALF, 0.0999755859375);
