@@ -19,26 +19,38 @@ struct input_file {
 	char *path;
 };
 
+/* Files known by device and inode, and V2 checkpoints whose data files are not stat()ed
+ * until an output name is found to exist: a header may declare 10^6 shards, and most runs
+ * write only new names, which need no comparison at all. */
 static struct input_file *inputs;
 static size_t ninputs, inputs_cap;
+static int inputs_sorted;
+struct input_bundle {
+	char *prefix;
+	int num_shards;
+};
+static struct input_bundle *pending;
+static size_t npending;
+
+static void add_id(const struct stat *st, const char *path)
+{
+	if (ninputs == inputs_cap) {
+		inputs_cap = inputs_cap ? 2 * inputs_cap : 16;
+		inputs = xreallocarray(inputs, inputs_cap, sizeof(*inputs));
+	}
+	inputs[ninputs].dev = st->st_dev;
+	inputs[ninputs].ino = st->st_ino;
+	inputs[ninputs].path = xstrdup(path);
+	ninputs++;
+	inputs_sorted = 0;
+}
 
 void outguard_add_input(const char *path)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0)
-		return;
-	for (size_t i = 0; i < ninputs; i++)
-		if (inputs[i].dev == st.st_dev && inputs[i].ino == st.st_ino)
-			return;
-	if (ninputs == inputs_cap) {
-		inputs_cap = inputs_cap ? 2 * inputs_cap : 16;
-		inputs = xreallocarray(inputs, inputs_cap, sizeof(*inputs));
-	}
-	inputs[ninputs].dev = st.st_dev;
-	inputs[ninputs].ino = st.st_ino;
-	inputs[ninputs].path = xstrdup(path);
-	ninputs++;
+	if (stat(path, &st) == 0)
+		add_id(&st, path);
 }
 
 void outguard_add_bundle(const struct bundle *b)
@@ -51,38 +63,73 @@ void outguard_add_bundle(const struct bundle *b)
 		return;
 	}
 	outguard_add_input(b->index_path);
-	for (int i = 0; i < b->num_shards; i++) {
-		char *p = bundle_shard_path(b, i);
-		outguard_add_input(p);
-		free(p);
-	}
+	pending = xreallocarray(pending, npending + 1, sizeof(*pending));
+	pending[npending].prefix = xstrdup(b->prefix);
+	pending[npending].num_shards = b->num_shards;
+	npending++;
 }
 
 void outguard_reset(void)
 {
 	for (size_t i = 0; i < ninputs; i++)
 		free(inputs[i].path);
+	for (size_t i = 0; i < npending; i++)
+		free(pending[i].prefix);
 	free(inputs);
+	free(pending);
 	inputs = NULL;
-	ninputs = inputs_cap = 0;
+	pending = NULL;
+	ninputs = inputs_cap = npending = 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct input_file *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino ? 1 : 0;
+}
+
+/* Turn the pending checkpoints' data files into ids (once), and sort for lookups. */
+static void resolve_inputs(void)
+{
+	for (size_t k = 0; k < npending; k++) {
+		for (int i = 0; i < pending[k].num_shards; i++) {
+			char *p = xasprintf("%s.data-%05d-of-%05d", pending[k].prefix, i,
+					    pending[k].num_shards);
+			outguard_add_input(p);
+			free(p);
+		}
+		free(pending[k].prefix);
+	}
+	npending = 0;
+	if (!inputs_sorted) {
+		sort_array(inputs, ninputs, sizeof(*inputs), cmp_id);
+		inputs_sorted = 1;
+	}
 }
 
 int outguard_check(const char *path, struct ck_err *err)
 {
+	struct input_file key, *hit;
 	struct stat st;
 
 	/* stat follows symbolic links (the link's target is what a careless write would hit);
 	 * a name that does not exist yet cannot be an input. */
-	if (stat(path, &st) < 0)
+	if ((!ninputs && !npending) || stat(path, &st) < 0)
 		return 0;
-	for (size_t i = 0; i < ninputs; i++) {
-		int same_name = !strcmp(path, inputs[i].path);
-		if (inputs[i].dev == st.st_dev && inputs[i].ino == st.st_ino)
-			return ck_error(err, CK_EUSAGE,
-					"%s: is %s%s; ckpt never writes over its inputs, even with "
-					"--force: choose another output name",
-					path, same_name ? "an input file" : "the input file ",
-					same_name ? "" : inputs[i].path);
+	resolve_inputs();
+	key.dev = st.st_dev;
+	key.ino = st.st_ino;
+	hit = ninputs ? bsearch(&key, inputs, ninputs, sizeof(*inputs), cmp_id) : NULL;
+	if (hit) {
+		int same_name = !strcmp(path, hit->path);
+		return ck_error(err, CK_EUSAGE,
+				"%s: is %s%s; ckpt never writes over its inputs, even with --force: "
+				"choose another output name",
+				path, same_name ? "an input file" : "the input file ",
+				same_name ? "" : hit->path);
 	}
 	return 0;
 }
