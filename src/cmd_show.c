@@ -33,7 +33,8 @@ const char cmd_show_usage[] =
 "Print tensors of a checkpoint: a header line (name, dtype, shape, size) and the values,\n"
 "laid out as numpy prints them. A tensor of more than 1000 elements is summarised by the\n"
 "first and last 3 entries of each dimension, and only those bytes are read. Partitioned\n"
-"tensors are assembled from their slices.\n"
+"tensors are assembled from their slices. A graph's name for a tensor, NAME:0, finds NAME;\n"
+"the TF2 object graph is decoded by --object-graph, not printed as bytes.\n"
 "\n"
 "Options:\n"
 "  -m, --match REGEX    also show every tensor whose name matches REGEX (POSIX ERE;\n"
@@ -155,6 +156,23 @@ static int unknown_name(struct show *S, const char *name)
 	return EXIT_TROUBLE;
 }
 
+/* The tensor NAME; for a graph's name of it, "NAME:0" (what TF1 graphs and Keras print), the
+ * tensor NAME when "NAME:0" itself is not a key. NULL if neither. */
+static const struct bundle_entry *find_named(struct show *S, const char *name)
+{
+	const struct bundle_entry *e = bundle_find(S->b, name, strlen(name));
+	size_t len = strlen(name);
+
+	if ((e && !e->is_slice) || len < 3 || strcmp(name + len - 2, ":0"))
+		return e && !e->is_slice ? e : NULL;
+	e = bundle_find(S->b, name, len - 2);
+	if (!e || e->is_slice)
+		return NULL;
+	fprintf(stderr, "ckpt: show: note: \"%.*s\" is the graph's name for the tensor \"%.*s\"\n",
+		(int)len, name, (int)len - 2, name);
+	return e;
+}
+
 /* The tensors to show: the NAMEs in order, then --match hits in name order. */
 static int select_tensors(struct show *S, char **names, int nnames, const struct bundle_entry ***out,
 			  size_t *nout)
@@ -164,8 +182,8 @@ static int select_tensors(struct show *S, char **names, int nnames, const struct
 	size_t n = 0;
 
 	for (int i = 0; i < nnames; i++) {
-		const struct bundle_entry *e = bundle_find(S->b, names[i], strlen(names[i]));
-		if (!e || e->is_slice) {
+		const struct bundle_entry *e = find_named(S, names[i]);
+		if (!e) {
 			free(sel);
 			free(taken);
 			return unknown_name(S, names[i]);
@@ -628,7 +646,19 @@ static int show_values(struct show *S, const struct bundle_entry **sel, size_t n
 		cJSON *o = NULL;
 
 		buf_reset(&out);
-		if (is_opaque(e->dtype)) {
+		if (is_graph_key(e->name, e->name_len)) {
+			/* Its one string is a serialized proto: --object-graph decodes it. */
+			if (S->o->json) {
+				o = json_tensor(e);
+				cJSON_AddNullToObject(o, "values");
+				cJSON_AddStringToObject(o, "note", "TF2 object graph: see ckpt show --object-graph");
+				cJSON_AddItemToArray(arr, o);
+			} else {
+				header_line(S, e, NULL, &out);
+				buf_addf(&out, "<TF2 object graph: 'ckpt show --object-graph %s' decodes it>\n",
+					 S->path);
+			}
+		} else if (is_opaque(e->dtype)) {
 			/* Resource handles and variants have no element layout to decode. */
 			if (S->o->json) {
 				o = json_tensor(e);
