@@ -192,19 +192,6 @@ static int valid_utf8(const char *s, size_t n)
 	return 1;
 }
 
-/* A name for a message: whole when short, else its first and last bytes around "...", so that
- * a 70 KB name does not make a 70 KB line. */
-static void name_elided(struct buf *b, const char *name, size_t len)
-{
-	if (len <= 160) {
-		name_escaped(b, name, len);
-		return;
-	}
-	name_escaped(b, name, 100);
-	buf_add(b, "...", 3);
-	name_escaped(b, name + len - 40, 40);
-}
-
 /* Counts of tensors whose dtype changed on the way, for one note per kind. */
 struct change {
 	int from, to;
@@ -261,7 +248,7 @@ static int plan_tensor(struct exporter *x, struct bundle *b, const struct bundle
 		npz_member_name(&m, e->name, e->name_len);
 		if (m.len > NPZ_MAX_MEMBER) {
 			struct buf shown = BUF_INIT;
-			name_elided(&shown, e->name, e->name_len);
+			buf_add_name_msg(&shown, e->name, e->name_len);
 			rc = ck_error(err, CK_EUNSUP, "tensor \"%s\" (%zu bytes): its .npz member name "
 				      "would take %zu bytes, more than the %u of a zip entry name (use "
 				      "--exclude, or --safetensors)", (const char *)shown.p, e->name_len,
