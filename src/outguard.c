@@ -187,8 +187,8 @@ int outlock_take(struct outlock *l, const char *target, struct ck_err *err)
 			goto fail;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			long owner = errno == EWOULDBLOCK ? lock_owner(fd) : 0;
 			int e = errno;
+			long owner = e == EWOULDBLOCK ? lock_owner(fd) : 0;
 			close(fd);
 			if (e != EWOULDBLOCK) {
 				rc = ck_syserr(err, e, "%s: cannot lock", l->path);
