@@ -102,16 +102,6 @@ static uint64_t random_u64(void)
 	return r;
 }
 
-static char *folder_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	if (!s)
-		return xstrdup(".");
-	if (s == path)
-		return xstrdup("/");
-	return xmemdup(path, (size_t)(s - path));
-}
-
 /* Temporary names carry a tag whose high 32 bits are the writer's process id, so that a
  * later writer of the same prefix can tell the leftovers of a killed run (SIGKILL, power
  * loss) from the files of a writer still at work. */
@@ -153,8 +143,8 @@ static int stale_temp(const char *base, const char *name, int *is_dir)
 /* Remove what killed writers of prefix left in its folder; best effort. */
 static void remove_stale_temps(const char *prefix)
 {
-	char *dir = folder_of(prefix);
-	const char *base = strrchr(prefix, '/') ? strrchr(prefix, '/') + 1 : prefix;
+	char *dir = path_folder(prefix);
+	const char *base = path_base(prefix);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int is_dir;
@@ -219,7 +209,7 @@ static int check_outputs(const struct bundle_writer *w, struct ck_err *err)
 	int rc = outguard_check(w->index_final, err);
 
 	for (int i = 0; !rc && i < w->num_shards; i++)
-		rc = outguard_check(w->shards[i].final, err);
+		rc = outguard_check_replaced(w->shards[i].final, err);
 	return rc;
 }
 
@@ -242,7 +232,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	*out = NULL;
 	if (num_shards < 1 || num_shards > 99999)
 		return ck_error(err, CK_EUSAGE, "cannot write %d data shards", num_shards);
-	dir = folder_of(prefix);
+	dir = path_folder(prefix);
 	if (stat(dir, &st) < 0) {
 		rc = 0;
 		if (errno == ENOENT && (flags & BW_MKDIR))
@@ -776,7 +766,7 @@ static int cmp_entry(const void *a, const void *b)
 
 static int sync_dir(const char *path, struct ck_err *err)
 {
-	char *dir = folder_of(path);
+	char *dir = path_folder(path);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
 
 	if (fd >= 0) {
@@ -840,12 +830,6 @@ void bundle_writer_abort(struct bundle_writer *w)
 	writer_free(w);
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 static int same_entry(const struct bundle_entry *a, const struct bundle_entry *b)
 {
 	size_t nsl = a->nslices * (size_t)a->rank * 2;
@@ -883,7 +867,7 @@ static int check_output(struct bundle_writer *w, struct ck_err *err)
 		char *link_path = i < w->num_shards
 			? xasprintf("%s.data-%05d-of-%05d", prefix, i, w->num_shards)
 			: xasprintf("%s.index", prefix);
-		target = xasprintf("../%s", base_name(i < w->num_shards ? w->shards[i].tmp
+		target = xasprintf("../%s", path_base(i < w->num_shards ? w->shards[i].tmp
 								       : w->index_tmp));
 		w->check_links[w->ncheck_links++] = link_path;
 		if (symlink(target, link_path) < 0) {
@@ -1053,7 +1037,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	if (old_n && old_n != w->num_shards)
 		for (int i = 0; i < old_n; i++) {
 			char *stale = xasprintf("%s.data-%05d-of-%05d", w->prefix, i, old_n);
-			if (!outguard_check(stale, NULL))
+			if (!outguard_check_replaced(stale, NULL))
 				unlink(stale);
 			free(stale);
 		}

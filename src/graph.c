@@ -118,12 +118,6 @@ static int has_suffix(const char *s, const char *suf)
 	return n >= m && !strcmp(s + n - m, suf);
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
 static int file_kind(const char *p)
 {
 	struct stat st;
@@ -173,7 +167,7 @@ static int locate(const char *arg, char **path, int *sm, struct ck_err *err)
 		}
 		free(p);
 	} else if (kind == 'f') {
-		if (!strcmp(base_name(arg), "saved_model.pb")) {
+		if (!strcmp(path_base(arg), "saved_model.pb")) {
 			*path = xstrdup(arg);
 			*sm = 1;
 			return 0;

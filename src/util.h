@@ -14,6 +14,10 @@ void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 void *xmemdup(const void *p, size_t n);  /* also NUL-terminates the copy */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last component of a path ("b" of "a/b"), and a copy of the folder holding it ("a";
+ * "." for a bare name, "/" for "/b"). */
+const char *path_base(const char *path);
+char *path_folder(const char *path);
 /* A buffer for read()/pread() to fill, page-aligned; free it with free(). The kernel copies
  * from the page cache about 4x slower into a destination that is not 64-byte aligned (measured
  * by bench/, AMD EPYC), and glibc puts large malloc blocks 16 bytes past a page boundary. */

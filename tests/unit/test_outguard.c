@@ -44,6 +44,9 @@ static void test_inputs(void)
 	is_int(outguard_check(sym, &err), CK_EUSAGE, "a symlink to it is refused");
 	is_int(outguard_check(hard, &err), CK_EUSAGE, "a hard link to it is refused");
 	ok(strstr(err.msg, in) != NULL, "naming the input: %s", err.msg);
+	is_int(outguard_check_replaced(hard, &err), 0, "a hard link only replaced by rename is not");
+	is_int(outguard_check_replaced(sym, &err), CK_EUSAGE, "a symlink only replaced is");
+	is_int(outguard_check_replaced(in, &err), CK_EUSAGE, "the input's own name only replaced is");
 	is_int(outguard_check(other, &err), 0, "another file is not");
 	is_int(outguard_check("/nonexistent/x", &err), 0, "a new name is not");
 	outguard_reset();
