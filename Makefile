@@ -26,8 +26,10 @@ VERSION = 0.1.0
 PROTOS    = $(wildcard proto/*.proto)
 PROTO_C   = $(PROTOS:proto/%.proto=$(BUILD)/gen/%.pb-c.c)
 PROTO_H   = $(PROTO_C:.c=.h)
-LIB_SRC   = $(filter-out src/main.c src/cli.c src/cmd_%.c,$(wildcard src/*.c))
-CMD_SRC   = src/main.c src/cli.c $(wildcard src/cmd_*.c)
+# The CLI: main, the command table, output (tables, JSON printing, progress) and one cmd_*.c
+# per command. Everything else is the library, which never prints or exits (tests/layers.t).
+CMD_SRC   = src/main.c src/cli.c src/output.c $(wildcard src/cmd_*.c)
+LIB_SRC   = $(filter-out $(CMD_SRC),$(wildcard src/*.c))
 LIB_OBJ   = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(PROTO_C:.c=.o)
 CMD_OBJ   = $(CMD_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
@@ -61,6 +63,13 @@ $(BUILD)/%.o: src/%.c $(PROTO_H) Makefile
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libckpt.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libckpt.a $(LDLIBS)
+
+# The CLI's tables and JSON writer (output.c) are not in the library: their test links them.
+$(BUILD)/tests/test_output: tests/unit/test_output.c tests/unit/tap.h $(BUILD)/output.o \
+		$(BUILD)/libckpt.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/output.o $(BUILD)/libckpt.a \
+	    $(LDLIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libckpt.a
 	@mkdir -p $(@D)

@@ -242,6 +242,12 @@ int cli_finish(int status)
 	return status;
 }
 
+void cli_out_of_memory(size_t n)
+{
+	fprintf(stderr, "ckpt: out of memory (allocating %zu bytes)\n", n);
+	exit(EXIT_TROUBLE);
+}
+
 const struct cmd *cli_find(const char *name)
 {
 	size_t lo = 0, hi = ncommands;

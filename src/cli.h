@@ -50,6 +50,8 @@ int cli_one_operand(const struct cmd *c, int n, const char *what);
 int cli_help(const struct cmd *c);
 /* Flush stdout and report a write error (full disk, closed pipe) as trouble. */
 int cli_finish(int status);
+/* The allocation-failure handler main installs (xalloc_on_failure): one line, exit status 2. */
+void cli_out_of_memory(size_t n);
 const struct cmd *cli_find(const char *name);
 /* Progress of a long copy on stderr when it is a terminal; done == total clears the line. */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);

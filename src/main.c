@@ -71,6 +71,7 @@ int main(int argc, char **argv)
 {
 	const struct cmd *c;
 
+	xalloc_on_failure(cli_out_of_memory);
 	if (argc < 2) {
 		short_usage(stderr);
 		return EXIT_TROUBLE;

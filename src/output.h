@@ -1,4 +1,5 @@
-/* Output writers shared by the commands: aligned text tables, sizes, and JSON helpers. */
+/* Output writers shared by the commands (CLI side): aligned text tables, JSON printing,
+ * progress. The formatting they share with the library (sizes, names, JSON fields) is fmt.h. */
 #ifndef CKPT_OUTPUT_H
 #define CKPT_OUTPUT_H
 
@@ -6,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fmt.h"
 #include "util.h"
 
 /* A table of text cells printed with aligned columns. align has one letter per column:
@@ -43,27 +45,11 @@ size_t out_width(void);
 /* Colours only on a terminal, never with NO_COLOR set or TERM=dumb. */
 int out_color(void);
 
-/* Display width of UTF-8 text (one column per code point). */
-size_t text_width(const char *s);
-
-/* "812 B", "1.5 KiB", "440.2 MiB" — or the exact count when exact is set. */
-char *fmt_size(char out[32], uint64_t bytes, int exact);
-/* "1,234,567" */
-char *fmt_count(char out[32], uint64_t n);
-
-/* Name as shown: bytes escaped per buf_add_escaped, appended to b. */
-void name_escaped(struct buf *b, const void *name, size_t len);
 /* 1 when name_escaped would copy the name unchanged because it is all printable ASCII
  * without a backslash (nearly every real name); 0 when it may need escaping. Checked eight
  * bytes at a time: listings ask it of every name. */
 int name_is_plain_ascii(const void *name, size_t len);
 
-/* JSON: "name" (escaped) and, when escaping changed it, "name_hex" with the raw bytes. */
-void json_add_name(cJSON *obj, const char *key, const void *name, size_t len);
-/* Exact unsigned 64-bit integers (cJSON numbers are doubles). */
-void json_add_u64(cJSON *obj, const char *key, uint64_t v);
-void json_add_i64(cJSON *obj, const char *key, int64_t v);
-cJSON *json_shape(const int64_t *dims, int rank);
 /* Print obj followed by a newline; 0, or -1 if it could not be rendered. */
 int json_print(cJSON *obj, FILE *f);
 /* Whether JSON went to stdout (json_print, jw_init, or json_mark(stdout) by a command that

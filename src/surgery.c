@@ -14,7 +14,7 @@
 #include "dtype.h"
 #include "npy.h"
 #include "outguard.h"
-#include "output.h"
+#include "fmt.h"
 #include "slicekey.h"
 #include "table.h"
 #include "infile.h"

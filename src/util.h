@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* Out of memory is the one failure that exits directly (status 2, message on stderr). */
+/* Out of memory is the one failure that does not return: a failed x*alloc calls handler(n),
+ * which must not return (the CLI's prints "out of memory" and exits 2); without one, abort(). */
+void xalloc_on_failure(void (*handler)(size_t n));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -12,7 +12,7 @@
 
 #include "convert.h"
 #include "dtype.h"
-#include "output.h"
+#include "fmt.h"
 
 /* ---- numbers ---------------------------------------------------------------------- */
 
