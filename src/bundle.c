@@ -15,7 +15,6 @@
 #include "slicekey.h"
 #include "table.h"
 #include "tensor_bundle.pb-c.h"
-#include "v1.h"
 #include "infile.h"
 
 #define MAX_SHARDS 1000000
@@ -106,22 +105,9 @@ static void mem_free(struct bundle_mem *m)
 	}
 }
 
-static void entry_release(struct bundle_entry *e)
+static void v2_release(struct bundle *b)
 {
-	free(e->name);
-	free(e->dims);
-	free(e->slices);
-}
-
-void bundle_free(struct bundle *b)
-{
-	if (!b)
-		return;
-	if (b->format == 1)
-		for (size_t i = 0; i < b->nentries; i++)
-			entry_release(&b->entries[i]);
 	mem_free(b->mem);
-	xfree_huge(b->entries, b->entries_cap * sizeof(*b->entries));
 	if (b->shards)
 		for (int i = 0; i < b->num_shards; i++) {
 			if (b->shards[i].fd >= 0)
@@ -129,7 +115,15 @@ void bundle_free(struct bundle *b)
 			free(b->shards[i].err);
 		}
 	free(b->shards);
-	v1_free(b->v1);
+}
+
+void bundle_free(struct bundle *b)
+{
+	if (!b)
+		return;
+	if (b->ops)
+		b->ops->release(b);
+	xfree_huge(b->entries, b->entries_cap * sizeof(*b->entries));
 	free(b->prefix);
 	free(b->index_path);
 	free(b);
@@ -369,6 +363,13 @@ static void grow_entries(struct bundle *b)
 	b->entries_cap = cap;
 }
 
+static int v2_load(struct bundle *b, const struct bundle_entry *e, struct ck_err *err);
+static int v2_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p,
+		    size_t n, struct ck_err *err);
+static char *v2_file_path(const struct bundle *b, int shard);
+
+static const struct bundle_ops v2_ops = { v2_load, v2_pread, v2_file_path, v2_release };
+
 int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 {
 	struct bundle *b = xcalloc(1, sizeof(*b));
@@ -380,6 +381,7 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 
 	*out = NULL;
 	b->format = 2;
+	b->ops = &v2_ops;
 	b->prefix = xstrdup(prefix);
 	b->index_path = xasprintf("%s.index", prefix);
 	rc = table_open_named(&t, b->index_path, err);
@@ -466,8 +468,11 @@ const struct bundle_entry *bundle_find(const struct bundle *b, const void *name,
 
 char *bundle_shard_path(const struct bundle *b, int shard)
 {
-	if (b->format == 1)  /* V1 hook: the table file itself */
-		return xstrdup(v1_file_path(b, shard));
+	return b->ops->file_path(b, shard);
+}
+
+static char *v2_file_path(const struct bundle *b, int shard)
+{
 	return xasprintf("%s.data-%05d-of-%05d", b->prefix, shard, b->num_shards);
 }
 
@@ -537,10 +542,6 @@ static int entry_shard(struct bundle *b, const struct bundle_entry *e, struct bu
 	struct bundle_shard *s;
 	int rc;
 
-	if (b->format == 1) {  /* V1 hook: decode the tensor (v1.h) instead of opening a shard */
-		*out = NULL;
-		return v1_load(b, e, err);
-	}
 	if (e->nslices) {
 		rc = ck_error(err, CK_EUSAGE, "\"%s\" is partitioned: read its slices",
 			      esc(&tmp, e->name, e->name_len));
@@ -566,15 +567,25 @@ static int entry_shard(struct bundle *b, const struct bundle_entry *e, struct bu
 	return 0;
 }
 
+static int v2_load(struct bundle *b, const struct bundle_entry *e, struct ck_err *err)
+{
+	struct bundle_shard *s;
+	return entry_shard(b, e, &s, err);
+}
+
 int bundle_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p, size_t n,
 		 struct ck_err *err)
+{
+	return b->ops->pread(b, e, off, p, n, err);
+}
+
+static int v2_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p,
+		    size_t n, struct ck_err *err)
 {
 	struct bundle_shard *s;
 	long long got;
 	int rc;
 
-	if (b->format == 1)  /* V1 hook: bytes of the decoded tensor */
-		return v1_pread(b, e, off, p, n, err);
 	rc = entry_shard(b, e, &s, err);
 	if (rc < 0)
 		return rc;
@@ -764,13 +775,12 @@ int bundle_verify(struct bundle *b, const struct bundle_entry *e, struct ck_err 
 int tensor_stream_open(struct tensor_stream *s, struct bundle *b, const struct bundle_entry *e,
 		       struct ck_err *err)
 {
-	struct bundle_shard *sh;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->b = b;
 	s->e = e;
-	rc = entry_shard(b, e, &sh, err);
+	rc = b->ops->load(b, e, err);
 	if (rc < 0)
 		return rc;
 	if (e->dtype == DT_STRING) {

@@ -36,11 +36,28 @@ struct bundle_entry {
 	unsigned is_slice : 1;  /* a stored slice of a partitioned tensor (key starts with 0x00) */
 };
 
+struct bundle;
 struct bundle_shard;
-struct v1_reader;
+
+/* The reader behind a bundle: V2's own (bundle.c) or V1's (v1.c, which decodes legacy tables
+ * into the same entries). Everything here dispatches through it, so the readers meet only in
+ * this header and neither includes the other. */
+struct bundle_ops {
+	/* Make e's payload readable and check it is there (V2: open its shard and check that the
+	 * payload lies inside; V1: decode the tensor into memory). */
+	int (*load)(struct bundle *b, const struct bundle_entry *e, struct ck_err *err);
+	/* n payload bytes of e from off (off + n <= e->size). */
+	int (*pread)(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p, size_t n,
+		     struct ck_err *err);
+	/* The file holding shard `shard` (V1: that table file); caller frees. */
+	char *(*file_path)(const struct bundle *b, int shard);
+	/* Release what the reader owns: its state and the entries' contents (not the entries
+	 * array, prefix or index_path, which bundle_free releases). */
+	void (*release)(struct bundle *b);
+};
 
 struct bundle {
-	int format;           /* 2 for a V2 bundle (1 is reserved for legacy V1 tables) */
+	int format;           /* 2 for a V2 bundle, 1 for a legacy V1 checkpoint (v1.h) */
 	char *prefix;
 	char *index_path;
 	int num_shards;
@@ -51,7 +68,8 @@ struct bundle {
 	size_t entries_cap;            /* private: entries from xmalloc_huge for so many, or 0 */
 	size_t ntensors;               /* entries that are not hidden slices */
 	struct bundle_shard *shards;   /* private: lazily opened data files */
-	struct v1_reader *v1;          /* private: format 1 only, the V1 tables (v1.h) */
+	const struct bundle_ops *ops;  /* private: the reader (above) */
+	void *reader;                  /* private: its state (V1: the tables, v1.h) */
 	struct bundle_mem *mem;        /* private: V2 only, holds the entries' names, dims, slices */
 	size_t mem_first;              /* private: the size of mem's first block */
 };

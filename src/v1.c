@@ -60,8 +60,16 @@ static void tensor_release(struct v1_tensor *t)
 	free(t->problem);
 }
 
-void v1_free(struct v1_reader *r)
+/* bundle_ops.release: the tables, the decoded tensor, and each entry's own parts. */
+static void v1_release(struct bundle *b)
 {
+	struct v1_reader *r = b->reader;
+
+	for (size_t i = 0; i < b->nentries; i++) {
+		free(b->entries[i].name);
+		free(b->entries[i].dims);
+		free(b->entries[i].slices);
+	}
 	if (!r)
 		return;
 	for (int i = 0; i < r->nfiles; i++) {
@@ -79,9 +87,21 @@ void v1_free(struct v1_reader *r)
 
 const char *v1_file_path(const struct bundle *b, int shard)
 {
-	const struct v1_reader *r = b->v1;
+	const struct v1_reader *r = b->reader;
 	return r && shard >= 0 && shard < r->nfiles ? r->paths[shard] : b->prefix;
 }
+
+static char *v1_file_path_copy(const struct bundle *b, int shard)
+{
+	return xstrdup(v1_file_path(b, shard));
+}
+
+static int v1_load(struct bundle *b, const struct bundle_entry *ce, struct ck_err *err);
+static int v1_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p,
+		    size_t n, struct ck_err *err);
+
+/* What bundle.c calls for a V1 bundle (bundle.h). */
+static const struct bundle_ops v1_ops = { v1_load, v1_pread, v1_file_path_copy, v1_release };
 
 /* ---- finding the files ------------------------------------------------------------- */
 
@@ -456,7 +476,8 @@ int v1_open(struct bundle **out, const char *path, struct ck_err *err)
 
 	*out = NULL;
 	b->format = 1;
-	b->v1 = r;
+	b->ops = &v1_ops;
+	b->reader = r;
 	r->cur = -1;
 	rc = find_files(path, &r->paths, &r->nfiles, &shown, err);
 	if (rc < 0)
@@ -825,9 +846,9 @@ static int load_numbers(struct v1_reader *r, struct bundle_entry *e, const struc
 	return rc;
 }
 
-int v1_load(struct bundle *b, const struct bundle_entry *ce, struct ck_err *err)
+static int v1_load(struct bundle *b, const struct bundle_entry *ce, struct ck_err *err)
 {
-	struct v1_reader *r = b->v1;
+	struct v1_reader *r = b->reader;
 	ptrdiff_t i = ce - b->entries;
 	struct bundle_entry *e;
 	const struct v1_tensor *t;
@@ -853,10 +874,10 @@ int v1_load(struct bundle *b, const struct bundle_entry *ce, struct ck_err *err)
 	return rc;
 }
 
-int v1_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p, size_t n,
-	     struct ck_err *err)
+static int v1_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p,
+		    size_t n, struct ck_err *err)
 {
-	struct v1_reader *r = b->v1;
+	struct v1_reader *r = b->reader;
 	int rc = v1_load(b, e, err);
 
 	if (rc < 0)

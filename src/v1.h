@@ -20,19 +20,14 @@
 #include "bundle.h"
 #include "err.h"
 
-struct v1_reader;
-
 /* path: one table file, a glob pattern of shard files ("P-?????-of-00002"), or a name P whose
  * shards P-NNNNN-of-MMMMM exist. A single shard file opens its whole set. The bundle gets
  * format 1, prefix = path (or the shard pattern used), num_shards = number of files. */
 int v1_open(struct bundle **out, const char *path, struct ck_err *err);
 
-/* Hooks for bundle.c (format 1 only). */
-int v1_load(struct bundle *b, const struct bundle_entry *e, struct ck_err *err);
-int v1_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p, size_t n,
-	     struct ck_err *err);
+/* The table file of shard `shard` of a V1 bundle (b->format == 1), owned by the bundle.
+ * bundle.c reads V1 bundles through the struct bundle_ops that v1_open installs. */
 const char *v1_file_path(const struct bundle *b, int shard);
-void v1_free(struct v1_reader *r);
 
 /* Decode count elements of dtype from a TensorProto's typed fields (or tensor_content) into
  * raw little-endian bytes at out (count * element size). Not for DT_STRING. Errors say what

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # The architecture, checked: the library (libckpt.a: all of src/ but main.c, cli.c, output.c
 # and cmd_*.c) never prints or exits, so none of its objects references stdout, stderr, exit
-# or getopt_long; that is what `nm -u` shows of each member.
+# or getopt_long; that is what `nm -u` shows of each member. And no two files of src/ depend
+# on each other in a loop: module X (X.c and X.h) depends on Y when it includes "Y.h".
 #
 #   LIBCKPT=path/libckpt.a perl tests/layers.t    check another build's archive
 use strict;
@@ -32,5 +33,44 @@ if (!$lib) {
 	ok(!%bad, "library ($lib) references no " . join('/', @banned),
 	   map { "$_ uses @{$bad{$_}}" } sort keys %bad);
 }
+
+# ---- no include loops between modules ----
+my %dep;
+for my $f (glob "$root/src/*.[ch]") {
+	my ($m) = $f =~ m{([^/]+)\.[ch]$};
+	open my $fh, '<', $f or die "$f: $!";
+	while (<$fh>) {
+		$dep{$m}{$1} = 1 if /^\s*#\s*include\s+"([^"\/]+)\.h"/ && $1 ne $m;
+	}
+}
+# Strongly connected components (Tarjan): each with more than one module is a loop.
+my ($next, @stack, %on, %index, %low, @loops) = (0);
+my $visit;
+$visit = sub {
+	my ($v) = @_;
+	$index{$v} = $low{$v} = $next++;
+	push @stack, $v;
+	$on{$v} = 1;
+	for my $w (sort keys %{$dep{$v} // {}}) {
+		if (!exists $index{$w}) {
+			$visit->($w);
+			$low{$v} = $low{$w} if $low{$w} < $low{$v};
+		} elsif ($on{$w}) {
+			$low{$v} = $index{$w} if $index{$w} < $low{$v};
+		}
+	}
+	return if $low{$v} != $index{$v};
+	my @c;
+	while (1) {
+		my $w = pop @stack;
+		$on{$w} = 0;
+		push @c, $w;
+		last if $w eq $v;
+	}
+	push @loops, join(' <-> ', sort @c) if @c > 1;
+};
+$visit->($_) for grep { !exists $index{$_} } sort keys %dep;
+ok(keys %dep > 10 && !@loops, 'no include loops between the modules of src/',
+   map { "loop: $_" } @loops);
 
 done();
