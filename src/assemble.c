@@ -9,13 +9,6 @@
 
 #define MAX_RANK 255
 
-static const char *esc(struct buf *tmp, const void *p, size_t n)
-{
-	buf_reset(tmp);
-	buf_add_name_msg(tmp, p, n);
-	return (const char *)tmp->p;
-}
-
 const struct bundle_entry *slice_entry(const struct bundle *b, const struct bundle_entry *e,
 				       size_t s, int64_t *ext)
 {
@@ -57,13 +50,13 @@ int partition_check(const struct bundle *b, const struct bundle_entry *e, struct
 		uint64_t n = 1;
 		if (!se) {
 			rc = ck_error(err, CK_ECORRUPT, "%s: partitioned tensor \"%s\": slice %zu of %zu "
-				      "is not in the index", b->index_path, esc(&tmp, e->name, e->name_len),
+				      "is not in the index", b->index_path, name_msg(&tmp, e->name, e->name_len),
 				      s + 1, e->nslices);
 			break;
 		}
 		if (se->dtype != e->dtype) {
 			rc = ck_error(err, CK_ECORRUPT, "%s: partitioned tensor \"%s\": slice %zu is %s, "
-				      "the tensor %s", b->index_path, esc(&tmp, e->name, e->name_len),
+				      "the tensor %s", b->index_path, name_msg(&tmp, e->name, e->name_len),
 				      s + 1, dtype_name(se->dtype), dtype_name(e->dtype));
 			break;
 		}
@@ -79,7 +72,7 @@ int partition_check(const struct bundle *b, const struct bundle_entry *e, struct
 		if (rc) {
 			rc = ck_error(err, CK_ECORRUPT, "%s: partitioned tensor \"%s\": slice %zu is stored "
 				      "with a shape that does not match its extent", b->index_path,
-				      esc(&tmp, e->name, e->name_len), s + 1);
+				      name_msg(&tmp, e->name, e->name_len), s + 1);
 			break;
 		}
 		total += n;  /* each n <= elements, and at most 2^32 slices: no overflow */
@@ -87,13 +80,13 @@ int partition_check(const struct bundle *b, const struct bundle_entry *e, struct
 			if (n && overlap(x, ext + t * (size_t)e->rank * 2, e->rank)) {
 				rc = ck_error(err, CK_ECORRUPT, "%s: partitioned tensor \"%s\": slices %zu "
 					      "and %zu overlap", b->index_path,
-					      esc(&tmp, e->name, e->name_len), t + 1, s + 1);
+					      name_msg(&tmp, e->name, e->name_len), t + 1, s + 1);
 				break;
 			}
 	}
 	if (!rc && total != e->elements)
 		rc = ck_error(err, CK_ECORRUPT, "%s: partitioned tensor \"%s\": its %zu slices hold "
-			      "%llu of its %llu elements", b->index_path, esc(&tmp, e->name, e->name_len),
+			      "%llu of its %llu elements", b->index_path, name_msg(&tmp, e->name, e->name_len),
 			      e->nslices, (unsigned long long)total, (unsigned long long)e->elements);
 	free(ext);
 	buf_release(&tmp);
@@ -113,7 +106,7 @@ int tensor_verify(struct bundle *b, const struct bundle_entry *e, struct ck_err 
 		if (rc < 0) {
 			struct buf tmp = BUF_INIT;
 			ck_wrap(err, "partitioned tensor \"%s\", slice %zu of %zu",
-				esc(&tmp, e->name, e->name_len), s + 1, e->nslices);
+				name_msg(&tmp, e->name, e->name_len), s + 1, e->nslices);
 			buf_release(&tmp);
 		}
 	}
@@ -169,7 +162,7 @@ static int partition_run(const struct bundle *b, const struct bundle_entry *e, c
 		struct buf tmp = BUF_INIT;
 		int rc = ck_error(err, CK_ECORRUPT, "%s: partitioned tensor \"%s\": no stored slice "
 				  "holds some of its elements", b->index_path,
-				  esc(&tmp, e->name, e->name_len));
+				  name_msg(&tmp, e->name, e->name_len));
 		buf_release(&tmp);
 		return rc;
 	}
@@ -286,7 +279,7 @@ int tensor_strings(struct bundle *b, const struct bundle_entry *e, struct strtab
 		if (!bundle_strings_fit(se->elements, se->size)) {
 			struct buf tmp = BUF_INIT;
 			rc = ck_error(err, CK_ECORRUPT, "%s: string tensor \"%s\": %llu bytes cannot "
-				      "hold %llu strings", b->index_path, esc(&tmp, e->name, e->name_len),
+				      "hold %llu strings", b->index_path, name_msg(&tmp, e->name, e->name_len),
 				      (unsigned long long)se->size, (unsigned long long)se->elements);
 			buf_release(&tmp);
 			return rc;

@@ -24,8 +24,7 @@ void avg_result_release(struct avg_result *r)
 
 static int is_graph(const struct bundle_entry *e)
 {
-	return e->name_len == sizeof(OBJECT_GRAPH_KEY) - 1 &&
-	       !memcmp(e->name, OBJECT_GRAPH_KEY, e->name_len);
+	return is_graph_key(e->name, e->name_len);
 }
 
 static int alike(const struct bundle_entry *a, const struct bundle_entry *b)

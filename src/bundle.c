@@ -45,13 +45,6 @@ void shape_format(struct buf *out, const int64_t *dims, int rank)
 	out->len = (size_t)(p - (char *)out->p);
 }
 
-static const char *esc(struct buf *tmp, const void *p, size_t n)
-{
-	buf_reset(tmp);
-	buf_add_name_msg(tmp, p, n);
-	return (const char *)tmp->p;
-}
-
 /* A V2 index's names, shapes and slices live in a few large blocks freed with the bundle:
  * a malloc per name and per shape cost more than decoding the entries, and small blocks
  * scattered over the heap touch more pages (page faults are most of what remains of
@@ -226,7 +219,7 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 	}
 	if (!p) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" is not a valid BundleEntryProto",
-			      b->index_path, esc(&tmp, key, kn));
+			      b->index_path, name_msg(&tmp, key, kn));
 		goto out;
 	}
 	e->dtype = p->dtype;
@@ -234,20 +227,20 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 	e->crc32c = p->crc32c;
 	if (p->offset < 0 || p->size < 0 || p->shard_id < 0) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has a negative offset, size or shard",
-			      b->index_path, esc(&tmp, key, kn));
+			      b->index_path, name_msg(&tmp, key, kn));
 		goto out;
 	}
 	e->offset = (uint64_t)p->offset;
 	e->size = (uint64_t)p->size;
 	if (p->shape && p->shape->unknown_rank) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has an unknown rank",
-			      b->index_path, esc(&tmp, key, kn));
+			      b->index_path, name_msg(&tmp, key, kn));
 		goto out;
 	}
 	e->rank = p->shape ? (int)p->shape->n_dim : 0;
 	if (e->rank > 254) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has rank %d", b->index_path,
-			      esc(&tmp, key, kn), e->rank);
+			      name_msg(&tmp, key, kn), e->rank);
 		goto out;
 	}
 	e->dims = mem_alloc(b, ((size_t)e->rank + 1) * sizeof(int64_t));
@@ -257,14 +250,14 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 		int64_t d = p->shape->dim[i]->size;
 		if (d < 0) {
 			rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has a negative dimension",
-				      b->index_path, esc(&tmp, key, kn));
+				      b->index_path, name_msg(&tmp, key, kn));
 			goto out;
 		}
 		e->dims[i] = d;
 		if (mul_overflows(e->elements, (uint64_t)d, &e->elements)) {
 			rc = ck_error(err, CK_ECORRUPT,
 				      "%s: entry \"%s\": element count of its shape overflows 64 bits",
-				      b->index_path, esc(&tmp, key, kn));
+				      b->index_path, name_msg(&tmp, key, kn));
 			goto out;
 		}
 	}
@@ -274,7 +267,7 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 		if (__builtin_mul_overflow(p->n_slices, (size_t)(e->rank ? e->rank : 1) * 2, &pairs) ||
 		    pairs > SIZE_MAX / sizeof(int64_t)) {
 			rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has too many slices",
-				      b->index_path, esc(&tmp, key, kn));
+				      b->index_path, name_msg(&tmp, key, kn));
 			goto out;
 		}
 		e->slices = mem_alloc(b, pairs * sizeof(int64_t));
@@ -283,7 +276,7 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 			if ((int)sl->n_extent != e->rank) {
 				rc = ck_error(err, CK_ECORRUPT,
 					      "%s: entry \"%s\": slice %zu has %zu extents for rank %d",
-					      b->index_path, esc(&tmp, key, kn), s, sl->n_extent, e->rank);
+					      b->index_path, name_msg(&tmp, key, kn), s, sl->n_extent, e->rank);
 				goto out;
 			}
 			for (int d = 0; d < e->rank; d++) {
@@ -294,7 +287,7 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 					      len > e->dims[d] - start)) {
 					rc = ck_error(err, CK_ECORRUPT,
 						      "%s: entry \"%s\": slice %zu lies outside the tensor",
-						      b->index_path, esc(&tmp, key, kn), s);
+						      b->index_path, name_msg(&tmp, key, kn), s);
 					goto out;
 				}
 				e->slices[(s * (size_t)e->rank + (size_t)d) * 2] = start;
@@ -306,7 +299,7 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 		if (e->shard >= b->num_shards) {
 			rc = ck_error(err, CK_ECORRUPT,
 				      "%s: entry \"%s\" is in shard %d but the header declares %d",
-				      b->index_path, esc(&tmp, key, kn), e->shard, b->num_shards);
+				      b->index_path, name_msg(&tmp, key, kn), e->shard, b->num_shards);
 			goto out;
 		}
 		if (di && di->size) {
@@ -314,7 +307,7 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 			if (mul_overflows(e->elements, (uint64_t)di->size, &want) || want != e->size) {
 				rc = ck_error(err, CK_ECORRUPT,
 					      "%s: entry \"%s\": size %llu does not match %s%s (%llu bytes)",
-					      b->index_path, esc(&tmp, key, kn),
+					      b->index_path, name_msg(&tmp, key, kn),
 					      (unsigned long long)e->size, dtype_name(e->dtype),
 					      "", (unsigned long long)want);
 				goto out;
@@ -383,7 +376,7 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 	b->format = 2;
 	b->ops = &v2_ops;
 	b->prefix = xstrdup(prefix);
-	b->index_path = xasprintf("%s.index", prefix);
+	b->index_path = bundle_index_path(prefix);
 	rc = table_open_named(&t, b->index_path, err);
 	if (rc < 0)
 		goto fail;
@@ -471,9 +464,35 @@ char *bundle_shard_path(const struct bundle *b, int shard)
 	return b->ops->file_path(b, shard);
 }
 
+int bundle_disk_cmp(const struct bundle_entry *a, const struct bundle_entry *b)
+{
+	int64_t sa = a->nslices ? INT32_MAX : a->shard, sb = b->nslices ? INT32_MAX : b->shard;
+
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (sa == INT32_MAX)
+		return 0;
+	return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+int is_graph_key(const void *name, size_t len)
+{
+	return len == sizeof(OBJECT_GRAPH_KEY) - 1 && !memcmp(name, OBJECT_GRAPH_KEY, len);
+}
+
+char *bundle_index_path(const char *prefix)
+{
+	return xasprintf("%s.index", prefix);
+}
+
+char *bundle_data_path(const char *prefix, int shard, int num_shards)
+{
+	return xasprintf("%s.data-%05d-of-%05d", prefix, shard, num_shards);
+}
+
 static char *v2_file_path(const struct bundle *b, int shard)
 {
-	return xasprintf("%s.data-%05d-of-%05d", b->prefix, shard, b->num_shards);
+	return bundle_data_path(b->prefix, shard, b->num_shards);
 }
 
 int bundle_shard_size(const struct bundle *b, int shard, uint64_t *size)
@@ -544,7 +563,7 @@ static int entry_shard(struct bundle *b, const struct bundle_entry *e, struct bu
 
 	if (e->nslices) {
 		rc = ck_error(err, CK_EUSAGE, "\"%s\" is partitioned: read its slices",
-			      esc(&tmp, e->name, e->name_len));
+			      name_msg(&tmp, e->name, e->name_len));
 		buf_release(&tmp);
 		return rc;
 	}
@@ -557,7 +576,7 @@ static int entry_shard(struct bundle *b, const struct bundle_entry *e, struct bu
 		rc = ck_error(err, CK_ECORRUPT,
 			      "%s: tensor \"%s\" (bytes %llu..%llu) extends past the end of the "
 			      "%llu-byte file (truncated copy?)",
-			      path, esc(&tmp, e->name, e->name_len), (unsigned long long)e->offset,
+			      path, name_msg(&tmp, e->name, e->name_len), (unsigned long long)e->offset,
 			      (unsigned long long)(e->offset + e->size), (unsigned long long)s->size);
 		free(path);
 		buf_release(&tmp);
@@ -608,7 +627,7 @@ static int crc_mismatch(struct bundle *b, const struct bundle_entry *e, const ch
 	char *path = bundle_shard_path(b, e->shard);
 	int rc = ck_error(err, CK_ECORRUPT,
 			  "%s: tensor \"%s\": %s mismatch (stored %08x, computed %08x)", path,
-			  esc(&tmp, e->name, e->name_len), what, crc32c_unmask(stored), actual);
+			  name_msg(&tmp, e->name, e->name_len), what, crc32c_unmask(stored), actual);
 	free(path);
 	buf_release(&tmp);
 	return rc;
@@ -697,7 +716,7 @@ static int verify_strings(struct bundle *b, const struct bundle_entry *e, struct
 		}
 		if (!got || __builtin_add_overflow(total, len, &total)) {
 			rc = ck_error(err, CK_ECORRUPT, "%s: string tensor \"%s\": bad length of element %llu",
-				      b->index_path, esc(&tmp, e->name, e->name_len), (unsigned long long)i);
+				      b->index_path, name_msg(&tmp, e->name, e->name_len), (unsigned long long)i);
 			goto out;
 		}
 		if (len <= UINT32_MAX) {
@@ -716,7 +735,7 @@ static int verify_strings(struct bundle *b, const struct bundle_entry *e, struct
 		if (got <= 0) {
 			rc = got < 0 ? got : ck_error(err, CK_ECORRUPT,
 				"%s: string tensor \"%s\" ends inside its length checksum",
-				b->index_path, esc(&tmp, e->name, e->name_len));
+				b->index_path, name_msg(&tmp, e->name, e->name_len));
 			goto out;
 		}
 	}
@@ -729,7 +748,7 @@ static int verify_strings(struct bundle *b, const struct bundle_entry *e, struct
 	if (e->size - pr_offset(&r) != total) {
 		rc = ck_error(err, CK_ECORRUPT,
 			      "%s: string tensor \"%s\": lengths add up to %llu bytes but %llu remain",
-			      b->index_path, esc(&tmp, e->name, e->name_len), (unsigned long long)total,
+			      b->index_path, name_msg(&tmp, e->name, e->name_len), (unsigned long long)total,
 			      (unsigned long long)(e->size - pr_offset(&r)));
 		goto out;
 	}
@@ -756,7 +775,7 @@ int bundle_verify(struct bundle *b, const struct bundle_entry *e, struct ck_err 
 	if (e->dtype == DT_VARIANT) {
 		struct buf tmp = BUF_INIT;
 		rc = ck_error(err, CK_EUNSUP, "\"%s\": variant tensors are not checked",
-			      esc(&tmp, e->name, e->name_len));
+			      name_msg(&tmp, e->name, e->name_len));
 		buf_release(&tmp);
 		return rc;
 	}

@@ -17,6 +17,9 @@
 
 #define OBJECT_GRAPH_KEY "_CHECKPOINTABLE_OBJECT_GRAPH"
 
+/* 1 if the len bytes at name are OBJECT_GRAPH_KEY. */
+int is_graph_key(const void *name, size_t len);
+
 struct bundle_entry {
 	char *name;          /* copy owned by the bundle, NUL-terminated (names may hold NUL bytes:
 	                      * use name_len) */
@@ -79,10 +82,19 @@ struct bundle {
 int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err);
 void bundle_free(struct bundle *b);
 
+/* Disk order: by shard, then offset; entries with no bytes of their own (partitioned tensors'
+ * full entries) after all others, equal among themselves. For reading files forward. */
+int bundle_disk_cmp(const struct bundle_entry *a, const struct bundle_entry *b);
+
 /* Exact-name lookup by binary search (entries are sorted); NULL if absent. */
 const struct bundle_entry *bundle_find(const struct bundle *b, const void *name, size_t len);
 
-/* "P.data-%05d-of-%05d"; caller frees. */
+/* The files of the V2 checkpoint with prefix P: "P.index" and "P.data-%05d-of-%05d" (shard
+ * counted from 0); the one place their names are made. Caller frees. */
+char *bundle_index_path(const char *prefix);
+char *bundle_data_path(const char *prefix, int shard, int num_shards);
+
+/* The file of shard `shard` of b (V2: bundle_data_path; V1: the table file); caller frees. */
 char *bundle_shard_path(const struct bundle *b, int shard);
 
 /* The size of data shard `shard` by stat alone (no byte read): 0 with *size, or -1 with errno

@@ -254,11 +254,11 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	w->num_shards = num_shards;
 	w->flags = flags;
 	w->lock.fd = -1;
-	w->index_final = xasprintf("%s.index", prefix);
+	w->index_final = bundle_index_path(prefix);
 	w->shards = xcalloc((size_t)num_shards, sizeof(*w->shards));
 	for (int i = 0; i < num_shards; i++) {
 		w->shards[i].fd = -1;
-		w->shards[i].final = xasprintf("%s.data-%05d-of-%05d", prefix, i, num_shards);
+		w->shards[i].final = bundle_data_path(prefix, i, num_shards);
 	}
 	rc = check_outputs(w, err);
 	if (!rc)
@@ -865,8 +865,8 @@ static int check_output(struct bundle_writer *w, struct ck_err *err)
 	prefix = xasprintf("%s/c", w->check_dir);
 	for (int i = 0; i <= w->num_shards; i++) {
 		char *link_path = i < w->num_shards
-			? xasprintf("%s.data-%05d-of-%05d", prefix, i, w->num_shards)
-			: xasprintf("%s.index", prefix);
+			? bundle_data_path(prefix, i, w->num_shards)
+			: bundle_index_path(prefix);
 		target = xasprintf("../%s", path_base(i < w->num_shards ? w->shards[i].tmp
 								       : w->index_tmp));
 		w->check_links[w->ncheck_links++] = link_path;
@@ -1036,7 +1036,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	w->index_tmp = NULL;
 	if (old_n && old_n != w->num_shards)
 		for (int i = 0; i < old_n; i++) {
-			char *stale = xasprintf("%s.data-%05d-of-%05d", w->prefix, i, old_n);
+			char *stale = bundle_data_path(w->prefix, i, old_n);
 			if (!outguard_check_replaced(stale, NULL))
 				unlink(stale);
 			free(stale);

@@ -756,14 +756,11 @@ static void report_end(struct seen *s)
 static int cmp_offset(const void *x, const void *y)
 {
 	const struct item *a = *(const struct item *const *)x, *b = *(const struct item *const *)y;
-	int64_t sa = a->ea && !a->ea->nslices ? a->ea->shard : INT32_MAX;
-	int64_t sb = b->ea && !b->ea->nslices ? b->ea->shard : INT32_MAX;
+	/* Placeless (only in B, or partitioned) last, as bundle_disk_cmp puts partitioned ones. */
+	int pa = a->ea && !a->ea->nslices, pb = b->ea && !b->ea->nslices;
+	int c = pa && pb ? bundle_disk_cmp(a->ea, b->ea) : pb - pa;
 
-	if (sa != sb)
-		return sa < sb ? -1 : 1;
-	if (sa != INT32_MAX && a->ea->offset != b->ea->offset)
-		return a->ea->offset < b->ea->offset ? -1 : 1;
-	return a < b ? -1 : a > b;
+	return c ? c : a < b ? -1 : a > b;
 }
 
 /* Compare what needs comparing; stop early for -q and -n. */

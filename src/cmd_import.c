@@ -237,8 +237,7 @@ static int add_strings(struct importer *im, const char *name, size_t name_len,
 	s->name = name;
 	s->name_len = name_len;
 	s->bs = &bs;
-	s->graph = a->kind == 'S' && name_len == sizeof(OBJECT_GRAPH_KEY) - 1 &&
-		   !memcmp(name, OBJECT_GRAPH_KEY, name_len);
+	s->graph = a->kind == 'S' && is_graph_key(name, name_len);
 	if (bundle_writer_strings_begin(im->w, &bs, name, name_len, a->dims, a->rank, 0))
 		rc = bundle_writer_status(im->w, err);
 	for (s->bytes = 0; s->bytes < 2 && !rc; s->bytes++) {

@@ -90,12 +90,6 @@ struct show {
 	struct ck_err err;
 };
 
-static int is_numeric(int dtype)
-{
-	const struct dtype_info *d = dtype_info(dtype);
-	return d && d->size && d->kind != DK_STRING && d->kind != DK_OPAQUE;
-}
-
 static int is_opaque(int dtype)
 {
 	const struct dtype_info *d = dtype_info(dtype);
@@ -770,7 +764,7 @@ static int show_raw(struct show *S, const struct bundle_entry *e)
 		return cli_errorf("cannot assemble a partitioned %s tensor", dtype_name(e->dtype));
 	if (S->o->index) {
 		struct selection s;
-		if (!is_numeric(e->dtype))
+		if (!dtype_is_numeric(e->dtype))
 			return cli_errorf("--raw with --index needs a numeric tensor, not %s",
 					  dtype_name(e->dtype));
 		rc = load_selection(S, e, &s, 0);

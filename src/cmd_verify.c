@@ -174,9 +174,7 @@ static int cmp_offset(const void *pa, const void *pb)
 	const struct bundle_entry *a = *(const struct bundle_entry *const *)pa;
 	const struct bundle_entry *b = *(const struct bundle_entry *const *)pb;
 
-	if (a->shard != b->shard)
-		return a->shard < b->shard ? -1 : 1;
-	return a->offset < b->offset ? -1 : a->offset > b->offset;
+	return bundle_disk_cmp(a, b);
 }
 
 /* Which shards exist, from one listing of the folder: a header may declare a million shards,
@@ -198,16 +196,17 @@ static unsigned char *listed_shards(const struct bundle *b)
 		return NULL;
 	seen = xcalloc((size_t)b->num_shards + 1, 1);
 	while ((d = readdir(dp))) {
-		char want[64];
+		char *want;
 		long s;
 		if (strncmp(d->d_name, base, nbase) || strncmp(d->d_name + nbase, ".data-", 6))
 			continue;
 		s = strtol(d->d_name + nbase + 6, NULL, 10);
 		if (s < 0 || s >= b->num_shards)
 			continue;
-		snprintf(want, sizeof(want), ".data-%05ld-of-%05d", s, b->num_shards);
+		want = bundle_data_path("", (int)s, b->num_shards);  /* the name's suffix */
 		if (!strcmp(d->d_name + nbase, want))
 			seen[s] = 1;
+		free(want);
 	}
 	closedir(dp);
 	return seen;

@@ -494,13 +494,6 @@ static void run_loop(struct acc *s, int dtype, const uint8_t *a, const uint8_t *
 	}
 }
 
-/* Numbers (incl. bools and complex) have fixed-size elements decoded by run_loop. */
-static int is_numeric(int dtype)
-{
-	const struct dtype_info *d = dtype_info(dtype);
-	return d && d->size && d->kind != DK_STRING && d->kind != DK_OPAQUE;
-}
-
 /* ---- sources: a tensor stream or bytes in memory ----------------------------------------- */
 
 struct src {
@@ -879,7 +872,7 @@ static int compare_stored(struct bundle *ba, const struct bundle_entry *ea, stru
 	int rc;
 
 	acc_init(&s, o, ea->elements);
-	s.r.numeric = is_numeric(ea->dtype);
+	s.r.numeric = dtype_is_numeric(ea->dtype);
 	if (o->trust_crc && ea->size == eb->size && ea->crc32c == eb->crc32c) {
 		s.r.bytewise = s.r.by_crc = 1;
 		return acc_done(&s, r, 0);
@@ -914,7 +907,7 @@ static int compare_sliced(struct bundle *ba, const struct bundle_entry *ea, stru
 
 	t.elements = ea->elements;
 	t.bytewise = t.by_crc = t.equal = 1;
-	t.numeric = is_numeric(ea->dtype);
+	t.numeric = dtype_is_numeric(ea->dtype);
 	for (size_t j = 0; j < ea->nslices && !rc; j++) {
 		const struct bundle_entry *sa = slice_entry(ba, ea, j, ext);
 		const struct bundle_entry *sb = slice_entry(bb, eb, j, ext);
@@ -999,7 +992,7 @@ int compare_buffers(int dtype, uint64_t elements, const void *a, size_t na, cons
 			compare_strings(&s, &ta, &tb);
 		strtab_release(&ta);
 		strtab_release(&tb);
-	} else if (!is_numeric(dtype)) {
+	} else if (!dtype_is_numeric(dtype)) {
 		rc = compare_bytes(&s, &ma, &mb, na, nb, err);
 	} else if (na != elements * ma.esize || nb != na) {
 		rc = ck_error(err, CK_ECORRUPT, "%zu and %zu bytes for %llu %s elements", na, nb,
@@ -1048,7 +1041,7 @@ int compare_tensors(struct bundle *ba, const struct bundle_entry *ea, struct bun
 	if (ea->nslices == eb->nslices &&
 	    !memcmp(ea->slices, eb->slices, ea->nslices * 2 * (size_t)ea->rank * sizeof(int64_t)))
 		return compare_sliced(ba, ea, bb, eb, o, r, err);
-	if (!is_numeric(ea->dtype)) {
+	if (!dtype_is_numeric(ea->dtype)) {
 		struct buf t = BUF_INIT;
 		buf_add_name_msg(&t, ea->name, ea->name_len);
 		rc = ck_error(err, CK_EUNSUP, "tensor \"%s\": partitioned differently, and only "

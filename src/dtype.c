@@ -47,6 +47,12 @@ const struct dtype_info *dtype_info(int id)
 	return &table[id - 1];  /* the table is dense and in value order */
 }
 
+int dtype_is_numeric(int id)
+{
+	const struct dtype_info *d = dtype_info(id);
+	return d && d->size && d->kind != DK_STRING && d->kind != DK_OPAQUE;
+}
+
 const char *dtype_name(int id)
 {
 	static char unknown[32];

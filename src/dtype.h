@@ -33,6 +33,9 @@ struct dtype_info {
 
 /* NULL for values TensorFlow does not define (or *_REF types, never stored). */
 const struct dtype_info *dtype_info(int id);
+/* 1 for numbers (incl. bools and complex): fixed-size elements that decode to values; 0 for
+ * strings, resources, variants and unknown values. */
+int dtype_is_numeric(int id);
 
 /* Numpy-style name, or "dtype(N)" in a static buffer for unknown values. */
 const char *dtype_name(int id);

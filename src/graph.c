@@ -112,12 +112,6 @@ void graph_shape_format(struct buf *out, struct graph_shape s)
 
 /* ---- finding and reading the file ---------------------------------------------------- */
 
-static int has_suffix(const char *s, const char *suf)
-{
-	size_t n = strlen(s), m = strlen(suf);
-	return n >= m && !strcmp(s + n - m, suf);
-}
-
 static int file_kind(const char *p)
 {
 	struct stat st;

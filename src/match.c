@@ -41,12 +41,6 @@ const char *match_how_name(enum match_how how)
 	return names[how];
 }
 
-static int has_suffix(const uint8_t *p, size_t n, const char *s)
-{
-	size_t k = strlen(s);
-	return n >= k && !memcmp(p + n - k, s, k);
-}
-
 static int eq(const uint8_t *p, size_t n, const char *s)
 {
 	return n == strlen(s) && !memcmp(p, s, n);
@@ -67,7 +61,7 @@ enum match_kind match_kind_of(const uint8_t *name, size_t len)
 					     "ExponentialMovingAverage" };
 	size_t leaf;
 
-	if (has_suffix(name, len, VARIABLE_VALUE))
+	if (mem_has_suffix(name, len, VARIABLE_VALUE))
 		len -= sizeof(VARIABLE_VALUE) - 1;
 	leaf = leaf_of(name, len);
 	if (eq(name, len, "global_step") || eq(name, len, "save_counter") || eq(name, len, "step") ||
@@ -106,7 +100,7 @@ static void norm_init(struct norm *n, const struct match_item *it)
 		n->base = it->full, n->base_len = it->full_len;
 	} else {
 		n->base = it->name, n->base_len = it->len;
-		if (has_suffix(it->name, it->len, VARIABLE_VALUE) &&
+		if (mem_has_suffix(it->name, it->len, VARIABLE_VALUE) &&
 		    it->len > sizeof(VARIABLE_VALUE) - 1)
 			n->base_len -= sizeof(VARIABLE_VALUE) - 1;
 	}
@@ -857,7 +851,7 @@ void match_run(const struct match_item *tgt, size_t nt, const struct match_item 
 
 size_t match_stem_len(const uint8_t *p, size_t n)
 {
-	return has_suffix(p, n, VARIABLE_VALUE) && n > sizeof(VARIABLE_VALUE) - 1
+	return mem_has_suffix(p, n, VARIABLE_VALUE) && n > sizeof(VARIABLE_VALUE) - 1
 	       ? n - (sizeof(VARIABLE_VALUE) - 1) : n;
 }
 

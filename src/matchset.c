@@ -378,12 +378,6 @@ static int from_names(struct matchset *m, const char *arg, struct ck_err *err)
 
 /* ---- which kind ---- */
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && !strcmp(s + n - k, suffix);
-}
-
 static int exists(const char *dir, const char *name)
 {
 	char *p = xasprintf("%s/%s", dir, name);
@@ -411,9 +405,9 @@ int matchset_open_target(struct matchset *m, const char *arg, struct ck_err *err
 	const char *base = path_base(arg);
 
 	memset(m, 0, sizeof(*m));
-	if (ends_with(arg, ".safetensors"))
+	if (has_suffix(arg, ".safetensors"))
 		return from_safetensors(m, arg, err);
-	if (ends_with(arg, ".meta") || !strcmp(base, "saved_model.pb"))
+	if (has_suffix(arg, ".meta") || !strcmp(base, "saved_model.pb"))
 		return from_graph(m, arg, err);
 	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode) && exists(arg, "saved_model.pb")) {
 		if (exists(arg, "variables/variables.index")) {
@@ -424,7 +418,7 @@ int matchset_open_target(struct matchset *m, const char *arg, struct ck_err *err
 		}
 		return from_graph(m, arg, err);
 	}
-	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode) && !ends_with(arg, ".index") &&
+	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode) && !has_suffix(arg, ".index") &&
 	    !strstr(base, ".data-") && strcmp(base, "checkpoint"))
 		return from_names(m, arg, err);
 	return from_checkpoint(m, arg, err);

@@ -96,8 +96,7 @@ static void resolve_inputs(void)
 {
 	for (size_t k = 0; k < npending; k++) {
 		for (int i = 0; i < pending[k].num_shards; i++) {
-			char *p = xasprintf("%s.data-%05d-of-%05d", pending[k].prefix, i,
-					    pending[k].num_shards);
+			char *p = bundle_data_path(pending[k].prefix, i, pending[k].num_shards);
 			outguard_add_input(p);
 			free(p);
 		}

@@ -232,12 +232,6 @@ static int exists(const char *path)
 	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
-static int has_suffix(const char *s, const char *suf)
-{
-	size_t n = strlen(s), m = strlen(suf);
-	return n >= m && !strcmp(s + n - m, suf);
-}
-
 static char *join(const char *dir, const char *name)
 {
 	if (!strcmp(dir, "."))
@@ -287,7 +281,7 @@ static int glob_count(const char *pattern)
 /* What lives at path: 2 (V2 prefix), 1 (V1 table file or shard pattern), 0 nothing. */
 static int probe(const char *path)
 {
-	char *idx = xasprintf("%s.index", path);
+	char *idx = bundle_index_path(path);
 	int r = exists(idx);
 
 	free(idx);
@@ -444,8 +438,8 @@ static int same_checkpoint(const struct ckpt_found *a, const char *prefix, int f
 		return 1;
 	if (a->format != format || format != 2)
 		return 0;
-	pa = xasprintf("%s.index", a->prefix);
-	pb = xasprintf("%s.index", prefix);
+	pa = bundle_index_path(a->prefix);
+	pb = bundle_index_path(prefix);
 	r = stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 	free(pa);
 	free(pb);
@@ -910,7 +904,7 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 	if (has_suffix(arg, ".data") && !is_file(arg) && (kind = data_without_shard(arg, err)) < 0)
 		return kind;
 	if (strip_data_suffix(arg, &prefix)) {
-		char *idx = xasprintf("%s.index", prefix);
+		char *idx = bundle_index_path(prefix);
 		int rc = 0;
 		if (exists(idx))
 			set_result(out, prefix, 2);
@@ -1000,7 +994,7 @@ int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struc
 		return v1_open(b, where->prefix, err);
 	rc = bundle_open(b, where->prefix, err);
 	if ((rc == CK_EKIND || rc == CK_ECORRUPT) && err) {
-		char *idx = xasprintf("%s.index", where->prefix);
+		char *idx = bundle_index_path(where->prefix);
 		hint_symlink_text(idx, err);
 		free(idx);
 	}

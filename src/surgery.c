@@ -19,11 +19,6 @@
 #include "table.h"
 #include "infile.h"
 
-int is_graph_key(const void *name, size_t len)
-{
-	return len == sizeof(OBJECT_GRAPH_KEY) - 1 && !memcmp(name, OBJECT_GRAPH_KEY, len);
-}
-
 /* ---- inputs ---- */
 
 int surg_input_open(struct surg_input *in, const char *arg, struct ck_err *err)
@@ -168,12 +163,6 @@ size_t surg_plan_tensors(const struct surg_plan *p)
 
 /* ---- output checks ---- */
 
-static int has_suffix(const char *s, const char *suf)
-{
-	size_t n = strlen(s), m = strlen(suf);
-	return n >= m && !strcmp(s + n - m, suf);
-}
-
 int surg_check_output(char **out, struct surg_input *in, size_t nin, int force, struct ck_err *err)
 {
 	char *o = *out, *idx;
@@ -190,7 +179,7 @@ int surg_check_output(char **out, struct surg_input *in, size_t nin, int force, 
 		return ck_error(err, CK_EUSAGE,
 				"%s: is a folder; name the output checkpoint's prefix, e.g. %s%smodel.ckpt",
 				o, o, has_suffix(o, "/") ? "" : "/");
-	idx = xasprintf("%s.index", o);
+	idx = bundle_index_path(o);
 	if (stat(idx, &st) == 0) {
 		for (size_t i = 0; i < nin; i++) {
 			if (stat(in[i].b->index_path, &si) == 0 && si.st_dev == st.st_dev &&

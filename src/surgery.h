@@ -124,9 +124,6 @@ int surg_update_state(const char *prefix, struct ck_err *err);
  * on SIGINT, SIGTERM, SIGHUP, then die by it. */
 void surg_signals(void);
 
-/* 1 if name is _CHECKPOINTABLE_OBJECT_GRAPH. */
-int is_graph_key(const void *name, size_t len);
-
 /* The one-line summary "wrote OUT: N tensors, SIZE in T s" (appended to b, no newline), and
  * the same as a JSON object (caller frees). */
 void surg_summary(struct buf *b, const char *out, const struct surg_result *r);

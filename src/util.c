@@ -138,6 +138,24 @@ char *path_folder(const char *path)
 	return xmemdup(path, (size_t)(s - path));
 }
 
+int has_suffix(const char *s, const char *suffix)
+{
+	return mem_has_suffix(s, strlen(s), suffix);
+}
+
+int mem_has_suffix(const void *p, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+	return n >= k && !memcmp((const char *)p + n - k, suffix, k);
+}
+
+const char *name_msg(struct buf *tmp, const void *p, size_t n)
+{
+	buf_reset(tmp);
+	buf_add_name_msg(tmp, p, n);
+	return (const char *)tmp->p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;

@@ -20,6 +20,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "." for a bare name, "/" for "/b"). */
 const char *path_base(const char *path);
 char *path_folder(const char *path);
+/* 1 if s ends with suffix; mem_has_suffix for n bytes at p that need not end in a NUL. */
+int has_suffix(const char *s, const char *suffix);
+int mem_has_suffix(const void *p, size_t n, const char *suffix);
 /* A buffer for read()/pread() to fill, page-aligned; free it with free(). The kernel copies
  * from the page cache about 4x slower into a destination that is not 64-byte aligned (measured
  * by bench/, AMD EPYC), and glibc puts large malloc blocks 16 bytes past a page boundary. */
@@ -56,6 +59,9 @@ void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf,
 void buf_reset(struct buf *b);   /* len = 0, keeps the memory */
 void buf_release(struct buf *b); /* frees the memory */
 char *buf_detach(struct buf *b, size_t *len);
+/* tmp emptied, then the name as messages show it (buf_add_name_msg, below); returns tmp's
+ * text, valid until tmp changes. For one name in one error message. */
+const char *name_msg(struct buf *tmp, const void *p, size_t n);
 
 /* Little-endian fixed-width and LEB128 varint encoders (FORMAT.md §1). */
 void put_fixed32(struct buf *b, uint32_t v);

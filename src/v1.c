@@ -45,13 +45,6 @@ struct rec {
 	struct v1_tensor t;
 };
 
-static const char *esc(struct buf *tmp, const void *p, size_t n)
-{
-	buf_reset(tmp);
-	buf_add_name_msg(tmp, p, n);
-	return (const char *)tmp->p;
-}
-
 static void tensor_release(struct v1_tensor *t)
 {
 	for (size_t i = 0; i < t->nparts; i++)
@@ -274,12 +267,12 @@ static int parse_meta(const char *file, int fileno, const Tensorflow__SavedSlice
 	}
 	if (!di || (!di->size && (int)m->type != DT_STRING)) {
 		rc = ck_error(err, CK_EUNSUP, "%s: tensor \"%s\" has dtype %s, which V1 cannot hold",
-			      file, esc(&tmp, m->name.data, m->name.len), dtype_name(m->type));
+			      file, name_msg(&tmp, m->name.data, m->name.len), dtype_name(m->type));
 		goto out;
 	}
 	if (m->shape && (m->shape->unknown_rank || m->shape->n_dim > MAX_RANK)) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\" has no usable shape", file,
-			      esc(&tmp, m->name.data, m->name.len));
+			      name_msg(&tmp, m->name.data, m->name.len));
 		goto out;
 	}
 	e->rank = m->shape ? (int)m->shape->n_dim : 0;
@@ -290,13 +283,13 @@ static int parse_meta(const char *file, int fileno, const Tensorflow__SavedSlice
 		if (e->dims[d] < 0 ||
 		    __builtin_mul_overflow(e->elements, (uint64_t)e->dims[d], &e->elements)) {
 			rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\" has a bad shape", file,
-				      esc(&tmp, m->name.data, m->name.len));
+				      name_msg(&tmp, m->name.data, m->name.len));
 			goto out;
 		}
 	}
 	if (di->size && __builtin_mul_overflow(e->elements, (uint64_t)di->size, &e->size)) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\" is too large", file,
-			      esc(&tmp, m->name.data, m->name.len));
+			      name_msg(&tmp, m->name.data, m->name.len));
 		goto out;
 	}
 	rec->t.nparts = m->n_slice;
@@ -308,7 +301,7 @@ static int parse_meta(const char *file, int fileno, const Tensorflow__SavedSlice
 		p->ext = xcalloc(2 * (size_t)e->rank + 1, sizeof(int64_t));
 		if (extents_from_proto(m->slice[s], e, p->ext) < 0) {
 			rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\": slice %zu does not fit its "
-				      "shape", file, esc(&tmp, m->name.data, m->name.len), s + 1);
+				      "shape", file, name_msg(&tmp, m->name.data, m->name.len), s + 1);
 			goto out;
 		}
 	}
@@ -438,7 +431,7 @@ static int merge_recs(struct v1_reader *r, struct rec *recs, size_t *n, struct c
 		    memcmp(a->e.dims, x->e.dims, (size_t)a->e.rank * sizeof(int64_t))) {
 			int rc = ck_error(err, CK_ECORRUPT,
 					  "%s: tensor \"%s\" has another dtype or shape than in %s",
-					  r->paths[x->e.shard], esc(&tmp, x->e.name, x->e.name_len),
+					  r->paths[x->e.shard], name_msg(&tmp, x->e.name, x->e.name_len),
 					  r->paths[a->e.shard]);
 			buf_release(&tmp);
 			/* Free what is no longer referenced from recs[0..m). */
@@ -517,7 +510,7 @@ int v1_open(struct bundle **out, const char *path, struct ck_err *err)
 			struct buf tmp = BUF_INIT;
 			char *why = t->problem;
 			t->problem = xasprintf("%s: tensor \"%s\" cannot be assembled: %s", b->prefix,
-					       esc(&tmp, b->entries[i].name, b->entries[i].name_len), why);
+					       name_msg(&tmp, b->entries[i].name, b->entries[i].name_len), why);
 			free(why);
 			buf_release(&tmp);
 		} else if (v1_load(b, &b->entries[i], err) < 0) {
@@ -706,18 +699,18 @@ static int read_part(struct v1_reader *r, const struct bundle_entry *e, const st
 	rc = table_get(r->tables[pt->file], key.p, key.len, &val, err);
 	if (rc == 0)
 		rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\": a stored slice is missing", file,
-			      esc(&tmp, e->name, e->name_len));
+			      name_msg(&tmp, e->name, e->name_len));
 	if (rc < 0)
 		goto out;
 	s = tensorflow__saved_tensor_slices__unpack(NULL, val.len, val.p);
 	if (!s || !s->data || !s->data->data) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\": a stored slice is not a valid "
-			      "SavedSlice", file, esc(&tmp, e->name, e->name_len));
+			      "SavedSlice", file, name_msg(&tmp, e->name, e->name_len));
 		goto out;
 	}
 	if (s->data->name.len != e->name_len || memcmp(s->data->name.data, e->name, e->name_len)) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\": its slice is stored under "
-			      "another name", file, esc(&tmp, e->name, e->name_len));
+			      "another name", file, name_msg(&tmp, e->name, e->name_len));
 		goto out;
 	}
 	*out = s;
@@ -782,7 +775,7 @@ static int load_strings(struct v1_reader *r, struct bundle_entry *e, const struc
 		tp = msgs[i]->data->data;
 		if (tp->n_string_val != n) {
 			rc = count_error(err, "string_val", tp->n_string_val, n);
-			ck_wrap(err, "%s: tensor \"%s\"", r->paths[pt->file], esc(&tmp, e->name, e->name_len));
+			ck_wrap(err, "%s: tensor \"%s\"", r->paths[pt->file], name_msg(&tmp, e->name, e->name_len));
 			goto out;
 		}
 		struct sref *part = xcalloc((size_t)n + 1, sizeof(*part));
@@ -833,7 +826,7 @@ static int load_numbers(struct v1_reader *r, struct bundle_entry *e, const struc
 		}
 		tensorflow__saved_tensor_slices__free_unpacked(s, NULL);
 		if (rc < 0) {
-			ck_wrap(err, "%s: tensor \"%s\"", r->paths[pt->file], esc(&tmp, e->name, e->name_len));
+			ck_wrap(err, "%s: tensor \"%s\"", r->paths[pt->file], name_msg(&tmp, e->name, e->name_len));
 			break;
 		}
 	}

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -163,6 +164,30 @@ int main(void)
 	}
 	ok(bundle_open(&b, "/nonexistent/x", &err) == CK_ENOTFOUND && strstr(err.msg, "x.index"),
 	   "a missing index names the file");
+
+	/* The one home of the file names, of disk order and of the object-graph key. */
+	{
+		char *i = bundle_index_path("d/m"), *d = bundle_data_path("d/m", 3, 12);
+		ok(!strcmp(i, "d/m.index") && !strcmp(d, "d/m.data-00003-of-00012"),
+		   "bundle_index_path, bundle_data_path");
+		free(i);
+		free(d);
+	}
+	{
+		struct bundle_entry x = { .shard = 0, .offset = 900 }, y = { .shard = 1, .offset = 0 },
+				    z = { .shard = 0, .offset = 0, .nslices = 2 },
+				    z2 = { .shard = 0, .offset = 5, .nslices = 1 };
+		ok(bundle_disk_cmp(&x, &y) < 0 && bundle_disk_cmp(&y, &x) > 0 &&
+		   bundle_disk_cmp(&x, &x) == 0 && bundle_disk_cmp(&y, &z) < 0 &&
+		   bundle_disk_cmp(&z, &x) > 0 && bundle_disk_cmp(&z, &z2) == 0,
+		   "bundle_disk_cmp: shard, offset, partitioned last");
+	}
+	ok(is_graph_key(OBJECT_GRAPH_KEY, strlen(OBJECT_GRAPH_KEY)) &&
+	   !is_graph_key(OBJECT_GRAPH_KEY, strlen(OBJECT_GRAPH_KEY) - 1) && !is_graph_key("", 0),
+	   "is_graph_key");
+	ok(dtype_is_numeric(DT_FLOAT) && dtype_is_numeric(DT_BOOL) && dtype_is_numeric(DT_COMPLEX64) &&
+	   !dtype_is_numeric(DT_STRING) && !dtype_is_numeric(DT_VARIANT) &&
+	   !dtype_is_numeric(DT_RESOURCE) && !dtype_is_numeric(999), "dtype_is_numeric");
 
 	buf_release(&key);
 	buf_release(&data);

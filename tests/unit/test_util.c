@@ -34,5 +34,17 @@ int main(void)
 		xfree_huge(NULL, 1);
 		ok(1, "xfree_huge(NULL) is harmless");
 	}
+	/* The one suffix test and the one message form of a name. */
+	ok(has_suffix("m.index", ".index") && has_suffix(".index", ".index") &&
+	   !has_suffix("index", ".index") && has_suffix("x", ""), "has_suffix");
+	ok(mem_has_suffix("a:0\0b", 3, ":0") && !mem_has_suffix("a:0\0b", 5, ":0") &&
+	   !mem_has_suffix("0", 1, ":0"), "mem_has_suffix: n bytes, NULs and all");
+	{
+		struct buf tmp = BUF_INIT;
+		buf_add(&tmp, "junk", 4);
+		ok(!strcmp(name_msg(&tmp, "a\nb", 3), "a\\x0ab") && tmp.len == 6,
+		   "name_msg: the buffer emptied first, the name escaped");
+		buf_release(&tmp);
+	}
 	return tap_done();
 }
