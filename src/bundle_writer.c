@@ -764,20 +764,6 @@ static int cmp_entry(const void *a, const void *b)
 	return key_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
-static int sync_dir(const char *path, struct ck_err *err)
-{
-	char *dir = path_folder(path);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd >= 0) {
-		if (fsync(fd) < 0 && errno != EINVAL)
-			rc = ck_syserr(err, errno, "%s: fsync", dir);
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
-
 static void check_dir_remove(struct bundle_writer *w)
 {
 	for (int i = 0; i < w->ncheck_links; i++) {
@@ -1041,7 +1027,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 				unlink(stale);
 			free(stale);
 		}
-	rc = w->flags & BW_NO_SYNC ? 0 : sync_dir(w->index_final, err);
+	rc = w->flags & BW_NO_SYNC ? 0 : sync_folder_of(w->index_final, err);
 	buf_release(&out);
 	buf_release(&val);
 	writer_free(w);

@@ -30,6 +30,7 @@ const char cmd_merge_usage[] =
 "  -p, --prefix P            put P in front of every name of the next INPUT\n"
 "  -c, --on-conflict HOW     a name in several inputs: error (default: list them all), first\n"
 "                            or last (that input's tensor wins)\n"
+"      --prefer first|last   the same as --on-conflict first or last\n"
 "      --shard-size SIZE     start a new data file past SIZE bytes (K, M, G, T suffixes:\n"
 "                            powers of 1024); default: one data file\n"
 "      --shards N            split the data into N files of about equal size\n"
@@ -140,7 +141,7 @@ int cmd_merge(int argc, char **argv)
 	struct buf msg = BUF_INIT;
 	const char *pending_prefix = NULL;
 	char *out = NULL, sz[32];
-	size_t nin = 0, ncand = 0, nconf = 0, ngraphs = 0, dropped = 0;
+	size_t nin = 0, ncand = 0, nconf = 0, ngraphs = 0;
 	int c, status = EXIT_TROUBLE, dry = 0, json = 0;
 	enum conflict on = ON_ERROR;
 
@@ -268,7 +269,6 @@ int cmd_merge(int argc, char **argv)
 			}
 			for (size_t k = i; k < j; k++)
 				cands[k].drop = on == ON_FIRST ? k != i : k != j - 1;
-			dropped += j - i - 1;
 		}
 		i = j;
 	}
@@ -382,7 +382,6 @@ int cmd_merge(int argc, char **argv)
 			       on == ON_FIRST ? "first" : "last");
 		fputs(")\n", stdout);
 	}
-	(void)dropped;
 	status = cli_finish(EXIT_OK);
 out:
 	for (size_t i = 0; i < ncand; i++)

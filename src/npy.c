@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,18 +179,6 @@ int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err
 	return 0;
 }
 
-static void sync_dir(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
 int outfile_commit(struct outfile *f, struct ck_err *err)
 {
 	int rc = 0;
@@ -215,7 +202,7 @@ int outfile_commit(struct outfile *f, struct ck_err *err)
 			: ck_syserr(err, errno, "%s", f->path);
 	}
 	if (!rc)
-		sync_dir(f->path);
+		rc = sync_folder_of(f->path, err);
 	outfile_abort(f);
 	return rc;
 }

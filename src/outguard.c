@@ -286,3 +286,17 @@ int rename_noreplace(const char *from, const char *to)
 	unlink(from);
 	return 0;
 }
+
+int sync_folder_of(const char *path, struct ck_err *err)
+{
+	char *dir = path_folder(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd >= 0) {
+		if (fsync(fd) < 0 && errno != EINVAL)
+			rc = ck_syserr(err, errno, "%s: fsync", dir);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}

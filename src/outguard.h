@@ -50,4 +50,9 @@ void outlock_cleanup_signal(void);
  * link() + unlink() where the file system lacks it. -1 with errno EEXIST when to exists. */
 int rename_noreplace(const char *from, const char *to);
 
+/* After a rename into place: fsync the folder holding path, so that the new name survives a
+ * crash too. 0, or the error "FOLDER: fsync: <why>" (a file system that cannot sync a folder,
+ * EINVAL, counts as done). The one place every writer does this. */
+int sync_folder_of(const char *path, struct ck_err *err);
+
 #endif

@@ -20,7 +20,8 @@ struct ckpt_path {
 int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err);
 void ckpt_path_release(struct ckpt_path *p);
 
-/* Resolve and open in one step. V1 checkpoints fail with CK_EKIND until V1 reading exists. */
+/* Resolve and open in one step: a V2 bundle (bundle.h), or legacy V1 tables read into the
+ * same struct bundle (v1.h). */
 int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struct ck_err *err);
 
 /* Every checkpoint in a training folder: those its `checkpoint` state file lists, in its order

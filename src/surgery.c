@@ -722,12 +722,7 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 	}
 	free(tmp);
 	tmp = NULL;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-		fd = -1;
-	}
+	rc = sync_folder_of(path, err);
 out:
 	if (fd >= 0)
 		close(fd);

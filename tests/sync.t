@@ -81,4 +81,32 @@ for my $case (
 	($rc, $msg, $synced) = traced("import -f --no-sync -o " . shq($out) . " " . shq($npz));
 	ok($rc == 0 && !@$synced, "import --no-sync: nothing synced");
 }
+# A folder that cannot be synced after the rename is an error like any other failed fsync, in
+# each of the three writers (checkpoint, single file, state file): EIO is injected into the
+# last fsync, which must be the folder's.
+if (system('strace -e inject=fsync:error=EIO:when=1 -o /dev/null true 2>/dev/null') != 0) {
+	ok(1, "# SKIP this strace cannot inject faults");
+} else {
+	my $n = 0;
+	for my $case (
+		[ 'subset (the checkpoint)' => "subset -o OUT " . shq($sample) ],
+		[ 'export (one file)' => "export --npz OUT.npz " . shq($sample) ],
+		[ 'subset --update-state (the state file)' => "subset --update-state -o OUT " .
+		  shq($sample) ],
+	) {
+		my ($what, $args) = @$case;
+		my $out = "$tmp/eio" . $n++ . "/model";
+		mkdir dirname($_) for $out, "$tmp/eio$n/model";  # export makes no folder
+		my ($rc, $msg, $synced) = traced($args =~ s/OUT/shq($out)/ger);
+		my $dir = dirname($out);
+		ok($rc == 0 && @$synced && $synced->[-1] eq $dir,
+		   "$what: the folder is synced last ($msg; " . join(', ', @$synced) . ")");
+		my $again = "$tmp/eio" . $n++ . "/model";
+		($rc, $msg) = run("strace -f -qq -o /dev/null -e trace=fsync " .
+				  "-e inject=fsync:error=EIO:when=" . scalar(@$synced) . " $ckpt " .
+				  ($args =~ s/OUT/shq($again)/ger));
+		ok($rc == 2 && $msg =~ /fsync/ && $msg =~ /Input\/output error|I\/O error/,
+		   "$what: a failed folder fsync fails the command ($rc: $msg)" =~ s/\n+/ /gr);
+	}
+}
 done();
