@@ -1,4 +1,4 @@
-/* Element reads of regular and partitioned tensors (FORMAT.md §7.4). */
+/* Element reads of regular and partitioned tensors (doc/FORMAT.md §7.4). */
 #include "assemble.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Reading tensor elements by position, for regular and partitioned tensors alike.
  *
- * A partitioned tensor (FORMAT.md §7.3) has a full entry listing its slices and one stored
+ * A partitioned tensor (doc/FORMAT.md §7.3) has a full entry listing its slices and one stored
  * entry per slice under an OrderedCode key (slicekey.h). Reading element i of the full tensor
  * means finding the slice that holds its coordinates and the offset inside that slice's
  * row-major payload; runs that stay inside one slice are read with a single pread. */

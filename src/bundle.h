@@ -108,7 +108,7 @@ int bundle_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, v
 		 struct ck_err *err);
 
 /* Check e's payload against its stored CRC, streaming, in bounded memory. DT_STRING uses the
- * length-checksum rule of FORMAT.md §3. CK_EUNSUP for variant tensors (not checked). */
+ * length-checksum rule of doc/FORMAT.md §3. CK_EUNSUP for variant tensors (not checked). */
 int bundle_verify(struct bundle *b, const struct bundle_entry *e, struct ck_err *err);
 
 /* Read the whole payload into out and verify it (for small tensors: object graph, scalars). */

@@ -1,4 +1,4 @@
-/* Writing a V2 bundle: payloads appended to data shards, then the index (FORMAT.md §10).
+/* Writing a V2 bundle: payloads appended to data shards, then the index (doc/FORMAT.md §10).
  *
  * Everything is written under temporary names in the destination folder
  * (P.data-NNNNN-of-MMMMM.tempstate<R>, P.index.tempstate<R>), fsynced, then renamed into place,
@@ -30,7 +30,7 @@ int bundle_writer_open(struct bundle_writer **w, const char *prefix, int num_sha
 int bundle_writer_add(struct bundle_writer *w, const void *name, size_t name_len, int dtype,
 		      const int64_t *dims, int rank, int shard, const void *data, size_t n);
 
-/* A DT_STRING tensor from count elements (FORMAT.md §6.3 layout and checksums). */
+/* A DT_STRING tensor from count elements (doc/FORMAT.md §6.3 layout and checksums). */
 int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t name_len,
 			      const int64_t *dims, int rank, int shard,
 			      const uint8_t *const *strs, const size_t *lens, uint64_t count);

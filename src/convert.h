@@ -1,4 +1,4 @@
-/* Decoding tensor elements as stored (little-endian, FORMAT.md §6.1) into doubles, and the
+/* Decoding tensor elements as stored (little-endian, doc/FORMAT.md §6.1) into doubles, and the
  * narrow float formats: IEEE half, bfloat16 and the float8 variants of ml_dtypes. */
 #ifndef CKPT_CONVERT_H
 #define CKPT_CONVERT_H

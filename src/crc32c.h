@@ -1,4 +1,4 @@
-/* CRC-32C (Castagnoli) and TensorFlow's masking of stored checksums (FORMAT.md §3). */
+/* CRC-32C (Castagnoli) and TensorFlow's masking of stored checksums (doc/FORMAT.md §3). */
 #ifndef CKPT_CRC32C_H
 #define CKPT_CRC32C_H
 

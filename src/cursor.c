@@ -1,4 +1,4 @@
-/* Bounds-checked decoding of fixed-width integers and LEB128 varints (FORMAT.md §1). */
+/* Bounds-checked decoding of fixed-width integers and LEB128 varints (doc/FORMAT.md §1). */
 #include "cursor.h"
 
 int cursor_u8(struct cursor *c, uint8_t *v)

@@ -1,4 +1,4 @@
-/* TensorFlow element types: numpy-style names, TF names and element sizes (FORMAT.md §5.5). */
+/* TensorFlow element types: numpy-style names, TF names and element sizes (doc/FORMAT.md §5.5). */
 #ifndef CKPT_DTYPE_H
 #define CKPT_DTYPE_H
 

@@ -1,5 +1,5 @@
 /* What a TF graph expects: the inputs, variables, signatures, saver and restore list of a
- * MetaGraphDef (.meta file, or each graph of a saved_model.pb; FORMAT.md §2.5, §2.6, §11),
+ * MetaGraphDef (.meta file, or each graph of a saved_model.pb; doc/FORMAT.md §2.5, §2.6, §11),
  * and the check of a checkpoint against that restore list.
  *
  * Everything returned is owned by the struct graph_file (strings may point into the parsed
@@ -159,7 +159,7 @@ int graph_select_saver(struct graph_file *g, const char *name, struct ck_err *er
  * nothing else: 0 with the version in out, -1 if unreadable or not recorded. */
 int graph_tf_version(const char *meta_path, char *out, size_t n);
 
-/* The .meta name of a checkpoint prefix (FORMAT.md §2.5: a V1 "-?????-of-N" suffix is
+/* The .meta name of a checkpoint prefix (doc/FORMAT.md §2.5: a V1 "-?????-of-N" suffix is
  * dropped); caller frees. */
 char *graph_meta_path(const char *prefix);
 

@@ -1,4 +1,4 @@
-/* The TF2 object graph (FORMAT.md §8): the TrackableObjectGraph stored as the one string
+/* The TF2 object graph (doc/FORMAT.md §8): the TrackableObjectGraph stored as the one string
  * element of the _CHECKPOINTABLE_OBJECT_GRAPH tensor, and the paths of its nodes. */
 #ifndef CKPT_OBJGRAPH_H
 #define CKPT_OBJGRAPH_H
@@ -23,7 +23,7 @@ void objgraph_free(objgraph *g);
 char **objgraph_paths(const objgraph *g);
 void objgraph_paths_free(char **paths, size_t n);
 
-/* ---- editing, for rename / subset / merge (FORMAT.md §8.3) ---- */
+/* ---- editing, for rename / subset / merge (doc/FORMAT.md §8.3) ---- */
 
 /* Check that every node id in children and slot references lies inside the graph (the
  * editing functions below rely on it). CK_ECORRUPT otherwise. */

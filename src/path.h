@@ -49,7 +49,7 @@ struct ckpt_folder {
 int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err);
 void ckpt_folder_release(struct ckpt_folder *f);
 
-/* The `checkpoint` state file (protobuf text format of CheckpointState, FORMAT.md §2.4). */
+/* The `checkpoint` state file (protobuf text format of CheckpointState, doc/FORMAT.md §2.4). */
 struct ckpt_state {
 	char *model_checkpoint_path;
 	char **all_model_checkpoint_paths;

@@ -1,4 +1,4 @@
-/* Keys of stored slices of partitioned tensors: TensorFlow's OrderedCode (FORMAT.md §7.2).
+/* Keys of stored slices of partitioned tensors: TensorFlow's OrderedCode (doc/FORMAT.md §7.2).
  *
  *   key = unsigned(0) | escaped(name) | unsigned(rank) | { signed(start) signed(length) } x rank
  *   unsigned: 1 length byte L, then L bytes big-endian;  escaped: 00 -> 00 FF, FF -> FF 00, then 00 01

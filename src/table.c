@@ -1,6 +1,6 @@
 /* Table reader and writer (layout drawn in table.h). The reader checks, in order: file size,
  * magic, handle bounds, trailer checksum, compression type, Snappy length, restart array, and
- * every entry's varints against the end of its block (FORMAT.md §4.9). */
+ * every entry's varints against the end of its block (doc/FORMAT.md §4.9). */
 #include "table.h"
 
 #include <errno.h>
@@ -658,7 +658,7 @@ int table_builder_add(struct table_builder *tb, const void *key, size_t key_len,
 	if (tb->num_entries && key_cmp(tb->last_key.p, tb->last_key.len, k, key_len) >= 0)
 		return tb->status = ck_error(&tb->err, CK_EUSAGE,
 					     "table keys added out of order or twice");
-	/* TF flushes before an entry too large to share a block (FORMAT.md §4.8 step 1a). */
+	/* TF flushes before an entry too large to share a block (doc/FORMAT.md §4.8 step 1a). */
 	if (tb->num_entries && (uint64_t)key_len + val_len >= 2 * (uint64_t)tb->block_size)
 		flush_data(tb);
 	if (tb->pending_index) {

@@ -1,4 +1,4 @@
-/* The sorted-string table that holds a V2 .index and every V1 checkpoint file (FORMAT.md §4).
+/* The sorted-string table that holds a V2 .index and every V1 checkpoint file (doc/FORMAT.md §4).
  *
  *   [data block][trailer] ... [metaindex block][trailer] [index block][trailer] [footer]
  *   trailer = type:u8 (0 none, 1 snappy) | masked crc32c(block || type):fixed32
@@ -45,7 +45,7 @@ void table_iter_free(struct table_iter *it);
 /* Byte-wise key order (memcmp, then shorter first). */
 int key_cmp(const void *a, size_t an, const void *b, size_t bn);
 
-/* The writer, with TensorFlow's settings by default (FORMAT.md §4.8): 256 KiB blocks,
+/* The writer, with TensorFlow's settings by default (doc/FORMAT.md §4.8): 256 KiB blocks,
  * restart interval 16 (index: 1), no compression. Keys must be added in strictly increasing
  * order. Output is appended to `out`; the caller writes it where it belongs. Errors are sticky:
  * the first one is kept and returned by table_builder_finish. */

@@ -63,7 +63,7 @@ char *buf_detach(struct buf *b, size_t *len);
  * text, valid until tmp changes. For one name in one error message. */
 const char *name_msg(struct buf *tmp, const void *p, size_t n);
 
-/* Little-endian fixed-width and LEB128 varint encoders (FORMAT.md §1). */
+/* Little-endian fixed-width and LEB128 varint encoders (doc/FORMAT.md §1). */
 void put_fixed32(struct buf *b, uint32_t v);
 void put_fixed64(struct buf *b, uint64_t v);
 void put_varint64(struct buf *b, uint64_t v);

@@ -730,7 +730,7 @@ struct sref {
 	size_t n;
 };
 
-/* FORMAT.md §6.3: varint lengths, masked CRC of the lengths as fixed-width integers, bytes. */
+/* doc/FORMAT.md §6.3: varint lengths, masked CRC of the lengths as fixed-width integers, bytes. */
 static uint32_t encode_strings(struct buf *out, const struct sref *s, uint64_t n)
 {
 	uint32_t crc = 0;

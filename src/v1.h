@@ -1,4 +1,4 @@
-/* Reading legacy V1 checkpoints (TensorFlow <= 0.12, FORMAT.md §9) into a struct bundle, so
+/* Reading legacy V1 checkpoints (TensorFlow <= 0.12, doc/FORMAT.md §9) into a struct bundle, so
  * every reading command treats them like V2 bundles.
  *
  *   P  or  P-00000-of-00002, P-00001-of-00002     one table per shard

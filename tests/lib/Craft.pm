@@ -1,6 +1,6 @@
 # Craft: hand-built V2 checkpoints for the reliability tests (huge.t, hostile.t, crash.t), byte
 # by byte and independent of ckpt's own writer, so that shapes, offsets and names no writer
-# would produce can be tested. FORMAT.md §3 (CRC32C), §4 (table), §5 (bundle protos).
+# would produce can be tested. doc/FORMAT.md §3 (CRC32C), §4 (table), §5 (bundle protos).
 #
 #   index(prefix, num_shards, [name, {dtype, dims, shard, offset, size, crc}], ...)
 #   float32 payload: f32(@values); crc: masked_crc(bytes)

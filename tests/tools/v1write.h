@@ -1,4 +1,4 @@
-/* A legacy V1 checkpoint writer for tests (FORMAT.md §9), built on ckpt's table writer and the
+/* A legacy V1 checkpoint writer for tests (doc/FORMAT.md §9), built on ckpt's table writer and the
  * protos in proto/saved_tensor_slice.proto; plus the V1 test sets (make_v1_sets) that
  * mkckpt writes under v1/ and the unit tests rebuild. Header-only so that both can use it.
  *

@@ -13,7 +13,7 @@ int main(void)
 	is_int(crc32c("123456789", 9), 0xe3069283u, "check value of \"123456789\"");
 	is_int(crc32c("", 0), 0, "empty input");
 	is_int(crc32c_mask(0), 0xa282ead8u, "Mask(0)");
-	is_int(crc32c_mask(0x48674bc7u), 0x3a117ba6u, "Mask of FORMAT.md §12's payload CRC");
+	is_int(crc32c_mask(0x48674bc7u), 0x3a117ba6u, "Mask of doc/FORMAT.md §12's payload CRC");
 	is_int(crc32c_unmask(0x7310a05fu), 0xdac3e846u, "Unmask of §12's block trailer");
 	{
 		uint8_t zeros[4] = { 0 };

@@ -1,4 +1,4 @@
-/* OrderedCode and slice keys against FORMAT.md §7.2's vectors (TF's own test values). */
+/* OrderedCode and slice keys against doc/FORMAT.md §7.2's vectors (TF's own test values). */
 #include <stdlib.h>
 
 #include "slicekey.h"

@@ -1,4 +1,4 @@
-/* Table writer and reader: FORMAT.md §12's file byte for byte, round trips across many blocks,
+/* Table writer and reader: doc/FORMAT.md §12's file byte for byte, round trips across many blocks,
  * lookups, the shortening rules, and every corruption check of §4.9. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +117,7 @@ static int open_fails(const void *p, size_t n, int code, const char *needle, con
 
 int main(void)
 {
-	/* FORMAT.md §12: saved_model_counter's 123-byte variables.index. */
+	/* doc/FORMAT.md §12: saved_model_counter's 123-byte variables.index. */
 	static const uint8_t counter[123] = {
 		0x00, 0x00, 0x06, 0x08, 0x01, 0x1a, 0x02, 0x08, 0x01, 0x00, 0x07, 0x0b, 0x63, 0x6f, 0x75, 0x6e,
 		0x74, 0x65, 0x72, 0x08, 0x01, 0x12, 0x00, 0x28, 0x04, 0x35, 0xa6, 0x7b, 0x11, 0x3a, 0x00, 0x00,
@@ -138,7 +138,8 @@ int main(void)
 	table_builder_add(&tb, "counter", 7, "\x08\x01\x12\x00\x28\x04\x35\xa6\x7b\x11\x3a", 11);
 	table_builder_finish(&tb, NULL);
 	table_builder_release(&tb);
-	is_mem(out.p, out.len, counter, sizeof(counter), "FORMAT.md §12's index rebuilt byte for byte");
+	is_mem(out.p, out.len, counter, sizeof(counter),
+	       "doc/FORMAT.md §12's index rebuilt byte for byte");
 
 	table_separator(&s, (const uint8_t *)"counter", 7, (const uint8_t *)"zebra", 5);
 	is_mem(s.p, s.len, "d", 1, "Separator(counter, zebra) = d");
