@@ -119,279 +119,337 @@ static int add_prefix_key(void *ctx, const uint8_t *key, size_t len, struct buf 
 
 enum { OPT_SHARD_SIZE = 256, OPT_SHARDS, OPT_PREFER };
 
-int cmd_merge(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "on-conflict", required_argument, NULL, 'c' },
-		{ "prefer", required_argument, NULL, OPT_PREFER },
-		{ "shard-size", required_argument, NULL, OPT_SHARD_SIZE },
-		{ "shards", required_argument, NULL, OPT_SHARDS },
-		SURG_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("merge");
-	struct surg_input *in = xcalloc((size_t)argc + 1, sizeof(*in));
-	struct cand *cands = NULL;
+/* One merge: its options, its inputs, and what is decided about their tensors. */
+struct merge {
+	const struct cmd *self;
+	struct surg_input *in;
+	size_t nin;
+	enum conflict on;
+	struct surg_opts o;
+	struct surg_cli cl;
+	struct cand *cands;    /* every tensor of every input under its new name, sorted */
+	size_t ncand;
+	size_t nconf;          /* names in several inputs */
+	size_t ngraphs;        /* TF2 inputs whose object graphs go under a new root */
+	struct buf conflicts;  /* the conflicting names, as messages list them */
 	struct surg_plan plan;
-	struct surg_opts o = { 0 };
-	struct surg_cli cl = { 0 };
-	struct surg_result res;
-	struct ck_err err = { 0 };
-	struct buf msg = BUF_INIT;
-	const char *pending_prefix = NULL;
-	char *out = NULL, sz[32];
-	size_t nin = 0, ncand = 0, nconf = 0, ngraphs = 0;
-	int c, status = EXIT_TROUBLE, dry = 0, json = 0;
-	enum conflict on = ON_ERROR;
+};
 
-	surg_plan_init(&plan, in, 0);
+static const struct option opts[] = {
+	{ "prefix", required_argument, NULL, 'p' },
+	{ "on-conflict", required_argument, NULL, 'c' },
+	{ "prefer", required_argument, NULL, OPT_PREFER },
+	{ "shard-size", required_argument, NULL, OPT_SHARD_SIZE },
+	{ "shards", required_argument, NULL, OPT_SHARDS },
+	SURG_COMMON_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option of the command line (not a common one); -1 to go on, else the exit status. */
+static int merge_option(struct merge *m, int c, char **argv, const char **pending_prefix)
+{
+	switch (c) {
+	case 1:
+		m->in[m->nin].arg = optarg;
+		m->in[m->nin++].name_prefix = *pending_prefix;
+		*pending_prefix = NULL;
+		return -1;
+	case 'p':
+		if (*pending_prefix)
+			return cli_usage(m->self, "two --prefix options for one input");
+		*pending_prefix = optarg;
+		return -1;
+	case 'c':
+	case OPT_PREFER:
+		if (!strcmp(optarg, "error") && c == 'c') m->on = ON_ERROR;
+		else if (!strcmp(optarg, "first")) m->on = ON_FIRST;
+		else if (!strcmp(optarg, "last")) m->on = ON_LAST;
+		else
+			return cli_usage(m->self, "unknown conflict rule '%s' (error, first, last)",
+					 optarg);
+		return -1;
+	case OPT_SHARD_SIZE:
+		if (parse_size(optarg, &m->o.shard_size) < 0)
+			return cli_usage(m->self, "bad size '%s' (e.g. 2G, 500M, 1048576)", optarg);
+		return -1;
+	case OPT_SHARDS: {
+		char *end;
+		long n = strtol(optarg, &end, 10);
+		if (*end || end == optarg || n < 1 || n > 99999)
+			return cli_usage(m->self, "--shards takes a count from 1 to 99999, not '%s'",
+					 optarg);
+		m->o.nshards = (int)n;
+		return -1;
+	}
+	case 'h':
+		return cli_help(m->self);
+	default:  /* ':' (a missing value) too */
+		return cli_bad_option(m->self, argv, opts);
+	}
+}
+
+/* The command line, checked; -1 to go on, else the exit status. */
+static int merge_parse(struct merge *m, int argc, char **argv)
+{
+	const char *pending_prefix = NULL;
+	int c, st;
+
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "-:o:p:c:fnh", opts, NULL)) != -1) {
-		if (surg_common_option(c, optarg, &o, &cl))
-			continue;
-		switch (c) {
-		case 1:
-			in[nin].arg = optarg;
-			in[nin++].name_prefix = pending_prefix;
-			pending_prefix = NULL;
-			break;
-		case 'p':
-			if (pending_prefix) {
-				status = cli_usage(self, "two --prefix options for one input");
-				goto out;
-			}
-			pending_prefix = optarg;
-			break;
-		case 'c':
-		case OPT_PREFER:
-			if (!strcmp(optarg, "error") && c == 'c') on = ON_ERROR;
-			else if (!strcmp(optarg, "first")) on = ON_FIRST;
-			else if (!strcmp(optarg, "last")) on = ON_LAST;
-			else {
-				status = cli_usage(self, "unknown conflict rule '%s' (error, first, last)",
-						   optarg);
-				goto out;
-			}
-			break;
-		case OPT_SHARD_SIZE:
-			if (parse_size(optarg, &o.shard_size) < 0) {
-				status = cli_usage(self, "bad size '%s' (e.g. 2G, 500M, 1048576)", optarg);
-				goto out;
-			}
-			break;
-		case OPT_SHARDS: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || end == optarg || n < 1 || n > 99999) {
-				status = cli_usage(self, "--shards takes a count from 1 to 99999, not '%s'",
-						   optarg);
-				goto out;
-			}
-			o.nshards = (int)n;
-			break;
-		}
-		case 'h': status = cli_help(self); goto out;
-		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
-			goto out;
-		}
-	}
-	out = cl.out;
-	dry = cl.dry;
-	json = cl.json;
-	if (pending_prefix) {
-		status = cli_usage(self, "--prefix %s is not followed by an input", pending_prefix);
-		goto out;
-	}
-	if (!nin) {
-		status = cli_usage(self, "no input given");
-		goto out;
-	}
-	if (!out && !dry) {
-		status = cli_usage(self, "no output given (-o OUT)");
-		goto out;
-	}
-	if (o.shard_size && o.nshards) {
-		status = cli_usage(self, "--shard-size and --shards exclude each other");
-		goto out;
-	}
-	for (size_t i = 0; i < nin; i++) {
-		if (surg_input_open(&in[i], in[i].arg, &err) < 0) {
-			cli_notes(&in[i].where.notes);
-			status = cli_error(&err);
-			goto out;
-		}
-		cli_notes(&in[i].where.notes);
-		ngraphs += in[i].graph_entry != NULL;
-	}
-	plan.nin = nin;
-	if (out && surg_check_output(&out, in, nin, o.force || dry, &err) < 0) {
-		status = cli_error(&err);
-		goto out;
-	}
-	/* Every tensor under its new name; the object graphs are handled apart. */
-	for (size_t i = 0; i < nin; i++)
-		ncand += in[i].b->ntensors;
-	cands = xcalloc(ncand + 1, sizeof(*cands));
-	ncand = 0;
-	for (size_t i = 0; i < nin; i++)
-		for (size_t k = 0; k < in[i].b->nentries; k++) {
-			const struct bundle_entry *e = &in[i].b->entries[k];
+	while ((c = getopt_long(argc, argv, "-:o:p:c:fnh", opts, NULL)) != -1)
+		if (!surg_common_option(c, optarg, &m->o, &m->cl) &&
+		    (st = merge_option(m, c, argv, &pending_prefix)) >= 0)
+			return st;
+	if (pending_prefix)
+		return cli_usage(m->self, "--prefix %s is not followed by an input", pending_prefix);
+	if (!m->nin)
+		return cli_usage(m->self, "no input given");
+	if (!m->cl.out && !m->cl.dry)
+		return cli_usage(m->self, "no output given (-o OUT)");
+	if (m->o.shard_size && m->o.nshards)
+		return cli_usage(m->self, "--shard-size and --shards exclude each other");
+	return -1;
+}
+
+/* Every tensor under its new name, sorted; the object graphs are handled apart. */
+static void merge_candidates(struct merge *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nin; i++)
+		n += m->in[i].b->ntensors;
+	m->cands = xcalloc(n + 1, sizeof(*m->cands));
+	for (size_t i = 0; i < m->nin; i++)
+		for (size_t k = 0; k < m->in[i].b->nentries; k++) {
+			const struct bundle_entry *e = &m->in[i].b->entries[k];
 			struct cand *x;
-			if (e->is_slice || (ngraphs && is_graph_key(e->name, e->name_len)))
+			if (e->is_slice || (m->ngraphs && is_graph_key(e->name, e->name_len)))
 				continue;
-			x = &cands[ncand++];
+			x = &m->cands[m->ncand++];
 			x->input = i;
 			x->e = e;
-			if (in[i].name_prefix)
-				buf_add(&x->name, in[i].name_prefix, strlen(in[i].name_prefix));
+			if (m->in[i].name_prefix)
+				buf_add(&x->name, m->in[i].name_prefix, strlen(m->in[i].name_prefix));
 			buf_add(&x->name, e->name, e->name_len);
 		}
-	sort_array(cands, ncand, sizeof(*cands), cmp_cand);
-	for (size_t i = 0; i < ncand;) {
+	sort_array(m->cands, m->ncand, sizeof(*m->cands), cmp_cand);
+}
+
+/* Names in several inputs: counted, listed in m->conflicts, and all but the winner dropped. */
+static void merge_conflicts(struct merge *m)
+{
+	struct cand *cands = m->cands;
+
+	for (size_t i = 0; i < m->ncand;) {
 		size_t j = i + 1;
-		while (j < ncand && !key_cmp(cands[i].name.p, cands[i].name.len, cands[j].name.p,
-					     cands[j].name.len))
+		while (j < m->ncand && !key_cmp(cands[i].name.p, cands[i].name.len, cands[j].name.p,
+						cands[j].name.len))
 			j++;
 		if (j - i > 1) {
-			nconf++;
-			if (msg.len < 4000) {
-				buf_add(&msg, "\n  \"", 4);
-				buf_add_name_msg(&msg, cands[i].name.p, cands[i].name.len);
-				buf_add(&msg, "\": ", 3);
+			m->nconf++;
+			if (m->conflicts.len < 4000) {
+				buf_add(&m->conflicts, "\n  \"", 4);
+				buf_add_name_msg(&m->conflicts, cands[i].name.p, cands[i].name.len);
+				buf_add(&m->conflicts, "\": ", 3);
 				for (size_t k = i; k < j; k++) {
 					if (k > i)
-						buf_add(&msg, " vs ", 4);
-					describe(&msg, &in[cands[k].input], cands[k].e);
+						buf_add(&m->conflicts, " vs ", 4);
+					describe(&m->conflicts, &m->in[cands[k].input], cands[k].e);
 				}
 			}
 			for (size_t k = i; k < j; k++)
-				cands[k].drop = on == ON_FIRST ? k != i : k != j - 1;
+				cands[k].drop = m->on == ON_FIRST ? k != i : k != j - 1;
 		}
 		i = j;
 	}
-	if (nconf && on == ON_ERROR) {
-		status = cli_errorf("%zu name%s in several inputs (use --on-conflict first|last to "
-				    "choose):%s", nconf, nconf == 1 ? " is" : "s are", (const char *)msg.p);
+}
+
+/* The local names of the TF2 inputs' roots under the new root, into local[]; -1 (with the
+ * error printed, the exit status in *status) when an input cannot go under it. */
+static int merge_graph_names(struct merge *m, struct buf *local, int *status)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->nin; i++) {
+		if (!m->in[i].graph_entry)
+			continue;
+		if (!m->in[i].graph) {
+			*status = cli_errorf("%s: the object graph cannot be read (its data file is "
+					     "missing)", m->in[i].arg);
+			return -1;
+		}
+		if (graph_child_name(m->in[i].name_prefix, &local[k]) < 0) {
+			*status = cli_errorf("%s: a TF2 checkpoint; give it --prefix NAME/ (NAME without "
+					     "'/' or '.') so that its object graph can go under a new "
+					     "root as NAME", m->in[i].arg);
+			return -1;
+		}
+		for (size_t j = 0; j < k; j++)
+			if (!strcmp((const char *)local[j].p, (const char *)local[k].p)) {
+				*status = cli_errorf("two TF2 inputs with --prefix %s: their object "
+						     "graphs would share one name", m->in[i].name_prefix);
+				return -1;
+			}
+		k++;
+	}
+	return 0;
+}
+
+/* TF2: one graph without a prefix is kept as it is; otherwise all go under a new root, their
+ * keys prefixed. -1 (error printed, exit status in *status) when they cannot. */
+static int merge_graphs(struct merge *m, int *status)
+{
+	objgraph **gs;
+	const char **names;
+	struct buf *local;
+	size_t k = 0;
+	int rc;
+
+	for (size_t i = 0; i < m->nin; i++)
+		if (m->ngraphs == 1 && m->in[i].graph_entry && !m->in[i].name_prefix) {
+			surg_plan_add(&m->plan, i, m->in[i].graph_entry, OBJECT_GRAPH_KEY,
+				      sizeof(OBJECT_GRAPH_KEY) - 1);
+			m->ngraphs = 0;
+		}
+	if (!m->ngraphs)
+		return 0;
+	gs = xcalloc(m->ngraphs, sizeof(*gs));
+	names = xcalloc(m->ngraphs, sizeof(*names));
+	local = xcalloc(m->ngraphs, sizeof(*local));
+	rc = merge_graph_names(m, local, status);
+	for (size_t i = 0; !rc && i < m->nin; i++) {
+		if (!m->in[i].graph_entry)
+			continue;
+		objgraph_rename(m->in[i].graph, add_prefix_key, (void *)m->in[i].name_prefix);
+		names[k] = (const char *)local[k].p;
+		gs[k++] = m->in[i].graph;
+	}
+	if (!rc)
+		m->plan.graph = objgraph_combine(gs, names, k);
+	for (size_t j = 0; j < m->ngraphs; j++)
+		buf_release(&local[j]);
+	free(local);
+	free(names);
+	free(gs);
+	return rc;
+}
+
+static void merge_print_dry_run(const struct merge *m)
+{
+	char sz[32];
+
+	if (m->cl.json) {
+		cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "inputs");
+		for (size_t i = 0; i < m->nin; i++) {
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "path", m->in[i].arg);
+			if (m->in[i].name_prefix)
+				cJSON_AddStringToObject(x, "prefix", m->in[i].name_prefix);
+			json_add_u64(x, "tensors", m->in[i].b->ntensors);
+			cJSON_AddItemToArray(arr, x);
+		}
+		json_add_u64(root, "tensors", surg_plan_tensors(&m->plan) + (m->plan.graph ? 1 : 0));
+		json_add_u64(root, "bytes", surg_plan_bytes(&m->plan));
+		json_add_u64(root, "conflicts", m->nconf);
+		json_print(root, stdout);
+		cJSON_Delete(root);
+		return;
+	}
+	if (m->nconf)
+		printf("%zu conflict%s resolved (%s wins):%s\n", m->nconf, m->nconf == 1 ? "" : "s",
+		       m->on == ON_FIRST ? "first" : "last", (const char *)m->conflicts.p);
+	printf("would write %zu tensors (%s) from %zu checkpoint(s); nothing written (dry run)\n",
+	       surg_plan_tensors(&m->plan) + (m->plan.graph ? 1 : 0),
+	       fmt_size(sz, surg_plan_bytes(&m->plan), 0), m->nin);
+}
+
+static void merge_print_summary(const struct merge *m, const char *out,
+				const struct surg_result *res)
+{
+	struct buf msg = BUF_INIT;
+
+	if (m->cl.json) {
+		cJSON *j = surg_summary_json(out, res);
+		json_add_u64(j, "inputs", m->nin);
+		json_add_u64(j, "conflicts", m->nconf);
+		json_print(j, stdout);
+		cJSON_Delete(j);
+		return;
+	}
+	surg_summary(&msg, out, res);
+	printf("%s (from %zu checkpoint%s, %d data file%s", (const char *)msg.p, m->nin,
+	       m->nin == 1 ? "" : "s", res->num_shards, res->num_shards == 1 ? "" : "s");
+	if (m->nconf)
+		printf("; %zu conflict%s: %s wins", m->nconf, m->nconf == 1 ? "" : "s",
+		       m->on == ON_FIRST ? "first" : "last");
+	fputs(")\n", stdout);
+	buf_release(&msg);
+}
+
+int cmd_merge(int argc, char **argv)
+{
+	struct merge m = { .self = cli_find("merge"), .on = ON_ERROR, .conflicts = BUF_INIT };
+	struct surg_result res;
+	struct ck_err err = { 0 };
+	int status = EXIT_TROUBLE;
+
+	m.in = xcalloc((size_t)argc + 1, sizeof(*m.in));
+	surg_plan_init(&m.plan, m.in, 0);
+	if ((status = merge_parse(&m, argc, argv)) >= 0)
+		goto out;
+	status = EXIT_TROUBLE;
+	for (size_t i = 0; i < m.nin; i++) {
+		if (surg_input_open(&m.in[i], m.in[i].arg, &err) < 0) {
+			cli_notes(&m.in[i].where.notes);
+			status = cli_error(&err);
+			goto out;
+		}
+		cli_notes(&m.in[i].where.notes);
+		m.ngraphs += m.in[i].graph_entry != NULL;
+	}
+	m.plan.nin = m.nin;
+	if (m.cl.out && surg_check_output(&m.cl.out, m.in, m.nin, m.o.force || m.cl.dry, &err) < 0) {
+		status = cli_error(&err);
 		goto out;
 	}
-	for (size_t i = 0; i < ncand; i++)
-		if (!cands[i].drop)
-			surg_plan_add(&plan, cands[i].input, cands[i].e, cands[i].name.p, cands[i].name.len);
-	/* TF2: one graph without a prefix is kept as it is; otherwise all go under a new root. */
-	for (size_t i = 0; i < nin; i++)
-		if (ngraphs == 1 && in[i].graph_entry && !in[i].name_prefix) {
-			surg_plan_add(&plan, i, in[i].graph_entry, OBJECT_GRAPH_KEY,
-				      sizeof(OBJECT_GRAPH_KEY) - 1);
-			ngraphs = 0;
-		}
-	if (ngraphs) {
-		objgraph **gs = xcalloc(ngraphs, sizeof(*gs));
-		const char **names = xcalloc(ngraphs, sizeof(*names));
-		struct buf *local = xcalloc(ngraphs, sizeof(*local));
-		size_t k = 0;
-		for (size_t i = 0; i < nin; i++) {
-			if (!in[i].graph_entry)
-				continue;
-			if (!in[i].graph) {
-				status = cli_errorf("%s: the object graph cannot be read (its data file is "
-						    "missing)", in[i].arg);
-				k = (size_t)-1;
-				break;
-			}
-			if (graph_child_name(in[i].name_prefix, &local[k]) < 0) {
-				status = cli_errorf("%s: a TF2 checkpoint; give it --prefix NAME/ (NAME without "
-						    "'/' or '.') so that its object graph can go under a new "
-						    "root as NAME", in[i].arg);
-				k = (size_t)-1;
-				break;
-			}
-			for (size_t m = 0; m < k; m++)
-				if (!strcmp((const char *)local[m].p, (const char *)local[k].p)) {
-					status = cli_errorf("two TF2 inputs with --prefix %s: their object "
-							    "graphs would share one name", in[i].name_prefix);
-					k = (size_t)-1;
-					break;
-				}
-			if (k == (size_t)-1)
-				break;
-			objgraph_rename(in[i].graph, add_prefix_key, (void *)in[i].name_prefix);
-			names[k] = (const char *)local[k].p;
-			gs[k++] = in[i].graph;
-		}
-		if (k != (size_t)-1)
-			plan.graph = objgraph_combine(gs, names, k);
-		for (size_t m = 0; m < ngraphs; m++)
-			buf_release(&local[m]);
-		free(local);
-		free(names);
-		free(gs);
-		if (k == (size_t)-1)
-			goto out;
+	merge_candidates(&m);
+	merge_conflicts(&m);
+	if (m.nconf && m.on == ON_ERROR) {
+		status = cli_errorf("%zu name%s in several inputs (use --on-conflict first|last to "
+				    "choose):%s", m.nconf, m.nconf == 1 ? " is" : "s are",
+				    (const char *)m.conflicts.p);
+		goto out;
 	}
-	surg_plan_sort(&plan, NULL, NULL);
-	if (dry) {
-		if (json) {
-			cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "inputs");
-			for (size_t i = 0; i < nin; i++) {
-				cJSON *x = cJSON_CreateObject();
-				cJSON_AddStringToObject(x, "path", in[i].arg);
-				if (in[i].name_prefix)
-					cJSON_AddStringToObject(x, "prefix", in[i].name_prefix);
-				json_add_u64(x, "tensors", in[i].b->ntensors);
-				cJSON_AddItemToArray(arr, x);
-			}
-			json_add_u64(root, "tensors", surg_plan_tensors(&plan) + (plan.graph ? 1 : 0));
-			json_add_u64(root, "bytes", surg_plan_bytes(&plan));
-			json_add_u64(root, "conflicts", nconf);
-			json_print(root, stdout);
-			cJSON_Delete(root);
-		} else {
-			if (nconf)
-				printf("%zu conflict%s resolved (%s wins):%s\n", nconf, nconf == 1 ? "" : "s",
-				       on == ON_FIRST ? "first" : "last", (const char *)msg.p);
-			printf("would write %zu tensors (%s) from %zu checkpoint(s); nothing written (dry run)\n",
-			       surg_plan_tensors(&plan) + (plan.graph ? 1 : 0),
-			       fmt_size(sz, surg_plan_bytes(&plan), 0), nin);
-		}
+	for (size_t i = 0; i < m.ncand; i++)
+		if (!m.cands[i].drop)
+			surg_plan_add(&m.plan, m.cands[i].input, m.cands[i].e, m.cands[i].name.p,
+				      m.cands[i].name.len);
+	if (merge_graphs(&m, &status) < 0)
+		goto out;
+	surg_plan_sort(&m.plan, NULL, NULL);
+	if (m.cl.dry) {
+		merge_print_dry_run(&m);
 		status = cli_finish(EXIT_OK);
 		goto out;
 	}
 	surg_signals();
-	o.out = out;
-	o.progress = cli_progress;
-	if (surg_write(&plan, &o, &res, &err) < 0) {
+	m.o.out = m.cl.out;
+	m.o.progress = cli_progress;
+	if (surg_write(&m.plan, &m.o, &res, &err) < 0) {
 		status = cli_error(&err);
 		goto out;
 	}
-	if (json) {
-		cJSON *j = surg_summary_json(out, &res);
-		json_add_u64(j, "inputs", nin);
-		json_add_u64(j, "conflicts", nconf);
-		json_print(j, stdout);
-		cJSON_Delete(j);
-	} else {
-		buf_reset(&msg);
-		surg_summary(&msg, out, &res);
-		printf("%s (from %zu checkpoint%s, %d data file%s", (const char *)msg.p, nin, nin == 1 ? "" : "s",
-		       res.num_shards, res.num_shards == 1 ? "" : "s");
-		if (nconf)
-			printf("; %zu conflict%s: %s wins", nconf, nconf == 1 ? "" : "s",
-			       on == ON_FIRST ? "first" : "last");
-		fputs(")\n", stdout);
-	}
+	merge_print_summary(&m, m.cl.out, &res);
 	status = cli_finish(EXIT_OK);
 out:
-	for (size_t i = 0; i < ncand; i++)
-		buf_release(&cands[i].name);
-	free(cands);
-	surg_plan_release(&plan);
-	for (size_t i = 0; i < nin; i++)
-		surg_input_release(&in[i]);
-	free(in);
-	free(cl.out);  /* out is cl.out */
-	buf_release(&msg);
+	for (size_t i = 0; i < m.ncand; i++)
+		buf_release(&m.cands[i].name);
+	free(m.cands);
+	surg_plan_release(&m.plan);
+	for (size_t i = 0; i < m.nin; i++)
+		surg_input_release(&m.in[i]);
+	free(m.in);
+	free(m.cl.out);
+	buf_release(&m.conflicts);
 	return status;
 }
