@@ -59,6 +59,8 @@ struct subset {
 	unsigned char *graph_opt; /* entries the object graph says are optimizer state */
 	unsigned char *keep;      /* decision per entry */
 	struct bundle *b;
+	size_t ndrop, nopt;       /* tensors removed; of those, optimizer state */
+	uint64_t drop_bytes;
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -143,16 +145,181 @@ static int decide(struct subset *s, size_t i, int *by_opt)
 
 enum { OPT_NAMES = 256 };
 
+static const struct option opts[] = {
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "names-from", required_argument, NULL, OPT_NAMES },
+	{ "drop-optimizer", no_argument, NULL, 'O' },
+	SURG_COMMON_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The command line, checked; -1 to go on, else the exit status. */
+static int subset_parse(const struct cmd *self, struct subset *s, struct surg_opts *o,
+			struct surg_cli *cl, int argc, char **argv)
+{
+	struct ck_err err = { 0 };
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:i:x:Ofnh", opts, NULL)) != -1) {
+		if (surg_common_option(c, optarg, o, cl))
+			continue;
+		switch (c) {
+		case 'i': case 'x':
+			if (cli_add_filter(self, &s->filter, optarg, c == 'x'))
+				return EXIT_TROUBLE;
+			break;
+		case OPT_NAMES:
+			if (read_names(s, optarg, &err) < 0)
+				return cli_error(&err);
+			break;
+		case 'O': s->drop_opt = 1; break;
+		case 'h': return cli_help(self);
+		default:  /* ':' (a missing value) too */
+			return cli_bad_option(self, argv, opts);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage(self, "no checkpoint given");
+	if (!cl->out && !cl->dry)
+		return cli_usage(self, "no output given (-o OUT)");
+	for (int i = optind + 1; i < argc; i++) {
+		s->names = xreallocarray(s->names, s->nnames + 1, sizeof(char *));
+		s->names[s->nnames++] = xstrdup(argv[i]);
+	}
+	sort_array(s->names, s->nnames, sizeof(char *), cmp_str);
+	return -1;
+}
+
+/* Names given that the checkpoint lacks: -1 if none, else the error's exit status. */
+static int subset_missing(const struct subset *s, const char *arg)
+{
+	struct buf msg = BUF_INIT;
+	size_t missing = 0;
+	int status = -1;
+
+	for (size_t k = 0; k < s->nnames; k++)
+		if (!bundle_find(s->b, s->names[k], strlen(s->names[k])) && msg.len < 4000) {
+			buf_add(&msg, missing ? ", \"" : "\"", missing ? 3 : 1);
+			missing++;
+			buf_add_name_msg(&msg, s->names[k], strlen(s->names[k]));
+			buf_addc(&msg, '"');
+		}
+	if (missing)
+		status = cli_errorf("%s: no tensor named %s", arg, (const char *)msg.p);
+	buf_release(&msg);
+	return status;
+}
+
+/* Keep or remove each tensor, counting what goes; t (may be NULL) gets a row per removal. */
+static void subset_decide(struct subset *s, struct tab *t)
+{
+	struct buf name = BUF_INIT;
+	char sz[32];
+
+	for (size_t i = 0; i < s->b->nentries; i++) {
+		const struct bundle_entry *e = &s->b->entries[i];
+		int by_opt;
+		if (e->is_slice)
+			continue;
+		s->keep[i] = (unsigned char)decide(s, i, &by_opt);
+		if (s->keep[i])
+			continue;
+		s->ndrop++;
+		s->nopt += by_opt;
+		s->drop_bytes += e->nslices ? e->slices_bytes : e->size;
+		if (t) {
+			buf_reset(&name);
+			buf_add_name_msg(&name, e->name, e->name_len);
+			tab_add(t, (const char *)name.p);
+			tab_add(t, fmt_size(sz, e->nslices ? e->slices_bytes : e->size, 0));
+		}
+	}
+	buf_release(&name);
+}
+
+/* The kept tensors into plan; TF2: the removed keys forgotten in the object graph, or restore
+ * would look for them. */
+static void subset_plan(struct subset *s, struct surg_input *in, struct surg_plan *plan)
+{
+	for (size_t i = 0; i < in->b->nentries; i++)
+		if (s->keep[i] && !is_graph_key(in->b->entries[i].name, in->b->entries[i].name_len))
+			surg_plan_add(plan, 0, &in->b->entries[i], in->b->entries[i].name,
+				      in->b->entries[i].name_len);
+	if (in->graph_entry && s->keep[in->graph_entry - in->b->entries]) {
+		if (in->graph && s->ndrop && objgraph_drop(in->graph, graph_keeps, s)) {
+			plan->graph = in->graph;
+			in->graph = NULL;
+		} else {
+			surg_plan_add(plan, 0, in->graph_entry, in->graph_entry->name,
+				      in->graph_entry->name_len);
+		}
+	}
+	surg_plan_sort(plan, NULL, NULL);
+}
+
+static void subset_print_dry_run(const struct subset *s, const struct surg_plan *plan,
+				 const struct tab *t, int json)
+{
+	char sz[32];
+
+	if (json) {
+		cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "removed");
+		for (size_t i = 0; i < s->b->nentries; i++) {
+			const struct bundle_entry *e = &s->b->entries[i];
+			if (!e->is_slice && !s->keep[i]) {
+				cJSON *x = cJSON_CreateObject();
+				json_add_name(x, "name", e->name, e->name_len);
+				json_add_u64(x, "bytes", e->nslices ? e->slices_bytes : e->size);
+				cJSON_AddItemToArray(arr, x);
+			}
+		}
+		json_add_u64(root, "kept", surg_plan_tensors(plan) + (plan->graph ? 1 : 0));
+		json_add_u64(root, "kept_bytes", surg_plan_bytes(plan));
+		json_add_u64(root, "removed_bytes", s->drop_bytes);
+		json_print(root, stdout);
+		cJSON_Delete(root);
+		return;
+	}
+	if (s->ndrop)
+		tab_print(t, stdout);
+	printf("would keep %zu tensors (%s) and remove %zu", surg_plan_tensors(plan) +
+	       (plan->graph ? 1 : 0), fmt_size(sz, surg_plan_bytes(plan), 0), s->ndrop);
+	printf(" (%s); nothing written (dry run)\n", fmt_size(sz, s->drop_bytes, 0));
+}
+
+static void subset_print_summary(const struct subset *s, const char *out,
+				 const struct surg_result *res, int json)
+{
+	struct buf msg = BUF_INIT;
+	char sz[32];
+
+	if (json) {
+		cJSON *j = surg_summary_json(out, res);
+		json_add_u64(j, "removed", s->ndrop);
+		json_add_u64(j, "removed_optimizer", s->nopt);
+		json_add_u64(j, "removed_bytes", s->drop_bytes);
+		json_print(j, stdout);
+		cJSON_Delete(j);
+		return;
+	}
+	surg_summary(&msg, out, res);
+	fputs((const char *)msg.p, stdout);
+	if (s->ndrop) {
+		printf(" (removed %zu tensor%s, %s", s->ndrop, s->ndrop == 1 ? "" : "s",
+		       fmt_size(sz, s->drop_bytes, 0));
+		if (s->drop_opt)
+			printf("; %zu of optimizer state", s->nopt);
+		fputc(')', stdout);
+	}
+	fputc('\n', stdout);
+	buf_release(&msg);
+}
+
 int cmd_subset(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "include", required_argument, NULL, 'i' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "names-from", required_argument, NULL, OPT_NAMES },
-		{ "drop-optimizer", no_argument, NULL, 'O' },
-		SURG_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd *self = cli_find("subset");
 	struct subset s = { 0 };
 	struct surg_input in = { 0 };
@@ -161,53 +328,13 @@ int cmd_subset(int argc, char **argv)
 	struct surg_cli cl = { 0 };
 	struct surg_result res;
 	struct ck_err err = { 0 };
-	struct buf msg = BUF_INIT;
 	struct tab t;
-	char *out = NULL, sz[32];
-	int c, status = EXIT_TROUBLE, dry = 0, json = 0, have_tab = 0;
-	size_t ndrop = 0, nopt = 0, missing = 0;
-	uint64_t drop_bytes = 0;
+	int status, have_tab = 0;
 
 	surg_plan_init(&plan, &in, 1);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:i:x:Ofnh", opts, NULL)) != -1) {
-		if (surg_common_option(c, optarg, &o, &cl))
-			continue;
-		switch (c) {
-		case 'i': case 'x':
-			if (cli_add_filter(self, &s.filter, optarg, c == 'x'))
-				goto out;
-			break;
-		case OPT_NAMES:
-			if (read_names(&s, optarg, &err) < 0) {
-				status = cli_error(&err);
-				goto out;
-			}
-			break;
-		case 'O': s.drop_opt = 1; break;
-		case 'h': status = cli_help(self); goto out;
-		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
-			goto out;
-		}
-	}
-	out = cl.out;
-	dry = cl.dry;
-	json = cl.json;
-	if (optind >= argc) {
-		status = cli_usage(self, "no checkpoint given");
+	if ((status = subset_parse(self, &s, &o, &cl, argc, argv)) >= 0)
 		goto out;
-	}
-	if (!out && !dry) {
-		status = cli_usage(self, "no output given (-o OUT)");
-		goto out;
-	}
-	for (int i = optind + 1; i < argc; i++) {
-		s.names = xreallocarray(s.names, s.nnames + 1, sizeof(char *));
-		s.names[s.nnames++] = xstrdup(argv[i]);
-	}
-	sort_array(s.names, s.nnames, sizeof(char *), cmp_str);
+	status = EXIT_TROUBLE;
 	if (surg_input_open(&in, argv[optind], &err) < 0) {
 		cli_notes(&in.where.notes);
 		status = cli_error(&err);
@@ -215,123 +342,43 @@ int cmd_subset(int argc, char **argv)
 	}
 	cli_notes(&in.where.notes);
 	s.b = in.b;
-	if (out && surg_check_output(&out, &in, 1, o.force || dry, &err) < 0) {
+	if (cl.out && surg_check_output(&cl.out, &in, 1, o.force || cl.dry, &err) < 0) {
 		status = cli_error(&err);
 		goto out;
 	}
-	for (size_t k = 0; k < s.nnames; k++)
-		if (!bundle_find(in.b, s.names[k], strlen(s.names[k])) && msg.len < 4000) {
-			buf_add(&msg, missing ? ", \"" : "\"", missing ? 3 : 1);
-			missing++;
-			buf_add_name_msg(&msg, s.names[k], strlen(s.names[k]));
-			buf_addc(&msg, '"');
-		}
-	if (missing) {
-		status = cli_errorf("%s: no tensor named %s", argv[optind], (const char *)msg.p);
+	if ((status = subset_missing(&s, argv[optind])) >= 0)
 		goto out;
-	}
+	status = EXIT_TROUBLE;
 	s.keep = xcalloc(in.b->nentries + 1, 1);
 	if (s.drop_opt && in.graph) {
 		s.graph_opt = xcalloc(in.b->nentries + 1, 1);
 		objgraph_optimizer_keys(in.graph, mark_graph_opt, &s);
 	}
-	if (dry && !json) {
+	if (cl.dry && !cl.json) {
 		tab_init(&t, "lr");
 		tab_add(&t, "REMOVED");
 		tab_add(&t, "SIZE");
 		have_tab = 1;
 	}
-	for (size_t i = 0; i < in.b->nentries; i++) {
-		const struct bundle_entry *e = &in.b->entries[i];
-		int by_opt;
-		if (e->is_slice)
-			continue;
-		s.keep[i] = (unsigned char)decide(&s, i, &by_opt);
-		if (s.keep[i])
-			continue;
-		ndrop++;
-		nopt += by_opt;
-		drop_bytes += e->nslices ? e->slices_bytes : e->size;
-		if (have_tab) {
-			buf_reset(&msg);
-			buf_add_name_msg(&msg, e->name, e->name_len);
-			tab_add(&t, (const char *)msg.p);
-			tab_add(&t, fmt_size(sz, e->nslices ? e->slices_bytes : e->size, 0));
-		}
-	}
-	for (size_t i = 0; i < in.b->nentries; i++)
-		if (s.keep[i] && !is_graph_key(in.b->entries[i].name, in.b->entries[i].name_len))
-			surg_plan_add(&plan, 0, &in.b->entries[i], in.b->entries[i].name,
-				      in.b->entries[i].name_len);
-	/* TF2: forget the removed keys in the object graph, or restore would look for them. */
-	if (in.graph_entry && s.keep[in.graph_entry - in.b->entries]) {
-		if (in.graph && ndrop && objgraph_drop(in.graph, graph_keeps, &s)) {
-			plan.graph = in.graph;
-			in.graph = NULL;
-		} else {
-			surg_plan_add(&plan, 0, in.graph_entry, in.graph_entry->name,
-				      in.graph_entry->name_len);
-		}
-	}
-	surg_plan_sort(&plan, NULL, NULL);
+	subset_decide(&s, have_tab ? &t : NULL);
+	subset_plan(&s, &in, &plan);
 	if (!surg_plan_tensors(&plan) && !plan.graph && in.b->ntensors) {
 		status = cli_errorf("%s: the selection keeps no tensor", argv[optind]);
 		goto out;
 	}
-	if (dry) {
-		if (json) {
-			cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "removed");
-			for (size_t i = 0; i < in.b->nentries; i++) {
-				const struct bundle_entry *e = &in.b->entries[i];
-				if (!e->is_slice && !s.keep[i]) {
-					cJSON *x = cJSON_CreateObject();
-					json_add_name(x, "name", e->name, e->name_len);
-					json_add_u64(x, "bytes", e->nslices ? e->slices_bytes : e->size);
-					cJSON_AddItemToArray(arr, x);
-				}
-			}
-			json_add_u64(root, "kept", surg_plan_tensors(&plan) + (plan.graph ? 1 : 0));
-			json_add_u64(root, "kept_bytes", surg_plan_bytes(&plan));
-			json_add_u64(root, "removed_bytes", drop_bytes);
-			json_print(root, stdout);
-			cJSON_Delete(root);
-		} else {
-			if (ndrop)
-				tab_print(&t, stdout);
-			printf("would keep %zu tensors (%s) and remove %zu", surg_plan_tensors(&plan) +
-			       (plan.graph ? 1 : 0), fmt_size(sz, surg_plan_bytes(&plan), 0), ndrop);
-			printf(" (%s); nothing written (dry run)\n", fmt_size(sz, drop_bytes, 0));
-		}
+	if (cl.dry) {
+		subset_print_dry_run(&s, &plan, &t, cl.json);
 		status = cli_finish(EXIT_OK);
 		goto out;
 	}
 	surg_signals();
-	o.out = out;
+	o.out = cl.out;
 	o.progress = cli_progress;
 	if (surg_write(&plan, &o, &res, &err) < 0) {
 		status = cli_error(&err);
 		goto out;
 	}
-	if (json) {
-		cJSON *j = surg_summary_json(out, &res);
-		json_add_u64(j, "removed", ndrop);
-		json_add_u64(j, "removed_optimizer", nopt);
-		json_add_u64(j, "removed_bytes", drop_bytes);
-		json_print(j, stdout);
-		cJSON_Delete(j);
-	} else {
-		buf_reset(&msg);
-		surg_summary(&msg, out, &res);
-		fputs((const char *)msg.p, stdout);
-		if (ndrop) {
-			printf(" (removed %zu tensor%s, %s", ndrop, ndrop == 1 ? "" : "s",
-			       fmt_size(sz, drop_bytes, 0));
-			if (s.drop_opt)
-				printf("; %zu of optimizer state", nopt);
-			fputc(')', stdout);
-		}
-		fputc('\n', stdout);
-	}
+	subset_print_summary(&s, cl.out, &res, cl.json);
 	status = cli_finish(EXIT_OK);
 out:
 	if (have_tab)
@@ -342,8 +389,7 @@ out:
 	free(s.names);
 	free(s.keep);
 	free(s.graph_opt);
-	free(cl.out);  /* out is cl.out */
-	buf_release(&msg);
+	free(cl.out);
 	surg_plan_release(&plan);
 	surg_input_release(&in);
 	return status;
