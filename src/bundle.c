@@ -2,6 +2,7 @@
 #include "bundle.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,102 @@ static int mul_overflows(uint64_t a, uint64_t b, uint64_t *r)
 	return __builtin_mul_overflow(a, b, r);
 }
 
+/* CK_ECORRUPT "INDEX: entry "NAME"<what>", what formatted from fmt. */
+static int entry_corrupt(const struct bundle *b, const uint8_t *key, size_t kn,
+			 struct ck_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int entry_corrupt(const struct bundle *b, const uint8_t *key, size_t kn,
+			 struct ck_err *err, const char *fmt, ...)
+{
+	struct buf tmp = BUF_INIT;
+	char what[256];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\"%s", b->index_path,
+		      name_msg(&tmp, key, kn), what);
+	buf_release(&tmp);
+	return rc;
+}
+
+/* The entry's rank, dims and element count, checked. */
+static int entry_shape(struct bundle *b, struct bundle_entry *e,
+		       const Tensorflow__BundleEntryProto *p, const uint8_t *key, size_t kn,
+		       struct ck_err *err)
+{
+	if (p->shape && p->shape->unknown_rank)
+		return entry_corrupt(b, key, kn, err, " has an unknown rank");
+	e->rank = p->shape ? (int)p->shape->n_dim : 0;
+	if (e->rank > 254)
+		return entry_corrupt(b, key, kn, err, " has rank %d", e->rank);
+	e->dims = mem_alloc(b, ((size_t)e->rank + 1) * sizeof(int64_t));
+	e->dims[e->rank] = 0;
+	e->elements = 1;
+	for (int i = 0; i < e->rank; i++) {
+		int64_t d = p->shape->dim[i]->size;
+		if (d < 0)
+			return entry_corrupt(b, key, kn, err, " has a negative dimension");
+		e->dims[i] = d;
+		if (mul_overflows(e->elements, (uint64_t)d, &e->elements))
+			return entry_corrupt(b, key, kn, err,
+					     ": element count of its shape overflows 64 bits");
+	}
+	return 0;
+}
+
+/* A partitioned tensor's slices, each inside the tensor, as (start, length) pairs. */
+static int entry_slices(struct bundle *b, struct bundle_entry *e,
+			const Tensorflow__BundleEntryProto *p, const uint8_t *key, size_t kn,
+			struct ck_err *err)
+{
+	size_t pairs;
+
+	e->nslices = p->n_slices;
+	if (__builtin_mul_overflow(p->n_slices, (size_t)(e->rank ? e->rank : 1) * 2, &pairs) ||
+	    pairs > SIZE_MAX / sizeof(int64_t))
+		return entry_corrupt(b, key, kn, err, " has too many slices");
+	e->slices = mem_alloc(b, pairs * sizeof(int64_t));
+	for (size_t s = 0; s < p->n_slices; s++) {
+		Tensorflow__TensorSliceProto *sl = p->slices[s];
+		if ((int)sl->n_extent != e->rank)
+			return entry_corrupt(b, key, kn, err, ": slice %zu has %zu extents for rank %d",
+					     s, sl->n_extent, e->rank);
+		for (int d = 0; d < e->rank; d++) {
+			Tensorflow__TensorSliceProto__Extent *x = sl->extent[d];
+			int full = x->has_length_case != TENSORFLOW__TENSOR_SLICE_PROTO__EXTENT__HAS_LENGTH_LENGTH;
+			int64_t start = full ? 0 : x->start, len = full ? -1 : x->length;
+			if (!full && (start < 0 || len < 0 || start > e->dims[d] ||
+				      len > e->dims[d] - start))
+				return entry_corrupt(b, key, kn, err, ": slice %zu lies outside the tensor",
+						     s);
+			e->slices[(s * (size_t)e->rank + (size_t)d) * 2] = start;
+			e->slices[(s * (size_t)e->rank + (size_t)d) * 2 + 1] = len;
+		}
+	}
+	return 0;
+}
+
+/* A stored entry's place: a shard the header declares, and a size that fits its shape. */
+static int entry_place(struct bundle *b, const struct bundle_entry *e, const uint8_t *key,
+		       size_t kn, struct ck_err *err)
+{
+	const struct dtype_info *di = dtype_info(e->dtype);
+	uint64_t want;
+
+	if (e->shard >= b->num_shards)
+		return entry_corrupt(b, key, kn, err, " is in shard %d but the header declares %d",
+				     e->shard, b->num_shards);
+	if (di && di->size &&
+	    (mul_overflows(e->elements, (uint64_t)di->size, &want) || want != e->size))
+		return entry_corrupt(b, key, kn, err, ": size %llu does not match %s%s (%llu bytes)",
+				     (unsigned long long)e->size, dtype_name(e->dtype), "",
+				     (unsigned long long)want);
+	return 0;
+}
+
 static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *key, size_t kn,
 		       const uint8_t *v, size_t vn, struct ck_err *err)
 {
@@ -201,9 +298,7 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 	struct arena ar = { arena_mem, 0, sizeof(arena_mem) };
 	ProtobufCAllocator alloc = { arena_alloc, arena_free, &ar };
 	Tensorflow__BundleEntryProto *p;
-	struct buf tmp = BUF_INIT;
-	const struct dtype_info *di;
-	int rc = 0;
+	int rc;
 
 	memset(e, 0, sizeof(*e));
 	e->name = mem_alloc(b, kn + 1);
@@ -217,107 +312,23 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 		p = tensorflow__bundle_entry_proto__unpack(NULL, vn, v);
 		alloc.allocator_data = NULL;
 	}
-	if (!p) {
-		rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" is not a valid BundleEntryProto",
-			      b->index_path, name_msg(&tmp, key, kn));
-		goto out;
-	}
+	if (!p)
+		return entry_corrupt(b, key, kn, err, " is not a valid BundleEntryProto");
 	e->dtype = p->dtype;
 	e->shard = p->shard_id;
 	e->crc32c = p->crc32c;
 	if (p->offset < 0 || p->size < 0 || p->shard_id < 0) {
-		rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has a negative offset, size or shard",
-			      b->index_path, name_msg(&tmp, key, kn));
+		rc = entry_corrupt(b, key, kn, err, " has a negative offset, size or shard");
 		goto out;
 	}
 	e->offset = (uint64_t)p->offset;
 	e->size = (uint64_t)p->size;
-	if (p->shape && p->shape->unknown_rank) {
-		rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has an unknown rank",
-			      b->index_path, name_msg(&tmp, key, kn));
-		goto out;
-	}
-	e->rank = p->shape ? (int)p->shape->n_dim : 0;
-	if (e->rank > 254) {
-		rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has rank %d", b->index_path,
-			      name_msg(&tmp, key, kn), e->rank);
-		goto out;
-	}
-	e->dims = mem_alloc(b, ((size_t)e->rank + 1) * sizeof(int64_t));
-	e->dims[e->rank] = 0;
-	e->elements = 1;
-	for (int i = 0; i < e->rank; i++) {
-		int64_t d = p->shape->dim[i]->size;
-		if (d < 0) {
-			rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has a negative dimension",
-				      b->index_path, name_msg(&tmp, key, kn));
-			goto out;
-		}
-		e->dims[i] = d;
-		if (mul_overflows(e->elements, (uint64_t)d, &e->elements)) {
-			rc = ck_error(err, CK_ECORRUPT,
-				      "%s: entry \"%s\": element count of its shape overflows 64 bits",
-				      b->index_path, name_msg(&tmp, key, kn));
-			goto out;
-		}
-	}
-	if (p->n_slices) {
-		size_t pairs;
-		e->nslices = p->n_slices;
-		if (__builtin_mul_overflow(p->n_slices, (size_t)(e->rank ? e->rank : 1) * 2, &pairs) ||
-		    pairs > SIZE_MAX / sizeof(int64_t)) {
-			rc = ck_error(err, CK_ECORRUPT, "%s: entry \"%s\" has too many slices",
-				      b->index_path, name_msg(&tmp, key, kn));
-			goto out;
-		}
-		e->slices = mem_alloc(b, pairs * sizeof(int64_t));
-		for (size_t s = 0; s < p->n_slices; s++) {
-			Tensorflow__TensorSliceProto *sl = p->slices[s];
-			if ((int)sl->n_extent != e->rank) {
-				rc = ck_error(err, CK_ECORRUPT,
-					      "%s: entry \"%s\": slice %zu has %zu extents for rank %d",
-					      b->index_path, name_msg(&tmp, key, kn), s, sl->n_extent, e->rank);
-				goto out;
-			}
-			for (int d = 0; d < e->rank; d++) {
-				Tensorflow__TensorSliceProto__Extent *x = sl->extent[d];
-				int full = x->has_length_case != TENSORFLOW__TENSOR_SLICE_PROTO__EXTENT__HAS_LENGTH_LENGTH;
-				int64_t start = full ? 0 : x->start, len = full ? -1 : x->length;
-				if (!full && (start < 0 || len < 0 || start > e->dims[d] ||
-					      len > e->dims[d] - start)) {
-					rc = ck_error(err, CK_ECORRUPT,
-						      "%s: entry \"%s\": slice %zu lies outside the tensor",
-						      b->index_path, name_msg(&tmp, key, kn), s);
-					goto out;
-				}
-				e->slices[(s * (size_t)e->rank + (size_t)d) * 2] = start;
-				e->slices[(s * (size_t)e->rank + (size_t)d) * 2 + 1] = len;
-			}
-		}
-	} else {
-		di = dtype_info(e->dtype);
-		if (e->shard >= b->num_shards) {
-			rc = ck_error(err, CK_ECORRUPT,
-				      "%s: entry \"%s\" is in shard %d but the header declares %d",
-				      b->index_path, name_msg(&tmp, key, kn), e->shard, b->num_shards);
-			goto out;
-		}
-		if (di && di->size) {
-			uint64_t want;
-			if (mul_overflows(e->elements, (uint64_t)di->size, &want) || want != e->size) {
-				rc = ck_error(err, CK_ECORRUPT,
-					      "%s: entry \"%s\": size %llu does not match %s%s (%llu bytes)",
-					      b->index_path, name_msg(&tmp, key, kn),
-					      (unsigned long long)e->size, dtype_name(e->dtype),
-					      "", (unsigned long long)want);
-				goto out;
-			}
-		}
-	}
+	rc = entry_shape(b, e, p, key, kn, err);
+	if (!rc)
+		rc = p->n_slices ? entry_slices(b, e, p, key, kn, err) : entry_place(b, e, key, kn, err);
 out:
-	if (p && !alloc.allocator_data)
+	if (!alloc.allocator_data)
 		tensorflow__bundle_entry_proto__free_unpacked(p, NULL);
-	buf_release(&tmp);
 	return rc;
 }
 
