@@ -155,6 +155,32 @@ static void print_summary(const char *out, char **args, size_t n, const struct a
 	printf("; %s\n", fmt_size(sz, r->bytes, 0));
 }
 
+/* The checkpoints to average: the operands, or the last `last` of one folder (its notes in
+ * notes). -1 to go on, else the exit status. */
+static int average_args(const struct cmd *self, int argc, char **argv, long last, char ***args,
+			size_t *n, struct buf *notes)
+{
+	struct ck_err err = { 0 };
+
+	if (last) {
+		if (argc - optind != 1)
+			return cli_usage(self, "--last N takes one folder, got %d arguments",
+					 argc - optind);
+		if (from_folder(argv[optind], last, args, n, notes, &err) < 0)
+			return cli_error(&err);
+		cli_notes(notes);
+		return -1;
+	}
+	if (argc - optind < 2)
+		return cli_usage(self, argc - optind ? "averaging needs two checkpoints or more"
+					 : "no checkpoints given");
+	*n = (size_t)(argc - optind);
+	*args = xcalloc(*n, sizeof(char *));
+	for (size_t i = 0; i < *n; i++)
+		(*args)[i] = xstrdup(argv[optind + (int)i]);
+	return -1;
+}
+
 int cmd_average(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -211,28 +237,9 @@ int cmd_average(int argc, char **argv)
 		status = cli_usage(self, "no output given (-o OUT)");
 		goto out;
 	}
-	if (last) {
-		if (argc - optind != 1) {
-			status = cli_usage(self, "--last N takes one folder, got %d arguments",
-					   argc - optind);
-			goto out;
-		}
-		if (from_folder(argv[optind], last, &args, &n, &notes, &err) < 0) {
-			status = cli_error(&err);
-			goto out;
-		}
-		cli_notes(&notes);
-	} else {
-		if (argc - optind < 2) {
-			status = cli_usage(self, argc - optind ? "averaging needs two checkpoints or more"
-						 : "no checkpoints given");
-			goto out;
-		}
-		n = (size_t)(argc - optind);
-		args = xcalloc(n, sizeof(char *));
-		for (size_t i = 0; i < n; i++)
-			args[i] = xstrdup(argv[optind + (int)i]);
-	}
+	if ((status = average_args(self, argc, argv, last, &args, &n, &notes)) >= 0)
+		goto out;
+	status = EXIT_TROUBLE;
 	in = xcalloc(n, sizeof(*in));
 	bs = xcalloc(n, sizeof(*bs));
 	for (size_t i = 0; i < n; i++) {

@@ -2,7 +2,8 @@
 # The architecture, checked: the library (libckpt.a: all of src/ but main.c, cli.c, output.c
 # and cmd_*.c) never prints or exits, so none of its objects references stdout, stderr, exit
 # or getopt_long; that is what `nm -u` shows of each member. And no two files of src/ depend
-# on each other in a loop: module X (X.c and X.h) depends on Y when it includes "Y.h".
+# on each other in a loop: module X (X.c and X.h) depends on Y when it includes "Y.h". And no
+# function of src/ runs over 120 lines unless the comment above it says why, with "Long:".
 #
 #   LIBCKPT=path/libckpt.a perl tests/layers.t    check another build's archive
 use strict;
@@ -72,5 +73,42 @@ $visit = sub {
 $visit->($_) for grep { !exists $index{$_} } sort keys %dep;
 ok(keys %dep > 10 && !@loops, 'no include loops between the modules of src/',
    map { "loop: $_" } @loops);
+
+# ---- no function over 120 lines without a reason ----
+# Waiting to be split (issue 16 item 4) until the changes other branches are making to these
+# files are merged; a function leaves this list when it is split.
+my %pending = map { $_ => 1 } qw(cmd_rename.c:cmd_rename graph.c:analyse cmd_graph.c:print_summary
+    cmd_graph.c:json_meta cmd_diff.c:cmd_diff cmd_match.c:cmd_match cmd_list.c:cmd_list
+    cmd_show.c:show_object_graph);
+my (@long, %seen);
+for my $f (glob "$root/src/*.c") {
+	my ($file) = $f =~ m{([^/]+)$};
+	open my $fh, '<', $f or die "$f: $!";
+	my @l = <$fh>;
+	my ($start, $name, $why);
+	for my $i (0 .. $#l) {
+		if ($l[$i] =~ /^\{/) {
+			# The signature: back to the line that starts at column 0 with its name.
+			my $j = $i - 1;
+			$j-- while $j > 0 && $l[$j] !~ /^\w.*\(/;
+			($name) = $l[$j] =~ /(\w+)\s*\(/;
+			# The comment just above it.
+			my $k = $j - 1;
+			my $comment = '';
+			$comment = $l[$k--] . $comment while $k >= 0 && $l[$k] =~ m{^\s*(/\*|\*|.*\*/\s*$)};
+			($start, $why) = ($i, $comment =~ /\bLong:/);
+		} elsif ($l[$i] =~ /^\}/ && defined $start) {
+			my $n = $i - $start + 1;
+			$seen{"$file:$name"} = 1;
+			push @long, "$file:$name ($n lines)"
+			    if $n > 120 && !$why && !$pending{"$file:$name"};
+			undef $start;
+		}
+	}
+}
+ok(!@long, 'no function of src/ over 120 lines without a reason ("Long:" above it)',
+   map { "too long: $_" } @long);
+ok(!grep({ !$seen{$_} } keys %pending), 'every function waiting to be split still exists',
+   map { "gone (drop it from %pending): $_" } grep { !$seen{$_} } sort keys %pending);
 
 done();
