@@ -1,4 +1,4 @@
-/* Aligned tables, human-readable sizes and JSON helpers. */
+/* The CLI's output: aligned tables, JSON printing and progress (sizes and names: fmt.c). */
 #include "output.h"
 
 #include <inttypes.h>

@@ -2,7 +2,8 @@
 # The architecture, checked: the library (libckpt.a: all of src/ but main.c, cli.c, output.c
 # and cmd_*.c) never prints or exits, so none of its objects references stdout, stderr, exit
 # or getopt_long; that is what `nm -u` shows of each member. And no two files of src/ depend
-# on each other in a loop: module X (X.c and X.h) depends on Y when it includes "Y.h". And no
+# on each other in a loop: module X (X.c and X.h) depends on Y when it includes "Y.h"; every
+# module has a layer in src/README.md's table and includes nothing from a layer above. And no
 # function of src/ runs over 120 lines unless the comment above it says why, with "Long:".
 #
 #   LIBCKPT=path/libckpt.a perl tests/layers.t    check another build's archive
@@ -36,9 +37,10 @@ if (!$lib) {
 }
 
 # ---- no include loops between modules ----
-my %dep;
+my (%dep, %module);
 for my $f (glob "$root/src/*.[ch]") {
 	my ($m) = $f =~ m{([^/]+)\.[ch]$};
+	$module{$m} = 1;
 	open my $fh, '<', $f or die "$f: $!";
 	while (<$fh>) {
 		$dep{$m}{$1} = 1 if /^\s*#\s*include\s+"([^"\/]+)\.h"/ && $1 ne $m;
@@ -73,6 +75,40 @@ $visit = sub {
 $visit->($_) for grep { !exists $index{$_} } sort keys %dep;
 ok(keys %dep > 10 && !@loops, 'no include loops between the modules of src/',
    map { "loop: $_" } @loops);
+
+# ---- includes go down the layers drawn in src/README.md ----
+# Its table: | `folder/` | module, module, cmd_* ... | what they know |, bottom layer first.
+my (%rank, @names);
+{
+	open my $fh, '<', "$root/src/README.md" or die "src/README.md: $!";
+	while (<$fh>) {
+		next unless /^\| `(\w+)\/` \| ([^|]+) \|/;
+		push @names, $1;
+		for my $m ($2 =~ /\b(\w+\*?)/g) {
+			next if $m =~ /^(and|the|protobuf|code|in|build|gen|today|writers|own|temp|files)$/;
+			$rank{$m} = $#names;
+		}
+	}
+}
+# The one include allowed up a layer (src/README.md says why).
+my %up_ok = map { $_ => 1 } qw(outguard>bundle outguard>v1);
+my (@unlisted, @up);
+for my $m (sort keys %module) {
+	my $r = $rank{$m} // ($m =~ /^cmd_/ ? $rank{'cmd_*'} : undef);
+	if (!defined $r) {
+		push @unlisted, $m;
+		next;
+	}
+	for my $d (sort keys %{$dep{$m} // {}}) {
+		my $rd = $rank{$d} // ($d =~ /^cmd_/ ? $rank{'cmd_*'} : undef);
+		push @up, "$m ($names[$r]) includes $d.h ($names[$rd])"
+		    if defined $rd && $rd > $r && !$up_ok{"$m>$d"};
+	}
+}
+ok(@names >= 5 && !@unlisted, 'src/README.md places every module in a layer',
+   map { "not in src/README.md's table: $_" } @unlisted);
+ok(@names >= 5 && !@up, 'no module includes the header of a layer above its own',
+   map { "up: $_" } @up);
 
 # ---- no function over 120 lines without a reason ----
 # Waiting to be split (issue 16 item 4) until the changes other branches are making to these
