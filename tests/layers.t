@@ -113,7 +113,7 @@ ok(@names >= 5 && !@up, 'no module includes the header of a layer above its own'
 # ---- no function over 120 lines without a reason ----
 # Waiting to be split (issue 16 item 4) until the changes other branches are making to these
 # files are merged; a function leaves this list when it is split.
-my %pending = map { $_ => 1 } qw(cmd_rename.c:cmd_rename graph.c:analyse cmd_graph.c:print_summary
+my %pending = map { $_ => 1 } qw(graph.c:analyse cmd_graph.c:print_summary
     cmd_graph.c:json_meta cmd_diff.c:cmd_diff cmd_match.c:cmd_match cmd_list.c:cmd_list
     cmd_show.c:show_object_graph);
 my (@long, %seen);
@@ -135,7 +135,7 @@ for my $f (glob "$root/src/*.c") {
 			($start, $why) = ($i, $comment =~ /\bLong:/);
 		} elsif ($l[$i] =~ /^\}/ && defined $start) {
 			my $n = $i - $start + 1;
-			$seen{"$file:$name"} = 1;
+			$seen{"$file:$name"} = 1 if $n > 120;
 			push @long, "$file:$name ($n lines)"
 			    if $n > 120 && !$why && !$pending{"$file:$name"};
 			undef $start;
@@ -144,7 +144,7 @@ for my $f (glob "$root/src/*.c") {
 }
 ok(!@long, 'no function of src/ over 120 lines without a reason ("Long:" above it)',
    map { "too long: $_" } @long);
-ok(!grep({ !$seen{$_} } keys %pending), 'every function waiting to be split still exists',
-   map { "gone (drop it from %pending): $_" } grep { !$seen{$_} } sort keys %pending);
+ok(!grep({ !$seen{$_} } keys %pending), 'every function waiting to be split is still long',
+   map { "split or gone (drop it from %pending): $_" } grep { !$seen{$_} } sort keys %pending);
 
 done();
