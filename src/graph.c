@@ -874,28 +874,13 @@ int graph_select_saver(struct graph_file *g, const char *name, struct ck_err *er
 	return rc;
 }
 
-static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, struct graph_meta *m)
+/* Nodes, the op histogram, and the size of the function library. */
+static void analyse_nodes(const Tensorflow__GraphDef *gd, struct graph_meta *m)
 {
-	const Tensorflow__GraphDef *gd = mg->graph_def;
 	Tensorflow__NodeDef **nodes = gd ? gd->node : NULL;
 	size_t nn = gd ? gd->n_node : 0;
-	const char **trainable = NULL, **allvars = NULL, **ops;
-	Tensorflow__VariableDef **defs = NULL;
-	struct feeds not_inputs;
-	size_t ntrain = 0, nall = 0;
-	int have_colls;
+	const char **ops;
 
-	memset(m, 0, sizeof(*m));
-	m->producer = gd && gd->versions ? gd->versions->producer : -1;
-	if (mg->meta_info_def) {
-		const Tensorflow__MetaGraphDef__MetaInfoDef *mi = mg->meta_info_def;
-		m->tf_version = mi->tensorflow_version;
-		m->tf_git_version = mi->tensorflow_git_version;
-		m->meta_graph_version = mi->meta_graph_version;
-		m->tags = (const char *const *)mi->tags;
-		m->ntags = mi->n_tags;
-	}
-	/* Nodes and the op histogram. */
 	m->nodes = xcalloc(nn + 1, sizeof(*m->nodes));
 	ops = xcalloc(nn + 1, sizeof(*ops));
 	for (size_t i = 0; i < nn; i++) {
@@ -920,61 +905,96 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 		for (size_t f = 0; f < gd->library->n_function; f++)
 			m->nfunction_nodes += gd->library->function[f]->n_node_def;
 	}
+}
 
-	/* Inputs and variables. */
+/* A placeholder that the saver does not feed: an input (or a captured variable handle). */
+static void analyse_input(struct graph_file *g, const Tensorflow__NodeDef *nd,
+			  const struct feeds *not_inputs, struct graph_meta *m)
+{
+	struct graph_input *in;
+	size_t k;
+
+	for (k = 0; k < not_inputs->n && not_inputs->v[k] != nd; k++)
+		;
+	if (k < not_inputs->n)
+		return;
+	if (attr_type(nd, "dtype") == DT_RESOURCE) {
+		m->nresource_inputs++;  /* variable handles a function captures */
+		return;
+	}
+	in = &m->inputs[m->ninputs++];
+	in->tensor = xasprintf("%s:0", nd->name);
+	in->op = nd->op;
+	in->dtype = attr_type(nd, "dtype");
+	in->shape = attr_shape(g, nd, "shape");
+	/* Graphs older than version 21 meant "any shape" by a rank-0 shape. */
+	if (in->shape.rank == 0 && m->producer >= 0 && m->producer < 21)
+		in->shape.rank = -1;
+}
+
+/* The TF1 collections' names of the trainable variables and of all variables (with their
+ * VariableDefs, whose SaveSliceInfoDef names a partitioned variable's full tensor). */
+struct var_colls {
+	const char **trainable, **all;
+	size_t ntrain, nall;
+	Tensorflow__VariableDef **defs;
+};
+
+static void analyse_var(struct graph_file *g, const Tensorflow__NodeDef *nd,
+			const struct var_colls *vc, struct graph_meta *m)
+{
+	struct graph_var *v = &m->vars[m->nvars++];
+
+	v->name = nd->name;
+	v->op = nd->op;
+	v->dtype = attr_type(nd, "dtype");
+	v->shape = attr_shape(g, nd, "shape");
+	v->trainable = vc->trainable || vc->all ? 0 : -1;
+	for (size_t k = 0; k < vc->ntrain; k++)
+		if (!strcmp(vc->trainable[k], nd->name))
+			v->trainable = 1;
+	for (size_t k = 0; vc->defs && k < vc->nall; k++) {
+		const Tensorflow__SaveSliceInfoDef *si;
+		if (!vc->defs[k] || strcmp(vc->all[k], nd->name) || !vc->defs[k]->save_slice_info_def)
+			continue;
+		si = vc->defs[k]->save_slice_info_def;
+		v->full_name = si->full_name.data;
+		v->full_name_len = si->full_name.len;
+		v->full_rank = (int)si->n_full_shape;
+		v->full_dims = si->full_shape;
+	}
+}
+
+/* Inputs (placeholders the saver does not feed) and variables. */
+static void analyse_inputs_vars(struct graph_file *g, const Tensorflow__MetaGraphDef *mg,
+				struct graph_meta *m)
+{
+	const Tensorflow__GraphDef *gd = mg->graph_def;
+	Tensorflow__NodeDef **nodes = gd ? gd->node : NULL;
+	size_t nn = gd ? gd->n_node : 0;
+	struct var_colls vc = { 0 };
+	struct feeds not_inputs;
+
 	saver_feeds(mg, nodes, nn, &not_inputs);
-	collection_vardefs(g, mg, "trainable_variables", &trainable, &ntrain, NULL);
-	collection_vardefs(g, mg, "variables", &allvars, &nall, &defs);
-	have_colls = trainable || allvars;
+	collection_vardefs(g, mg, "trainable_variables", &vc.trainable, &vc.ntrain, NULL);
+	collection_vardefs(g, mg, "variables", &vc.all, &vc.nall, &vc.defs);
 	m->inputs = xcalloc(nn + 1, sizeof(*m->inputs));
 	m->vars = xcalloc(nn + 1, sizeof(*m->vars));
 	for (size_t i = 0; i < nn; i++) {
 		const Tensorflow__NodeDef *nd = nodes[i];
 		if (!nd->op || !nd->name)
 			continue;
-		if (!strcmp(nd->op, "Placeholder") || !strcmp(nd->op, "PlaceholderWithDefault")) {
-			struct graph_input *in;
-			size_t k;
-			for (k = 0; k < not_inputs.n && not_inputs.v[k] != nd; k++)
-				;
-			if (k < not_inputs.n)
-				continue;
-			if (attr_type(nd, "dtype") == DT_RESOURCE) {
-				m->nresource_inputs++;  /* variable handles a function captures */
-				continue;
-			}
-			in = &m->inputs[m->ninputs++];
-			in->tensor = xasprintf("%s:0", nd->name);
-			in->op = nd->op;
-			in->dtype = attr_type(nd, "dtype");
-			in->shape = attr_shape(g, nd, "shape");
-			/* Graphs older than version 21 meant "any shape" by a rank-0 shape. */
-			if (in->shape.rank == 0 && m->producer >= 0 && m->producer < 21)
-				in->shape.rank = -1;
-		} else if (is_variable_op(nd->op)) {
-			struct graph_var *v = &m->vars[m->nvars++];
-			v->name = nd->name;
-			v->op = nd->op;
-			v->dtype = attr_type(nd, "dtype");
-			v->shape = attr_shape(g, nd, "shape");
-			v->trainable = have_colls ? 0 : -1;
-			for (size_t k = 0; k < ntrain; k++)
-				if (!strcmp(trainable[k], nd->name))
-					v->trainable = 1;
-			for (size_t k = 0; defs && k < nall; k++) {
-				const Tensorflow__SaveSliceInfoDef *si;
-				if (!defs[k] || strcmp(allvars[k], nd->name) || !defs[k]->save_slice_info_def)
-					continue;
-				si = defs[k]->save_slice_info_def;
-				v->full_name = si->full_name.data;
-				v->full_name_len = si->full_name.len;
-				v->full_rank = (int)si->n_full_shape;
-				v->full_dims = si->full_shape;
-			}
-		}
+		if (!strcmp(nd->op, "Placeholder") || !strcmp(nd->op, "PlaceholderWithDefault"))
+			analyse_input(g, nd, &not_inputs, m);
+		else if (is_variable_op(nd->op))
+			analyse_var(g, nd, &vc, m);
 	}
+	free(not_inputs.v);
+}
 
-	/* Signatures and collections. */
+static void analyse_signatures(struct graph_file *g, const Tensorflow__MetaGraphDef *mg,
+			       struct graph_meta *m)
+{
 	m->sigs = xcalloc(mg->n_signature_def + 1, sizeof(*m->sigs));
 	for (size_t i = 0; i < mg->n_signature_def; i++) {
 		const Tensorflow__SignatureDef *sd = mg->signature_def[i]->value;
@@ -989,6 +1009,10 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 		}
 	}
 	sort_array(m->sigs, m->nsigs, sizeof(*m->sigs), cmp_sig);
+}
+
+static void analyse_collections(const Tensorflow__MetaGraphDef *mg, struct graph_meta *m)
+{
 	m->collections = xcalloc(mg->n_collection_def + 1, sizeof(*m->collections));
 	for (size_t i = 0; i < mg->n_collection_def; i++) {
 		const Tensorflow__CollectionDef *c = mg->collection_def[i]->value;
@@ -1023,22 +1047,43 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 		}
 	}
 	sort_array(m->collections, m->ncollections, sizeof(*m->collections), cmp_coll);
+}
 
-	/* Saver. */
-	if (mg->saver_def) {
-		const Tensorflow__SaverDef *s = mg->saver_def;
-		m->has_saver = 1;
-		m->saver_version = s->version;
-		m->saver_sharded = s->sharded;
-		m->saver_max_to_keep = s->max_to_keep;
-		m->saver_keep_hours = s->keep_checkpoint_every_n_hours;
-		m->saver_filename = s->filename_tensor_name ? s->filename_tensor_name : "";
-		m->saver_save = s->save_tensor_name ? s->save_tensor_name : "";
-		m->saver_restore = s->restore_op_name ? s->restore_op_name : "";
+static void analyse_saver(const Tensorflow__MetaGraphDef *mg, struct graph_meta *m)
+{
+	const Tensorflow__SaverDef *s = mg->saver_def;
+
+	if (!s)
+		return;
+	m->has_saver = 1;
+	m->saver_version = s->version;
+	m->saver_sharded = s->sharded;
+	m->saver_max_to_keep = s->max_to_keep;
+	m->saver_keep_hours = s->keep_checkpoint_every_n_hours;
+	m->saver_filename = s->filename_tensor_name ? s->filename_tensor_name : "";
+	m->saver_save = s->save_tensor_name ? s->save_tensor_name : "";
+	m->saver_restore = s->restore_op_name ? s->restore_op_name : "";
+}
+
+static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, struct graph_meta *m)
+{
+	const Tensorflow__GraphDef *gd = mg->graph_def;
+
+	memset(m, 0, sizeof(*m));
+	m->producer = gd && gd->versions ? gd->versions->producer : -1;
+	if (mg->meta_info_def) {
+		const Tensorflow__MetaGraphDef__MetaInfoDef *mi = mg->meta_info_def;
+		m->tf_version = mi->tensorflow_version;
+		m->tf_git_version = mi->tensorflow_git_version;
+		m->meta_graph_version = mi->meta_graph_version;
+		m->tags = (const char *const *)mi->tags;
+		m->ntags = mi->n_tags;
 	}
-
-	free(not_inputs.v);
-
+	analyse_nodes(gd, m);
+	analyse_inputs_vars(g, mg, m);
+	analyse_signatures(g, mg, m);
+	analyse_collections(mg, m);
+	analyse_saver(mg, m);
 	/* What a restore reads: the keys of the saver the saver_def names (other savers and
 	 * warm-start initializers read other checkpoints). */
 	find_restores(g, gd, m);
