@@ -45,7 +45,7 @@ static const struct cmd *suggest(const char *name)
 	size_t best_d = (size_t)-1, n = strlen(name);
 
 	for (size_t i = 0; i < ncommands; i++) {
-		size_t d = edit_distance(name, commands[i].name);
+		size_t d = name_distance(name, n, commands[i].name, strlen(commands[i].name));
 		if (n >= 2 && !strncmp(commands[i].name, name, n))
 			d = 0;  /* a prefix: "ckpt ver" */
 		if (d < best_d) {

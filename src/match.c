@@ -541,31 +541,17 @@ static void rule_shape(struct run *x)
 	}
 }
 
-/* Edit distance of two canonical names, bounded by DIST_MAX characters of each. */
+/* Edit distance of two canonical names, bounded by DIST_MAX characters of each (longer tails
+ * count by length only, to bound the work on hostile names). */
 static size_t distance(const char *a, size_t an, const char *b, size_t bn)
 {
-	size_t row[DIST_MAX + 1], extra = 0;
+	size_t extra = 0;
 
 	if (an > DIST_MAX)
 		extra += an - DIST_MAX, an = DIST_MAX;
 	if (bn > DIST_MAX)
 		extra += bn - DIST_MAX, bn = DIST_MAX;
-	for (size_t j = 0; j <= bn; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= an; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= bn; j++) {
-			size_t up = row[j], v = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
-		}
-	}
-	return row[bn] + extra;
+	return name_distance(a, an, b, bn) + extra;
 }
 
 /* Name parts for the similarity: runs of letters or of digits ("enc_ln" -> enc, ln). */

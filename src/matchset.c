@@ -111,19 +111,11 @@ void matchset_from_input(struct matchset *m, struct surg_input *in)
 
 /* ---- a graph ---- */
 
-static int from_graph(struct matchset *m, const char *arg, struct ck_err *err)
+void matchset_from_graph(struct matchset *m, const struct graph_meta *g)
 {
-	const struct graph_meta *g;
 	size_t cap = 0;
-	int rc = graph_open(&m->g, arg, err);
 
-	if (rc < 0)
-		return rc;
 	m->kind = MS_GRAPH;
-	m->path = xstrdup(m->g->path);
-	if (!m->g->nmetas)
-		return ck_error(err, CK_EKIND, "%s: no meta graph in it", m->g->path);
-	g = &m->g->metas[0];
 	for (size_t i = 0; i < g->nrestores; i++) {
 		const struct graph_restore *r = &g->restores[i];
 		struct match_item *it;
@@ -141,6 +133,18 @@ static int from_graph(struct matchset *m, const char *arg, struct ck_err *err)
 		it->rank = r->shape.rank;
 		it->dims = r->shape.dims;
 	}
+}
+
+static int from_graph(struct matchset *m, const char *arg, struct ck_err *err)
+{
+	int rc = graph_open(&m->g, arg, err);
+
+	if (rc < 0)
+		return rc;
+	m->path = xstrdup(m->g->path);
+	if (!m->g->nmetas)
+		return ck_error(err, CK_EKIND, "%s: no meta graph in it", m->g->path);
+	matchset_from_graph(m, &m->g->metas[0]);
 	return 0;
 }
 

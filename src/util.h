@@ -81,3 +81,6 @@ void buf_add_name_msg(struct buf *b, const void *p, size_t n);
 int is_plain_utf8(const void *p, size_t n);
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if the bytes are not valid UTF-8. */
 int utf8_seq_len(const uint8_t *p, size_t n);
+/* Levenshtein distance of two byte strings (not NUL-terminated), for "did you mean" and the
+ * name rules of match.h: the one home of name distance. */
+size_t name_distance(const void *a, size_t an, const void *b, size_t bn);
