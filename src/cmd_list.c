@@ -8,6 +8,7 @@
 #include "crc32c.h"
 #include "dtype.h"
 #include "graph.h"
+#include "objgraph.h"
 #include "output.h"
 #include "path.h"
 #include "scope.h"
@@ -15,7 +16,7 @@
 const char cmd_list_usage[] =
 "usage: ckpt list [-l] [--sort KEY] [-r] [--include REGEX]... [--exclude REGEX]...\n"
 "                 [--by-scope[=DEPTH]] [--format table|json|tsv|tf] [--json] [--bytes]\n"
-"                 [-w N] PATH\n"
+"                 [--full-names] [-w N] PATH\n"
 "\n"
 "List the tensors of a checkpoint: name, dtype, shape, elements and size, sorted by name,\n"
 "then a totals line. Only the .index file is read, so this works when data shards are\n"
@@ -36,6 +37,10 @@ const char cmd_list_usage[] =
 "                         'name (DT_FLOAT) [3,3]' lines)\n"
 "      --json             same as --format json\n"
 "  -b, --bytes            print sizes as exact byte counts\n"
+"      --full-names       TF2 checkpoints: a FULL NAME column (JSON: \"full_name\") with the\n"
+"                         variable name the object graph records for each key\n"
+"                         (lstm/lstm_cell/kernel for variables/0/.ATTRIBUTES/VARIABLE_VALUE);\n"
+"                         reads the object graph from the data\n"
 "  -w, --width N          fit the table in N columns, shortening long names in the\n"
 "                         middle (0: never; default: the terminal's width on a terminal)\n"
 "  -h, --help             show this help\n"
@@ -46,7 +51,10 @@ enum sort_key { SORT_NAME, SORT_SIZE, SORT_ELEMENTS, SORT_OFFSET };
 enum format { FMT_TABLE, FMT_JSON, FMT_TSV, FMT_TF };
 
 struct list_opts {
-	int longfmt, reverse, exact, by_scope, scope_depth;
+	int longfmt, reverse, exact, by_scope, scope_depth, full_names;
+	objgraph *graph;             /* --full-names: the object graph */
+	struct objgraph_name *full;  /* --full-names: key -> full name, sorted by key */
+	size_t nfull;
 	enum sort_key sort;
 	enum format format;
 	struct namefilter names;
@@ -103,6 +111,17 @@ static int cmp_entries(const void *pa, const void *pb)
 	return c;
 }
 
+/* The full name the object graph records for e, or NULL (n: its length). */
+static const char *full_name(const struct list_opts *o, const struct bundle_entry *e, size_t *n)
+{
+	const struct objgraph_name *f = objgraph_full_name(o->full, o->nfull, e->name, e->name_len);
+
+	if (!f)
+		return NULL;
+	*n = f->full_len;
+	return (const char *)f->full;
+}
+
 static char *name_text(const struct bundle_entry *e)
 {
 	struct buf b = BUF_INIT;
@@ -112,7 +131,7 @@ static char *name_text(const struct bundle_entry *e)
 
 /* Name and shape as shown, into reused buffers: no allocation per row. */
 struct row_text {
-	struct buf name, shape;
+	struct buf name, shape, full;
 };
 
 /* The name as shown (and its length, when len is not NULL): nearly every name is printable
@@ -146,6 +165,7 @@ static void row_text_release(struct row_text *rt)
 {
 	buf_release(&rt->name);
 	buf_release(&rt->shape);
+	buf_release(&rt->full);
 }
 
 struct totals {
@@ -199,13 +219,29 @@ static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
 #define CELL(text, n) (cell[c] = (text), len[c] = (n), c++)
 #define CELL_STR(text) (cell[c] = (text), len[c] = strlen(cell[c]), c++)
 	if (r == 0) {
-		for (; c + 1 < ncols; )
-			CELL_STR(head[c]);
+		for (size_t h = 0; h + 1 < ncols; h++) {
+			CELL_STR(head[h]);
+			if (!h && o->full_names)
+				CELL_STR("FULL NAME");
+		}
 		CELL("", 0);
 		return;
 	}
 	e = tr->sel[r - 1];
 	cell[c] = row_name(&tr->rt, e, &len[c]), c++;
+	if (o->full_names) {
+		size_t n;
+		const char *f = full_name(o, e, &n);
+		if (f && name_is_plain_ascii(f, n)) {
+			CELL(f, n);
+		} else if (f) {
+			buf_reset(&tr->rt.full);
+			name_escaped(&tr->rt.full, f, n);
+			CELL((const char *)tr->rt.full.p, tr->rt.full.len);
+		} else {
+			CELL("-", 1);
+		}
+	}
 	CELL_STR(dtype_name(e->dtype));
 	cell[c] = row_shape(&tr->rt, e, &len[c]), c++;
 	CELL(num[0], fmt_u64(num[0], e->elements));
@@ -243,7 +279,8 @@ static void print_table(const struct list_opts *o, const struct bundle *b,
 	struct tab t;
 	char s1[32], s2[32], s3[32];
 
-	tab_init(&t, o->longfmt ? "lllrrrrrrll" : "lllrrl");
+	tab_init(&t, o->full_names ? (o->longfmt ? "llllrrrrrrll" : "llllrrl")
+				   : (o->longfmt ? "lllrrrrrrll" : "lllrrl"));
 	tab_print_rows(&t, n + 1, table_row, &tr, stdout);
 	tab_release(&t);
 	row_text_release(&tr.rt);
@@ -266,13 +303,23 @@ static void print_table(const struct list_opts *o, const struct bundle *b,
 
 static void print_tsv(const struct list_opts *o, const struct bundle_entry **sel, size_t n)
 {
-	struct row_text rt = { BUF_INIT, BUF_INIT };
+	struct row_text rt = { BUF_INIT, BUF_INIT, BUF_INIT };
 
-	fputs(o->longfmt ? "name\tdtype\tshape\telements\tbytes\tshard\toffset\tpartitions\tcrc32c\n"
-			 : "name\tdtype\tshape\telements\tbytes\n", stdout);
+	fputs(o->full_names ? "name\tfull_name\t" : "name\t", stdout);
+	fputs(o->longfmt ? "dtype\tshape\telements\tbytes\tshard\toffset\tpartitions\tcrc32c\n"
+			 : "dtype\tshape\telements\tbytes\n", stdout);
 	for (size_t i = 0; i < n; i++) {
 		const struct bundle_entry *e = sel[i];
-		printf("%s\t%s\t%s\t%llu\t%llu", row_name(&rt, e, NULL), dtype_name(e->dtype),
+		fputs(row_name(&rt, e, NULL), stdout);
+		if (o->full_names) {
+			size_t fl;
+			const char *f = full_name(o, e, &fl);
+			buf_reset(&rt.full);
+			if (f)
+				name_escaped(&rt.full, f, fl);
+			printf("\t%.*s", (int)rt.full.len, rt.full.len ? (const char *)rt.full.p : "");
+		}
+		printf("\t%s\t%s\t%llu\t%llu", dtype_name(e->dtype),
 		       row_shape(&rt, e, NULL), (unsigned long long)e->elements,
 		       (unsigned long long)entry_bytes(e));
 		if (o->longfmt) {
@@ -289,7 +336,7 @@ static void print_tsv(const struct list_opts *o, const struct bundle_entry **sel
 
 static void print_tf(const struct bundle_entry **sel, size_t n, const struct totals *tot)
 {
-	struct row_text rt = { BUF_INIT, BUF_INIT };
+	struct row_text rt = { BUF_INIT, BUF_INIT, BUF_INIT };
 
 	for (size_t i = 0; i < n; i++) {
 		printf("%s (%s) %s\n", row_name(&rt, sel[i], NULL), dtype_tf_name(sel[i]->dtype),
@@ -300,8 +347,8 @@ static void print_tf(const struct bundle_entry **sel, size_t n, const struct tot
 }
 
 /* Written as it goes, not built as a cJSON tree: 10^4 tensors made ~10^5 nodes. */
-static void print_json(const char *arg, const struct bundle *b, const struct bundle_entry **sel,
-		       size_t n, const struct totals *tot)
+static void print_json(const struct list_opts *o, const char *arg, const struct bundle *b,
+		       const struct bundle_entry **sel, size_t n, const struct totals *tot)
 {
 	struct jw w;
 
@@ -324,6 +371,16 @@ static void print_json(const char *arg, const struct bundle *b, const struct bun
 		const struct bundle_entry *e = sel[i];
 		jw_begin_object(&w);
 		jw_name(&w, "name", e->name, e->name_len);
+		if (o->full_names) {
+			size_t fl;
+			const char *f = full_name(o, e, &fl);
+			if (f) {
+				jw_name(&w, "full_name", f, fl);
+			} else {
+				jw_key(&w, "full_name");
+				jw_raw(&w, "null");
+			}
+		}
 		jw_key_string(&w, "dtype", dtype_name(e->dtype));
 		jw_key_shape(&w, "shape", e->dims, e->rank);
 		jw_key_u64(&w, "elements", e->elements);
@@ -465,6 +522,31 @@ static int print_scopes(const struct list_opts *o, const struct bundle_entry **s
 	return 0;
 }
 
+/* --full-names: the object graph's names. A name-based checkpoint has none: its keys are
+ * the variable names already, which a note says; the listing goes on without the column. */
+static int load_full_names(struct list_opts *o, struct bundle *b, int *status)
+{
+	struct ck_err err = { 0 };
+	int rc = objgraph_load(b, &o->graph, &err);
+
+	if (rc == CK_ENOTFOUND && !bundle_find(b, OBJECT_GRAPH_KEY, strlen(OBJECT_GRAPH_KEY))) {
+		struct buf note = BUF_INIT;
+		buf_addf(&note, "%s: no TF2 object graph: the keys are the variable names "
+			 "(--full-names has nothing to add)\n", b->prefix);
+		cli_notes(&note);
+		buf_release(&note);
+		o->full_names = 0;
+		return 0;
+	}
+	if (rc < 0) {
+		ck_wrap(&err, "--full-names");
+		*status = cli_error(&err);
+		return -1;
+	}
+	o->full = objgraph_full_names(o->graph, &o->nfull);
+	return 0;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -478,6 +560,7 @@ int cmd_list(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "bytes", no_argument, NULL, 'b' },
 		{ "width", required_argument, NULL, 'w' },
+		{ "full-names", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -502,6 +585,7 @@ int cmd_list(int argc, char **argv)
 		case 'r': o.reverse = 1; break;
 		case 'b': o.exact = 1; break;
 		case 'j': o.format = FMT_JSON; break;
+		case 'F': o.full_names = 1; break;
 		case 'h': return cli_help(self);
 		case 's':
 			if (!strcmp(optarg, "name")) o.sort = SORT_NAME;
@@ -565,12 +649,18 @@ int cmd_list(int argc, char **argv)
 		status = cli_usage(self, "--by-scope prints a table or JSON only");
 		goto out;
 	}
+	if (o.full_names && (o.by_scope || o.format == FMT_TF)) {
+		status = cli_usage(self, "--full-names goes with the table, JSON and tsv formats");
+		goto out;
+	}
 	if (ckpt_open(&b, argv[optind], &where, &err) < 0) {
 		cli_notes(&where.notes);
 		status = cli_error(&err);
 		goto out;
 	}
 	cli_notes(&where.notes);
+	if (o.full_names && load_full_names(&o, b, &status) < 0)
+		goto out;
 	sel = xcalloc(b->nentries + 1, sizeof(*sel));
 	for (size_t i = 0; i < b->nentries; i++) {
 		const struct bundle_entry *e = &b->entries[i];
@@ -588,7 +678,7 @@ int cmd_list(int argc, char **argv)
 	if (o.by_scope)
 		print_scopes(&o, sel, n, &tot);
 	else if (o.format == FMT_JSON)
-		print_json(argv[optind], b, sel, n, &tot);
+		print_json(&o, argv[optind], b, sel, n, &tot);
 	else if (o.format == FMT_TSV)
 		print_tsv(&o, sel, n);
 	else if (o.format == FMT_TF)
@@ -598,6 +688,8 @@ int cmd_list(int argc, char **argv)
 	status = cli_finish(EXIT_OK);
 out:
 	namefilter_release(&o.names);
+	free(o.full);
+	objgraph_free(o.graph);
 	free(sel);
 	bundle_free(b);
 	ckpt_path_release(&where);

@@ -10,6 +10,7 @@
 
 #include "dtype.h"
 #include "matchset.h"
+#include "objgraph.h"
 #include "table.h"
 
 /* A names file is a list, not data: refuse anything larger. */
@@ -41,45 +42,10 @@ static struct match_item *add_item(struct matchset *m, size_t *cap)
 
 /* ---- a checkpoint ---- */
 
-struct fullname {
-	const uint8_t *key, *full;
-	size_t key_len, full_len;
-};
-
-static int cmp_fullname(const void *a, const void *b)
-{
-	const struct fullname *x = a, *y = b;
-	return key_cmp(x->key, x->key_len, y->key, y->key_len);
-}
-
-/* checkpoint key -> full name, from every attribute of the graph (sorted by key). */
-static struct fullname *full_names(const objgraph *g, size_t *n)
-{
-	struct fullname *v = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	for (size_t i = 0; g && i < g->n_nodes; i++)
-		for (size_t k = 0; k < g->nodes[i]->n_attributes; k++) {
-			const Tensorflow__TrackableObjectGraph__TrackableObject__SerializedTensor *a =
-				g->nodes[i]->attributes[k];
-			if (!a->full_name.len)
-				continue;
-			if (*n == cap) {
-				cap = cap ? 2 * cap : 64;
-				v = xreallocarray(v, cap, sizeof(*v));
-			}
-			v[(*n)++] = (struct fullname){ a->checkpoint_key.data, a->full_name.data,
-						       a->checkpoint_key.len, a->full_name.len };
-		}
-	sort_array(v, *n, sizeof(*v), cmp_fullname);
-	return v;
-}
-
 void matchset_from_input(struct matchset *m, struct surg_input *in)
 {
 	size_t nfull, cap = 0;
-	struct fullname *fn = full_names(in->graph, &nfull);
+	struct objgraph_name *fn = objgraph_full_names(in->graph, &nfull);
 	const struct bundle *b = in->b;
 
 	m->kind = MS_CHECKPOINT;
@@ -89,7 +55,7 @@ void matchset_from_input(struct matchset *m, struct surg_input *in)
 	m->entries = xcalloc(b->nentries + 1, sizeof(*m->entries));
 	for (size_t i = 0; i < b->nentries; i++) {
 		const struct bundle_entry *e = &b->entries[i];
-		struct fullname probe = { (const uint8_t *)e->name, NULL, e->name_len, 0 }, *f;
+		const struct objgraph_name *f;
 		struct match_item *it;
 		if (e->is_slice || is_graph_key(e->name, e->name_len))
 			continue;
@@ -100,7 +66,7 @@ void matchset_from_input(struct matchset *m, struct surg_input *in)
 		it->dtype = e->dtype;
 		it->rank = e->rank;
 		it->dims = e->dims;
-		f = nfull ? bsearch(&probe, fn, nfull, sizeof(*fn), cmp_fullname) : NULL;
+		f = objgraph_full_name(fn, nfull, e->name, e->name_len);
 		if (f) {
 			it->full = f->full;
 			it->full_len = f->full_len;
