@@ -165,9 +165,45 @@ static int cmp_base(const void *a, const void *b)
 	return c ? c : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
 }
 
+static const struct match_item *g_sort_items;  /* qsort has no context argument */
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct match_item *x = &g_sort_items[*(const size_t *)a];
+	const struct match_item *y = &g_sort_items[*(const size_t *)b];
+	return key_cmp(x->name, x->len, y->name, y->len);
+}
+
+/* The very same key first: a target whose full name others share (Keras metrics' "count")
+ * still finds the tensor stored under its own key. */
+static void same_keys(struct run *x, size_t *ord)
+{
+	for (size_t s = 0; s < x->ns; s++)
+		ord[s] = s;
+	g_sort_items = x->src;
+	sort_array(ord, x->ns, sizeof(*ord), cmp_key);
+	for (size_t t = 0; t < x->nt; t++) {
+		size_t lo = 0, hi = x->ns;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct match_item *m = &x->src[ord[mid]];
+			if (key_cmp(m->name, m->len, x->tgt[t].name, x->tgt[t].len) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < x->ns && !key_cmp(x->src[ord[lo]].name, x->src[ord[lo]].len, x->tgt[t].name,
+					   x->tgt[t].len) &&
+		    s_alive(x, ord[lo]) && match_compatible(&x->tgt[t], &x->src[ord[lo]]))
+			pair(x, t, ord[lo], MATCH_EXACT);
+	}
+}
+
 static void rule_exact(struct run *x)
 {
 	size_t *ord = xcalloc(x->ns + 1, sizeof(*ord));
+
+	same_keys(x, ord);
 
 	for (size_t s = 0; s < x->ns; s++)
 		ord[s] = s;
@@ -176,6 +212,8 @@ static void rule_exact(struct run *x)
 	for (size_t t = 0; t < x->nt; t++) {
 		const struct norm *tn = &x->tn[t];
 		size_t lo = 0, hi = x->ns, found = MATCH_NONE, nfound = 0;
+		if (!t_alive(x, t))
+			continue;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 			const struct norm *m = &x->sn[ord[mid]];
@@ -451,7 +489,6 @@ static int shape_key_cmp(enum match_kind ka, const struct match_item *a, enum ma
 	return 0;
 }
 
-static const struct match_item *g_sort_items;  /* qsort has no context argument */
 
 static int cmp_shape_key(const void *a, const void *b)
 {
