@@ -4,14 +4,16 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "objgraph.h"
 #include "output.h"
 #include "rules.h"
 #include "surgery.h"
+#include "table.h"
 
 const char cmd_rename_usage[] =
 "usage: ckpt rename -o OUT [-f] [-n] [--json] [--strict] [--copy] [--verify-data]\n"
-"                   [--update-state] [--no-sync] [RULE | --add-prefix P |\n"
-"                   --strip-prefix P | --map-file FILE]... PATH\n"
+"                   [--update-state] [--no-sync] [--full-names] [RULE |\n"
+"                   --add-prefix P | --strip-prefix P | --map-file FILE]... PATH\n"
 "\n"
 "Write a copy of the checkpoint PATH as OUT with tensors renamed. Tensor data is never\n"
 "decoded: only the index is rebuilt, and the data files are shared with the input by\n"
@@ -28,6 +30,11 @@ const char cmd_rename_usage[] =
 "      --strip-prefix P   remove P from the names that start with it\n"
 "  -m, --map-file FILE    rules from FILE: 'old<TAB>new' lines, or a JSON object\n"
 "                         {\"old\": \"new\", ...}\n"
+"      --full-names       TF2 to TF1: each key becomes the full variable name the object\n"
+"                         graph records for it (as 'ckpt list --full-names' shows), before\n"
+"                         any rule; OUT is a name-based checkpoint, without the object\n"
+"                         graph. Keys whose full names collide (Keras metrics' count and\n"
+"                         total) or that have none keep their key, and are reported.\n"
 "\n"
 "TF2 checkpoints: the object graph's checkpoint keys follow the renames, so that\n"
 "tf.train.Checkpoint.restore still finds every value (_CHECKPOINTABLE_OBJECT_GRAPH itself\n"
@@ -135,7 +142,83 @@ static void print_dry_run(struct bundle *b, const struct buf *names, const unsig
 	printf("%zu of %zu tensors renamed (dry run: nothing written)\n", nchanged, b->ntensors);
 }
 
-enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP };
+/* --full-names: the name each entry starts from, before the rules. */
+struct base_name {
+	const uint8_t *p;
+	size_t len, entry;
+	int full;            /* the object graph's full name, not the key */
+};
+
+static int cmp_base(const void *a, const void *b)
+{
+	const struct base_name *x = a, *y = b;
+	int c = key_cmp(x->p, x->len, y->p, y->len);
+	return c ? c : x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+/* Each entry's full name where the graph records one, except that full names equal to
+ * another's (full name or kept key) fall back to the key: *nkept of them, listed in msg
+ * ('"key", "key" -> "full name"' lines). Fills
+ * base[entry] for every entry (a slice or the graph itself: its key). */
+static void full_names(const struct surg_input *in, struct base_name *base, struct buf *msg,
+		       size_t *nkept)
+{
+	const struct bundle *b = in->b;
+	size_t nfull, n = 0;
+	struct objgraph_name *fn = objgraph_full_names(in->graph, &nfull);
+	struct base_name *v = xcalloc(b->nentries + 1, sizeof(*v));
+	int again = 1;
+
+	for (size_t i = 0; i < b->nentries; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		const struct objgraph_name *f = objgraph_full_name(fn, nfull, e->name, e->name_len);
+		base[i] = (struct base_name){ (const uint8_t *)e->name, e->name_len, i, 0 };
+		if (e->is_slice || is_graph_key(e->name, e->name_len))
+			continue;
+		if (f)
+			base[i] = (struct base_name){ f->full, f->full_len, i, 1 };
+		v[n++] = base[i];
+	}
+	/* A fallback key may meet another full name: repeat until no two names are equal. */
+	while (again) {
+		again = 0;
+		sort_array(v, n, sizeof(*v), cmp_base);
+		for (size_t i = 0, j; i < n; i = j) {
+			const uint8_t *shared = v[i].p;
+			size_t shared_len = v[i].len;
+			for (j = i + 1; j < n && !key_cmp(v[i].p, v[i].len, v[j].p, v[j].len); j++)
+				;
+			if (j - i < 2)
+				continue;
+			if (msg->len < 4000)
+				buf_add(msg, "\n  ", 3);
+			for (size_t k = i, first = 1; k < j; k++) {
+				const struct bundle_entry *e = &b->entries[v[k].entry];
+				if (!v[k].full)
+					continue;
+				(*nkept)++;
+				if (msg->len < 4000) {
+					buf_add(msg, first ? "\"" : ", \"", first ? 1 : 3);
+					buf_add_name_msg(msg, e->name, e->name_len);
+					buf_addc(msg, '"');
+				}
+				first = 0;
+				v[k] = base[v[k].entry] = (struct base_name){ (const uint8_t *)e->name,
+									  e->name_len, v[k].entry, 0 };
+				again = 1;
+			}
+			if (msg->len < 4000) {
+				buf_add(msg, " -> \"", 5);
+				buf_add_name_msg(msg, shared, shared_len);
+				buf_addc(msg, '"');
+			}
+		}
+	}
+	free(v);
+	free(fn);
+}
+
+enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP, OPT_FULL };
 
 int cmd_rename(int argc, char **argv)
 {
@@ -147,6 +230,7 @@ int cmd_rename(int argc, char **argv)
 		{ "strip-prefix", required_argument, NULL, OPT_STRIP },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "copy", no_argument, NULL, OPT_COPY },
+		{ "full-names", no_argument, NULL, OPT_FULL },
 		SURG_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -162,7 +246,8 @@ int cmd_rename(int argc, char **argv)
 	unsigned char *changed = NULL;
 	char *out = NULL;
 	const char *path = NULL;
-	int c, status = EXIT_TROUBLE, dry = 0, json = 0, strict = 0, copy = 0;
+	int c, status = EXIT_TROUBLE, dry = 0, json = 0, strict = 0, copy = 0, full = 0;
+	struct base_name *base = NULL;
 	size_t nchanged = 0, nops = 0;
 	struct { int kind; const char *arg; } *ops = NULL;
 
@@ -182,6 +267,7 @@ int cmd_rename(int argc, char **argv)
 			break;
 		case OPT_STRICT: strict = 1; break;
 		case OPT_COPY: copy = 1; break;
+		case OPT_FULL: full = 1; break;
 		case 'h': status = cli_help(self); goto out;
 		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
@@ -219,7 +305,7 @@ int cmd_rename(int argc, char **argv)
 		status = cli_usage(self, "no output given (-o OUT)");
 		goto out;
 	}
-	if (!rules.n) {
+	if (!rules.n && !full) {
 		status = cli_usage(self, "no renaming rule given");
 		goto out;
 	}
@@ -233,6 +319,24 @@ int cmd_rename(int argc, char **argv)
 		status = cli_error(&err);
 		goto out;
 	}
+	if (full && !in.graph) {
+		status = cli_errorf("%s: --full-names: no TF2 object graph: the keys are the variable "
+				    "names already", in.b->prefix);
+		goto out;
+	}
+	base = xcalloc(in.b->nentries + 1, sizeof(*base));
+	for (size_t i = 0; i < in.b->nentries; i++)
+		base[i] = (struct base_name){ (const uint8_t *)in.b->entries[i].name,
+					      in.b->entries[i].name_len, i, 0 };
+	if (full) {
+		size_t nkept = 0;
+		full_names(&in, base, &msg, &nkept);
+		if (nkept)
+			cli_errorf("%zu %s: full names collide:%s", nkept,
+				   nkept == 1 ? "tensor keeps its key" : "tensors keep their keys",
+				   (const char *)msg.p);
+		buf_reset(&msg);
+	}
 	names = xcalloc(in.b->nentries + 1, sizeof(*names));
 	changed = xcalloc(in.b->nentries + 1, 1);
 	buf_add(&msg, "", 0);
@@ -241,7 +345,12 @@ int cmd_rename(int argc, char **argv)
 		int r;
 		if (e->is_slice || is_graph_key(e->name, e->name_len))
 			continue;
-		r = rules_apply(&rules, e->name, e->name_len, &names[i]);
+		r = rules_apply(&rules, base[i].p, base[i].len, &names[i]);
+		if (r == RULES_SAME && base[i].full) {
+			buf_reset(&names[i]);
+			buf_add(&names[i], base[i].p, base[i].len);
+			r = RULES_RENAMED;
+		}
 		if (r == RULES_DROPPED) {
 			if (msg.len < 4000) {
 				buf_add(&msg, "\n  \"", 4);
@@ -292,8 +401,9 @@ int cmd_rename(int argc, char **argv)
 		status = cli_finish(EXIT_OK);
 		goto out;
 	}
-	/* TF2: the object graph names the keys; rewrite them and store the graph anew. */
-	if (in.graph_entry) {
+	/* TF2: the object graph names the keys; rewrite them and store the graph anew. With
+	 * --full-names the output is name-based: no graph. */
+	if (in.graph_entry && !full) {
 		struct rename_ctx rc = { in.b, names, changed };
 		if (in.graph && objgraph_rename(in.graph, graph_key, &rc)) {
 			plan.graph = in.graph;
@@ -332,6 +442,7 @@ out:
 		for (size_t i = 0; i < in.b->nentries; i++)
 			buf_release(&names[i]);
 	free(names);
+	free(base);
 	free(changed);
 	free(ops);
 	free(cl.out);  /* out is cl.out */

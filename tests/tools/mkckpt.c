@@ -15,6 +15,7 @@
 #include "bundle_writer.h"
 #include "dtype.h"
 #include "meta_graph.pb-c.h"  /* the graph/ set: a TF1 .meta */
+#include "objgraph.h"         /* the tf2/ set: an object graph */
 #include "slicekey.h"
 #include "v1write.h"  /* the v1/ set: legacy V1 tables */
 #include "variable.pb-c.h"
@@ -211,6 +212,106 @@ static void make_dtypes(const char *dir)
 	memset(bytes, 0, sizeof(bytes));
 	bundle_writer_add(w, "empty_float32", 13, DT_FLOAT, d0, 2, 0, bytes, 0);
 	finish(w);
+}
+
+/* tf2/: an object-based (TF2 Keras) checkpoint made here, so the tests of full names run
+ * without fixtures: a dense layer (kernel [3,2], bias [2]) with an Adam slot for the kernel,
+ * the optimizer's iteration counter, save_counter, and two metrics whose variables share
+ * the full names "count" and "total", as Keras records them. The keys are the node paths
+ * plus "/.ATTRIBUTES/VARIABLE_VALUE", as tf.train.Checkpoint writes them. */
+static void make_tf2(const char *dir)
+{
+	enum { NN = 17 };
+	static const struct { const char *key, *full; } attr[NN] = {
+		[3] = { "model/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE", "dense/kernel" },
+		[4] = { "model/layer_with_weights-0/bias/.ATTRIBUTES/VARIABLE_VALUE", "dense/bias" },
+		[6] = { "optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE", "Adam/iter" },
+		[7] = { "model/layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/"
+			"VARIABLE_VALUE", "Adam/m/dense/kernel" },
+		[8] = { "save_counter/.ATTRIBUTES/VARIABLE_VALUE", "save_counter" },
+		[12] = { "keras_api/metrics/0/total/.ATTRIBUTES/VARIABLE_VALUE", "total" },
+		[13] = { "keras_api/metrics/0/count/.ATTRIBUTES/VARIABLE_VALUE", "count" },
+		[15] = { "keras_api/metrics/1/total/.ATTRIBUTES/VARIABLE_VALUE", "total" },
+		[16] = { "keras_api/metrics/1/count/.ATTRIBUTES/VARIABLE_VALUE", "count" },
+	};
+	static const struct { int from, to; const char *name; } edge[] = {
+		{ 0, 1, "model" }, { 0, 5, "optimizer" }, { 0, 8, "save_counter" },
+		{ 0, 9, "keras_api" }, { 1, 2, "layer_with_weights-0" }, { 2, 3, "kernel" },
+		{ 2, 4, "bias" }, { 5, 6, "iter" }, { 9, 10, "metrics" }, { 10, 11, "0" },
+		{ 10, 14, "1" }, { 11, 12, "total" }, { 11, 13, "count" }, { 14, 15, "total" },
+		{ 14, 16, "count" },
+	};
+	enum { NE = sizeof(edge) / sizeof(edge[0]) };
+	Tensorflow__TrackableObjectGraph g = TENSORFLOW__TRACKABLE_OBJECT_GRAPH__INIT;
+	Tensorflow__TrackableObjectGraph__TrackableObject obj[NN], *objp[NN];
+	Tensorflow__TrackableObjectGraph__TrackableObject__ObjectReference ref[NE], *refp[NE];
+	Tensorflow__TrackableObjectGraph__TrackableObject__SerializedTensor st[NN], *stp[NN];
+	Tensorflow__TrackableObjectGraph__TrackableObject__SlotVariableReference slot =
+		TENSORFLOW__TRACKABLE_OBJECT_GRAPH__TRACKABLE_OBJECT__SLOT_VARIABLE_REFERENCE__INIT,
+		*slotp = &slot;
+	int64_t d32[2] = { 3, 2 }, d2[1] = { 2 };
+	int64_t one = 1;
+	float two = 2;
+	struct bundle_writer *w;
+	struct buf packed = BUF_INIT;
+	const uint8_t *gp[1];
+	size_t gl[1];
+	char prefix[4096];
+
+	for (int i = 0; i < NN; i++) {
+		Tensorflow__TrackableObjectGraph__TrackableObject o =
+			TENSORFLOW__TRACKABLE_OBJECT_GRAPH__TRACKABLE_OBJECT__INIT;
+		Tensorflow__TrackableObjectGraph__TrackableObject__SerializedTensor a =
+			TENSORFLOW__TRACKABLE_OBJECT_GRAPH__TRACKABLE_OBJECT__SERIALIZED_TENSOR__INIT;
+		obj[i] = o;
+		objp[i] = &obj[i];
+		st[i] = a;
+		stp[i] = &st[i];
+		if (!attr[i].key)
+			continue;
+		st[i].name = (ProtobufCBinaryData){ 14, (uint8_t *)"VARIABLE_VALUE" };
+		st[i].full_name = (ProtobufCBinaryData){ strlen(attr[i].full), (uint8_t *)attr[i].full };
+		st[i].checkpoint_key = (ProtobufCBinaryData){ strlen(attr[i].key), (uint8_t *)attr[i].key };
+		obj[i].n_attributes = 1;
+		obj[i].attributes = &stp[i];
+	}
+	/* Edges are grouped by parent, so each node's children are one run of refp. */
+	for (int e = 0; e < NE; e++) {
+		Tensorflow__TrackableObjectGraph__TrackableObject__ObjectReference r =
+			TENSORFLOW__TRACKABLE_OBJECT_GRAPH__TRACKABLE_OBJECT__OBJECT_REFERENCE__INIT;
+		ref[e] = r;
+		ref[e].node_id = edge[e].to;
+		ref[e].local_name = (ProtobufCBinaryData){ strlen(edge[e].name), (uint8_t *)edge[e].name };
+		refp[e] = &ref[e];
+		if (!obj[edge[e].from].n_children)
+			obj[edge[e].from].children = &refp[e];
+		obj[edge[e].from].n_children++;
+	}
+	slot.original_variable_node_id = 3;
+	slot.slot_name = (ProtobufCBinaryData){ 1, (uint8_t *)"m" };
+	slot.slot_variable_node_id = 7;
+	obj[5].n_slot_variables = 1;
+	obj[5].slot_variables = &slotp;
+	g.n_nodes = NN;
+	g.nodes = objp;
+	objgraph_serialize(&g, &packed);
+	gp[0] = packed.p;
+	gl[0] = packed.len;
+
+	snprintf(prefix, sizeof(prefix), "%s/ckpt-1", dir);
+	w = open_w(prefix, 1);
+	bundle_writer_add_strings(w, "_CHECKPOINTABLE_OBJECT_GRAPH", 28, NULL, 0, 0, gp, gl, 1);
+	for (int m = 0; m < 2; m++) {
+		add_scalar(w, attr[m ? 16 : 13].key, DT_FLOAT, &two, sizeof(two));
+		add_scalar(w, attr[m ? 15 : 12].key, DT_FLOAT, &two, sizeof(two));
+	}
+	add_f32(w, attr[4].key, d2, 1, 0.1f, 0);
+	add_f32(w, attr[3].key, d32, 2, 0.1f, 0);
+	add_f32(w, attr[7].key, d32, 2, 0.01f, 0);
+	add_scalar(w, attr[6].key, DT_INT64, &one, sizeof(one));
+	add_scalar(w, attr[8].key, DT_INT64, &one, sizeof(one));
+	finish(w);
+	buf_release(&packed);
 }
 
 /* Edge cases for show: negative zero, digits past the shortest, tensors that cannot be
@@ -1826,6 +1927,8 @@ int main(int argc, char **argv)
 		make_v1_sets(sub(dir, "v1"));
 	if (all || !strcmp(set, "showedge"))
 		make_showedge(sub(dir, "showedge"));
+	if (all || !strcmp(set, "tf2"))
+		make_tf2(sub(dir, "tf2"));
 	if (all || !strcmp(set, "graph"))
 		make_graph(sub(dir, "graph"));
 	if (all || !strcmp(set, "graph-hub"))
