@@ -77,20 +77,36 @@ void matchset_from_input(struct matchset *m, struct surg_input *in)
 
 /* ---- a graph ---- */
 
+static const struct graph_restore *g_sort_restores;  /* qsort has no context argument */
+
+static int cmp_restore_idx(const void *a, const void *b)
+{
+	const struct graph_restore *x = &g_sort_restores[*(const size_t *)a];
+	const struct graph_restore *y = &g_sort_restores[*(const size_t *)b];
+	int c = key_cmp(x->key, x->key_len, y->key, y->key_len);
+	return c ? c : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+}
+
 void matchset_from_graph(struct matchset *m, const struct graph_meta *g)
 {
-	size_t cap = 0;
+	size_t cap = 0, *ord = xcalloc(g->nrestores + 1, sizeof(*ord));
+	unsigned char *dup = xcalloc(g->nrestores + 1, 1);
 
 	m->kind = MS_GRAPH;
+	/* A partitioned variable is restored once per part: one name, the first. Sorted, so
+	 * that a graph of 10^5 keys costs no 10^10 comparisons. */
+	for (size_t i = 0; i < g->nrestores; i++)
+		ord[i] = i;
+	g_sort_restores = g->restores;
+	sort_array(ord, g->nrestores, sizeof(*ord), cmp_restore_idx);
+	for (size_t i = 1; i < g->nrestores; i++) {
+		const struct graph_restore *a = &g->restores[ord[i - 1]], *b = &g->restores[ord[i]];
+		dup[ord[i]] = !key_cmp(a->key, a->key_len, b->key, b->key_len);
+	}
 	for (size_t i = 0; i < g->nrestores; i++) {
 		const struct graph_restore *r = &g->restores[i];
 		struct match_item *it;
-		size_t k;
-		/* A partitioned variable is restored once per part: one name. */
-		for (k = 0; k < m->n; k++)
-			if (!key_cmp(m->items[k].name, m->items[k].len, r->key, r->key_len))
-				break;
-		if (k < m->n)
+		if (dup[i])
 			continue;
 		it = add_item(m, &cap);
 		it->name = r->key;
@@ -99,6 +115,8 @@ void matchset_from_graph(struct matchset *m, const struct graph_meta *g)
 		it->rank = r->shape.rank;
 		it->dims = r->shape.dims;
 	}
+	free(ord);
+	free(dup);
 }
 
 static int from_graph(struct matchset *m, const char *arg, struct ck_err *err)
