@@ -320,8 +320,11 @@ int cmd_rename(int argc, char **argv)
 		goto out;
 	}
 	if (full && !in.graph) {
-		status = cli_errorf("%s: --full-names: no TF2 object graph: the keys are the variable "
-				    "names already", in.b->prefix);
+		status = in.graph_entry
+			 ? cli_errorf("%s: --full-names: the object graph cannot be read (is a data "
+				      "file missing?)", in.b->prefix)
+			 : cli_errorf("%s: --full-names: no TF2 object graph: the keys are the "
+				      "variable names already", in.b->prefix);
 		goto out;
 	}
 	base = xcalloc(in.b->nentries + 1, sizeof(*base));
