@@ -57,16 +57,28 @@ void namefilter_release(struct namefilter *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Slot variables are named after the variable they belong to plus the optimizer's slot name
- * (TF1), or sit under the optimizer in the object graph (TF2 keys); both spellings occur. */
+/* The one table of optimizer-state spellings (man page, OPTIMIZER STATE, lists the same
+ * rows). Slot variables are named after the variable they belong to plus the optimizer's slot
+ * name (TF1: `<var>/<OptimizerName>`, `_1`, `_2`... for its further slots, since TF1 scopes
+ * each slot under the optimizer's name and uniquifies), or sit under the optimizer in the
+ * object graph (TF2 keys); hand-written optimizers (BERT, LAMB, mesh-TF) name them freely. */
 static const char *const optimizer_res[] = {
+	/* TF2 object-based keys: a variable's slots, and the optimizer's own variables */
 	"/\\.OPTIMIZER_SLOT/",
 	"^optimizer/",
+	/* Keras optimizers in TF1 graph mode scope everything under training/<Optimizer>/ */
 	"^training/(Adam|AdamW|Adamax|Nadam|SGD|RMSprop|Adagrad|Adadelta|Ftrl|Momentum|Lion|"
 	"Adafactor|LossScaleOptimizer)/",
-	"/(Adam|Adam_[0-9]+|adam_m|adam_v|AdamW(eightDecayOptimizer)?(_[0-9]+)?|Adamax(_[0-9]+)?|"
-	"Nadam(_[0-9]+)?|Momentum|RMSProp(_[0-9]+)?|Adagrad|AdagradDA|ProximalAdagrad|"
-	"Adadelta(_[0-9]+)?|Ftrl(_[0-9]+)?|LAMB(_[0-9]+)?)$",
+	/* TF1 tf.train / tf.contrib optimizers by their default names (t2t's Adafactor too) */
+	"/(Adam|AdamW|AdamWeightDecayOptimizer|LazyAdam|Adamax|AdaMax|Nadam|Momentum|RMSProp|"
+	"Adagrad|AdagradDA|ProximalAdagrad|Adadelta|Ftrl|LAMB|LARS|LARSOptimizer|Adafactor|"
+	"AddSign|PowerSign)(_[0-9]+)?$",
+	/* BERT's AdamWeightDecayOptimizer, mesh-TF's Adam, and LAMB ports of BERT */
+	"/(adam|lamb)_[mv]$",
+	/* mesh-TF Adafactor (factored vr/vc, or v; m with beta1) and its SGD momentum */
+	"_slot_(v|vr|vc|m)$",
+	"_momentum_v$",
+	/* TF1 Adam's (and LazyAdam's, Nadam's) step accumulators */
 	"(^|/)beta[12]_power(_[0-9]+)?$",
 };
 #define NOPT (sizeof(optimizer_res) / sizeof(optimizer_res[0]))
