@@ -376,6 +376,21 @@ int bundle_writer_add(struct bundle_writer *w, const void *name, size_t name_len
 	return bundle_writer_add_entry(w, &e);
 }
 
+uint64_t bundle_strings_size(const size_t *lens, uint64_t count)
+{
+	uint64_t n = 4;
+
+	for (uint64_t i = 0; i < count; i++) {
+		n += lens[i];
+		for (uint64_t v = lens[i]; ; v >>= 7) {
+			n++;
+			if (v < 128)
+				break;
+		}
+	}
+	return n;
+}
+
 int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t name_len,
 			      const int64_t *dims, int rank, int shard,
 			      const uint8_t *const *strs, const size_t *lens, uint64_t count)

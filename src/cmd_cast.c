@@ -141,7 +141,7 @@ static void print_summary(const char *out, int to, const struct cast_totals *t, 
 	       fmt_size(b, t->bytes_out, 0));
 	printf("%s of %s values rounded", fmt_count(a, t->st.changed), fmt_count(b, t->st.values));
 	if (t->st.values)
-		printf(" (%.2f%%)", 100.0 * (double)t->st.changed / (double)t->st.values);
+		printf(" (%s)", fmt_percent(c, t->st.changed, t->st.values, 2));
 	printf(", %s overflowed to infinity, %s became zero\n", fmt_count(c, t->st.overflow),
 	       fmt_count(a, t->st.underflow));
 }

@@ -307,7 +307,8 @@ static int copy_stream(struct bundle_writer *w, struct bundle *b, const struct b
 	return rc;
 }
 
-static int write_graph(struct bundle_writer *w, const objgraph *g, int shard)
+/* Adds the payload's stored size to *bytes: totals count the graph like any tensor. */
+static int write_graph(struct bundle_writer *w, const objgraph *g, int shard, uint64_t *bytes)
 {
 	struct buf ser = BUF_INIT;
 	const uint8_t *strs[1];
@@ -319,6 +320,7 @@ static int write_graph(struct bundle_writer *w, const objgraph *g, int shard)
 	lens[0] = ser.len;
 	rc = bundle_writer_add_strings(w, OBJECT_GRAPH_KEY, sizeof(OBJECT_GRAPH_KEY) - 1, NULL, 0,
 				       shard, strs, lens, 1);
+	*bytes += bundle_strings_size(lens, 1);
 	buf_release(&ser);
 	return rc;
 }
@@ -372,7 +374,7 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 	}
 	/* A new object graph goes to a file of its own: the shared ones may be hard links. */
 	if (rc == 0 && p->graph)
-		rc = write_graph(w, p->graph, b->num_shards);
+		rc = write_graph(w, p->graph, b->num_shards, &r->bytes);
 	return rc;
 }
 
@@ -451,7 +453,7 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 	if (rc == 0)
 		rc = flush_run(w, &run, &r->copied);
 	if (rc == 0 && p->graph)
-		rc = write_graph(w, p->graph, r->num_shards - 1);
+		rc = write_graph(w, p->graph, r->num_shards - 1, &r->bytes);
 	if (o->progress && total)
 		o->progress(o->progress_ctx, total, total);
 	for (size_t i = 0; i < p->nin; i++) {
@@ -540,7 +542,7 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 	if (rc < 0)
 		goto out;
 	r->tensors = surg_plan_tensors(p) + (p->graph ? 1 : 0);
-	r->bytes = surg_plan_bytes(p);
+	r->bytes += surg_plan_bytes(p);  /* the new object graph's bytes are in already */
 	if (o->update_state)
 		rc = surg_update_state(o->out, err);
 	r->seconds = now() - t0;

@@ -182,6 +182,16 @@ int main(void)
 	ok(!strcmp(fmt_size(s, 5, 1), "5"), "exact sizes");
 	ok(!strcmp(fmt_count(s, 1234567), "1,234,567") && !strcmp(fmt_count(s, 999), "999") &&
 	   !strcmp(fmt_count(s, 0), "0"), "thousands separators");
+	/* A share rounds to all or none only when it is exactly that (cast's 926,844 of
+	 * 926,860 values rounded once read "100.00%"). */
+	ok(!strcmp(fmt_percent(s, 926844, 926860, 2), "99.998%"), "near all: %s", s);
+	ok(!strcmp(fmt_percent(s, 926860, 926860, 2), "100.00%"), "all: %s", s);
+	ok(!strcmp(fmt_percent(s, 1, 1000000, 2), "0.0001%"), "near none: %s", s);
+	ok(!strcmp(fmt_percent(s, 0, 1000000, 2), "0.00%"), "none: %s", s);
+	ok(!strcmp(fmt_percent(s, 1, 8, 1), "12.5%"), "ordinary: %s", s);
+	ok(!strcmp(fmt_percent(s, 0, 0, 2), "-"), "of nothing: %s", s);
+	ok(!strcmp(fmt_percent(s, UINT64_MAX - 1, UINT64_MAX, 2), "<100%"), "beyond a double: %s", s);
+	ok(!strcmp(fmt_percent(s, 1, UINT64_MAX, 2), ">0%"), "beyond a double, near none: %s", s);
 
 	tab_init(&t, "lrl");
 	tab_add(&t, "NAME");
