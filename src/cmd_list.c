@@ -172,6 +172,7 @@ static size_t hex32(char out[9], uint32_t v)
 
 struct table_rows {
 	const struct list_opts *o;
+	int no_offsets;  /* V1: tensors sit inside the table's values, at no offset of their own */
 	const struct bundle_entry **sel;
 	struct row_text rt;
 	char num[7][32];  /* the numeric cells of the current row */
@@ -210,7 +211,10 @@ static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
 			CELL("-", 1);
 		} else {
 			CELL(num[2], fmt_i64(num[2], e->shard));
-			CELL(num[3], fmt_u64(num[3], e->offset));
+			if (tr->no_offsets)
+				CELL("-", 1);
+			else
+				CELL(num[3], fmt_u64(num[3], e->offset));
 		}
 		CELL(num[4], fmt_u64(num[4], totals_entry_bytes(e)));
 		CELL(num[5], fmt_u64(num[5], e->nslices ? e->nslices : 1));
@@ -256,7 +260,7 @@ static void print_writer(const struct bundle *b)
 static void print_table(const struct list_opts *o, const struct bundle *b,
 			const struct bundle_entry **sel, size_t n, const struct totals *tot)
 {
-	struct table_rows tr = { .o = o, .sel = sel };
+	struct table_rows tr = { .o = o, .sel = sel, .no_offsets = b->format == 1 };
 	struct tab t;
 
 	print_writer(b);
@@ -267,7 +271,8 @@ static void print_table(const struct list_opts *o, const struct bundle *b,
 	print_totals(o, b, tot);
 }
 
-static void print_tsv(const struct list_opts *o, const struct bundle_entry **sel, size_t n)
+static void print_tsv(const struct list_opts *o, const struct bundle *b,
+		      const struct bundle_entry **sel, size_t n)
 {
 	struct row_text rt = { BUF_INIT, BUF_INIT };
 
@@ -281,6 +286,8 @@ static void print_tsv(const struct list_opts *o, const struct bundle_entry **sel
 		if (o->longfmt) {
 			if (e->nslices)
 				printf("\t-\t-\t%zu\t-", e->nslices);
+			else if (b->format == 1)  /* no offsets in a V1 table (see table_rows) */
+				printf("\t%d\t-\t1\t%08x", e->shard, crc32c_unmask(e->crc32c));
 			else
 				printf("\t%d\t%llu\t1\t%08x", e->shard, (unsigned long long)e->offset,
 				       crc32c_unmask(e->crc32c));
@@ -340,7 +347,11 @@ static void print_json(const char *arg, const struct bundle *b, const struct bun
 			jw_raw(&w, "null");
 		} else {
 			jw_key_i64(&w, "shard", e->shard);
-			jw_key_u64(&w, "offset", e->offset);
+			jw_key(&w, "offset");
+			if (b->format == 1)
+				jw_raw(&w, "null");
+			else
+				jw_u64(&w, e->offset);
 			jw_key_u64(&w, "crc32c", crc32c_unmask(e->crc32c));
 		}
 		jw_key_u64(&w, "partitions", e->nslices ? e->nslices : 1);
@@ -638,7 +649,7 @@ int cmd_list(int argc, char **argv)
 	else if (o.format == FMT_JSON)
 		print_json(argv[optind], b, sel, n, &tot);
 	else if (o.format == FMT_TSV)
-		print_tsv(&o, sel, n);
+		print_tsv(&o, b, sel, n);
 	else if (o.format == FMT_TF)
 		print_tf(sel, n, &tot);
 	else
