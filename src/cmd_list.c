@@ -39,8 +39,10 @@ const char cmd_list_usage[] =
 "                         'name (DT_FLOAT) [3,3]' lines)\n"
 "      --json             same as --format json\n"
 "  -b, --bytes            print sizes as exact byte counts\n"
-"  -w, --width N          fit the table in N columns, shortening long names in the\n"
-"                         middle (0: never; default: the terminal's width on a terminal)\n"
+"  -w, --width N          fit the table in N columns: a name too long for its column is\n"
+"                         printed whole on a line of its own, its row below it, never\n"
+"                         cut (0: no limit; default: COLUMNS or the terminal's width on\n"
+"                         a terminal, no limit otherwise)\n"
 "  -h, --help             show this help\n"
 "\n"
 "Exit status: 0 success, 2 trouble (unreadable or missing checkpoint).\n";
