@@ -186,28 +186,6 @@ static void remove_stale_temps(const char *prefix)
 	free(dir);
 }
 
-static int mkdirs(const char *dir, struct ck_err *err)
-{
-	char *p = xstrdup(dir);
-	int rc = 0;
-
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || !*s) {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-				rc = ck_syserr(err, errno, "%s: cannot create folder", p);
-				break;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return rc;
-}
-
 static int fail(struct bundle_writer *w, int rc)
 {
 	if (!w->status)
@@ -230,7 +208,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	if (stat(dir, &st) < 0) {
 		int rc = 0;
 		if (errno == ENOENT && (flags & BW_MKDIR))
-			rc = mkdirs(dir, err);
+			rc = make_dirs(dir, err);
 		else
 			rc = ck_syserr(err, errno, "%s", dir);
 		if (rc < 0) {

@@ -36,6 +36,7 @@ const char cmd_export_usage[] =
 "Options:\n"
 "      --npz FILE          write a .npz archive (members 'NAME.npy')\n"
 "      --safetensors FILE  write a safetensors file\n"
+"                          (FILE's folder is created if missing)\n"
 "  -f, --force             replace FILE if it exists\n"
 "  -z, --compress          deflate the .npz members (as numpy.savez_compressed)\n"
 "  -i, --include REGEX     export only names matching REGEX (POSIX ERE; repeatable)\n"

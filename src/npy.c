@@ -146,6 +146,18 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 		return ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)", path);
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return ck_error(err, CK_EUSAGE, "%s: is a directory, not a file name", path);
+	{
+		/* Like the checkpoint writers, make the output's folder when it is missing. */
+		char *copy = xstrdup(path), *dir = dirname(copy);
+		int rc = 0;
+		if (stat(dir, &st) < 0 && errno == ENOENT)
+			rc = make_dirs(dir, err);
+		else if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+			rc = ck_error(err, CK_EUSAGE, "%s: cannot go in %s, which is not a folder", path, dir);
+		free(copy);
+		if (rc < 0)
+			return rc;
+	}
 	f->path = xstrdup(path);
 	f->force = force;
 	f->tmp = xasprintf("%s.tmpXXXXXX", path);
@@ -153,7 +165,7 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 	f->fd = mkstemp(f->tmp);
 	if (f->fd < 0) {
 		live_del(f->tmp);
-		int rc = ck_syserr(err, errno, "%s: cannot create a file beside it", path);
+		int rc = ck_syserr(err, errno, "%s: cannot create a temporary file in its folder", path);
 		free(f->tmp);
 		free(f->path);
 		f->tmp = f->path = NULL;
