@@ -542,6 +542,8 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 	if (rc < 0)
 		goto out;
 	r->tensors = surg_plan_tensors(p) + (p->graph ? 1 : 0);
+	for (size_t i = 0; i < p->nin; i++)
+		r->from_v1 |= p->in[i].b->format == 1;
 	r->bytes += surg_plan_bytes(p);  /* the new object graph's bytes are in already */
 	if (o->update_state)
 		rc = surg_update_state(o->out, err);
@@ -753,7 +755,8 @@ void surg_summary(struct buf *b, const char *out, const struct surg_result *r)
 {
 	char sz[32];
 
-	buf_addf(b, "wrote %s: %zu tensor%s, %s in %.2f s", out, r->tensors, r->tensors == 1 ? "" : "s",
+	buf_addf(b, "wrote %s%s: %zu tensor%s, %s in %.2f s", out,
+		 r->from_v1 ? " (V2, from a V1 input)" : "", r->tensors, r->tensors == 1 ? "" : "s",
 		 fmt_size(sz, r->bytes, 0), r->seconds);
 }
 
@@ -766,6 +769,8 @@ cJSON *surg_summary_json(const char *out, const struct surg_result *r)
 	json_add_u64(o, "bytes", r->bytes);
 	json_add_u64(o, "bytes_copied", r->copied);
 	json_add_i64(o, "num_shards", r->num_shards);
+	if (r->from_v1)  /* the output is V2 whatever the input */
+		cJSON_AddStringToObject(o, "input_format", "v1");
 	cJSON_AddStringToObject(o, "data", surg_how_name(r));
 	cJSON_AddNumberToObject(o, "seconds", r->seconds);
 	return o;
