@@ -409,7 +409,11 @@ static size_t collect_scopes(const struct list_opts *o, const struct bundle_entr
 	for (size_t i = 0; i < n; i++) {
 		char *name = name_text(sel[i]);
 		int depth = 0, any = 0;
-		for (char *p = name; *p; p++) {
+		/* A TF1 slot (dense/kernel/Adam) counts in its variable's scopes: its last '/'
+		 * makes no scope of its own. */
+		size_t owner = optimizer_slot_owner(name);
+		char *end = name + (owner ? owner : strlen(name));
+		for (char *p = name; p < end; p++) {
 			if (*p != '/' || p == name)
 				continue;
 			/* TF2 keys end in ".ATTRIBUTES/..." or ".OPTIMIZER_SLOT/...": not scopes. */

@@ -62,40 +62,58 @@ void namefilter_release(struct namefilter *f)
  * name (TF1: `<var>/<OptimizerName>`, `_1`, `_2`... for its further slots, since TF1 scopes
  * each slot under the optimizer's name and uniquifies), or sit under the optimizer in the
  * object graph (TF2 keys); hand-written optimizers (BERT, LAMB, mesh-TF) name them freely. */
-static const char *const optimizer_res[] = {
+static const struct {
+	const char *re;
+	int last_component;  /* the slot is the name's last '/' component; the rest, its variable */
+} optimizer_res[] = {
 	/* TF2 object-based keys: a variable's slots, and the optimizer's own variables */
-	"/\\.OPTIMIZER_SLOT/",
-	"^optimizer/",
+	{ "/\\.OPTIMIZER_SLOT/", 0 },
+	{ "^optimizer/", 0 },
 	/* Keras optimizers in TF1 graph mode scope everything under training/<Optimizer>/ */
-	"^training/(Adam|AdamW|Adamax|Nadam|SGD|RMSprop|Adagrad|Adadelta|Ftrl|Momentum|Lion|"
-	"Adafactor|LossScaleOptimizer)/",
+	{ "^training/(Adam|AdamW|Adamax|Nadam|SGD|RMSprop|Adagrad|Adadelta|Ftrl|Momentum|Lion|"
+	  "Adafactor|LossScaleOptimizer)/", 0 },
 	/* TF1 tf.train / tf.contrib optimizers by their default names (t2t's Adafactor too) */
-	"/(Adam|AdamW|AdamWeightDecayOptimizer|LazyAdam|Adamax|AdaMax|Nadam|Momentum|RMSProp|"
-	"Adagrad|AdagradDA|ProximalAdagrad|Adadelta|Ftrl|LAMB|LARS|LARSOptimizer|Adafactor|"
-	"AddSign|PowerSign)(_[0-9]+)?$",
+	{ "/(Adam|AdamW|AdamWeightDecayOptimizer|LazyAdam|Adamax|AdaMax|Nadam|Momentum|RMSProp|"
+	  "Adagrad|AdagradDA|ProximalAdagrad|Adadelta|Ftrl|LAMB|LARS|LARSOptimizer|Adafactor|"
+	  "AddSign|PowerSign)(_[0-9]+)?$", 1 },
 	/* BERT's AdamWeightDecayOptimizer, mesh-TF's Adam, and LAMB ports of BERT */
-	"/(adam|lamb)_[mv]$",
+	{ "/(adam|lamb)_[mv]$", 1 },
 	/* mesh-TF Adafactor (factored vr/vc, or v; m with beta1) and its SGD momentum */
-	"_slot_(v|vr|vc|m)$",
-	"_momentum_v$",
+	{ "_slot_(v|vr|vc|m)$", 0 },
+	{ "_momentum_v$", 0 },
 	/* TF1 Adam's (and LazyAdam's, Nadam's) step accumulators */
-	"(^|/)beta[12]_power(_[0-9]+)?$",
+	{ "(^|/)beta[12]_power(_[0-9]+)?$", 0 },
 };
 #define NOPT (sizeof(optimizer_res) / sizeof(optimizer_res[0]))
 
-int is_optimizer_name(const char *name)
+/* The rule name matches, or -1. */
+static int optimizer_rule(const char *name)
 {
 	static regex_t re[NOPT];
 	static int ready;
 
 	if (!ready) {
 		for (size_t i = 0; i < NOPT; i++)
-			if (regcomp(&re[i], optimizer_res[i], REG_EXTENDED | REG_NOSUB))
+			if (regcomp(&re[i], optimizer_res[i].re, REG_EXTENDED | REG_NOSUB))
 				abort();  /* the patterns above are constant */
 		ready = 1;
 	}
 	for (size_t i = 0; i < NOPT; i++)
 		if (!regexec(&re[i], name, 0, NULL, 0))
-			return 1;
-	return 0;
+			return (int)i;
+	return -1;
+}
+
+int is_optimizer_name(const char *name)
+{
+	return optimizer_rule(name) >= 0;
+}
+
+size_t optimizer_slot_owner(const char *name)
+{
+	int r = optimizer_rule(name);
+
+	if (r < 0 || !optimizer_res[r].last_component)
+		return 0;
+	return (size_t)(strrchr(name, '/') - name);
 }

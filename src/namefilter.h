@@ -30,5 +30,8 @@ void namefilter_release(struct namefilter *f);
  * `/Adafactor`, ...), BERT/LAMB `/adam_m`, `/lamb_v`, mesh-TF `_slot_vr`, `_slot_vc`, `_slot_v`,
  * `_slot_m`, `_momentum_v`, and `beta1_power`/`beta2_power`. */
 int is_optimizer_name(const char *name);
+/* For a slot named after its variable plus a last component (`dense/kernel/Adam_1`,
+ * `layer/kernel/adam_m`), the length of the variable's name (`dense/kernel`); else 0. */
+size_t optimizer_slot_owner(const char *name);
 
 #endif

@@ -39,5 +39,10 @@ int main(void)
 		ok(is_optimizer_name(slots[i]), "optimizer state: %s", slots[i]);
 	for (size_t i = 0; i < sizeof(model) / sizeof(model[0]); i++)
 		ok(!is_optimizer_name(model[i]), "model variable: %s", model[i]);
+	is_int(optimizer_slot_owner("dense/kernel/Adam_1"), 12, "a TF1 slot's variable");
+	is_int(optimizer_slot_owner("bert/pooler/kernel/lamb_v"), 18, "a LAMB slot's variable");
+	is_int(optimizer_slot_owner("enc/q_slot_vr"), 0, "a mesh-TF slot has no '/' of its own");
+	is_int(optimizer_slot_owner("training/Adam/dense/kernel/m"), 0, "Keras: a scope, not a suffix");
+	is_int(optimizer_slot_owner("dense/kernel"), 0, "a model variable");
 	return tap_done();
 }
