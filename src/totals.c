@@ -20,20 +20,26 @@ uint64_t totals_entry_bytes(const struct bundle_entry *e)
 	return e->nslices ? e->slices_bytes : e->size;
 }
 
-void totals_add(struct totals *t, const struct bundle_entry *e)
+void totals_add_named(struct totals *t, const char *name, int dtype, uint64_t elements,
+		      uint64_t bytes)
 {
-	int opt = is_optimizer_name(e->name);
+	int opt = is_optimizer_name(name);
 
 	t->tensors++;
-	t->elements += e->elements;
-	t->bytes += totals_entry_bytes(e);
+	t->elements += elements;
+	t->bytes += bytes;
 	t->opt_tensors += opt;
-	if (totals_dtype_counts(e->dtype)) {
+	if (totals_dtype_counts(dtype)) {
 		if (opt)
-			t->opt_params += e->elements;
+			t->opt_params += elements;
 		else
-			t->params += e->elements;
+			t->params += elements;
 	}
+}
+
+void totals_add(struct totals *t, const struct bundle_entry *e)
+{
+	totals_add_named(t, e->name, e->dtype, e->elements, totals_entry_bytes(e));
 }
 
 void totals_of_bundle(struct totals *t, const struct bundle *b)

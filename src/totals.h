@@ -30,6 +30,10 @@ uint64_t totals_entry_bytes(const struct bundle_entry *e);
 /* Add one listed entry (not a slice: slices count through their full entry). */
 void totals_add(struct totals *t, const struct bundle_entry *e);
 
+/* The same for a tensor known by name, dtype and size only (a graph's variable). */
+void totals_add_named(struct totals *t, const char *name, int dtype, uint64_t elements,
+		      uint64_t bytes);
+
 /* Every listed entry of b. */
 void totals_of_bundle(struct totals *t, const struct bundle *b);
 
