@@ -26,13 +26,16 @@ int main(void)
 		"model/layer/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE",
 		"optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE",
 		"optimizer/learning_rate/.ATTRIBUTES/VARIABLE_VALUE",
+		/* dots are legal in TF1 names: not taken for TF2 keys */
+		"layer.1/kernel/Adam", "layer.1/kernel/adam_m", "layer.1/q_slot_vc", "v1.0/beta1_power",
 	};
 	static const char *const model[] = {
 		"dense/kernel", "dense/bias", "global_step", "batch_normalization/moving_mean",
 		"encoder/block_000/layer_000/SelfAttention/q", "bert/embeddings/LayerNorm/gamma",
 		"model/optimizer_head/kernel", "layer/Adamson", "my_slot_value", "momentum",
 		"dense/kernel/ExponentialMovingAverage", "_CHECKPOINTABLE_OBJECT_GRAPH",
-		"model/layer/kernel/.ATTRIBUTES/VARIABLE_VALUE", "adam_m",
+		"model/layer/kernel/.ATTRIBUTES/VARIABLE_VALUE", "adam_m", "layer.1/kernel",
+		"model/Adam/.ATTRIBUTES/VARIABLE_VALUE",
 	};
 
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
