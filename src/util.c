@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "err.h"
 
 static void oom(size_t n)
 {
@@ -397,4 +400,26 @@ size_t fmt_i64(char *out, int64_t v)
 		return 1 + fmt_u64(out + 1, (uint64_t)0 - (uint64_t)v);
 	}
 	return fmt_u64(out, (uint64_t)v);
+}
+
+int make_dirs(const char *dir, struct ck_err *err)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+				rc = ck_syserr(err, errno, "%s: cannot create folder", p);
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc;
 }

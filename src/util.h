@@ -66,6 +66,11 @@ static inline void put_varint32(struct buf *b, uint32_t v) { put_varint64(b, v);
 size_t fmt_u64(char *out, uint64_t v);
 size_t fmt_i64(char *out, int64_t v);
 
+struct ck_err;
+/* Create folder dir and any missing parents, as `mkdir -p` does (mode 0777 less the umask);
+ * "DIR: cannot create folder: why" on failure. Every writer creates its output's folder. */
+int make_dirs(const char *dir, struct ck_err *err);
+
 /* Full-length I/O that retries short transfers and EINTR; -1 with errno on failure,
  * pread_full returns the bytes read (short only at end of file). */
 long long pread_full(int fd, void *p, size_t n, uint64_t off);
