@@ -442,7 +442,7 @@ static cJSON *json_meta(const struct graph_meta *m, int nodes)
 		cJSON_AddStringToObject(x, "restore_op", m->saver_restore);
 		json_add_i64(x, "max_to_keep", m->saver_max_to_keep);
 		cJSON_AddBoolToObject(x, "sharded", m->saver_sharded);
-		cJSON_AddNumberToObject(x, "keep_checkpoint_every_n_hours", m->saver_keep_hours);
+		json_add_double(x, "keep_checkpoint_every_n_hours", m->saver_keep_hours);
 	} else {
 		cJSON_AddNullToObject(o, "saver");
 	}

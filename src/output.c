@@ -2,12 +2,16 @@
 #include "output.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "dtype.h"
+#include "values.h"
 
 void tab_init(struct tab *t, const char *align)
 {
@@ -449,6 +453,20 @@ void json_add_u64(cJSON *obj, const char *key, uint64_t v)
 	char s[24];
 	snprintf(s, sizeof(s), "%" PRIu64, v);
 	cJSON_AddRawToObject(obj, key, s);
+}
+
+void json_add_double(cJSON *obj, const char *key, double v)
+{
+	struct buf b = BUF_INIT;
+
+	if (!isfinite(v)) {
+		cJSON_AddNullToObject(obj, key);
+		return;
+	}
+	format_repr(&b, DT_DOUBLE, v);
+	buf_add(&b, "", 1);
+	cJSON_AddRawToObject(obj, key, (const char *)b.p);
+	buf_release(&b);
 }
 
 void json_add_i64(cJSON *obj, const char *key, int64_t v)

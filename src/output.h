@@ -67,6 +67,9 @@ void json_add_name(cJSON *obj, const char *key, const void *name, size_t len);
 /* Exact unsigned 64-bit integers (cJSON numbers are doubles). */
 void json_add_u64(cJSON *obj, const char *key, uint64_t v);
 void json_add_i64(cJSON *obj, const char *key, int64_t v);
+/* A float that stays one for JSON readers ("1.0", "-0.0", not cJSON's "1" and "-0"), in
+ * the shortest digits that read back; null for NaN and the infinities, which JSON lacks. */
+void json_add_double(cJSON *obj, const char *key, double v);
 cJSON *json_shape(const int64_t *dims, int rank);
 /* Print obj followed by a newline; 0, or -1 if it could not be rendered. */
 int json_print(cJSON *obj, FILE *f);

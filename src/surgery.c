@@ -829,6 +829,6 @@ cJSON *surg_summary_json(const char *out, const struct surg_result *r)
 	if (r->from_v1)  /* the output is V2 whatever the input */
 		cJSON_AddStringToObject(o, "input_format", "v1");
 	cJSON_AddStringToObject(o, "data", surg_how_name(r));
-	cJSON_AddNumberToObject(o, "seconds", r->seconds);
+	json_add_double(o, "seconds", r->seconds);
 	return o;
 }
