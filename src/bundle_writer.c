@@ -102,16 +102,6 @@ static uint64_t random_u64(void)
 	return r;
 }
 
-static char *folder_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	if (!s)
-		return xstrdup(".");
-	if (s == path)
-		return xstrdup("/");
-	return xmemdup(path, (size_t)(s - path));
-}
-
 /* Temporary names carry a tag whose high 32 bits are the writer's process id, so that a
  * later writer of the same prefix can tell the leftovers of a killed run (SIGKILL, power
  * loss) from the files of a writer still at work. */
@@ -153,8 +143,8 @@ static int stale_temp(const char *base, const char *name, int *is_dir)
 /* Remove what killed writers of prefix left in its folder; best effort. */
 static void remove_stale_temps(const char *prefix)
 {
-	char *dir = folder_of(prefix);
-	const char *base = strrchr(prefix, '/') ? strrchr(prefix, '/') + 1 : prefix;
+	char *dir = path_folder(prefix);
+	const char *base = path_base(prefix);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int is_dir;
@@ -189,28 +179,6 @@ static void remove_stale_temps(const char *prefix)
 	free(dir);
 }
 
-static int mkdirs(const char *dir, struct ck_err *err)
-{
-	char *p = xstrdup(dir);
-	int rc = 0;
-
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || !*s) {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-				rc = ck_syserr(err, errno, "%s: cannot create folder", p);
-				break;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return rc;
-}
-
 static void writer_free(struct bundle_writer *w);
 
 /* No output name may be one of the run's inputs, --force or not (outguard.h). */
@@ -219,7 +187,7 @@ static int check_outputs(const struct bundle_writer *w, struct ck_err *err)
 	int rc = outguard_check(w->index_final, err);
 
 	for (int i = 0; !rc && i < w->num_shards; i++)
-		rc = outguard_check(w->shards[i].final, err);
+		rc = outguard_check_replaced(w->shards[i].final, err);
 	return rc;
 }
 
@@ -242,11 +210,11 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	*out = NULL;
 	if (num_shards < 1 || num_shards > 99999)
 		return ck_error(err, CK_EUSAGE, "cannot write %d data shards", num_shards);
-	dir = folder_of(prefix);
+	dir = path_folder(prefix);
 	if (stat(dir, &st) < 0) {
 		rc = 0;
 		if (errno == ENOENT && (flags & BW_MKDIR))
-			rc = mkdirs(dir, err);
+			rc = make_dirs(dir, err);
 		else
 			rc = ck_syserr(err, errno, "%s", dir);
 		if (rc < 0) {
@@ -477,6 +445,21 @@ int bundle_writer_strings_end(struct bw_strings *s)
 void bundle_writer_strings_release(struct bw_strings *s)
 {
 	buf_release(&s->pend);
+}
+
+uint64_t bundle_strings_size(const size_t *lens, uint64_t count)
+{
+	uint64_t n = 4;
+
+	for (uint64_t i = 0; i < count; i++) {
+		n += lens[i];
+		for (uint64_t v = lens[i]; ; v >>= 7) {
+			n++;
+			if (v < 128)
+				break;
+		}
+	}
+	return n;
 }
 
 int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t name_len,
@@ -776,7 +759,7 @@ static int cmp_entry(const void *a, const void *b)
 
 static int sync_dir(const char *path, struct ck_err *err)
 {
-	char *dir = folder_of(path);
+	char *dir = path_folder(path);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
 
 	if (fd >= 0) {
@@ -840,12 +823,6 @@ void bundle_writer_abort(struct bundle_writer *w)
 	writer_free(w);
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 static int same_entry(const struct bundle_entry *a, const struct bundle_entry *b)
 {
 	size_t nsl = a->nslices * (size_t)a->rank * 2;
@@ -883,7 +860,7 @@ static int check_output(struct bundle_writer *w, struct ck_err *err)
 		char *link_path = i < w->num_shards
 			? xasprintf("%s.data-%05d-of-%05d", prefix, i, w->num_shards)
 			: xasprintf("%s.index", prefix);
-		target = xasprintf("../%s", base_name(i < w->num_shards ? w->shards[i].tmp
+		target = xasprintf("../%s", path_base(i < w->num_shards ? w->shards[i].tmp
 								       : w->index_tmp));
 		w->check_links[w->ncheck_links++] = link_path;
 		if (symlink(target, link_path) < 0) {
@@ -1053,7 +1030,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	if (old_n && old_n != w->num_shards)
 		for (int i = 0; i < old_n; i++) {
 			char *stale = xasprintf("%s.data-%05d-of-%05d", w->prefix, i, old_n);
-			if (!outguard_check(stale, NULL))
+			if (!outguard_check_replaced(stale, NULL))
 				unlink(stale);
 			free(stale);
 		}

@@ -60,9 +60,10 @@ void cli_json_mode(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		const char *a = argv[i];
+		int format = !strcmp(a, "--format") ||
+			     (!strcmp(a, "-f") && cli_cmd && !strcmp(cli_cmd, "list"));
 		if (!strcmp(a, "--json") || !strcmp(a, "-j") || !strcmp(a, "--format=json") ||
-		    ((!strcmp(a, "--format") || !strcmp(a, "-f")) && i + 1 < argc &&
-		     !strcmp(argv[i + 1], "json")))
+		    (format && i + 1 < argc && !strcmp(argv[i + 1], "json")))
 			json_err.on = 1;
 	}
 	json_err.argc = argc;

@@ -14,6 +14,7 @@
 #include "path.h"
 #include "surgery.h"
 #include "table.h"
+#include "totals.h"
 
 const char cmd_graph_usage[] =
 "usage: ckpt graph [--nodes] [--saver NAME] [--json] FILE\n"
@@ -194,7 +195,7 @@ static void print_summary(const struct graph_meta *m)
 {
 	struct tab t;
 	char s1[32];
-	uint64_t params = 0;
+	struct totals tot = { 0 };
 	size_t ntrain = 0;
 
 	print_version(m);
@@ -224,13 +225,18 @@ static void print_summary(const struct graph_meta *m)
 	}
 
 	for (size_t i = 0; i < m->nvars; i++) {
-		params += parameters(m->vars[i].shape);
+		totals_add_named(&tot, m->vars[i].name, m->vars[i].dtype,
+				 parameters(m->vars[i].shape), 0);
 		ntrain += m->vars[i].trainable == 1;
 	}
 	printf("\nvariables (%zu", m->nvars);
 	if (m->nvars && m->vars[0].trainable >= 0)
 		printf(", %zu trainable", ntrain);
-	printf(", %s parameters):\n", fmt_count(s1, params));
+	/* Parameters as every command counts them (totals.h): optimizer slots apart. */
+	printf(", %s parameters", fmt_count(s1, tot.params));
+	if (tot.opt_params)
+		printf(", %s more in optimizer state", fmt_count(s1, tot.opt_params));
+	fputs("):\n", stdout);
 	if (m->nvars) {
 		tab_init(&t, "lllll");
 		tab_add(&t, "  NAME");
@@ -443,7 +449,7 @@ static cJSON *json_meta(const struct graph_meta *m, int nodes)
 		cJSON_AddStringToObject(x, "restore_op", m->saver_restore);
 		json_add_i64(x, "max_to_keep", m->saver_max_to_keep);
 		cJSON_AddBoolToObject(x, "sharded", m->saver_sharded);
-		cJSON_AddNumberToObject(x, "keep_checkpoint_every_n_hours", m->saver_keep_hours);
+		json_add_double(x, "keep_checkpoint_every_n_hours", m->saver_keep_hours);
 	} else {
 		cJSON_AddNullToObject(o, "saver");
 	}

@@ -761,7 +761,7 @@ int cmd_import(int argc, char **argv)
 	case K_NPZ: rc = import_npz(&im, in, &err); break;
 	case K_SAFETENSORS: rc = import_safetensors(&im, in, &err); break;
 	default: {
-		const char *base = strrchr(in, '/') ? strrchr(in, '/') + 1 : in;
+		const char *base = path_base(in);
 		size_t n = strlen(base);
 		n = has_npy_suffix(base, n) ? n - 4 : n;
 		if (wanted(&im, base, n))

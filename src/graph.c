@@ -118,12 +118,6 @@ static int has_suffix(const char *s, const char *suf)
 	return n >= m && !strcmp(s + n - m, suf);
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
 static int file_kind(const char *p)
 {
 	struct stat st;
@@ -173,7 +167,7 @@ static int locate(const char *arg, char **path, int *sm, struct ck_err *err)
 		}
 		free(p);
 	} else if (kind == 'f') {
-		if (!strcmp(base_name(arg), "saved_model.pb")) {
+		if (!strcmp(path_base(arg), "saved_model.pb")) {
 			*path = xstrdup(arg);
 			*sm = 1;
 			return 0;
@@ -886,6 +880,19 @@ int graph_select_saver(struct graph_file *g, const char *name, struct ck_err *er
 	return rc;
 }
 
+/* TF 1.x under Python 3 recorded its git version as the repr of a bytes object,
+ * "b'v1.12.0-0-ga6d8ffae09'": the version is what lies between the quotes. In place. */
+static char *strip_bytes_repr(char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n >= 3 && s[0] == 'b' && (s[1] == '\'' || s[1] == '"') && s[n - 1] == s[1]) {
+		memmove(s, s + 2, n - 3);
+		s[n - 3] = 0;
+	}
+	return s;
+}
+
 static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, struct graph_meta *m)
 {
 	const Tensorflow__GraphDef *gd = mg->graph_def;
@@ -901,8 +908,8 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 	m->producer = gd && gd->versions ? gd->versions->producer : -1;
 	if (mg->meta_info_def) {
 		const Tensorflow__MetaGraphDef__MetaInfoDef *mi = mg->meta_info_def;
-		m->tf_version = mi->tensorflow_version;
-		m->tf_git_version = mi->tensorflow_git_version;
+		m->tf_version = strip_bytes_repr(mi->tensorflow_version);
+		m->tf_git_version = strip_bytes_repr(mi->tensorflow_git_version);
 		m->meta_graph_version = mi->meta_graph_version;
 		m->tags = (const char *const *)mi->tags;
 		m->ntags = mi->n_tags;
@@ -1278,7 +1285,7 @@ int graph_tf_version(const char *meta_path, char *out, size_t n)
 	h = tensorflow__meta_graph_head__unpack(NULL, data.len, data.p);
 	if (h && h->meta_info_def && h->meta_info_def->tensorflow_version &&
 	    *h->meta_info_def->tensorflow_version) {
-		snprintf(out, n, "%s", h->meta_info_def->tensorflow_version);
+		snprintf(out, n, "%s", strip_bytes_repr(h->meta_info_def->tensorflow_version));
 		rc = 0;
 	}
 	if (h)

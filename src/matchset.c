@@ -396,7 +396,7 @@ static int from_checkpoint(struct matchset *m, const char *arg, struct ck_err *e
 int matchset_open_target(struct matchset *m, const char *arg, struct ck_err *err)
 {
 	struct stat st;
-	const char *base = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+	const char *base = path_base(arg);
 
 	memset(m, 0, sizeof(*m));
 	if (ends_with(arg, ".safetensors"))

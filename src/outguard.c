@@ -110,7 +110,21 @@ static void resolve_inputs(void)
 	}
 }
 
-int outguard_check(const char *path, struct ck_err *err)
+/* 1 when a and b name one directory entry: the same name in the same folder, however each
+ * path spells the folder. */
+static int same_entry(const char *a, const char *b)
+{
+	char *da = path_folder(a), *db = path_folder(b);
+	struct stat sa, sb;
+	int same = !strcmp(path_base(a), path_base(b)) && stat(da, &sa) == 0 &&
+		   stat(db, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+
+	free(da);
+	free(db);
+	return same;
+}
+
+static int check(const char *path, int links_ok, struct ck_err *err)
 {
 	struct input_file key, *hit;
 	struct stat st;
@@ -123,7 +137,15 @@ int outguard_check(const char *path, struct ck_err *err)
 	key.dev = st.st_dev;
 	key.ino = st.st_ino;
 	hit = ninputs ? bsearch(&key, inputs, ninputs, sizeof(*inputs), cmp_id) : NULL;
+	if (hit && links_ok && lstat(path, &st) == 0 && !S_ISLNK(st.st_mode)) {
+		/* Every file of that inode is the input; only its own name is refused. */
+		for (struct input_file *e = inputs; e < inputs + ninputs; e++)
+			if (e->dev == key.dev && e->ino == key.ino && same_entry(path, e->path))
+				goto refuse;
+		return 0;
+	}
 	if (hit) {
+	refuse:
 		int same_name = !strcmp(path, hit->path);
 		return ck_error(err, CK_EUSAGE,
 				"%s: is %s%s; ckpt never writes over its inputs, even with --force: "
@@ -132,6 +154,16 @@ int outguard_check(const char *path, struct ck_err *err)
 				same_name ? "" : hit->path);
 	}
 	return 0;
+}
+
+int outguard_check(const char *path, struct ck_err *err)
+{
+	return check(path, 0, err);
+}
+
+int outguard_check_replaced(const char *path, struct ck_err *err)
+{
+	return check(path, 1, err);
 }
 
 /* ---- locks ---- */
@@ -187,8 +219,8 @@ int outlock_take(struct outlock *l, const char *target, struct ck_err *err)
 			goto fail;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			long owner = errno == EWOULDBLOCK ? lock_owner(fd) : 0;
 			int e = errno;
+			long owner = e == EWOULDBLOCK ? lock_owner(fd) : 0;
 			close(fd);
 			if (e != EWOULDBLOCK) {
 				rc = ck_syserr(err, e, "%s: cannot lock", l->path);

@@ -21,6 +21,12 @@ void outguard_reset(void);
 
 /* 0, or CK_EUSAGE when path names an input file: "OUT: is the input file IN ...". */
 int outguard_check(const char *path, struct ck_err *err);
+/* The same for a file a writer only ever replaces by rename and never writes into, such as a
+ * checkpoint's data shard: another hard link to an input's inode is then allowed, because
+ * replacing that name leaves the input's own name and bytes as they were. This is what lets
+ * `rename -f` replace its earlier output, whose data files share the input's by hard link.
+ * The input's own name, or a symbolic link to it, is still refused. */
+int outguard_check_replaced(const char *path, struct ck_err *err);
 
 /* An exclusive lock on an output (a checkpoint prefix, or a file name), held for a writer's
  * whole run: the file "<target>.lock" beside it, locked with flock() and holding the

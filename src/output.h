@@ -50,6 +50,10 @@ size_t text_width(const char *s);
 char *fmt_size(char out[32], uint64_t bytes, int exact);
 /* "1,234,567" */
 char *fmt_count(char out[32], uint64_t n);
+/* part of whole as "12.5%" with `decimals` decimals, or more where those would round a part
+ * that is not all to "100%" or one that is not nothing to "0%" (926,844 of 926,860 is
+ * "99.998%", never "100.00%"); "-" when whole is 0. */
+char *fmt_percent(char out[32], uint64_t part, uint64_t whole, int decimals);
 
 /* Name as shown: bytes escaped per buf_add_escaped, appended to b. */
 void name_escaped(struct buf *b, const void *name, size_t len);
@@ -63,6 +67,9 @@ void json_add_name(cJSON *obj, const char *key, const void *name, size_t len);
 /* Exact unsigned 64-bit integers (cJSON numbers are doubles). */
 void json_add_u64(cJSON *obj, const char *key, uint64_t v);
 void json_add_i64(cJSON *obj, const char *key, int64_t v);
+/* A float that stays one for JSON readers ("1.0", "-0.0", not cJSON's "1" and "-0"), in
+ * the shortest digits that read back; null for NaN and the infinities, which JSON lacks. */
+void json_add_double(cJSON *obj, const char *key, double v);
 cJSON *json_shape(const int64_t *dims, int rank);
 /* Print obj followed by a newline; 0, or -1 if it could not be rendered. */
 int json_print(cJSON *obj, FILE *f);

@@ -238,22 +238,6 @@ static int has_suffix(const char *s, const char *suf)
 	return n >= m && !strcmp(s + n - m, suf);
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
-static char *dir_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	if (!s)
-		return xstrdup(".");
-	if (s == p)
-		return xstrdup("/");
-	return xmemdup(p, (size_t)(s - p));
-}
-
 static char *join(const char *dir, const char *name)
 {
 	if (!strcmp(dir, "."))
@@ -334,7 +318,7 @@ static int set_result(struct ckpt_path *out, const char *prefix, int kind)
 /* Does the checkpoint at prefix lie outside dir (after resolving "..", symbolic links)? */
 static int outside_dir(const char *dir, const char *prefix)
 {
-	char *pd = dir_name(prefix), *rd = realpath(dir, NULL), *rp = realpath(pd, NULL);
+	char *pd = path_folder(prefix), *rd = realpath(dir, NULL), *rp = realpath(pd, NULL);
 	int r = 0;
 
 	if (rd && rp && strcmp(rd, "/")) {
@@ -632,7 +616,7 @@ static void add_folder_list(struct buf *b, const struct ckpt_folder *f)
 	if (from)
 		buf_addf(b, "..., ");
 	for (size_t i = from; i < f->n; i++)
-		buf_addf(b, "%s%s", i > from ? ", " : "", base_name(f->c[i].prefix));
+		buf_addf(b, "%s%s", i > from ? ", " : "", path_base(f->c[i].prefix));
 }
 
 /* Follow a state file in dir. When its newest checkpoint is gone, the newest it lists that is
@@ -679,7 +663,7 @@ static int resolve_state(const char *state_path, const char *dir, struct ckpt_pa
 			 "lists, these are still here:", state_path, (char *)shown.p);
 		for (size_t i = 0; i < f.n; i++)
 			if (f.c[i].listed)
-				buf_addf(&out->notes, " %s", base_name(f.c[i].prefix));
+				buf_addf(&out->notes, " %s", path_base(f.c[i].prefix));
 		buf_addf(&out->notes, "; using the newest, %s\n", use->prefix);
 		set_result(out, use->prefix, use->format);
 		goto done;
@@ -739,7 +723,7 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 		free(below);
 	} else {
 		for (size_t i = 0; i < f.n && i < 6; i++)
-			buf_addf(&list, "%s%s", i ? ", " : "", base_name(f.c[i].prefix));
+			buf_addf(&list, "%s%s", i ? ", " : "", path_base(f.c[i].prefix));
 		if (f.n > 6)
 			buf_addf(&list, ", ... (%zu in all)", f.n);
 		rc = ck_error(err, CK_EUSAGE,
@@ -796,7 +780,7 @@ static const char *closest(const struct ckpt_folder *f, const char *base)
 	size_t best_n = 0;
 
 	for (size_t i = 0; i < f->n; i++) {
-		const char *b = base_name(f->c[i].prefix);
+		const char *b = path_base(f->c[i].prefix);
 		size_t k = 0;
 		while (b[k] && b[k] == base[k])
 			k++;
@@ -826,7 +810,7 @@ static int has_parts(const char *prefix)
  * the folder's checkpoints and the likeliest one meant. */
 static int not_found(const char *arg, const char *prefix, struct ck_err *err)
 {
-	char *dir = dir_name(prefix);
+	char *dir = path_folder(prefix);
 	struct ckpt_folder f;
 	struct ck_err ignored;
 	struct buf msg = BUF_INIT;
@@ -841,7 +825,7 @@ static int not_found(const char *arg, const char *prefix, struct ck_err *err)
 	else
 		buf_addf(&msg, "%s: %s", arg, strerror(ENOENT));
 	if (ckpt_folder_scan(dir, &f, &ignored) == 0 && f.n) {
-		best = closest(&f, base_name(prefix));
+		best = closest(&f, path_base(prefix));
 		buf_addf(&msg, "; ");
 		if (best && (strcmp(best, prefix) || strcmp(arg, prefix)))
 			buf_addf(&msg, "did you mean %s? ", best);
@@ -870,7 +854,7 @@ static int data_without_shard(const char *arg, struct ck_err *err)
 
 static int wrong_file(const char *arg, struct ck_err *err)
 {
-	const char *base = base_name(arg);
+	const char *base = path_base(arg);
 
 	if (has_suffix(arg, ".meta")) {
 		char *prefix = xmemdup(arg, strlen(arg) - 5);
@@ -888,7 +872,7 @@ static int wrong_file(const char *arg, struct ck_err *err)
 		return rc;
 	}
 	if (!strcmp(base, "saved_model.pb") || !strcmp(base, "saved_model.pbtxt")) {
-		char *dir = dir_name(arg);
+		char *dir = path_folder(arg);
 		int rc = ck_error(err, CK_EKIND,
 				  "%s: a SavedModel graph, not checkpoint data; pass its folder \"%s\" "
 				  "(the variables are in %s/variables/variables), or see the graph with "
@@ -951,10 +935,10 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 		return resolve_dir(arg, out, err);
 	if (infile_kind(st.st_mode))
 		return ck_error(err, CK_EKIND, "%s: is %s, not a file", arg, infile_kind(st.st_mode));
-	if (has_suffix(arg, ".meta") || !strcmp(base_name(arg), "saved_model.pb"))
+	if (has_suffix(arg, ".meta") || !strcmp(path_base(arg), "saved_model.pb"))
 		return wrong_file(arg, err);
 	if (looks_like_state(arg)) {
-		char *dir = dir_name(arg);
+		char *dir = path_folder(arg);
 		int rc = resolve_state(arg, dir, out, err);
 		free(dir);
 		return rc;
@@ -990,7 +974,7 @@ static void hint_symlink_text(const char *path, struct ck_err *err)
 
 	if (read_small_file(path, &text, 1024, NULL) == 0 && text.len && text.len < 1024 &&
 	    is_plain_utf8(text.p, text.len) && !memchr(text.p, '\n', text.len)) {
-		dir = dir_name(path);
+		dir = path_folder(path);
 		target = text.p[0] == '/' ? xstrdup((char *)text.p) : join(dir, (char *)text.p);
 		if (is_file(target)) {
 			size_t n = strlen(err->msg);

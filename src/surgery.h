@@ -102,6 +102,7 @@ struct surg_result {
 	uint64_t bytes;           /* tensor bytes in the output */
 	uint64_t copied;          /* bytes copied (0 when data files were shared) */
 	int num_shards;
+	int from_v1;              /* an input was a V1 table: the output is V2 all the same */
 	int shared;               /* data files were shared: how says how */
 	enum bw_share how;
 	double seconds;
@@ -127,8 +128,9 @@ void surg_signals(void);
 /* 1 if name is _CHECKPOINTABLE_OBJECT_GRAPH. */
 int is_graph_key(const void *name, size_t len);
 
-/* The one-line summary "wrote OUT: N tensors, SIZE in T s" (appended to b, no newline), and
- * the same as a JSON object (caller frees). */
+/* The one-line summary "wrote OUT: N tensors, SIZE in T s" ("wrote OUT (V2, from a V1
+ * input): ..." when an input was V1), appended to b, no newline; and the same as a JSON object
+ * (caller frees). */
 void surg_summary(struct buf *b, const char *out, const struct surg_result *r);
 cJSON *surg_summary_json(const char *out, const struct surg_result *r);
 const char *surg_how_name(const struct surg_result *r);

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "err.h"
 
 static void oom(size_t n)
 {
@@ -110,6 +113,22 @@ void *xmemdup(const void *p, size_t n)
 		memcpy(q, p, n);
 	q[n] = '\0';
 	return q;
+}
+
+const char *path_base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+char *path_folder(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	if (!s)
+		return xstrdup(".");
+	if (s == path)
+		return xstrdup("/");
+	return xmemdup(path, (size_t)(s - path));
 }
 
 char *xasprintf(const char *fmt, ...)
@@ -381,6 +400,28 @@ size_t fmt_i64(char *out, int64_t v)
 		return 1 + fmt_u64(out + 1, (uint64_t)0 - (uint64_t)v);
 	}
 	return fmt_u64(out, (uint64_t)v);
+}
+
+int make_dirs(const char *dir, struct ck_err *err)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+				rc = ck_syserr(err, errno, "%s: cannot create folder", p);
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc;
 }
 
 size_t name_distance(const void *a, size_t an, const void *b, size_t bn)

@@ -14,6 +14,10 @@ void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 void *xmemdup(const void *p, size_t n);  /* also NUL-terminates the copy */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last component of a path ("b" of "a/b"), and a copy of the folder holding it ("a";
+ * "." for a bare name, "/" for "/b"). */
+const char *path_base(const char *path);
+char *path_folder(const char *path);
 /* A buffer for read()/pread() to fill, page-aligned; free it with free(). The kernel copies
  * from the page cache about 4x slower into a destination that is not 64-byte aligned (measured
  * by bench/, AMD EPYC), and glibc puts large malloc blocks 16 bytes past a page boundary. */
@@ -61,6 +65,11 @@ static inline void put_varint32(struct buf *b, uint32_t v) { put_varint64(b, v);
  * Much cheaper than printf in per-tensor output loops. */
 size_t fmt_u64(char *out, uint64_t v);
 size_t fmt_i64(char *out, int64_t v);
+
+struct ck_err;
+/* Create folder dir and any missing parents, as `mkdir -p` does (mode 0777 less the umask);
+ * "DIR: cannot create folder: why" on failure. Every writer creates its output's folder. */
+int make_dirs(const char *dir, struct ck_err *err);
 
 /* Full-length I/O that retries short transfers and EINTR; -1 with errno on failure,
  * pread_full returns the bytes read (short only at end of file). */

@@ -61,12 +61,14 @@ my %cmd = (
 	average => "average -f %s " . shq("$tmp/gen/sample/model.ckpt-500") . " -o %s",
 );
 for my $c (sort keys %cmd) {
-	for my $how ('index symlink', 'data hard link') {
+	for my $how ('index symlink', 'index hard link', 'data symlink') {
 		my ($dd, $mm) = fresh();
 		if ($how eq 'index symlink') {
 			symlink("$mm.data-00000-of-00001", "$dd/out.index") or die "symlink: $!";
+		} elsif ($how eq 'index hard link') {
+			link("$mm.data-00000-of-00001", "$dd/out.index") or die "link: $!";
 		} else {
-			link("$mm.index", "$dd/out.data-00000-of-00001") or die "link: $!";
+			symlink("$mm.index", "$dd/out.data-00000-of-00001") or die "symlink: $!";
 		}
 		refused("$c -f, output's $how to an input file",
 			"$ckpt " . sprintf($cmd{$c}, shq($mm), shq("$dd/out")), $mm);
@@ -82,6 +84,15 @@ symlink("$id/a.npz", "$id/out.index") or die "symlink: $!";
 ok(scalar($rc == 2 && $out =~ /never writes over its inputs/), "import -f, output's index a link to the input",
    "exit $rc", $out);
 ok(-l "$id/out.index" && -s "$id/a.npz", "import: the link and the input are left alone");
+
+# A data file that is another hard link to an input's is only ever replaced by a rename, which
+# leaves the input's name and bytes alone: rename -f replaces its own earlier output, whose data
+# files share the input's by hard link, and the input still verifies.
+my ($hd, $hm) = fresh();
+($rc, $out) = run("$ckpt rename -o " . shq("$hd/out") . " --add-prefix a/ " . shq($hm) .
+		  " && $ckpt rename -f -o " . shq("$hd/out") . " --add-prefix b/ " . shq($hm) .
+		  " && $ckpt verify " . shq($hm) . " && $ckpt list " . shq("$hd/out"));
+ok(scalar($rc == 0 && $out =~ m{b/global_step}), "rename -f over its earlier hard-linked output", $out);
 
 # Ordinary outputs still work, and --force still replaces an ordinary file.
 my ($od, $om) = fresh();

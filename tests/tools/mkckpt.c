@@ -406,6 +406,48 @@ static void make_names(const char *dir)
 	finish(w);
 }
 
+/* Optimizer slots in the spellings of mesh-TF, BERT-style LAMB, tf.train and tf.contrib
+ * optimizers beside the variables they belong to; element counts small and distinct, so that
+ * totals can be checked by hand: 70 model parameters (plus a step counter and a vocabulary
+ * of two strings), 74 elements of optimizer state. */
+static void make_slots(const char *dir)
+{
+	static const struct { const char *name; int64_t dims[2]; int rank; } t[] = {
+		{ "encoder/block_000/SelfAttention/q", { 4, 8 }, 2 },
+		{ "encoder/block_000/SelfAttention/q_slot_vr", { 4 }, 1 },
+		{ "encoder/block_000/SelfAttention/q_slot_vc", { 8 }, 1 },
+		{ "encoder/final_layer_norm/scale", { 8 }, 1 },
+		{ "encoder/final_layer_norm/scale_slot_v", { 8 }, 1 },
+		{ "bert/pooler/kernel", { 3, 3 }, 2 },
+		{ "bert/pooler/kernel/lamb_m", { 3, 3 }, 2 },
+		{ "bert/pooler/kernel/lamb_v", { 3, 3 }, 2 },
+		{ "dense/kernel", { 2, 5 }, 2 },
+		{ "dense/kernel/RMSProp", { 2, 5 }, 2 },
+		{ "dense/kernel/RMSProp_1", { 2, 5 }, 2 },
+		{ "conv/kernel", { 6 }, 1 },
+		{ "conv/kernel/LARSOptimizer", { 6 }, 1 },
+		{ "embedding/table", { 5 }, 1 },
+		{ "embedding/table/Adagrad", { 5 }, 1 },
+		{ "embedding/table/Momentum", { 5 }, 1 },
+	};
+	char prefix[4096];
+	struct bundle_writer *w;
+	int64_t step = 1000;
+
+	snprintf(prefix, sizeof(prefix), "%s/model.ckpt-1000", dir);
+	w = open_w(prefix, 1);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		add_f32(w, t[i].name, t[i].dims, t[i].rank, 0.1f, 0);
+	add_scalar(w, "global_step", DT_INT64, &step, sizeof(step));
+	{
+		const uint8_t *words[2] = { (const uint8_t *)"the", (const uint8_t *)"cat" };
+		size_t len[2] = { 3, 3 };
+		int64_t two = 2;
+		bundle_writer_add_strings(w, "vocab", 5, &two, 1, 0, words, len, 2);
+	}
+	finish(w);
+}
+
 /* Variables spread over two data shards. */
 static void make_twoshards(const char *dir)
 {
@@ -1913,6 +1955,8 @@ int main(int argc, char **argv)
 		make_many(sub(dir, "many"), 10000);
 	if (all || !strcmp(set, "names"))
 		make_names(sub(dir, "names"));
+	if (all || !strcmp(set, "slots"))
+		make_slots(sub(dir, "slots"));
 	if (all || !strcmp(set, "diffpair"))
 		make_diffpair(sub(dir, "diffpair"));
 	if (all || !strcmp(set, "nanpair"))

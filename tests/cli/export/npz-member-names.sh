@@ -10,7 +10,9 @@ st() {
 st odd.safetensors ../../evil /abs/path 'a//b' 'x/' .hidden 'dir/../up' '100%' '%41' 'tab\there' 'back\\slash' ok/name
 $CKPT import -o odd odd.safetensors
 $CKPT export --npz odd.npz odd
-/usr/bin/python3 -c 'import zipfile, sys; print("\n".join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))' odd.npz || true
+perl -MIO::Uncompress::Unzip=:all -e 'my $u = IO::Uncompress::Unzip->new($ARGV[0]) or die; my @n;
+	for (my $s = 1; $s > 0; $s = $u->nextStream) { push @n, $u->getHeaderInfo->{Name} }
+	print "$_\n" for sort @n' odd.npz
 $CKPT import -o back odd.npz
 $CKPT diff back odd
 $CKPT list back
