@@ -79,25 +79,6 @@ static int graph_key(void *ctx, const uint8_t *key, size_t len, struct buf *out)
 	return 1;
 }
 
-static void list_collision(void *ctx, const struct surg_item *items, size_t n)
-{
-	struct buf *msg = ctx;
-
-	if (msg->len > 4000)
-		return;
-	buf_add(msg, "\n  ", 3);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_add(msg, ", ", 2);
-		buf_addc(msg, '"');
-		buf_add_name_msg(msg, items[i].src->name, items[i].src->name_len);
-		buf_addc(msg, '"');
-	}
-	buf_add(msg, " -> \"", 5);
-	buf_add_name_msg(msg, items[0].name.p, items[0].name.len);
-	buf_addc(msg, '"');
-}
-
 static void print_dry_run(struct bundle *b, const struct buf *names, const unsigned char *changed,
 			  size_t nchanged, int json)
 {
@@ -394,7 +375,7 @@ int cmd_rename(int argc, char **argv)
 		else
 			surg_plan_add(&plan, 0, e, e->name, e->name_len);
 	}
-	if (surg_plan_sort(&plan, list_collision, &msg)) {
+	if (surg_plan_sort(&plan, surg_collision_msg, &msg)) {
 		status = cli_errorf("these renames collide (two tensors would get one name):%s",
 				    (const char *)msg.p);
 		goto out;

@@ -127,6 +127,25 @@ static int cmp_item_name(const void *a, const void *b)
 	return x->input < y->input ? -1 : x->input > y->input;
 }
 
+void surg_collision_msg(void *ctx, const struct surg_item *items, size_t n)
+{
+	struct buf *msg = ctx;
+
+	if (msg->len > 4000)
+		return;
+	buf_add(msg, "\n  ", 3);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_add(msg, ", ", 2);
+		buf_addc(msg, '"');
+		buf_add_name_msg(msg, items[i].src->name, items[i].src->name_len);
+		buf_addc(msg, '"');
+	}
+	buf_add(msg, " -> \"", 5);
+	buf_add_name_msg(msg, items[0].name.p, items[0].name.len);
+	buf_addc(msg, '"');
+}
+
 size_t surg_plan_sort(struct surg_plan *p, void (*fn)(void *ctx, const struct surg_item *items,
 							   size_t n), void *ctx)
 {

@@ -54,6 +54,10 @@ void surg_plan_release(struct surg_plan *p);
  * keys re-encoded under the new name. */
 void surg_plan_add(struct surg_plan *p, size_t input, const struct bundle_entry *e,
 		   const void *name, size_t len);
+/* A surg_plan_sort callback for a message (ctx: a struct buf): one line per group of tensors
+ * that would get one name, `"a", "b" -> "c"`, names elided as messages elide them; stops adding
+ * once the message is long. */
+void surg_collision_msg(void *ctx, const struct surg_item *items, size_t n);
 /* Sort items by output name. Returns the number of names held by more than one item; fn (if
  * not NULL) is called once per such group with the indexes of its items. */
 size_t surg_plan_sort(struct surg_plan *p, void (*fn)(void *ctx, const struct surg_item *items,
