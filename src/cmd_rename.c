@@ -51,7 +51,8 @@ const char cmd_rename_usage[] =
 "                         'checkpoint' file\n"
 "      --no-sync          do not wait for OUT to reach the disk (faster for scratch\n"
 "                         outputs; a machine crash soon after may lose it)\n"
-"      --json             print the summary (or the dry-run table) as JSON\n"
+"      --json             print the summary (or the dry-run table) as JSON (with\n"
+"                         --full-names: kept_keys, the keys whose full names collide)\n"
 "  -h, --help             show this help\n"
 "\n"
 "Two names renamed to one, or a rule that empties a name, is an error listing every case.\n"
@@ -128,6 +129,7 @@ struct base_name {
 	const uint8_t *p;
 	size_t len, entry;
 	int full;            /* the object graph's full name, not the key */
+	int kept;            /* its full name collided: the key kept */
 };
 
 static int cmp_base(const void *a, const void *b)
@@ -153,11 +155,11 @@ static void full_names(const struct surg_input *in, struct base_name *base, stru
 	for (size_t i = 0; i < b->nentries; i++) {
 		const struct bundle_entry *e = &b->entries[i];
 		const struct objgraph_name *f = objgraph_full_name(fn, nfull, e->name, e->name_len);
-		base[i] = (struct base_name){ (const uint8_t *)e->name, e->name_len, i, 0 };
+		base[i] = (struct base_name){ (const uint8_t *)e->name, e->name_len, i, 0, 0 };
 		if (e->is_slice || is_graph_key(e->name, e->name_len))
 			continue;
 		if (f)
-			base[i] = (struct base_name){ f->full, f->full_len, i, 1 };
+			base[i] = (struct base_name){ f->full, f->full_len, i, 1, 0 };
 		v[n++] = base[i];
 	}
 	/* A fallback key may meet another full name: repeat until no two names are equal. */
@@ -185,7 +187,7 @@ static void full_names(const struct surg_input *in, struct base_name *base, stru
 				}
 				first = 0;
 				v[k] = base[v[k].entry] = (struct base_name){ (const uint8_t *)e->name,
-									  e->name_len, v[k].entry, 0 };
+									  e->name_len, v[k].entry, 0, 1 };
 				again = 1;
 			}
 			if (msg->len < 4000) {
@@ -311,7 +313,7 @@ int cmd_rename(int argc, char **argv)
 	base = xcalloc(in.b->nentries + 1, sizeof(*base));
 	for (size_t i = 0; i < in.b->nentries; i++)
 		base[i] = (struct base_name){ (const uint8_t *)in.b->entries[i].name,
-					      in.b->entries[i].name_len, i, 0 };
+					      in.b->entries[i].name_len, i, 0, 0 };
 	if (full) {
 		size_t nkept = 0;
 		full_names(&in, base, &msg, &nkept);
@@ -410,6 +412,17 @@ int cmd_rename(int argc, char **argv)
 	if (json) {
 		cJSON *j = surg_summary_json(out, &res);
 		json_add_u64(j, "renamed", nchanged);
+		if (full) {
+			cJSON *kept = cJSON_AddArrayToObject(j, "kept_keys");
+			for (size_t i = 0; i < in.b->nentries; i++)
+				if (base[i].kept) {
+					struct buf n = BUF_INIT;
+					name_escaped(&n, base[i].p, base[i].len);
+					buf_addc(&n, 0);
+					cJSON_AddItemToArray(kept, cJSON_CreateString((char *)n.p));
+					buf_release(&n);
+				}
+		}
 		json_print(j, stdout);
 		cJSON_Delete(j);
 	} else {
