@@ -1,0 +1,487 @@
+/* Norms, relative changes and counters of tensors over the checkpoints of a training run. */
+#include "trend.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bundle.h"
+#include "compare.h"
+#include "convert.h"
+#include "dtype.h"
+#include "path.h"
+#include "scope.h"
+#include "stats.h"
+
+int trend_folder(const char *dir, size_t last, char ***prefixes, size_t *n, struct buf *notes,
+		 struct ck_err *err)
+{
+	struct ckpt_folder f;
+	size_t first;
+	int rc = ckpt_folder_scan(dir, &f, err);
+
+	*prefixes = NULL;
+	*n = 0;
+	if (rc < 0)
+		goto out;
+	buf_add(notes, f.notes.p, f.notes.len);
+	if (f.gone_latest)
+		buf_addf(notes, "%s names \"%s\", which is gone\n", f.state, f.gone_latest);
+	if (!f.n) {
+		rc = ck_error(err, CK_EUSAGE, "%s: no checkpoints in this folder (no *.index file)",
+			      dir);
+		goto out;
+	}
+	first = last && last < f.n ? f.n - last : 0;
+	*n = f.n - first;
+	*prefixes = xcalloc(*n, sizeof(char *));
+	for (size_t i = first; i < f.n; i++)
+		(*prefixes)[i - first] = xstrdup(f.c[i].prefix);
+out:
+	ckpt_folder_release(&f);
+	return rc;
+}
+
+static int tracked_float(int dtype)
+{
+	const struct dtype_info *d = dtype_info(dtype);
+
+	return d && (d->kind == DK_FLOAT || d->kind == DK_COMPLEX);
+}
+
+static int counter_dtype(const struct bundle_entry *e)
+{
+	const struct dtype_info *d = dtype_info(e->dtype);
+
+	return d && (d->kind == DK_INT || d->kind == DK_UINT) && e->rank == 0 && d->size > 0;
+}
+
+/* "global_step", "scope/global_step", or the TF2 key "global_step/.ATTRIBUTES/..." */
+static int is_step_name(const char *name, size_t len)
+{
+	static const char want[] = "global_step";
+	size_t w = sizeof(want) - 1, end = len;
+	const char *tail = NULL;
+
+	for (size_t i = 0; i + 1 < len; i++)
+		if (name[i] == '/' && name[i + 1] == '.') {
+			tail = name + i;
+			break;
+		}
+	if (tail)
+		end = (size_t)(tail - name);
+	if (end < w || memcmp(name + end - w, want, w))
+		return 0;
+	return end == w || name[end - w - 1] == '/';
+}
+
+/* The trailing "-N" of a prefix (model.ckpt-1000), as the step when no global_step is stored. */
+static int step_from_prefix(const char *prefix, int64_t *step)
+{
+	const char *base = path_base(prefix), *dash = strrchr(base, '-');
+	char *end;
+	long long v;
+
+	if (!dash || !dash[1] || dash[1] < '0' || dash[1] > '9')
+		return 0;
+	v = strtoll(dash + 1, &end, 10);
+	if (*end)
+		return 0;
+	*step = v;
+	return 1;
+}
+
+static void series_alloc(struct trend_series *s, size_t n)
+{
+	size_t m = n ? n - 1 : 0;
+
+	s->present = xcalloc(n, 1);
+	s->norm = xcalloc(n, sizeof(double));
+	s->nan = xcalloc(n, sizeof(uint64_t));
+	s->inf = xcalloc(n, sizeof(uint64_t));
+	s->value = xcalloc(n, sizeof(int64_t));
+	s->rel = xcalloc(m + 1, sizeof(double));
+	s->reshaped = xcalloc(m + 1, 1);
+	s->dsq = xcalloc(m + 1, sizeof(double));
+	s->asq = xcalloc(m + 1, sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		s->norm[i] = NAN;
+	for (size_t i = 0; i < m; i++)
+		s->rel[i] = s->dsq[i] = s->asq[i] = NAN;
+}
+
+static void series_release(struct trend_series *s)
+{
+	free(s->name);
+	free(s->dims);
+	free(s->present);
+	free(s->norm);
+	free(s->nan);
+	free(s->inf);
+	free(s->value);
+	free(s->rel);
+	free(s->reshaped);
+	free(s->dsq);
+	free(s->asq);
+}
+
+static void series_set_shape(struct trend_series *s, const struct bundle_entry *e)
+{
+	free(s->dims);
+	s->dtype = e->dtype;
+	s->rank = e->rank;
+	s->dims = xcalloc((size_t)e->rank + 1, sizeof(int64_t));
+	if (e->rank)
+		memcpy(s->dims, e->dims, (size_t)e->rank * sizeof(int64_t));
+}
+
+/* The run's state while reading: the series, and an index of them sorted by name. */
+struct run {
+	struct trend *t;
+	size_t cap;
+	size_t *order;    /* indexes into t->s, sorted by name */
+	size_t norder;
+	const struct trend_opts *o;
+	uint64_t done, total;
+};
+
+static int cmp_name(const char *a, size_t na, const char *b, size_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+
+	return c ? c : na < nb ? -1 : na > nb;
+}
+
+static struct run *sort_ctx;
+
+static int cmp_order(const void *x, const void *y)
+{
+	const struct trend_series *a = &sort_ctx->t->s[*(const size_t *)x];
+	const struct trend_series *b = &sort_ctx->t->s[*(const size_t *)y];
+
+	return cmp_name(a->name, a->name_len, b->name, b->name_len);
+}
+
+static void reindex(struct run *r)
+{
+	r->order = xreallocarray(r->order, r->t->ns + 1, sizeof(size_t));
+	for (size_t i = 0; i < r->t->ns; i++)
+		r->order[i] = i;
+	r->norder = r->t->ns;
+	sort_ctx = r;
+	sort_array(r->order, r->norder, sizeof(size_t), cmp_order);
+}
+
+static struct trend_series *series_get(struct run *r, const struct bundle_entry *e,
+				       enum trend_kind kind)
+{
+	size_t lo = 0, hi = r->norder;
+	struct trend_series *s;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		s = &r->t->s[r->order[mid]];
+		int c = cmp_name(e->name, e->name_len, s->name, s->name_len);
+		if (!c)
+			return s->kind == kind ? s : NULL;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (r->t->ns == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 64;
+		r->t->s = xreallocarray(r->t->s, r->cap, sizeof(*r->t->s));
+	}
+	s = &r->t->s[r->t->ns++];
+	memset(s, 0, sizeof(*s));
+	s->name = xmemdup(e->name, e->name_len);
+	s->name_len = e->name_len;
+	s->kind = kind;
+	s->tensors = 1;
+	series_alloc(s, r->t->n);
+	series_set_shape(s, e);
+	return s;
+}
+
+static uint64_t stored_bytes(const struct bundle_entry *e)
+{
+	return e->nslices ? e->slices_bytes : e->size;
+}
+
+static int same_shape(const struct bundle_entry *a, const struct bundle_entry *b)
+{
+	return a->dtype == b->dtype && a->rank == b->rank &&
+	       (!a->rank || !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof(int64_t)));
+}
+
+/* Checkpoint k's float tensor e: its statistics, and its change from checkpoint k - 1. */
+static int take_float(struct run *r, struct trend_series *s, size_t k, struct bundle *prev,
+		      struct bundle *b, const struct bundle_entry *e, struct ck_err *err)
+{
+	static const struct compare_opts exact = { 0, 0, 1, 0 };
+	const struct bundle_entry *pe;
+	struct compare_result cr;
+	struct stats st;
+	int rc = stats_tensor(b, e, &st, err);
+
+	if (rc < 0)
+		return rc;
+	s->present[k] = 1;
+	s->norm[k] = stats_l2(&st);
+	s->nan[k] = st.nan;
+	s->inf[k] = st.posinf + st.neginf;
+	r->t->bytes += stored_bytes(e);
+	if (!k || !s->present[k - 1] || !(pe = bundle_find(prev, e->name, e->name_len)))
+		goto done;
+	if (!same_shape(pe, e)) {
+		s->reshaped[k - 1] = 1;
+		goto done;
+	}
+	memset(&cr, 0, sizeof(cr));
+	rc = compare_tensors(prev, pe, b, e, &exact, &cr, err);
+	if (rc < 0)
+		return rc;
+	if (compare_has_stats(&cr)) {
+		s->rel[k - 1] = compare_rel(&cr);
+		/* Payloads equal byte for byte are not decoded: ‖a‖ over the finite values is then
+		 * the norm already known. */
+		s->dsq[k - 1] = cr.bytewise ? 0.0 : cr.sum_sq;
+		s->asq[k - 1] = cr.bytewise ? s->norm[k - 1] * s->norm[k - 1] : cr.sum_sq_a;
+	}
+done:
+	series_set_shape(s, e);
+	return 0;
+}
+
+static int read_counter(struct bundle *b, const struct bundle_entry *e, int64_t *v,
+			struct ck_err *err)
+{
+	struct buf raw = BUF_INIT;
+	uint8_t tmp[16];
+	uint64_t u;
+	int is_unsigned, rc = bundle_read(b, e, &raw, err);
+	int size = dtype_info(e->dtype)->size;
+
+	if (rc < 0)
+		goto out;
+	if (raw.len < (size_t)size || size > (int)sizeof(tmp)) {
+		rc = ck_error(err, CK_ECORRUPT, "%s: tensor '%s' holds %zu bytes, not one %s",
+			      b->prefix, e->name, raw.len, dtype_name(e->dtype));
+		goto out;
+	}
+	for (int i = 0; i < size; i++)
+		tmp[i] = ((uint8_t *)raw.p)[b->big_endian ? size - 1 - i : i];
+	element_int(e->dtype, tmp, v, &u, &is_unsigned);
+	if (is_unsigned)
+		*v = (int64_t)u;
+out:
+	buf_release(&raw);
+	return rc;
+}
+
+static void progress(struct run *r, uint64_t add)
+{
+	r->done += add;
+	if (r->done >= r->total)
+		r->total = r->done + 1;
+	if (r->o->progress)
+		r->o->progress(r->o->progress_ctx, r->done, r->total);
+}
+
+static int take_checkpoint(struct run *r, size_t k, struct bundle *prev, struct bundle *b,
+			   struct ck_err *err)
+{
+	struct trend_ckpt *c = &r->t->c[k];
+	int rc = 0;
+
+	if (!k) {
+		for (size_t i = 0; i < b->nentries; i++)
+			if (!b->entries[i].is_slice)
+				r->total += stored_bytes(&b->entries[i]);
+		r->total = r->total * r->t->n + 1;
+	}
+	for (size_t i = 0; i < b->nentries && rc == 0; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		struct trend_series *s;
+
+		if (e->is_slice || (r->o->filter && !namefilter_match(r->o->filter, e->name)))
+			continue;
+		if (tracked_float(e->dtype)) {
+			if ((s = series_get(r, e, TREND_FLOAT)))
+				rc = take_float(r, s, k, prev, b, e, err);
+		} else if (counter_dtype(e) && (s = series_get(r, e, TREND_COUNTER))) {
+			rc = read_counter(b, e, &s->value[k], err);
+			s->present[k] = 1;
+			series_set_shape(s, e);
+			if (rc == 0 && is_step_name(e->name, e->name_len) && !c->has_step) {
+				c->step = s->value[k];
+				c->has_step = 1;
+			}
+		}
+		progress(r, stored_bytes(e));
+	}
+	return rc;
+}
+
+int trend_run(const char *const *paths, size_t n, const struct trend_opts *o, struct trend *t,
+	      struct buf *notes, struct ck_err *err)
+{
+	struct run r = { t, 0, NULL, 0, o, 0, 0 };
+	struct bundle *prev = NULL, *b = NULL;
+	int rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->n = n;
+	t->c = xcalloc(n + 1, sizeof(*t->c));
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		struct ckpt_path where = { 0 };
+		struct stat sb;
+		char *idx;
+
+		rc = ckpt_open(&b, paths[k], &where, err);
+		buf_add(notes, where.notes.p, where.notes.len);
+		if (rc == 0) {
+			t->c[k].prefix = xstrdup(where.prefix);
+			idx = xasprintf("%s.index", where.prefix);
+			if (stat(idx, &sb) == 0 || stat(where.prefix, &sb) == 0) {
+				t->c[k].has_time = 1;
+				t->c[k].mtime = (int64_t)sb.st_mtime;
+			}
+			free(idx);
+			rc = take_checkpoint(&r, k, prev, b, err);
+			if (rc == 0 && !t->c[k].has_step)
+				t->c[k].has_step = step_from_prefix(where.prefix, &t->c[k].step);
+			reindex(&r);
+		}
+		ckpt_path_release(&where);
+		bundle_free(prev);
+		prev = b;
+		b = NULL;
+	}
+	bundle_free(prev);
+	free(r.order);
+	if (rc == 0 && o->progress)
+		o->progress(o->progress_ctx, r.total, r.total);
+	return rc;
+}
+
+/* ---- scopes --------------------------------------------------------------------------- */
+
+static void scope_add(struct trend_series *g, const struct trend_series *s, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!s->present[k])
+			continue;
+		if (!g->present[k])
+			g->norm[k] = 0;
+		g->present[k] = 1;
+		g->norm[k] = hypot(g->norm[k], s->norm[k]);
+		g->nan[k] += s->nan[k];
+		g->inf[k] += s->inf[k];
+	}
+	for (size_t k = 0; k + 1 < n; k++) {
+		g->reshaped[k] |= s->reshaped[k];
+		if (isnan(s->dsq[k]))
+			continue;
+		g->dsq[k] = isnan(g->dsq[k]) ? s->dsq[k] : g->dsq[k] + s->dsq[k];
+		g->asq[k] = isnan(g->asq[k]) ? s->asq[k] : g->asq[k] + s->asq[k];
+		g->rel[k] = g->asq[k] > 0 ? sqrt(g->dsq[k]) / sqrt(g->asq[k])
+			  : g->dsq[k] > 0 ? INFINITY : 0.0;
+	}
+	g->tensors += s->tensors;
+}
+
+void trend_by_scope(struct trend *t, int depth)
+{
+	struct trend_series *out = xcalloc(t->ns + 1, sizeof(*out));
+	size_t m = 0;
+
+	for (size_t i = 0; i < t->ns; i++) {
+		struct trend_series *s = &t->s[i], *g = NULL;
+		size_t len = s->kind == TREND_FLOAT ? scope_prefix(s->name, s->name_len, depth) : 0;
+
+		if (!len) {
+			out[m++] = *s;
+			continue;
+		}
+		for (size_t j = 0; j < m && !g; j++)
+			if (out[j].tensors && out[j].kind == TREND_FLOAT && out[j].name_len == len &&
+			    !memcmp(out[j].name, s->name, len) && !out[j].dims)
+				g = &out[j];
+		if (!g) {
+			g = &out[m++];
+			memset(g, 0, sizeof(*g));
+			g->name = xmemdup(s->name, len);
+			g->name_len = len;
+			g->kind = TREND_FLOAT;
+			g->dtype = -1;
+			series_alloc(g, t->n);
+		}
+		scope_add(g, s, t->n);
+		series_release(s);
+	}
+	free(t->s);
+	t->s = out;
+	t->ns = m;
+}
+
+/* ---- reading the series --------------------------------------------------------------- */
+
+double trend_latest_rel(const struct trend *t, const struct trend_series *s, long *at)
+{
+	for (size_t k = t->n; k-- > 1;)
+		if (!isnan(s->rel[k - 1])) {
+			if (at)
+				*at = (long)k - 1;
+			return s->rel[k - 1];
+		}
+	if (at)
+		*at = -1;
+	return NAN;
+}
+
+double trend_latest_norm(const struct trend *t, const struct trend_series *s)
+{
+	for (size_t k = t->n; k-- > 0;)
+		if (s->present[k])
+			return s->norm[k];
+	return NAN;
+}
+
+static const struct trend *sort_trend;
+
+static int cmp_series(const void *x, const void *y)
+{
+	const struct trend_series *a = x, *b = y;
+	double ra, rb;
+
+	if (a->kind != b->kind)
+		return a->kind == TREND_FLOAT ? -1 : 1;
+	ra = trend_latest_rel(sort_trend, a, NULL);
+	rb = trend_latest_rel(sort_trend, b, NULL);
+	if (isnan(ra) != isnan(rb))
+		return isnan(ra) ? 1 : -1;
+	if (!isnan(ra) && ra != rb)
+		return ra < rb ? 1 : -1;
+	return cmp_name(a->name, a->name_len, b->name, b->name_len);
+}
+
+void trend_sort(struct trend *t)
+{
+	sort_trend = t;
+	sort_array(t->s, t->ns, sizeof(*t->s), cmp_series);
+}
+
+void trend_release(struct trend *t)
+{
+	for (size_t i = 0; i < t->n && t->c; i++)
+		free(t->c[i].prefix);
+	free(t->c);
+	for (size_t i = 0; i < t->ns; i++)
+		series_release(&t->s[i]);
+	free(t->s);
+	memset(t, 0, sizeof(*t));
+}
