@@ -11,6 +11,7 @@
 #include "dtype.h"
 #include "npy.h"
 #include "output.h"
+#include "surgery.h"
 #include "trend.h"
 #include "trend_html.h"
 
@@ -425,6 +426,8 @@ int cmd_trend(int argc, char **argv)
 	if (by_scope)
 		trend_by_scope(&t, (int)depth);
 	trend_sort(&t);
+	if (html)
+		surg_signals();  /* the temporary page is removed on SIGINT/SIGTERM */
 	if (html && write_html(&t, html, force, &err) < 0) {
 		status = cli_error(&err);
 		goto out;

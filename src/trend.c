@@ -11,6 +11,7 @@
 #include "compare.h"
 #include "convert.h"
 #include "dtype.h"
+#include "outguard.h"
 #include "path.h"
 #include "scope.h"
 #include "stats.h"
@@ -345,6 +346,7 @@ int trend_run(const char *const *paths, size_t n, const struct trend_opts *o, st
 		buf_add(notes, where.notes.p, where.notes.len);
 		if (rc == 0) {
 			t->c[k].prefix = xstrdup(where.prefix);
+			outguard_add_bundle(b);  /* an output of the run never replaces it */
 			idx = xasprintf("%s.index", where.prefix);
 			if (stat(idx, &sb) == 0 || stat(where.prefix, &sb) == 0) {
 				t->c[k].has_time = 1;
