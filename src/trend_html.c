@@ -104,8 +104,8 @@ static void line_chart(struct buf *b, const struct trend *t, double lo, double h
 	size_t m = t->n - 1, shown = 0;
 
 	buf_addf(b, "<h2>Relative change per step</h2>\n<svg class=\"chart\" viewBox=\"0 0 %d %d\" "
-		 "width=\"%d\" height=\"%d\" role=\"img\">\n", CHART_W, CHART_H + 40, CHART_W,
-		 CHART_H + 40);
+		 "width=\"%d\" height=\"%d\" role=\"img\">\n", CHART_W, CHART_H + 56, CHART_W,
+		 CHART_H + 56);
 	for (double d = lo; d <= hi; d++) {
 		double y = CHART_H - (d - lo) / (hi - lo) * (CHART_H - 20);
 		buf_addf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
@@ -145,8 +145,8 @@ static void line_chart(struct buf *b, const struct trend *t, double lo, double h
 		addstr(b, "</g>\n");
 		buf_addf(b, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 			 "<text x=\"%d\" y=\"%d\" class=\"ax\">", MARGIN + (int)(shown % 4) * 170,
-			 CHART_H + 24 + (int)(shown / 4) * 0, col, MARGIN + 14 + (int)(shown % 4) * 170,
-			 CHART_H + 34);
+			 CHART_H + 24 + (int)(shown / 4) * 16, col, MARGIN + 14 + (int)(shown % 4) * 170,
+			 CHART_H + 34 + (int)(shown / 4) * 16);
 		add_name(b, s);
 		addstr(b, "</text>\n");
 		shown++;
