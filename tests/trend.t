@@ -127,4 +127,25 @@ ok(close_to($j->{tensors}[0]{rel_change}[0], 0.25 / (1 + 3 / 4)), "--last 2: the
 $j = eval { decode_json($out) } || {};
 my ($k) = grep { $_->{name} eq 'dense/kernel' } @{$j->{tensors} || []};
 ok($k && close_to($k->{rel_change}[0], 0.5), "two prefixes: their change (1 -> 1.5)");
+
+# trend and diff agree: each consecutive pair's rel_change is diff --json's, bit for bit.
+($st, $out) = run("$ckpt trend --json " . shq($run) . " 2>/dev/null");
+my $tj = eval { decode_json($out) } || {};
+my $agree = 1;
+my @why;
+for my $k (1 .. 4) {
+	my ($ds, $dout) = run("$ckpt diff --json " . shq("$run/model.ckpt-${k}00") . " " .
+			      shq("$run/model.ckpt-" . ($k + 1) . "00") . " 2>/dev/null");
+	my $dj = eval { decode_json($dout) } || {};
+	for my $d (@{$dj->{tensors} || []}) {
+		my ($t) = grep { $_->{name} eq $d->{name} } @{$tj->{tensors} || []};
+		next unless $t && $t->{dtype} =~ /^float/;
+		my ($a, $b) = ($t->{rel_change}[$k - 1], $d->{rel_change});
+		next if !defined $a && !defined $b;
+		next if defined $a && defined $b && $a == $b;
+		$agree = 0;
+		push @why, "$d->{name} pair $k: trend " . ($a // 'null') . ", diff " . ($b // 'null');
+	}
+}
+ok($agree, "every relative change is the one diff --json reports", @why);
 done();
