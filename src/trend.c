@@ -12,6 +12,7 @@
 #include "convert.h"
 #include "dtype.h"
 #include "outguard.h"
+#include "par.h"
 #include "path.h"
 #include "scope.h"
 #include "stats.h"
@@ -218,16 +219,169 @@ static int same_shape(const struct bundle_entry *a, const struct bundle_entry *b
 	       (!a->rank || !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof(int64_t)));
 }
 
+/* ---- one pass over a pair: the newer side's statistics and the comparison together ------ */
+
+#define PAIR_CHUNK (1u << 20)  /* a multiple of every element size */
+
+struct pair_job {
+	int dtype;
+	const uint8_t *a, *b;
+	size_t bytes, elements;
+	struct stats st;             /* of b's chunk */
+	struct compare_result cr;
+	int rc;
+	struct ck_err err;
+};
+
+/* One half of a chunk pair: the statistics of b's part, and the comparison of the two parts by
+ * compare_buffers, compare.c's own loops. */
+static void pair_work(void *arg)
+{
+	static const struct compare_opts exact = { 0, 0, 1, 0 };
+	struct pair_job *j = arg;
+
+	stats_init(&j->st, j->dtype);
+	stats_add(&j->st, j->dtype, j->b, j->elements, 0);
+	memset(&j->cr, 0, sizeof(j->cr));
+	j->rc = compare_buffers(j->dtype, j->elements, j->a, j->bytes, j->b, j->bytes, &exact,
+				&j->cr, &j->err);
+}
+
+/* Add a part's results to the pair's, as compare_tensors merges the parts of a payload: a part
+ * equal byte for byte adds its Σa² and non-finite count, known from b's statistics. */
+static void pair_merge(struct stats *st, struct compare_result *cr, const struct pair_job *j)
+{
+	stats_merge(st, &j->st);
+	cr->elements += j->elements;
+	if (j->cr.bytewise) {
+		double l2 = stats_l2(&j->st);
+		cr->sum_sq_a += l2 * l2;
+		cr->nonfinite += j->st.nan + j->st.posinf + j->st.neginf;
+	} else {
+		cr->bytewise = 0;
+		cr->sum_sq += j->cr.sum_sq;
+		cr->sum_sq_a += j->cr.sum_sq_a;
+		cr->nonfinite += j->cr.nonfinite;
+	}
+}
+
+static int read_full(struct tensor_stream *s, uint8_t *p, size_t n, struct ck_err *err)
+{
+	while (n) {
+		long long got = tensor_stream_read(s, p, n, err);
+		if (got < 0)
+			return (int)got;
+		if (got == 0)
+			return ck_error(err, CK_ECORRUPT, "%s: tensor '%s' ends early", s->b->prefix,
+					s->e->name);
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+/* Whether a pair can go through pair_pass: stored whole (not partitioned), little-endian, in
+ * V2 bundles, with a payload as long as its elements. Others take stats_tensor and
+ * compare_tensors, which handle every case, reading the newer side twice. */
+static int pair_streamable(const struct bundle *pa, const struct bundle_entry *ea,
+			   const struct bundle *pb, const struct bundle_entry *eb)
+{
+	const struct dtype_info *d = dtype_info(eb->dtype);
+
+	return pa->format == 2 && pb->format == 2 && !pa->big_endian && !pb->big_endian &&
+	       !ea->nslices && !eb->nslices && d && d->size > 0 && eb->size == ea->size &&
+	       eb->size == eb->elements * (uint64_t)d->size;
+}
+
+/* Read a and b side by side once, chunk by chunk (both CRC-checked): b's statistics into st
+ * and the comparison into cr (pair_merge). Each chunk pair is done in two halves on two
+ * cores. */
+static int pair_pass(struct bundle *pa, const struct bundle_entry *ea, struct bundle *pb,
+		     const struct bundle_entry *eb, struct stats *st, struct compare_result *cr,
+		     struct ck_err *err)
+{
+	size_t esize = (size_t)dtype_info(eb->dtype)->size;
+	uint8_t *ba = xmalloc_io(PAIR_CHUNK), *bb = xmalloc_io(PAIR_CHUNK);
+	struct tensor_stream sa, sb;
+	struct pair_job j[2];
+	uint64_t pos = 0;
+	uint8_t end;
+	int rc;
+
+	stats_init(st, eb->dtype);
+	memset(cr, 0, sizeof(*cr));
+	cr->numeric = 1;
+	cr->bytewise = 1;
+	if ((rc = tensor_stream_open(&sa, pa, ea, err)) < 0 ||
+	    (rc = tensor_stream_open(&sb, pb, eb, err)) < 0)
+		goto out;
+	while (pos < eb->size) {
+		size_t m = eb->size - pos < PAIR_CHUNK ? (size_t)(eb->size - pos) : PAIR_CHUNK;
+		if ((rc = read_full(&sa, ba, m, err)) < 0 || (rc = read_full(&sb, bb, m, err)) < 0)
+			goto out;
+		/* Two halves on two cores, each a whole number of STATS_BLOCKs when large. */
+		size_t h = m / esize > 2 * STATS_BLOCK ? (m / esize / 2 / STATS_BLOCK) * STATS_BLOCK
+						       : m / esize;
+		memset(j, 0, sizeof(j));
+		for (int i = 0; i < 2; i++) {
+			j[i].dtype = eb->dtype;
+			j[i].a = ba + (i ? h * esize : 0);
+			j[i].b = bb + (i ? h * esize : 0);
+			j[i].elements = i ? m / esize - h : h;
+			j[i].bytes = j[i].elements * esize;
+		}
+		if (j[1].elements)
+			par_both(pair_work, &j[0], &j[1]);
+		else
+			pair_work(&j[0]);
+		for (int i = 0; i < 2; i++) {
+			if (j[i].rc < 0) {
+				*err = j[i].err;
+				rc = j[i].rc;
+				goto out;
+			}
+			if (j[i].elements)
+				pair_merge(st, cr, &j[i]);
+		}
+		pos += m;
+	}
+	/* The end of both streams: their CRCs are checked there. */
+	if ((rc = (int)tensor_stream_read(&sa, &end, 0, err)) >= 0)
+		rc = (int)tensor_stream_read(&sb, &end, 0, err);
+	rc = rc < 0 ? rc : 0;
+out:
+	free(ba);
+	free(bb);
+	return rc;
+}
+
 /* Checkpoint k's float tensor e: its statistics, and its change from checkpoint k - 1. */
 static int take_float(struct run *r, struct trend_series *s, size_t k, struct bundle *prev,
 		      struct bundle *b, const struct bundle_entry *e, struct ck_err *err)
 {
 	static const struct compare_opts exact = { 0, 0, 1, 0 };
-	const struct bundle_entry *pe;
+	const struct bundle_entry *pe = NULL;
 	struct compare_result cr;
 	struct stats st;
-	int rc = stats_tensor(b, e, &st, err);
+	int rc, compared = 0;
 
+	if (k && s->present[k - 1])
+		pe = bundle_find(prev, e->name, e->name_len);
+	if (pe && !same_shape(pe, e)) {
+		s->reshaped[k - 1] = 1;
+		pe = NULL;
+	}
+	if (pe && pair_streamable(prev, pe, b, e)) {
+		rc = pair_pass(prev, pe, b, e, &st, &cr, err);
+		compared = 1;
+	} else {
+		rc = stats_tensor(b, e, &st, err);
+		if (rc == 0 && pe) {
+			memset(&cr, 0, sizeof(cr));
+			rc = compare_tensors(prev, pe, b, e, &exact, &cr, err);
+			compared = 1;
+		}
+	}
 	if (rc < 0)
 		return rc;
 	s->present[k] = 1;
@@ -235,24 +389,13 @@ static int take_float(struct run *r, struct trend_series *s, size_t k, struct bu
 	s->nan[k] = st.nan;
 	s->inf[k] = st.posinf + st.neginf;
 	r->t->bytes += stored_bytes(e);
-	if (!k || !s->present[k - 1] || !(pe = bundle_find(prev, e->name, e->name_len)))
-		goto done;
-	if (!same_shape(pe, e)) {
-		s->reshaped[k - 1] = 1;
-		goto done;
-	}
-	memset(&cr, 0, sizeof(cr));
-	rc = compare_tensors(prev, pe, b, e, &exact, &cr, err);
-	if (rc < 0)
-		return rc;
-	if (compare_has_stats(&cr)) {
+	if (compared && compare_has_stats(&cr)) {
 		s->rel[k - 1] = compare_rel(&cr);
 		/* Payloads equal byte for byte are not decoded: ‖a‖ over the finite values is then
 		 * the norm already known. */
 		s->dsq[k - 1] = cr.bytewise ? 0.0 : cr.sum_sq;
 		s->asq[k - 1] = cr.bytewise ? s->norm[k - 1] * s->norm[k - 1] : cr.sum_sq_a;
 	}
-done:
 	series_set_shape(s, e);
 	return 0;
 }

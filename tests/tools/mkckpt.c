@@ -1773,10 +1773,16 @@ static char *sub(const char *dir, const char *name)
  * 100 ... 500), values exact in float32 so the tests can compute norms and changes from the
  * definition: dense/kernel = [1..6] * (1 + k/4) (relative change 0.25 / (1 + (k-1)/4)),
  * dense/bias constant, late/w = [3, 4] * (1 + (k-2)/2) from k = 2, emb [1..4] becoming
- * [1..6] at k = 3, head/w (float64) = [1..4] + k with a NaN from k = 3 and an Inf at k = 4. */
+ * [1..6] at k = 3, head/w (float64) = [1..4] + k with a NaN from k = 3 and an Inf at k = 4,
+ * big/w (300000 float32, more than one 1 MiB read): (i % 7) / 4 with a NaN at 5 for i < 2^18,
+ * the same in every checkpoint, then (i % 5) / 2 + k / 4. */
 static void make_trendrun(const char *dir)
 {
+	enum { BIG = 300000, SAME = 1 << 18 };
+	static float big[BIG];
+
 	int64_t d23[2] = { 2, 3 }, d3[1] = { 3 }, d2[1] = { 2 }, d4[1] = { 4 }, d6[1] = { 6 };
+	int64_t dbig[1] = { BIG };
 
 	for (int k = 0; k < 5; k++) {
 		char p[4096];
@@ -1807,6 +1813,10 @@ static void make_trendrun(const char *dir)
 		bundle_writer_add(w, "head/w", 6, DT_DOUBLE, d4, 1, 0, head, sizeof(head));
 		if (k >= 2)
 			bundle_writer_add(w, "late/w", 6, DT_FLOAT, d2, 1, 0, late, sizeof(late));
+		for (int i = 0; i < BIG; i++)
+			big[i] = i < SAME ? (float)(i % 7) / 4 : (float)(i % 5) / 2 + (float)k / 4;
+		big[5] = NAN;
+		bundle_writer_add(w, "big/w", 5, DT_FLOAT, dbig, 1, 0, big, sizeof(big));
 		finish(w);
 	}
 }
