@@ -31,7 +31,7 @@ ok(($html =~ /<svg class="chart"/) && ($html =~ /<svg class="heat"/),
    "a line chart and a heat map, as inline SVG");
 ok($html =~ /stroke="#d00"/ && $html =~ /1 NaN, 1 Inf/, "NaN/Inf marked in the heat map");
 my $rows = () = $html =~ /<tr><td>/g;
-ok($rows == 6, "a table row per series (5 tensors and global_step)", "rows: $rows");
+ok($rows == 7, "a table row per series (6 tensors and global_step)", "rows: $rows");
 ok($html =~ /<script>/ && $html =~ /flt\(\)/, "inline script to sort and filter");
 
 my ($chrome) = grep { system("command -v $_ >/dev/null 2>&1") == 0 }
