@@ -147,6 +147,7 @@ struct run {
 	size_t norder;
 	const struct trend_opts *o;
 	uint64_t done, total;
+	uint8_t *bufa, *bufb;  /* pair_pass's reads, PAIR_CHUNK each */
 };
 
 static int cmp_name(const char *a, size_t na, const char *b, size_t nb)
@@ -296,18 +297,25 @@ static int pair_streamable(const struct bundle *pa, const struct bundle_entry *e
 /* Read a and b side by side once, chunk by chunk (both CRC-checked): b's statistics into st
  * and the comparison into cr (pair_merge). Each chunk pair is done in two halves on two
  * cores. */
-static int pair_pass(struct bundle *pa, const struct bundle_entry *ea, struct bundle *pb,
-		     const struct bundle_entry *eb, struct stats *st, struct compare_result *cr,
-		     struct ck_err *err)
+static int pair_pass(struct run *r, struct bundle *pa, const struct bundle_entry *ea,
+		     struct bundle *pb, const struct bundle_entry *eb, struct stats *st,
+		     struct compare_result *cr, struct ck_err *err)
 {
 	size_t esize = (size_t)dtype_info(eb->dtype)->size;
-	uint8_t *ba = xmalloc_io(PAIR_CHUNK), *bb = xmalloc_io(PAIR_CHUNK);
+	uint8_t *ba, *bb;
 	struct tensor_stream sa, sb;
 	struct pair_job j[2];
 	uint64_t pos = 0;
 	uint8_t end;
 	int rc;
 
+	/* Kept for the run: a mapping per tensor would cost more than reading a small one. */
+	if (!r->bufa) {
+		r->bufa = xmalloc_io(PAIR_CHUNK);
+		r->bufb = xmalloc_io(PAIR_CHUNK);
+	}
+	ba = r->bufa;
+	bb = r->bufb;
 	stats_init(st, eb->dtype);
 	memset(cr, 0, sizeof(*cr));
 	cr->numeric = 1;
@@ -350,8 +358,6 @@ static int pair_pass(struct bundle *pa, const struct bundle_entry *ea, struct bu
 		rc = (int)tensor_stream_read(&sb, &end, 0, err);
 	rc = rc < 0 ? rc : 0;
 out:
-	free(ba);
-	free(bb);
 	return rc;
 }
 
@@ -372,7 +378,7 @@ static int take_float(struct run *r, struct trend_series *s, size_t k, struct bu
 		pe = NULL;
 	}
 	if (pe && pair_streamable(prev, pe, b, e)) {
-		rc = pair_pass(prev, pe, b, e, &st, &cr, err);
+		rc = pair_pass(r, prev, pe, b, e, &st, &cr, err);
 		compared = 1;
 	} else {
 		rc = stats_tensor(b, e, &st, err);
@@ -473,7 +479,7 @@ static int take_checkpoint(struct run *r, size_t k, struct bundle *prev, struct 
 int trend_run(const char *const *paths, size_t n, const struct trend_opts *o, struct trend *t,
 	      struct buf *notes, struct ck_err *err)
 {
-	struct run r = { t, 0, NULL, 0, o, 0, 0 };
+	struct run r = { t, 0, NULL, 0, o, 0, 0, NULL, NULL };
 	struct bundle *prev = NULL, *b = NULL;
 	int rc = 0;
 
@@ -508,6 +514,8 @@ int trend_run(const char *const *paths, size_t n, const struct trend_opts *o, st
 	}
 	bundle_free(prev);
 	free(r.order);
+	free(r.bufa);
+	free(r.bufb);
 	if (rc == 0 && o->progress)
 		o->progress(o->progress_ctx, r.total, r.total);
 	return rc;
@@ -539,35 +547,58 @@ static void scope_add(struct trend_series *g, const struct trend_series *s, size
 	g->tensors += s->tensors;
 }
 
+/* Scope rows are found by sorting the series by their scope (a key per series), so that a
+ * run of 10^5 tensors in 10^4 scopes groups in n log n. */
+struct scope_key {
+	size_t i, len;    /* series index, scope length (0: a row of its own) */
+	const char *name;
+};
+
+static int cmp_scope_key(const void *x, const void *y)
+{
+	const struct scope_key *a = x, *b = y;
+	int c;
+
+	if (!a->len != !b->len)
+		return !a->len ? -1 : 1;
+	c = cmp_name(a->name, a->len, b->name, b->len);
+	return c ? c : a->i < b->i ? -1 : a->i > b->i;
+}
+
 void trend_by_scope(struct trend *t, int depth)
 {
 	struct trend_series *out = xcalloc(t->ns + 1, sizeof(*out));
+	struct scope_key *key = xcalloc(t->ns + 1, sizeof(*key));
 	size_t m = 0;
 
 	for (size_t i = 0; i < t->ns; i++) {
-		struct trend_series *s = &t->s[i], *g = NULL;
-		size_t len = s->kind == TREND_FLOAT ? scope_prefix(s->name, s->name_len, depth) : 0;
+		const struct trend_series *s = &t->s[i];
+		key[i].i = i;
+		key[i].name = s->name;
+		key[i].len = s->kind == TREND_FLOAT ? scope_prefix(s->name, s->name_len, depth) : 0;
+	}
+	sort_array(key, t->ns, sizeof(*key), cmp_scope_key);
+	for (size_t j = 0; j < t->ns; j++) {
+		struct trend_series *s = &t->s[key[j].i], *g;
 
-		if (!len) {
+		if (!key[j].len) {
 			out[m++] = *s;
 			continue;
 		}
-		for (size_t j = 0; j < m && !g; j++)
-			if (out[j].tensors && out[j].kind == TREND_FLOAT && out[j].name_len == len &&
-			    !memcmp(out[j].name, s->name, len) && !out[j].dims)
-				g = &out[j];
-		if (!g) {
+		/* (the previous key's name is released by now: the group's copy is compared) */
+		if (!j || !key[j - 1].len || cmp_name(out[m - 1].name, out[m - 1].name_len,
+						       key[j].name, key[j].len)) {
 			g = &out[m++];
-			memset(g, 0, sizeof(*g));
-			g->name = xmemdup(s->name, len);
-			g->name_len = len;
+			g->name = xmemdup(s->name, key[j].len);
+			g->name_len = key[j].len;
 			g->kind = TREND_FLOAT;
 			g->dtype = -1;
 			series_alloc(g, t->n);
 		}
-		scope_add(g, s, t->n);
+		scope_add(&out[m - 1], s, t->n);
 		series_release(s);
 	}
+	free(key);
 	free(t->s);
 	t->s = out;
 	t->ns = m;
