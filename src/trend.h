@@ -4,11 +4,13 @@
  * values of integer scalars (global_step, save_counter).
  *
  * Streaming: checkpoints are opened oldest first, two at a time (the current one and the one
- * before). Each float tensor of checkpoint k is read once for its statistics, and compared
- * with its namesake in checkpoint k − 1 by compare_tensors, which reads both sides: so every
- * payload is read at most three times (statistics, as the newer side, as the older side), the
- * last two while it is still in the page cache. Memory: two indexes and the per-tensor series
- * (a few numbers per tensor and checkpoint), whatever the size of the tensors. */
+ * before). A float tensor of checkpoint k that checkpoint k - 1 has alike is read side by side
+ * with it, once, its statistics computed while the two are compared (compare_buffers, chunk by
+ * chunk, in two halves on two cores); so every payload is read at most twice, as the newer and
+ * then as the older side of a pair, the second time from the page cache. Partitioned or
+ * big-endian payloads take stats_tensor and compare_tensors instead (three reads). Memory: two
+ * indexes, two 1 MiB buffers and the per-tensor series (a few numbers per tensor and
+ * checkpoint), whatever the size of the tensors. */
 #ifndef CKPT_TREND_H
 #define CKPT_TREND_H
 
