@@ -112,7 +112,9 @@ static void line_chart(struct buf *b, const struct trend *t, double lo, double h
 			 "<text x=\"4\" y=\"%.1f\" class=\"ax\">1e%d</text>\n", MARGIN,
 			 CHART_W - MARGIN, y, y, y + 4, (int)d);
 	}
-	for (size_t k = 0; k < m; k++) {
+	for (size_t k = 0, every = (m + 11) / 12; k < m; k++) {  /* about 12 labels at most */
+		if (k % every && k + 1 != m)
+			continue;
 		buf_addf(b, "<text x=\"%.1f\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">",
 			 xpos(k, m), CHART_H + 16);
 		add_step(b, &t->c[k + 1]);
@@ -210,7 +212,7 @@ static void heat_map(struct buf *b, const struct trend *t, double lo, double hi)
 	for (size_t k = 0; k < m; k++) {
 		buf_addf(b, "<text x=\"%d\" y=\"%zu\" class=\"ax\">", left + (int)k * cw,
 			 rows * (size_t)ch + 14);
-		if (k == 0 || k + 1 == m || m <= 12)
+		if (k % ((m + 5) / 6) == 0 || k + 1 == m || m <= 12)
 			add_step(b, &t->c[k + 1]);
 		addstr(b, "</text>");
 	}
@@ -294,8 +296,9 @@ void trend_html(struct buf *b, const struct trend *t)
 	addstr(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		"<title>ckpt trend</title>\n");
 	addstr(b, style);
-	buf_addf(b, "</head><body>\n<h1>ckpt trend: %zu checkpoints, %zu series</h1>\n<ol>\n",
-		 t->n, t->ns);
+	buf_addf(b, "</head><body>\n<h1>ckpt trend: %zu checkpoints, %zu series</h1>\n"
+		 "<details%s><summary>checkpoints</summary><ol>\n", t->n, t->ns,
+		 t->n <= 10 ? " open" : "");
 	for (size_t k = 0; k < t->n; k++) {
 		addstr(b, "<li>step ");
 		add_step(b, &t->c[k]);
@@ -303,7 +306,7 @@ void trend_html(struct buf *b, const struct trend *t)
 		add_html_text(b, t->c[k].prefix, strlen(t->c[k].prefix));
 		addstr(b, "</code></li>\n");
 	}
-	addstr(b, "</ol>\n");
+	addstr(b, "</ol></details>\n");
 	if (t->n > 1) {
 		line_chart(b, t, lo, hi);
 		heat_map(b, t, lo, hi);
