@@ -119,7 +119,7 @@ static void fmt_step(char out[32], const struct trend_ckpt *c)
 }
 
 /* What a row's numbers do not say: NaN/Inf in the newest checkpoint or when they appeared,
- * shape changes, late arrival. */
+ * shape changes, late arrival, departure. */
 static void row_notes(struct buf *b, const struct trend *t, const struct trend_series *s)
 {
 	size_t first = 0, k;
@@ -130,6 +130,12 @@ static void row_notes(struct buf *b, const struct trend *t, const struct trend_s
 	if (first > 0 && first < t->n) {
 		fmt_step(step, &t->c[first]);
 		buf_addf(b, "new at step %s", step);
+	}
+	if (first < t->n && !s->present[t->n - 1]) {
+		for (k = t->n - 1; !s->present[k - 1]; k--)
+			;
+		fmt_step(step, &t->c[k]);
+		buf_addf(b, "%sgone at step %s", b->len ? "; " : "", step);
 	}
 	for (k = 0; k + 1 < t->n; k++)
 		if (s->reshaped[k]) {
