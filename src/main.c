@@ -24,6 +24,7 @@ const struct cmd commands[] = {
 	{ "rename", cmd_rename, "write a copy with tensors renamed (data shared, not copied)", cmd_rename_usage },
 	{ "show", cmd_show, "print tensor values, statistics, or the TF2 object graph", cmd_show_usage },
 	{ "subset", cmd_subset, "write a copy with only some tensors (e.g. without optimizer state)", cmd_subset_usage },
+	{ "trend", cmd_trend, "norms and relative changes of tensors over a training run's checkpoints", cmd_trend_usage },
 	{ "verify", cmd_verify, "check every checksum, shard and structure of a checkpoint", cmd_verify_usage },
 };
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

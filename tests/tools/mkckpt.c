@@ -1912,6 +1912,58 @@ static char *sub(const char *dir, const char *name)
 	return path;
 }
 
+/* A training run of five checkpoints for `ckpt trend` (model.ckpt-100 ... -500, global_step
+ * 100 ... 500), values exact in float32 so the tests can compute norms and changes from the
+ * definition: dense/kernel = [1..6] * (1 + k/4) (relative change 0.25 / (1 + (k-1)/4)),
+ * dense/bias constant, late/w = [3, 4] * (1 + (k-2)/2) from k = 2, emb [1..4] becoming
+ * [1..6] at k = 3, head/w (float64) = [1..4] + k with a NaN from k = 3 and an Inf at k = 4,
+ * big/w (300000 float32, more than one 1 MiB read): (i % 7) / 4 with a NaN at 5 for i < 2^18,
+ * the same in every checkpoint, then (i % 5) / 2 + k / 4. */
+static void make_trendrun(const char *dir)
+{
+	enum { BIG = 300000, SAME = 1 << 18 };
+	static float big[BIG];
+
+	int64_t d23[2] = { 2, 3 }, d3[1] = { 3 }, d2[1] = { 2 }, d4[1] = { 4 }, d6[1] = { 6 };
+	int64_t dbig[1] = { BIG };
+
+	for (int k = 0; k < 5; k++) {
+		char p[4096];
+		struct bundle_writer *w;
+		float kern[6], bias[3] = { 0.5f, -0.5f, 1 }, late[2], emb[6];
+		double head[4];
+		int64_t step = 100 * (k + 1);
+
+		snprintf(p, sizeof(p), "%s/model.ckpt-%d", dir, 100 * (k + 1));
+		w = open_w(p, 1);
+		for (int i = 0; i < 6; i++) {
+			kern[i] = (float)(i + 1) * (1.0f + (float)k / 4);
+			emb[i] = (float)(i + 1);
+		}
+		for (int i = 0; i < 4; i++)
+			head[i] = i + 1 + k;
+		if (k >= 3)
+			head[0] = NAN;
+		if (k == 4)
+			head[3] = INFINITY;
+		late[0] = 3 * (1.0f + (float)(k - 2) / 2);
+		late[1] = 4 * (1.0f + (float)(k - 2) / 2);
+		bundle_writer_add(w, "dense/kernel", 12, DT_FLOAT, d23, 2, 0, kern, sizeof(kern));
+		bundle_writer_add(w, "dense/bias", 10, DT_FLOAT, d3, 1, 0, bias, sizeof(bias));
+		bundle_writer_add(w, "emb", 3, DT_FLOAT, k >= 3 ? d6 : d4, 1, 0, emb,
+				  (k >= 3 ? 6 : 4) * sizeof(float));
+		bundle_writer_add(w, "global_step", 11, DT_INT64, NULL, 0, 0, &step, sizeof(step));
+		bundle_writer_add(w, "head/w", 6, DT_DOUBLE, d4, 1, 0, head, sizeof(head));
+		if (k >= 2)
+			bundle_writer_add(w, "late/w", 6, DT_FLOAT, d2, 1, 0, late, sizeof(late));
+		for (int i = 0; i < BIG; i++)
+			big[i] = i < SAME ? (float)(i % 7) / 4 : (float)(i % 5) / 2 + (float)k / 4;
+		big[5] = NAN;
+		bundle_writer_add(w, "big/w", 5, DT_FLOAT, dbig, 1, 0, big, sizeof(big));
+		finish(w);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *set, *dir;
@@ -1979,5 +2031,7 @@ int main(int argc, char **argv)
 		make_graph_hub(sub(dir, "graph-hub"));
 	if (all || !strcmp(set, "match"))
 		make_match(sub(dir, "match"));
+	if (all || !strcmp(set, "trendrun"))
+		make_trendrun(sub(dir, "trendrun"));
 	return 0;
 }
