@@ -153,11 +153,12 @@ deps:
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
 	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc jq zsh strace >/dev/null
 
-# What `make fuzz` and `make check-valgrind` need besides (CI installs it; not needed to build).
+# What `make fuzz`, `make check-valgrind` and tests/trend-html.t (headless Chromium) need
+# besides (CI installs it; not needed to build; trend-html.t skips its browser part without it).
 deps-extra:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    clang libclang-rt-dev valgrind >/dev/null
+	    clang libclang-rt-dev valgrind chromium >/dev/null
 
 install: ckpt
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -59,8 +59,8 @@ _ckpt()
 			COMPREPLY=($(compgen -W "table json tsv tf" -- "$cur"))
 		fi
 		return ;;
-	-o | --output | --npy | --map | --map-out | --names-from) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	-i | --include | -x | --exclude | --match | -w | --width | -n | --atol | --rtol | --precision | --index)
+	-o | --output | --npy | --map | --map-out | --names-from | --html) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-i | --include | -x | --exclude | --match | -w | --width | -n | --atol | --rtol | --precision | --index | --last)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then

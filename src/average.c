@@ -292,7 +292,7 @@ static int write_graph(struct bundle_writer *w, const objgraph *g, const struct 
 	if (bundle_writer_add_strings(w, e->name, e->name_len, e->dims, e->rank, 0, &p, &len, 1))
 		rc = bundle_writer_status(w, err);
 	r->graph = 1;
-	r->bytes += bytes.len;
+	r->bytes += bundle_strings_size(&len, 1);  /* as stored, like every total */
 	buf_release(&bytes);
 	return rc;
 }

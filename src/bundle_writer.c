@@ -179,28 +179,6 @@ static void remove_stale_temps(const char *prefix)
 	free(dir);
 }
 
-static int mkdirs(const char *dir, struct ck_err *err)
-{
-	char *p = xstrdup(dir);
-	int rc = 0;
-
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || !*s) {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-				rc = ck_syserr(err, errno, "%s: cannot create folder", p);
-				break;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return rc;
-}
-
 static void writer_free(struct bundle_writer *w);
 
 /* No output name may be one of the run's inputs, --force or not (outguard.h). */
@@ -236,7 +214,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	if (stat(dir, &st) < 0) {
 		rc = 0;
 		if (errno == ENOENT && (flags & BW_MKDIR))
-			rc = mkdirs(dir, err);
+			rc = make_dirs(dir, err);
 		else
 			rc = ck_syserr(err, errno, "%s", dir);
 		if (rc < 0) {
@@ -467,6 +445,21 @@ int bundle_writer_strings_end(struct bw_strings *s)
 void bundle_writer_strings_release(struct bw_strings *s)
 {
 	buf_release(&s->pend);
+}
+
+uint64_t bundle_strings_size(const size_t *lens, uint64_t count)
+{
+	uint64_t n = 4;
+
+	for (uint64_t i = 0; i < count; i++) {
+		n += lens[i];
+		for (uint64_t v = lens[i]; ; v >>= 7) {
+			n++;
+			if (v < 128)
+				break;
+		}
+	}
+	return n;
 }
 
 int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t name_len,

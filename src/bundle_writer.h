@@ -30,6 +30,10 @@ int bundle_writer_open(struct bundle_writer **w, const char *prefix, int num_sha
 int bundle_writer_add(struct bundle_writer *w, const void *name, size_t name_len, int dtype,
 		      const int64_t *dims, int rank, int shard, const void *data, size_t n);
 
+/* The payload bytes bundle_writer_add_strings stores for count elements: their varint
+ * lengths, the 4-byte checksum of the lengths, then the bytes. */
+uint64_t bundle_strings_size(const size_t *lens, uint64_t count);
+
 /* A DT_STRING tensor from count elements (doc/FORMAT.md §6.3 layout and checksums). */
 int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t name_len,
 			      const int64_t *dims, int rank, int shard,

@@ -60,9 +60,10 @@ void cli_json_mode(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		const char *a = argv[i];
+		int format = !strcmp(a, "--format") ||
+			     (!strcmp(a, "-f") && cli_cmd && !strcmp(cli_cmd, "list"));
 		if (!strcmp(a, "--json") || !strcmp(a, "-j") || !strcmp(a, "--format=json") ||
-		    ((!strcmp(a, "--format") || !strcmp(a, "-f")) && i + 1 < argc &&
-		     !strcmp(argv[i + 1], "json")))
+		    (format && i + 1 < argc && !strcmp(argv[i + 1], "json")))
 			json_err.on = 1;
 	}
 	json_err.argc = argc;
@@ -150,30 +151,6 @@ void cli_notes(const struct buf *notes)
 	}
 }
 
-size_t edit_distance(const char *a, const char *b)
-{
-	size_t n = strlen(a), m = strlen(b), *row = xcalloc(m + 1, sizeof(size_t)), r;
-
-	for (size_t j = 0; j <= m; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= n; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= m; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	r = row[m];
-	free(row);
-	return r;
-}
-
 int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts)
 {
 	const char *bad = argv[optind - 1];
@@ -192,7 +169,7 @@ int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts)
 		size_t n = eq ? (size_t)(eq - bad - 2) : strlen(bad + 2);
 		snprintf(name, sizeof(name), "%.*s", (int)n, bad + 2);
 		for (const struct option *o = opts; o && o->name; o++) {
-			size_t d = edit_distance(name, o->name);
+			size_t d = name_distance(name, strlen(name), o->name, strlen(o->name));
 			if (!strcmp(name, o->name))
 				return cli_usage(c, o->has_arg == required_argument
 						 ? "option '--%s' needs a value" : "option '--%s' takes no value",

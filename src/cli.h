@@ -55,7 +55,5 @@ void cli_out_of_memory(size_t n);
 const struct cmd *cli_find(const char *name);
 /* Progress of a long copy on stderr when it is a terminal; done == total clears the line. */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
-/* Levenshtein distance, for "did you mean" suggestions. */
-size_t edit_distance(const char *a, const char *b);
 
 #endif

@@ -44,6 +44,7 @@ const char cmd_cast_usage[] =
 enum { OPT_VERIFY = 256, OPT_JSON, OPT_NO_SYNC };
 
 struct cast_totals {
+	int from_v1;  /* the input was a V1 table; the output is V2 */
 	size_t cast, copied;
 	uint64_t bytes_in, bytes_out;
 	struct cast_stats st;
@@ -124,6 +125,8 @@ static void print_summary(const char *out, int to, const struct cast_totals *t, 
 		cJSON *j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "output", out);
 		cJSON_AddStringToObject(j, "to", dtype_name(to));
+		if (t->from_v1)
+			cJSON_AddStringToObject(j, "input_format", "v1");
 		json_add_u64(j, "converted", t->cast);
 		json_add_u64(j, "unchanged", t->copied);
 		json_add_u64(j, "values", t->st.values);
@@ -136,12 +139,13 @@ static void print_summary(const char *out, int to, const struct cast_totals *t, 
 		cJSON_Delete(j);
 		return;
 	}
-	printf("wrote %s: %zu tensor%s converted to %s, %zu unchanged; %s -> %s\n", out, t->cast,
+	printf("wrote %s%s: %zu tensor%s converted to %s, %zu unchanged; %s -> %s\n", out,
+	       t->from_v1 ? " (V2, from a V1 input)" : "", t->cast,
 	       t->cast == 1 ? "" : "s", dtype_name(to), t->copied, fmt_size(a, t->bytes_in, 0),
 	       fmt_size(b, t->bytes_out, 0));
 	printf("%s of %s values rounded", fmt_count(a, t->st.changed), fmt_count(b, t->st.values));
 	if (t->st.values)
-		printf(" (%.2f%%)", 100.0 * (double)t->st.changed / (double)t->st.values);
+		printf(" (%s)", fmt_percent(c, t->st.changed, t->st.values, 2));
 	printf(", %s overflowed to infinity, %s became zero\n", fmt_count(c, t->st.overflow),
 	       fmt_count(a, t->st.underflow));
 }
@@ -213,6 +217,7 @@ int cmd_cast(int argc, char **argv)
 		goto out;
 	}
 	cli_notes(&in.where.notes);
+	t.from_v1 = in.b->format == 1;
 	if (surg_check_output(&out, &in, 1, force, &err) < 0) {
 		status = cli_error(&err);
 		goto out;

@@ -612,10 +612,7 @@ static void print_stat(const struct diff_opts *o, struct item *items, size_t n,
 
 static void json_num(cJSON *o, const char *key, double v)
 {
-	if (isfinite(v))
-		cJSON_AddNumberToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
+	json_add_double(o, key, v);
 }
 
 static void json_index(cJSON *o, const char *key, const struct bundle_entry *e, uint64_t flat)
@@ -642,8 +639,8 @@ static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 	cJSON_AddStringToObject(root, "b", args[1]);
 	cJSON_AddStringToObject(root, "prefix_a", ba->prefix);
 	cJSON_AddStringToObject(root, "prefix_b", bb->prefix);
-	cJSON_AddNumberToObject(root, "atol", o->cmp.atol);
-	cJSON_AddNumberToObject(root, "rtol", o->cmp.rtol);
+	json_add_double(root, "atol", o->cmp.atol);
+	json_add_double(root, "rtol", o->cmp.rtol);
 	cJSON_AddBoolToObject(root, "equal_nan", o->cmp.equal_nan);
 	cJSON_AddBoolToObject(root, "trust_crc", o->cmp.trust_crc);
 	cJSON_AddBoolToObject(root, "names_only", o->names_only);
@@ -683,7 +680,7 @@ static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 				cJSON_AddBoolToObject(t, "bytes_only", 1);
 			} else {
 				json_add_u64(t, "different", r->differ);
-				cJSON_AddNumberToObject(t, "share", share(r) / 100);
+				json_add_double(t, "share", share(r) / 100);
 				if (r->differ)
 					json_index(t, "first_index", e, r->first);
 			}

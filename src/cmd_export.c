@@ -15,6 +15,7 @@
 #include "path.h"
 #include "safetensors.h"
 #include "surgery.h"
+#include "totals.h"
 #include "xform.h"
 
 const char cmd_export_usage[] =
@@ -42,6 +43,7 @@ const char cmd_export_usage[] =
 "Options:\n"
 "      --npz FILE          write a .npz archive (members 'NAME.npy')\n"
 "      --safetensors FILE  write a safetensors file\n"
+"                          (FILE's folder is created if missing)\n"
 "  -f, --force             replace FILE if it exists\n"
 "  -z, --compress          deflate the .npz members (as numpy.savez_compressed)\n"
 "  -i, --include REGEX     export only names matching REGEX (POSIX ERE; repeatable)\n"
@@ -206,7 +208,8 @@ struct exporter {
 	size_t nch;
 	struct buf notes;     /* lines for stderr: skipped tensors, losses */
 	size_t nskipped;
-	uint64_t bytes;
+	uint64_t bytes;       /* written: .npy headers and widened elements included */
+	struct totals data;   /* the checkpoint's tensors exported, counted as every command does */
 };
 
 static void note_change(struct exporter *x, int from, int to)
@@ -505,8 +508,10 @@ int cmd_export(int argc, char **argv)
 			status = cli_error(&err);
 			goto out;
 		}
-		if (rc == 0)
+		if (rc == 0) {
 			x.bytes += x.t[x.n++].size;
+			totals_add(&x.data, e);
+		}
 	}
 	if (!x.n) {
 		print_notes(&x);
@@ -528,11 +533,12 @@ int cmd_export(int argc, char **argv)
 		json_add_u64(j, "tensors", x.n);
 		json_add_u64(j, "skipped", x.nskipped);
 		json_add_u64(j, "bytes", x.bytes);
+		json_add_u64(j, "tensor_bytes", x.data.bytes);
 		json_print(j, stdout);
 		cJSON_Delete(j);
 	} else {
-		printf("wrote %s: %zu tensor%s, %s", out, x.n, x.n == 1 ? "" : "s",
-		       fmt_size(sz, x.bytes, 0));
+		printf("wrote %s: %zu tensor%s, %s of tensor data", out, x.n, x.n == 1 ? "" : "s",
+		       fmt_size(sz, x.data.bytes, 0));
 		if (x.nskipped)
 			printf(" (%zu left out)", x.nskipped);
 		putchar('\n');

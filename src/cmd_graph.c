@@ -7,8 +7,14 @@
 #include "cmds.h"
 #include "dtype.h"
 #include "graph.h"
+#include "match.h"
+#include "matchset.h"
+#include "objgraph.h"
 #include "output.h"
 #include "path.h"
+#include "surgery.h"
+#include "table.h"
+#include "totals.h"
 
 const char cmd_graph_usage[] =
 "usage: ckpt graph [--nodes] [--saver NAME] [--json] FILE\n"
@@ -24,8 +30,10 @@ const char cmd_graph_usage[] =
 "\n"
 "Options:\n"
 "  -c, --check CKPT  compare CKPT with the tensors the graph's restore op reads: keys it\n"
-"                    lacks (TensorFlow's \"Key ... not found in checkpoint\"), with close\n"
-"                    names; tensors with another dtype or shape; tensors nobody restores;\n"
+"                    lacks (TensorFlow's \"Key ... not found in checkpoint\"), each with\n"
+"                    the tensor 'ckpt match' would rename to it (or its candidates), and\n"
+"                    the 'ckpt match' command that writes those renames; tensors\n"
+"                    with another dtype or shape; tensors nobody restores;\n"
 "                    data shards missing or shorter than the index needs (by size: the\n"
 "                    data is not read; ckpt verify checks it). FILE defaults to the graph\n"
 "                    beside CKPT.\n"
@@ -187,7 +195,7 @@ static void print_summary(const struct graph_meta *m)
 {
 	struct tab t;
 	char s1[32];
-	uint64_t params = 0;
+	struct totals tot = { 0 };
 	size_t ntrain = 0;
 
 	print_version(m);
@@ -217,13 +225,18 @@ static void print_summary(const struct graph_meta *m)
 	}
 
 	for (size_t i = 0; i < m->nvars; i++) {
-		params += parameters(m->vars[i].shape);
+		totals_add_named(&tot, m->vars[i].name, m->vars[i].dtype,
+				 parameters(m->vars[i].shape), 0);
 		ntrain += m->vars[i].trainable == 1;
 	}
 	printf("\nvariables (%zu", m->nvars);
 	if (m->nvars && m->vars[0].trainable >= 0)
 		printf(", %zu trainable", ntrain);
-	printf(", %s parameters):\n", fmt_count(s1, params));
+	/* Parameters as every command counts them (totals.h): optimizer slots apart. */
+	printf(", %s parameters", fmt_count(s1, tot.params));
+	if (tot.opt_params)
+		printf(", %s more in optimizer state", fmt_count(s1, tot.opt_params));
+	fputs("):\n", stdout);
 	if (m->nvars) {
 		tab_init(&t, "lllll");
 		tab_add(&t, "  NAME");
@@ -436,7 +449,7 @@ static cJSON *json_meta(const struct graph_meta *m, int nodes)
 		cJSON_AddStringToObject(x, "restore_op", m->saver_restore);
 		json_add_i64(x, "max_to_keep", m->saver_max_to_keep);
 		cJSON_AddBoolToObject(x, "sharded", m->saver_sharded);
-		cJSON_AddNumberToObject(x, "keep_checkpoint_every_n_hours", m->saver_keep_hours);
+		json_add_double(x, "keep_checkpoint_every_n_hours", m->saver_keep_hours);
 	} else {
 		cJSON_AddNullToObject(o, "saver");
 	}
@@ -529,7 +542,130 @@ static const char *const problem_title[] = {
 };
 static const char *const problem_json[] = { "missing", "dtype_mismatch", "shape_mismatch", "unused" };
 
-static void problem_text(struct tab *t, const struct graph_problem *p)
+/* The matcher's view (match.h) of the graph's keys and the checkpoint's tensors: for a key
+ * the checkpoint lacks, the tensor a rename would restore it from, or the candidates. */
+struct fix {
+	struct surg_input in;       /* the checkpoint (its bundle borrowed), with its object graph */
+	struct matchset ck, gr;
+	struct match_result r;
+	struct fix_key { const uint8_t *name; size_t len, idx; } *keys;  /* gr's, by name */
+	size_t nmissing, nfixed;    /* missing keys; those the matcher pairs */
+};
+
+static int cmp_fix_key(const void *a, const void *b)
+{
+	const struct fix_key *x = a, *y = b;
+	return key_cmp(x->name, x->len, y->name, y->len);
+}
+
+/* The match of the key a GP_MISSING problem names. */
+static const struct match_target *fix_target(const struct fix *f, const struct graph_problem *p)
+{
+	struct fix_key probe = { p->want->key, p->want->key_len, 0 };
+	const struct fix_key *k = bsearch(&probe, f->keys, f->gr.n, sizeof(*f->keys), cmp_fix_key);
+	return k ? &f->r.t[k->idx] : NULL;
+}
+
+static void fix_run(struct fix *f, const struct graph_meta *m, struct bundle *b,
+		    const struct graph_check *c)
+{
+	struct ck_err err = { 0 };
+
+	memset(f, 0, sizeof(*f));
+	f->in.b = b;
+	/* Full names (TF2) help the match; a checkpoint whose object graph does not parse is
+	 * still checked, by its keys alone. */
+	if (bundle_find(b, OBJECT_GRAPH_KEY, sizeof(OBJECT_GRAPH_KEY) - 1) &&
+	    objgraph_load(b, &f->in.graph, &err) < 0) {
+		objgraph_free(f->in.graph);
+		f->in.graph = NULL;
+	}
+	matchset_from_input(&f->ck, &f->in);
+	matchset_from_graph(&f->gr, m);
+	match_run(f->gr.items, f->gr.n, f->ck.items, f->ck.n, &f->r);
+	f->keys = xcalloc(f->gr.n + 1, sizeof(*f->keys));
+	for (size_t i = 0; i < f->gr.n; i++)
+		f->keys[i] = (struct fix_key){ f->gr.items[i].name, f->gr.items[i].len, i };
+	sort_array(f->keys, f->gr.n, sizeof(*f->keys), cmp_fix_key);
+	for (size_t i = 0; i < c->nproblems; i++)
+		if (c->problems[i].kind == GP_MISSING) {
+			const struct match_target *t = fix_target(f, &c->problems[i]);
+			f->nmissing++;
+			f->nfixed += t && t->src != MATCH_NONE;
+		}
+}
+
+static void fix_release(struct fix *f)
+{
+	match_release(&f->r);
+	matchset_release(&f->ck);
+	matchset_release(&f->gr);
+	objgraph_free(f->in.graph);
+	free(f->keys);
+}
+
+/* A word the shell reads back as is: quoted when it holds anything but safe characters. */
+static void shell_word(struct buf *out, const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+			    "_-./:=+,@%") == strlen(s)) {
+		buf_addf(out, "%s", s);
+		return;
+	}
+	buf_addc(out, '\'');
+	for (; *s; s++)
+		if (*s == '\'')
+			buf_addf(out, "'\\''");
+		else
+			buf_addc(out, *s);
+	buf_addc(out, '\'');
+}
+
+/* "ckpt match --apply -o FIXED CKPT GRAPH" (caller frees), or NULL when no rename helps. */
+static char *fix_command(const struct fix *f, const char *ckpt, const struct graph_file *g)
+{
+	struct buf cmd = BUF_INIT;
+
+	if (!f->nfixed)
+		return NULL;
+	buf_addf(&cmd, "ckpt match --apply -o FIXED ");
+	shell_word(&cmd, ckpt);
+	buf_addc(&cmd, ' ');
+	shell_word(&cmd, g->path);
+	return buf_detach(&cmd, NULL);
+}
+
+/* "from model/dense/bias (rewrite)", "candidates a, b", or nothing. */
+static void fix_hint(struct buf *s, const struct fix *f, const struct graph_problem *p)
+{
+	const struct match_target *m = fix_target(f, p);
+	char *n;
+
+	if (!m)
+		return;
+	if (m->src != MATCH_NONE) {
+		n = key_text(f->ck.items[m->src].name, f->ck.items[m->src].len);
+		buf_addf(s, "from %s (%s)", n, match_how_name(m->how));
+		free(n);
+		return;
+	}
+	for (size_t k = 0; k < m->ncand && k < MATCH_MAX_CAND; k++) {
+		n = key_text(f->ck.items[m->cand[k]].name, f->ck.items[m->cand[k]].len);
+		buf_addf(s, "%s%s", k ? ", " : "candidates ", n);
+		free(n);
+	}
+	if (m->ncand > MATCH_MAX_CAND)
+		buf_addf(s, " (%zu in all)", m->ncand);
+}
+
+static void json_add_name_item(cJSON *a, const struct match_item *it)
+{
+	char *n = key_text(it->name, it->len);
+	cJSON_AddItemToArray(a, cJSON_CreateString(n));
+	free(n);
+}
+
+static void problem_text(struct tab *t, const struct graph_problem *p, const struct fix *f)
 {
 	char *name = p->want ? key_text(p->want->key, p->want->key_len)
 			     : key_text(p->have->name, p->have->name_len);
@@ -542,11 +678,7 @@ static void problem_text(struct tab *t, const struct graph_problem *p)
 		struct buf s = BUF_INIT;
 		tab_add(t, dtype_or_unknown(p->want->dtype));
 		tab_add(t, gs);
-		for (int k = 0; k < 3 && p->suggest[k]; k++) {
-			char *n = key_text(p->suggest[k]->name, p->suggest[k]->name_len);
-			buf_addf(&s, "%s%s", k ? ", " : "did you mean ", n);
-			free(n);
-		}
+		fix_hint(&s, f, p);
 		tab_add(t, s.len ? (char *)s.p : "");
 		buf_release(&s);
 		break;
@@ -572,7 +704,7 @@ static void problem_text(struct tab *t, const struct graph_problem *p)
 	free(cs);
 }
 
-static cJSON *problem_json_item(const struct graph_problem *p)
+static cJSON *problem_json_item(const struct graph_problem *p, const struct fix *f)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -588,11 +720,15 @@ static cJSON *problem_json_item(const struct graph_problem *p)
 		cJSON_AddItemToObject(o, "checkpoint_shape", json_shape(p->have->dims, p->have->rank));
 	}
 	if (p->kind == GP_MISSING) {
+		const struct match_target *m = fix_target(f, p);
 		cJSON *s = cJSON_AddArrayToObject(o, "suggestions");
-		for (int k = 0; k < 3 && p->suggest[k]; k++) {
-			char *n = key_text(p->suggest[k]->name, p->suggest[k]->name_len);
-			cJSON_AddItemToArray(s, cJSON_CreateString(n));
-			free(n);
+		if (m && m->src != MATCH_NONE) {
+			json_add_name_item(s, &f->ck.items[m->src]);
+			cJSON_AddStringToObject(o, "match", match_how_name(m->how));
+		} else {
+			for (size_t k = 0; m && k < m->ncand && k < MATCH_MAX_CAND; k++)
+				json_add_name_item(s, &f->ck.items[m->cand[k]]);
+			cJSON_AddNullToObject(o, "match");
 		}
 	}
 	return o;
@@ -728,14 +864,29 @@ static void print_check_header(const struct graph_file *g, const struct bundle *
 	buf_release(&src);
 }
 
-static int check(const struct graph_file *g, const struct bundle *b, int json)
+/* The command that writes the renames the matcher found, when some supply missing keys.
+ * With --saver, the keys are another saver's than the one 'ckpt match' reads: left out. */
+static void print_fix(const struct fix *f, const char *cmd)
+{
+	if (!cmd)
+		return;
+	printf("renames supply %zu of the %zu missing keys; to write them to a new checkpoint "
+	       "FIXED:\n  %s\n", f->nfixed, f->nmissing, cmd);
+}
+
+static int check(const struct graph_file *g, struct bundle *b, const char *ckpt, int saver,
+		 int json)
 {
 	const struct graph_meta *m = &g->metas[0];
 	struct graph_check c;
+	struct fix f;
 	size_t count[4] = { 0 };
+	char *cmd;
 	int status;
 
 	graph_check_run(m, b, &c);
+	fix_run(&f, m, b, &c);
+	cmd = saver ? NULL : fix_command(&f, ckpt, g);
 	for (size_t i = 0; i < c.nproblems; i++)
 		count[c.problems[i].kind]++;
 	status = c.nfailing || c.nshard_failing ? EXIT_DIFF : EXIT_OK;
@@ -755,16 +906,19 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 		cJSON_AddBoolToObject(root, "data_read", 0);
 		json_add_i64(root, "shards_checked", c.nshards);
 		cJSON_AddItemToObject(root, "data_missing", json_shards(b, &c));
+		if (cmd)
+			cJSON_AddStringToObject(root, "fix_command", cmd);
+		else
+			cJSON_AddNullToObject(root, "fix_command");
 		for (int k = 0; k < 4; k++) {
 			cJSON *a = cJSON_AddArrayToObject(root, problem_json[k]);
 			for (size_t i = 0; i < c.nproblems; i++)
 				if ((int)c.problems[i].kind == k)
-					cJSON_AddItemToArray(a, problem_json_item(&c.problems[i]));
+					cJSON_AddItemToArray(a, problem_json_item(&c.problems[i], &f));
 		}
 		json_print(root, stdout);
 		cJSON_Delete(root);
-		graph_check_release(&c);
-		return status;
+		goto out;
 	}
 	print_check_header(g, b, m);
 	for (int k = 0; k < 4; k++) {
@@ -775,7 +929,7 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 		tab_init(&t, "llll");
 		for (size_t i = 0; i < c.nproblems; i++)
 			if ((int)c.problems[i].kind == k)
-				problem_text(&t, &c.problems[i]);
+				problem_text(&t, &c.problems[i], &f);
 		tab_print(&t, stdout);
 		tab_release(&t);
 	}
@@ -783,6 +937,10 @@ static int check(const struct graph_file *g, const struct bundle *b, int json)
 		print_shards(b, &c);
 	putchar('\n');
 	print_verdict(b, &c, count);
+	print_fix(&f, cmd);
+out:
+	free(cmd);
+	fix_release(&f);
 	graph_check_release(&c);
 	return status;
 }
@@ -834,7 +992,7 @@ int cmd_graph(int argc, char **argv)
 		status = cli_error(&err);
 		goto out;
 	}
-	status = ckpt ? check(g, b, json) : show(g, nodes, json);
+	status = ckpt ? check(g, b, ckpt, saver != NULL, json) : show(g, nodes, json);
 	status = cli_finish(status);
 out:
 	graph_free(g);

@@ -8,18 +8,22 @@
 #include "crc32c.h"
 #include "dtype.h"
 #include "graph.h"
+#include "objgraph.h"
 #include "output.h"
 #include "path.h"
 #include "scope.h"
+#include "totals.h"
 
 const char cmd_list_usage[] =
 "usage: ckpt list [-l] [--sort KEY] [-r] [--include REGEX]... [--exclude REGEX]...\n"
 "                 [--by-scope[=DEPTH]] [--format table|json|tsv|tf] [--json] [--bytes]\n"
-"                 [-w N] PATH\n"
+"                 [--full-names] [-w N] PATH\n"
 "\n"
 "List the tensors of a checkpoint: name, dtype, shape, elements and size, sorted by name,\n"
-"then a totals line. Only the .index file is read, so this works when data shards are\n"
-"missing. Slices of partitioned tensors are not listed; the full tensor is, once.\n"
+"then a totals line: tensors, parameters (floating-point elements that are not optimizer\n"
+"state), the optimizer state's apart, and the bytes of tensor data. Only the .index file is\n"
+"read, so this works when data shards are missing. Slices of partitioned tensors are not\n"
+"listed; the full tensor is, once.\n"
 "\n"
 "PATH is a checkpoint prefix (model.ckpt-1000), its .index or .data-* file, a folder with a\n"
 "'checkpoint' state file or a single checkpoint, a SavedModel folder, or the state file.\n"
@@ -31,13 +35,20 @@ const char cmd_list_usage[] =
 "  -i, --include REGEX    list only names matching REGEX (POSIX ERE; repeatable)\n"
 "  -x, --exclude REGEX    leave out names matching REGEX (repeatable)\n"
 "      --by-scope[=DEPTH] parameters and bytes summed per name scope (split on '/'), as a\n"
-"                         tree, DEPTH levels deep (default: all)\n"
+"                         tree, DEPTH levels deep (default: all); with --format tsv one\n"
+"                         line a scope\n"
 "  -f, --format FORMAT    table (default), json, tsv, or tf (TensorFlow's\n"
 "                         'name (DT_FLOAT) [3,3]' lines)\n"
 "      --json             same as --format json\n"
 "  -b, --bytes            print sizes as exact byte counts\n"
-"  -w, --width N          fit the table in N columns, shortening long names in the\n"
-"                         middle (0: never; default: the terminal's width on a terminal)\n"
+"      --full-names       TF2 checkpoints: a FULL NAME column (JSON: \"full_name\") with the\n"
+"                         variable name the object graph records for each key\n"
+"                         (lstm/lstm_cell/kernel for variables/0/.ATTRIBUTES/VARIABLE_VALUE);\n"
+"                         reads the object graph from the data\n"
+"  -w, --width N          fit the table in N columns: a name too long for its column is\n"
+"                         printed whole on a line of its own, its row below it, never\n"
+"                         cut (0: no limit; default: COLUMNS or the terminal's width on\n"
+"                         a terminal, no limit otherwise)\n"
 "  -h, --help             show this help\n"
 "\n"
 "Exit status: 0 success, 2 trouble (unreadable or missing checkpoint).\n";
@@ -46,16 +57,14 @@ enum sort_key { SORT_NAME, SORT_SIZE, SORT_ELEMENTS, SORT_OFFSET };
 enum format { FMT_TABLE, FMT_JSON, FMT_TSV, FMT_TF };
 
 struct list_opts {
-	int longfmt, reverse, exact, by_scope, scope_depth;
+	int longfmt, reverse, exact, by_scope, scope_depth, full_names;
+	objgraph *graph;             /* --full-names: the object graph */
+	struct objgraph_name *full;  /* --full-names: key -> full name, sorted by key */
+	size_t nfull;
 	enum sort_key sort;
 	enum format format;
 	struct namefilter names;
 };
-
-static uint64_t entry_bytes(const struct bundle_entry *e)
-{
-	return e->nslices ? e->slices_bytes : e->size;
-}
 
 static int is_object_graph(const struct bundle_entry *e)
 {
@@ -80,7 +89,7 @@ static int cmp_entries(const void *pa, const void *pb)
 
 	switch (sort_by) {
 	case SORT_SIZE:
-		c = entry_bytes(a) < entry_bytes(b) ? -1 : entry_bytes(a) > entry_bytes(b);
+		c = totals_entry_bytes(a) < totals_entry_bytes(b) ? -1 : totals_entry_bytes(a) > totals_entry_bytes(b);
 		break;
 	case SORT_ELEMENTS:
 		c = a->elements < b->elements ? -1 : a->elements > b->elements;
@@ -103,6 +112,17 @@ static int cmp_entries(const void *pa, const void *pb)
 	return c;
 }
 
+/* The full name the object graph records for e, or NULL (n: its length). */
+static const char *full_name(const struct list_opts *o, const struct bundle_entry *e, size_t *n)
+{
+	const struct objgraph_name *f = objgraph_full_name(o->full, o->nfull, e->name, e->name_len);
+
+	if (!f)
+		return NULL;
+	*n = f->full_len;
+	return (const char *)f->full;
+}
+
 static char *name_text(const struct bundle_entry *e)
 {
 	struct buf b = BUF_INIT;
@@ -112,7 +132,7 @@ static char *name_text(const struct bundle_entry *e)
 
 /* Name and shape as shown, into reused buffers: no allocation per row. */
 struct row_text {
-	struct buf name, shape;
+	struct buf name, shape, full;
 };
 
 /* The name as shown (and its length, when len is not NULL): nearly every name is printable
@@ -146,11 +166,8 @@ static void row_text_release(struct row_text *rt)
 {
 	buf_release(&rt->name);
 	buf_release(&rt->shape);
+	buf_release(&rt->full);
 }
-
-struct totals {
-	uint64_t tensors, elements, bytes;
-};
 
 /* TF1 savers write PREFIX.meta beside the checkpoint; it records the TF version. */
 static char *writer_version(const struct bundle *b, char **meta)
@@ -178,6 +195,7 @@ static size_t hex32(char out[9], uint32_t v)
 
 struct table_rows {
 	const struct list_opts *o;
+	int no_offsets;  /* V1: tensors sit inside the table's values, at no offset of their own */
 	const struct bundle_entry **sel;
 	struct row_text rt;
 	char num[7][32];  /* the numeric cells of the current row */
@@ -199,26 +217,45 @@ static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
 #define CELL(text, n) (cell[c] = (text), len[c] = (n), c++)
 #define CELL_STR(text) (cell[c] = (text), len[c] = strlen(cell[c]), c++)
 	if (r == 0) {
-		for (; c + 1 < ncols; )
-			CELL_STR(head[c]);
+		for (size_t h = 0; h + 1 < ncols; h++) {
+			CELL_STR(head[h]);
+			if (!h && o->full_names)
+				CELL_STR("FULL NAME");
+		}
 		CELL("", 0);
 		return;
 	}
 	e = tr->sel[r - 1];
 	cell[c] = row_name(&tr->rt, e, &len[c]), c++;
+	if (o->full_names) {
+		size_t n;
+		const char *f = full_name(o, e, &n);
+		if (f && name_is_plain_ascii(f, n)) {
+			CELL(f, n);
+		} else if (f) {
+			buf_reset(&tr->rt.full);
+			name_escaped(&tr->rt.full, f, n);
+			CELL((const char *)tr->rt.full.p, tr->rt.full.len);
+		} else {
+			CELL("-", 1);
+		}
+	}
 	CELL_STR(dtype_name(e->dtype));
 	cell[c] = row_shape(&tr->rt, e, &len[c]), c++;
 	CELL(num[0], fmt_u64(num[0], e->elements));
-	CELL_STR(fmt_size(num[1], entry_bytes(e), o->exact));
+	CELL_STR(fmt_size(num[1], totals_entry_bytes(e), o->exact));
 	if (o->longfmt) {
 		if (e->nslices) {
 			CELL("-", 1);
 			CELL("-", 1);
 		} else {
 			CELL(num[2], fmt_i64(num[2], e->shard));
-			CELL(num[3], fmt_u64(num[3], e->offset));
+			if (tr->no_offsets)
+				CELL("-", 1);
+			else
+				CELL(num[3], fmt_u64(num[3], e->offset));
 		}
-		CELL(num[4], fmt_u64(num[4], entry_bytes(e)));
+		CELL(num[4], fmt_u64(num[4], totals_entry_bytes(e)));
 		CELL(num[5], fmt_u64(num[5], e->nslices ? e->nslices : 1));
 		if (e->nslices)
 			CELL("-", 1);
@@ -236,48 +273,71 @@ static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
 #undef CELL_STR
 }
 
+/* The totals line, the last line of the table so that `| tail -1` finds it. */
+static void print_totals(const struct list_opts *o, const struct bundle *b, const struct totals *tot)
+{
+	struct buf line = BUF_INIT;
+
+	totals_text(&line, tot, o->exact);
+	if (tot->tensors != b->ntensors)
+		buf_addf(&line, " (%zu tensors in all)", b->ntensors);
+	printf("%s\n", (const char *)line.p);
+	buf_release(&line);
+}
+
+/* Who wrote it, before the table: the .meta's TF version, when there is one. */
+static void print_writer(const struct bundle *b)
+{
+	char *meta, *v = writer_version(b, &meta);
+
+	if (v)
+		printf("written by TensorFlow %s (%s)\n", v, meta);
+	free(v);
+	free(meta);
+}
+
 static void print_table(const struct list_opts *o, const struct bundle *b,
 			const struct bundle_entry **sel, size_t n, const struct totals *tot)
 {
-	struct table_rows tr = { .o = o, .sel = sel };
+	struct table_rows tr = { .o = o, .sel = sel, .no_offsets = b->format == 1 };
 	struct tab t;
-	char s1[32], s2[32], s3[32];
 
-	tab_init(&t, o->longfmt ? "lllrrrrrrll" : "lllrrl");
+	print_writer(b);
+	tab_init(&t, o->full_names ? (o->longfmt ? "llllrrrrrrll" : "llllrrl")
+				   : (o->longfmt ? "lllrrrrrrll" : "lllrrl"));
 	tab_print_rows(&t, n + 1, table_row, &tr, stdout);
 	tab_release(&t);
 	row_text_release(&tr.rt);
-	printf("%s %s, %s %s, %s", fmt_count(s1, tot->tensors),
-	       tot->tensors == 1 ? "tensor" : "tensors", fmt_count(s2, tot->elements),
-	       tot->elements == 1 ? "parameter" : "parameters", fmt_size(s3, tot->bytes, o->exact));
-	if (o->exact)
-		fputs(" bytes", stdout);
-	if (tot->tensors != b->ntensors)
-		printf(" (%zu tensors in all)", b->ntensors);
-	putchar('\n');
-	{
-		char *meta, *v = writer_version(b, &meta);
-		if (v)
-			printf("written by TensorFlow %s (%s)\n", v, meta);
-		free(v);
-		free(meta);
-	}
+	print_totals(o, b, tot);
 }
 
-static void print_tsv(const struct list_opts *o, const struct bundle_entry **sel, size_t n)
+static void print_tsv(const struct list_opts *o, const struct bundle *b,
+		      const struct bundle_entry **sel, size_t n)
 {
-	struct row_text rt = { BUF_INIT, BUF_INIT };
+	struct row_text rt = { BUF_INIT, BUF_INIT, BUF_INIT };
 
-	fputs(o->longfmt ? "name\tdtype\tshape\telements\tbytes\tshard\toffset\tpartitions\tcrc32c\n"
-			 : "name\tdtype\tshape\telements\tbytes\n", stdout);
+	fputs(o->full_names ? "name\tfull_name\t" : "name\t", stdout);
+	fputs(o->longfmt ? "dtype\tshape\telements\tbytes\tshard\toffset\tpartitions\tcrc32c\n"
+			 : "dtype\tshape\telements\tbytes\n", stdout);
 	for (size_t i = 0; i < n; i++) {
 		const struct bundle_entry *e = sel[i];
-		printf("%s\t%s\t%s\t%llu\t%llu", row_name(&rt, e, NULL), dtype_name(e->dtype),
+		fputs(row_name(&rt, e, NULL), stdout);
+		if (o->full_names) {
+			size_t fl;
+			const char *f = full_name(o, e, &fl);
+			buf_reset(&rt.full);
+			if (f)
+				name_escaped(&rt.full, f, fl);
+			printf("\t%.*s", (int)rt.full.len, rt.full.len ? (const char *)rt.full.p : "");
+		}
+		printf("\t%s\t%s\t%llu\t%llu", dtype_name(e->dtype),
 		       row_shape(&rt, e, NULL), (unsigned long long)e->elements,
-		       (unsigned long long)entry_bytes(e));
+		       (unsigned long long)totals_entry_bytes(e));
 		if (o->longfmt) {
 			if (e->nslices)
 				printf("\t-\t-\t%zu\t-", e->nslices);
+			else if (b->format == 1)  /* no offsets in a V1 table (see table_rows) */
+				printf("\t%d\t-\t1\t%08x", e->shard, crc32c_unmask(e->crc32c));
 			else
 				printf("\t%d\t%llu\t1\t%08x", e->shard, (unsigned long long)e->offset,
 				       crc32c_unmask(e->crc32c));
@@ -289,7 +349,7 @@ static void print_tsv(const struct list_opts *o, const struct bundle_entry **sel
 
 static void print_tf(const struct bundle_entry **sel, size_t n, const struct totals *tot)
 {
-	struct row_text rt = { BUF_INIT, BUF_INIT };
+	struct row_text rt = { BUF_INIT, BUF_INIT, BUF_INIT };
 
 	for (size_t i = 0; i < n; i++) {
 		printf("%s (%s) %s\n", row_name(&rt, sel[i], NULL), dtype_tf_name(sel[i]->dtype),
@@ -300,8 +360,8 @@ static void print_tf(const struct bundle_entry **sel, size_t n, const struct tot
 }
 
 /* Written as it goes, not built as a cJSON tree: 10^4 tensors made ~10^5 nodes. */
-static void print_json(const char *arg, const struct bundle *b, const struct bundle_entry **sel,
-		       size_t n, const struct totals *tot)
+static void print_json(const struct list_opts *o, const char *arg, const struct bundle *b,
+		       const struct bundle_entry **sel, size_t n, const struct totals *tot)
 {
 	struct jw w;
 
@@ -324,10 +384,20 @@ static void print_json(const char *arg, const struct bundle *b, const struct bun
 		const struct bundle_entry *e = sel[i];
 		jw_begin_object(&w);
 		jw_name(&w, "name", e->name, e->name_len);
+		if (o->full_names) {
+			size_t fl;
+			const char *f = full_name(o, e, &fl);
+			if (f) {
+				jw_name(&w, "full_name", f, fl);
+			} else {
+				jw_key(&w, "full_name");
+				jw_raw(&w, "null");
+			}
+		}
 		jw_key_string(&w, "dtype", dtype_name(e->dtype));
 		jw_key_shape(&w, "shape", e->dims, e->rank);
 		jw_key_u64(&w, "elements", e->elements);
-		jw_key_u64(&w, "bytes", entry_bytes(e));
+		jw_key_u64(&w, "bytes", totals_entry_bytes(e));
 		if (e->nslices) {
 			jw_key(&w, "shard");
 			jw_raw(&w, "null");
@@ -337,7 +407,11 @@ static void print_json(const char *arg, const struct bundle *b, const struct bun
 			jw_raw(&w, "null");
 		} else {
 			jw_key_i64(&w, "shard", e->shard);
-			jw_key_u64(&w, "offset", e->offset);
+			jw_key(&w, "offset");
+			if (b->format == 1)
+				jw_raw(&w, "null");
+			else
+				jw_u64(&w, e->offset);
 			jw_key_u64(&w, "crc32c", crc32c_unmask(e->crc32c));
 		}
 		jw_key_u64(&w, "partitions", e->nslices ? e->nslices : 1);
@@ -352,6 +426,9 @@ static void print_json(const char *arg, const struct bundle *b, const struct bun
 	jw_begin_object(&w);
 	jw_key_u64(&w, "tensors", tot->tensors);
 	jw_key_u64(&w, "elements", tot->elements);
+	jw_key_u64(&w, "parameters", tot->params);
+	jw_key_u64(&w, "optimizer_parameters", tot->opt_params);
+	jw_key_u64(&w, "optimizer_tensors", tot->opt_tensors);
 	jw_key_u64(&w, "bytes", tot->bytes);
 	jw_finish(&w);
 }
@@ -360,7 +437,7 @@ static void print_json(const char *arg, const struct bundle *b, const struct bun
 struct scope {
 	char *name;   /* "encoder/layer_0/" ; "" for top-level tensors */
 	int depth;
-	uint64_t tensors, elements, bytes;
+	struct totals t;
 };
 
 static int cmp_scope(const void *a, const void *b)
@@ -368,100 +445,170 @@ static int cmp_scope(const void *a, const void *b)
 	return strcmp(((const struct scope *)a)->name, ((const struct scope *)b)->name);
 }
 
-static int print_scopes(const struct list_opts *o, const struct bundle_entry **sel, size_t n,
-			const struct totals *tot)
+static void add_scope(struct scope **sc, size_t *nsc, size_t *cap, char *name, int depth,
+		      const struct bundle_entry *e)
+{
+	if (*nsc == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*sc = xreallocarray(*sc, *cap, sizeof(**sc));
+	}
+	(*sc)[*nsc] = (struct scope){ .name = name, .depth = depth };
+	totals_add(&(*sc)[*nsc].t, e);
+	(*nsc)++;
+}
+
+/* The scopes of the selected tensors, sorted, each once with its totals; returns how many. */
+static size_t collect_scopes(const struct list_opts *o, const struct bundle_entry **sel, size_t n,
+			     struct scope **out)
 {
 	struct scope *sc = NULL;
 	size_t nsc = 0, cap = 0, m = 0;
-	char s1[32], s2[32], s3[32];
 
 	for (size_t i = 0; i < n; i++) {
 		char *name = name_text(sel[i]);
 		size_t len = strlen(name);
 		int depth = 0, any = 0;
+		/* A TF1 slot (dense/kernel/Adam) counts in its variable's scopes: its last '/'
+		 * makes no scope of its own. */
+		size_t owner = optimizer_slot_owner(name);
+		if (owner)
+			len = owner;
 		for (size_t end = scope_next(name, len, 0); end; end = scope_next(name, len, end)) {
 			if (o->scope_depth && depth >= o->scope_depth)
 				break;
-			if (nsc == cap) {
-				cap = cap ? cap * 2 : 256;
-				sc = xreallocarray(sc, cap, sizeof(*sc));
-			}
-			sc[nsc].name = xmemdup(name, end);
-			sc[nsc].depth = depth++;
-			sc[nsc].tensors = 1;
-			sc[nsc].elements = sel[i]->elements;
-			sc[nsc].bytes = entry_bytes(sel[i]);
-			nsc++;
+			add_scope(&sc, &nsc, &cap, xmemdup(name, end), depth++, sel[i]);
 			any = 1;
 		}
-		if (!any) {
-			if (nsc == cap) {
-				cap = cap ? cap * 2 : 256;
-				sc = xreallocarray(sc, cap, sizeof(*sc));
-			}
-			sc[nsc++] = (struct scope){ xstrdup(""), 0, 1, sel[i]->elements, entry_bytes(sel[i]) };
-		}
+		if (!any)
+			add_scope(&sc, &nsc, &cap, xstrdup(""), 0, sel[i]);
 		free(name);
 	}
 	sort_array(sc, nsc, sizeof(*sc), cmp_scope);
 	for (size_t i = 0; i < nsc; i++) {  /* merge equal scopes */
 		if (m && !strcmp(sc[m - 1].name, sc[i].name)) {
-			sc[m - 1].tensors += sc[i].tensors;
-			sc[m - 1].elements += sc[i].elements;
-			sc[m - 1].bytes += sc[i].bytes;
+			struct totals *a = &sc[m - 1].t, *b = &sc[i].t;
+			a->tensors += b->tensors;
+			a->elements += b->elements;
+			a->params += b->params;
+			a->opt_params += b->opt_params;
+			a->opt_tensors += b->opt_tensors;
+			a->bytes += b->bytes;
 			free(sc[i].name);
 		} else {
 			sc[m++] = sc[i];
 		}
 	}
-	if (o->format == FMT_JSON) {
-		cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "scopes"), *t;
-		for (size_t i = 0; i < m; i++) {
-			cJSON *s = cJSON_CreateObject();
-			cJSON_AddStringToObject(s, "scope", sc[i].name);
-			json_add_i64(s, "depth", sc[i].depth);
-			json_add_u64(s, "tensors", sc[i].tensors);
-			json_add_u64(s, "elements", sc[i].elements);
-			json_add_u64(s, "bytes", sc[i].bytes);
-			cJSON_AddItemToArray(arr, s);
-		}
-		t = cJSON_AddObjectToObject(root, "totals");
-		json_add_u64(t, "tensors", tot->tensors);
-		json_add_u64(t, "elements", tot->elements);
-		json_add_u64(t, "bytes", tot->bytes);
-		json_print(root, stdout);
-		cJSON_Delete(root);
-	} else {
-		struct tab t;
-		tab_init(&t, "lrrrr");
-		tab_add(&t, "SCOPE");
-		tab_add(&t, "TENSORS");
-		tab_add(&t, "PARAMETERS");
-		tab_add(&t, "SIZE");
-		tab_add(&t, "SHARE");
-		for (size_t i = 0; i < m; i++) {
-			const char *label = sc[i].name;
-			/* Indent children and show only their last component. */
-			if (*label && sc[i].depth) {
-				const char *p = label + strlen(label) - 1;
-				while (p > label && p[-1] != '/')
-					p--;
-				label = p;
-			}
-			tab_addf(&t, "%*s%s", 2 * sc[i].depth, "", *label ? label : "(top level)");
-			tab_addf(&t, "%llu", (unsigned long long)sc[i].tensors);
-			tab_add(&t, fmt_count(s1, sc[i].elements));
-			tab_add(&t, fmt_size(s2, sc[i].bytes, o->exact));
-			tab_addf(&t, "%.1f%%", tot->bytes ? 100.0 * (double)sc[i].bytes / (double)tot->bytes : 0.0);
-		}
-		tab_print(&t, stdout);
-		tab_release(&t);
-		printf("%s tensors, %s parameters, %s\n", fmt_count(s1, tot->tensors),
-		       fmt_count(s2, tot->elements), fmt_size(s3, tot->bytes, o->exact));
+	*out = sc;
+	return m;
+}
+
+static void print_scopes_json(const struct scope *sc, size_t m, const struct totals *tot)
+{
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "scopes"), *t;
+
+	for (size_t i = 0; i < m; i++) {
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "scope", sc[i].name);
+		json_add_i64(s, "depth", sc[i].depth);
+		json_add_u64(s, "tensors", sc[i].t.tensors);
+		json_add_u64(s, "elements", sc[i].t.elements);
+		json_add_u64(s, "parameters", sc[i].t.params);
+		json_add_u64(s, "optimizer_parameters", sc[i].t.opt_params);
+		json_add_u64(s, "bytes", sc[i].t.bytes);
+		cJSON_AddItemToArray(arr, s);
 	}
+	t = cJSON_AddObjectToObject(root, "totals");
+	json_add_u64(t, "tensors", tot->tensors);
+	json_add_u64(t, "elements", tot->elements);
+	json_add_u64(t, "parameters", tot->params);
+	json_add_u64(t, "optimizer_parameters", tot->opt_params);
+	json_add_u64(t, "optimizer_tensors", tot->opt_tensors);
+	json_add_u64(t, "bytes", tot->bytes);
+	json_print(root, stdout);
+	cJSON_Delete(root);
+}
+
+/* One line a scope, its full name (top-level tensors under ""), for scripts: no totals line. */
+static void print_scopes_tsv(const struct scope *sc, size_t m)
+{
+	fputs("scope\tdepth\ttensors\tparameters\toptimizer_parameters\tbytes\n", stdout);
+	for (size_t i = 0; i < m; i++)
+		printf("%s\t%d\t%llu\t%llu\t%llu\t%llu\n", sc[i].name, sc[i].depth,
+		       (unsigned long long)sc[i].t.tensors, (unsigned long long)sc[i].t.params,
+		       (unsigned long long)sc[i].t.opt_params, (unsigned long long)sc[i].t.bytes);
+}
+
+static void print_scopes_table(const struct list_opts *o, const struct bundle *b,
+			       const struct scope *sc, size_t m, const struct totals *tot)
+{
+	struct tab t;
+	char s1[32];
+
+	tab_init(&t, "lrrrr");
+	tab_add(&t, "SCOPE");
+	tab_add(&t, "TENSORS");
+	tab_add(&t, "PARAMETERS");
+	tab_add(&t, "SIZE");
+	tab_add(&t, "SHARE");
+	for (size_t i = 0; i < m; i++) {
+		const char *label = sc[i].name;
+		/* Indent children and show only their last component. */
+		if (*label && sc[i].depth) {
+			const char *p = label + strlen(label) - 1;
+			while (p > label && p[-1] != '/')
+				p--;
+			label = p;
+		}
+		tab_addf(&t, "%*s%s", 2 * sc[i].depth, "", *label ? label : "(top level)");
+		tab_addf(&t, "%llu", (unsigned long long)sc[i].t.tensors);
+		tab_add(&t, fmt_count(s1, sc[i].t.params));
+		tab_add(&t, fmt_size(s1, sc[i].t.bytes, o->exact));
+		tab_add(&t, fmt_percent(s1, sc[i].t.bytes, tot->bytes, 1));
+	}
+	tab_print(&t, stdout);
+	tab_release(&t);
+	print_totals(o, b, tot);
+}
+
+static void print_scopes(const struct list_opts *o, const struct bundle *b,
+			 const struct bundle_entry **sel, size_t n, const struct totals *tot)
+{
+	struct scope *sc = NULL;
+	size_t m = collect_scopes(o, sel, n, &sc);
+
+	if (o->format == FMT_JSON)
+		print_scopes_json(sc, m, tot);
+	else if (o->format == FMT_TSV)
+		print_scopes_tsv(sc, m);
+	else
+		print_scopes_table(o, b, sc, m, tot);
 	for (size_t i = 0; i < m; i++)
 		free(sc[i].name);
 	free(sc);
+}
+
+/* --full-names: the object graph's names. A name-based checkpoint has none: its keys are
+ * the variable names already, which a note says; the listing goes on without the column. */
+static int load_full_names(struct list_opts *o, struct bundle *b, int *status)
+{
+	struct ck_err err = { 0 };
+	int rc = objgraph_load(b, &o->graph, &err);
+
+	if (rc == CK_ENOTFOUND && !bundle_find(b, OBJECT_GRAPH_KEY, strlen(OBJECT_GRAPH_KEY))) {
+		struct buf note = BUF_INIT;
+		buf_addf(&note, "%s: no TF2 object graph: the keys are the variable names "
+			 "(--full-names has nothing to add)\n", b->prefix);
+		cli_notes(&note);
+		buf_release(&note);
+		o->full_names = 0;
+		return 0;
+	}
+	if (rc < 0) {
+		ck_wrap(&err, "--full-names");
+		*status = cli_error(&err);
+		return -1;
+	}
+	o->full = objgraph_full_names(o->graph, &o->nfull);
 	return 0;
 }
 
@@ -478,6 +625,7 @@ int cmd_list(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "bytes", no_argument, NULL, 'b' },
 		{ "width", required_argument, NULL, 'w' },
+		{ "full-names", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -502,6 +650,7 @@ int cmd_list(int argc, char **argv)
 		case 'r': o.reverse = 1; break;
 		case 'b': o.exact = 1; break;
 		case 'j': o.format = FMT_JSON; break;
+		case 'F': o.full_names = 1; break;
 		case 'h': return cli_help(self);
 		case 's':
 			if (!strcmp(optarg, "name")) o.sort = SORT_NAME;
@@ -561,8 +710,12 @@ int cmd_list(int argc, char **argv)
 	}
 	if (cli_one_operand(self, argc - optind, "checkpoint"))
 		goto out;
-	if (o.by_scope && (o.format == FMT_TSV || o.format == FMT_TF)) {
-		status = cli_usage(self, "--by-scope prints a table or JSON only");
+	if (o.by_scope && o.format == FMT_TF) {
+		status = cli_usage(self, "--by-scope prints a table, TSV or JSON, not the tf format");
+		goto out;
+	}
+	if (o.full_names && (o.by_scope || o.format == FMT_TF)) {
+		status = cli_usage(self, "--full-names goes with the table, JSON and tsv formats");
 		goto out;
 	}
 	if (ckpt_open(&b, argv[optind], &where, &err) < 0) {
@@ -571,26 +724,26 @@ int cmd_list(int argc, char **argv)
 		goto out;
 	}
 	cli_notes(&where.notes);
+	if (o.full_names && load_full_names(&o, b, &status) < 0)
+		goto out;
 	sel = xcalloc(b->nentries + 1, sizeof(*sel));
 	for (size_t i = 0; i < b->nentries; i++) {
 		const struct bundle_entry *e = &b->entries[i];
 		if (!wanted(&o, e))
 			continue;
 		sel[n++] = e;
-		tot.tensors++;
-		tot.elements += e->elements;
-		tot.bytes += entry_bytes(e);
+		totals_add(&tot, e);
 	}
 	sort_by = o.sort;
 	sort_rev = o.reverse;
 	if (o.sort != SORT_NAME || o.reverse)
 		sort_array(sel, n, sizeof(*sel), cmp_entries);
 	if (o.by_scope)
-		print_scopes(&o, sel, n, &tot);
+		print_scopes(&o, b, sel, n, &tot);
 	else if (o.format == FMT_JSON)
-		print_json(argv[optind], b, sel, n, &tot);
+		print_json(&o, argv[optind], b, sel, n, &tot);
 	else if (o.format == FMT_TSV)
-		print_tsv(&o, sel, n);
+		print_tsv(&o, b, sel, n);
 	else if (o.format == FMT_TF)
 		print_tf(sel, n, &tot);
 	else
@@ -598,6 +751,8 @@ int cmd_list(int argc, char **argv)
 	status = cli_finish(EXIT_OK);
 out:
 	namefilter_release(&o.names);
+	free(o.full);
+	objgraph_free(o.graph);
 	free(sel);
 	bundle_free(b);
 	ckpt_path_release(&where);

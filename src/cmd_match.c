@@ -547,25 +547,6 @@ static int graph_key(void *ctx, const uint8_t *key, size_t len, struct buf *out)
 	return 1;
 }
 
-static void list_collision(void *ctx, const struct surg_item *items, size_t n)
-{
-	struct buf *msg = ctx;
-
-	if (msg->len > 4000)
-		return;
-	buf_add(msg, "\n  ", 3);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_add(msg, ", ", 2);
-		buf_addc(msg, '"');
-		name_escaped(msg, items[i].src->name, items[i].src->name_len);
-		buf_addc(msg, '"');
-	}
-	buf_add(msg, " -> \"", 5);
-	name_escaped(msg, items[0].name.p, items[0].name.len);
-	buf_addc(msg, '"');
-}
-
 /* objgraph_drop callback: whether the output holds key (plan sorted by output name). */
 static int in_plan(void *ctx, const uint8_t *key, size_t len)
 {
@@ -609,7 +590,7 @@ static int apply(struct ctx *c, struct surg_opts *o, int only_matched, int json,
 		nrenamed += !(e->name_len == c->names[s].len &&
 			      !memcmp(e->name, c->names[s].p, e->name_len));
 	}
-	if (surg_plan_sort(&plan, list_collision, &msg)) {
+	if (surg_plan_sort(&plan, surg_collision_msg, &msg)) {
 		status = cli_errorf("a tensor the target does not name keeps a name the match gives "
 				    "another (use --only-matched):%s", (const char *)msg.p);
 		goto out;

@@ -4,14 +4,16 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "objgraph.h"
 #include "output.h"
 #include "rules.h"
 #include "surgery.h"
+#include "table.h"
 
 const char cmd_rename_usage[] =
 "usage: ckpt rename -o OUT [-f] [-n] [--json] [--strict] [--copy] [--verify-data]\n"
-"                   [--update-state] [--no-sync] [RULE | --add-prefix P |\n"
-"                   --strip-prefix P | --map-file FILE]... PATH\n"
+"                   [--update-state] [--no-sync] [--full-names] [RULE |\n"
+"                   --add-prefix P | --strip-prefix P | --map-file FILE]... PATH\n"
 "\n"
 "Write a copy of the checkpoint PATH as OUT with tensors renamed. Tensor data is never\n"
 "decoded: only the index is rebuilt, and the data files are shared with the input by\n"
@@ -28,6 +30,12 @@ const char cmd_rename_usage[] =
 "      --strip-prefix P   remove P from the names that start with it\n"
 "  -m, --map-file FILE    rules from FILE: 'old<TAB>new' lines, or a JSON object\n"
 "                         {\"old\": \"new\", ...}\n"
+"      --full-names       TF2 to TF1: each key becomes the full variable name the object\n"
+"                         graph records for it (as 'ckpt list --full-names' shows), before\n"
+"                         any rule; OUT is a name-based checkpoint, without the object\n"
+"                         graph. Keys whose full names collide (Keras metrics' count and\n"
+"                         total) keep their key and are reported; keys without one keep\n"
+"                         theirs.\n"
 "\n"
 "TF2 checkpoints: the object graph's checkpoint keys follow the renames, so that\n"
 "tf.train.Checkpoint.restore still finds every value (_CHECKPOINTABLE_OBJECT_GRAPH itself\n"
@@ -44,7 +52,8 @@ const char cmd_rename_usage[] =
 "                         'checkpoint' file\n"
 "      --no-sync          do not wait for OUT to reach the disk (faster for scratch\n"
 "                         outputs; a machine crash soon after may lose it)\n"
-"      --json             print the summary (or the dry-run table) as JSON\n"
+"      --json             print the summary (or the dry-run table) as JSON (with\n"
+"                         --full-names: kept_keys, the keys whose full names collide)\n"
 "  -h, --help             show this help\n"
 "\n"
 "Two names renamed to one, or a rule that empties a name, is an error listing every case.\n"
@@ -70,25 +79,6 @@ static int graph_key(void *ctx, const uint8_t *key, size_t len, struct buf *out)
 		return 0;
 	buf_add(out, c->names[i].p, c->names[i].len);
 	return 1;
-}
-
-static void list_collision(void *ctx, const struct surg_item *items, size_t n)
-{
-	struct buf *msg = ctx;
-
-	if (msg->len > 4000)
-		return;
-	buf_add(msg, "\n  ", 3);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_add(msg, ", ", 2);
-		buf_addc(msg, '"');
-		buf_add_name_msg(msg, items[i].src->name, items[i].src->name_len);
-		buf_addc(msg, '"');
-	}
-	buf_add(msg, " -> \"", 5);
-	buf_add_name_msg(msg, items[0].name.p, items[0].name.len);
-	buf_addc(msg, '"');
 }
 
 static void print_dry_run(struct bundle *b, const struct buf *names, const unsigned char *changed,
@@ -135,246 +125,328 @@ static void print_dry_run(struct bundle *b, const struct buf *names, const unsig
 	printf("%zu of %zu tensors renamed (dry run: nothing written)\n", nchanged, b->ntensors);
 }
 
-enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP };
-
-static const struct option opts[] = {
-	{ "rule", required_argument, NULL, 'e' },
-	{ "map-file", required_argument, NULL, 'm' },
-	{ "map", required_argument, NULL, 'm' },
-	{ "add-prefix", required_argument, NULL, OPT_ADD },
-	{ "strip-prefix", required_argument, NULL, OPT_STRIP },
-	{ "strict", no_argument, NULL, OPT_STRICT },
-	{ "copy", no_argument, NULL, OPT_COPY },
-	SURG_COMMON_OPTIONS,
-	{ NULL, 0, NULL, 0 },
+/* --full-names: the name each entry starts from, before the rules. */
+struct base_name {
+	const uint8_t *p;
+	size_t len, entry;
+	int full;            /* the object graph's full name, not the key */
+	int kept;            /* its full name collided: the key kept */
 };
 
-/* One rename: its options and rules, the input, and each entry's new name. */
-struct rename {
-	const struct cmd *self;
-	struct rules rules;
-	const char *path;          /* the checkpoint */
-	int strict, copy;
-	struct surg_opts o;
-	struct surg_cli cl;
-	struct surg_input in;
-	struct buf *names;         /* new name of each entry, parallel to in.b->entries */
-	unsigned char *changed;
-	size_t nchanged;
-	struct buf msg;            /* names listed in an error */
-	struct surg_plan plan;
-};
-
-/* The rules, in command-line order (rules interleave with options), and the checkpoint: the
- * last operand. -1 to go on, else the exit status. */
-static int rename_rules(struct rename *r, int argc, char **argv)
+static int cmp_base(const void *a, const void *b)
 {
-	struct { int kind; const char *arg; } *ops = xcalloc((size_t)argc + 1, sizeof(*ops));
-	struct ck_err err = { 0 };
-	size_t nops = 0;
-	int c, status = -1;
+	const struct base_name *x = a, *y = b;
+	int c = key_cmp(x->p, x->len, y->p, y->len);
+	return c ? c : x->entry < y->entry ? -1 : x->entry > y->entry;
+}
 
+/* Each entry's full name where the graph records one, except that full names equal to
+ * another's (full name or kept key) fall back to the key: *nkept of them, listed in msg
+ * ('"key", "key" -> "full name"' lines). Fills
+ * base[entry] for every entry (a slice or the graph itself: its key). */
+static void full_names(const struct surg_input *in, struct base_name *base, struct buf *msg,
+		       size_t *nkept)
+{
+	const struct bundle *b = in->b;
+	size_t nfull, n = 0;
+	struct objgraph_name *fn = objgraph_full_names(in->graph, &nfull);
+	struct base_name *v = xcalloc(b->nentries + 1, sizeof(*v));
+	int again = 1;
+
+	for (size_t i = 0; i < b->nentries; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		const struct objgraph_name *f = objgraph_full_name(fn, nfull, e->name, e->name_len);
+		base[i] = (struct base_name){ (const uint8_t *)e->name, e->name_len, i, 0, 0 };
+		if (e->is_slice || is_graph_key(e->name, e->name_len))
+			continue;
+		if (f)
+			base[i] = (struct base_name){ f->full, f->full_len, i, 1, 0 };
+		v[n++] = base[i];
+	}
+	/* A fallback key may meet another full name: repeat until no two names are equal. */
+	while (again) {
+		again = 0;
+		sort_array(v, n, sizeof(*v), cmp_base);
+		for (size_t i = 0, j; i < n; i = j) {
+			const uint8_t *shared = v[i].p;
+			size_t shared_len = v[i].len;
+			for (j = i + 1; j < n && !key_cmp(v[i].p, v[i].len, v[j].p, v[j].len); j++)
+				;
+			if (j - i < 2)
+				continue;
+			if (msg->len < 4000)
+				buf_add(msg, "\n  ", 3);
+			for (size_t k = i, first = 1; k < j; k++) {
+				const struct bundle_entry *e = &b->entries[v[k].entry];
+				if (!v[k].full)
+					continue;
+				(*nkept)++;
+				if (msg->len < 4000) {
+					buf_add(msg, first ? "\"" : ", \"", first ? 1 : 3);
+					buf_add_name_msg(msg, e->name, e->name_len);
+					buf_addc(msg, '"');
+				}
+				first = 0;
+				v[k] = base[v[k].entry] = (struct base_name){ (const uint8_t *)e->name,
+									  e->name_len, v[k].entry, 0, 1 };
+				again = 1;
+			}
+			if (msg->len < 4000) {
+				buf_add(msg, " -> \"", 5);
+				buf_add_name_msg(msg, shared, shared_len);
+				buf_addc(msg, '"');
+			}
+		}
+	}
+	free(v);
+	free(fn);
+}
+
+enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP, OPT_FULL };
+
+int cmd_rename(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rule", required_argument, NULL, 'e' },
+		{ "map-file", required_argument, NULL, 'm' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "add-prefix", required_argument, NULL, OPT_ADD },
+		{ "strip-prefix", required_argument, NULL, OPT_STRIP },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "copy", no_argument, NULL, OPT_COPY },
+		{ "full-names", no_argument, NULL, OPT_FULL },
+		SURG_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *self = cli_find("rename");
+	struct rules rules;
+	struct surg_input in = { 0 };
+	struct surg_plan plan;
+	struct surg_opts o = { 0 };
+	struct surg_cli cl = { 0 };
+	struct surg_result res;
+	struct ck_err err = { 0 };
+	struct buf *names = NULL, msg = BUF_INIT;
+	unsigned char *changed = NULL;
+	char *out = NULL;
+	const char *path = NULL;
+	int c, status = EXIT_TROUBLE, dry = 0, json = 0, strict = 0, copy = 0, full = 0;
+	struct base_name *base = NULL;
+	size_t nchanged = 0, nops = 0;
+	struct { int kind; const char *arg; } *ops = NULL;
+
+	rules_init(&rules);
+	surg_plan_init(&plan, &in, 1);
+	ops = xcalloc((size_t)argc + 1, sizeof(*ops));
 	opterr = 0;
 	optind = 1;
-	/* '-': positional arguments come back in order. */
-	while (status < 0 && (c = getopt_long(argc, argv, "-:o:fne:m:h", opts, NULL)) != -1) {
-		if (surg_common_option(c, optarg, &r->o, &r->cl))
+	/* '-': positional arguments come back in order, since rules interleave with options. */
+	while ((c = getopt_long(argc, argv, "-:o:fne:m:h", opts, NULL)) != -1) {
+		if (surg_common_option(c, optarg, &o, &cl))
 			continue;
 		switch (c) {
 		case 1: case 'e': case 'm': case OPT_ADD: case OPT_STRIP:
 			ops[nops].kind = c;
 			ops[nops++].arg = optarg;
 			break;
-		case OPT_STRICT: r->strict = 1; break;
-		case OPT_COPY: r->copy = 1; break;
-		case 'h': status = cli_help(r->self); break;
+		case OPT_STRICT: strict = 1; break;
+		case OPT_COPY: copy = 1; break;
+		case OPT_FULL: full = 1; break;
+		case 'h': status = cli_help(self); goto out;
 		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(r->self, argv, opts);
+			status = cli_bad_option(self, argv, opts);
+			goto out;
 		}
 	}
-	for (size_t i = nops; status < 0 && i-- > 0;)
+	out = cl.out;
+	dry = cl.dry;
+	json = cl.json;
+	/* The last positional argument is the checkpoint; the others are rules. */
+	for (size_t i = nops; i-- > 0;)
 		if (ops[i].kind == 1) {
-			r->path = ops[i].arg;
+			path = ops[i].arg;
 			ops[i].kind = 0;
 			break;
 		}
-	if (status < 0 && !r->path)
-		status = cli_usage(r->self, "no checkpoint given");
-	for (size_t i = 0; status < 0 && i < nops; i++) {
+	if (!path) {
+		status = cli_usage(self, "no checkpoint given");
+		goto out;
+	}
+	for (size_t i = 0; i < nops; i++) {
 		int rc = 0;
 		switch (ops[i].kind) {
-		case 1: case 'e': rc = rules_parse(&r->rules, ops[i].arg, &err); break;
-		case 'm': rc = rules_load(&r->rules, ops[i].arg, &err); break;
-		case OPT_ADD: rules_add_prefix(&r->rules, ops[i].arg); break;
-		case OPT_STRIP: rules_strip_prefix(&r->rules, ops[i].arg); break;
+		case 1: case 'e': rc = rules_parse(&rules, ops[i].arg, &err); break;
+		case 'm': rc = rules_load(&rules, ops[i].arg, &err); break;
+		case OPT_ADD: rules_add_prefix(&rules, ops[i].arg); break;
+		case OPT_STRIP: rules_strip_prefix(&rules, ops[i].arg); break;
 		}
-		if (rc < 0)
-			status = ops[i].kind == 'm' ? cli_error(&err) : cli_usage(r->self, "%s", err.msg);
+		if (rc < 0) {
+			status = ops[i].kind == 'm' ? cli_error(&err) : cli_usage(self, "%s", err.msg);
+			goto out;
+		}
 	}
-	free(ops);
-	if (status < 0 && !r->cl.out && !r->cl.dry)
-		status = cli_usage(r->self, "no output given (-o OUT)");
-	if (status < 0 && !r->rules.n)
-		status = cli_usage(r->self, "no renaming rule given");
-	return status;
-}
-
-/* Each tensor's new name; none may be empty or the object graph's key. -1 to go on, else the
- * exit status of the error printed. */
-static int rename_names(struct rename *r)
-{
-	const struct bundle *b = r->in.b;
-
-	r->names = xcalloc(b->nentries + 1, sizeof(*r->names));
-	r->changed = xcalloc(b->nentries + 1, 1);
-	buf_add(&r->msg, "", 0);
-	for (size_t i = 0; i < b->nentries; i++) {
-		const struct bundle_entry *e = &b->entries[i];
-		int how;
+	if (!out && !dry) {
+		status = cli_usage(self, "no output given (-o OUT)");
+		goto out;
+	}
+	if (!rules.n && !full) {
+		status = cli_usage(self, "no renaming rule given");
+		goto out;
+	}
+	if (surg_input_open(&in, path, &err) < 0) {
+		cli_notes(&in.where.notes);
+		status = cli_error(&err);
+		goto out;
+	}
+	cli_notes(&in.where.notes);
+	if (out && surg_check_output(&out, &in, 1, o.force || dry, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	if (full && !in.graph) {
+		status = in.graph_entry
+			 ? cli_errorf("%s: --full-names: the object graph cannot be read (is a data "
+				      "file missing?)", in.b->prefix)
+			 : cli_errorf("%s: --full-names: no TF2 object graph: the keys are the "
+				      "variable names already", in.b->prefix);
+		goto out;
+	}
+	base = xcalloc(in.b->nentries + 1, sizeof(*base));
+	for (size_t i = 0; i < in.b->nentries; i++)
+		base[i] = (struct base_name){ (const uint8_t *)in.b->entries[i].name,
+					      in.b->entries[i].name_len, i, 0, 0 };
+	if (full) {
+		size_t nkept = 0;
+		full_names(&in, base, &msg, &nkept);
+		if (nkept)
+			cli_errorf("%zu %s: full names collide:%s", nkept,
+				   nkept == 1 ? "tensor keeps its key" : "tensors keep their keys",
+				   (const char *)msg.p);
+		buf_reset(&msg);
+	}
+	names = xcalloc(in.b->nentries + 1, sizeof(*names));
+	changed = xcalloc(in.b->nentries + 1, 1);
+	buf_add(&msg, "", 0);
+	for (size_t i = 0; i < in.b->nentries; i++) {
+		const struct bundle_entry *e = &in.b->entries[i];
+		int r;
 		if (e->is_slice || is_graph_key(e->name, e->name_len))
 			continue;
-		how = rules_apply(&r->rules, e->name, e->name_len, &r->names[i]);
-		if (how == RULES_DROPPED) {
-			if (r->msg.len < 4000) {
-				buf_add(&r->msg, "\n  \"", 4);
-				buf_add_name_msg(&r->msg, e->name, e->name_len);
-				buf_addc(&r->msg, '"');
+		r = rules_apply(&rules, base[i].p, base[i].len, &names[i]);
+		if (r == RULES_SAME && base[i].full) {
+			buf_reset(&names[i]);
+			buf_add(&names[i], base[i].p, base[i].len);
+			r = RULES_RENAMED;
+		}
+		if (r == RULES_DROPPED) {
+			if (msg.len < 4000) {
+				buf_add(&msg, "\n  \"", 4);
+				buf_add_name_msg(&msg, e->name, e->name_len);
+				buf_addc(&msg, '"');
 			}
 			continue;
 		}
-		if (how == RULES_RENAMED && is_graph_key(r->names[i].p, r->names[i].len)) {
-			buf_reset(&r->msg);
-			buf_add_name_msg(&r->msg, e->name, e->name_len);
-			return cli_errorf("\"%s\" would be renamed to %s, the object graph's own key",
-					  (const char *)r->msg.p, OBJECT_GRAPH_KEY);
+		if (r == RULES_RENAMED && is_graph_key(names[i].p, names[i].len)) {
+			buf_reset(&msg);
+			buf_add_name_msg(&msg, e->name, e->name_len);
+			status = cli_errorf("\"%s\" would be renamed to %s, the object graph's own key",
+					    (const char *)msg.p, OBJECT_GRAPH_KEY);
+			goto out;
 		}
-		r->changed[i] = how == RULES_RENAMED;
-		r->nchanged += r->changed[i];
+		changed[i] = r == RULES_RENAMED;
+		nchanged += changed[i];
 	}
-	if (r->msg.len)
-		return cli_errorf("the rules leave these names empty:%s", (const char *)r->msg.p);
-	return -1;
-}
-
-/* A rule that matches nothing: a warning, or with --strict an error (its exit status). */
-static int rename_unused_rules(const struct rename *r)
-{
-	for (size_t i = 0; i < r->rules.n; i++) {
-		if (r->rules.v[i].hits)
+	if (msg.len) {
+		status = cli_errorf("the rules leave these names empty:%s", (const char *)msg.p);
+		goto out;
+	}
+	for (size_t i = 0; i < rules.n; i++) {
+		if (rules.v[i].hits)
 			continue;
-		if (r->strict)
-			return cli_errorf("rule '%s' matches no tensor in %s", r->rules.v[i].text,
-					  r->path);
-		cli_errorf("warning: rule '%s' matches no tensor", r->rules.v[i].text);
+		if (strict) {
+			status = cli_errorf("rule '%s' matches no tensor in %s", rules.v[i].text, path);
+			goto out;
+		}
+		cli_errorf("warning: rule '%s' matches no tensor", rules.v[i].text);
 	}
-	return -1;
-}
-
-/* Every tensor under its new name; two tensors under one name is an error (exit status). */
-static int rename_plan(struct rename *r)
-{
-	const struct bundle *b = r->in.b;
-
-	for (size_t i = 0; i < b->nentries; i++) {
-		const struct bundle_entry *e = &b->entries[i];
+	for (size_t i = 0; i < in.b->nentries; i++) {
+		const struct bundle_entry *e = &in.b->entries[i];
 		if (e->is_slice || is_graph_key(e->name, e->name_len))
 			continue;
-		if (r->changed[i])
-			surg_plan_add(&r->plan, 0, e, r->names[i].p, r->names[i].len);
+		if (changed[i])
+			surg_plan_add(&plan, 0, e, names[i].p, names[i].len);
 		else
-			surg_plan_add(&r->plan, 0, e, e->name, e->name_len);
+			surg_plan_add(&plan, 0, e, e->name, e->name_len);
 	}
-	if (surg_plan_sort(&r->plan, list_collision, &r->msg))
-		return cli_errorf("these renames collide (two tensors would get one name):%s",
-				  (const char *)r->msg.p);
-	return -1;
-}
-
-/* TF2: the object graph names the keys; rewrite them and store the graph anew. */
-static void rename_graph(struct rename *r)
-{
-	struct rename_ctx rc = { r->in.b, r->names, r->changed };
-
-	if (!r->in.graph_entry)
-		return;
-	if (r->in.graph && objgraph_rename(r->in.graph, graph_key, &rc)) {
-		r->plan.graph = r->in.graph;
-		r->in.graph = NULL;
-	} else {
-		surg_plan_add(&r->plan, 0, r->in.graph_entry, r->in.graph_entry->name,
-			      r->in.graph_entry->name_len);
-		surg_plan_sort(&r->plan, NULL, NULL);
-	}
-}
-
-static void rename_print_summary(struct rename *r, const struct surg_result *res)
-{
-	if (r->cl.json) {
-		cJSON *j = surg_summary_json(r->cl.out, res);
-		json_add_u64(j, "renamed", r->nchanged);
-		json_print(j, stdout);
-		cJSON_Delete(j);
-		return;
-	}
-	buf_reset(&r->msg);
-	surg_summary(&r->msg, r->cl.out, res);
-	printf("%s (%zu renamed; data %s)\n", (const char *)r->msg.p, r->nchanged,
-	       res->shared ? (res->how == BW_SHARE_REFLINK ? "shared by reflink"
-			      : res->how == BW_SHARE_LINK ? "shared by hard link" : "copied")
-			   : "copied");
-}
-
-int cmd_rename(int argc, char **argv)
-{
-	struct rename r = { .self = cli_find("rename"), .msg = BUF_INIT };
-	struct surg_result res;
-	struct ck_err err = { 0 };
-	int status;
-
-	rules_init(&r.rules);
-	surg_plan_init(&r.plan, &r.in, 1);
-	if ((status = rename_rules(&r, argc, argv)) >= 0)
-		goto out;
-	if (surg_input_open(&r.in, r.path, &err) < 0) {
-		cli_notes(&r.in.where.notes);
-		status = cli_error(&err);
+	if (surg_plan_sort(&plan, surg_collision_msg, &msg)) {
+		status = cli_errorf("these renames collide (two tensors would get one name):%s",
+				    (const char *)msg.p);
 		goto out;
 	}
-	cli_notes(&r.in.where.notes);
-	if (r.cl.out && surg_check_output(&r.cl.out, &r.in, 1, r.o.force || r.cl.dry, &err) < 0) {
-		status = cli_error(&err);
-		goto out;
-	}
-	if ((status = rename_names(&r)) >= 0 || (status = rename_unused_rules(&r)) >= 0 ||
-	    (status = rename_plan(&r)) >= 0)
-		goto out;
-	if (r.cl.dry) {
-		print_dry_run(r.in.b, r.names, r.changed, r.nchanged, r.cl.json);
+	if (dry) {
+		print_dry_run(in.b, names, changed, nchanged, json);
 		status = cli_finish(EXIT_OK);
 		goto out;
 	}
-	rename_graph(&r);
+	/* TF2: the object graph names the keys; rewrite them and store the graph anew. With
+	 * --full-names the output is name-based: no graph. */
+	if (in.graph_entry && !full) {
+		struct rename_ctx rc = { in.b, names, changed };
+		if (in.graph && objgraph_rename(in.graph, graph_key, &rc)) {
+			plan.graph = in.graph;
+			in.graph = NULL;
+		} else {
+			surg_plan_add(&plan, 0, in.graph_entry, in.graph_entry->name,
+				      in.graph_entry->name_len);
+			surg_plan_sort(&plan, NULL, NULL);
+		}
+	}
 	surg_signals();
-	r.o.out = r.cl.out;
-	r.o.share = r.in.b->format == 2;
-	r.o.allow_link = !r.copy;
-	r.o.progress = cli_progress;
-	if (surg_write(&r.plan, &r.o, &res, &err) < 0) {
+	o.out = out;
+	o.share = in.b->format == 2;
+	o.allow_link = !copy;
+	o.progress = cli_progress;
+	if (surg_write(&plan, &o, &res, &err) < 0) {
 		status = cli_error(&err);
 		goto out;
 	}
-	rename_print_summary(&r, &res);
+	if (json) {
+		cJSON *j = surg_summary_json(out, &res);
+		json_add_u64(j, "renamed", nchanged);
+		if (full) {
+			cJSON *kept = cJSON_AddArrayToObject(j, "kept_keys");
+			for (size_t i = 0; i < in.b->nentries; i++)
+				if (base[i].kept) {
+					struct buf n = BUF_INIT;
+					name_escaped(&n, base[i].p, base[i].len);
+					buf_addc(&n, 0);
+					cJSON_AddItemToArray(kept, cJSON_CreateString((char *)n.p));
+					buf_release(&n);
+				}
+		}
+		json_print(j, stdout);
+		cJSON_Delete(j);
+	} else {
+		buf_reset(&msg);
+		surg_summary(&msg, out, &res);
+		printf("%s (%zu renamed; data %s)\n", (const char *)msg.p, nchanged,
+		       res.shared ? (res.how == BW_SHARE_REFLINK ? "shared by reflink"
+				     : res.how == BW_SHARE_LINK ? "shared by hard link" : "copied")
+				  : "copied");
+	}
 	status = cli_finish(EXIT_OK);
 out:
-	if (r.names)
-		for (size_t i = 0; i < r.in.b->nentries; i++)
-			buf_release(&r.names[i]);
-	free(r.names);
-	free(r.changed);
-	free(r.cl.out);
-	buf_release(&r.msg);
-	surg_plan_release(&r.plan);
-	surg_input_release(&r.in);
-	rules_release(&r.rules);
+	if (names)
+		for (size_t i = 0; i < in.b->nentries; i++)
+			buf_release(&names[i]);
+	free(names);
+	free(base);
+	free(changed);
+	free(ops);
+	free(cl.out);  /* out is cl.out */
+	buf_release(&msg);
+	surg_plan_release(&plan);
+	surg_input_release(&in);
+	rules_release(&rules);
 	return status;
 }

@@ -128,7 +128,7 @@ static int unknown_name(struct show *S, const char *name)
 		size_t d;
 		if (e->is_slice)
 			continue;
-		d = edit_distance(name, e->name);
+		d = name_distance(name, len, e->name, e->name_len);
 		if (len >= 3 && (strstr(e->name, name) || strstr(name, e->name)))
 			d = d < limit ? d : limit;  /* a substring is a fair guess too */
 		if (d <= limit)

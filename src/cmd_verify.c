@@ -16,6 +16,7 @@
 #include "path.h"
 #include "slicekey.h"
 #include "split.h"
+#include "totals.h"
 #include "values.h"
 
 const char cmd_verify_usage[] =
@@ -66,7 +67,8 @@ struct report {
 	struct problem *p;
 	size_t np, cap;
 	size_t tensors, unchecked;
-	uint64_t bytes;
+	uint64_t bytes;        /* tensor data read and found intact */
+	uint64_t total_bytes;  /* the checkpoint's tensor data (totals.h) */
 	char *error;           /* could not be examined */
 };
 
@@ -353,6 +355,11 @@ static void verify_one(const char *arg, struct report *r)
 		goto out;
 	}
 	cli_notes(&where.notes);
+	{
+		struct totals t;
+		totals_of_bundle(&t, b);
+		r->total_bytes = t.bytes;
+	}
 	shard_ok = check_shards(b, r);
 	order = xcalloc(b->nentries + 1, sizeof(*order));
 	for (size_t i = 0; i < b->nentries; i++) {
@@ -437,9 +444,14 @@ static void report_text(const struct report *r, int quiet)
 		printf("%s\n", p->msg);
 	}
 	if (r->np) {
-		printf("%s: FAILED: %zu %s (%s %s, %s verified)\n", r->path, r->np,
+		char s3[32];
+		printf("%s: FAILED: %zu %s (%s %s, %s", r->path, r->np,
 		       r->np == 1 ? "problem" : "problems", fmt_count(s1, r->tensors),
 		       r->tensors == 1 ? "tensor" : "tensors", fmt_size(s2, r->bytes, 0));
+		/* Of how much: "24 B verified" alone read as if that were all there was. */
+		if (r->total_bytes)
+			printf(" of %s of tensor data", fmt_size(s3, r->total_bytes, 0));
+		printf(" verified)\n");
 	} else if (!quiet) {
 		printf("%s: ok: %s %s, %s verified", r->path, fmt_count(s1, r->tensors),
 		       r->tensors == 1 ? "tensor" : "tensors", fmt_size(s2, r->bytes, 0));
@@ -462,6 +474,7 @@ static cJSON *report_json(const struct report *r)
 	}
 	json_add_u64(o, "tensors", r->tensors);
 	json_add_u64(o, "bytes_verified", r->bytes);
+	json_add_u64(o, "bytes", r->total_bytes);
 	json_add_u64(o, "unchecked", r->unchecked);
 	a = cJSON_AddArrayToObject(o, "problems");
 	for (size_t i = 0; i < r->np; i++) {

@@ -26,6 +26,8 @@ int cmd_show(int argc, char **argv);
 extern const char cmd_show_usage[];
 int cmd_subset(int argc, char **argv);
 extern const char cmd_subset_usage[];
+int cmd_trend(int argc, char **argv);
+extern const char cmd_trend_usage[];
 int cmd_verify(int argc, char **argv);
 extern const char cmd_verify_usage[];
 

@@ -74,6 +74,32 @@ char *fmt_count(char out[32], uint64_t n)
 	return out;
 }
 
+char *fmt_percent(char out[32], uint64_t part, uint64_t whole, int decimals)
+{
+	double pc;
+
+	if (!whole) {
+		memcpy(out, "-", 2);
+		return out;
+	}
+	pc = 100.0 * ((double)part / (double)whole);
+	/* Add decimals until the text tells a share from all and from none. Past 12 (a part
+	 * within 10^-14 of all or none of a 64-bit whole), say which side it is on instead. */
+	for (;; decimals++) {
+		double shown;
+		snprintf(out, 28, "%.*f", decimals, pc);
+		shown = strtod(out, NULL);
+		if (!(shown == 100.0 && part != whole) && !(shown == 0.0 && part))
+			break;
+		if (decimals >= 12) {
+			strcpy(out, part < whole / 2 ? ">0" : "<100");
+			break;
+		}
+	}
+	strcat(out, "%");
+	return out;
+}
+
 void name_escaped(struct buf *b, const void *name, size_t len)
 {
 	buf_add_escaped(b, name, len);

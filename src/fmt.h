@@ -15,6 +15,10 @@ size_t text_width(const char *s);
 char *fmt_size(char out[32], uint64_t bytes, int exact);
 /* "1,234,567" */
 char *fmt_count(char out[32], uint64_t n);
+/* part of whole as "12.5%" with `decimals` decimals, or more where those would round a part
+ * that is not all to "100%" or one that is not nothing to "0%" (926,844 of 926,860 is
+ * "99.998%", never "100.00%"); "-" when whole is 0. */
+char *fmt_percent(char out[32], uint64_t part, uint64_t whole, int decimals);
 
 /* Name as shown: bytes escaped per buf_add_escaped, appended to b. */
 void name_escaped(struct buf *b, const void *name, size_t len);

@@ -874,6 +874,19 @@ int graph_select_saver(struct graph_file *g, const char *name, struct ck_err *er
 	return rc;
 }
 
+/* TF 1.x under Python 3 recorded its git version as the repr of a bytes object,
+ * "b'v1.12.0-0-ga6d8ffae09'": the version is what lies between the quotes. In place. */
+static char *strip_bytes_repr(char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n >= 3 && s[0] == 'b' && (s[1] == '\'' || s[1] == '"') && s[n - 1] == s[1]) {
+		memmove(s, s + 2, n - 3);
+		s[n - 3] = 0;
+	}
+	return s;
+}
+
 /* Nodes, the op histogram, and the size of the function library. */
 static void analyse_nodes(const Tensorflow__GraphDef *gd, struct graph_meta *m)
 {
@@ -1073,8 +1086,8 @@ static void analyse(struct graph_file *g, const Tensorflow__MetaGraphDef *mg, st
 	m->producer = gd && gd->versions ? gd->versions->producer : -1;
 	if (mg->meta_info_def) {
 		const Tensorflow__MetaGraphDef__MetaInfoDef *mi = mg->meta_info_def;
-		m->tf_version = mi->tensorflow_version;
-		m->tf_git_version = mi->tensorflow_git_version;
+		m->tf_version = strip_bytes_repr(mi->tensorflow_version);
+		m->tf_git_version = strip_bytes_repr(mi->tensorflow_git_version);
 		m->meta_graph_version = mi->meta_graph_version;
 		m->tags = (const char *const *)mi->tags;
 		m->ntags = mi->n_tags;
@@ -1146,53 +1159,6 @@ fail:
 
 /* ---- checking a checkpoint ---------------------------------------------------------- */
 
-/* Edit distance, giving up (returning limit + 1) once it must exceed limit. */
-static size_t distance(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, size_t limit)
-{
-	size_t *row, best, r;
-
-	if ((an > bn ? an - bn : bn - an) > limit)
-		return limit + 1;
-	row = xcalloc(bn + 1, sizeof(size_t));
-	for (size_t j = 0; j <= bn; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= an; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		best = row[0];
-		for (size_t j = 1; j <= bn; j++) {
-			size_t up = row[j];
-			size_t v = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
-			if (v < best)
-				best = v;
-		}
-		if (best > limit) {
-			free(row);
-			return limit + 1;
-		}
-	}
-	r = row[bn];
-	free(row);
-	return r;
-}
-
-/* One is the other with some leading scopes added or dropped ("model/dense/kernel"). */
-static int scope_suffix(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-	if (an > bn) {
-		const uint8_t *t = a;
-		size_t tn = an;
-		a = b, an = bn, b = t, bn = tn;
-	}
-	return an && an < bn && b[bn - an - 1] == '/' && !memcmp(b + bn - an, a, an);
-}
-
 /* Whether one of keys[0..nkeys) (sorted) restores checkpoint tensor e. */
 static int is_restored(const struct graph_restore *const *keys, size_t nkeys,
 		       const struct bundle_entry *e)
@@ -1200,37 +1166,6 @@ static int is_restored(const struct graph_restore *const *keys, size_t nkeys,
 	struct graph_restore probe = { (const uint8_t *)e->name, e->name_len, 0, { -1, NULL }, "", "", -1 };
 	const struct graph_restore *pp = &probe;
 	return bsearch(&pp, keys, nkeys, sizeof(*keys), cmp_restore_ptr) != NULL;
-}
-
-/* Close names for a missing key, among the checkpoint tensors that no key of the graph
- * (keys[0..nkeys), sorted) restores already: those are the ones a rename could supply. */
-static void suggest(const struct bundle *b, const struct graph_restore *r,
-		    const struct graph_restore *const *keys, size_t nkeys,
-		    const struct bundle_entry *out[3])
-{
-	size_t score[3], limit = r->key_len / 3 < 2 ? 2 : r->key_len / 3;
-
-	for (int k = 0; k < 3; k++)
-		out[k] = NULL, score[k] = SIZE_MAX;
-	for (size_t i = 0; i < b->nentries; i++) {
-		const struct bundle_entry *e = &b->entries[i];
-		size_t s;
-		if (e->is_slice || is_restored(keys, nkeys, e))
-			continue;
-		if (scope_suffix(r->key, r->key_len, (const uint8_t *)e->name, e->name_len))
-			s = 0;
-		else
-			s = distance(r->key, r->key_len, (const uint8_t *)e->name, e->name_len, limit);
-		if (s > limit)
-			continue;
-		for (int k = 0; k < 3; k++)
-			if (s < score[k]) {
-				for (int j = 2; j > k; j--)
-					out[j] = out[j - 1], score[j] = score[j - 1];
-				out[k] = e, score[k] = s;
-				break;
-			}
-	}
 }
 
 static int shape_matches(struct graph_shape s, const struct bundle_entry *e)
@@ -1343,11 +1278,10 @@ void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct 
 		for (size_t i = 0; i < nkeys; i++) {
 			const struct graph_restore *r = keys[i];
 			const struct bundle_entry *e = bundle_find(b, r->key, r->key_len);
-			struct graph_problem p = { (enum graph_problem_kind)kind, r, e, { NULL } };
+			struct graph_problem p = { (enum graph_problem_kind)kind, r, e };
 			if (e && e->is_slice)
 				e = p.have = NULL;
 			if (kind == GP_MISSING && !e) {
-				suggest(b, r, keys, nkeys, p.suggest);
 				add_problem(c, &cap, p);
 			} else if (kind == GP_DTYPE && e && r->dtype > 0 && r->dtype != e->dtype) {
 				add_problem(c, &cap, p);
@@ -1364,7 +1298,7 @@ void graph_check_run(const struct graph_meta *m, const struct bundle *b, struct 
 				    !memcmp(e->name, OBJECT_GRAPH_KEY, e->name_len)))
 			continue;
 		if (!is_restored(keys, nkeys, e))
-			add_problem(c, &cap, (struct graph_problem){ GP_UNUSED, NULL, e, { NULL } });
+			add_problem(c, &cap, (struct graph_problem){ GP_UNUSED, NULL, e });
 	}
 	check_shards(b, keys, nkeys, c);
 	free(keys);
@@ -1390,7 +1324,7 @@ int graph_tf_version(const char *meta_path, char *out, size_t n)
 	h = tensorflow__meta_graph_head__unpack(NULL, data.len, data.p);
 	if (h && h->meta_info_def && h->meta_info_def->tensorflow_version &&
 	    *h->meta_info_def->tensorflow_version) {
-		snprintf(out, n, "%s", h->meta_info_def->tensorflow_version);
+		snprintf(out, n, "%s", strip_bytes_repr(h->meta_info_def->tensorflow_version));
 		rc = 0;
 	}
 	if (h)

@@ -170,8 +170,6 @@ struct graph_problem {
 	enum graph_problem_kind kind;
 	const struct graph_restore *want;       /* NULL for GP_UNUSED */
 	const struct bundle_entry *have;        /* NULL for GP_MISSING */
-	const struct bundle_entry *suggest[3];  /* GP_MISSING: close names among the checkpoint
-						 * tensors that no key restores */
 };
 /* A data shard that is missing or shorter than the payloads the index places in it (found by
  * stat alone: no data is read, so a corrupt payload is not found here). */

@@ -24,6 +24,7 @@ const struct cmd commands[] = {
 	{ "rename", cmd_rename, "write a copy with tensors renamed (data shared, not copied)", cmd_rename_usage },
 	{ "show", cmd_show, "print tensor values, statistics, or the TF2 object graph", cmd_show_usage },
 	{ "subset", cmd_subset, "write a copy with only some tensors (e.g. without optimizer state)", cmd_subset_usage },
+	{ "trend", cmd_trend, "norms and relative changes of tensors over a training run's checkpoints", cmd_trend_usage },
 	{ "verify", cmd_verify, "check every checksum, shard and structure of a checkpoint", cmd_verify_usage },
 };
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
@@ -45,7 +46,7 @@ static const struct cmd *suggest(const char *name)
 	size_t best_d = (size_t)-1, n = strlen(name);
 
 	for (size_t i = 0; i < ncommands; i++) {
-		size_t d = edit_distance(name, commands[i].name);
+		size_t d = name_distance(name, n, commands[i].name, strlen(commands[i].name));
 		if (n >= 2 && !strncmp(commands[i].name, name, n))
 			d = 0;  /* a prefix: "ckpt ver" */
 		if (d < best_d) {

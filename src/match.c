@@ -159,9 +159,45 @@ static int cmp_base(const void *a, const void *b)
 	return c ? c : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
 }
 
+static const struct match_item *g_sort_items;  /* qsort has no context argument */
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct match_item *x = &g_sort_items[*(const size_t *)a];
+	const struct match_item *y = &g_sort_items[*(const size_t *)b];
+	return key_cmp(x->name, x->len, y->name, y->len);
+}
+
+/* The very same key first: a target whose full name others share (Keras metrics' "count")
+ * still finds the tensor stored under its own key. */
+static void same_keys(struct run *x, size_t *ord)
+{
+	for (size_t s = 0; s < x->ns; s++)
+		ord[s] = s;
+	g_sort_items = x->src;
+	sort_array(ord, x->ns, sizeof(*ord), cmp_key);
+	for (size_t t = 0; t < x->nt; t++) {
+		size_t lo = 0, hi = x->ns;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct match_item *m = &x->src[ord[mid]];
+			if (key_cmp(m->name, m->len, x->tgt[t].name, x->tgt[t].len) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < x->ns && !key_cmp(x->src[ord[lo]].name, x->src[ord[lo]].len, x->tgt[t].name,
+					   x->tgt[t].len) &&
+		    s_alive(x, ord[lo]) && match_compatible(&x->tgt[t], &x->src[ord[lo]]))
+			pair(x, t, ord[lo], MATCH_EXACT);
+	}
+}
+
 static void rule_exact(struct run *x)
 {
 	size_t *ord = xcalloc(x->ns + 1, sizeof(*ord));
+
+	same_keys(x, ord);
 
 	for (size_t s = 0; s < x->ns; s++)
 		ord[s] = s;
@@ -170,6 +206,8 @@ static void rule_exact(struct run *x)
 	for (size_t t = 0; t < x->nt; t++) {
 		const struct norm *tn = &x->tn[t];
 		size_t lo = 0, hi = x->ns, found = MATCH_NONE, nfound = 0;
+		if (!t_alive(x, t))
+			continue;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 			const struct norm *m = &x->sn[ord[mid]];
@@ -445,7 +483,6 @@ static int shape_key_cmp(enum match_kind ka, const struct match_item *a, enum ma
 	return 0;
 }
 
-static const struct match_item *g_sort_items;  /* qsort has no context argument */
 
 static int cmp_shape_key(const void *a, const void *b)
 {
@@ -535,31 +572,17 @@ static void rule_shape(struct run *x)
 	}
 }
 
-/* Edit distance of two canonical names, bounded by DIST_MAX characters of each. */
+/* Edit distance of two canonical names, bounded by DIST_MAX characters of each (longer tails
+ * count by length only, to bound the work on hostile names). */
 static size_t distance(const char *a, size_t an, const char *b, size_t bn)
 {
-	size_t row[DIST_MAX + 1], extra = 0;
+	size_t extra = 0;
 
 	if (an > DIST_MAX)
 		extra += an - DIST_MAX, an = DIST_MAX;
 	if (bn > DIST_MAX)
 		extra += bn - DIST_MAX, bn = DIST_MAX;
-	for (size_t j = 0; j <= bn; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= an; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= bn; j++) {
-			size_t up = row[j], v = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
-		}
-	}
-	return row[bn] + extra;
+	return name_distance(a, an, b, bn) + extra;
 }
 
 /* Name parts for the similarity: runs of letters or of digits ("enc_ln" -> enc, ln). */

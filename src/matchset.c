@@ -10,6 +10,7 @@
 
 #include "dtype.h"
 #include "matchset.h"
+#include "objgraph.h"
 #include "table.h"
 
 /* A names file is a list, not data: refuse anything larger. */
@@ -41,45 +42,10 @@ static struct match_item *add_item(struct matchset *m, size_t *cap)
 
 /* ---- a checkpoint ---- */
 
-struct fullname {
-	const uint8_t *key, *full;
-	size_t key_len, full_len;
-};
-
-static int cmp_fullname(const void *a, const void *b)
-{
-	const struct fullname *x = a, *y = b;
-	return key_cmp(x->key, x->key_len, y->key, y->key_len);
-}
-
-/* checkpoint key -> full name, from every attribute of the graph (sorted by key). */
-static struct fullname *full_names(const objgraph *g, size_t *n)
-{
-	struct fullname *v = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	for (size_t i = 0; g && i < g->n_nodes; i++)
-		for (size_t k = 0; k < g->nodes[i]->n_attributes; k++) {
-			const Tensorflow__TrackableObjectGraph__TrackableObject__SerializedTensor *a =
-				g->nodes[i]->attributes[k];
-			if (!a->full_name.len)
-				continue;
-			if (*n == cap) {
-				cap = cap ? 2 * cap : 64;
-				v = xreallocarray(v, cap, sizeof(*v));
-			}
-			v[(*n)++] = (struct fullname){ a->checkpoint_key.data, a->full_name.data,
-						       a->checkpoint_key.len, a->full_name.len };
-		}
-	sort_array(v, *n, sizeof(*v), cmp_fullname);
-	return v;
-}
-
 void matchset_from_input(struct matchset *m, struct surg_input *in)
 {
 	size_t nfull, cap = 0;
-	struct fullname *fn = full_names(in->graph, &nfull);
+	struct objgraph_name *fn = objgraph_full_names(in->graph, &nfull);
 	const struct bundle *b = in->b;
 
 	m->kind = MS_CHECKPOINT;
@@ -89,7 +55,7 @@ void matchset_from_input(struct matchset *m, struct surg_input *in)
 	m->entries = xcalloc(b->nentries + 1, sizeof(*m->entries));
 	for (size_t i = 0; i < b->nentries; i++) {
 		const struct bundle_entry *e = &b->entries[i];
-		struct fullname probe = { (const uint8_t *)e->name, NULL, e->name_len, 0 }, *f;
+		const struct objgraph_name *f;
 		struct match_item *it;
 		if (e->is_slice || is_graph_key(e->name, e->name_len))
 			continue;
@@ -100,7 +66,7 @@ void matchset_from_input(struct matchset *m, struct surg_input *in)
 		it->dtype = e->dtype;
 		it->rank = e->rank;
 		it->dims = e->dims;
-		f = nfull ? bsearch(&probe, fn, nfull, sizeof(*fn), cmp_fullname) : NULL;
+		f = objgraph_full_name(fn, nfull, e->name, e->name_len);
 		if (f) {
 			it->full = f->full;
 			it->full_len = f->full_len;
@@ -111,28 +77,36 @@ void matchset_from_input(struct matchset *m, struct surg_input *in)
 
 /* ---- a graph ---- */
 
-static int from_graph(struct matchset *m, const char *arg, struct ck_err *err)
-{
-	const struct graph_meta *g;
-	size_t cap = 0;
-	int rc = graph_open(&m->g, arg, err);
+static const struct graph_restore *g_sort_restores;  /* qsort has no context argument */
 
-	if (rc < 0)
-		return rc;
+static int cmp_restore_idx(const void *a, const void *b)
+{
+	const struct graph_restore *x = &g_sort_restores[*(const size_t *)a];
+	const struct graph_restore *y = &g_sort_restores[*(const size_t *)b];
+	int c = key_cmp(x->key, x->key_len, y->key, y->key_len);
+	return c ? c : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+}
+
+void matchset_from_graph(struct matchset *m, const struct graph_meta *g)
+{
+	size_t cap = 0, *ord = xcalloc(g->nrestores + 1, sizeof(*ord));
+	unsigned char *dup = xcalloc(g->nrestores + 1, 1);
+
 	m->kind = MS_GRAPH;
-	m->path = xstrdup(m->g->path);
-	if (!m->g->nmetas)
-		return ck_error(err, CK_EKIND, "%s: no meta graph in it", m->g->path);
-	g = &m->g->metas[0];
+	/* A partitioned variable is restored once per part: one name, the first. Sorted, so
+	 * that a graph of 10^5 keys costs no 10^10 comparisons. */
+	for (size_t i = 0; i < g->nrestores; i++)
+		ord[i] = i;
+	g_sort_restores = g->restores;
+	sort_array(ord, g->nrestores, sizeof(*ord), cmp_restore_idx);
+	for (size_t i = 1; i < g->nrestores; i++) {
+		const struct graph_restore *a = &g->restores[ord[i - 1]], *b = &g->restores[ord[i]];
+		dup[ord[i]] = !key_cmp(a->key, a->key_len, b->key, b->key_len);
+	}
 	for (size_t i = 0; i < g->nrestores; i++) {
 		const struct graph_restore *r = &g->restores[i];
 		struct match_item *it;
-		size_t k;
-		/* A partitioned variable is restored once per part: one name. */
-		for (k = 0; k < m->n; k++)
-			if (!key_cmp(m->items[k].name, m->items[k].len, r->key, r->key_len))
-				break;
-		if (k < m->n)
+		if (dup[i])
 			continue;
 		it = add_item(m, &cap);
 		it->name = r->key;
@@ -141,6 +115,20 @@ static int from_graph(struct matchset *m, const char *arg, struct ck_err *err)
 		it->rank = r->shape.rank;
 		it->dims = r->shape.dims;
 	}
+	free(ord);
+	free(dup);
+}
+
+static int from_graph(struct matchset *m, const char *arg, struct ck_err *err)
+{
+	int rc = graph_open(&m->g, arg, err);
+
+	if (rc < 0)
+		return rc;
+	m->path = xstrdup(m->g->path);
+	if (!m->g->nmetas)
+		return ck_error(err, CK_EKIND, "%s: no meta graph in it", m->g->path);
+	matchset_from_graph(m, &m->g->metas[0]);
 	return 0;
 }
 

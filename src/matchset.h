@@ -36,6 +36,9 @@ struct matchset {
  * object graph itself, with the full names of its object graph when it has one. */
 void matchset_from_input(struct matchset *m, struct surg_input *in);
 
+/* Items from a graph's restore keys (borrowed: g must outlive m), one per key. */
+void matchset_from_graph(struct matchset *m, const struct graph_meta *g);
+
 /* Open arg as a target, its kind told by its name and contents: X.safetensors; X.meta, a
  * saved_model.pb, or a SavedModel folder (its variables checkpoint when it has one); a file
  * that is no checkpoint part: a names file (lines "name [dtype] [shape]", '#' comments, or

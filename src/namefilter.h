@@ -24,9 +24,14 @@ int namefilter_excluded(const struct namefilter *f, const char *name);
 void namefilter_release(struct namefilter *f);
 
 /* 1 if name is optimizer state rather than a model variable, by the spellings real
- * checkpoints use: TF2 `.OPTIMIZER_SLOT/` keys and `optimizer/...` variables, Keras
- * `training/<Optimizer>/` scopes, TF1 slot suffixes (`/Adam`, `/Adam_1`, `/Momentum`,
- * `/RMSProp`, `/Adagrad`, `/Ftrl`, `/adam_m`, `/adam_v`, ...) and `beta1_power`/`beta2_power`. */
+ * checkpoints use (one table in namefilter.c, listed in the man page's OPTIMIZER STATE): TF2
+ * `.OPTIMIZER_SLOT/` keys and `optimizer/...` variables, Keras `training/<Optimizer>/` scopes,
+ * TF1 slot suffixes (`/Adam`, `/Adam_1`, `/Momentum`, `/RMSProp_1`, `/Adagrad`, `/LARSOptimizer`,
+ * `/Adafactor`, ...), BERT/LAMB `/adam_m`, `/lamb_v`, mesh-TF `_slot_vr`, `_slot_vc`, `_slot_v`,
+ * `_slot_m`, `_momentum_v`, and `beta1_power`/`beta2_power`. */
 int is_optimizer_name(const char *name);
+/* For a slot named after its variable plus a last component (`dense/kernel/Adam_1`,
+ * `layer/kernel/adam_m`), the length of the variable's name (`dense/kernel`); else 0. */
+size_t optimizer_slot_owner(const char *name);
 
 #endif

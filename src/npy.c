@@ -138,7 +138,6 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 {
 	mode_t mask;
 	struct stat st;
-
 	int rc;
 
 	memset(f, 0, sizeof(*f));
@@ -146,6 +145,18 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 	f->lock.fd = -1;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return ck_error(err, CK_EUSAGE, "%s: is a directory, not a file name", path);
+	{
+		/* Like the checkpoint writers, make the output's folder when it is missing. */
+		char *dir = path_folder(path);
+		rc = 0;
+		if (stat(dir, &st) < 0 && errno == ENOENT)
+			rc = make_dirs(dir, err);
+		else if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+			rc = ck_error(err, CK_EUSAGE, "%s: cannot go in %s, which is not a folder", path, dir);
+		free(dir);
+		if (rc < 0)
+			return rc;
+	}
 	if ((rc = outguard_check(path, err)) < 0 || (rc = outlock_take(&f->lock, path, err)) < 0)
 		return rc;
 	if (!force && lstat(path, &st) == 0) {
@@ -159,7 +170,7 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 	f->fd = mkstemp(f->tmp);
 	if (f->fd < 0) {
 		live_del(f->tmp);
-		rc = ck_syserr(err, errno, "%s: cannot create a file beside it", path);
+		rc = ck_syserr(err, errno, "%s: cannot create a temporary file in its folder", path);
 		outlock_release(&f->lock);
 		free(f->tmp);
 		free(f->path);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dtype.h"
+#include "table.h"
 
 struct one_string {
 	const uint8_t *p;
@@ -347,4 +348,44 @@ void objgraph_serialize(const objgraph *g, struct buf *out)
 
 	buf_grow(out, n);
 	out->len += tensorflow__trackable_object_graph__pack(g, out->p + out->len);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct objgraph_name *x = a, *y = b;
+	return key_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+struct objgraph_name *objgraph_full_names(const objgraph *g, size_t *n)
+{
+	struct objgraph_name *v = NULL;
+	size_t cap = 0, u = 0;
+
+	*n = 0;
+	for (size_t i = 0; g && i < g->n_nodes; i++)
+		for (size_t k = 0; k < g->nodes[i]->n_attributes; k++) {
+			const Tensorflow__TrackableObjectGraph__TrackableObject__SerializedTensor *a =
+				g->nodes[i]->attributes[k];
+			if (!a->full_name.len)
+				continue;
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 64;
+				v = xreallocarray(v, cap, sizeof(*v));
+			}
+			v[(*n)++] = (struct objgraph_name){ a->checkpoint_key.data, a->full_name.data,
+							    a->checkpoint_key.len, a->full_name.len };
+		}
+	sort_array(v, *n, sizeof(*v), cmp_name);
+	for (size_t i = 0; i < *n; i++)
+		if (!u || cmp_name(&v[u - 1], &v[i]))
+			v[u++] = v[i];
+	*n = u;
+	return v;
+}
+
+const struct objgraph_name *objgraph_full_name(const struct objgraph_name *v, size_t n,
+					       const void *key, size_t len)
+{
+	struct objgraph_name probe = { key, NULL, len, 0 };
+	return n ? bsearch(&probe, v, n, sizeof(*v), cmp_name) : NULL;
 }

@@ -23,6 +23,22 @@ void objgraph_free(objgraph *g);
 char **objgraph_paths(const objgraph *g);
 void objgraph_paths_free(char **paths, size_t n);
 
+/* A checkpoint key and the full variable name the graph records for it ("dense/kernel" for
+ * "layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"); both borrowed from the graph. */
+struct objgraph_name {
+	const uint8_t *key, *full;
+	size_t key_len, full_len;
+};
+
+/* Every attribute with a full name, sorted by key, each key
+ * once (a hostile graph's key recorded twice: one of them). The
+ * caller frees the array (free); *n is its length. */
+struct objgraph_name *objgraph_full_names(const objgraph *g, size_t *n);
+
+/* The entry of key in v[0..n) (from objgraph_full_names), or NULL. */
+const struct objgraph_name *objgraph_full_name(const struct objgraph_name *v, size_t n,
+					       const void *key, size_t len);
+
 /* ---- editing, for rename / subset / merge (doc/FORMAT.md §8.3) ---- */
 
 /* Check that every node id in children and slot references lies inside the graph (the

@@ -2,12 +2,16 @@
 #include "output.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "dtype.h"
+#include "values.h"
 
 void tab_init(struct tab *t, const char *align)
 {
@@ -141,7 +145,17 @@ size_t out_width(void)
 
 	if (width_opt >= 0)
 		return width_opt ? (size_t)width_opt : (size_t)-1;
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+	if (!isatty(STDOUT_FILENO))
+		return (size_t)-1;
+	/* COLUMNS first, as ls(1) does: it is how a user or an editor's shell says the width. */
+	{
+		const char *env = getenv("COLUMNS");
+		char *end;
+		long c = env && *env ? strtol(env, &end, 10) : 0;
+		if (env && *env && !*end && c > 20 && c < 100000)
+			return (size_t)c;
+	}
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
 		return ws.ws_col;
 	return (size_t)-1;
 }
@@ -151,33 +165,6 @@ int out_color(void)
 	const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
 
 	return isatty(STDOUT_FILENO) && !(no && *no) && !(term && !strcmp(term, "dumb"));
-}
-
-/* Append s shortened to w display columns, with an ellipsis in the middle. */
-static void add_shortened(struct buf *b, const char *s, size_t w)
-{
-	size_t len = text_width(s), keep_head, keep_tail, col = 0;
-	const char *p = s, *head_end;
-
-	if (len <= w || w < 5) {
-		buf_add(b, s, strlen(s));
-		return;
-	}
-	keep_head = (w - 1) * 3 / 5;  /* scopes lead: keep more of the start */
-	keep_tail = w - 1 - keep_head;
-	for (; *p && col < keep_head; p++)
-		if (((unsigned char)p[1] & 0xc0) != 0x80)
-			col++;
-	while (((unsigned char)*p & 0xc0) == 0x80)
-		p++;
-	head_end = p;
-	buf_add(b, s, (size_t)(head_end - s));
-	buf_add(b, "\xe2\x80\xa6", 3);  /* … */
-	/* Skip to the last keep_tail code points. */
-	for (col = len - keep_head; col > keep_tail && *p; p++)
-		if (((unsigned char)p[1] & 0xc0) != 0x80)
-			col--;
-	buf_add(b, p, strlen(p));
 }
 
 /* Column widths: widen width[] to fit a row of ncols cells. */
@@ -191,31 +178,34 @@ static void measure_row(const struct tab *t, const char *const *cell, const size
 	}
 }
 
-/* When the table is wider than out_width(), shorten the widest left-aligned column, down to
- * 12 columns at most. Returns that column, or (size_t)-1. */
+/* When the table is wider than out_width(), narrow the widest left-aligned column (down to 12
+ * columns at most) and let its longer cells wrap (emit_row). Returns that column, or
+ * (size_t)-1. */
 static size_t fit_width(const struct tab *t, size_t *width)
 {
-	size_t total = 0, limit = out_width(), shrink = (size_t)-1, fit;
+	size_t total = 0, limit = out_width(), narrow = (size_t)-1, fit;
 
 	/* A last left-aligned column holds notes; it may run past the edge. */
 	fit = t->ncols - (t->ncols > 1 && t->align[t->ncols - 1] == 'l');
 	for (size_t c = 0; c < fit; c++)
 		total += width[c] + (c ? 2 : 0);
 	if (total <= limit)
-		return shrink;
+		return narrow;
 	for (size_t c = 0; c < fit; c++)
-		if (t->align[c] == 'l' && (shrink == (size_t)-1 || width[c] > width[shrink]))
-			shrink = c;
-	if (shrink != (size_t)-1) {
+		if (t->align[c] == 'l' && (narrow == (size_t)-1 || width[c] > width[narrow]))
+			narrow = c;
+	if (narrow != (size_t)-1) {
 		size_t excess = total - limit;
-		width[shrink] = width[shrink] > excess + 12 ? width[shrink] - excess : 12;
+		width[narrow] = width[narrow] > excess + 12 ? width[narrow] - excess : 12;
 	}
-	return shrink;
+	return narrow;
 }
 
-/* Append a row of ncols cells, laid out, to line. */
+/* Append a row of ncols cells, laid out, to line. A cell of the narrowed column that is wider
+ * than it is never cut (cut names look alike and cannot be pasted back): it is printed whole,
+ * ending its line, and the row's other cells follow on the next line, in their columns. */
 static void emit_row(const struct tab *t, const char *const *cell, const size_t *len,
-		     const size_t *width, size_t shrink, int bold, struct buf *line)
+		     const size_t *width, size_t narrow, int bold, struct buf *line)
 {
 	size_t last = t->ncols;
 
@@ -230,10 +220,19 @@ static void emit_row(const struct tab *t, const char *const *cell, const size_t 
 		size_t pad = sw < width[c] ? width[c] - sw : 0;
 		size_t lead = c ? 2 : 0, trail = c + 1 < last ? pad : 0;
 		char *p;
-		if (c == shrink && sw > width[c]) {
+		if (c == narrow && sw > width[c] && c + 1 < last) {
 			buf_add(line, "  ", lead);
-			add_shortened(line, s, width[c]);
-			continue;  /* a shortened cell is exactly as wide as its column */
+			buf_add(line, s, n);
+			buf_addc(line, '\n');
+			/* The next line starts blank up to where this column ends. */
+			lead = 0;
+			for (size_t k = 0; k <= c; k++)
+				lead += width[k] + (k ? 2 : 0);
+			p = buf_room(line, lead);
+			memset(p, ' ', lead);
+			line->len += lead;
+			line->p[line->len] = 0;
+			continue;
 		}
 		if (t->align[c] == 'r') {
 			lead += pad;
@@ -287,16 +286,16 @@ void tab_print_rows(const struct tab *t, size_t nrows,
 	const char **cell = xcalloc(t->ncols, sizeof(*cell));
 	int color = out_color() && f == stdout;
 	struct buf line = BUF_INIT;
-	size_t shrink;
+	size_t narrow;
 
 	for (size_t r = 0; r < nrows; r++) {
 		row(ctx, r, cell, len);
 		measure_row(t, cell, len, width);
 	}
-	shrink = fit_width(t, width);
+	narrow = fit_width(t, width);
 	for (size_t r = 0; r < nrows; r++) {
 		row(ctx, r, cell, len);
-		emit_row(t, cell, len, width, shrink, color && r == 0, &line);
+		emit_row(t, cell, len, width, narrow, color && r == 0, &line);
 		flush_lines(&line, f, LINES_FLUSH);
 	}
 	flush_lines(&line, f, 0);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "fmt.h"
+#include "values.h"
 #include "util.h"
 
 /* A table of text cells printed with aligned columns. align has one letter per column:

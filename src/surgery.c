@@ -15,6 +15,7 @@
 #include "npy.h"
 #include "outguard.h"
 #include "fmt.h"
+#include "values.h"
 #include "slicekey.h"
 #include "table.h"
 #include "infile.h"
@@ -120,6 +121,25 @@ static int cmp_item_name(const void *a, const void *b)
 	if (c)
 		return c;
 	return x->input < y->input ? -1 : x->input > y->input;
+}
+
+void surg_collision_msg(void *ctx, const struct surg_item *items, size_t n)
+{
+	struct buf *msg = ctx;
+
+	if (msg->len > 4000)
+		return;
+	buf_add(msg, "\n  ", 3);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_add(msg, ", ", 2);
+		buf_addc(msg, '"');
+		buf_add_name_msg(msg, items[i].src->name, items[i].src->name_len);
+		buf_addc(msg, '"');
+	}
+	buf_add(msg, " -> \"", 5);
+	buf_add_name_msg(msg, items[0].name.p, items[0].name.len);
+	buf_addc(msg, '"');
 }
 
 size_t surg_plan_sort(struct surg_plan *p, void (*fn)(void *ctx, const struct surg_item *items,
@@ -301,7 +321,8 @@ static int copy_stream(struct bundle_writer *w, struct bundle *b, const struct b
 	return rc;
 }
 
-static int write_graph(struct bundle_writer *w, const objgraph *g, int shard)
+/* Adds the payload's stored size to *bytes: totals count the graph like any tensor. */
+static int write_graph(struct bundle_writer *w, const objgraph *g, int shard, uint64_t *bytes)
 {
 	struct buf ser = BUF_INIT;
 	const uint8_t *strs[1];
@@ -313,6 +334,7 @@ static int write_graph(struct bundle_writer *w, const objgraph *g, int shard)
 	lens[0] = ser.len;
 	rc = bundle_writer_add_strings(w, OBJECT_GRAPH_KEY, sizeof(OBJECT_GRAPH_KEY) - 1, NULL, 0,
 				       shard, strs, lens, 1);
+	*bytes += bundle_strings_size(lens, 1);
 	buf_release(&ser);
 	return rc;
 }
@@ -408,7 +430,7 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 	}
 	/* A new object graph goes to a file of its own: the shared ones may be hard links. */
 	if (rc == 0 && p->graph)
-		rc = write_graph(w, p->graph, b->num_shards);
+		rc = write_graph(w, p->graph, b->num_shards, &r->bytes);
 	return rc;
 }
 
@@ -487,7 +509,7 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 	if (rc == 0)
 		rc = flush_run(w, &run, &r->copied);
 	if (rc == 0 && p->graph)
-		rc = write_graph(w, p->graph, r->num_shards - 1);
+		rc = write_graph(w, p->graph, r->num_shards - 1, &r->bytes);
 	if (o->progress && total)
 		o->progress(o->progress_ctx, total, total);
 	for (size_t i = 0; i < p->nin; i++) {
@@ -576,7 +598,9 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 	if (rc < 0)
 		goto out;
 	r->tensors = surg_plan_tensors(p) + (p->graph ? 1 : 0);
-	r->bytes = surg_plan_bytes(p);
+	for (size_t i = 0; i < p->nin; i++)
+		r->from_v1 |= p->in[i].b->format == 1;
+	r->bytes += surg_plan_bytes(p);  /* the new object graph's bytes are in already */
 	/* The checkpoint is complete and stays: say so, the failure is only the state file's. */
 	if (o->update_state && (rc = surg_update_state(o->out, err)) < 0)
 		ck_wrap(err, "%s: checkpoint written, but the state file not updated", o->out);
@@ -792,7 +816,8 @@ void surg_summary(struct buf *b, const char *out, const struct surg_result *r)
 {
 	char sz[32];
 
-	buf_addf(b, "wrote %s: %zu tensor%s, %s in %.2f s", out, r->tensors, r->tensors == 1 ? "" : "s",
+	buf_addf(b, "wrote %s%s: %zu tensor%s, %s in %.2f s", out,
+		 r->from_v1 ? " (V2, from a V1 input)" : "", r->tensors, r->tensors == 1 ? "" : "s",
 		 fmt_size(sz, r->bytes, 0), r->seconds);
 }
 
@@ -805,7 +830,9 @@ cJSON *surg_summary_json(const char *out, const struct surg_result *r)
 	json_add_u64(o, "bytes", r->bytes);
 	json_add_u64(o, "bytes_copied", r->copied);
 	json_add_i64(o, "num_shards", r->num_shards);
+	if (r->from_v1)  /* the output is V2 whatever the input */
+		cJSON_AddStringToObject(o, "input_format", "v1");
 	cJSON_AddStringToObject(o, "data", surg_how_name(r));
-	cJSON_AddNumberToObject(o, "seconds", r->seconds);
+	json_add_double(o, "seconds", r->seconds);
 	return o;
 }

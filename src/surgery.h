@@ -54,6 +54,10 @@ void surg_plan_release(struct surg_plan *p);
  * keys re-encoded under the new name. */
 void surg_plan_add(struct surg_plan *p, size_t input, const struct bundle_entry *e,
 		   const void *name, size_t len);
+/* A surg_plan_sort callback for a message (ctx: a struct buf): one line per group of tensors
+ * that would get one name, `"a", "b" -> "c"`, names elided as messages elide them; stops adding
+ * once the message is long. */
+void surg_collision_msg(void *ctx, const struct surg_item *items, size_t n);
 /* Sort items by output name. Returns the number of names held by more than one item; fn (if
  * not NULL) is called once per such group with the indexes of its items. */
 size_t surg_plan_sort(struct surg_plan *p, void (*fn)(void *ctx, const struct surg_item *items,
@@ -102,6 +106,7 @@ struct surg_result {
 	uint64_t bytes;           /* tensor bytes in the output */
 	uint64_t copied;          /* bytes copied (0 when data files were shared) */
 	int num_shards;
+	int from_v1;              /* an input was a V1 table: the output is V2 all the same */
 	int shared;               /* data files were shared: how says how */
 	enum bw_share how;
 	double seconds;
@@ -124,8 +129,9 @@ int surg_update_state(const char *prefix, struct ck_err *err);
  * on SIGINT, SIGTERM, SIGHUP, then die by it. */
 void surg_signals(void);
 
-/* The one-line summary "wrote OUT: N tensors, SIZE in T s" (appended to b, no newline), and
- * the same as a JSON object (caller frees). */
+/* The one-line summary "wrote OUT: N tensors, SIZE in T s" ("wrote OUT (V2, from a V1
+ * input): ..." when an input was V1), appended to b, no newline; and the same as a JSON object
+ * (caller frees). */
 void surg_summary(struct buf *b, const char *out, const struct surg_result *r);
 cJSON *surg_summary_json(const char *out, const struct surg_result *r);
 const char *surg_how_name(const struct surg_result *r);

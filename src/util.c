@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "err.h"
 
 static void (*oom_handler)(size_t n);
 
@@ -425,4 +428,52 @@ size_t fmt_i64(char *out, int64_t v)
 		return 1 + fmt_u64(out + 1, (uint64_t)0 - (uint64_t)v);
 	}
 	return fmt_u64(out, (uint64_t)v);
+}
+
+int make_dirs(const char *dir, struct ck_err *err)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+				rc = ck_syserr(err, errno, "%s: cannot create folder", p);
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+size_t name_distance(const void *a, size_t an, const void *b, size_t bn)
+{
+	const uint8_t *x = a, *y = b;
+	size_t stack[256], *row = bn < 256 ? stack : xcalloc(bn + 1, sizeof(size_t)), r;
+
+	for (size_t j = 0; j <= bn; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= an; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= bn; j++) {
+			size_t up = row[j], v = diag + (x[i - 1] != y[j - 1]);
+			if (up + 1 < v)
+				v = up + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			diag = up;
+			row[j] = v;
+		}
+	}
+	r = row[bn];
+	if (row != stack)
+		free(row);
+	return r;
 }

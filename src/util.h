@@ -74,6 +74,11 @@ static inline void put_varint32(struct buf *b, uint32_t v) { put_varint64(b, v);
 size_t fmt_u64(char *out, uint64_t v);
 size_t fmt_i64(char *out, int64_t v);
 
+struct ck_err;
+/* Create folder dir and any missing parents, as `mkdir -p` does (mode 0777 less the umask);
+ * "DIR: cannot create folder: why" on failure. Every writer creates its output's folder. */
+int make_dirs(const char *dir, struct ck_err *err);
+
 /* Full-length I/O that retries short transfers and EINTR; -1 with errno on failure,
  * pread_full returns the bytes read (short only at end of file). */
 long long pread_full(int fd, void *p, size_t n, uint64_t off);
@@ -93,3 +98,6 @@ void buf_add_name_msg(struct buf *b, const void *p, size_t n);
 int is_plain_utf8(const void *p, size_t n);
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if the bytes are not valid UTF-8. */
 int utf8_seq_len(const uint8_t *p, size_t n);
+/* Levenshtein distance of two byte strings (not NUL-terminated), for "did you mean" and the
+ * name rules of match.h: the one home of name distance. */
+size_t name_distance(const void *a, size_t an, const void *b, size_t bn);

@@ -728,3 +728,17 @@ int values_json(struct buf *out, const struct vals *v)
 	free(stride);
 	return 0;
 }
+
+void json_add_double(cJSON *obj, const char *key, double v)
+{
+	struct buf b = BUF_INIT;
+
+	if (!isfinite(v)) {
+		cJSON_AddNullToObject(obj, key);
+		return;
+	}
+	format_repr(&b, DT_DOUBLE, v);
+	buf_add(&b, "", 1);
+	cJSON_AddRawToObject(obj, key, (const char *)b.p);
+	buf_release(&b);
+}

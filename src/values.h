@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "util.h"
 
 #define VALUES_PRECISION 8
@@ -49,5 +51,9 @@ void format_repr(struct buf *out, int dtype, double v);
 /* Escape string bytes for display: valid UTF-8 kept, control characters, DEL and invalid
  * bytes as \xNN, backslash and the quote character q (if not 0) preceded by a backslash. */
 void string_escaped(struct buf *out, const uint8_t *p, size_t n, char q);
+
+/* A float that stays one for JSON readers ("1.0", "-0.0", not cJSON's "1" and "-0"), in
+ * the shortest digits that read back; null for NaN and the infinities, which JSON lacks. */
+void json_add_double(cJSON *obj, const char *key, double v);
 
 #endif

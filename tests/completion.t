@@ -28,6 +28,9 @@ check() {
 }
 check "ckpt li" "list "
 check "ckpt list --js" "--json "
+check "ckpt tr" "trend "
+check "ckpt trend --by" "--by-scope "
+check "ckpt trend --html ru" "run "
 check "ckpt list --sort s" "size "
 check "ckpt list run/model" "run/model.ckpt-1000 run/model.ckpt-500 "
 check "ckpt list r" "run/ "

@@ -15,6 +15,7 @@
 #include "bundle_writer.h"
 #include "dtype.h"
 #include "meta_graph.pb-c.h"  /* the graph/ set: a TF1 .meta */
+#include "objgraph.h"         /* the tf2/ set: an object graph */
 #include "slicekey.h"
 #include "v1write.h"  /* the v1/ set: legacy V1 tables */
 #include "variable.pb-c.h"
@@ -213,6 +214,106 @@ static void make_dtypes(const char *dir)
 	finish(w);
 }
 
+/* tf2/: an object-based (TF2 Keras) checkpoint made here, so the tests of full names run
+ * without fixtures: a dense layer (kernel [3,2], bias [2]) with an Adam slot for the kernel,
+ * the optimizer's iteration counter, save_counter, and two metrics whose variables share
+ * the full names "count" and "total", as Keras records them. The keys are the node paths
+ * plus "/.ATTRIBUTES/VARIABLE_VALUE", as tf.train.Checkpoint writes them. */
+static void make_tf2(const char *dir)
+{
+	enum { NN = 17 };
+	static const struct { const char *key, *full; } attr[NN] = {
+		[3] = { "model/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE", "dense/kernel" },
+		[4] = { "model/layer_with_weights-0/bias/.ATTRIBUTES/VARIABLE_VALUE", "dense/bias" },
+		[6] = { "optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE", "Adam/iter" },
+		[7] = { "model/layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/"
+			"VARIABLE_VALUE", "Adam/m/dense/kernel" },
+		[8] = { "save_counter/.ATTRIBUTES/VARIABLE_VALUE", "save_counter" },
+		[12] = { "keras_api/metrics/0/total/.ATTRIBUTES/VARIABLE_VALUE", "total" },
+		[13] = { "keras_api/metrics/0/count/.ATTRIBUTES/VARIABLE_VALUE", "count" },
+		[15] = { "keras_api/metrics/1/total/.ATTRIBUTES/VARIABLE_VALUE", "total" },
+		[16] = { "keras_api/metrics/1/count/.ATTRIBUTES/VARIABLE_VALUE", "count" },
+	};
+	static const struct { int from, to; const char *name; } edge[] = {
+		{ 0, 1, "model" }, { 0, 5, "optimizer" }, { 0, 8, "save_counter" },
+		{ 0, 9, "keras_api" }, { 1, 2, "layer_with_weights-0" }, { 2, 3, "kernel" },
+		{ 2, 4, "bias" }, { 5, 6, "iter" }, { 9, 10, "metrics" }, { 10, 11, "0" },
+		{ 10, 14, "1" }, { 11, 12, "total" }, { 11, 13, "count" }, { 14, 15, "total" },
+		{ 14, 16, "count" },
+	};
+	enum { NE = sizeof(edge) / sizeof(edge[0]) };
+	Tensorflow__TrackableObjectGraph g = TENSORFLOW__TRACKABLE_OBJECT_GRAPH__INIT;
+	Tensorflow__TrackableObjectGraph__TrackableObject obj[NN], *objp[NN];
+	Tensorflow__TrackableObjectGraph__TrackableObject__ObjectReference ref[NE], *refp[NE];
+	Tensorflow__TrackableObjectGraph__TrackableObject__SerializedTensor st[NN], *stp[NN];
+	Tensorflow__TrackableObjectGraph__TrackableObject__SlotVariableReference slot =
+		TENSORFLOW__TRACKABLE_OBJECT_GRAPH__TRACKABLE_OBJECT__SLOT_VARIABLE_REFERENCE__INIT,
+		*slotp = &slot;
+	int64_t d32[2] = { 3, 2 }, d2[1] = { 2 };
+	int64_t one = 1;
+	float two = 2;
+	struct bundle_writer *w;
+	struct buf packed = BUF_INIT;
+	const uint8_t *gp[1];
+	size_t gl[1];
+	char prefix[4096];
+
+	for (int i = 0; i < NN; i++) {
+		Tensorflow__TrackableObjectGraph__TrackableObject o =
+			TENSORFLOW__TRACKABLE_OBJECT_GRAPH__TRACKABLE_OBJECT__INIT;
+		Tensorflow__TrackableObjectGraph__TrackableObject__SerializedTensor a =
+			TENSORFLOW__TRACKABLE_OBJECT_GRAPH__TRACKABLE_OBJECT__SERIALIZED_TENSOR__INIT;
+		obj[i] = o;
+		objp[i] = &obj[i];
+		st[i] = a;
+		stp[i] = &st[i];
+		if (!attr[i].key)
+			continue;
+		st[i].name = (ProtobufCBinaryData){ 14, (uint8_t *)"VARIABLE_VALUE" };
+		st[i].full_name = (ProtobufCBinaryData){ strlen(attr[i].full), (uint8_t *)attr[i].full };
+		st[i].checkpoint_key = (ProtobufCBinaryData){ strlen(attr[i].key), (uint8_t *)attr[i].key };
+		obj[i].n_attributes = 1;
+		obj[i].attributes = &stp[i];
+	}
+	/* Edges are grouped by parent, so each node's children are one run of refp. */
+	for (int e = 0; e < NE; e++) {
+		Tensorflow__TrackableObjectGraph__TrackableObject__ObjectReference r =
+			TENSORFLOW__TRACKABLE_OBJECT_GRAPH__TRACKABLE_OBJECT__OBJECT_REFERENCE__INIT;
+		ref[e] = r;
+		ref[e].node_id = edge[e].to;
+		ref[e].local_name = (ProtobufCBinaryData){ strlen(edge[e].name), (uint8_t *)edge[e].name };
+		refp[e] = &ref[e];
+		if (!obj[edge[e].from].n_children)
+			obj[edge[e].from].children = &refp[e];
+		obj[edge[e].from].n_children++;
+	}
+	slot.original_variable_node_id = 3;
+	slot.slot_name = (ProtobufCBinaryData){ 1, (uint8_t *)"m" };
+	slot.slot_variable_node_id = 7;
+	obj[5].n_slot_variables = 1;
+	obj[5].slot_variables = &slotp;
+	g.n_nodes = NN;
+	g.nodes = objp;
+	objgraph_serialize(&g, &packed);
+	gp[0] = packed.p;
+	gl[0] = packed.len;
+
+	snprintf(prefix, sizeof(prefix), "%s/ckpt-1", dir);
+	w = open_w(prefix, 1);
+	bundle_writer_add_strings(w, "_CHECKPOINTABLE_OBJECT_GRAPH", 28, NULL, 0, 0, gp, gl, 1);
+	for (int m = 0; m < 2; m++) {
+		add_scalar(w, attr[m ? 16 : 13].key, DT_FLOAT, &two, sizeof(two));
+		add_scalar(w, attr[m ? 15 : 12].key, DT_FLOAT, &two, sizeof(two));
+	}
+	add_f32(w, attr[4].key, d2, 1, 0.1f, 0);
+	add_f32(w, attr[3].key, d32, 2, 0.1f, 0);
+	add_f32(w, attr[7].key, d32, 2, 0.01f, 0);
+	add_scalar(w, attr[6].key, DT_INT64, &one, sizeof(one));
+	add_scalar(w, attr[8].key, DT_INT64, &one, sizeof(one));
+	finish(w);
+	buf_release(&packed);
+}
+
 /* Edge cases for show: negative zero, digits past the shortest, tensors that cannot be
  * decoded (resource, variant, a dtype this tool does not know), a string tensor, and a TF2
  * object-graph entry (its bytes are not a valid graph: show only points to --object-graph). */
@@ -302,6 +403,48 @@ static void make_names(const char *dir)
 	w = open_w(prefix, 1);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		bundle_writer_add(w, names[i], strlen(names[i]), DT_FLOAT, NULL, 0, 0, &one, 4);
+	finish(w);
+}
+
+/* Optimizer slots in the spellings of mesh-TF, BERT-style LAMB, tf.train and tf.contrib
+ * optimizers beside the variables they belong to; element counts small and distinct, so that
+ * totals can be checked by hand: 70 model parameters (plus a step counter and a vocabulary
+ * of two strings), 74 elements of optimizer state. */
+static void make_slots(const char *dir)
+{
+	static const struct { const char *name; int64_t dims[2]; int rank; } t[] = {
+		{ "encoder/block_000/SelfAttention/q", { 4, 8 }, 2 },
+		{ "encoder/block_000/SelfAttention/q_slot_vr", { 4 }, 1 },
+		{ "encoder/block_000/SelfAttention/q_slot_vc", { 8 }, 1 },
+		{ "encoder/final_layer_norm/scale", { 8 }, 1 },
+		{ "encoder/final_layer_norm/scale_slot_v", { 8 }, 1 },
+		{ "bert/pooler/kernel", { 3, 3 }, 2 },
+		{ "bert/pooler/kernel/lamb_m", { 3, 3 }, 2 },
+		{ "bert/pooler/kernel/lamb_v", { 3, 3 }, 2 },
+		{ "dense/kernel", { 2, 5 }, 2 },
+		{ "dense/kernel/RMSProp", { 2, 5 }, 2 },
+		{ "dense/kernel/RMSProp_1", { 2, 5 }, 2 },
+		{ "conv/kernel", { 6 }, 1 },
+		{ "conv/kernel/LARSOptimizer", { 6 }, 1 },
+		{ "embedding/table", { 5 }, 1 },
+		{ "embedding/table/Adagrad", { 5 }, 1 },
+		{ "embedding/table/Momentum", { 5 }, 1 },
+	};
+	char prefix[4096];
+	struct bundle_writer *w;
+	int64_t step = 1000;
+
+	snprintf(prefix, sizeof(prefix), "%s/model.ckpt-1000", dir);
+	w = open_w(prefix, 1);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		add_f32(w, t[i].name, t[i].dims, t[i].rank, 0.1f, 0);
+	add_scalar(w, "global_step", DT_INT64, &step, sizeof(step));
+	{
+		const uint8_t *words[2] = { (const uint8_t *)"the", (const uint8_t *)"cat" };
+		size_t len[2] = { 3, 3 };
+		int64_t two = 2;
+		bundle_writer_add_strings(w, "vocab", 5, &two, 1, 0, words, len, 2);
+	}
 	finish(w);
 }
 
@@ -1769,6 +1912,58 @@ static char *sub(const char *dir, const char *name)
 	return path;
 }
 
+/* A training run of five checkpoints for `ckpt trend` (model.ckpt-100 ... -500, global_step
+ * 100 ... 500), values exact in float32 so the tests can compute norms and changes from the
+ * definition: dense/kernel = [1..6] * (1 + k/4) (relative change 0.25 / (1 + (k-1)/4)),
+ * dense/bias constant, late/w = [3, 4] * (1 + (k-2)/2) from k = 2, emb [1..4] becoming
+ * [1..6] at k = 3, head/w (float64) = [1..4] + k with a NaN from k = 3 and an Inf at k = 4,
+ * big/w (300000 float32, more than one 1 MiB read): (i % 7) / 4 with a NaN at 5 for i < 2^18,
+ * the same in every checkpoint, then (i % 5) / 2 + k / 4. */
+static void make_trendrun(const char *dir)
+{
+	enum { BIG = 300000, SAME = 1 << 18 };
+	static float big[BIG];
+
+	int64_t d23[2] = { 2, 3 }, d3[1] = { 3 }, d2[1] = { 2 }, d4[1] = { 4 }, d6[1] = { 6 };
+	int64_t dbig[1] = { BIG };
+
+	for (int k = 0; k < 5; k++) {
+		char p[4096];
+		struct bundle_writer *w;
+		float kern[6], bias[3] = { 0.5f, -0.5f, 1 }, late[2], emb[6];
+		double head[4];
+		int64_t step = 100 * (k + 1);
+
+		snprintf(p, sizeof(p), "%s/model.ckpt-%d", dir, 100 * (k + 1));
+		w = open_w(p, 1);
+		for (int i = 0; i < 6; i++) {
+			kern[i] = (float)(i + 1) * (1.0f + (float)k / 4);
+			emb[i] = (float)(i + 1);
+		}
+		for (int i = 0; i < 4; i++)
+			head[i] = i + 1 + k;
+		if (k >= 3)
+			head[0] = NAN;
+		if (k == 4)
+			head[3] = INFINITY;
+		late[0] = 3 * (1.0f + (float)(k - 2) / 2);
+		late[1] = 4 * (1.0f + (float)(k - 2) / 2);
+		bundle_writer_add(w, "dense/kernel", 12, DT_FLOAT, d23, 2, 0, kern, sizeof(kern));
+		bundle_writer_add(w, "dense/bias", 10, DT_FLOAT, d3, 1, 0, bias, sizeof(bias));
+		bundle_writer_add(w, "emb", 3, DT_FLOAT, k >= 3 ? d6 : d4, 1, 0, emb,
+				  (k >= 3 ? 6 : 4) * sizeof(float));
+		bundle_writer_add(w, "global_step", 11, DT_INT64, NULL, 0, 0, &step, sizeof(step));
+		bundle_writer_add(w, "head/w", 6, DT_DOUBLE, d4, 1, 0, head, sizeof(head));
+		if (k >= 2)
+			bundle_writer_add(w, "late/w", 6, DT_FLOAT, d2, 1, 0, late, sizeof(late));
+		for (int i = 0; i < BIG; i++)
+			big[i] = i < SAME ? (float)(i % 7) / 4 : (float)(i % 5) / 2 + (float)k / 4;
+		big[5] = NAN;
+		bundle_writer_add(w, "big/w", 5, DT_FLOAT, dbig, 1, 0, big, sizeof(big));
+		finish(w);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *set, *dir;
@@ -1812,6 +2007,8 @@ int main(int argc, char **argv)
 		make_many(sub(dir, "many"), 10000);
 	if (all || !strcmp(set, "names"))
 		make_names(sub(dir, "names"));
+	if (all || !strcmp(set, "slots"))
+		make_slots(sub(dir, "slots"));
 	if (all || !strcmp(set, "diffpair"))
 		make_diffpair(sub(dir, "diffpair"));
 	if (all || !strcmp(set, "nanpair"))
@@ -1826,11 +2023,15 @@ int main(int argc, char **argv)
 		make_v1_sets(sub(dir, "v1"));
 	if (all || !strcmp(set, "showedge"))
 		make_showedge(sub(dir, "showedge"));
+	if (all || !strcmp(set, "tf2"))
+		make_tf2(sub(dir, "tf2"));
 	if (all || !strcmp(set, "graph"))
 		make_graph(sub(dir, "graph"));
 	if (all || !strcmp(set, "graph-hub"))
 		make_graph_hub(sub(dir, "graph-hub"));
 	if (all || !strcmp(set, "match"))
 		make_match(sub(dir, "match"));
+	if (all || !strcmp(set, "trendrun"))
+		make_trendrun(sub(dir, "trendrun"));
 	return 0;
 }

@@ -166,6 +166,21 @@ int main(void)
 		ok(r.t[1].src == 1 && r.t[1].how == MATCH_FULL_NAME, "by the key without its attribute");
 		match_release(&r);
 	}
+	{	/* the same key pairs even when the target's full name is shared (Keras metrics'
+		 * count and total: what 'rename --full-names' leaves under their keys) */
+		static const struct spec t[] = {
+			{ "keras_api/metrics/0/count/.ATTRIBUTES/VARIABLE_VALUE", DT_FLOAT, 0, { 0 }, "count" },
+			{ "keras_api/metrics/1/count/.ATTRIBUTES/VARIABLE_VALUE", DT_FLOAT, 0, { 0 }, "count" },
+		};
+		static const struct spec s[] = {
+			{ "keras_api/metrics/0/count/.ATTRIBUTES/VARIABLE_VALUE", DT_FLOAT, 0, { 0 } },
+			{ "keras_api/metrics/1/count/.ATTRIBUTES/VARIABLE_VALUE", DT_FLOAT, 0, { 0 } },
+		};
+		r = run(t, N(t), s, N(s));
+		ok(r.t[0].src == 0 && r.t[0].how == MATCH_EXACT &&
+		   r.t[1].src == 1 && r.t[1].how == MATCH_EXACT, "the same key, full names aside");
+		match_release(&r);
+	}
 	{	/* nothing: no input, and a target that nothing can satisfy */
 		static const struct spec t[] = { { "head/kernel", DT_FLOAT, 2, { 128, 12 } } };
 		static const struct spec s[] = { { "head/kernel", DT_FLOAT, 2, { 128, 10 } } };

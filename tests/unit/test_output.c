@@ -1,7 +1,9 @@
-/* Output helpers: sizes, counts, aligned tables and their shortening to a width. */
+/* Output helpers: sizes, counts, aligned tables and their fitting to a width. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "output.h"
 #include "tap.h"
@@ -66,6 +68,36 @@ static void test_rows(void)
 	   "multi-byte characters count one column each");
 	tab_release(&stored);
 	tab_release(&streamed);
+}
+
+/* On a terminal, COLUMNS gives the width (as for ls(1)); elsewhere tables are never narrowed,
+ * whatever COLUMNS says. Standard output is pointed at a pseudo-terminal for the first. */
+static void test_columns(void)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY), slave = -1, saved = dup(STDOUT_FILENO);
+	size_t on_tty = 0, on_pipe;
+
+	fflush(stdout);
+	if (master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0)
+		slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	out_set_width(-1);
+	setenv("COLUMNS", "57", 1);
+	if (slave >= 0) {
+		dup2(slave, STDOUT_FILENO);
+		on_tty = out_width();
+		dup2(saved, STDOUT_FILENO);
+		close(slave);
+	}
+	on_pipe = out_width();
+	unsetenv("COLUMNS");
+	if (master >= 0)
+		close(master);
+	close(saved);
+	if (slave >= 0)
+		is_int(on_tty, 57, "COLUMNS=57 on a terminal: 57 columns");
+	else
+		ok(1, "# SKIP no pseudo-terminal");
+	ok(on_pipe == (size_t)-1, "COLUMNS=57 on a pipe: no limit");
 }
 
 /* name_is_plain_ascii agrees with escaping, for every byte at every place of a word. */
@@ -182,6 +214,16 @@ int main(void)
 	ok(!strcmp(fmt_size(s, 5, 1), "5"), "exact sizes");
 	ok(!strcmp(fmt_count(s, 1234567), "1,234,567") && !strcmp(fmt_count(s, 999), "999") &&
 	   !strcmp(fmt_count(s, 0), "0"), "thousands separators");
+	/* A share rounds to all or none only when it is exactly that (cast's 926,844 of
+	 * 926,860 values rounded once read "100.00%"). */
+	ok(!strcmp(fmt_percent(s, 926844, 926860, 2), "99.998%"), "near all: %s", s);
+	ok(!strcmp(fmt_percent(s, 926860, 926860, 2), "100.00%"), "all: %s", s);
+	ok(!strcmp(fmt_percent(s, 1, 1000000, 2), "0.0001%"), "near none: %s", s);
+	ok(!strcmp(fmt_percent(s, 0, 1000000, 2), "0.00%"), "none: %s", s);
+	ok(!strcmp(fmt_percent(s, 1, 8, 1), "12.5%"), "ordinary: %s", s);
+	ok(!strcmp(fmt_percent(s, 0, 0, 2), "-"), "of nothing: %s", s);
+	ok(!strcmp(fmt_percent(s, UINT64_MAX - 1, UINT64_MAX, 2), "<100%"), "beyond a double: %s", s);
+	ok(!strcmp(fmt_percent(s, 1, UINT64_MAX, 2), ">0%"), "beyond a double, near none: %s", s);
 
 	tab_init(&t, "lrl");
 	tab_add(&t, "NAME");
@@ -197,12 +239,17 @@ int main(void)
 				  "a/very/long/tensor/name/kernel    1  note\n"
 				  "b                               100\n"),
 	   "columns aligned, numbers right, no trailing blanks");
+	/* Never cut: names cut in the middle look alike (36 tensors of a transformer did) and
+	 * cannot be pasted back. A name too long for its column is printed whole on a line of its
+	 * own, and its row goes on below it, aligned. */
 	ok(!strcmp(render(&t, 20), "NAME               N\n"
-				   "a/very/l…kernel    1  note\n"
+				   "a/very/long/tensor/name/kernel\n"
+				   "                   1  note\n"
 				   "b                100\n"),
-	   "a table wider than its limit shortens the name column in the middle");
+	   "a table wider than its limit wraps the long names of the narrowed column");
 	tab_release(&t);
 	test_rows();
+	test_columns();
 	test_plain_ascii();
 	test_json_writer();
 	return tap_done();

@@ -1,0 +1,1 @@
+$CKPT list --full-names --format tf graph/run

@@ -1,0 +1,1 @@
+$CKPT subset -n --drop-optimizer slots/model.ckpt-1000

@@ -1,0 +1,1 @@
+$CKPT trend --help
