@@ -324,6 +324,30 @@ static int nonfinite_now(const struct trend *t)
 	return 0;
 }
 
+/* The checkpoints: one training folder's (its last `last`, when given), or the operands.
+ * -1 to go on, else the exit status. */
+static int trend_operands(const struct cmd *self, int argc, char **argv, long last,
+			  char ***paths, size_t *n, struct buf *notes)
+{
+	struct ck_err err = { 0 };
+	struct stat sb;
+
+	if (argc - optind == 1 && stat(argv[optind], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if (trend_folder(argv[optind], (size_t)last, paths, n, notes, &err) < 0) {
+			cli_notes(notes);
+			return cli_error(&err);
+		}
+		return -1;
+	}
+	if (last)
+		return cli_usage(self, "--last N takes one training folder");
+	*n = (size_t)(argc - optind);
+	*paths = xcalloc(*n, sizeof(char *));
+	for (size_t i = 0; i < *n; i++)
+		(*paths)[i] = xstrdup(argv[optind + (int)i]);
+	return -1;
+}
+
 int cmd_trend(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -349,7 +373,6 @@ int cmd_trend(int argc, char **argv)
 	size_t n = 0;
 	long last = 0, depth = 0;
 	int c, json = 0, force = 0, ascii = !utf8_locale(), by_scope = 0, status = EXIT_TROUBLE;
-	struct stat sb;
 
 	opterr = 0;
 	optind = 1;
@@ -404,21 +427,9 @@ int cmd_trend(int argc, char **argv)
 		status = cli_usage(self, "no training folder or checkpoints given");
 		goto out;
 	}
-	if (argc - optind == 1 && stat(argv[optind], &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		if (trend_folder(argv[optind], (size_t)last, &paths, &n, &notes, &err) < 0) {
-			cli_notes(&notes);
-			status = cli_error(&err);
-			goto out;
-		}
-	} else if (last) {
-		status = cli_usage(self, "--last N takes one training folder");
+	if ((status = trend_operands(self, argc, argv, last, &paths, &n, &notes)) >= 0)
 		goto out;
-	} else {
-		n = (size_t)(argc - optind);
-		paths = xcalloc(n, sizeof(char *));
-		for (size_t i = 0; i < n; i++)
-			paths[i] = xstrdup(argv[optind + (int)i]);
-	}
+	status = EXIT_TROUBLE;
 	cli_notes(&notes);
 	buf_reset(&notes);
 	o.filter = names.ninc || names.nexc ? &names : NULL;

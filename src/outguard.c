@@ -144,7 +144,7 @@ static int check(const char *path, int links_ok, struct ck_err *err)
 		return 0;
 	}
 	if (hit) {
-	refuse:
+	refuse:;  /* C11 allows no declaration right after a label (clang refuses one) */
 		int same_name = !strcmp(path, hit->path);
 		return ck_error(err, CK_EUSAGE,
 				"%s: is %s%s; ckpt never writes over its inputs, even with --force: "

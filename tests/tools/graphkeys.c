@@ -7,7 +7,7 @@
 
 #include "bundle.h"
 #include "objgraph.h"
-#include "output.h"
+#include "fmt.h"
 
 int main(int argc, char **argv)
 {
