@@ -896,118 +896,115 @@ static int open_side(const char *arg, struct bundle **b, struct ckpt_path *where
 	return 0;
 }
 
+enum { O_ATOL = 256, O_RTOL, O_EQNAN, O_CRC, O_NAMES, O_MAP, O_STAT, O_JSON, O_SCOPE };
+
+static const struct option opts[] = {
+	{ "atol", required_argument, NULL, O_ATOL },
+	{ "rtol", required_argument, NULL, O_RTOL },
+	{ "equal-nan", no_argument, NULL, O_EQNAN },
+	{ "trust-crc", no_argument, NULL, O_CRC },
+	{ "names-only", no_argument, NULL, O_NAMES },
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "rule", required_argument, NULL, 'r' },
+	{ "map", required_argument, NULL, O_MAP },
+	{ "stat", no_argument, NULL, O_STAT },
+	{ "by-scope", optional_argument, NULL, O_SCOPE },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "max-count", required_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option into o (*formats counts -q, --stat and --json); -1 to go on, else the exit
+ * status. */
+static int diff_option(const struct cmd *self, int c, struct diff_opts *o, int *formats,
+		       char **argv)
+{
+	struct ck_err err = { 0 };
+	char *end;
+
+	switch (c) {
+	case O_ATOL:
+	case O_RTOL:
+		if (parse_double(optarg, c == O_ATOL ? &o->cmp.atol : &o->cmp.rtol) < 0)
+			return cli_usage(self, "--%s takes a number >= 0, not '%s'",
+					 c == O_ATOL ? "atol" : "rtol", optarg);
+		return -1;
+	case O_EQNAN: o->cmp.equal_nan = 1; return -1;
+	case O_CRC: o->cmp.trust_crc = 1; return -1;
+	case O_NAMES: o->names_only = 1; return -1;
+	case O_STAT: o->format = FMT_STAT; (*formats)++; return -1;
+	case O_JSON: o->format = FMT_JSON; (*formats)++; return -1;
+	case 'q': o->format = FMT_QUIET; (*formats)++; return -1;
+	case O_SCOPE: {
+		long d = optarg ? strtol(optarg, &end, 10) : 0;
+		if (optarg && (*end || d < 1 || d > 1000))
+			return cli_usage(self, "--by-scope takes a depth of 1 or more, not '%s'", optarg);
+		o->by_scope = 1;
+		o->scope_depth = (int)d;
+		return -1;
+	}
+	case 'v': o->verbose = 1; return -1;
+	case 'h': return cli_help(self);
+	case 'n': {
+		unsigned long long v = strtoull(optarg, &end, 10);
+		if (!*optarg || *end || *optarg == '-' || v == 0)
+			return cli_usage(self, "-n takes a count of 1 or more, not '%s'", optarg);
+		o->max_count = v;
+		return -1;
+	}
+	case 'i':
+	case 'x':
+		return cli_add_filter(self, &o->names, optarg, c == 'x') ? EXIT_TROUBLE : -1;
+	case 'r':
+		return rules_parse(&o->rules, optarg, &err) < 0 ? cli_usage(self, "%s", err.msg) : -1;
+	case O_MAP:
+		return rules_load(&o->rules, optarg, &err) < 0 ? cli_error(&err) : -1;
+	default:  /* ':' (a missing value) too */
+		return cli_bad_option(self, argv, opts);
+	}
+}
+
+/* The command line, checked; -1 to go on, else the exit status. */
+static int diff_parse(const struct cmd *self, struct diff_opts *o, int argc, char **argv)
+{
+	int c, st, formats = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":i:x:r:qvn:h", opts, NULL)) != -1)
+		if ((st = diff_option(self, c, o, &formats, argv)) >= 0)
+			return st;
+	if (argc - optind != 2)
+		return cli_usage(self, "expected two checkpoints, got %d", argc - optind);
+	if (formats > 1)
+		return cli_usage(self, "choose one of -q, --stat and --json");
+	if (o->by_scope && formats && o->format != FMT_STAT)
+		return cli_usage(self, "--by-scope groups the lines of --stat (and implies it)");
+	if (o->by_scope)
+		o->format = FMT_STAT;
+	return -1;
+}
+
 int cmd_diff(int argc, char **argv)
 {
-	enum { O_ATOL = 256, O_RTOL, O_EQNAN, O_CRC, O_NAMES, O_MAP, O_STAT, O_JSON, O_SCOPE };
-	static const struct option opts[] = {
-		{ "atol", required_argument, NULL, O_ATOL },
-		{ "rtol", required_argument, NULL, O_RTOL },
-		{ "equal-nan", no_argument, NULL, O_EQNAN },
-		{ "trust-crc", no_argument, NULL, O_CRC },
-		{ "names-only", no_argument, NULL, O_NAMES },
-		{ "include", required_argument, NULL, 'i' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "rule", required_argument, NULL, 'r' },
-		{ "map", required_argument, NULL, O_MAP },
-		{ "stat", no_argument, NULL, O_STAT },
-		{ "by-scope", optional_argument, NULL, O_SCOPE },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "max-count", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd *self = cli_find("diff");
 	struct diff_opts o = { 0 };
 	struct ckpt_path wa = { 0 }, wb = { 0 };
 	struct bundle *ba = NULL, *bb = NULL;
-	struct ck_err err = { 0 };
 	struct item *items = NULL;
 	struct bname *bn = NULL;
 	struct counts cnt = { 0 };
 	size_t n = 0, nb = 0;
-	int c, status = EXIT_TROUBLE, formats = 0;
+	int status;
 
 	rules_init(&o.rules);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":i:x:r:qvn:h", opts, NULL)) != -1) {
-		switch (c) {
-		case O_ATOL:
-		case O_RTOL:
-			if (parse_double(optarg, c == O_ATOL ? &o.cmp.atol : &o.cmp.rtol) < 0) {
-				status = cli_usage(self, "--%s takes a number >= 0, not '%s'",
-						   c == O_ATOL ? "atol" : "rtol", optarg);
-				goto out;
-			}
-			break;
-		case O_EQNAN: o.cmp.equal_nan = 1; break;
-		case O_CRC: o.cmp.trust_crc = 1; break;
-		case O_NAMES: o.names_only = 1; break;
-		case O_STAT: o.format = FMT_STAT; formats++; break;
-		case O_JSON: o.format = FMT_JSON; formats++; break;
-		case 'q': o.format = FMT_QUIET; formats++; break;
-		case O_SCOPE: {
-			char *end;
-			long d = optarg ? strtol(optarg, &end, 10) : 0;
-			if (optarg && (*end || d < 1 || d > 1000)) {
-				status = cli_usage(self, "--by-scope takes a depth of 1 or more, not '%s'",
-						   optarg);
-				goto out;
-			}
-			o.by_scope = 1;
-			o.scope_depth = (int)d;
-			break;
-		}
-		case 'v': o.verbose = 1; break;
-		case 'h': status = cli_help(self); goto out;
-		case 'n': {
-			char *end;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (!*optarg || *end || *optarg == '-' || v == 0) {
-				status = cli_usage(self, "-n takes a count of 1 or more, not '%s'", optarg);
-				goto out;
-			}
-			o.max_count = v;
-			break;
-		}
-		case 'i':
-		case 'x':
-			if (cli_add_filter(self, &o.names, optarg, c == 'x'))
-				goto out;
-			break;
-		case 'r':
-			if (rules_parse(&o.rules, optarg, &err) < 0) {
-				status = cli_usage(self, "%s", err.msg);
-				goto out;
-			}
-			break;
-		case O_MAP:
-			if (rules_load(&o.rules, optarg, &err) < 0) {
-				status = cli_error(&err);
-				goto out;
-			}
-			break;
-		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
-			goto out;
-		}
-	}
-	if (argc - optind != 2) {
-		status = cli_usage(self, "expected two checkpoints, got %d", argc - optind);
+	if ((status = diff_parse(self, &o, argc, argv)) >= 0)
 		goto out;
-	}
-	if (formats > 1) {
-		status = cli_usage(self, "choose one of -q, --stat and --json");
-		goto out;
-	}
-	if (o.by_scope && formats && o.format != FMT_STAT) {
-		status = cli_usage(self, "--by-scope groups the lines of --stat (and implies it)");
-		goto out;
-	}
-	if (o.by_scope)
-		o.format = FMT_STAT;
+	status = EXIT_TROUBLE;
 	if (open_side(argv[optind], &ba, &wa) || open_side(argv[optind + 1], &bb, &wb))
 		goto out;
 	if (pair_up(&o, ba, bb, &items, &n, &bn, &nb) < 0)
