@@ -644,80 +644,100 @@ out:
 
 enum { OPT_APPLY = 256, OPT_ONLY, OPT_FORMAT, OPT_MAP_OUT, OPT_COPY };
 
-int cmd_match(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "apply", no_argument, NULL, OPT_APPLY },
-		{ "only-matched", no_argument, NULL, OPT_ONLY },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "map-out", required_argument, NULL, OPT_MAP_OUT },
-		{ "copy", no_argument, NULL, OPT_COPY },
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "verify-data", no_argument, NULL, SURG_OPT_VERIFY },
-		{ "update-state", no_argument, NULL, SURG_OPT_STATE },
-		{ "no-sync", no_argument, NULL, SURG_OPT_NO_SYNC },
-		{ "json", no_argument, NULL, SURG_OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("match");
-	struct ctx c;
-	struct surg_input in = { 0 };
-	struct surg_opts o = { 0 };
-	struct surg_cli cl = { 0 };
-	struct ck_err err = { 0 };
-	const char *format = NULL, *map_out = NULL;
-	int ch, status = EXIT_TROUBLE, do_apply = 0, only = 0, copy = 0;
+static const struct option opts[] = {
+	{ "apply", no_argument, NULL, OPT_APPLY },
+	{ "only-matched", no_argument, NULL, OPT_ONLY },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "map-out", required_argument, NULL, OPT_MAP_OUT },
+	{ "copy", no_argument, NULL, OPT_COPY },
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "verify-data", no_argument, NULL, SURG_OPT_VERIFY },
+	{ "update-state", no_argument, NULL, SURG_OPT_STATE },
+	{ "no-sync", no_argument, NULL, SURG_OPT_NO_SYNC },
+	{ "json", no_argument, NULL, SURG_OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
-	memset(&c, 0, sizeof(c));
+/* The command line of `ckpt match`. */
+struct match_args {
+	const char *format, *map_out;
+	int do_apply, only, copy;
+	struct surg_opts o;
+	struct surg_cli cl;
+};
+
+/* The command line, checked; -1 to go on, else the exit status. */
+static int match_parse(const struct cmd *self, struct match_args *a, int argc, char **argv)
+{
+	const char *format;
+	int ch;
+
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":o:fh", opts, NULL)) != -1) {
-		if (surg_common_option(ch, optarg, &o, &cl))
+		if (surg_common_option(ch, optarg, &a->o, &a->cl))
 			continue;
 		switch (ch) {
-		case OPT_APPLY: do_apply = 1; break;
-		case OPT_ONLY: only = 1; break;
-		case OPT_FORMAT: format = optarg; break;
-		case OPT_MAP_OUT: map_out = optarg; break;
-		case OPT_COPY: copy = 1; break;
-		case 'h': status = cli_help(self); goto out;
-		default:
-			status = cli_bad_option(self, argv, opts);
-			goto out;
+		case OPT_APPLY: a->do_apply = 1; break;
+		case OPT_ONLY: a->only = 1; break;
+		case OPT_FORMAT: a->format = optarg; break;
+		case OPT_MAP_OUT: a->map_out = optarg; break;
+		case OPT_COPY: a->copy = 1; break;
+		case 'h': return cli_help(self);
+		default: return cli_bad_option(self, argv, opts);
 		}
 	}
-	if (format && strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "python")) {
-		status = cli_usage(self, "unknown --format '%s' (table, json or python)", format);
-		goto out;
-	}
+	format = a->format;
+	if (format && strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "python"))
+		return cli_usage(self, "unknown --format '%s' (table, json or python)", format);
 	if (format && !strcmp(format, "json"))
-		cl.json = 1;
-	if (cl.json && format && strcmp(format, "json")) {
-		status = cli_usage(self, "--json and --format %s do not go together", format);
-		goto out;
-	}
-	if (argc - optind != 2) {
-		status = cli_usage(self, argc - optind < 2 ? "expected a checkpoint and a target"
+		a->cl.json = 1;
+	if (a->cl.json && format && strcmp(format, "json"))
+		return cli_usage(self, "--json and --format %s do not go together", format);
+	if (argc - optind != 2)
+		return cli_usage(self, argc - optind < 2 ? "expected a checkpoint and a target"
 					: "expected a checkpoint and a target, got %d arguments",
-				   argc - optind);
+				 argc - optind);
+	if (a->do_apply && !a->cl.out)
+		return cli_usage(self, "--apply needs -o OUT");
+	if (!a->do_apply && (a->cl.out || a->only || a->copy || a->o.verify_data ||
+			     a->o.update_state || a->o.no_sync))
+		return cli_usage(self, "-o, --only-matched, --copy, --verify-data, --update-state "
+				 "and --no-sync go with --apply");
+	if (a->do_apply && format && strcmp(format, "json"))
+		return cli_usage(self, "--apply prints a summary: --format %s does not go with it",
+				 format);
+	return -1;
+}
+
+/* Pair the source's tensors with the target's names, and give each its new name. */
+static void match_pairs(struct ctx *c, struct surg_input *in)
+{
+	matchset_from_input(&c->src, in);
+	match_run(c->tgt.items, c->tgt.n, c->src.items, c->src.n, &c->r);
+	for (size_t s = 0; s < c->src.n; s++)
+		if (c->r.tgt_of[s] == MATCH_NONE)
+			c->left[c->r.kind[s]]++;
+	c->names = xcalloc(c->src.n + 1, sizeof(*c->names));
+	c->moved = xcalloc(c->src.n + 1, 1);
+	match_new_names(c->tgt.items, c->tgt.n, c->src.items, c->src.n, &c->r, c->names, c->moved);
+}
+
+int cmd_match(int argc, char **argv)
+{
+	const struct cmd *self = cli_find("match");
+	struct ctx c;
+	struct surg_input in = { 0 };
+	struct match_args a = { 0 };
+	struct ck_err err = { 0 };
+	int status;
+
+	memset(&c, 0, sizeof(c));
+	if ((status = match_parse(self, &a, argc, argv)) >= 0)
 		goto out;
-	}
-	if (do_apply && !cl.out) {
-		status = cli_usage(self, "--apply needs -o OUT");
-		goto out;
-	}
-	if (!do_apply && (cl.out || only || copy || o.verify_data || o.update_state || o.no_sync)) {
-		status = cli_usage(self, "-o, --only-matched, --copy, --verify-data, --update-state "
-				   "and --no-sync go with --apply");
-		goto out;
-	}
-	if (do_apply && format && strcmp(format, "json")) {
-		status = cli_usage(self, "--apply prints a summary: --format %s does not go with it",
-				   format);
-		goto out;
-	}
+	status = EXIT_TROUBLE;
 	if (surg_input_open(&in, argv[optind], &err) < 0) {
 		cli_notes(&in.where.notes);
 		status = cli_error(&err);
@@ -733,40 +753,34 @@ int cmd_match(int argc, char **argv)
 	if (c.tgt.owns_in)
 		cli_notes(&c.tgt.own.where.notes);
 	/* The target is an input too: never written over. */
-	if (do_apply && (surg_check_output(&cl.out, &in, 1, o.force, &err) < 0 ||
-			 (c.tgt.owns_in && surg_check_output(&cl.out, &c.tgt.own, 1, o.force, &err) < 0))) {
+	if (a.do_apply && (surg_check_output(&a.cl.out, &in, 1, a.o.force, &err) < 0 ||
+			   (c.tgt.owns_in &&
+			    surg_check_output(&a.cl.out, &c.tgt.own, 1, a.o.force, &err) < 0))) {
 		status = cli_error(&err);
 		goto out;
 	}
-	matchset_from_input(&c.src, &in);
-	match_run(c.tgt.items, c.tgt.n, c.src.items, c.src.n, &c.r);
-	for (size_t s = 0; s < c.src.n; s++)
-		if (c.r.tgt_of[s] == MATCH_NONE)
-			c.left[c.r.kind[s]]++;
-	c.names = xcalloc(c.src.n + 1, sizeof(*c.names));
-	c.moved = xcalloc(c.src.n + 1, 1);
-	match_new_names(c.tgt.items, c.tgt.n, c.src.items, c.src.n, &c.r, c.names, c.moved);
-	if (map_out) {
+	match_pairs(&c, &in);
+	if (a.map_out) {
 		size_t n;
-		if (write_map(&c, map_out, o.force, &n, &err) < 0) {
+		if (write_map(&c, a.map_out, a.o.force, &n, &err) < 0) {
 			status = cli_error(&err);
 			goto out;
 		}
 	}
-	if (do_apply) {
-		o.out = cl.out;
-		status = apply(&c, &o, only, cl.json, copy);
+	if (a.do_apply) {
+		a.o.out = a.cl.out;
+		status = apply(&c, &a.o, a.only, a.cl.json, a.copy);
 		if (status != EXIT_OK)
 			goto out;
 		if (c.r.npaired < c.tgt.n)
 			cli_errorf("warning: %zu target %s not matched: a restore from %s will still miss %s "
 				   "(see 'ckpt match %s %s')", c.tgt.n - c.r.npaired,
-				   c.tgt.n - c.r.npaired == 1 ? "name is" : "names are", cl.out,
+				   c.tgt.n - c.r.npaired == 1 ? "name is" : "names are", a.cl.out,
 				   c.tgt.n - c.r.npaired == 1 ? "it" : "them", argv[optind],
 				   argv[optind + 1]);
-	} else if (cl.json) {
+	} else if (a.cl.json) {
 		print_json(&c);
-	} else if (format && !strcmp(format, "python")) {
+	} else if (a.format && !strcmp(a.format, "python")) {
 		print_python(&c);
 	} else {
 		print_table(&c);
@@ -783,6 +797,6 @@ out:
 	matchset_release(&c.src);
 	matchset_release(&c.tgt);
 	surg_input_release(&in);
-	free(cl.out);
+	free(a.cl.out);
 	return status;
 }
