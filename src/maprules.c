@@ -3,6 +3,9 @@
 #include "maprules.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,4 +420,116 @@ void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, i
 			idx[k] = 0;
 		}
 	}
+}
+
+/* The first folder that exists of those maprules.h names, into dir (empty if none). */
+static void preset_dir(struct buf *dir)
+{
+	static const char *const rel[] = { "/presets", "/../presets", "/../share/ckpt/presets" };
+	const char *env = getenv("CKPT_PRESETS");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	buf_reset(dir);
+	if (env && *env) {
+		buf_addf(dir, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = 0;
+	if (strrchr(exe, '/'))
+		*strrchr(exe, '/') = 0;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		DIR *d;
+		buf_reset(dir);
+		buf_addf(dir, "%s%s", exe, rel[i]);
+		if ((d = opendir((const char *)dir->p)) != NULL) {
+			closedir(d);
+			return;
+		}
+	}
+	buf_reset(dir);
+}
+
+static int preset_name_ok(const char *name)
+{
+	if (!*name)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return 0;
+	return 1;
+}
+
+int maprules_load_preset(struct maprules *m, const char *name, struct ck_err *err)
+{
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	int rc;
+
+	preset_dir(&dir);
+	if (!preset_name_ok(name))
+		rc = ck_error(err, CK_EUSAGE, "bad preset name '%s' (see --list-presets)", name);
+	else if (!dir.len)
+		rc = ck_error(err, CK_ENOTFOUND, "no presets folder found (presets/ beside the binary, "
+			      "../share/ckpt/presets, or $CKPT_PRESETS)");
+	else {
+		buf_addf(&path, "%s/%s.rules", (const char *)dir.p, name);
+		if (access((const char *)path.p, R_OK))
+			rc = ck_error(err, CK_ENOTFOUND, "no preset '%s' in %s (see --list-presets)", name,
+				      (const char *)dir.p);
+		else
+			rc = maprules_load(m, (const char *)path.p, err);
+	}
+	buf_release(&dir);
+	buf_release(&path);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void maprules_list_presets(struct buf *dir, struct buf *list)
+{
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	buf_reset(list);
+	preset_dir(dir);
+	if (!dir->len || !(d = opendir((const char *)dir->p)))
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len > 6 && !strcmp(de->d_name + len - 6, ".rules")) {
+			names = xreallocarray(names, n + 1, sizeof(*names));
+			names[n++] = xmemdup(de->d_name, len - 6);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		struct buf path = BUF_INIT, text = BUF_INIT;
+		struct ck_err err;
+		const char *p;
+		buf_addf(&path, "%s/%s.rules", (const char *)dir->p, names[i]);
+		buf_addf(list, "%s\t", names[i]);
+		if (optfile_read((const char *)path.p, &text, &err) == 0 && text.len) {
+			buf_addc(&text, 0);
+			p = (const char *)text.p;
+			if (*p == '#') {  /* the first line says what the preset is for */
+				p += 1 + strspn(p + 1, " ");
+				buf_add(list, p, strcspn(p, "\n"));
+			}
+		}
+		buf_addc(list, '\n');
+		buf_release(&path);
+		buf_release(&text);
+		free(names[i]);
+	}
+	free(names);
 }

@@ -96,4 +96,13 @@ int maprules_perm_reverses(const int *perm, int rank);
 void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, int rank,
 		      const int *perm, size_t w);
 
+/* Presets: rule files NAME.rules shipped with ckpt, looked for in $CKPT_PRESETS if set, else
+ * beside the binary (presets/ next to it or one folder up: the build tree) and in its
+ * installed share folder (../share/ckpt/presets). */
+/* Load preset name; CK_ENOTFOUND naming the folders searched. */
+int maprules_load_preset(struct maprules *m, const char *name, struct ck_err *err);
+/* The folder presets come from, into dir (empty if none); the names found there, sorted, one
+ * a line "NAME<TAB>first comment line", into list. */
+void maprules_list_presets(struct buf *dir, struct buf *list);
+
 #endif
