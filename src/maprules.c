@@ -254,7 +254,8 @@ int maprules_parse_line(struct maprules *m, const char *line, const char *file, 
 	return rc;
 }
 
-int maprules_load(struct maprules *m, const char *path, struct ck_err *err)
+/* The rules in path; messages name the file as shown. */
+static int load_as(struct maprules *m, const char *path, const char *shown, struct ck_err *err)
 {
 	struct buf all = BUF_INIT;
 	size_t lineno = 0;
@@ -268,11 +269,16 @@ int maprules_load(struct maprules *m, const char *path, struct ck_err *err)
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = 0;
-		rc = maprules_parse_line(m, line, path, ++lineno, err);
+		rc = maprules_parse_line(m, line, shown, ++lineno, err);
 	}
 out:
 	buf_release(&all);
 	return rc;
+}
+
+int maprules_load(struct maprules *m, const char *path, struct ck_err *err)
+{
+	return load_as(m, path, path, err);
 }
 
 static int name_matches(const struct maprule *u, const struct buf *name)
@@ -479,8 +485,8 @@ int maprules_load_preset(struct maprules *m, const char *name, struct ck_err *er
 		if (access((const char *)path.p, R_OK))
 			rc = ck_error(err, CK_ENOTFOUND, "no preset '%s' in %s (see --list-presets)", name,
 				      (const char *)dir.p);
-		else
-			rc = maprules_load(m, (const char *)path.p, err);
+		else  /* messages say "preset bert.rules:12", the same wherever it is installed */
+			rc = load_as(m, (const char *)path.p, strrchr((const char *)path.p, '/') + 1, err);
 	}
 	buf_release(&dir);
 	buf_release(&path);

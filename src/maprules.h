@@ -99,7 +99,7 @@ void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, i
 /* Presets: rule files NAME.rules shipped with ckpt, looked for in $CKPT_PRESETS if set, else
  * beside the binary (presets/ next to it or one folder up: the build tree) and in its
  * installed share folder (../share/ckpt/presets). */
-/* Load preset name; CK_ENOTFOUND naming the folders searched. */
+/* Load preset name (messages name it NAME.rules:LINE); CK_ENOTFOUND when there is none. */
 int maprules_load_preset(struct maprules *m, const char *name, struct ck_err *err);
 /* The folder presets come from, into dir (empty if none); the names found there, sorted, one
  * a line "NAME<TAB>first comment line", into list. */
