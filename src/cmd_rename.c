@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "maprules.h"
+#include "matchset.h"
 #include "cmds.h"
 #include "output.h"
 #include "rules.h"
@@ -12,6 +14,8 @@ const char cmd_rename_usage[] =
 "usage: ckpt rename -o OUT [-f] [-n] [--json] [--strict] [--copy] [--verify-data]\n"
 "                   [--update-state] [--no-sync] [RULE | --add-prefix P |\n"
 "                   --strip-prefix P | --map-file FILE]... PATH\n"
+"       ckpt rename -o OUT [-f] [-n] [--json] [--strict] [--copy] [--verify-data]\n"
+"                   [--update-state] [--no-sync] --rules FILE PATH\n"
 "\n"
 "Write a copy of the checkpoint PATH as OUT with tensors renamed. Tensor data is never\n"
 "decoded: only the index is rebuilt, and the data files are shared with the input by\n"
@@ -28,6 +32,10 @@ const char cmd_rename_usage[] =
 "      --strip-prefix P   remove P from the names that start with it\n"
 "  -m, --map-file FILE    rules from FILE: 'old<TAB>new' lines, or a JSON object\n"
 "                         {\"old\": \"new\", ...}\n"
+"      --rules FILE       the mapping rules of 'ckpt export --rules' (RULES in ckpt(1)):\n"
+"                         renames, drop, keep and fullname; transpose and cast change\n"
+"                         data, which rename never does (use export). With --strict a\n"
+"                         tensor no rule accounts for is an error too\n"
 "\n"
 "TF2 checkpoints: the object graph's checkpoint keys follow the renames, so that\n"
 "tf.train.Checkpoint.restore still finds every value (_CHECKPOINTABLE_OBJECT_GRAPH itself\n"
@@ -54,7 +62,74 @@ struct rename_ctx {
 	struct bundle *b;
 	struct buf *names;   /* new name of each entry, parallel to b->entries */
 	unsigned char *changed;
+	unsigned char *dropped;  /* --rules drop: left out, and out of the object graph */
 };
+
+/* objgraph_drop callback: keys of tensors the rules keep. */
+static int graph_keep(void *ctx, const uint8_t *key, size_t len)
+{
+	struct rename_ctx *c = ctx;
+	const struct bundle_entry *e = bundle_find(c->b, key, len);
+
+	return !e || !c->dropped[e - c->b->entries];
+}
+
+/* --rules: the new name of every tensor, or dropped; 0, or an exit status after a message. */
+static int map_names(struct maprules *mr, struct surg_input *in, struct buf *names,
+		     unsigned char *changed, unsigned char *dropped, int strict, size_t *nchanged)
+{
+	struct matchset ms = { 0 };
+	struct maprules_out o;
+	struct ck_err err;
+	struct buf bad = BUF_INIT;
+	size_t un[64], nun, nbad = 0;
+	int status = 0;
+
+	matchset_from_input(&ms, in);
+	maprules_out_init(&o);
+	for (size_t i = 0; i < mr->n; i++)
+		if (mr->v[i].kind == MR_TRANSPOSE || mr->v[i].kind == MR_CAST) {
+			status = cli_errorf("%s: '%s': rename never changes data (use 'ckpt export --rules')",
+					    mr->v[i].where, mr->v[i].text);
+			goto out;
+		}
+	for (size_t k = 0; k < ms.n; k++) {
+		const struct bundle_entry *e = ms.entries[k];
+		size_t i = (size_t)(e - in->b->entries);
+		if (maprules_apply(mr, e->name, e->name_len, (const char *)ms.items[k].full,
+				   ms.items[k].full_len, e->dtype, e->rank, e->dims, &o, &err) < 0) {
+			status = cli_error(&err);
+			goto out;
+		}
+		if (o.dropped) {
+			dropped[i] = 1;
+			continue;
+		}
+		if (!o.accounted && nbad++ < 20) {
+			buf_add(&bad, "\n  \"", 4);
+			buf_add_name_msg(&bad, e->name, e->name_len);
+			buf_add(&bad, "\": no rule accounts for it", 27);
+		}
+		buf_add(&names[i], o.name.p, o.name.len);
+		changed[i] = o.name.len != e->name_len || memcmp(o.name.p, e->name, e->name_len);
+		*nchanged += changed[i];
+	}
+	nun = maprules_unmatched(mr, un, 64);
+	for (size_t i = 0; i < nun && i < 64; i++) {
+		buf_addf(&bad, "\n  %s: rule '%s' matches no tensor", mr->v[un[i]].where, mr->v[un[i]].text);
+		nbad++;
+	}
+	if (nbad && strict)
+		status = cli_errorf("%s: the rules leave %zu problem%s:%s", in->arg, nbad,
+				    nbad == 1 ? "" : "s", (const char *)bad.p);
+	else if (nbad)
+		cli_errorf("warning: %s", (const char *)bad.p + 3);
+out:
+	buf_release(&bad);
+	maprules_out_release(&o);
+	matchset_release(&ms);
+	return status;
+}
 
 /* objgraph_rename callback: the new key of a renamed tensor. */
 static int graph_key(void *ctx, const uint8_t *key, size_t len, struct buf *out)
@@ -135,7 +210,7 @@ static void print_dry_run(struct bundle *b, const struct buf *names, const unsig
 	printf("%zu of %zu tensors renamed (dry run: nothing written)\n", nchanged, b->ntensors);
 }
 
-enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP };
+enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP, OPT_RULES };
 
 int cmd_rename(int argc, char **argv)
 {
@@ -147,11 +222,15 @@ int cmd_rename(int argc, char **argv)
 		{ "strip-prefix", required_argument, NULL, OPT_STRIP },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "copy", no_argument, NULL, OPT_COPY },
+		{ "rules", required_argument, NULL, OPT_RULES },
 		SURG_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd *self = cli_find("rename");
 	struct rules rules;
+	struct maprules mr;
+	const char *rules_file = NULL;
+	unsigned char *dropped = NULL;
 	struct surg_input in = { 0 };
 	struct surg_plan plan;
 	struct surg_opts o = { 0 };
@@ -167,6 +246,7 @@ int cmd_rename(int argc, char **argv)
 	struct { int kind; const char *arg; } *ops = NULL;
 
 	rules_init(&rules);
+	maprules_init(&mr);
 	surg_plan_init(&plan, &in, 1);
 	ops = xcalloc((size_t)argc + 1, sizeof(*ops));
 	opterr = 0;
@@ -182,6 +262,7 @@ int cmd_rename(int argc, char **argv)
 			break;
 		case OPT_STRICT: strict = 1; break;
 		case OPT_COPY: copy = 1; break;
+		case OPT_RULES: rules_file = optarg; break;
 		case 'h': status = cli_help(self); goto out;
 		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
@@ -219,7 +300,15 @@ int cmd_rename(int argc, char **argv)
 		status = cli_usage(self, "no output given (-o OUT)");
 		goto out;
 	}
-	if (!rules.n) {
+	if (rules_file && rules.n) {
+		status = cli_usage(self, "--rules FILE goes alone, without other rules");
+		goto out;
+	}
+	if (rules_file && maprules_load(&mr, rules_file, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	if (!rules.n && !mr.n) {
 		status = cli_usage(self, "no renaming rule given");
 		goto out;
 	}
@@ -235,8 +324,15 @@ int cmd_rename(int argc, char **argv)
 	}
 	names = xcalloc(in.b->nentries + 1, sizeof(*names));
 	changed = xcalloc(in.b->nentries + 1, 1);
+	dropped = xcalloc(in.b->nentries + 1, 1);
 	buf_add(&msg, "", 0);
-	for (size_t i = 0; i < in.b->nentries; i++) {
+	if (rules_file) {
+		status = map_names(&mr, &in, names, changed, dropped, strict, &nchanged);
+		if (status)
+			goto out;
+		status = EXIT_TROUBLE;
+	}
+	for (size_t i = 0; i < in.b->nentries && !rules_file; i++) {
 		const struct bundle_entry *e = &in.b->entries[i];
 		int r;
 		if (e->is_slice || is_graph_key(e->name, e->name_len))
@@ -275,7 +371,7 @@ int cmd_rename(int argc, char **argv)
 	}
 	for (size_t i = 0; i < in.b->nentries; i++) {
 		const struct bundle_entry *e = &in.b->entries[i];
-		if (e->is_slice || is_graph_key(e->name, e->name_len))
+		if (e->is_slice || is_graph_key(e->name, e->name_len) || dropped[i])
 			continue;
 		if (changed[i])
 			surg_plan_add(&plan, 0, e, names[i].p, names[i].len);
@@ -294,8 +390,9 @@ int cmd_rename(int argc, char **argv)
 	}
 	/* TF2: the object graph names the keys; rewrite them and store the graph anew. */
 	if (in.graph_entry) {
-		struct rename_ctx rc = { in.b, names, changed };
-		if (in.graph && objgraph_rename(in.graph, graph_key, &rc)) {
+		struct rename_ctx rc = { in.b, names, changed, dropped };
+		size_t ndropped = in.graph ? objgraph_drop(in.graph, graph_keep, &rc) : 0;
+		if (in.graph && (objgraph_rename(in.graph, graph_key, &rc) || ndropped)) {
 			plan.graph = in.graph;
 			in.graph = NULL;
 		} else {
@@ -333,6 +430,8 @@ out:
 			buf_release(&names[i]);
 	free(names);
 	free(changed);
+	free(dropped);
+	maprules_release(&mr);
 	free(ops);
 	free(cl.out);  /* out is cl.out */
 	buf_release(&msg);
