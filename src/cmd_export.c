@@ -691,9 +691,18 @@ static int plan_mapped(struct mapping *mp, struct exporter *x, struct surg_input
 		if (!o.accounted)
 			problem(mp, mp->strict, "tensor \"%s\": no rule accounts for it", e->name, e->name_len);
 		rc = plan_tensor(x, b, e, &o, &x->t[x->n], err);
-		if (rc == 0)
+		if (rc == 0) {
 			x->bytes += x->t[x->n++].size;
-		else if (rc > 0)
+			continue;
+		}
+		if (x->t[x->n].ov) {  /* skipped (noted) or refused: the next plan reuses the slot */
+			free((void *)x->t[x->n].ov->name);
+			free((void *)x->t[x->n].ov->dims);
+			free(x->t[x->n].ov);
+			x->t[x->n].ov = NULL;
+		}
+		buf_release(&x->t[x->n].head);
+		if (rc > 0)
 			rc = 0;
 	}
 	if (rc == 0) {

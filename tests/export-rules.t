@@ -176,4 +176,73 @@ check_preset("t5", $t5, \%t5);
 	ok($rc == 2 && $msg =~ /"cls\.predictions\.decoder\.weight": expected by --check-against/,
 	   "--check-against reports a missing name", $msg);
 }
+
+# Transposes of every kind, values checked element by element: a 32 MiB tensor that streams
+# through fortran.h's blocked transpose, a rank-3 permutation done in memory, a partitioned
+# tensor read slice by slice, and .npz output with a cast to bfloat16 (widened back, exactly).
+sub npy_f32 {
+	my ($path, $dims, $gen) = @_;
+	open(my $f, ">:raw", $path) or die;
+	my $h = "{'descr': '<f4', 'fortran_order': False, 'shape': (" . join(", ", @$dims) .
+		(@$dims == 1 ? "," : "") . "), }";
+	$h .= " " x (128 - 10 - length($h) - 1) . "\n";
+	print $f "\x93NUMPY\x01\x00" . pack("v", length $h) . $h;
+	my $n = 1;
+	$n *= $_ for @$dims;
+	for (my $i = 0; $i < $n; $i += 65536) {
+		my $m = $n - $i < 65536 ? $n - $i : 65536;
+		print $f pack("f<*", map { $gen->($_) } $i .. $i + $m - 1);
+	}
+	close($f);
+}
+{
+	my ($r, $c) = (2048, 4096);
+	mkdir("$tmp/npy") or die;
+	npy_f32("$tmp/npy/big.npy", [$r, $c], sub { ($_[0] % 1000003) * 0.5 });
+	npy_f32("$tmp/npy/cube.npy", [2, 3, 5], sub { $_[0] + 0.25 });
+	my ($rc, $msg) = run("$ckpt import -o " . shq("$tmp/t/ck") . " " . shq("$tmp/npy"));
+	ok($rc == 0, "import the transpose inputs", $msg);
+	open(my $f, ">", "$tmp/t.rules") or die;
+	print $f "transpose ^big\$ 1,0\ntranspose ^cube\$ 2,0,1\n";
+	close($f);
+	($rc, $msg) = run("$ckpt export --strict --rules " . shq("$tmp/t.rules") . " --safetensors " . shq("$tmp/t.st") . " " . shq("$tmp/t/ck"));
+	ok($rc == 0, "export the transposes", $msg);
+	my ($h, $data) = read_st("$tmp/t.st");
+	my $e = $h->{big};
+	my $bad = "@{$e->{shape}}" eq "$c $r" ? 0 : "shape @{$e->{shape}}";
+	for my $k (0 .. 4999) {  # out[j][i] == in[i][j] at scattered places and the corners
+		my ($i, $j) = $k < 4 ? (($k & 1) * ($r - 1), ($k >> 1) * ($c - 1)) : (int(rand $r), int(rand $c));
+		my $got = unpack("f<", substr($data, $e->{data_offsets}[0] + 4 * ($j * $r + $i), 4));
+		my $want = unpack("f<", pack("f<", (($i * $c + $j) % 1000003) * 0.5));
+		$bad ||= "[$j][$i] = $got, want $want" if $got != $want;
+	}
+	ok(!$bad, "a 32 MiB kernel transposed through the blocked path", $bad);
+	$e = $h->{cube};
+	my @o = unpack("f<*", substr($data, $e->{data_offsets}[0], 120));
+	$bad = "@{$e->{shape}}" eq "5 2 3" ? 0 : "shape @{$e->{shape}}";
+	for my $k (0 .. 4) { for my $i (0 .. 1) { for my $j (0 .. 2) {  # out[k][i][j] = in[i][j][k]
+		$bad ||= "[$k][$i][$j]" if $o[$k * 6 + $i * 3 + $j] != $i * 15 + $j * 5 + $k + 0.25;
+	} } }
+	ok(!$bad, "axes 2,0,1 of a rank-3 tensor", $bad);
+
+	system("$bin/mkckpt partitioned " . shq("$tmp/gen") . " >/dev/null") == 0 or die;
+	my $p = "$tmp/gen/partitioned/ckpt";
+	open($f, ">", "$tmp/p.rules") or die;
+	print $f "transpose ^emb\$ T\ncast ^emb\$ bfloat16\nkeep .\n";
+	close($f);
+	($rc, $msg) = run("$ckpt export --rules " . shq("$tmp/p.rules") . " --npz " . shq("$tmp/p.npz") . " " . shq($p));
+	ok($rc == 0 && $msg =~ /bfloat16 tensor written as float32/, "partitioned, transposed, cast, .npz", $msg);
+	($rc, $msg) = run("$ckpt import -o " . shq("$tmp/p2/ck") . " " . shq("$tmp/p.npz"));
+	my ($sd, $sv) = source($p, "emb");
+	my ($od, $ov) = source("$tmp/p2/ck", "emb");
+	$bad = "@$od" eq "3 6" ? 0 : "shape @$od";
+	for my $i (0 .. 5) { for my $j (0 .. 2) {
+		# bfloat16: the float32's top 16 bits, rounded to nearest even
+		my $bits = unpack("V", pack("f<", $sv->[$i * 3 + $j]));
+		my $r16 = ($bits + 0x7fff + (($bits >> 16) & 1)) & 0xffff0000;
+		my $want = unpack("f<", pack("V", $r16));
+		$bad ||= "[$j][$i] = $ov->[$j * 6 + $i], want $want" if $ov->[$j * 6 + $i] != $want;
+	} }
+	ok(!$bad, "the slices assembled, transposed and rounded to bfloat16", $bad);
+}
 done();
