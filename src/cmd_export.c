@@ -586,16 +586,20 @@ static void table_line(struct mapping *mp, const struct bundle_entry *e,
 	buf_addc(&mp->table, '\n');
 }
 
+#define MAX_PROBLEMS_SHOWN 200
+
 static void problem(struct mapping *mp, int fatal, const char *fmt, const char *name, size_t len)
 {
 	struct buf shown = BUF_INIT;
 
+	mp->nproblems++;
+	mp->nfatal += fatal;
+	if (mp->nproblems > MAX_PROBLEMS_SHOWN)  /* the count says how many more */
+		return;
 	buf_add_name_msg(&shown, name, len);
 	buf_addf(&mp->problems, fmt, (const char *)shown.p);
 	buf_addc(&mp->problems, '\n');
 	buf_release(&shown);
-	mp->nproblems++;
-	mp->nfatal += fatal;
 }
 
 /* Names the rules give more than one tensor (always an error: one would hide the other). */
@@ -872,8 +876,8 @@ int cmd_export(int argc, char **argv)
 		if (mp.dry)
 			fwrite(mp.table.p, 1, mp.table.len, stdout);
 		if (mp.nproblems) {
-			buf_addc(&mp.problems, 0);
-			mp.problems.len--;
+			if (mp.nproblems > MAX_PROBLEMS_SHOWN)
+				buf_addf(&mp.problems, "... and %zu more\n", mp.nproblems - MAX_PROBLEMS_SHOWN);
 			if (mp.nfatal) {
 				status = cli_errorf("%s: %zu problem%s, nothing written%s:\n%s", argv[optind],
 						    mp.nproblems, mp.nproblems == 1 ? "" : "s",
