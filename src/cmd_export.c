@@ -596,8 +596,12 @@ static void problem(struct mapping *mp, int fatal, const char *fmt, const char *
 	mp->nfatal += fatal;
 	if (mp->nproblems > MAX_PROBLEMS_SHOWN)  /* the count says how many more */
 		return;
-	buf_add_name_msg(&shown, name, len);
-	buf_addf(&mp->problems, fmt, (const char *)shown.p);
+	if (name) {  /* fmt holds one %s: the tensor's name, escaped for a message */
+		buf_add_name_msg(&shown, name, len);
+		buf_addf(&mp->problems, fmt, (const char *)shown.p);
+	} else {     /* fmt is the line as it is */
+		buf_add(&mp->problems, fmt, strlen(fmt));
+	}
 	buf_addc(&mp->problems, '\n');
 	buf_release(&shown);
 }
@@ -713,9 +717,9 @@ static int plan_mapped(struct mapping *mp, struct exporter *x, struct surg_input
 		nun = maprules_unmatched(&mp->rules, un, 64);
 		for (size_t i = 0; i < nun && i < 64; i++) {
 			const struct maprule *u = &mp->rules.v[un[i]];
-			struct buf f = BUF_INIT;
-			buf_addf(&f, "%s: rule '%%s' matches no tensor", u->where);
-			problem(mp, mp->strict, (const char *)f.p, u->text, strlen(u->text));
+			struct buf f = BUF_INIT;  /* the rule as written, backslashes and all */
+			buf_addf(&f, "%s: rule '%s' matches no tensor", u->where, u->text);
+			problem(mp, mp->strict, (const char *)f.p, NULL, 0);
 			buf_release(&f);
 		}
 		check_duplicates(mp, x);
@@ -879,10 +883,12 @@ int cmd_export(int argc, char **argv)
 			if (mp.nproblems > MAX_PROBLEMS_SHOWN)
 				buf_addf(&mp.problems, "... and %zu more\n", mp.nproblems - MAX_PROBLEMS_SHOWN);
 			if (mp.nfatal) {
-				status = cli_errorf("%s: %zu problem%s, nothing written%s:\n%s", argv[optind],
-						    mp.nproblems, mp.nproblems == 1 ? "" : "s",
-						    mp.preset ? " (--partial writes anyway)" : "",
-						    (const char *)mp.problems.p);
+				/* the list as notes (an error message has a bounded length), then the verdict */
+				cli_notes(&mp.problems);
+				status = cli_errorf("%s: %zu problem%s with the rules (listed above), nothing "
+						    "written%s", argv[optind], mp.nproblems,
+						    mp.nproblems == 1 ? "" : "s",
+						    mp.preset ? " (--partial writes anyway)" : "");
 				goto out;
 			}
 			cli_notes(&mp.problems);
