@@ -175,6 +175,16 @@ check_preset("t5", $t5, \%t5);
 	($rc, $msg) = run("$ckpt export --preset bert -n --check-against " . shq($names) . " " . shq($bert));
 	ok($rc == 2 && $msg =~ /"cls\.predictions\.decoder\.weight": expected by --check-against/,
 	   "--check-against reports a missing name", $msg);
+	# a safetensors header: the one --preset bert wrote above checks; a transposed shape does not
+	($rc, $msg) = run("$ckpt export --preset bert -n --check-against " . shq("$tmp/bert.safetensors") . " " . shq($bert));
+	ok($rc == 0, "--check-against a safetensors file", $msg);
+	open($f, ">", "$tmp/nt.rules") or die;
+	open(my $p, "<", dirname(__FILE__) . "/../presets/bert.rules") or die;
+	print $f grep { !/^transpose/ } <$p>;
+	close($f);
+	($rc, $msg) = run("$ckpt export --strict --rules " . shq("$tmp/nt.rules") . " -n --check-against " . shq("$tmp/bert.safetensors") . " " . shq($bert));
+	ok($rc == 2 && $msg =~ /"bert\.encoder\.layer\.0\.intermediate\.dense\.weight": shape float32\[4,8\], expected \[8,4\]/,
+	   "--check-against finds an untransposed kernel by its shape", $msg);
 }
 
 # Transposes of every kind, values checked element by element: a 32 MiB tensor that streams
