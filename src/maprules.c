@@ -42,6 +42,7 @@ void maprules_out_init(struct maprules_out *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->name = (struct buf)BUF_INIT;
+	o->want_part = -1;
 }
 
 void maprules_out_release(struct maprules_out *o)
@@ -161,6 +162,50 @@ out:
 	return rc;
 }
 
+/* split REGEX AXIS NAME,NAME,...: each NAME becomes the rule s/REGEX/NAME/ (with a delimiter
+ * neither holds) so that it may use REGEX's groups. */
+static int parse_split(struct maprule *u, const char *p, struct ck_err *err)
+{
+	struct buf re = BUF_INIT, axis = BUF_INIT, names = BUF_INIT, one = BUF_INIT;
+	const char *usage = "REGEX AXIS NAME,NAME,... (two names or more)";
+	char *end;
+	int rc = 0;
+
+	if (!word(&p, &re) || !word(&p, &axis) || !word(&p, &names) || *p) {
+		rc = ck_error(err, CK_EUSAGE, "%s: '%s' needs %s", u->where, u->text, usage);
+		goto out;
+	}
+	u->axis = (int)strtol((const char *)axis.p, &end, 10);
+	if (*end || end == (char *)axis.p || u->axis < 0 || u->axis >= MAPRULES_MAX_RANK) {
+		rc = ck_error(err, CK_EUSAGE, "%s: bad axis '%s'", u->where, (const char *)axis.p);
+		goto out;
+	}
+	rc = compile(u, (const char *)re.p, err);
+	for (const char *n = (const char *)names.p; !rc && n;) {
+		const char *comma = strchr(n, ',');
+		size_t len = comma ? (size_t)(comma - n) : strlen(n);
+		const char *d = "/|#:;!@%~^";
+		while (d[1] && (strchr((const char *)re.p, *d) || memchr(n, *d, len)))
+			d++;
+		buf_reset(&one);
+		buf_addf(&one, "s%c%s%c%.*s%c", *d, (const char *)re.p, *d, (int)len, n, *d);
+		if (!len)
+			rc = ck_error(err, CK_EUSAGE, "%s: an empty name in '%s'", u->where,
+				      (const char *)names.p);
+		else if ((rc = rules_parse(&u->rename, (const char *)one.p, err)) < 0)
+			ck_error(err, CK_EUSAGE, "%s: bad part name '%.*s'", u->where, (int)len, n);
+		n = comma ? comma + 1 : NULL;
+	}
+	if (!rc && u->rename.n < 2)
+		rc = ck_error(err, CK_EUSAGE, "%s: '%s' needs %s", u->where, u->text, usage);
+out:
+	buf_release(&re);
+	buf_release(&axis);
+	buf_release(&names);
+	buf_release(&one);
+	return rc;
+}
+
 static int parse_rule(struct maprule *u, const char *p, struct ck_err *err)
 {
 	struct buf kw = BUF_INIT, arg = BUF_INIT;
@@ -187,6 +232,9 @@ static int parse_rule(struct maprule *u, const char *p, struct ck_err *err)
 				rc = ck_error(err, CK_EUSAGE, "%s: cast to '%s': not a float dtype (float16, "
 					      "bfloat16, float32, float64)", u->where, (const char *)arg.p);
 		}
+	} else if (!strcmp((const char *)kw.p, "split")) {
+		u->kind = MR_SPLIT;
+		rc = parse_split(u, rest, err);
 	} else if (!strcmp((const char *)kw.p, "fullname")) {
 		u->kind = MR_FULLNAME;
 		rc = operands(u, rest, 0, 1, &arg, "at most a regular expression", err);
@@ -206,7 +254,7 @@ static int parse_rule(struct maprule *u, const char *p, struct ck_err *err)
 			ck_wrap(err, "%s", u->where);
 	} else {
 		rc = ck_error(err, CK_EUSAGE, "%s: unknown rule '%s' (expected s/RE/REPL/, OLD=NEW, drop, "
-			      "keep, transpose, cast, fullname, add-prefix, strip-prefix, add-suffix or "
+			      "keep, transpose, cast, fullname, split, add-prefix, strip-prefix, add-suffix or "
 			      "strip-suffix)", u->where, (const char *)kw.p);
 	}
 	buf_release(&kw);
@@ -309,12 +357,40 @@ static int transpose(const struct maprule *u, struct maprules_out *o, struct ck_
 	return 0;
 }
 
+/* A split rule on o: the first time, how many parts along which source axis; for a part, its
+ * name and dims. */
+static int split(struct maprule *u, struct maprules_out *o, struct ck_err *err)
+{
+	int n = (int)u->rename.n;
+	struct buf tmp = BUF_INIT;
+	struct rules one;
+
+	if (u->axis >= o->rank || o->dims[u->axis] % n)
+		return ck_error(err, CK_EUSAGE, "%s: \"%s\" has no axis %d of a size %d divides",
+				u->where, (const char *)o->name.p, u->axis, n);
+	if (o->want_part < 0) {
+		o->nparts = n;
+		o->part_axis = o->perm[u->axis];
+		return 0;
+	}
+	one.v = &u->rename.v[o->want_part];
+	one.n = 1;
+	rules_apply(&one, o->name.p, o->name.len, &tmp);
+	buf_reset(&o->name);
+	buf_add(&o->name, tmp.p, tmp.len);
+	buf_release(&tmp);
+	o->dims[u->axis] /= n;
+	o->nparts = n;
+	o->part_axis = o->perm[u->axis];
+	return 0;
+}
+
 int maprules_apply(struct maprules *m, const char *name, size_t len, const char *full,
 		   size_t full_len, int dtype, int rank, const int64_t *dims,
 		   struct maprules_out *o, struct ck_err *err)
 {
 	struct buf tmp = BUF_INIT;
-	int rc = 0;
+	int rc = 0, splits = 0;
 
 	if (rank < 0 || rank > MAPRULES_MAX_RANK)
 		return ck_error(err, CK_EUNSUP, "\"%.*s\": rank %d (at most %d)", (int)len, name, rank,
@@ -324,6 +400,7 @@ int maprules_apply(struct maprules *m, const char *name, size_t len, const char 
 	buf_addc(&o->name, 0);
 	o->name.len--;
 	o->dropped = o->accounted = o->transposed = 0;
+	o->nparts = 0;
 	o->dtype = dtype;
 	o->rank = rank;
 	for (int k = 0; k < rank; k++) {
@@ -363,6 +440,17 @@ int maprules_apply(struct maprules *m, const char *name, size_t len, const char 
 			else if (hit)
 				o->dtype = u->dtype;
 			break;
+		case MR_SPLIT:
+			if (!(hit = name_matches(u, &o->name)))
+				break;
+			rc = splits++ ? ck_error(err, CK_EUSAGE, "%s: \"%s\" is split twice (one split "
+						 "a tensor)", u->where, (const char *)o->name.p)
+				      : split(u, o, err);
+			if (rc == 0 && o->want_part < 0) {  /* the caller asks again for each part */
+				u->hits++;
+				goto out;
+			}
+			break;
 		case MR_FULLNAME:
 			if ((hit = full && full_len && name_matches(u, &o->name))) {
 				buf_reset(&o->name);
@@ -379,6 +467,7 @@ int maprules_apply(struct maprules *m, const char *name, size_t len, const char 
 	}
 	if (!rc && !o->dropped && !o->name.len)
 		o->dropped = 1;  /* the rules emptied the name, as rules.h's RULES_DROPPED */
+out:
 	buf_release(&tmp);
 	return rc;
 }

@@ -12,6 +12,10 @@
  *                         as numpy.transpose; a no-op on rank 0 and 1)
  *   cast REGEX DTYPE      convert floats to DTYPE (float16, bfloat16, float32, float64)
  *   fullname [REGEX]      rename to the full name the TF2 object graph records, when it has one
+ *   split REGEX AXIS NAME,NAME,...
+ *                         cut the tensor into equal parts along AXIS (a fused qkv kernel), part
+ *                         k named by NAME k, which may use REGEX's groups as s/// does; the
+ *                         rules after it apply to each part. One split a tensor.
  *
  * Modifiers before a rule: "optional" (matching nothing is fine), "also" (a general rewrite:
  * matching nothing is fine and matching does not account for a tensor). A tensor is accounted
@@ -31,7 +35,7 @@
 #define MAPRULES_MAX_RANK 16
 
 enum maprule_kind { MR_RENAME, MR_DROP, MR_DROP_OPTIMIZER, MR_KEEP, MR_TRANSPOSE, MR_CAST,
-		    MR_FULLNAME };
+		    MR_FULLNAME, MR_SPLIT };
 
 struct maprule {
 	enum maprule_kind kind;
@@ -40,10 +44,11 @@ struct maprule {
 	int optional, also;
 	int has_re;
 	regex_t re;             /* which names (all but MR_RENAME, MR_DROP_OPTIMIZER) */
-	struct rules rename;    /* MR_RENAME: one rule of rules.h */
+	struct rules rename;    /* MR_RENAME: one rule of rules.h; MR_SPLIT: the name of each part */
 	int nperm;              /* MR_TRANSPOSE: axes, or 0 for T */
 	int perm[MAPRULES_MAX_RANK];
 	int dtype;              /* MR_CAST */
+	int axis;               /* MR_SPLIT */
 	size_t hits;            /* tensors it matched */
 };
 
@@ -62,6 +67,11 @@ struct maprules_out {
 	int64_t dims[MAPRULES_MAX_RANK];  /* the output shape */
 	int perm[MAPRULES_MAX_RANK];      /* output axis k is input axis perm[k] */
 	int transposed;         /* perm is not the identity */
+	/* split: set want_part to -1 (maprules_out_init does) for the first call; when a split
+	 * rule matches, nparts and part_axis (an axis of the source) are set and the rules stop:
+	 * call again with want_part = 0 .. nparts-1 for each part, whose dims are the part's. */
+	int want_part;
+	int nparts, part_axis;
 };
 
 void maprules_init(struct maprules *m);

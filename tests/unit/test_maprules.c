@@ -98,8 +98,32 @@ int main(void)
 		ok(!strcmp((const char *)o.name.p, "dense/kernel.w"), "fullname: %s", o.name.p);
 		maprules_release(&m);
 	}
+	{
+		const char *t[] = { "transpose qkv T", "split ^(.*)/qkv$ 0 \\1/q,\\1/k,\\1/v", "s,/q$,/query,",
+				    "keep ." };
+		struct maprules m = load(t, 4);
+		int64_t d[2] = { 4, 6 };
+		ok(maprules_apply(&m, "a/qkv", 5, NULL, 0, DT_FLOAT, 2, d, &o, &err) == 0 &&
+		   o.nparts == 3 && o.part_axis == 1, "split: 3 parts along source axis 1 (after T)");
+		o.want_part = 0;
+		maprules_apply(&m, "a/qkv", 5, NULL, 0, DT_FLOAT, 2, d, &o, &err);
+		ok(!strcmp((const char *)o.name.p, "a/query") && o.dims[0] == 2 && o.dims[1] == 4 &&
+		   o.transposed, "part 0: named by the groups, later rules apply: %s [%lld,%lld]",
+		   o.name.p, (long long)o.dims[0], (long long)o.dims[1]);
+		o.want_part = 2;
+		maprules_apply(&m, "a/qkv", 5, NULL, 0, DT_FLOAT, 2, d, &o, &err);
+		ok(!strcmp((const char *)o.name.p, "a/v"), "part 2: %s", o.name.p);
+		o.want_part = -1;
+		d[1] = 5;
+		ok(maprules_apply(&m, "a/qkv", 5, NULL, 0, DT_FLOAT, 2, d, &o, &err) < 0 &&
+		   strstr(err.msg, "r:2: \"a/qkv\" has no axis 0 of a size 3 divides") != NULL,
+		   "a size the parts do not divide: %s", err.msg);
+		maprules_release(&m);
+	}
+	ok(!strncmp(err_of("split x 0 a"), "f.rules:7: 'split x 0 a' needs", 30), "one name is no split");
+	ok(!strncmp(err_of("split x y a,b"), "f.rules:7: bad axis 'y'", 23), "bad split axis");
 	ok(!strcmp(err_of("frobnicate x"), "f.rules:7: unknown rule 'frobnicate' (expected s/RE/REPL/, "
-		   "OLD=NEW, drop, keep, transpose, cast, fullname, add-prefix, strip-prefix, add-suffix "
+		   "OLD=NEW, drop, keep, transpose, cast, fullname, split, add-prefix, strip-prefix, add-suffix "
 		   "or strip-suffix)"), "unknown rule: %s", err_of("frobnicate x"));
 	ok(!strncmp(err_of("transpose x 1,1"), "f.rules:7: axis 1 given twice", 29), "axes twice");
 	ok(!strncmp(err_of("transpose x 0,2"), "f.rules:7: axes", 15), "not a permutation");
