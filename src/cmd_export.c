@@ -53,8 +53,9 @@ const char cmd_export_usage[] =
 "  -z, --compress          deflate the .npz members (as numpy.savez_compressed)\n"
 "  -i, --include REGEX     export only names matching REGEX (POSIX ERE; repeatable)\n"
 "  -x, --exclude REGEX     leave out names matching REGEX (repeatable)\n"
-"      --rules FILE        rename, drop, transpose and cast by the mapping rules in FILE\n"
-"                          (one a line; see RULES in ckpt(1))\n"
+"      --rules FILE        rename, drop, transpose, cast and split by the mapping rules\n"
+"                          in FILE\n"
+"                          (one a line; see 'Mapping rules' in ckpt(1))\n"
 "      --preset NAME       rules shipped with ckpt: bert, t5, keras (--list-presets)\n"
 "      --strict            a rule that matches nothing, or a tensor no rule accounts for,\n"
 "                          is an error (the default with --preset)\n"
@@ -101,26 +102,59 @@ struct xtensor {
 	int tfd;              /* transposed: the elements in output order, in a temporary file */
 	uint8_t *tmem;        /* ... or in memory */
 	uint64_t src_next;    /* elements of the source read into the transpose */
+	/* --rules split: this tensor is part `part` of `nparts` of e along e's axis part_axis;
+	 * sdims and selems describe what is read (e's own unless split) */
+	int nparts, part, part_axis;
+	int64_t sdims[MAPRULES_MAX_RANK];
+	uint64_t selems;
+	int by_range;         /* read with tensor_read_range (slices, parts), CRCs checked first */
 };
 
 /* A transpose that does not just reverse the axes is done in memory up to this size. */
 #define PERMUTE_MEMORY (1ull << 30)
+
+/* Elements [first, first + m) of what t reads: of e, or of its part, which along part_axis
+ * is runs of the part's width (times the elements of the axes after it) spaced by e's. */
+static int read_range(struct xtensor *t, uint64_t first, uint64_t m, uint8_t *p,
+		      struct ck_err *err)
+{
+	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
+	uint64_t inner = 1, run, stride;
+
+	if (!t->nparts)
+		return tensor_read_range(t->b, t->e, first, m, p, err);
+	for (int k = t->part_axis + 1; k < t->e->rank; k++)
+		inner *= (uint64_t)t->e->dims[k];
+	run = (uint64_t)t->sdims[t->part_axis] * inner;
+	stride = (uint64_t)t->e->dims[t->part_axis] * inner;
+	while (m) {
+		uint64_t outer = first / run, off = first % run, k = run - off < m ? run - off : m;
+		int rc = tensor_read_range(t->b, t->e, outer * stride + (uint64_t)t->part * run + off, k,
+					   p, err);
+		if (rc < 0)
+			return rc;
+		first += k;
+		m -= k;
+		p += k * esize;
+	}
+	return 0;
+}
 
 /* The source's bytes in order, as fortran_to_c reads them (whole elements of a slice at a time). */
 static long long source_read(void *ctx, void *p, size_t n, struct ck_err *err)
 {
 	struct xtensor *t = ctx;
 	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
-	uint64_t left = t->e->elements - t->src_next, m = n / esize;
+	uint64_t left = t->selems - t->src_next, m = n / esize;
 	int rc;
 
-	if (!t->e->nslices)
+	if (!t->by_range)
 		return tensor_stream_read(&t->ts, p, n, err);
 	if (m > left)
 		m = left;
 	if (!m)
 		return left ? ck_error(err, CK_EIO, "transpose: a read smaller than an element") : 0;
-	rc = tensor_read_range(t->b, t->e, t->src_next, (size_t)m, p, err);
+	rc = read_range(t, t->src_next, m, p, err);
 	if (rc < 0)
 		return rc;
 	t->src_next += m;
@@ -133,7 +167,7 @@ static long long source_read(void *ctx, void *p, size_t n, struct ck_err *err)
 static int transpose_source(struct xtensor *t, struct ck_err *err)
 {
 	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
-	uint64_t bytes = t->e->elements * (uint64_t)esize;
+	uint64_t bytes = t->selems * (uint64_t)esize;
 	uint8_t *in;
 	int rc;
 
@@ -141,7 +175,7 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 	if (maprules_perm_reverses(t->perm, t->e->rank)) {
 		int64_t rev[MAPRULES_MAX_RANK];
 		for (int k = 0; k < t->e->rank; k++)  /* row-major (a0..ak) is column-major (ak..a0) */
-			rev[k] = t->e->dims[t->e->rank - 1 - k];
+			rev[k] = t->sdims[t->e->rank - 1 - k];
 		return fortran_to_c(source_read, t, rev, t->e->rank, esize, FORTRAN_MEMORY, &t->tfd, err);
 	}
 	if (bytes > PERMUTE_MEMORY)
@@ -159,7 +193,7 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 		}
 		got += (uint64_t)k;
 	}
-	maprules_permute(in, t->tmem, t->e->dims, t->e->rank, t->perm, esize);
+	maprules_permute(in, t->tmem, t->sdims, t->e->rank, t->perm, esize);
 	free(in);
 	rc = 0;
 	return rc;
@@ -176,7 +210,7 @@ static int x_open(void *ctx, struct ck_err *err)
 	buf_add(&t->pend, t->head.p, t->head.len);
 	if (t->how == X_STRINGS)
 		return tensor_strings(t->b, t->e, &t->strs, err);
-	if (t->e->nslices)  /* read by position below: check every slice's CRC first */
+	if (t->by_range)  /* read by position below: check every slice's CRC first */
 		rc = tensor_verify(t->b, t->e, err);
 	else
 		rc = tensor_stream_open(&t->ts, t->b, t->e, err);
@@ -224,15 +258,15 @@ static int read_stored(struct xtensor *t, uint8_t *p, size_t m, struct ck_err *e
 			return ck_error(err, CK_EIO, "transpose: reading the temporary file failed");
 		return 0;
 	}
-	if (t->e->nslices)
-		return tensor_read_range(t->b, t->e, t->next, m, p, err);
+	if (t->by_range)
+		return read_range(t, t->next, m, p, err);
 	return xform_read_exact(&t->ts, p, m * (size_t)dtype_info(t->e->dtype)->size, err);
 }
 
 /* The next piece of the tensor's bytes, as written, into t->pend. */
 static int produce(struct xtensor *t, struct ck_err *err)
 {
-	uint64_t left = t->e->elements - t->next;
+	uint64_t left = t->selems - t->next;
 	size_t esize, m;
 	int rc;
 
@@ -320,6 +354,7 @@ struct exporter {
 	size_t n;
 	struct change *ch;
 	size_t nch;
+	size_t cap;           /* --rules: slots in t */
 	struct buf notes;     /* lines for stderr: skipped tensors, losses */
 	size_t nskipped;
 	uint64_t bytes;
@@ -356,6 +391,21 @@ static int plan_tensor(struct exporter *x, struct bundle *b, const struct bundle
 	t->b = b;
 	t->e = src;
 	t->tfd = -1;
+	t->selems = src->elements;
+	t->by_range = src->nslices != 0;
+	for (int k = 0; k < src->rank && k < MAPRULES_MAX_RANK; k++)
+		t->sdims[k] = src->dims[k];
+	if (mo && mo->nparts) {
+		t->nparts = mo->nparts;
+		t->part = mo->want_part;
+		t->part_axis = mo->part_axis;
+		t->sdims[t->part_axis] /= mo->nparts;
+		t->selems = src->elements / (uint64_t)mo->nparts;
+		t->by_range = 1;
+		if (!dtype_info(src->dtype)->size)
+			return ck_error(err, CK_EUNSUP, "\"%.*s\": only tensors of numbers can be split",
+					(int)src->name_len, src->name);
+	}
 	if (mo) {
 		struct bundle_entry *ov = xmalloc(sizeof(*ov));
 		*ov = *src;
@@ -363,6 +413,7 @@ static int plan_tensor(struct exporter *x, struct bundle *b, const struct bundle
 		ov->name_len = mo->name.len;
 		ov->dtype = mo->dtype;
 		ov->dims = xmemdup(mo->dims, sizeof(mo->dims[0]) * ((size_t)mo->rank + 1));
+		ov->elements = t->selems;
 		t->ov = ov;
 		e = ov;
 		t->transposed = mo->transposed;
@@ -579,6 +630,8 @@ static void table_line(struct mapping *mp, const struct bundle_entry *e,
 	buf_add_name_msg(&mp->table, o->name.p, o->name.len);
 	buf_addc(&mp->table, ' ');
 	add_shape(&mp->table, o->dtype, o->dims, o->rank);
+	if (o->nparts)
+		buf_addf(&mp->table, " (part %d of %d)", o->want_part + 1, o->nparts);
 	if (o->transposed)
 		buf_add(&mp->table, " (transposed)", 13);
 	if (!o->accounted)
@@ -668,6 +721,55 @@ static int check_against(struct mapping *mp, struct exporter *x, struct ck_err *
 	return 0;
 }
 
+/* One tensor (or part) as the rules left it: in the -n table, and planned unless dropped. */
+static int plan_mapped_one(struct mapping *mp, struct exporter *x, struct bundle *b,
+			   const struct bundle_entry *e, const struct maprules_out *o,
+			   struct ck_err *err)
+{
+	int rc;
+
+	table_line(mp, e, o);
+	if (o->dropped)
+		return 0;
+	if (!o->accounted)
+		problem(mp, mp->strict, "tensor \"%s\": no rule accounts for it", e->name, e->name_len);
+	if (x->n + 1 >= x->cap) {  /* splits make more tensors than the checkpoint has */
+		x->t = xreallocarray(x->t, x->cap * 2, sizeof(*x->t));
+		memset(x->t + x->cap, 0, x->cap * sizeof(*x->t));
+		x->cap *= 2;
+	}
+	rc = plan_tensor(x, b, e, o, &x->t[x->n], err);
+	if (rc == 0) {
+		x->bytes += x->t[x->n++].size;
+		return 0;
+	}
+	if (x->t[x->n].ov) {  /* skipped (noted) or refused: the next plan reuses the slot */
+		free((void *)x->t[x->n].ov->name);
+		free((void *)x->t[x->n].ov->dims);
+		free(x->t[x->n].ov);
+		x->t[x->n].ov = NULL;
+	}
+	buf_release(&x->t[x->n].head);
+	return rc > 0 ? 0 : rc;
+}
+
+/* A split tensor: the rules again for each part. */
+static int plan_parts(struct mapping *mp, struct exporter *x, struct bundle *b,
+		      const struct bundle_entry *e, const struct match_item *it,
+		      struct maprules_out *o, struct ck_err *err)
+{
+	int n = o->nparts, rc = 0;
+
+	for (int k = 0; k < n && rc == 0; k++) {
+		o->want_part = k;
+		rc = maprules_apply(&mp->rules, e->name, e->name_len, it ? (const char *)it->full : NULL,
+				    it ? it->full_len : 0, e->dtype, e->rank, e->dims, o, err);
+		if (rc == 0)
+			rc = plan_mapped_one(mp, x, b, e, o, err);
+	}
+	return rc;
+}
+
 /* Apply the rules to every selected tensor and plan those kept. */
 static int plan_mapped(struct mapping *mp, struct exporter *x, struct surg_input *in,
 		       const struct namefilter *filter, struct ck_err *err)
@@ -689,29 +791,15 @@ static int plan_mapped(struct mapping *mp, struct exporter *x, struct surg_input
 		const struct match_item *it = item[k];
 		if (e->is_slice || !namefilter_match(filter, e->name))
 			continue;
+		o.want_part = -1;
 		rc = maprules_apply(&mp->rules, e->name, e->name_len, it ? (const char *)it->full : NULL,
 				    it ? it->full_len : 0, e->dtype, e->rank, e->dims, &o, err);
+		if (rc == 0 && o.nparts)  /* a split: each part is a tensor of its own */
+			rc = plan_parts(mp, x, b, e, it, &o, err);
+		else if (rc == 0)
+			rc = plan_mapped_one(mp, x, b, e, &o, err);
 		if (rc < 0)
 			break;
-		table_line(mp, e, &o);
-		if (o.dropped)
-			continue;
-		if (!o.accounted)
-			problem(mp, mp->strict, "tensor \"%s\": no rule accounts for it", e->name, e->name_len);
-		rc = plan_tensor(x, b, e, &o, &x->t[x->n], err);
-		if (rc == 0) {
-			x->bytes += x->t[x->n++].size;
-			continue;
-		}
-		if (x->t[x->n].ov) {  /* skipped (noted) or refused: the next plan reuses the slot */
-			free((void *)x->t[x->n].ov->name);
-			free((void *)x->t[x->n].ov->dims);
-			free(x->t[x->n].ov);
-			x->t[x->n].ov = NULL;
-		}
-		buf_release(&x->t[x->n].head);
-		if (rc > 0)
-			rc = 0;
 	}
 	if (rc == 0) {
 		nun = maprules_unmatched(&mp->rules, un, 64);
@@ -871,7 +959,8 @@ int cmd_export(int argc, char **argv)
 		}
 		b = in.b;
 		outguard_add_bundle(b);
-		x.t = xcalloc(b->nentries + 1, sizeof(*x.t));
+		x.cap = b->nentries + 2;
+		x.t = xcalloc(x.cap, sizeof(*x.t));
 		rc = plan_mapped(&mp, &x, &in, &filter, &err);
 		if (rc < 0) {
 			status = cli_error(&err);

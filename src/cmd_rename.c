@@ -33,8 +33,8 @@ const char cmd_rename_usage[] =
 "  -m, --map-file FILE    rules from FILE: 'old<TAB>new' lines, or a JSON object\n"
 "                         {\"old\": \"new\", ...}\n"
 "      --rules FILE       the mapping rules of 'ckpt export --rules' (RULES in ckpt(1)):\n"
-"                         renames, drop, keep and fullname; transpose and cast change\n"
-"                         data, which rename never does (use export). With --strict a\n"
+"                         renames, drop, keep and fullname; transpose, cast and split\n"
+"                         change data, which rename never does (use export). With --strict a\n"
 "                         tensor no rule accounts for is an error too\n"
 "\n"
 "TF2 checkpoints: the object graph's checkpoint keys follow the renames, so that\n"
@@ -88,7 +88,7 @@ static int map_names(struct maprules *mr, struct surg_input *in, struct buf *nam
 	matchset_from_input(&ms, in);
 	maprules_out_init(&o);
 	for (size_t i = 0; i < mr->n; i++)
-		if (mr->v[i].kind == MR_TRANSPOSE || mr->v[i].kind == MR_CAST) {
+		if (mr->v[i].kind == MR_TRANSPOSE || mr->v[i].kind == MR_CAST || mr->v[i].kind == MR_SPLIT) {
 			status = cli_errorf("%s: '%s': rename never changes data (use 'ckpt export --rules')",
 					    mr->v[i].where, mr->v[i].text);
 			goto out;

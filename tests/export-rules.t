@@ -255,4 +255,24 @@ sub npy_f32 {
 	} }
 	ok(!$bad, "the slices assembled, transposed and rounded to bfloat16", $bad);
 }
+# split: a [4,8] kernel cut along axis 1 into two [4,4] halves (a fused kernel's parts), the
+# second transposed; values checked element by element.
+{
+	open(my $f, ">", "$tmp/split.rules") or die;
+	print $f "split ^(.*)/kernel\$ 1 \\1/first,\\1/second\ntranspose /second\$ T\nkeep .\n";
+	close($f);
+	my $k = "bert/encoder/layer_0/intermediate/dense/kernel";
+	my ($rc, $msg) = run("$ckpt export --strict --rules " . shq("$tmp/split.rules") . " --include " . shq("^$k\$") . " --safetensors " . shq("$tmp/split.st") . " " . shq($bert));
+	ok($rc == 0, "export with split", $msg);
+	my ($h, $data) = read_st("$tmp/split.st");
+	my (undef, $v) = source($bert, $k);
+	my $bad = join(",", sort keys %$h) eq "bert/encoder/layer_0/intermediate/dense/first,bert/encoder/layer_0/intermediate/dense/second" ? "" : "names " . join(",", sort keys %$h);
+	my @a = unpack("f<*", substr($data, $h->{"bert/encoder/layer_0/intermediate/dense/first"}{data_offsets}[0], 64));
+	my @b = unpack("f<*", substr($data, $h->{"bert/encoder/layer_0/intermediate/dense/second"}{data_offsets}[0], 64));
+	for my $i (0 .. 3) { for my $j (0 .. 3) {
+		$bad ||= "first[$i][$j]" if $a[$i * 4 + $j] != $v->[$i * 8 + $j];
+		$bad ||= "second[$j][$i]" if $b[$j * 4 + $i] != $v->[$i * 8 + 4 + $j];
+	} }
+	ok(!$bad, "split along axis 1, part 2 transposed: every value in place", $bad);
+}
 done();
