@@ -161,9 +161,35 @@ static long long source_read(void *ctx, void *p, size_t n, struct ck_err *err)
 	return (long long)(m * esize);
 }
 
+/* The in-memory permutations reuse two buffers from tensor to tensor (one tensor is written
+ * at a time): fresh pages for every tensor cost more than the permutation itself. */
+struct scratch_buf {
+	uint8_t *p;
+	uint64_t cap;
+};
+static struct scratch_buf permute_in, permute_out;
+
+static uint8_t *scratch(struct scratch_buf *s, uint64_t n)
+{
+	if (n + 1 > s->cap) {
+		free(s->p);
+		s->p = xmalloc(n + 1);
+		s->cap = n + 1;
+	}
+	return s->p;
+}
+
+static void scratch_release(void)
+{
+	free(permute_in.p);
+	free(permute_out.p);
+	permute_in = permute_out = (struct scratch_buf){ NULL, 0 };
+}
+
 /* Put the source's elements in output order: a reversal of the axes (numpy's .T, a dense
- * kernel's 1,0) streams through temporary files in bounded memory (fortran.h); any other
- * permutation is done in memory, up to PERMUTE_MEMORY. */
+ * kernel's 1,0) of a tensor larger than FORTRAN_MEMORY streams through temporary files in
+ * bounded memory (fortran.h); smaller tensors, and other permutations up to PERMUTE_MEMORY,
+ * are permuted in memory. */
 static int transpose_source(struct xtensor *t, struct ck_err *err)
 {
 	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
@@ -172,7 +198,8 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 	int rc;
 
 	t->src_next = 0;
-	if (maprules_perm_reverses(t->perm, t->e->rank)) {
+	/* a tensor within fortran.h's memory budget is permuted in memory, in one pass */
+	if (bytes > FORTRAN_MEMORY && maprules_perm_reverses(t->perm, t->e->rank)) {
 		int64_t rev[MAPRULES_MAX_RANK];
 		for (int k = 0; k < t->e->rank; k++)  /* row-major (a0..ak) is column-major (ak..a0) */
 			rev[k] = t->sdims[t->e->rank - 1 - k];
@@ -182,19 +209,17 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 		return ck_error(err, CK_EUNSUP, "\"%.*s\": a transpose other than a reversal of all axes "
 				"is done in memory, and this tensor has more than %llu bytes",
 				(int)t->e->name_len, t->e->name, (unsigned long long)PERMUTE_MEMORY);
-	in = xmalloc(bytes + 1);
-	t->tmem = xmalloc(bytes + 1);
+	in = scratch(&permute_in, bytes);
+	t->tmem = scratch(&permute_out, bytes);
 	for (uint64_t got = 0; got < bytes;) {
 		long long k = source_read(t, in + got, (size_t)(bytes - got), err);
 		if (k <= 0) {
-			free(in);
 			return k < 0 ? (int)k : ck_error(err, CK_ECORRUPT, "%s: tensor payload ends early",
 							 t->b->index_path);
 		}
 		got += (uint64_t)k;
 	}
 	maprules_permute(in, t->tmem, t->sdims, t->e->rank, t->perm, esize);
-	free(in);
 	rc = 0;
 	return rc;
 }
@@ -234,7 +259,6 @@ static void x_close(void *ctx)
 	free(t->raw);
 	free(t->dbl);
 	free(t->cast);
-	free(t->tmem);
 	if (t->tfd >= 0)
 		close(t->tfd);
 	t->tfd = -1;
@@ -1049,6 +1073,7 @@ out:
 		}
 	}
 	free(x.t);
+	scratch_release();
 	maprules_release(&mp.rules);
 	buf_release(&mp.table);
 	buf_release(&mp.problems);

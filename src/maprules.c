@@ -493,12 +493,38 @@ int maprules_perm_reverses(const int *perm, int rank)
 	return 1;
 }
 
+/* out (c x r) = in (r x c) transposed, in blocks that stay in cache; W constant per copy so
+ * that memcpy compiles to one move. */
+#define TRANSPOSE2(W)                                                                      \
+	for (uint64_t ib = 0; ib < r; ib += BLOCK)                                         \
+		for (uint64_t jb = 0; jb < c; jb += BLOCK)                                 \
+			for (uint64_t i = ib; i < r && i < ib + BLOCK; i++)                \
+				for (uint64_t j = jb; j < c && j < jb + BLOCK; j++)        \
+					memcpy(out + (j * r + i) * (W), in + (i * c + j) * (W), (W))
+
+static void transpose2(const uint8_t *in, uint8_t *out, uint64_t r, uint64_t c, size_t w)
+{
+	enum { BLOCK = 64 };
+
+	switch (w) {
+	case 1: TRANSPOSE2(1); break;
+	case 2: TRANSPOSE2(2); break;
+	case 4: TRANSPOSE2(4); break;
+	case 8: TRANSPOSE2(8); break;
+	default: TRANSPOSE2(w); break;
+	}
+}
+
 void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, int rank,
 		      const int *perm, size_t w)
 {
 	uint64_t stride[MAPRULES_MAX_RANK], ostride[MAPRULES_MAX_RANK], idx[MAPRULES_MAX_RANK] = { 0 };
 	uint64_t total = 1, off = 0;
 
+	if (rank == 2 && perm[0] == 1) {  /* the common case: a dense kernel */
+		transpose2(in, out, (uint64_t)in_dims[0], (uint64_t)in_dims[1], w);
+		return;
+	}
 	for (int k = rank - 1; k >= 0; k--) {
 		stride[k] = total;
 		total *= (uint64_t)in_dims[k];
