@@ -147,6 +147,20 @@ int main(void)
 				for (int j = 0; j < 3; j++)
 					good &= out[k * 6 + i * 3 + j] == in[i * 12 + j * 4 + k];
 		ok(good, "permute in memory");
+		{  /* 2-D, blocks that do not divide the sides */
+			enum { R = 70, C = 131 };
+			static uint32_t a[R * C], b[R * C];
+			int64_t d[2] = { R, C };
+			int p2[2] = { 1, 0 };
+			for (int i = 0; i < R * C; i++)
+				a[i] = (uint32_t)i * 2654435761u;
+			maprules_permute((const uint8_t *)a, (uint8_t *)b, d, 2, p2, 4);
+			good = 1;
+			for (int i = 0; i < R; i++)
+				for (int j = 0; j < C; j++)
+					good &= b[j * R + i] == a[i * C + j];
+			ok(good, "2-D transpose in blocks");
+		}
 		ok(maprules_perm_reverses((int[]){ 2, 1, 0 }, 3) && !maprules_perm_reverses(p, 3),
 		   "reversal");
 	}
