@@ -168,6 +168,8 @@ install: ckpt
 	install -m 644 completion/ckpt.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt
 	install -d $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 644 completion/_ckpt $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ckpt
+	install -d $(DESTDIR)$(PREFIX)/share/ckpt/presets
+	install -m 644 presets/*.rules $(DESTDIR)$(PREFIX)/share/ckpt/presets/
 
 # The SYNOPSIS of man/ckpt.1, rewritten from the usage lines of --help (tests/man.t checks
 # that they agree).
@@ -179,6 +181,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ckpt $(DESTDIR)$(PREFIX)/share/man/man1/ckpt.1 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt \
 	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ckpt
+	rm -rf $(DESTDIR)$(PREFIX)/share/ckpt/presets
 
 clean:
 	rm -rf build ckpt sample

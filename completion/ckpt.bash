@@ -60,6 +60,8 @@ _ckpt()
 		fi
 		return ;;
 	-o | --output | --npy | --map | --map-out | --names-from | --html) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--rules | --check-against | --npz | --safetensors) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--preset) COMPREPLY=($(compgen -W "$(ckpt export --list-presets 2>/dev/null | awk '!/^#/ { print $1 }')" -- "$cur")); return ;;
 	-i | --include | -x | --exclude | --match | -w | --width | -n | --atol | --rtol | --precision | --index | --last)
 		return ;;
 	esac

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "maprules.h"
+#include "matchset.h"
 #include "cmds.h"
 #include "objgraph.h"
 #include "output.h"
@@ -14,6 +16,8 @@ const char cmd_rename_usage[] =
 "usage: ckpt rename -o OUT [-f] [-n] [--json] [--strict] [--copy] [--verify-data]\n"
 "                   [--update-state] [--no-sync] [--full-names] [RULE |\n"
 "                   --add-prefix P | --strip-prefix P | --map-file FILE]... PATH\n"
+"       ckpt rename -o OUT [-f] [-n] [--json] [--strict] [--copy] [--verify-data]\n"
+"                   [--update-state] [--no-sync] --rules FILE PATH\n"
 "\n"
 "Write a copy of the checkpoint PATH as OUT with tensors renamed. Tensor data is never\n"
 "decoded: only the index is rebuilt, and the data files are shared with the input by\n"
@@ -36,6 +40,10 @@ const char cmd_rename_usage[] =
 "                         graph. Keys whose full names collide (Keras metrics' count and\n"
 "                         total) keep their key and are reported; keys without one keep\n"
 "                         theirs.\n"
+"      --rules FILE       the mapping rules of 'ckpt export --rules' (RULES in ckpt(1)):\n"
+"                         renames, drop, keep and fullname; transpose, cast and split\n"
+"                         change data, which rename never does (use export). With --strict a\n"
+"                         tensor no rule accounts for is an error too\n"
 "\n"
 "TF2 checkpoints: the object graph's checkpoint keys follow the renames, so that\n"
 "tf.train.Checkpoint.restore still finds every value (_CHECKPOINTABLE_OBJECT_GRAPH itself\n"
@@ -63,7 +71,74 @@ struct rename_ctx {
 	struct bundle *b;
 	struct buf *names;   /* new name of each entry, parallel to b->entries */
 	unsigned char *changed;
+	unsigned char *dropped;  /* --rules drop: left out, and out of the object graph */
 };
+
+/* objgraph_drop callback: keys of tensors the rules keep. */
+static int graph_keep(void *ctx, const uint8_t *key, size_t len)
+{
+	struct rename_ctx *c = ctx;
+	const struct bundle_entry *e = bundle_find(c->b, key, len);
+
+	return !e || !c->dropped[e - c->b->entries];
+}
+
+/* --rules: the new name of every tensor, or dropped; 0, or an exit status after a message. */
+static int map_names(struct maprules *mr, struct surg_input *in, struct buf *names,
+		     unsigned char *changed, unsigned char *dropped, int strict, size_t *nchanged)
+{
+	struct matchset ms = { 0 };
+	struct maprules_out o;
+	struct ck_err err;
+	struct buf bad = BUF_INIT;
+	size_t un[64], nun, nbad = 0;
+	int status = 0;
+
+	matchset_from_input(&ms, in);
+	maprules_out_init(&o);
+	for (size_t i = 0; i < mr->n; i++)
+		if (mr->v[i].kind == MR_TRANSPOSE || mr->v[i].kind == MR_CAST || mr->v[i].kind == MR_SPLIT) {
+			status = cli_errorf("%s: '%s': rename never changes data (use 'ckpt export --rules')",
+					    mr->v[i].where, mr->v[i].text);
+			goto out;
+		}
+	for (size_t k = 0; k < ms.n; k++) {
+		const struct bundle_entry *e = ms.entries[k];
+		size_t i = (size_t)(e - in->b->entries);
+		if (maprules_apply(mr, e->name, e->name_len, (const char *)ms.items[k].full,
+				   ms.items[k].full_len, e->dtype, e->rank, e->dims, &o, &err) < 0) {
+			status = cli_error(&err);
+			goto out;
+		}
+		if (o.dropped) {
+			dropped[i] = 1;
+			continue;
+		}
+		if (!o.accounted && nbad++ < 20) {
+			buf_add(&bad, "\n  \"", 4);
+			buf_add_name_msg(&bad, e->name, e->name_len);
+			buf_add(&bad, "\": no rule accounts for it", 27);
+		}
+		buf_add(&names[i], o.name.p, o.name.len);
+		changed[i] = o.name.len != e->name_len || memcmp(o.name.p, e->name, e->name_len);
+		*nchanged += changed[i];
+	}
+	nun = maprules_unmatched(mr, un, 64);
+	for (size_t i = 0; i < nun && i < 64; i++) {
+		buf_addf(&bad, "\n  %s: rule '%s' matches no tensor", mr->v[un[i]].where, mr->v[un[i]].text);
+		nbad++;
+	}
+	if (nbad && strict)
+		status = cli_errorf("%s: the rules leave %zu problem%s:%s", in->arg, nbad,
+				    nbad == 1 ? "" : "s", (const char *)bad.p);
+	else if (nbad)
+		cli_errorf("warning: %s", (const char *)bad.p + 3);
+out:
+	buf_release(&bad);
+	maprules_out_release(&o);
+	matchset_release(&ms);
+	return status;
+}
 
 /* objgraph_rename callback: the new key of a renamed tensor. */
 static int graph_key(void *ctx, const uint8_t *key, size_t len, struct buf *out)
@@ -202,7 +277,7 @@ static void full_names(const struct surg_input *in, struct base_name *base, stru
 	free(fn);
 }
 
-enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP, OPT_FULL };
+enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP, OPT_FULL, OPT_RULES };
 
 int cmd_rename(int argc, char **argv)
 {
@@ -215,11 +290,15 @@ int cmd_rename(int argc, char **argv)
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "copy", no_argument, NULL, OPT_COPY },
 		{ "full-names", no_argument, NULL, OPT_FULL },
+		{ "rules", required_argument, NULL, OPT_RULES },
 		SURG_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd *self = cli_find("rename");
 	struct rules rules;
+	struct maprules mr;
+	const char *rules_file = NULL;
+	unsigned char *dropped = NULL;
 	struct surg_input in = { 0 };
 	struct surg_plan plan;
 	struct surg_opts o = { 0 };
@@ -236,6 +315,7 @@ int cmd_rename(int argc, char **argv)
 	struct { int kind; const char *arg; } *ops = NULL;
 
 	rules_init(&rules);
+	maprules_init(&mr);
 	surg_plan_init(&plan, &in, 1);
 	ops = xcalloc((size_t)argc + 1, sizeof(*ops));
 	opterr = 0;
@@ -252,6 +332,7 @@ int cmd_rename(int argc, char **argv)
 		case OPT_STRICT: strict = 1; break;
 		case OPT_COPY: copy = 1; break;
 		case OPT_FULL: full = 1; break;
+		case OPT_RULES: rules_file = optarg; break;
 		case 'h': status = cli_help(self); goto out;
 		default:  /* ':' (a missing value) too */
 			status = cli_bad_option(self, argv, opts);
@@ -289,7 +370,16 @@ int cmd_rename(int argc, char **argv)
 		status = cli_usage(self, "no output given (-o OUT)");
 		goto out;
 	}
-	if (!rules.n && !full) {
+	if (rules_file && (rules.n || full)) {
+		status = cli_usage(self, "--rules FILE goes alone, without other rules or --full-names "
+				   "(its 'fullname' rule does that)");
+		goto out;
+	}
+	if (rules_file && maprules_load(&mr, rules_file, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	if (!rules.n && !mr.n && !full) {
 		status = cli_usage(self, "no renaming rule given");
 		goto out;
 	}
@@ -326,8 +416,15 @@ int cmd_rename(int argc, char **argv)
 	}
 	names = xcalloc(in.b->nentries + 1, sizeof(*names));
 	changed = xcalloc(in.b->nentries + 1, 1);
+	dropped = xcalloc(in.b->nentries + 1, 1);
 	buf_add(&msg, "", 0);
-	for (size_t i = 0; i < in.b->nentries; i++) {
+	if (rules_file) {
+		status = map_names(&mr, &in, names, changed, dropped, strict, &nchanged);
+		if (status)
+			goto out;
+		status = EXIT_TROUBLE;
+	}
+	for (size_t i = 0; i < in.b->nentries && !rules_file; i++) {
 		const struct bundle_entry *e = &in.b->entries[i];
 		int r;
 		if (e->is_slice || is_graph_key(e->name, e->name_len))
@@ -371,7 +468,7 @@ int cmd_rename(int argc, char **argv)
 	}
 	for (size_t i = 0; i < in.b->nentries; i++) {
 		const struct bundle_entry *e = &in.b->entries[i];
-		if (e->is_slice || is_graph_key(e->name, e->name_len))
+		if (e->is_slice || is_graph_key(e->name, e->name_len) || dropped[i])
 			continue;
 		if (changed[i])
 			surg_plan_add(&plan, 0, e, names[i].p, names[i].len);
@@ -391,8 +488,9 @@ int cmd_rename(int argc, char **argv)
 	/* TF2: the object graph names the keys; rewrite them and store the graph anew. With
 	 * --full-names the output is name-based: no graph. */
 	if (in.graph_entry && !full) {
-		struct rename_ctx rc = { in.b, names, changed };
-		if (in.graph && objgraph_rename(in.graph, graph_key, &rc)) {
+		struct rename_ctx rc = { in.b, names, changed, dropped };
+		size_t ndropped = in.graph ? objgraph_drop(in.graph, graph_keep, &rc) : 0;
+		if (in.graph && (objgraph_rename(in.graph, graph_key, &rc) || ndropped)) {
 			plan.graph = in.graph;
 			in.graph = NULL;
 		} else {
@@ -442,6 +540,8 @@ out:
 	free(names);
 	free(base);
 	free(changed);
+	free(dropped);
+	maprules_release(&mr);
 	free(ops);
 	free(cl.out);  /* out is cl.out */
 	buf_release(&msg);

@@ -69,6 +69,18 @@ void rules_strip_prefix(struct rules *r, const char *prefix)
 	rule_strings(u, prefix, strlen(prefix), NULL, 0);
 }
 
+void rules_add_suffix(struct rules *r, const char *suffix)
+{
+	struct rule *u = rule_new(r, RULE_ADD_SUFFIX, suffix);
+	rule_strings(u, suffix, strlen(suffix), NULL, 0);
+}
+
+void rules_strip_suffix(struct rules *r, const char *suffix)
+{
+	struct rule *u = rule_new(r, RULE_STRIP_SUFFIX, suffix);
+	rule_strings(u, suffix, strlen(suffix), NULL, 0);
+}
+
 static int is_ere_special(int c)
 {
 	return c && strchr(".[]()*+?{}|^$", c) != NULL;
@@ -88,6 +100,9 @@ static int s_field(const char **p, int d, int is_regex, struct buf *out)
 				buf_addc(out, '\\');
 			buf_addc(out, (uint8_t)d);
 			s++;
+		} else if (is_regex && *s == '\\' && s[1] == 'd') {
+			buf_add(out, "[0-9]", 5);  /* \d as in Perl and Python: POSIX has no such class */
+			s++;
 		} else if (*s == '\\' && s[1]) {
 			buf_addc(out, '\\');
 			buf_addc(out, (uint8_t)*++s);
@@ -99,6 +114,32 @@ static int s_field(const char **p, int d, int is_regex, struct buf *out)
 		}
 	}
 	return -1;
+}
+
+/* A numeric rewrite after "\\{": "N}", "N+K}" or "N-K}" (K decimal, at most 9 digits). Its
+ * length up to and including '}', or 0 if malformed; *group and *delta are set when not NULL. */
+static size_t numeric_ref(const char *s, int *group, long *delta)
+{
+	const char *p = s + 1;
+	long k = 0;
+	int sign = 0, digits = 0;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		for (; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
+			k = k * 10 + (*p - '0');
+		if (!digits)
+			return 0;
+	}
+	if (*p != '}')
+		return 0;
+	if (group)
+		*group = *s - '0';
+	if (delta)
+		*delta = sign * k;
+	return (size_t)(p + 1 - s);
 }
 
 /* 1 if text is an s rule (and it was added or an error set), 0 if it is not one. */
@@ -136,6 +177,14 @@ static int parse_subst(struct rules *r, const char *text, int *rc, struct ck_err
 		if (repl.p[i] != '\\')
 			continue;
 		i++;
+		if (repl.p[i] == '{' && !numeric_ref((const char *)repl.p + i + 1, NULL, NULL)) {
+			*rc = ck_error(err, CK_EUSAGE, "rule '%s': bad numeric rewrite (expected \\{N}, "
+				       "\\{N+K} or \\{N-K})", text);
+			regfree(&rx);
+			goto out;
+		}
+		if (repl.p[i] == '{')
+			i++;
 		if (repl.p[i] >= '1' && repl.p[i] <= '9' && (size_t)(repl.p[i] - '0') > rx.re_nsub) {
 			*rc = ck_error(err, CK_EUSAGE, "rule '%s': \\%c but the expression has %zu group%s",
 				       text, repl.p[i], rx.re_nsub, rx.re_nsub == 1 ? "" : "s");
@@ -249,13 +298,42 @@ out:
 	return rc;
 }
 
-/* Append REPL with \N, \0 and & replaced by the groups of the match in s. */
+/* Append group g of the match read as a decimal number plus delta, without leading zeros
+ * (layer_007 -> 7); a group that is not a number is copied as it is. */
+static void add_number(struct buf *out, const char *s, const regmatch_t *m, long delta)
+{
+	const char *p = s + m->rm_so;
+	size_t n = (size_t)(m->rm_eo - m->rm_so);
+	long long v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9' || i >= 15) {
+			buf_add(out, p, n);
+			return;
+		}
+		v = v * 10 + (p[i] - '0');
+	}
+	if (!n) {
+		return;
+	}
+	buf_addf(out, "%lld", v + delta);
+}
+
+/* Append REPL with \N, \0, & and \{N+K} replaced by the groups of the match in s. */
 static void expand(struct buf *out, const struct rule *u, const char *s, const regmatch_t *m)
 {
 	for (size_t i = 0; i < u->to_len; i++) {
-		int c = (unsigned char)u->to[i], g = -1;
+		int c = (unsigned char)u->to[i], g = -1, ng;
+		long delta;
+		size_t k;
 		if (c == '&') {
 			g = 0;
+		} else if (c == '\\' && i + 2 < u->to_len && u->to[i + 1] == '{' &&
+			   (k = numeric_ref(u->to + i + 2, &ng, &delta)) != 0) {
+			if (m[ng].rm_so >= 0)
+				add_number(out, s, &m[ng], delta);
+			i += 1 + k;
+			continue;
 		} else if (c == '\\' && i + 1 < u->to_len) {
 			c = (unsigned char)u->to[++i];
 			if (c >= '0' && c <= '9')
@@ -329,6 +407,16 @@ int rules_apply(struct rules *r, const void *name, size_t len, struct buf *out)
 			hit = 1;
 			buf_add(&tmp, u->from, u->from_len);
 			buf_add(&tmp, cur.p, cur.len);
+			break;
+		case RULE_ADD_SUFFIX:
+			hit = 1;
+			buf_add(&tmp, cur.p, cur.len);
+			buf_add(&tmp, u->from, u->from_len);
+			break;
+		case RULE_STRIP_SUFFIX:
+			if ((hit = cur.len >= u->from_len &&
+				   !memcmp(cur.p + cur.len - u->from_len, u->from, u->from_len)))
+				buf_add(&tmp, cur.p, cur.len - u->from_len);
 			break;
 		case RULE_REGEX:
 			hit = apply_regex(u, &cur, &tmp);

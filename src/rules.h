@@ -4,8 +4,10 @@
  *   OLD=NEW            exact name (split at the first '=')
  *   OLD/=NEW/          scope: every name starting with OLD/ gets NEW/ instead
  *   s/RE/REPL/[g]      POSIX ERE substitution; any punctuation may stand for '/', as in sed;
- *                      REPL may use \0..\9 and & (the whole match), \n, \t
- *   add / strip prefix
+ *                      REPL may use \0..\9 and & (the whole match), \n, \t, and numeric
+ *                      rewrites \{N} (group N as a decimal number, leading zeros dropped),
+ *                      \{N+K} and \{N-K} (that number plus or minus K)
+ *   add / strip prefix, add / strip suffix
  *   map file           lines "old<TAB>new" or rules as above ('#' comments, blank lines
  *                      ignored), or a JSON object {"old": "new", ...}
  */
@@ -18,7 +20,8 @@
 #include "err.h"
 #include "util.h"
 
-enum rule_kind { RULE_EXACT, RULE_SCOPE, RULE_REGEX, RULE_ADD_PREFIX, RULE_STRIP_PREFIX };
+enum rule_kind { RULE_EXACT, RULE_SCOPE, RULE_REGEX, RULE_ADD_PREFIX, RULE_STRIP_PREFIX,
+		 RULE_ADD_SUFFIX, RULE_STRIP_SUFFIX };
 
 struct rule {
 	enum rule_kind kind;
@@ -45,6 +48,8 @@ void rules_release(struct rules *r);
 int rules_parse(struct rules *r, const char *text, struct ck_err *err);
 void rules_add_prefix(struct rules *r, const char *prefix);
 void rules_strip_prefix(struct rules *r, const char *prefix);
+void rules_add_suffix(struct rules *r, const char *suffix);
+void rules_strip_suffix(struct rules *r, const char *suffix);
 /* A map file: TSV "old<TAB>new" lines (or rules), or a JSON object. */
 int rules_load(struct rules *r, const char *path, struct ck_err *err);
 

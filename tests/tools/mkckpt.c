@@ -1903,6 +1903,117 @@ static void make_match(const char *dir)
 	}
 }
 
+/* presets/bert: a two-layer BERT as google-research/bert names it (hidden 4, intermediate 8),
+ * with Adam's adam_m/adam_v slots and global_step; presets/t5: a one-block T5 in mesh
+ * TensorFlow names (d_model 4, heads 2 x 2, d_ff 6, 3 buckets), with Adafactor slots. The
+ * `ckpt export --preset` tests check every exported name and value against these. */
+static void add_with_slots(struct bundle_writer *w, const char *name, const int64_t *dims, int rank,
+			   const char *const *slots, int nslots, int factored)
+{
+	char slot[512];
+
+	add_f32(w, name, dims, rank, 0.5f, 0);
+	for (int s = 0; s < nslots; s++) {
+		int64_t d = dims[s == 0 ? 1 : 0];
+		if (factored && rank == 2) {  /* Adafactor: a row and a column accumulator */
+			snprintf(slot, sizeof(slot), "%s%s", name, slots[s]);
+			add_f32(w, slot, &d, 1, 0.01f, 0);
+		} else if (!factored || s == 0) {
+			snprintf(slot, sizeof(slot), "%s%s", name, factored ? "_slot_v" : slots[s]);
+			add_f32(w, slot, dims, rank, 0.01f, 0);
+		}
+	}
+}
+
+static void make_presets(const char *dir)
+{
+	static const char *const adam[] = { "/adam_m", "/adam_v" }, *const ada[] = { "_slot_vc", "_slot_vr" };
+	static const struct { const char *name; int64_t dims[2]; int rank; } bert[] = {
+		{ "bert/embeddings/word_embeddings", { 10, 4 }, 2 },
+		{ "bert/embeddings/position_embeddings", { 6, 4 }, 2 },
+		{ "bert/embeddings/token_type_embeddings", { 2, 4 }, 2 },
+		{ "bert/embeddings/LayerNorm/gamma", { 4 }, 1 },
+		{ "bert/embeddings/LayerNorm/beta", { 4 }, 1 },
+		{ "L/attention/self/query/kernel", { 4, 4 }, 2 },
+		{ "L/attention/self/query/bias", { 4 }, 1 },
+		{ "L/attention/self/key/kernel", { 4, 4 }, 2 },
+		{ "L/attention/self/key/bias", { 4 }, 1 },
+		{ "L/attention/self/value/kernel", { 4, 4 }, 2 },
+		{ "L/attention/self/value/bias", { 4 }, 1 },
+		{ "L/attention/output/dense/kernel", { 4, 4 }, 2 },
+		{ "L/attention/output/dense/bias", { 4 }, 1 },
+		{ "L/attention/output/LayerNorm/gamma", { 4 }, 1 },
+		{ "L/attention/output/LayerNorm/beta", { 4 }, 1 },
+		{ "L/intermediate/dense/kernel", { 4, 8 }, 2 },
+		{ "L/intermediate/dense/bias", { 8 }, 1 },
+		{ "L/output/dense/kernel", { 8, 4 }, 2 },
+		{ "L/output/dense/bias", { 4 }, 1 },
+		{ "L/output/LayerNorm/gamma", { 4 }, 1 },
+		{ "L/output/LayerNorm/beta", { 4 }, 1 },
+		{ "bert/pooler/dense/kernel", { 4, 4 }, 2 },
+		{ "bert/pooler/dense/bias", { 4 }, 1 },
+		{ "cls/predictions/transform/dense/kernel", { 4, 4 }, 2 },
+		{ "cls/predictions/transform/dense/bias", { 4 }, 1 },
+		{ "cls/predictions/transform/LayerNorm/gamma", { 4 }, 1 },
+		{ "cls/predictions/transform/LayerNorm/beta", { 4 }, 1 },
+		{ "cls/predictions/output_bias", { 10 }, 1 },
+		{ "cls/seq_relationship/output_weights", { 2, 4 }, 2 },
+		{ "cls/seq_relationship/output_bias", { 2 }, 1 },
+	};
+	static const struct { const char *name; int64_t dims[2]; int rank; } t5[] = {
+		{ "shared/embedding", { 10, 4 }, 2 },
+		{ "encoder/block_000/layer_000/SelfAttention/q", { 4, 4 }, 2 },
+		{ "encoder/block_000/layer_000/SelfAttention/k", { 4, 4 }, 2 },
+		{ "encoder/block_000/layer_000/SelfAttention/v", { 4, 4 }, 2 },
+		{ "encoder/block_000/layer_000/SelfAttention/o", { 4, 4 }, 2 },
+		{ "encoder/block_000/layer_000/SelfAttention/relative_attention_bias", { 2, 3 }, 2 },
+		{ "encoder/block_000/layer_000/layer_norm/scale", { 4 }, 1 },
+		{ "encoder/block_000/layer_001/DenseReluDense/wi/kernel", { 4, 6 }, 2 },
+		{ "encoder/block_000/layer_001/DenseReluDense/wo/kernel", { 6, 4 }, 2 },
+		{ "encoder/block_000/layer_001/layer_norm/scale", { 4 }, 1 },
+		{ "encoder/final_layer_norm/scale", { 4 }, 1 },
+		{ "decoder/block_000/layer_000/SelfAttention/q", { 4, 4 }, 2 },
+		{ "decoder/block_000/layer_000/SelfAttention/k", { 4, 4 }, 2 },
+		{ "decoder/block_000/layer_000/SelfAttention/v", { 4, 4 }, 2 },
+		{ "decoder/block_000/layer_000/SelfAttention/o", { 4, 4 }, 2 },
+		{ "decoder/block_000/layer_000/SelfAttention/relative_attention_bias", { 2, 3 }, 2 },
+		{ "decoder/block_000/layer_000/layer_norm/scale", { 4 }, 1 },
+		{ "decoder/block_000/layer_001/EncDecAttention/q", { 4, 4 }, 2 },
+		{ "decoder/block_000/layer_001/EncDecAttention/k", { 4, 4 }, 2 },
+		{ "decoder/block_000/layer_001/EncDecAttention/v", { 4, 4 }, 2 },
+		{ "decoder/block_000/layer_001/EncDecAttention/o", { 4, 4 }, 2 },
+		{ "decoder/block_000/layer_001/layer_norm/scale", { 4 }, 1 },
+		{ "decoder/block_000/layer_002/DenseReluDense/wi/kernel", { 4, 6 }, 2 },
+		{ "decoder/block_000/layer_002/DenseReluDense/wo/kernel", { 6, 4 }, 2 },
+		{ "decoder/block_000/layer_002/layer_norm/scale", { 4 }, 1 },
+		{ "decoder/final_layer_norm/scale", { 4 }, 1 },
+	};
+	char path[4096], name[256];
+	struct bundle_writer *w;
+	int64_t step = 1000;
+
+	rng_state = 0xbe27;
+	snprintf(path, sizeof(path), "%s/bert/bert_model.ckpt", dir);
+	w = open_w(path, 1);
+	add_scalar(w, "global_step", DT_INT64, &step, 8);
+	for (size_t i = 0; i < sizeof(bert) / sizeof(bert[0]); i++)
+		for (int l = 0; l < (bert[i].name[0] == 'L' ? 2 : 1); l++) {
+			if (bert[i].name[0] == 'L')
+				snprintf(name, sizeof(name), "bert/encoder/layer_%d%s", l, bert[i].name + 1);
+			else
+				snprintf(name, sizeof(name), "%s", bert[i].name);
+			add_with_slots(w, name, bert[i].dims, bert[i].rank, adam, 2, 0);
+		}
+	finish(w);
+	rng_state = 0x75;
+	snprintf(path, sizeof(path), "%s/t5/model.ckpt-1000", dir);
+	w = open_w(path, 1);
+	add_scalar(w, "global_step", DT_INT64, &step, 8);
+	for (size_t i = 0; i < sizeof(t5) / sizeof(t5[0]); i++)
+		add_with_slots(w, t5[i].name, t5[i].dims, t5[i].rank, ada, 2, 1);
+	finish(w);
+}
+
 static char *sub(const char *dir, const char *name)
 {
 	static char path[4096];
@@ -2029,6 +2140,8 @@ int main(int argc, char **argv)
 		make_graph(sub(dir, "graph"));
 	if (all || !strcmp(set, "graph-hub"))
 		make_graph_hub(sub(dir, "graph-hub"));
+	if (all || !strcmp(set, "presets"))
+		make_presets(sub(dir, "presets"));
 	if (all || !strcmp(set, "match"))
 		make_match(sub(dir, "match"));
 	if (all || !strcmp(set, "trendrun"))

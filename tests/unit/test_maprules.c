@@ -1,0 +1,169 @@
+/* maprules: parsing with FILE:LINE errors, renames with numeric rewrites, drop/keep,
+ * transposes (composed, T, explicit axes), casts, accounting and unmatched rules, permute. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtype.h"
+#include "maprules.h"
+#include "tap.h"
+
+static struct maprules load(const char *const *lines, int n)
+{
+	struct maprules m;
+	struct ck_err err;
+
+	maprules_init(&m);
+	for (int i = 0; i < n; i++)
+		if (maprules_parse_line(&m, lines[i], "r", (size_t)i + 1, &err) < 0)
+			printf("# %s\n", err.msg);
+	return m;
+}
+
+static const char *err_of(const char *line)
+{
+	static struct ck_err err;
+	struct maprules m;
+
+	maprules_init(&m);
+	err.msg[0] = 0;
+	if (maprules_parse_line(&m, line, "f.rules", 7, &err) == 0)
+		strcpy(err.msg, "(parsed)");
+	maprules_release(&m);
+	return err.msg;
+}
+
+int main(void)
+{
+	struct maprules_out o;
+	struct ck_err err;
+	int64_t d2[2] = { 3, 5 }, d4[4] = { 2, 3, 4, 5 };
+
+	maprules_out_init(&o);
+	{
+		const char *t[] = {
+			"# comment", "", "drop optimizer", "drop ^global_step$",
+			"transpose /kernel$ T",
+			"s|^bert/encoder/layer_(\\d+)/|bert.encoder.layer.\\{1}.|",
+			"s|/kernel$|.weight|",
+			"optional s|^cls/x$|cls.y|",
+			"also s|/|.|g",
+		};
+		struct maprules m = load(t, 9);
+		size_t un[4];
+		is_int(m.n, 7, "comments and blank lines add no rule");
+		ok(maprules_apply(&m, "bert/encoder/layer_011/attention/kernel", 39, NULL, 0, DT_FLOAT, 2,
+				  d2, &o, &err) == 0, "apply");
+		ok(!strcmp((const char *)o.name.p, "bert.encoder.layer.11.attention.weight"),
+		   "numeric rewrite drops leading zeros, later rules see earlier names: %s", o.name.p);
+		ok(o.transposed && o.dims[0] == 5 && o.dims[1] == 3 && o.perm[0] == 1, "T on 2-D");
+		ok(o.accounted && !o.dropped, "accounted");
+		maprules_apply(&m, "bert/x/adam_m", 13, NULL, 0, DT_FLOAT, 2, d2, &o, &err);
+		ok(o.dropped, "optimizer slot dropped");
+		maprules_apply(&m, "global_step", 11, NULL, 0, DT_INT64, 0, NULL, &o, &err);
+		ok(o.dropped, "drop by regex");
+		maprules_apply(&m, "other/thing", 11, NULL, 0, DT_FLOAT, 0, NULL, &o, &err);
+		ok(!o.accounted && !strcmp((const char *)o.name.p, "other.thing"),
+		   "an 'also' rule renames but does not account");
+		is_int(maprules_unmatched(&m, un, 4), 0, "optional and also rules never count as unmatched");
+		maprules_release(&m);
+	}
+	{
+		const char *t[] = { "transpose ^c 3,2,0,1", "transpose ^c T", "cast . bfloat16",
+				    "keep ^nothing$", "s/^c$/\\{0+1}/" };
+		struct maprules m = load(t, 5);
+		size_t un[4];
+		ok(maprules_apply(&m, "c", 1, NULL, 0, DT_FLOAT, 4, d4, &o, &err) == 0, "apply 4-D");
+		/* 3,2,0,1 of (2,3,4,5) is (5,4,2,3); T of that is (3,2,4,5) = input axes 1,0,2,3 */
+		ok(o.dims[0] == 3 && o.dims[1] == 2 && o.dims[2] == 4 && o.dims[3] == 5 &&
+		   o.perm[0] == 1 && o.perm[1] == 0 && o.perm[2] == 2 && o.perm[3] == 3,
+		   "transposes compose");
+		is_int(o.dtype, DT_BFLOAT16, "cast");
+		ok(!strcmp((const char *)o.name.p, "c"), "a group that is no number is copied as is");
+		is_int(maprules_unmatched(&m, un, 4), 2, "keep ^nothing$ matched nothing, nor a rename that changed nothing");
+		is_int(un[0], 3, "its index");
+		ok(maprules_apply(&m, "c", 1, NULL, 0, DT_INT32, 4, d4, &o, &err) < 0 &&
+		   strstr(err.msg, "r:3: cannot cast") != NULL, "cast of an integer refused: %s", err.msg);
+		ok(maprules_apply(&m, "c", 1, NULL, 0, DT_FLOAT, 2, d2, &o, &err) < 0 &&
+		   strstr(err.msg, "r:1: transpose 4 axes") != NULL, "axes must fit the rank: %s", err.msg);
+		maprules_release(&m);
+	}
+	{
+		const char *t[] = { "s/_(\\d+)$/.\\{1-1}/", "fullname", "add-suffix .w", "strip-prefix x/" };
+		struct maprules m = load(t, 4);
+		maprules_apply(&m, "x/a_10", 6, NULL, 0, DT_FLOAT, 0, NULL, &o, &err);
+		ok(!strcmp((const char *)o.name.p, "a.9.w"), "minus, suffix, strip prefix: %s", o.name.p);
+		maprules_apply(&m, "layer_with_weights-0/kernel", 27, "dense/kernel", 12, DT_FLOAT, 0,
+			       NULL, &o, &err);
+		ok(!strcmp((const char *)o.name.p, "dense/kernel.w"), "fullname: %s", o.name.p);
+		maprules_release(&m);
+	}
+	{
+		const char *t[] = { "transpose qkv T", "split ^(.*)/qkv$ 0 \\1/q,\\1/k,\\1/v", "s,/q$,/query,",
+				    "keep ." };
+		struct maprules m = load(t, 4);
+		int64_t d[2] = { 4, 6 };
+		ok(maprules_apply(&m, "a/qkv", 5, NULL, 0, DT_FLOAT, 2, d, &o, &err) == 0 &&
+		   o.nparts == 3 && o.part_axis == 1, "split: 3 parts along source axis 1 (after T)");
+		o.want_part = 0;
+		maprules_apply(&m, "a/qkv", 5, NULL, 0, DT_FLOAT, 2, d, &o, &err);
+		ok(!strcmp((const char *)o.name.p, "a/query") && o.dims[0] == 2 && o.dims[1] == 4 &&
+		   o.transposed, "part 0: named by the groups, later rules apply: %s [%lld,%lld]",
+		   o.name.p, (long long)o.dims[0], (long long)o.dims[1]);
+		o.want_part = 2;
+		maprules_apply(&m, "a/qkv", 5, NULL, 0, DT_FLOAT, 2, d, &o, &err);
+		ok(!strcmp((const char *)o.name.p, "a/v"), "part 2: %s", o.name.p);
+		o.want_part = -1;
+		d[1] = 5;
+		ok(maprules_apply(&m, "a/qkv", 5, NULL, 0, DT_FLOAT, 2, d, &o, &err) < 0 &&
+		   strstr(err.msg, "r:2: \"a/qkv\" has no axis 0 of a size 3 divides") != NULL,
+		   "a size the parts do not divide: %s", err.msg);
+		maprules_release(&m);
+	}
+	ok(!strncmp(err_of("split x 0 a"), "f.rules:7: 'split x 0 a' needs", 30), "one name is no split");
+	ok(!strncmp(err_of("split x y a,b"), "f.rules:7: bad axis 'y'", 23), "bad split axis");
+	ok(!strcmp(err_of("frobnicate x"), "f.rules:7: unknown rule 'frobnicate' (expected s/RE/REPL/, "
+		   "OLD=NEW, drop, keep, transpose, cast, fullname, split, add-prefix, strip-prefix, add-suffix "
+		   "or strip-suffix)"), "unknown rule: %s", err_of("frobnicate x"));
+	ok(!strncmp(err_of("transpose x 1,1"), "f.rules:7: axis 1 given twice", 29), "axes twice");
+	ok(!strncmp(err_of("transpose x 0,2"), "f.rules:7: axes", 15), "not a permutation");
+	ok(!strncmp(err_of("transpose x"), "f.rules:7: 'transpose x' needs", 30), "missing axes");
+	ok(!strncmp(err_of("cast x int8"), "f.rules:7: cast to 'int8'", 25), "cast to an int");
+	ok(!strncmp(err_of("drop ("), "f.rules:7: bad regular expression '('", 37), "bad regex");
+	ok(strstr(err_of("s/(a)/\\2/"), "f.rules:7") != NULL, "rename errors carry FILE:LINE: %s",
+	   err_of("s/(a)/\\2/"));
+	ok(strstr(err_of("s/(a)/\\{1+}/"), "bad numeric rewrite") != NULL, "bad numeric rewrite");
+	ok(!strcmp(err_of("  # indented comment"), "(parsed)"), "indented comment");
+	{
+		uint8_t in[24], out[24];
+		int64_t d3[3] = { 2, 3, 4 };
+		int p[3] = { 2, 0, 1 };  /* out (4,2,3): out[k][i][j] = in[i][j][k] */
+		int good = 1;
+		for (int i = 0; i < 24; i++)
+			in[i] = (uint8_t)i;
+		maprules_permute(in, out, d3, 3, p, 1);
+		for (int k = 0; k < 4; k++)
+			for (int i = 0; i < 2; i++)
+				for (int j = 0; j < 3; j++)
+					good &= out[k * 6 + i * 3 + j] == in[i * 12 + j * 4 + k];
+		ok(good, "permute in memory");
+		{  /* 2-D, blocks that do not divide the sides */
+			enum { R = 70, C = 131 };
+			static uint32_t a[R * C], b[R * C];
+			int64_t d[2] = { R, C };
+			int p2[2] = { 1, 0 };
+			for (int i = 0; i < R * C; i++)
+				a[i] = (uint32_t)i * 2654435761u;
+			maprules_permute((const uint8_t *)a, (uint8_t *)b, d, 2, p2, 4);
+			good = 1;
+			for (int i = 0; i < R; i++)
+				for (int j = 0; j < C; j++)
+					good &= b[j * R + i] == a[i * C + j];
+			ok(good, "2-D transpose in blocks");
+		}
+		ok(maprules_perm_reverses((int[]){ 2, 1, 0 }, 3) && !maprules_perm_reverses(p, 3),
+		   "reversal");
+	}
+	maprules_out_release(&o);
+	return tap_done();
+}
