@@ -191,14 +191,10 @@ static void print_version(const struct graph_meta *m)
 	}
 }
 
-static void print_summary(const struct graph_meta *m)
+/* The placeholders a caller feeds. */
+static void summary_inputs(const struct graph_meta *m)
 {
 	struct tab t;
-	char s1[32];
-	struct totals tot = { 0 };
-	size_t ntrain = 0;
-
-	print_version(m);
 
 	printf("\ninputs (%zu", m->ninputs);
 	if (m->nresource_inputs)
@@ -223,6 +219,15 @@ static void print_summary(const struct graph_meta *m)
 		tab_print(&t, stdout);
 		tab_release(&t);
 	}
+}
+
+/* The variables, with their parameter count as every command counts it. */
+static void summary_vars(const struct graph_meta *m)
+{
+	struct tab t;
+	char s1[32];
+	struct totals tot = { 0 };
+	size_t ntrain = 0;
 
 	for (size_t i = 0; i < m->nvars; i++) {
 		totals_add_named(&tot, m->vars[i].name, m->vars[i].dtype,
@@ -266,6 +271,12 @@ static void print_summary(const struct graph_meta *m)
 		tab_print(&t, stdout);
 		tab_release(&t);
 	}
+}
+
+/* The signatures, each with its inputs and outputs. */
+static void summary_signatures(const struct graph_meta *m)
+{
+	struct tab t;
 
 	if (m->nsigs) {
 		printf("\nsignatures (%zu):\n", m->nsigs);
@@ -293,7 +304,11 @@ static void print_summary(const struct graph_meta *m)
 			tab_release(&t);
 		}
 	}
+}
 
+/* The saver, and what its restore op reads. */
+static void summary_saver(const struct graph_meta *m)
+{
 	if (m->has_saver) {
 		printf("\nsaver: %s format, restore op %s, filename tensor %s", 
 		       saver_version_name(m->saver_version), m->saver_restore, m->saver_filename);
@@ -325,6 +340,11 @@ static void print_summary(const struct graph_meta *m)
 			       (char *)src.p);
 		buf_release(&src);
 	}
+}
+
+static void summary_collections(const struct graph_meta *m)
+{
+	struct tab t;
 
 	printf("\ncollections (%zu):\n", m->ncollections);
 	if (m->ncollections) {
@@ -337,6 +357,12 @@ static void print_summary(const struct graph_meta *m)
 		tab_print(&t, stdout);
 		tab_release(&t);
 	}
+}
+
+/* The op histogram. */
+static void summary_ops(const struct graph_meta *m)
+{
+	struct tab t;
 
 	printf("\nops (%zu nodes, %zu op types", m->nnodes, m->nops);
 	if (m->nfunctions)
@@ -353,6 +379,17 @@ static void print_summary(const struct graph_meta *m)
 		tab_print(&t, stdout);
 		tab_release(&t);
 	}
+}
+
+static void print_summary(const struct graph_meta *m)
+{
+	print_version(m);
+	summary_inputs(m);
+	summary_vars(m);
+	summary_signatures(m);
+	summary_saver(m);
+	summary_collections(m);
+	summary_ops(m);
 }
 
 static void print_nodes(const struct graph_meta *m)
