@@ -415,6 +415,56 @@ static void print_nodes(const struct graph_meta *m)
 	buf_release(&in);
 }
 
+static void json_meta_vars(cJSON *o, const struct graph_meta *m)
+{
+	cJSON *a, *x;
+
+	a = cJSON_AddArrayToObject(o, "variables");
+	for (size_t i = 0; i < m->nvars; i++) {
+		const struct graph_var *v = &m->vars[i];
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", v->name);
+		cJSON_AddStringToObject(x, "op", v->op);
+		cJSON_AddStringToObject(x, "dtype", dtype_or_unknown(v->dtype));
+		cJSON_AddItemToObject(x, "shape", json_graph_shape(v->shape));
+		if (v->trainable < 0)
+			cJSON_AddNullToObject(x, "trainable");
+		else
+			cJSON_AddBoolToObject(x, "trainable", v->trainable);
+		if (v->full_name) {
+			struct graph_shape fs = { v->full_rank, v->full_dims };
+			json_add_name(x, "partition_of", v->full_name, v->full_name_len);
+			cJSON_AddItemToObject(x, "full_shape", json_graph_shape(fs));
+		}
+		cJSON_AddItemToArray(a, x);
+	}
+}
+
+static void json_meta_signatures(cJSON *o, const struct graph_meta *m)
+{
+	cJSON *x;
+
+	x = cJSON_AddObjectToObject(o, "signatures");
+	for (size_t i = 0; i < m->nsigs; i++) {
+		const struct graph_signature *s = &m->sigs[i];
+		cJSON *so = cJSON_CreateObject();
+		cJSON_AddStringToObject(so, "method_name", s->method);
+		for (int side = 0; side < 2; side++) {
+			const struct graph_tensor_info *ti = side ? s->outputs : s->inputs;
+			size_t n = side ? s->noutputs : s->ninputs;
+			cJSON *map = cJSON_AddObjectToObject(so, side ? "outputs" : "inputs");
+			for (size_t k = 0; k < n; k++) {
+				cJSON *t = cJSON_CreateObject();
+				cJSON_AddStringToObject(t, "tensor", ti[k].tensor);
+				cJSON_AddStringToObject(t, "dtype", dtype_or_unknown(ti[k].dtype));
+				cJSON_AddItemToObject(t, "shape", json_graph_shape(ti[k].shape));
+				cJSON_AddItemToObject(map, ti[k].key, t);
+			}
+		}
+		cJSON_AddItemToObject(x, s->key, so);
+	}
+}
+
 static cJSON *json_meta(const struct graph_meta *m, int nodes)
 {
 	cJSON *o = cJSON_CreateObject(), *a, *x;
@@ -440,44 +490,8 @@ static cJSON *json_meta(const struct graph_meta *m, int nodes)
 		cJSON_AddItemToArray(a, x);
 	}
 	json_add_u64(o, "resource_inputs", m->nresource_inputs);
-	a = cJSON_AddArrayToObject(o, "variables");
-	for (size_t i = 0; i < m->nvars; i++) {
-		const struct graph_var *v = &m->vars[i];
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "name", v->name);
-		cJSON_AddStringToObject(x, "op", v->op);
-		cJSON_AddStringToObject(x, "dtype", dtype_or_unknown(v->dtype));
-		cJSON_AddItemToObject(x, "shape", json_graph_shape(v->shape));
-		if (v->trainable < 0)
-			cJSON_AddNullToObject(x, "trainable");
-		else
-			cJSON_AddBoolToObject(x, "trainable", v->trainable);
-		if (v->full_name) {
-			struct graph_shape fs = { v->full_rank, v->full_dims };
-			json_add_name(x, "partition_of", v->full_name, v->full_name_len);
-			cJSON_AddItemToObject(x, "full_shape", json_graph_shape(fs));
-		}
-		cJSON_AddItemToArray(a, x);
-	}
-	x = cJSON_AddObjectToObject(o, "signatures");
-	for (size_t i = 0; i < m->nsigs; i++) {
-		const struct graph_signature *s = &m->sigs[i];
-		cJSON *so = cJSON_CreateObject();
-		cJSON_AddStringToObject(so, "method_name", s->method);
-		for (int side = 0; side < 2; side++) {
-			const struct graph_tensor_info *ti = side ? s->outputs : s->inputs;
-			size_t n = side ? s->noutputs : s->ninputs;
-			cJSON *map = cJSON_AddObjectToObject(so, side ? "outputs" : "inputs");
-			for (size_t k = 0; k < n; k++) {
-				cJSON *t = cJSON_CreateObject();
-				cJSON_AddStringToObject(t, "tensor", ti[k].tensor);
-				cJSON_AddStringToObject(t, "dtype", dtype_or_unknown(ti[k].dtype));
-				cJSON_AddItemToObject(t, "shape", json_graph_shape(ti[k].shape));
-				cJSON_AddItemToObject(map, ti[k].key, t);
-			}
-		}
-		cJSON_AddItemToObject(x, s->key, so);
-	}
+	json_meta_vars(o, m);
+	json_meta_signatures(o, m);
 	if (m->has_saver) {
 		x = cJSON_AddObjectToObject(o, "saver");
 		cJSON_AddStringToObject(x, "version", saver_version_name(m->saver_version));
