@@ -913,6 +913,52 @@ static void json_bytes(cJSON *o, const char *key, const ProtobufCBinaryData *s)
 	json_add_name(o, key, s->data, s->len);
 }
 
+/* A node's attributes: each with its key and, when the index has that key, its dtype and
+ * shape; into ja (JSON) or out (text). */
+static void graph_node_attributes(const struct bundle *b,
+				  const Tensorflow__TrackableObjectGraph__TrackableObject *o,
+				  cJSON *ja, struct buf *out)
+{
+	for (size_t k = 0; k < o->n_attributes; k++) {
+		const Tensorflow__TrackableObjectGraph__TrackableObject__SerializedTensor *a =
+			o->attributes[k];
+		const struct bundle_entry *e = bundle_find(b, a->checkpoint_key.data,
+							   a->checkpoint_key.len);
+		if (ja) {
+			cJSON *c = cJSON_CreateObject();
+			json_bytes(c, "name", &a->name);
+			json_bytes(c, "checkpoint_key", &a->checkpoint_key);
+			json_bytes(c, "full_name", &a->full_name);
+			if (a->optional_restore)
+				cJSON_AddBoolToObject(c, "optional_restore", 1);
+			cJSON_AddBoolToObject(c, "in_index", e != NULL);
+			if (e) {
+				cJSON_AddStringToObject(c, "dtype", dtype_name(e->dtype));
+				cJSON_AddItemToObject(c, "shape", json_shape(e->dims, e->rank));
+			}
+			cJSON_AddItemToArray(ja, c);
+		} else {
+			buf_add(out, "  attribute ", 12);
+			quoted(out, &a->name);
+			buf_add(out, ": key ", 6);
+			quoted(out, &a->checkpoint_key);
+			if (e) {
+				buf_addf(out, ", %s ", dtype_name(e->dtype));
+				shape_format(out, e->dims, e->rank);
+			} else {
+				buf_add(out, " (not in the index)", 19);
+			}
+			if (a->full_name.len) {
+				buf_add(out, ", full name ", 12);
+				quoted(out, &a->full_name);
+			}
+			if (a->optional_restore)
+				buf_add(out, ", optional", 10);
+			buf_addc(out, '\n');
+		}
+	}
+}
+
 static int show_object_graph(struct show *S)
 {
 	objgraph *g;
@@ -965,44 +1011,7 @@ static int show_object_graph(struct show *S)
 		}
 		if (jn)
 			ja = cJSON_AddArrayToObject(jn, "attributes");
-		for (size_t k = 0; k < o->n_attributes; k++) {
-			const Tensorflow__TrackableObjectGraph__TrackableObject__SerializedTensor *a =
-				o->attributes[k];
-			const struct bundle_entry *e = bundle_find(S->b, a->checkpoint_key.data,
-								   a->checkpoint_key.len);
-			if (ja) {
-				cJSON *c = cJSON_CreateObject();
-				json_bytes(c, "name", &a->name);
-				json_bytes(c, "checkpoint_key", &a->checkpoint_key);
-				json_bytes(c, "full_name", &a->full_name);
-				if (a->optional_restore)
-					cJSON_AddBoolToObject(c, "optional_restore", 1);
-				cJSON_AddBoolToObject(c, "in_index", e != NULL);
-				if (e) {
-					cJSON_AddStringToObject(c, "dtype", dtype_name(e->dtype));
-					cJSON_AddItemToObject(c, "shape", json_shape(e->dims, e->rank));
-				}
-				cJSON_AddItemToArray(ja, c);
-			} else {
-				buf_add(&out, "  attribute ", 12);
-				quoted(&out, &a->name);
-				buf_add(&out, ": key ", 6);
-				quoted(&out, &a->checkpoint_key);
-				if (e) {
-					buf_addf(&out, ", %s ", dtype_name(e->dtype));
-					shape_format(&out, e->dims, e->rank);
-				} else {
-					buf_add(&out, " (not in the index)", 19);
-				}
-				if (a->full_name.len) {
-					buf_add(&out, ", full name ", 12);
-					quoted(&out, &a->full_name);
-				}
-				if (a->optional_restore)
-					buf_add(&out, ", optional", 10);
-				buf_addc(&out, '\n');
-			}
-		}
+		graph_node_attributes(S->b, o, ja, &out);
 		if (jn)
 			ja = cJSON_AddArrayToObject(jn, "slot_variables");
 		for (size_t k = 0; k < o->n_slot_variables; k++) {
