@@ -612,23 +612,104 @@ static int load_full_names(struct list_opts *o, struct bundle *b, int *status)
 	return 0;
 }
 
+static const struct option opts[] = {
+	{ "long", no_argument, NULL, 'l' },
+	{ "sort", required_argument, NULL, 's' },
+	{ "reverse", no_argument, NULL, 'r' },
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "by-scope", optional_argument, NULL, 'S' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "bytes", no_argument, NULL, 'b' },
+	{ "width", required_argument, NULL, 'w' },
+	{ "full-names", no_argument, NULL, 'F' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option into o; -1 to go on, else the exit status. */
+static int list_option(const struct cmd *self, int c, struct list_opts *o, char **argv)
+{
+	switch (c) {
+	case 'l': o->longfmt = 1; break;
+	case 'r': o->reverse = 1; break;
+	case 'b': o->exact = 1; break;
+	case 'j': o->format = FMT_JSON; break;
+	case 'F': o->full_names = 1; break;
+	case 'h': return cli_help(self);
+	case 's':
+		if (!strcmp(optarg, "name")) o->sort = SORT_NAME;
+		else if (!strcmp(optarg, "size")) o->sort = SORT_SIZE;
+		else if (!strcmp(optarg, "elements")) o->sort = SORT_ELEMENTS;
+		else if (!strcmp(optarg, "offset")) o->sort = SORT_OFFSET;
+		else
+			return cli_usage(self, "unknown sort key '%s' (name, size, elements, offset)",
+					 optarg);
+		break;
+	case 'f':
+		if (!strcmp(optarg, "table")) o->format = FMT_TABLE;
+		else if (!strcmp(optarg, "json")) o->format = FMT_JSON;
+		else if (!strcmp(optarg, "tsv")) o->format = FMT_TSV;
+		else if (!strcmp(optarg, "tf")) o->format = FMT_TF;
+		else
+			return cli_usage(self, "unknown format '%s' (table, json, tsv, tf)", optarg);
+		break;
+	case 'i':
+		if (cli_add_filter(self, &o->names, optarg, 0))
+			return EXIT_TROUBLE;
+		break;
+	case 'x':
+		if (cli_add_filter(self, &o->names, optarg, 1))
+			return EXIT_TROUBLE;
+		break;
+	case 'w': {
+		char *end;
+		long wv = strtol(optarg, &end, 10);
+		if (*end || wv < 0)
+			return cli_usage(self, "--width takes a number of columns, not '%s'", optarg);
+		out_set_width(wv);
+		break;
+	}
+	case 'S': {
+		char *end;
+		o->by_scope = 1;
+		if (optarg) {
+			long d = strtol(optarg, &end, 10);
+			if (*end || d < 1 || d > 1000)
+				return cli_usage(self, "--by-scope takes a depth of 1 or more, not '%s'",
+						 optarg);
+			o->scope_depth = (int)d;
+		}
+		break;
+	}
+	default:  /* ':' (a missing value) too */
+		return cli_bad_option(self, argv, opts);
+	}
+	return -1;
+}
+
+/* The command line, checked; -1 to go on, else the exit status. */
+static int list_parse(const struct cmd *self, struct list_opts *o, int argc, char **argv)
+{
+	int c, st;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":ls:ri:x:f:bw:h", opts, NULL)) != -1)
+		if ((st = list_option(self, c, o, argv)) >= 0)
+			return st;
+	if (cli_one_operand(self, argc - optind, "checkpoint"))
+		return EXIT_TROUBLE;
+	if (o->by_scope && o->format == FMT_TF)
+		return cli_usage(self, "--by-scope prints a table, TSV or JSON, not the tf format");
+	if (o->full_names && (o->by_scope || o->format == FMT_TF))
+		return cli_usage(self, "--full-names goes with the table, JSON and tsv formats");
+	return -1;
+}
+
 int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "long", no_argument, NULL, 'l' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "reverse", no_argument, NULL, 'r' },
-		{ "include", required_argument, NULL, 'i' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "by-scope", optional_argument, NULL, 'S' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "width", required_argument, NULL, 'w' },
-		{ "full-names", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd *self = cli_find("list");
 	struct list_opts o = { 0 };
 	struct ckpt_path where = { 0 };
@@ -637,87 +718,14 @@ int cmd_list(int argc, char **argv)
 	const struct bundle_entry **sel = NULL;
 	struct totals tot = { 0 };
 	size_t n = 0;
-	int c, status = EXIT_TROUBLE;
+	int status;
 
 	/* Large listings go out in big writes, not 4 KiB ones. */
 	static char outbuf[1 << 16];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":ls:ri:x:f:bw:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': o.longfmt = 1; break;
-		case 'r': o.reverse = 1; break;
-		case 'b': o.exact = 1; break;
-		case 'j': o.format = FMT_JSON; break;
-		case 'F': o.full_names = 1; break;
-		case 'h': return cli_help(self);
-		case 's':
-			if (!strcmp(optarg, "name")) o.sort = SORT_NAME;
-			else if (!strcmp(optarg, "size")) o.sort = SORT_SIZE;
-			else if (!strcmp(optarg, "elements")) o.sort = SORT_ELEMENTS;
-			else if (!strcmp(optarg, "offset")) o.sort = SORT_OFFSET;
-			else {
-				status = cli_usage(self, "unknown sort key '%s' (name, size, elements, offset)", optarg);
-				goto out;
-			}
-			break;
-		case 'f':
-			if (!strcmp(optarg, "table")) o.format = FMT_TABLE;
-			else if (!strcmp(optarg, "json")) o.format = FMT_JSON;
-			else if (!strcmp(optarg, "tsv")) o.format = FMT_TSV;
-			else if (!strcmp(optarg, "tf")) o.format = FMT_TF;
-			else {
-				status = cli_usage(self, "unknown format '%s' (table, json, tsv, tf)", optarg);
-				goto out;
-			}
-			break;
-		case 'i':
-			if (cli_add_filter(self, &o.names, optarg, 0))
-				goto out;
-			break;
-		case 'x':
-			if (cli_add_filter(self, &o.names, optarg, 1))
-				goto out;
-			break;
-		case 'w': {
-			char *end;
-			long wv = strtol(optarg, &end, 10);
-			if (*end || wv < 0) {
-				status = cli_usage(self, "--width takes a number of columns, not '%s'", optarg);
-				goto out;
-			}
-			out_set_width(wv);
-			break;
-		}
-		case 'S': {
-			char *end;
-			o.by_scope = 1;
-			if (optarg) {
-				long d = strtol(optarg, &end, 10);
-				if (*end || d < 1 || d > 1000) {
-					status = cli_usage(self, "--by-scope takes a depth of 1 or more, not '%s'", optarg);
-					goto out;
-				}
-				o.scope_depth = (int)d;
-			}
-			break;
-		}
-		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
-			goto out;
-		}
-	}
-	if (cli_one_operand(self, argc - optind, "checkpoint"))
+	if ((status = list_parse(self, &o, argc, argv)) >= 0)
 		goto out;
-	if (o.by_scope && o.format == FMT_TF) {
-		status = cli_usage(self, "--by-scope prints a table, TSV or JSON, not the tf format");
-		goto out;
-	}
-	if (o.full_names && (o.by_scope || o.format == FMT_TF)) {
-		status = cli_usage(self, "--full-names goes with the table, JSON and tsv formats");
-		goto out;
-	}
+	status = EXIT_TROUBLE;
 	if (ckpt_open(&b, argv[optind], &where, &err) < 0) {
 		cli_notes(&where.notes);
 		status = cli_error(&err);
