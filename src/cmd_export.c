@@ -864,6 +864,26 @@ static void print_notes(const struct exporter *x)
 	buf_release(&notes);
 }
 
+/* --list-presets: the presets folder found, then its presets; the exit status. */
+static int list_presets(void)
+{
+	struct buf dir = BUF_INIT, list = BUF_INIT;
+	int status;
+
+	maprules_list_presets(&dir, &list);
+	if (!dir.len)
+		status = cli_errorf("no presets folder found (presets/ beside the binary, "
+				    "../share/ckpt/presets, or $CKPT_PRESETS)");
+	else {
+		printf("# %s\n", (const char *)dir.p);
+		fwrite(list.p, 1, list.len, stdout);
+		status = cli_finish(EXIT_OK);
+	}
+	buf_release(&dir);
+	buf_release(&list);
+	return status;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -919,21 +939,9 @@ int cmd_export(int argc, char **argv)
 		case OPT_PARTIAL: mp.partial = 1; break;
 		case OPT_CHECK: mp.check = optarg; break;
 		case 'n': mp.dry = 1; break;
-		case OPT_LIST_PRESETS: {
-			struct buf dir = BUF_INIT, list = BUF_INIT;
-			maprules_list_presets(&dir, &list);
-			if (!dir.len)
-				status = cli_errorf("no presets folder found (presets/ beside the binary, "
-						    "../share/ckpt/presets, or $CKPT_PRESETS)");
-			else {
-				printf("# %s\n", (const char *)dir.p);
-				fwrite(list.p, 1, list.len, stdout);
-				status = cli_finish(EXIT_OK);
-			}
-			buf_release(&dir);
-			buf_release(&list);
+		case OPT_LIST_PRESETS:
+			status = list_presets();
 			goto out;
-		}
 		case OPT_NPZ: case OPT_ST:
 			if (out) {
 				status = cli_usage(self, "give one output: --npz FILE or --safetensors FILE");
