@@ -279,244 +279,252 @@ static void full_names(const struct surg_input *in, struct base_name *base, stru
 
 enum { OPT_STRICT = 256, OPT_COPY, OPT_ADD, OPT_STRIP, OPT_FULL, OPT_RULES };
 
-int cmd_rename(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "rule", required_argument, NULL, 'e' },
-		{ "map-file", required_argument, NULL, 'm' },
-		{ "map", required_argument, NULL, 'm' },
-		{ "add-prefix", required_argument, NULL, OPT_ADD },
-		{ "strip-prefix", required_argument, NULL, OPT_STRIP },
-		{ "strict", no_argument, NULL, OPT_STRICT },
-		{ "copy", no_argument, NULL, OPT_COPY },
-		{ "full-names", no_argument, NULL, OPT_FULL },
-		{ "rules", required_argument, NULL, OPT_RULES },
-		SURG_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("rename");
+static const struct option opts[] = {
+	{ "rule", required_argument, NULL, 'e' },
+	{ "map-file", required_argument, NULL, 'm' },
+	{ "map", required_argument, NULL, 'm' },
+	{ "add-prefix", required_argument, NULL, OPT_ADD },
+	{ "strip-prefix", required_argument, NULL, OPT_STRIP },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "copy", no_argument, NULL, OPT_COPY },
+	{ "full-names", no_argument, NULL, OPT_FULL },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	SURG_COMMON_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One rename: its options and rules, the input, and each entry's new name. */
+struct rename {
+	const struct cmd *self;
 	struct rules rules;
 	struct maprules mr;
-	const char *rules_file = NULL;
-	unsigned char *dropped = NULL;
-	struct surg_input in = { 0 };
+	const char *rules_file;    /* --rules */
+	const char *path;          /* the checkpoint */
+	int strict, copy, full;
+	struct surg_opts o;
+	struct surg_cli cl;
+	struct surg_input in;
+	struct base_name *base;    /* the name each entry starts from */
+	struct buf *names;         /* new name of each entry, parallel to in.b->entries */
+	unsigned char *changed, *dropped;
+	size_t nchanged;
+	struct buf msg;            /* names listed in an error */
 	struct surg_plan plan;
-	struct surg_opts o = { 0 };
-	struct surg_cli cl = { 0 };
-	struct surg_result res;
-	struct ck_err err = { 0 };
-	struct buf *names = NULL, msg = BUF_INIT;
-	unsigned char *changed = NULL;
-	char *out = NULL;
-	const char *path = NULL;
-	int c, status = EXIT_TROUBLE, dry = 0, json = 0, strict = 0, copy = 0, full = 0;
-	struct base_name *base = NULL;
-	size_t nchanged = 0, nops = 0;
-	struct { int kind; const char *arg; } *ops = NULL;
+};
 
-	rules_init(&rules);
-	maprules_init(&mr);
-	surg_plan_init(&plan, &in, 1);
-	ops = xcalloc((size_t)argc + 1, sizeof(*ops));
+/* The rules given one by one (they interleave with options, so positional arguments come
+ * back in order: the last one is the checkpoint). -1 to go on, else the exit status. */
+static int rename_rules(struct rename *r, int argc, char **argv)
+{
+	struct { int kind; const char *arg; } *ops = xcalloc((size_t)argc + 1, sizeof(*ops));
+	struct ck_err err = { 0 };
+	size_t nops = 0;
+	int c, status = -1;
+
 	opterr = 0;
 	optind = 1;
-	/* '-': positional arguments come back in order, since rules interleave with options. */
-	while ((c = getopt_long(argc, argv, "-:o:fne:m:h", opts, NULL)) != -1) {
-		if (surg_common_option(c, optarg, &o, &cl))
+	while (status < 0 && (c = getopt_long(argc, argv, "-:o:fne:m:h", opts, NULL)) != -1) {
+		if (surg_common_option(c, optarg, &r->o, &r->cl))
 			continue;
 		switch (c) {
 		case 1: case 'e': case 'm': case OPT_ADD: case OPT_STRIP:
 			ops[nops].kind = c;
 			ops[nops++].arg = optarg;
 			break;
-		case OPT_STRICT: strict = 1; break;
-		case OPT_COPY: copy = 1; break;
-		case OPT_FULL: full = 1; break;
-		case OPT_RULES: rules_file = optarg; break;
-		case 'h': status = cli_help(self); goto out;
+		case OPT_STRICT: r->strict = 1; break;
+		case OPT_COPY: r->copy = 1; break;
+		case OPT_FULL: r->full = 1; break;
+		case OPT_RULES: r->rules_file = optarg; break;
+		case 'h': status = cli_help(r->self); break;
 		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
-			goto out;
+			status = cli_bad_option(r->self, argv, opts);
 		}
 	}
-	out = cl.out;
-	dry = cl.dry;
-	json = cl.json;
-	/* The last positional argument is the checkpoint; the others are rules. */
-	for (size_t i = nops; i-- > 0;)
+	for (size_t i = nops; status < 0 && i-- > 0;)
 		if (ops[i].kind == 1) {
-			path = ops[i].arg;
+			r->path = ops[i].arg;
 			ops[i].kind = 0;
 			break;
 		}
-	if (!path) {
-		status = cli_usage(self, "no checkpoint given");
-		goto out;
-	}
-	for (size_t i = 0; i < nops; i++) {
+	if (status < 0 && !r->path)
+		status = cli_usage(r->self, "no checkpoint given");
+	for (size_t i = 0; status < 0 && i < nops; i++) {
 		int rc = 0;
 		switch (ops[i].kind) {
-		case 1: case 'e': rc = rules_parse(&rules, ops[i].arg, &err); break;
-		case 'm': rc = rules_load(&rules, ops[i].arg, &err); break;
-		case OPT_ADD: rules_add_prefix(&rules, ops[i].arg); break;
-		case OPT_STRIP: rules_strip_prefix(&rules, ops[i].arg); break;
+		case 1: case 'e': rc = rules_parse(&r->rules, ops[i].arg, &err); break;
+		case 'm': rc = rules_load(&r->rules, ops[i].arg, &err); break;
+		case OPT_ADD: rules_add_prefix(&r->rules, ops[i].arg); break;
+		case OPT_STRIP: rules_strip_prefix(&r->rules, ops[i].arg); break;
 		}
-		if (rc < 0) {
-			status = ops[i].kind == 'm' ? cli_error(&err) : cli_usage(self, "%s", err.msg);
-			goto out;
-		}
+		if (rc < 0)
+			status = ops[i].kind == 'm' ? cli_error(&err) : cli_usage(r->self, "%s", err.msg);
 	}
-	if (!out && !dry) {
-		status = cli_usage(self, "no output given (-o OUT)");
-		goto out;
-	}
-	if (rules_file && (rules.n || full)) {
-		status = cli_usage(self, "--rules FILE goes alone, without other rules or --full-names "
-				   "(its 'fullname' rule does that)");
-		goto out;
-	}
-	if (rules_file && maprules_load(&mr, rules_file, &err) < 0) {
-		status = cli_error(&err);
-		goto out;
-	}
-	if (!rules.n && !mr.n && !full) {
-		status = cli_usage(self, "no renaming rule given");
-		goto out;
-	}
-	if (surg_input_open(&in, path, &err) < 0) {
-		cli_notes(&in.where.notes);
-		status = cli_error(&err);
-		goto out;
-	}
-	cli_notes(&in.where.notes);
-	if (out && surg_check_output(&out, &in, 1, o.force || dry, &err) < 0) {
-		status = cli_error(&err);
-		goto out;
-	}
-	if (full && !in.graph) {
-		status = in.graph_entry
-			 ? cli_errorf("%s: --full-names: the object graph cannot be read (is a data "
-				      "file missing?)", in.b->prefix)
-			 : cli_errorf("%s: --full-names: no TF2 object graph: the keys are the "
-				      "variable names already", in.b->prefix);
-		goto out;
-	}
-	base = xcalloc(in.b->nentries + 1, sizeof(*base));
-	for (size_t i = 0; i < in.b->nentries; i++)
-		base[i] = (struct base_name){ (const uint8_t *)in.b->entries[i].name,
-					      in.b->entries[i].name_len, i, 0, 0 };
-	if (full) {
+	free(ops);
+	return status;
+}
+
+/* The command line, checked, and --rules loaded; -1 to go on, else the exit status. */
+static int rename_parse(struct rename *r, int argc, char **argv)
+{
+	struct ck_err err = { 0 };
+	int status = rename_rules(r, argc, argv);
+
+	if (status >= 0)
+		return status;
+	if (!r->cl.out && !r->cl.dry)
+		return cli_usage(r->self, "no output given (-o OUT)");
+	if (r->rules_file && (r->rules.n || r->full))
+		return cli_usage(r->self, "--rules FILE goes alone, without other rules or "
+				 "--full-names (its 'fullname' rule does that)");
+	if (r->rules_file && maprules_load(&r->mr, r->rules_file, &err) < 0)
+		return cli_error(&err);
+	if (!r->rules.n && !r->mr.n && !r->full)
+		return cli_usage(r->self, "no renaming rule given");
+	return -1;
+}
+
+/* The name each entry starts from: its key, or with --full-names the full name the object
+ * graph records (collisions reported). -1 to go on, else the exit status. */
+static int rename_bases(struct rename *r)
+{
+	const struct bundle *b = r->in.b;
+
+	if (r->full && !r->in.graph)
+		return r->in.graph_entry
+		       ? cli_errorf("%s: --full-names: the object graph cannot be read (is a data "
+				    "file missing?)", b->prefix)
+		       : cli_errorf("%s: --full-names: no TF2 object graph: the keys are the "
+				    "variable names already", b->prefix);
+	r->base = xcalloc(b->nentries + 1, sizeof(*r->base));
+	for (size_t i = 0; i < b->nentries; i++)
+		r->base[i] = (struct base_name){ (const uint8_t *)b->entries[i].name,
+						 b->entries[i].name_len, i, 0, 0 };
+	if (r->full) {
 		size_t nkept = 0;
-		full_names(&in, base, &msg, &nkept);
+		full_names(&r->in, r->base, &r->msg, &nkept);
 		if (nkept)
 			cli_errorf("%zu %s: full names collide:%s", nkept,
 				   nkept == 1 ? "tensor keeps its key" : "tensors keep their keys",
-				   (const char *)msg.p);
-		buf_reset(&msg);
+				   (const char *)r->msg.p);
+		buf_reset(&r->msg);
 	}
-	names = xcalloc(in.b->nentries + 1, sizeof(*names));
-	changed = xcalloc(in.b->nentries + 1, 1);
-	dropped = xcalloc(in.b->nentries + 1, 1);
-	buf_add(&msg, "", 0);
-	if (rules_file) {
-		status = map_names(&mr, &in, names, changed, dropped, strict, &nchanged);
+	return -1;
+}
+
+/* Each tensor's new name by the rules; none may be empty or the object graph's key. -1 to go
+ * on, else the exit status of the error printed. */
+static int rename_names(struct rename *r)
+{
+	const struct bundle *b = r->in.b;
+
+	r->names = xcalloc(b->nentries + 1, sizeof(*r->names));
+	r->changed = xcalloc(b->nentries + 1, 1);
+	r->dropped = xcalloc(b->nentries + 1, 1);
+	buf_add(&r->msg, "", 0);
+	if (r->rules_file) {
+		int status = map_names(&r->mr, &r->in, r->names, r->changed, r->dropped, r->strict,
+				       &r->nchanged);
 		if (status)
-			goto out;
-		status = EXIT_TROUBLE;
+			return status;
 	}
-	for (size_t i = 0; i < in.b->nentries && !rules_file; i++) {
-		const struct bundle_entry *e = &in.b->entries[i];
-		int r;
+	for (size_t i = 0; i < b->nentries && !r->rules_file; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		int how;
 		if (e->is_slice || is_graph_key(e->name, e->name_len))
 			continue;
-		r = rules_apply(&rules, base[i].p, base[i].len, &names[i]);
-		if (r == RULES_SAME && base[i].full) {
-			buf_reset(&names[i]);
-			buf_add(&names[i], base[i].p, base[i].len);
-			r = RULES_RENAMED;
+		how = rules_apply(&r->rules, r->base[i].p, r->base[i].len, &r->names[i]);
+		if (how == RULES_SAME && r->base[i].full) {
+			buf_reset(&r->names[i]);
+			buf_add(&r->names[i], r->base[i].p, r->base[i].len);
+			how = RULES_RENAMED;
 		}
-		if (r == RULES_DROPPED) {
-			if (msg.len < 4000) {
-				buf_add(&msg, "\n  \"", 4);
-				buf_add_name_msg(&msg, e->name, e->name_len);
-				buf_addc(&msg, '"');
+		if (how == RULES_DROPPED) {
+			if (r->msg.len < 4000) {
+				buf_add(&r->msg, "\n  \"", 4);
+				buf_add_name_msg(&r->msg, e->name, e->name_len);
+				buf_addc(&r->msg, '"');
 			}
 			continue;
 		}
-		if (r == RULES_RENAMED && is_graph_key(names[i].p, names[i].len)) {
-			buf_reset(&msg);
-			buf_add_name_msg(&msg, e->name, e->name_len);
-			status = cli_errorf("\"%s\" would be renamed to %s, the object graph's own key",
-					    (const char *)msg.p, OBJECT_GRAPH_KEY);
-			goto out;
+		if (how == RULES_RENAMED && is_graph_key(r->names[i].p, r->names[i].len)) {
+			buf_reset(&r->msg);
+			buf_add_name_msg(&r->msg, e->name, e->name_len);
+			return cli_errorf("\"%s\" would be renamed to %s, the object graph's own key",
+					  (const char *)r->msg.p, OBJECT_GRAPH_KEY);
 		}
-		changed[i] = r == RULES_RENAMED;
-		nchanged += changed[i];
+		r->changed[i] = how == RULES_RENAMED;
+		r->nchanged += r->changed[i];
 	}
-	if (msg.len) {
-		status = cli_errorf("the rules leave these names empty:%s", (const char *)msg.p);
-		goto out;
-	}
-	for (size_t i = 0; i < rules.n; i++) {
-		if (rules.v[i].hits)
+	if (r->msg.len)
+		return cli_errorf("the rules leave these names empty:%s", (const char *)r->msg.p);
+	return -1;
+}
+
+/* A rule that matches nothing: a warning, or with --strict an error (its exit status). */
+static int rename_unused_rules(const struct rename *r)
+{
+	for (size_t i = 0; i < r->rules.n; i++) {
+		if (r->rules.v[i].hits)
 			continue;
-		if (strict) {
-			status = cli_errorf("rule '%s' matches no tensor in %s", rules.v[i].text, path);
-			goto out;
-		}
-		cli_errorf("warning: rule '%s' matches no tensor", rules.v[i].text);
+		if (r->strict)
+			return cli_errorf("rule '%s' matches no tensor in %s", r->rules.v[i].text,
+					  r->path);
+		cli_errorf("warning: rule '%s' matches no tensor", r->rules.v[i].text);
 	}
-	for (size_t i = 0; i < in.b->nentries; i++) {
-		const struct bundle_entry *e = &in.b->entries[i];
-		if (e->is_slice || is_graph_key(e->name, e->name_len) || dropped[i])
+	return -1;
+}
+
+/* Every tensor kept under its new name; two under one name is an error (exit status). */
+static int rename_plan(struct rename *r)
+{
+	const struct bundle *b = r->in.b;
+
+	for (size_t i = 0; i < b->nentries; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		if (e->is_slice || is_graph_key(e->name, e->name_len) || r->dropped[i])
 			continue;
-		if (changed[i])
-			surg_plan_add(&plan, 0, e, names[i].p, names[i].len);
+		if (r->changed[i])
+			surg_plan_add(&r->plan, 0, e, r->names[i].p, r->names[i].len);
 		else
-			surg_plan_add(&plan, 0, e, e->name, e->name_len);
+			surg_plan_add(&r->plan, 0, e, e->name, e->name_len);
 	}
-	if (surg_plan_sort(&plan, surg_collision_msg, &msg)) {
-		status = cli_errorf("these renames collide (two tensors would get one name):%s",
-				    (const char *)msg.p);
-		goto out;
+	if (surg_plan_sort(&r->plan, surg_collision_msg, &r->msg))
+		return cli_errorf("these renames collide (two tensors would get one name):%s",
+				  (const char *)r->msg.p);
+	return -1;
+}
+
+/* TF2: the object graph names the keys; rewrite them and store the graph anew. With
+ * --full-names the output is name-based: no graph. */
+static void rename_graph(struct rename *r)
+{
+	struct rename_ctx rc = { r->in.b, r->names, r->changed, r->dropped };
+	size_t ndropped;
+
+	if (!r->in.graph_entry || r->full)
+		return;
+	ndropped = r->in.graph ? objgraph_drop(r->in.graph, graph_keep, &rc) : 0;
+	if (r->in.graph && (objgraph_rename(r->in.graph, graph_key, &rc) || ndropped)) {
+		r->plan.graph = r->in.graph;
+		r->in.graph = NULL;
+	} else {
+		surg_plan_add(&r->plan, 0, r->in.graph_entry, r->in.graph_entry->name,
+			      r->in.graph_entry->name_len);
+		surg_plan_sort(&r->plan, NULL, NULL);
 	}
-	if (dry) {
-		print_dry_run(in.b, names, changed, nchanged, json);
-		status = cli_finish(EXIT_OK);
-		goto out;
-	}
-	/* TF2: the object graph names the keys; rewrite them and store the graph anew. With
-	 * --full-names the output is name-based: no graph. */
-	if (in.graph_entry && !full) {
-		struct rename_ctx rc = { in.b, names, changed, dropped };
-		size_t ndropped = in.graph ? objgraph_drop(in.graph, graph_keep, &rc) : 0;
-		if (in.graph && (objgraph_rename(in.graph, graph_key, &rc) || ndropped)) {
-			plan.graph = in.graph;
-			in.graph = NULL;
-		} else {
-			surg_plan_add(&plan, 0, in.graph_entry, in.graph_entry->name,
-				      in.graph_entry->name_len);
-			surg_plan_sort(&plan, NULL, NULL);
-		}
-	}
-	surg_signals();
-	o.out = out;
-	o.share = in.b->format == 2;
-	o.allow_link = !copy;
-	o.progress = cli_progress;
-	if (surg_write(&plan, &o, &res, &err) < 0) {
-		status = cli_error(&err);
-		goto out;
-	}
-	if (json) {
-		cJSON *j = surg_summary_json(out, &res);
-		json_add_u64(j, "renamed", nchanged);
-		if (full) {
+}
+
+static void rename_print_summary(struct rename *r, const struct surg_result *res)
+{
+	if (r->cl.json) {
+		cJSON *j = surg_summary_json(r->cl.out, res);
+		json_add_u64(j, "renamed", r->nchanged);
+		if (r->full) {
 			cJSON *kept = cJSON_AddArrayToObject(j, "kept_keys");
-			for (size_t i = 0; i < in.b->nentries; i++)
-				if (base[i].kept) {
+			for (size_t i = 0; i < r->in.b->nentries; i++)
+				if (r->base[i].kept) {
 					struct buf n = BUF_INIT;
-					name_escaped(&n, base[i].p, base[i].len);
+					name_escaped(&n, r->base[i].p, r->base[i].len);
 					buf_addc(&n, 0);
 					cJSON_AddItemToArray(kept, cJSON_CreateString((char *)n.p));
 					buf_release(&n);
@@ -524,29 +532,71 @@ int cmd_rename(int argc, char **argv)
 		}
 		json_print(j, stdout);
 		cJSON_Delete(j);
-	} else {
-		buf_reset(&msg);
-		surg_summary(&msg, out, &res);
-		printf("%s (%zu renamed; data %s)\n", (const char *)msg.p, nchanged,
-		       res.shared ? (res.how == BW_SHARE_REFLINK ? "shared by reflink"
-				     : res.how == BW_SHARE_LINK ? "shared by hard link" : "copied")
-				  : "copied");
+		return;
 	}
+	buf_reset(&r->msg);
+	surg_summary(&r->msg, r->cl.out, res);
+	printf("%s (%zu renamed; data %s)\n", (const char *)r->msg.p, r->nchanged,
+	       res->shared ? (res->how == BW_SHARE_REFLINK ? "shared by reflink"
+			      : res->how == BW_SHARE_LINK ? "shared by hard link" : "copied")
+			   : "copied");
+}
+
+int cmd_rename(int argc, char **argv)
+{
+	struct rename r = { .self = cli_find("rename"), .msg = BUF_INIT };
+	struct surg_result res;
+	struct ck_err err = { 0 };
+	int status;
+
+	rules_init(&r.rules);
+	maprules_init(&r.mr);
+	surg_plan_init(&r.plan, &r.in, 1);
+	if ((status = rename_parse(&r, argc, argv)) >= 0)
+		goto out;
+	if (surg_input_open(&r.in, r.path, &err) < 0) {
+		cli_notes(&r.in.where.notes);
+		status = cli_error(&err);
+		goto out;
+	}
+	cli_notes(&r.in.where.notes);
+	if (r.cl.out && surg_check_output(&r.cl.out, &r.in, 1, r.o.force || r.cl.dry, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	if ((status = rename_bases(&r)) >= 0 || (status = rename_names(&r)) >= 0 ||
+	    (status = rename_unused_rules(&r)) >= 0 || (status = rename_plan(&r)) >= 0)
+		goto out;
+	if (r.cl.dry) {
+		print_dry_run(r.in.b, r.names, r.changed, r.nchanged, r.cl.json);
+		status = cli_finish(EXIT_OK);
+		goto out;
+	}
+	rename_graph(&r);
+	surg_signals();
+	r.o.out = r.cl.out;
+	r.o.share = r.in.b->format == 2;
+	r.o.allow_link = !r.copy;
+	r.o.progress = cli_progress;
+	if (surg_write(&r.plan, &r.o, &res, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
+	rename_print_summary(&r, &res);
 	status = cli_finish(EXIT_OK);
 out:
-	if (names)
-		for (size_t i = 0; i < in.b->nentries; i++)
-			buf_release(&names[i]);
-	free(names);
-	free(base);
-	free(changed);
-	free(dropped);
-	maprules_release(&mr);
-	free(ops);
-	free(cl.out);  /* out is cl.out */
-	buf_release(&msg);
-	surg_plan_release(&plan);
-	surg_input_release(&in);
-	rules_release(&rules);
+	if (r.names)
+		for (size_t i = 0; i < r.in.b->nentries; i++)
+			buf_release(&r.names[i]);
+	free(r.names);
+	free(r.base);
+	free(r.changed);
+	free(r.dropped);
+	maprules_release(&r.mr);
+	free(r.cl.out);
+	buf_release(&r.msg);
+	surg_plan_release(&r.plan);
+	surg_input_release(&r.in);
+	rules_release(&r.rules);
 	return status;
 }
