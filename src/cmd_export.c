@@ -884,26 +884,118 @@ static int list_presets(void)
 	return status;
 }
 
+static const struct option opts[] = {
+	{ "npz", required_argument, NULL, OPT_NPZ },
+	{ "safetensors", required_argument, NULL, OPT_ST },
+	{ "force", no_argument, NULL, 'f' },
+	{ "compress", no_argument, NULL, 'z' },
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "preset", required_argument, NULL, OPT_PRESET },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "partial", no_argument, NULL, OPT_PARTIAL },
+	{ "check-against", required_argument, NULL, OPT_CHECK },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "list-presets", no_argument, NULL, OPT_LIST_PRESETS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What the command line asks besides the mapping, the filter and the output format. */
+struct export_args {
+	const char *out;
+	int force, compress, json;
+};
+
+/* The command line, checked, the rules loaded; -1 to go on, else the exit status. */
+static int export_parse(const struct cmd *self, int argc, char **argv, struct export_args *a,
+			struct mapping *mp, struct namefilter *filter, struct exporter *x)
+{
+	struct ck_err err = { 0 };
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":fzi:x:nh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_RULES: case OPT_PRESET:
+			if (mp->on)
+				return cli_usage(self, "give one of --rules FILE or --preset NAME");
+			mp->on = 1;
+			mp->preset = c == OPT_PRESET;
+			rc = c == OPT_RULES ? maprules_load(&mp->rules, optarg, &err)
+					    : maprules_load_preset(&mp->rules, optarg, &err);
+			if (rc < 0)
+				return cli_error(&err);
+			break;
+		case OPT_STRICT: mp->strict = 1; break;
+		case OPT_PARTIAL: mp->partial = 1; break;
+		case OPT_CHECK: mp->check = optarg; break;
+		case 'n': mp->dry = 1; break;
+		case OPT_LIST_PRESETS:
+			return list_presets();
+		case OPT_NPZ: case OPT_ST:
+			if (a->out)
+				return cli_usage(self, "give one output: --npz FILE or --safetensors FILE");
+			a->out = optarg;
+			x->safetensors = c == OPT_ST;
+			break;
+		case 'f': a->force = 1; break;
+		case 'z': a->compress = 1; break;
+		case OPT_JSON: a->json = 1; break;
+		case 'h': return cli_help(self);
+		case 'i': case 'x':
+			if (cli_add_filter(self, filter, optarg, c == 'x'))
+				return EXIT_TROUBLE;
+			break;
+		default:  /* ':' (a missing value) too */
+			return cli_bad_option(self, argv, opts);
+		}
+	}
+	if (cli_one_operand(self, argc - optind, "checkpoint"))
+		return EXIT_TROUBLE;
+	if (!a->out && !mp->dry)
+		return cli_usage(self, "no output given (--npz FILE or --safetensors FILE)");
+	if (!mp->on && (mp->strict || mp->partial || mp->dry || mp->check))
+		return cli_usage(self, "--strict, --partial, --check-against and -n go with --rules "
+				 "or --preset");
+	if (mp->partial && !mp->preset)
+		return cli_usage(self, "--partial goes with --preset (--rules is partial unless "
+				 "--strict)");
+	if (mp->preset && !mp->partial)
+		mp->strict = 1;
+	if (a->compress && x->safetensors)
+		return cli_usage(self, "--compress applies to --npz only");
+	return -1;
+}
+
+static void export_print_summary(const struct exporter *x, const char *out, int json)
+{
+	char sz[32];
+
+	if (json) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "output", out);
+		cJSON_AddStringToObject(j, "format", x->safetensors ? "safetensors" : "npz");
+		json_add_u64(j, "tensors", x->n);
+		json_add_u64(j, "skipped", x->nskipped);
+		json_add_u64(j, "bytes", x->bytes);
+		json_add_u64(j, "tensor_bytes", x->data.bytes);
+		json_print(j, stdout);
+		cJSON_Delete(j);
+		return;
+	}
+	printf("wrote %s: %zu tensor%s, %s of tensor data", out, x->n, x->n == 1 ? "" : "s",
+	       fmt_size(sz, x->data.bytes, 0));
+	if (x->nskipped)
+		printf(" (%zu left out)", x->nskipped);
+	putchar('\n');
+}
+
 int cmd_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "npz", required_argument, NULL, OPT_NPZ },
-		{ "safetensors", required_argument, NULL, OPT_ST },
-		{ "force", no_argument, NULL, 'f' },
-		{ "compress", no_argument, NULL, 'z' },
-		{ "include", required_argument, NULL, 'i' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "rules", required_argument, NULL, OPT_RULES },
-		{ "preset", required_argument, NULL, OPT_PRESET },
-		{ "strict", no_argument, NULL, OPT_STRICT },
-		{ "partial", no_argument, NULL, OPT_PARTIAL },
-		{ "check-against", required_argument, NULL, OPT_CHECK },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "list-presets", no_argument, NULL, OPT_LIST_PRESETS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd *self = cli_find("export");
 	struct mapping mp = { 0 };
 	struct surg_input in = { 0 };
@@ -912,78 +1004,15 @@ int cmd_export(int argc, char **argv)
 	struct ckpt_path where = { 0 };
 	struct bundle *b = NULL;
 	struct ck_err err = { 0 };
+	struct export_args a = { 0 };
 	const char *out = NULL;
-	char sz[32];
-	int c, force = 0, compress = 0, json = 0, status = EXIT_TROUBLE, rc;
+	int status, rc;
 
-	opterr = 0;
-	optind = 1;
 	maprules_init(&mp.rules);
-	while ((c = getopt_long(argc, argv, ":fzi:x:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_RULES: case OPT_PRESET:
-			if (mp.on) {
-				status = cli_usage(self, "give one of --rules FILE or --preset NAME");
-				goto out;
-			}
-			mp.on = 1;
-			mp.preset = c == OPT_PRESET;
-			rc = c == OPT_RULES ? maprules_load(&mp.rules, optarg, &err)
-					    : maprules_load_preset(&mp.rules, optarg, &err);
-			if (rc < 0) {
-				status = cli_error(&err);
-				goto out;
-			}
-			break;
-		case OPT_STRICT: mp.strict = 1; break;
-		case OPT_PARTIAL: mp.partial = 1; break;
-		case OPT_CHECK: mp.check = optarg; break;
-		case 'n': mp.dry = 1; break;
-		case OPT_LIST_PRESETS:
-			status = list_presets();
-			goto out;
-		case OPT_NPZ: case OPT_ST:
-			if (out) {
-				status = cli_usage(self, "give one output: --npz FILE or --safetensors FILE");
-				goto out;
-			}
-			out = optarg;
-			x.safetensors = c == OPT_ST;
-			break;
-		case 'f': force = 1; break;
-		case 'z': compress = 1; break;
-		case OPT_JSON: json = 1; break;
-		case 'h': status = cli_help(self); goto out;
-		case 'i': case 'x':
-			if (cli_add_filter(self, &filter, optarg, c == 'x'))
-				goto out;
-			break;
-		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
-			goto out;
-		}
-	}
-	if (cli_one_operand(self, argc - optind, "checkpoint"))
+	if ((status = export_parse(self, argc, argv, &a, &mp, &filter, &x)) >= 0)
 		goto out;
-	if (!out && !mp.dry) {
-		status = cli_usage(self, "no output given (--npz FILE or --safetensors FILE)");
-		goto out;
-	}
-	if (!mp.on && (mp.strict || mp.partial || mp.dry || mp.check)) {
-		status = cli_usage(self, "--strict, --partial, --check-against and -n go with --rules "
-				   "or --preset");
-		goto out;
-	}
-	if (mp.partial && !mp.preset) {
-		status = cli_usage(self, "--partial goes with --preset (--rules is partial unless --strict)");
-		goto out;
-	}
-	if (mp.preset && !mp.partial)
-		mp.strict = 1;
-	if (compress && x.safetensors) {
-		status = cli_usage(self, "--compress applies to --npz only");
-		goto out;
-	}
+	status = EXIT_TROUBLE;
+	out = a.out;
 	surg_signals();
 	if (mp.on) {
 		rc = surg_input_open(&in, argv[optind], &err);
@@ -1052,30 +1081,14 @@ planned:
 				    filter.ninc || filter.nexc ? " (check --include/--exclude)" : "");
 		goto out;
 	}
-	rc = x.safetensors ? write_safetensors(&x, out, force, &err)
-			   : write_npz(&x, out, force, compress, &err);
+	rc = x.safetensors ? write_safetensors(&x, out, a.force, &err)
+			   : write_npz(&x, out, a.force, a.compress, &err);
 	if (rc < 0) {
 		status = cli_error(&err);
 		goto out;
 	}
 	print_notes(&x);
-	if (json) {
-		cJSON *j = cJSON_CreateObject();
-		cJSON_AddStringToObject(j, "output", out);
-		cJSON_AddStringToObject(j, "format", x.safetensors ? "safetensors" : "npz");
-		json_add_u64(j, "tensors", x.n);
-		json_add_u64(j, "skipped", x.nskipped);
-		json_add_u64(j, "bytes", x.bytes);
-		json_add_u64(j, "tensor_bytes", x.data.bytes);
-		json_print(j, stdout);
-		cJSON_Delete(j);
-	} else {
-		printf("wrote %s: %zu tensor%s, %s of tensor data", out, x.n, x.n == 1 ? "" : "s",
-		       fmt_size(sz, x.data.bytes, 0));
-		if (x.nskipped)
-			printf(" (%zu left out)", x.nskipped);
-		putchar('\n');
-	}
+	export_print_summary(&x, out, a.json);
 	status = cli_finish(EXIT_OK);
 out:
 	for (size_t i = 0; i < x.n; i++) {

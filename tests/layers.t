@@ -113,7 +113,7 @@ ok(@names >= 5 && !@up, 'no module includes the header of a layer above its own'
 # ---- no function over 120 lines without a reason ----
 # Waiting to be split (issue 16 item 4) until the changes other branches are making to these
 # files are merged; a function leaves this list when it is split.
-my %pending = map { $_ => 1 } qw(cmd_export.c:cmd_export cmd_export.c:plan_tensor);
+my %pending = map { $_ => 1 } qw(cmd_export.c:plan_tensor);
 my (@long, %seen);
 for my $f (glob "$root/src/*.c") {
 	my ($file) = $f =~ m{([^/]+)$};
