@@ -406,6 +406,36 @@ static void skip(struct exporter *x, const struct bundle_entry *e, const char *w
 	x->nskipped++;
 }
 
+/* A string tensor for .npz: fixed-width bytes as wide as its longest element. src is the
+ * stored tensor, e the tensor as written. */
+static int plan_strings(struct exporter *x, struct bundle *b, const struct bundle_entry *src,
+			const struct bundle_entry *e, struct xtensor *t, struct ck_err *err)
+{
+	struct strtab s;
+	char descr[32];
+	int lossy = 0, rc = tensor_strings(b, src, &s, err);
+
+	if (rc < 0)
+		return rc;
+	t->width = 1;  /* numpy has no zero-width bytes type */
+	for (uint64_t i = 0; i < s.n; i++) {
+		if (s.len[i] > t->width)
+			t->width = s.len[i];
+		lossy |= s.len[i] && !s.p[i][s.len[i] - 1];
+	}
+	strtab_release(&s);
+	if (lossy && !is_graph_key(e->name, e->name_len)) {
+		buf_add(&x->notes, "\"", 1);
+		buf_add_name_msg(&x->notes, e->name, e->name_len);
+		buf_add(&x->notes, "\": strings ending in NUL bytes lose them in .npy\n", 49);
+	}
+	t->how = X_STRINGS;
+	snprintf(descr, sizeof(descr), "|S%zu", t->width);
+	npy_header(&t->head, descr, e->dims, e->rank);
+	t->size = t->head.len + e->elements * (uint64_t)t->width;
+	return 0;
+}
+
 /* Decide how e is written; 0 if it is, 1 if it is skipped (noted), < 0 on error. */
 static int plan_tensor(struct exporter *x, struct bundle *b, const struct bundle_entry *src,
 		       const struct maprules_out *mo, struct xtensor *t, struct ck_err *err)
@@ -495,33 +525,8 @@ static int plan_tensor(struct exporter *x, struct bundle *b, const struct bundle
 		t->size = e->elements * (uint64_t)d->size;
 		return 0;
 	}
-	if (e->dtype == DT_STRING) {
-		struct strtab s;
-		int lossy = 0;
-		rc = tensor_strings(b, src, &s, err);
-		if (rc < 0)
-			return rc;
-		t->width = 1;  /* numpy has no zero-width bytes type */
-		for (uint64_t i = 0; i < s.n; i++) {
-			if (s.len[i] > t->width)
-				t->width = s.len[i];
-			lossy |= s.len[i] && !s.p[i][s.len[i] - 1];
-		}
-		strtab_release(&s);
-		if (lossy && !is_graph_key(e->name, e->name_len)) {
-			buf_add(&x->notes, "\"", 1);
-			buf_add_name_msg(&x->notes, e->name, e->name_len);
-			buf_add(&x->notes, "\": strings ending in NUL bytes lose them in .npy\n", 49);
-		}
-		t->how = X_STRINGS;
-		{
-			char descr[32];
-			snprintf(descr, sizeof(descr), "|S%zu", t->width);
-			npy_header(&t->head, descr, e->dims, e->rank);
-		}
-		t->size = t->head.len + e->elements * (uint64_t)t->width;
-		return 0;
-	}
+	if (e->dtype == DT_STRING)
+		return plan_strings(x, b, src, e, t, err);
 	{
 		int widen;
 		const char *descr = npy_descr(e->dtype, &widen);
