@@ -92,7 +92,8 @@ quickstart: deps
 
 CHECK_T ?= $(wildcard tests/*.t)
 check: ckpt $(UNIT_BIN) $(TOOL_BIN) $(BUILD)/tests/leveldb_keys
-	CKPT=$(CURDIR)/$(BUILD)/ckpt TESTBIN=$(CURDIR)/$(BUILD)/tests prove -f $(PROVEFLAGS) \
+	CKPT_PRESETS=$(CURDIR)/presets CKPT=$(CURDIR)/$(BUILD)/ckpt TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	    prove -f $(PROVEFLAGS) \
 	    $(UNIT_BIN) $(CHECK_T)
 
 check-unit: $(UNIT_BIN)
@@ -124,6 +125,7 @@ check-valgrind: all $(BUILD)/tests/mkckpt
 	    "$(CURDIR)/$(BUILD)/ckpt" >$(VG_CKPT) && chmod +x $(VG_CKPT)
 	@for i in 0 1; do \
 	    CLI_SHARD=$$i/2 CKPT=$(CURDIR)/$(VG_CKPT) TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	        CKPT_PRESETS=$(CURDIR)/presets \
 	        sh tests/cli.t >$(BUILD)/valgrind/cli-$$i.tap 2>&1 & \
 	done; wait
 	@cat $(BUILD)/valgrind/cli-*.tap | grep -v '^ok' | grep -v '^1\.\.' || true

@@ -17,7 +17,9 @@ CKPT=${CKPT:-$root/ckpt}
 TESTBIN=${TESTBIN:-$root/build/tests}
 FIX=${CKPT_FIXTURES:-$root/../shared/fixtures/tf}
 FIX=$(cd "$FIX" 2>/dev/null && pwd || echo "$FIX")
-export CKPT FIX
+# The presets of this tree, wherever the binary under test was built (build/san/ckpt too).
+CKPT_PRESETS=${CKPT_PRESETS:-$root/presets}
+export CKPT FIX CKPT_PRESETS
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-cli.XXXXXX")
 trap 'chmod -R u+w "$scratch" 2>/dev/null; rm -rf "$scratch"' EXIT INT TERM

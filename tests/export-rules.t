@@ -14,6 +14,9 @@ use File::Temp qw(tempdir);
 use lib dirname(__FILE__) . '/lib';
 use Tap qw(ok skip done $ckpt $bin $fix shq run);
 
+# The presets of this tree, wherever the binary under test was built.
+$ENV{CKPT_PRESETS} //= dirname(__FILE__) . '/../presets';
+
 my $tmp = tempdir("ckpt-rules.XXXXXX", TMPDIR => 1, CLEANUP => 1);
 system("$bin/mkckpt presets " . shq("$tmp/gen") . " >/dev/null") == 0 or die "mkckpt failed";
 my $bert = "$tmp/gen/presets/bert/bert_model.ckpt";
