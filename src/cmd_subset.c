@@ -73,19 +73,12 @@ static int cmp_str(const void *a, const void *b)
 static int read_names(struct subset *s, const char *path, struct ck_err *err)
 {
 	struct buf all = BUF_INIT;
-	char *line, *next, *end;
+	char *line, *cursor;
 	int rc = optfile_read(path, &all, err);
 
-	end = rc == 0 ? (char *)all.p + all.len : NULL;
-	for (line = (char *)all.p; rc == 0 && line < end; line = next) {
-		size_t n;
-		next = memchr(line, '\n', (size_t)(end - line));
-		next = next ? next : end;
-		*next++ = '\0';  /* the buffer's own NUL at end */
-		n = strlen(line);  /* a name ends at a NUL byte, as it did when read by getline */
-		while (n && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (!n || line[0] == '#')
+	cursor = rc == 0 ? (char *)all.p : NULL;
+	while ((line = optfile_line(&cursor, &all)) != NULL) {
+		if (!*line || line[0] == '#')
 			continue;
 		s->names = xreallocarray(s->names, s->nnames + 1, sizeof(char *));
 		s->names[s->nnames++] = xstrdup(line);

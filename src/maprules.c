@@ -307,19 +307,12 @@ static int load_as(struct maprules *m, const char *path, const char *shown, stru
 {
 	struct buf all = BUF_INIT;
 	size_t lineno = 0;
-	char *line, *next;
+	char *line, *cursor;
 	int rc = optfile_read(path, &all, err);
 
-	if (rc < 0)
-		goto out;
-	buf_addc(&all, 0);
-	for (line = (char *)all.p; line && *line && rc == 0; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
+	cursor = rc == 0 ? (char *)all.p : NULL;
+	while (rc == 0 && (line = optfile_line(&cursor, &all)) != NULL)
 		rc = maprules_parse_line(m, line, shown, ++lineno, err);
-	}
-out:
 	buf_release(&all);
 	return rc;
 }

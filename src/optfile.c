@@ -82,3 +82,20 @@ out:
 		close(fd);
 	return rc;
 }
+
+char *optfile_line(char **cursor, const struct buf *all)
+{
+	char *line = *cursor, *end = (char *)all->p + all->len, *nl;
+	size_t n;
+
+	if (!line || line >= end)
+		return NULL;
+	nl = memchr(line, '\n', (size_t)(end - line));
+	nl = nl ? nl : end;
+	*nl = '\0';  /* at end: the buffer's own NUL */
+	*cursor = nl + 1;
+	n = strlen(line);
+	while (n && line[n - 1] == '\r')
+		line[--n] = '\0';
+	return line;
+}

@@ -15,4 +15,9 @@
  * system name it too. */
 int optfile_read(const char *path, struct buf *out, struct ck_err *err);
 
+/* The lines of what optfile_read put in all, one a call: *cursor starts at all->p and walks
+ * on; each line is cut in place at its '\n', without the '\r's before it; NULL after the last.
+ * A NUL byte ends a line's text but not the file, as getline's callers saw it. */
+char *optfile_line(char **cursor, const struct buf *all);
+
 #endif

@@ -254,27 +254,20 @@ int rules_load(struct rules *r, const char *path, struct ck_err *err)
 {
 	struct buf all = BUF_INIT;
 	size_t lineno = 0;
-	char *line, *next;
+	char *line, *cursor;
 	int rc = optfile_read(path, &all, err);
 
 	if (rc < 0)
 		goto out;
-	buf_addc(&all, 0);
-	line = (char *)all.p;
-	line += strspn(line, " \t\r\n");
+	line = (char *)all.p + strspn((const char *)all.p, " \t\r\n");
 	if (*line == '{') {
 		rc = load_json(r, path, line, err);
 		goto out;
 	}
-	for (line = (char *)all.p; line && *line; line = next) {
-		char *tab, *end;
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
+	cursor = (char *)all.p;
+	while ((line = optfile_line(&cursor, &all)) != NULL) {
+		char *tab;
 		lineno++;
-		end = line + strlen(line);
-		if (end > line && end[-1] == '\r')
-			*--end = 0;
 		if (!*line || *line == '#')
 			continue;
 		tab = strchr(line, '\t');

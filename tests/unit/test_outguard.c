@@ -144,6 +144,23 @@ static void test_optfile(void)
 	if (fd < 0 || ftruncate(fd, (off_t)OPTFILE_MAX_SIZE + 1) < 0)
 		abort();
 	close(fd);
+	{
+		/* Lines: '\r's before '\n' dropped, an empty line kept, a NUL ends only its line,
+		 * the last line without '\n' too. */
+		static const char text[] = "one\r\n\ntw\0o\nthree";
+		const char *want[] = { "one", "", "tw", "three" };
+		struct buf t = BUF_INIT;
+		char *cursor, *line;
+		size_t n = 0;
+		buf_add(&t, text, sizeof(text) - 1);
+		buf_addc(&t, 0);
+		t.len--;
+		cursor = (char *)t.p;
+		while ((line = optfile_line(&cursor, &t)) != NULL && n < 4)
+			ok(!strcmp(line, want[n++]), "line %zu: \"%s\"", n, line);
+		ok(n == 4 && !optfile_line(&cursor, &t), "four lines, then none");
+		buf_release(&t);
+	}
 	is_int(optfile_read(big, &b, &err), CK_EUSAGE, "a file past the size limit is refused");
 	ok(strstr(err.msg, big) && b.len == 0, "by name, unread: %s", err.msg);
 	is_int(optfile_read("/dev/zero", &b, &err), CK_EUSAGE, "an endless line is refused");
