@@ -30,6 +30,7 @@ const char cmd_average_usage[] =
 "Options:\n"
 "  -o, --output OUT       prefix of the new checkpoint (its folder is created if missing)\n"
 "  -f, --force            replace OUT if it exists\n"
+"                         (never a file of an input: see OUTPUTS in ckpt(1))\n"
 "      --last N DIR       average the N most recent checkpoints that DIR's 'checkpoint'\n"
 "                         state file lists (all_model_checkpoint_paths), or without\n"
 "                         one, the last N of DIR's checkpoints in name order (as\n"

@@ -30,6 +30,7 @@ const char cmd_cast_usage[] =
 "  -o, --output OUT       prefix of the new checkpoint (its folder is created if missing)\n"
 "  -t, --to DTYPE         float16 (half), bfloat16, float32 or float64\n"
 "  -f, --force            replace OUT if it exists\n"
+"                         (never a file of an input: see OUTPUTS in ckpt(1))\n"
 "  -i, --include REGEX    convert only float tensors whose names match (POSIX ERE;\n"
 "                         repeatable); the others are copied unchanged\n"
 "  -x, --exclude REGEX    do not convert names matching REGEX (repeatable)\n"

@@ -52,6 +52,7 @@ const char cmd_export_usage[] =
 "      --safetensors FILE  write a safetensors file\n"
 "                          (FILE's folder is created if missing)\n"
 "  -f, --force             replace FILE if it exists\n"
+"                          (never a file of an input: see OUTPUTS in ckpt(1))\n"
 "  -z, --compress          deflate the .npz members (as numpy.savez_compressed)\n"
 "  -i, --include REGEX     export only names matching REGEX (POSIX ERE; repeatable)\n"
 "  -x, --exclude REGEX     leave out names matching REGEX (repeatable)\n"

@@ -47,6 +47,7 @@ const char cmd_import_usage[] =
 "Options:\n"
 "  -o, --output OUT       prefix of the new checkpoint (its folder is created if missing)\n"
 "  -f, --force            replace OUT if it exists\n"
+"                         (never a file of an input: see OUTPUTS in ckpt(1))\n"
 "  -i, --include REGEX    import only names matching REGEX (POSIX ERE; repeatable)\n"
 "  -x, --exclude REGEX    leave out names matching REGEX (repeatable)\n"
 "      --no-sync          do not wait for OUT to reach the disk (faster for scratch\n"

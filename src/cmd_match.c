@@ -52,6 +52,7 @@ const char cmd_match_usage[] =
 "  -o, --output OUT       prefix of the checkpoint --apply writes\n"
 "      --only-matched     --apply: leave out the tensors the target does not name\n"
 "  -f, --force            replace OUT or the map file if it exists\n"
+"                         (never a file of an input: see OUTPUTS in ckpt(1))\n"
 "      --copy             never hard-link the data files\n"
 "      --verify-data      re-read every payload of OUT and check its CRC\n"
 "      --update-state     record OUT as the latest checkpoint of its folder\n"

@@ -35,6 +35,7 @@ const char cmd_merge_usage[] =
 "                            powers of 1024); default: one data file\n"
 "      --shards N            split the data into N files of about equal size\n"
 "  -f, --force               replace OUT if it exists\n"
+"                            (never a file of an input: see OUTPUTS in ckpt(1))\n"
 "  -n, --dry-run             print what would be written, write nothing\n"
 "      --verify-data         also re-read every payload of the output and check its CRC\n"
 "      --update-state        record OUT as the latest checkpoint in its folder's\n"

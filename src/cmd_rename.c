@@ -52,6 +52,7 @@ const char cmd_rename_usage[] =
 "Options:\n"
 "  -o, --output OUT       prefix of the new checkpoint (its folder is created if missing)\n"
 "  -f, --force            replace OUT if it exists\n"
+"                         (never a file of an input: see OUTPUTS in ckpt(1))\n"
 "  -n, --dry-run          print the old -> new names, write nothing\n"
 "      --strict           a rule that matches no tensor is an error, not a warning\n"
 "      --copy             never hard-link the data files (a reflink is still a copy)\n"

@@ -38,6 +38,7 @@ const char cmd_subset_usage[] =
 "                         .OPTIMIZER_SLOT keys and the optimizer's own variables\n"
 "                         (the full table: man ckpt, OPTIMIZER STATE)\n"
 "  -f, --force            replace OUT if it exists\n"
+"                         (never a file of an input: see OUTPUTS in ckpt(1))\n"
 "  -n, --dry-run          print what would be removed, write nothing\n"
 "      --verify-data      also re-read every payload of the output and check its CRC\n"
 "      --update-state     record OUT as the latest checkpoint in its folder's\n"

@@ -42,6 +42,7 @@ const char cmd_trend_usage[] =
 "      --html FILE        write a self-contained page (charts, heat map, sortable table;\n"
 "                         nothing loaded from the network); the table is printed too\n"
 "  -f, --force            replace FILE if it exists\n"
+"                         (never a file of an input: see OUTPUTS in ckpt(1))\n"
 "      --ascii            sparklines in ASCII (also when the locale is not UTF-8)\n"
 "  -w, --width COLS       shorten names to fit COLS columns (0: never; default: the terminal)\n"
 "  -h, --help             show this help\n"
