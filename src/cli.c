@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "surgery.h"
 
 const char *cli_cmd = NULL;
 
@@ -149,6 +150,15 @@ void cli_notes(const struct buf *notes)
 		fprintf(stderr, "%.*s\n", (int)n, p);
 		p += n + (nl ? 1 : 0);
 	}
+}
+
+int cli_surg_input(struct surg_input *in, const char *path)
+{
+	struct ck_err err = { 0 };
+	int rc = surg_input_open(in, path, &err);
+
+	cli_notes(&in->where.notes);
+	return rc < 0 ? cli_error(&err) : -1;
 }
 
 int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts)

@@ -37,6 +37,10 @@ int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage(const struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print each '\n'-ended line of notes as "ckpt: CMD: note". */
 void cli_notes(const struct buf *notes);
+struct surg_input;
+/* Open the checkpoint a writing command reads (surg_input_open), printing the notes on how its
+ * path was resolved either way: -1 when it is open, else the exit status of the error printed. */
+int cli_surg_input(struct surg_input *in, const char *path);
 /* Handle getopt's '?' and ':' (optstring starting with ':'): a value missing, or an unknown
  * option named with the closest valid one. */
 int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts);

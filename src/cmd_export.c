@@ -1021,12 +1021,9 @@ int cmd_export(int argc, char **argv)
 	out = a.out;
 	surg_signals();
 	if (mp.on) {
-		rc = surg_input_open(&in, argv[optind], &err);
-		cli_notes(&in.where.notes);
-		if (rc < 0) {
-			status = cli_error(&err);
+		if ((status = cli_surg_input(&in, argv[optind])) >= 0)
 			goto out;
-		}
+		status = EXIT_TROUBLE;
 		b = in.b;
 		outguard_add_bundle(b);
 		x.cap = b->nentries + 2;

@@ -738,13 +738,9 @@ int cmd_match(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	if ((status = match_parse(self, &a, argc, argv)) >= 0)
 		goto out;
-	status = EXIT_TROUBLE;
-	if (surg_input_open(&in, argv[optind], &err) < 0) {
-		cli_notes(&in.where.notes);
-		status = cli_error(&err);
+	if ((status = cli_surg_input(&in, argv[optind])) >= 0)
 		goto out;
-	}
-	cli_notes(&in.where.notes);
+	status = EXIT_TROUBLE;
 	if (matchset_open_target(&c.tgt, argv[optind + 1], &err) < 0) {
 		if (c.tgt.owns_in)
 			cli_notes(&c.tgt.own.where.notes);

@@ -400,12 +400,9 @@ int cmd_merge(int argc, char **argv)
 		goto out;
 	status = EXIT_TROUBLE;
 	for (size_t i = 0; i < m.nin; i++) {
-		if (surg_input_open(&m.in[i], m.in[i].arg, &err) < 0) {
-			cli_notes(&m.in[i].where.notes);
-			status = cli_error(&err);
+		if ((status = cli_surg_input(&m.in[i], m.in[i].arg)) >= 0)
 			goto out;
-		}
-		cli_notes(&m.in[i].where.notes);
+		status = EXIT_TROUBLE;
 		m.ngraphs += m.in[i].graph_entry != NULL;
 	}
 	m.plan.nin = m.nin;

@@ -555,12 +555,9 @@ int cmd_rename(int argc, char **argv)
 	surg_plan_init(&r.plan, &r.in, 1);
 	if ((status = rename_parse(&r, argc, argv)) >= 0)
 		goto out;
-	if (surg_input_open(&r.in, r.path, &err) < 0) {
-		cli_notes(&r.in.where.notes);
-		status = cli_error(&err);
+	if ((status = cli_surg_input(&r.in, r.path)) >= 0)
 		goto out;
-	}
-	cli_notes(&r.in.where.notes);
+	status = EXIT_TROUBLE;
 	if (r.cl.out && surg_check_output(&r.cl.out, &r.in, 1, r.o.force || r.cl.dry, &err) < 0) {
 		status = cli_error(&err);
 		goto out;

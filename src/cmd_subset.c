@@ -330,13 +330,9 @@ int cmd_subset(int argc, char **argv)
 	surg_plan_init(&plan, &in, 1);
 	if ((status = subset_parse(self, &s, &o, &cl, argc, argv)) >= 0)
 		goto out;
-	status = EXIT_TROUBLE;
-	if (surg_input_open(&in, argv[optind], &err) < 0) {
-		cli_notes(&in.where.notes);
-		status = cli_error(&err);
+	if ((status = cli_surg_input(&in, argv[optind])) >= 0)
 		goto out;
-	}
-	cli_notes(&in.where.notes);
+	status = EXIT_TROUBLE;
 	s.b = in.b;
 	if (cl.out && surg_check_output(&cl.out, &in, 1, o.force || cl.dry, &err) < 0) {
 		status = cli_error(&err);
