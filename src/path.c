@@ -818,12 +818,14 @@ static int not_found(const char *arg, const char *prefix, struct ck_err *err)
 			 parts & 2 ? "the .meta graph" : "", parts == 2 ? "is" : "are");
 	else
 		buf_addf(&msg, "%s: %s", arg, strerror(ENOENT));
-	if (ckpt_folder_scan(dir, &f, &ignored) == 0 && f.n) {
-		best = closest(&f, path_base(prefix));
-		buf_addf(&msg, "; ");
-		if (best && (strcmp(best, prefix) || strcmp(arg, prefix)))
-			buf_addf(&msg, "did you mean %s? ", best);
-		add_folder_list(&msg, &f);
+	if (ckpt_folder_scan(dir, &f, &ignored) == 0) {
+		if (f.n) {  /* a folder without checkpoints may still have had a state file */
+			best = closest(&f, path_base(prefix));
+			buf_addf(&msg, "; ");
+			if (best && (strcmp(best, prefix) || strcmp(arg, prefix)))
+				buf_addf(&msg, "did you mean %s? ", best);
+			add_folder_list(&msg, &f);
+		}
 		ckpt_folder_release(&f);
 	}
 	rc = ck_error(err, CK_ENOTFOUND, "%s", (char *)msg.p);
