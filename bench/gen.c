@@ -1,6 +1,6 @@
 /* bench-gen: writes the benchmark checkpoints with ckpt's own writer, deterministic by seed.
  *
- *   bench-gen [-s SEED] SET DIR      SET: bert, many, big or all (bench/README.md)
+ *   bench-gen [-s SEED] SET DIR      SET: bert, many, big, small or all (bench/README.md)
  *
  *   DIR/bert/model.ckpt-1000    (a) a BERT-base-like model: 206 float32 tensors (~440 MB) with
  *                               AdamWeightDecay slots adam_m/adam_v (~1.32 GB in all)
@@ -9,6 +9,7 @@
  *                               bytewise identical, global_step advanced
  *   DIR/many/ckpt               (b) 10 000 small tensors
  *   DIR/big/ckpt                (c) 2.13 GiB in one shard, with a 1 GiB [262144,1024] tensor
+ *   DIR/small/ckpt              (e) 100 000 tensors of 1-4 KiB (~250 MB): per-tensor overhead
  *
  * Payloads are generated and written in 4 MiB chunks (bundle_writer_begin/write/add_entry with
  * a running CRC), so the generator itself needs little memory even for the 1 GiB tensor. */
@@ -286,6 +287,27 @@ static void make_many(const char *dir, float *buf)
 	finish(w, prefix);
 }
 
+/* (e) 100 000 small tensors of 256 to 1 024 float32 (1-4 KiB), the per-tensor costs' set:
+ * 1 000 blocks of 100 layers, sizes cycling so that payloads are not all alike. */
+static void make_small(const char *dir, float *buf)
+{
+	struct bundle_writer *w;
+	struct spec t;
+	char prefix[4096];
+
+	snprintf(prefix, sizeof(prefix), "%s/ckpt", dir);
+	w = open_w(prefix);
+	for (int i = 0; i < 100000; i++) {
+		snprintf(t.name, sizeof(t.name), "model/block_%03d/layer_%02d/w", i / 100, i % 100);
+		t.rank = 1;
+		t.dims[0] = 256 * (1 + i % 4);
+		t.scale = 0.05f;
+		t.positive = 0;
+		write_tensor(w, &t, (uint64_t)i, 0.0f, buf);
+	}
+	finish(w, prefix);
+}
+
 /* (c) a 1 GiB embedding, a 512 MiB softmax and 40 dense layers of 16 MiB: 2.13 GiB. */
 static void make_big(const char *dir, float *buf)
 {
@@ -330,7 +352,7 @@ static const char *sub(const char *dir, const char *name)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench-gen [-s SEED] bert|many|big|all DIR\n");
+	fprintf(stderr, "usage: bench-gen [-s SEED] bert|many|big|small|all DIR\n");
 	return 2;
 }
 
@@ -353,7 +375,8 @@ int main(int argc, char **argv)
 	set = argv[1];
 	dir = argv[2];
 	all = !strcmp(set, "all");
-	known = all || !strcmp(set, "bert") || !strcmp(set, "many") || !strcmp(set, "big");
+	known = all || !strcmp(set, "bert") || !strcmp(set, "many") || !strcmp(set, "big") ||
+		!strcmp(set, "small");
 	if (!known)
 		return usage();
 	buf = malloc(CHUNK_FLOATS * sizeof(float));
@@ -367,6 +390,8 @@ int main(int argc, char **argv)
 		make_bert(sub(dir, "bert"), buf);
 	if (all || !strcmp(set, "big"))
 		make_big(sub(dir, "big"), buf);
+	if (all || !strcmp(set, "small"))
+		make_small(sub(dir, "small"), buf);
 	free(buf);
 	return 0;
 }
