@@ -10,11 +10,13 @@
 #include "bundle.h"
 #include "compare.h"
 #include "convert.h"
+#include "crc32c.h"
 #include "dtype.h"
 #include "outguard.h"
 #include "par.h"
 #include "path.h"
 #include "scope.h"
+#include "split.h"
 #include "stats.h"
 
 int trend_folder(const char *dir, size_t last, char ***prefixes, size_t *n, struct buf *notes,
@@ -361,6 +363,187 @@ out:
 	return rc;
 }
 
+/* ---- float32 pairs: b's statistics and the change alone, each read on two cores --------- */
+
+/* Σa² and Σ(a − b)² over the pairs where both values are finite, and the count of the other
+ * pairs: what compare_rel needs, summed as compare.c sums them (blocks of 4096 in 8 double
+ * lanes, lanes then tail; a block holding a NaN or Inf element by element), so that small
+ * tensors give diff's bits and large ones its value to rounding. None of diff's max |Δ|,
+ * first index or tolerance counts: their bookkeeping was half of trend's time. */
+#define CH_LANES 8
+#define CH_BLOCK 4096
+
+struct change {
+	double aa, dd;
+	uint64_t bad;
+};
+
+static inline __attribute__((always_inline)) void change_block(struct change *c, const float *a,
+								const float *b, size_t n)
+{
+	double sa[CH_LANES] = { 0 }, sd[CH_LANES] = { 0 }, aa = 0, dd = 0;
+	size_t nv = n / CH_LANES * CH_LANES;
+
+	for (size_t i = 0; i < nv; i += CH_LANES)
+		for (int l = 0; l < CH_LANES; l++) {
+			double x = a[i + l], y = b[i + l], d = x - y;
+			sa[l] += x * x;
+			sd[l] += d * d;
+		}
+	for (int l = 0; l < CH_LANES; l++) {
+		aa += sa[l];
+		dd += sd[l];
+	}
+	for (size_t i = nv; i < n; i++) {
+		double x = a[i], y = b[i], d = x - y;
+		aa += x * x;
+		dd += d * d;
+	}
+	if (aa - aa == 0 && dd - dd == 0) {  /* no NaN or Inf in the block */
+		c->aa += aa;
+		c->dd += dd;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double x = a[i], y = b[i];
+		if (x - x == 0 && y - y == 0) {
+			c->aa += x * x;
+			if (x != y)
+				c->dd += (x - y) * (x - y);
+		} else {
+			c->bad++;
+		}
+	}
+}
+
+/* n elements at a and b (float-aligned), in blocks from the first. */
+#define CHANGE_LOOP(fn, ATTR)                                                            \
+	ATTR static void fn(struct change *c, const float *a, const float *b, size_t n)  \
+	{                                                                                \
+		for (size_t o = 0; o < n; o += CH_BLOCK)                                 \
+			change_block(c, a + o, b + o, n - o < CH_BLOCK ? n - o : CH_BLOCK); \
+	}
+CHANGE_LOOP(change_c, )
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CH_AVX2 1
+/* The same C, the lanes in 256-bit registers: each lane still sums in order (no FMA), so
+ * the bits are the portable loop's. */
+CHANGE_LOOP(change_avx2, __attribute__((target("avx2"))))
+#endif
+
+static void change_add(struct change *c, const float *a, const float *b, size_t n)
+{
+#ifdef CH_AVX2
+	static int avx2 = -1;
+	if (avx2 < 0) {  /* a benign race: both threads store the same value */
+		__builtin_cpu_init();
+		avx2 = __builtin_cpu_supports("avx2") != 0;
+	}
+	if (avx2) {
+		change_avx2(c, a, b, n);
+		return;
+	}
+#endif
+	change_c(c, a, b, n);
+}
+
+/* One half of a float32 pair: bytes [lo, hi) of both payloads, read by position, CRC'd. */
+struct f32_half {
+	struct bundle *pa, *pb;
+	const struct bundle_entry *ea, *eb;
+	uint64_t lo, hi;
+	uint8_t *ba, *bb;          /* SPLIT_CHUNK each */
+	uint32_t crca, crcb;
+	int same;                  /* equal byte for byte so far */
+	struct stats st;           /* of b's half */
+	struct change ch;
+	int rc;
+	struct ck_err err;
+};
+
+static void f32_half_run(void *arg)
+{
+	struct f32_half *h = arg;
+
+	for (uint64_t pos = h->lo; pos < h->hi; pos += SPLIT_CHUNK) {
+		size_t n = h->hi - pos < SPLIT_CHUNK ? (size_t)(h->hi - pos) : SPLIT_CHUNK;
+		if ((h->rc = bundle_pread(h->pa, h->ea, pos, h->ba, n, &h->err)) < 0 ||
+		    (h->rc = bundle_pread(h->pb, h->eb, pos, h->bb, n, &h->err)) < 0)
+			return;
+		h->crca = crc32c_extend(h->crca, h->ba, n);
+		h->crcb = crc32c_extend(h->crcb, h->bb, n);
+		stats_add(&h->st, DT_FLOAT, h->bb, n / 4, 0);
+		if (h->same && memcmp(h->ba, h->bb, n))
+			h->same = 0;
+		change_add(&h->ch, (const float *)h->ba, (const float *)h->bb, n / 4);
+	}
+}
+
+/* pair_pass for float32 (little-endian, stored whole, V2: pair_streamable): both payloads
+ * read once, in two halves on two cores when large (the halves stats_tensor reads, so b's
+ * norm is the one it gives), each half reading and CRC-checking its own bytes. */
+static int pair_pass_f32(struct run *r, struct bundle *pa, const struct bundle_entry *ea,
+			 struct bundle *pb, const struct bundle_entry *eb, struct stats *st,
+			 struct compare_result *cr, struct ck_err *err)
+{
+	struct tensor_stream sa, sb;
+	struct f32_half h[2];
+	uint64_t size = eb->size, mid = size;
+	int rc, halves = 1;
+
+	if (!r->bufa) {
+		r->bufa = xmalloc_io(PAIR_CHUNK);
+		r->bufb = xmalloc_io(PAIR_CHUNK);
+	}
+	/* Opens both shards, so that the halves may pread at once. */
+	if ((rc = tensor_stream_open(&sa, pa, ea, err)) < 0 ||
+	    (rc = tensor_stream_open(&sb, pb, eb, err)) < 0)
+		return rc;
+	if (!sa.check || !sb.check)
+		return pair_pass(r, pa, ea, pb, eb, st, cr, err);
+	if (size >= SPLIT_MIN) {
+		halves = 2;
+		mid = size / 2 / SPLIT_CHUNK * SPLIT_CHUNK;
+	}
+	for (int k = 0; k < 2; k++) {
+		h[k] = (struct f32_half){ .pa = pa, .pb = pb, .ea = ea, .eb = eb,
+					  .lo = k ? mid : 0, .hi = k ? size : mid,
+					  .ba = r->bufa + k * SPLIT_CHUNK,
+					  .bb = r->bufb + k * SPLIT_CHUNK, .same = 1 };
+		stats_init(&h[k].st, DT_FLOAT);
+	}
+	if (halves == 2)
+		par_both(f32_half_run, &h[0], &h[1]);
+	else
+		f32_half_run(&h[0]);
+	for (int k = 0; k < halves; k++)
+		if (h[k].rc < 0) {
+			*err = h[k].err;
+			return h[k].rc;
+		}
+	if (halves == 2) {
+		h[0].crca = crc32c_combine(h[0].crca, h[1].crca, size - mid);
+		h[0].crcb = crc32c_combine(h[0].crcb, h[1].crcb, size - mid);
+		stats_merge(&h[0].st, &h[1].st);
+		h[0].same &= h[1].same;
+		h[0].ch.aa += h[1].ch.aa;
+		h[0].ch.dd += h[1].ch.dd;
+		h[0].ch.bad += h[1].ch.bad;
+	}
+	if ((rc = bundle_check_crc(pa, ea, h[0].crca, err)) < 0 ||
+	    (rc = bundle_check_crc(pb, eb, h[0].crcb, err)) < 0)
+		return rc;
+	*st = h[0].st;
+	memset(cr, 0, sizeof(*cr));
+	cr->numeric = 1;
+	cr->bytewise = h[0].same;
+	cr->elements = eb->elements;
+	cr->sum_sq = h[0].ch.dd;
+	cr->sum_sq_a = h[0].ch.aa;
+	cr->nonfinite = h[0].ch.bad;
+	return 0;
+}
+
 /* Checkpoint k's float tensor e: its statistics, and its change from checkpoint k - 1. */
 static int take_float(struct run *r, struct trend_series *s, size_t k, struct bundle *prev,
 		      struct bundle *b, const struct bundle_entry *e, struct ck_err *err)
@@ -378,7 +561,9 @@ static int take_float(struct run *r, struct trend_series *s, size_t k, struct bu
 		pe = NULL;
 	}
 	if (pe && pair_streamable(prev, pe, b, e)) {
-		rc = pair_pass(r, prev, pe, b, e, &st, &cr, err);
+		rc = e->dtype == DT_FLOAT && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			     ? pair_pass_f32(r, prev, pe, b, e, &st, &cr, err)
+					  : pair_pass(r, prev, pe, b, e, &st, &cr, err);
 		compared = 1;
 	} else {
 		rc = stats_tensor(b, e, &st, err);
