@@ -6,14 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "assemble.h"
-#include "average.h"
-#include "bundle.h"
-#include "bundle_writer.h"
-#include "castconv.h"
-#include "convert.h"
-#include "dtype.h"
-#include "slicekey.h"
+#include "format/bundle.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "format/slicekey.h"
+#include "tensor/assemble.h"
+#include "tensor/castconv.h"
+#include "tensor/convert.h"
+#include "edit/average.h"
 #include "tap.h"
 
 #define N 3

@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "castconv.h"
-#include "convert.h"
-#include "dtype.h"
+#include "format/dtype.h"
+#include "tensor/castconv.h"
+#include "tensor/convert.h"
 #include "tap.h"
 
 static float f32(uint32_t bits)

@@ -1,0 +1,848 @@
+/* Norms, relative changes and counters of tensors over the checkpoints of a training run. */
+#include "edit/trend.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/crc32c.h"
+#include "base/par.h"
+#include "store/outguard.h"
+#include "format/bundle.h"
+#include "format/dtype.h"
+#include "format/path.h"
+#include "tensor/compare.h"
+#include "tensor/convert.h"
+#include "tensor/split.h"
+#include "tensor/stats.h"
+#include "edit/scope.h"
+
+int trend_folder(const char *dir, size_t last, char ***prefixes, size_t *n, struct buf *notes,
+		 struct ck_err *err)
+{
+	struct ckpt_folder f;
+	size_t first;
+	int rc = ckpt_folder_scan(dir, &f, err);
+
+	*prefixes = NULL;
+	*n = 0;
+	if (rc < 0)
+		goto out;
+	buf_add(notes, f.notes.p, f.notes.len);
+	if (f.gone_latest)
+		buf_addf(notes, "%s names \"%s\", which is gone\n", f.state, f.gone_latest);
+	if (!f.n) {
+		rc = ck_error(err, CK_EUSAGE, "%s: no checkpoints in this folder (no *.index file)",
+			      dir);
+		goto out;
+	}
+	first = last && last < f.n ? f.n - last : 0;
+	*n = f.n - first;
+	*prefixes = xcalloc(*n, sizeof(char *));
+	for (size_t i = first; i < f.n; i++)
+		(*prefixes)[i - first] = xstrdup(f.c[i].prefix);
+out:
+	ckpt_folder_release(&f);
+	return rc;
+}
+
+static int tracked_float(int dtype)
+{
+	const struct dtype_info *d = dtype_info(dtype);
+
+	return d && (d->kind == DK_FLOAT || d->kind == DK_COMPLEX);
+}
+
+static int counter_dtype(const struct bundle_entry *e)
+{
+	const struct dtype_info *d = dtype_info(e->dtype);
+
+	return d && (d->kind == DK_INT || d->kind == DK_UINT) && e->rank == 0 && d->size > 0;
+}
+
+/* "global_step", "scope/global_step", or the TF2 key "global_step/.ATTRIBUTES/..." */
+static int is_step_name(const char *name, size_t len)
+{
+	static const char want[] = "global_step";
+	size_t w = sizeof(want) - 1, end = len;
+	const char *tail = NULL;
+
+	for (size_t i = 0; i + 1 < len; i++)
+		if (name[i] == '/' && name[i + 1] == '.') {
+			tail = name + i;
+			break;
+		}
+	if (tail)
+		end = (size_t)(tail - name);
+	if (end < w || memcmp(name + end - w, want, w))
+		return 0;
+	return end == w || name[end - w - 1] == '/';
+}
+
+/* The trailing "-N" of a prefix (model.ckpt-1000), as the step when no global_step is stored. */
+static int step_from_prefix(const char *prefix, int64_t *step)
+{
+	const char *base = path_base(prefix), *dash = strrchr(base, '-');
+	char *end;
+	long long v;
+
+	if (!dash || !dash[1] || dash[1] < '0' || dash[1] > '9')
+		return 0;
+	v = strtoll(dash + 1, &end, 10);
+	if (*end)
+		return 0;
+	*step = v;
+	return 1;
+}
+
+static void series_alloc(struct trend_series *s, size_t n)
+{
+	size_t m = n ? n - 1 : 0;
+
+	s->present = xcalloc(n, 1);
+	s->norm = xcalloc(n, sizeof(double));
+	s->nan = xcalloc(n, sizeof(uint64_t));
+	s->inf = xcalloc(n, sizeof(uint64_t));
+	s->value = xcalloc(n, sizeof(int64_t));
+	s->rel = xcalloc(m + 1, sizeof(double));
+	s->reshaped = xcalloc(m + 1, 1);
+	s->dsq = xcalloc(m + 1, sizeof(double));
+	s->asq = xcalloc(m + 1, sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		s->norm[i] = NAN;
+	for (size_t i = 0; i < m; i++)
+		s->rel[i] = s->dsq[i] = s->asq[i] = NAN;
+}
+
+static void series_release(struct trend_series *s)
+{
+	free(s->name);
+	free(s->dims);
+	free(s->present);
+	free(s->norm);
+	free(s->nan);
+	free(s->inf);
+	free(s->value);
+	free(s->rel);
+	free(s->reshaped);
+	free(s->dsq);
+	free(s->asq);
+}
+
+static void series_set_shape(struct trend_series *s, const struct bundle_entry *e)
+{
+	free(s->dims);
+	s->dtype = e->dtype;
+	s->rank = e->rank;
+	s->dims = xcalloc((size_t)e->rank + 1, sizeof(int64_t));
+	if (e->rank)
+		memcpy(s->dims, e->dims, (size_t)e->rank * sizeof(int64_t));
+}
+
+/* The run's state while reading: the series, and an index of them sorted by name. */
+struct run {
+	struct trend *t;
+	size_t cap;
+	size_t *order;    /* indexes into t->s, sorted by name */
+	size_t norder;
+	const struct trend_opts *o;
+	uint64_t done, total;
+	uint8_t *bufa, *bufb;  /* pair_pass's reads, PAIR_CHUNK each */
+};
+
+static int cmp_name(const char *a, size_t na, const char *b, size_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+
+	return c ? c : na < nb ? -1 : na > nb;
+}
+
+static struct run *sort_ctx;
+
+static int cmp_order(const void *x, const void *y)
+{
+	const struct trend_series *a = &sort_ctx->t->s[*(const size_t *)x];
+	const struct trend_series *b = &sort_ctx->t->s[*(const size_t *)y];
+
+	return cmp_name(a->name, a->name_len, b->name, b->name_len);
+}
+
+static void reindex(struct run *r)
+{
+	r->order = xreallocarray(r->order, r->t->ns + 1, sizeof(size_t));
+	for (size_t i = 0; i < r->t->ns; i++)
+		r->order[i] = i;
+	r->norder = r->t->ns;
+	sort_ctx = r;
+	sort_array(r->order, r->norder, sizeof(size_t), cmp_order);
+}
+
+static struct trend_series *series_get(struct run *r, const struct bundle_entry *e,
+				       enum trend_kind kind)
+{
+	size_t lo = 0, hi = r->norder;
+	struct trend_series *s;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		s = &r->t->s[r->order[mid]];
+		int c = cmp_name(e->name, e->name_len, s->name, s->name_len);
+		if (!c)
+			return s->kind == kind ? s : NULL;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (r->t->ns == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 64;
+		r->t->s = xreallocarray(r->t->s, r->cap, sizeof(*r->t->s));
+	}
+	s = &r->t->s[r->t->ns++];
+	memset(s, 0, sizeof(*s));
+	s->name = xmemdup(e->name, e->name_len);
+	s->name_len = e->name_len;
+	s->kind = kind;
+	s->tensors = 1;
+	series_alloc(s, r->t->n);
+	series_set_shape(s, e);
+	return s;
+}
+
+static uint64_t stored_bytes(const struct bundle_entry *e)
+{
+	return e->nslices ? e->slices_bytes : e->size;
+}
+
+static int same_shape(const struct bundle_entry *a, const struct bundle_entry *b)
+{
+	return a->dtype == b->dtype && a->rank == b->rank &&
+	       (!a->rank || !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof(int64_t)));
+}
+
+/* ---- one pass over a pair: the newer side's statistics and the comparison together ------ */
+
+#define PAIR_CHUNK (1u << 20)  /* a multiple of every element size */
+
+struct pair_job {
+	int dtype;
+	const uint8_t *a, *b;
+	size_t bytes, elements;
+	struct stats st;             /* of b's chunk */
+	struct compare_result cr;
+	int rc;
+	struct ck_err err;
+};
+
+/* One half of a chunk pair: the statistics of b's part, and the comparison of the two parts by
+ * compare_buffers, compare.c's own loops. */
+static void pair_work(void *arg)
+{
+	static const struct compare_opts exact = { 0, 0, 1, 0 };
+	struct pair_job *j = arg;
+
+	stats_init(&j->st, j->dtype);
+	stats_add(&j->st, j->dtype, j->b, j->elements, 0);
+	memset(&j->cr, 0, sizeof(j->cr));
+	j->rc = compare_buffers(j->dtype, j->elements, j->a, j->bytes, j->b, j->bytes, &exact,
+				&j->cr, &j->err);
+}
+
+/* Add a part's results to the pair's, as compare_tensors merges the parts of a payload: a part
+ * equal byte for byte adds its Σa² and non-finite count, known from b's statistics. */
+static void pair_merge(struct stats *st, struct compare_result *cr, const struct pair_job *j)
+{
+	stats_merge(st, &j->st);
+	cr->elements += j->elements;
+	if (j->cr.bytewise) {
+		double l2 = stats_l2(&j->st);
+		cr->sum_sq_a += l2 * l2;
+		cr->nonfinite += j->st.nan + j->st.posinf + j->st.neginf;
+	} else {
+		cr->bytewise = 0;
+		cr->sum_sq += j->cr.sum_sq;
+		cr->sum_sq_a += j->cr.sum_sq_a;
+		cr->nonfinite += j->cr.nonfinite;
+	}
+}
+
+static int read_full(struct tensor_stream *s, uint8_t *p, size_t n, struct ck_err *err)
+{
+	while (n) {
+		long long got = tensor_stream_read(s, p, n, err);
+		if (got < 0)
+			return (int)got;
+		if (got == 0)
+			return ck_error(err, CK_ECORRUPT, "%s: tensor '%s' ends early", s->b->prefix,
+					s->e->name);
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+/* Whether a pair can go through pair_pass: stored whole (not partitioned), little-endian, in
+ * V2 bundles, with a payload as long as its elements. Others take stats_tensor and
+ * compare_tensors, which handle every case, reading the newer side twice. */
+static int pair_streamable(const struct bundle *pa, const struct bundle_entry *ea,
+			   const struct bundle *pb, const struct bundle_entry *eb)
+{
+	const struct dtype_info *d = dtype_info(eb->dtype);
+
+	return pa->format == 2 && pb->format == 2 && !pa->big_endian && !pb->big_endian &&
+	       !ea->nslices && !eb->nslices && d && d->size > 0 && eb->size == ea->size &&
+	       eb->size == eb->elements * (uint64_t)d->size;
+}
+
+/* Read a and b side by side once, chunk by chunk (both CRC-checked): b's statistics into st
+ * and the comparison into cr (pair_merge). Each chunk pair is done in two halves on two
+ * cores. */
+static int pair_pass(struct run *r, struct bundle *pa, const struct bundle_entry *ea,
+		     struct bundle *pb, const struct bundle_entry *eb, struct stats *st,
+		     struct compare_result *cr, struct ck_err *err)
+{
+	size_t esize = (size_t)dtype_info(eb->dtype)->size;
+	uint8_t *ba, *bb;
+	struct tensor_stream sa, sb;
+	struct pair_job j[2];
+	uint64_t pos = 0;
+	uint8_t end;
+	int rc;
+
+	/* Kept for the run: a mapping per tensor would cost more than reading a small one. */
+	if (!r->bufa) {
+		r->bufa = xmalloc_io(PAIR_CHUNK);
+		r->bufb = xmalloc_io(PAIR_CHUNK);
+	}
+	ba = r->bufa;
+	bb = r->bufb;
+	stats_init(st, eb->dtype);
+	memset(cr, 0, sizeof(*cr));
+	cr->numeric = 1;
+	cr->bytewise = 1;
+	if ((rc = tensor_stream_open(&sa, pa, ea, err)) < 0 ||
+	    (rc = tensor_stream_open(&sb, pb, eb, err)) < 0)
+		goto out;
+	while (pos < eb->size) {
+		size_t m = eb->size - pos < PAIR_CHUNK ? (size_t)(eb->size - pos) : PAIR_CHUNK;
+		if ((rc = read_full(&sa, ba, m, err)) < 0 || (rc = read_full(&sb, bb, m, err)) < 0)
+			goto out;
+		/* Two halves on two cores, each a whole number of STATS_BLOCKs when large. */
+		size_t h = m / esize > 2 * STATS_BLOCK ? (m / esize / 2 / STATS_BLOCK) * STATS_BLOCK
+						       : m / esize;
+		memset(j, 0, sizeof(j));
+		for (int i = 0; i < 2; i++) {
+			j[i].dtype = eb->dtype;
+			j[i].a = ba + (i ? h * esize : 0);
+			j[i].b = bb + (i ? h * esize : 0);
+			j[i].elements = i ? m / esize - h : h;
+			j[i].bytes = j[i].elements * esize;
+		}
+		if (j[1].elements)
+			par_both(pair_work, &j[0], &j[1]);
+		else
+			pair_work(&j[0]);
+		for (int i = 0; i < 2; i++) {
+			if (j[i].rc < 0) {
+				*err = j[i].err;
+				rc = j[i].rc;
+				goto out;
+			}
+			if (j[i].elements)
+				pair_merge(st, cr, &j[i]);
+		}
+		pos += m;
+	}
+	/* The end of both streams: their CRCs are checked there. */
+	if ((rc = (int)tensor_stream_read(&sa, &end, 0, err)) >= 0)
+		rc = (int)tensor_stream_read(&sb, &end, 0, err);
+	rc = rc < 0 ? rc : 0;
+out:
+	return rc;
+}
+
+/* ---- float32 pairs: b's statistics and the change alone, each read on two cores --------- */
+
+/* Σa² and Σ(a − b)² over the pairs where both values are finite, and the count of the other
+ * pairs: what compare_rel needs, summed as compare.c sums them (blocks of 4096 in 8 double
+ * lanes, lanes then tail; a block holding a NaN or Inf element by element), so that small
+ * tensors give diff's bits and large ones its value to rounding. None of diff's max |Δ|,
+ * first index or tolerance counts: their bookkeeping was half of trend's time. */
+#define CH_LANES 8
+#define CH_BLOCK 4096
+
+struct change {
+	double aa, dd;
+	uint64_t bad;
+};
+
+static inline __attribute__((always_inline)) void change_block(struct change *c, const float *a,
+								const float *b, size_t n)
+{
+	double sa[CH_LANES] = { 0 }, sd[CH_LANES] = { 0 }, aa = 0, dd = 0;
+	size_t nv = n / CH_LANES * CH_LANES;
+
+	for (size_t i = 0; i < nv; i += CH_LANES)
+		for (int l = 0; l < CH_LANES; l++) {
+			double x = a[i + l], y = b[i + l], d = x - y;
+			sa[l] += x * x;
+			sd[l] += d * d;
+		}
+	for (int l = 0; l < CH_LANES; l++) {
+		aa += sa[l];
+		dd += sd[l];
+	}
+	for (size_t i = nv; i < n; i++) {
+		double x = a[i], y = b[i], d = x - y;
+		aa += x * x;
+		dd += d * d;
+	}
+	if (aa - aa == 0 && dd - dd == 0) {  /* no NaN or Inf in the block */
+		c->aa += aa;
+		c->dd += dd;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double x = a[i], y = b[i];
+		if (x - x == 0 && y - y == 0) {
+			c->aa += x * x;
+			if (x != y)
+				c->dd += (x - y) * (x - y);
+		} else {
+			c->bad++;
+		}
+	}
+}
+
+/* n elements at a and b (float-aligned), in blocks from the first. */
+#define CHANGE_LOOP(fn, ATTR)                                                            \
+	ATTR static void fn(struct change *c, const float *a, const float *b, size_t n)  \
+	{                                                                                \
+		for (size_t o = 0; o < n; o += CH_BLOCK)                                 \
+			change_block(c, a + o, b + o, n - o < CH_BLOCK ? n - o : CH_BLOCK); \
+	}
+CHANGE_LOOP(change_c, )
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CH_AVX2 1
+/* The same C, the lanes in 256-bit registers: each lane still sums in order (no FMA), so
+ * the bits are the portable loop's. */
+CHANGE_LOOP(change_avx2, __attribute__((target("avx2"))))
+#endif
+
+static void change_add(struct change *c, const float *a, const float *b, size_t n)
+{
+#ifdef CH_AVX2
+	static int avx2 = -1;
+	if (avx2 < 0) {  /* a benign race: both threads store the same value */
+		__builtin_cpu_init();
+		avx2 = __builtin_cpu_supports("avx2") != 0;
+	}
+	if (avx2) {
+		change_avx2(c, a, b, n);
+		return;
+	}
+#endif
+	change_c(c, a, b, n);
+}
+
+/* One half of a float32 pair: bytes [lo, hi) of both payloads, read by position, CRC'd. */
+struct f32_half {
+	struct bundle *pa, *pb;
+	const struct bundle_entry *ea, *eb;
+	uint64_t lo, hi;
+	uint8_t *ba, *bb;          /* SPLIT_CHUNK each */
+	uint32_t crca, crcb;
+	int same;                  /* equal byte for byte so far */
+	struct stats st;           /* of b's half */
+	struct change ch;
+	int rc;
+	struct ck_err err;
+};
+
+static void f32_half_run(void *arg)
+{
+	struct f32_half *h = arg;
+
+	for (uint64_t pos = h->lo; pos < h->hi; pos += SPLIT_CHUNK) {
+		size_t n = h->hi - pos < SPLIT_CHUNK ? (size_t)(h->hi - pos) : SPLIT_CHUNK;
+		if ((h->rc = bundle_pread(h->pa, h->ea, pos, h->ba, n, &h->err)) < 0 ||
+		    (h->rc = bundle_pread(h->pb, h->eb, pos, h->bb, n, &h->err)) < 0)
+			return;
+		h->crca = crc32c_extend(h->crca, h->ba, n);
+		h->crcb = crc32c_extend(h->crcb, h->bb, n);
+		stats_add(&h->st, DT_FLOAT, h->bb, n / 4, 0);
+		if (h->same && memcmp(h->ba, h->bb, n))
+			h->same = 0;
+		change_add(&h->ch, (const float *)h->ba, (const float *)h->bb, n / 4);
+	}
+}
+
+/* pair_pass for float32 (little-endian, stored whole, V2: pair_streamable): both payloads
+ * read once, in two halves on two cores when large (the halves stats_tensor reads, so b's
+ * norm is the one it gives), each half reading and CRC-checking its own bytes. */
+static int pair_pass_f32(struct run *r, struct bundle *pa, const struct bundle_entry *ea,
+			 struct bundle *pb, const struct bundle_entry *eb, struct stats *st,
+			 struct compare_result *cr, struct ck_err *err)
+{
+	struct tensor_stream sa, sb;
+	struct f32_half h[2];
+	uint64_t size = eb->size, mid = size;
+	int rc, halves = 1;
+
+	if (!r->bufa) {
+		r->bufa = xmalloc_io(PAIR_CHUNK);
+		r->bufb = xmalloc_io(PAIR_CHUNK);
+	}
+	/* Opens both shards, so that the halves may pread at once. */
+	if ((rc = tensor_stream_open(&sa, pa, ea, err)) < 0 ||
+	    (rc = tensor_stream_open(&sb, pb, eb, err)) < 0)
+		return rc;
+	if (!sa.check || !sb.check)
+		return pair_pass(r, pa, ea, pb, eb, st, cr, err);
+	if (size >= SPLIT_MIN) {
+		halves = 2;
+		mid = size / 2 / SPLIT_CHUNK * SPLIT_CHUNK;
+	}
+	for (int k = 0; k < 2; k++) {
+		h[k] = (struct f32_half){ .pa = pa, .pb = pb, .ea = ea, .eb = eb,
+					  .lo = k ? mid : 0, .hi = k ? size : mid,
+					  .ba = r->bufa + k * SPLIT_CHUNK,
+					  .bb = r->bufb + k * SPLIT_CHUNK, .same = 1 };
+		stats_init(&h[k].st, DT_FLOAT);
+	}
+	if (halves == 2)
+		par_both(f32_half_run, &h[0], &h[1]);
+	else
+		f32_half_run(&h[0]);
+	for (int k = 0; k < halves; k++)
+		if (h[k].rc < 0) {
+			*err = h[k].err;
+			return h[k].rc;
+		}
+	if (halves == 2) {
+		h[0].crca = crc32c_combine(h[0].crca, h[1].crca, size - mid);
+		h[0].crcb = crc32c_combine(h[0].crcb, h[1].crcb, size - mid);
+		stats_merge(&h[0].st, &h[1].st);
+		h[0].same &= h[1].same;
+		h[0].ch.aa += h[1].ch.aa;
+		h[0].ch.dd += h[1].ch.dd;
+		h[0].ch.bad += h[1].ch.bad;
+	}
+	if ((rc = bundle_check_crc(pa, ea, h[0].crca, err)) < 0 ||
+	    (rc = bundle_check_crc(pb, eb, h[0].crcb, err)) < 0)
+		return rc;
+	*st = h[0].st;
+	memset(cr, 0, sizeof(*cr));
+	cr->numeric = 1;
+	cr->bytewise = h[0].same;
+	cr->elements = eb->elements;
+	cr->sum_sq = h[0].ch.dd;
+	cr->sum_sq_a = h[0].ch.aa;
+	cr->nonfinite = h[0].ch.bad;
+	return 0;
+}
+
+/* Checkpoint k's float tensor e: its statistics, and its change from checkpoint k - 1. */
+static int take_float(struct run *r, struct trend_series *s, size_t k, struct bundle *prev,
+		      struct bundle *b, const struct bundle_entry *e, struct ck_err *err)
+{
+	static const struct compare_opts exact = { 0, 0, 1, 0 };
+	const struct bundle_entry *pe = NULL;
+	struct compare_result cr;
+	struct stats st;
+	int rc, compared = 0;
+
+	if (k && s->present[k - 1])
+		pe = bundle_find(prev, e->name, e->name_len);
+	if (pe && !same_shape(pe, e)) {
+		s->reshaped[k - 1] = 1;
+		pe = NULL;
+	}
+	if (pe && pair_streamable(prev, pe, b, e)) {
+		rc = e->dtype == DT_FLOAT && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			     ? pair_pass_f32(r, prev, pe, b, e, &st, &cr, err)
+					  : pair_pass(r, prev, pe, b, e, &st, &cr, err);
+		compared = 1;
+	} else {
+		rc = stats_tensor(b, e, &st, err);
+		if (rc == 0 && pe) {
+			memset(&cr, 0, sizeof(cr));
+			rc = compare_tensors(prev, pe, b, e, &exact, &cr, err);
+			compared = 1;
+		}
+	}
+	if (rc < 0)
+		return rc;
+	s->present[k] = 1;
+	s->norm[k] = stats_l2(&st);
+	s->nan[k] = st.nan;
+	s->inf[k] = st.posinf + st.neginf;
+	r->t->bytes += stored_bytes(e);
+	if (compared && compare_has_stats(&cr)) {
+		s->rel[k - 1] = compare_rel(&cr);
+		/* Payloads equal byte for byte are not decoded: ‖a‖ over the finite values is then
+		 * the norm already known. */
+		s->dsq[k - 1] = cr.bytewise ? 0.0 : cr.sum_sq;
+		s->asq[k - 1] = cr.bytewise ? s->norm[k - 1] * s->norm[k - 1] : cr.sum_sq_a;
+	}
+	series_set_shape(s, e);
+	return 0;
+}
+
+static int read_counter(struct bundle *b, const struct bundle_entry *e, int64_t *v,
+			struct ck_err *err)
+{
+	struct buf raw = BUF_INIT;
+	uint8_t tmp[16];
+	uint64_t u;
+	int is_unsigned, rc = bundle_read(b, e, &raw, err);
+	int size = dtype_info(e->dtype)->size;
+
+	if (rc < 0)
+		goto out;
+	if (raw.len < (size_t)size || size > (int)sizeof(tmp)) {
+		rc = ck_error(err, CK_ECORRUPT, "%s: tensor '%s' holds %zu bytes, not one %s",
+			      b->prefix, e->name, raw.len, dtype_name(e->dtype));
+		goto out;
+	}
+	for (int i = 0; i < size; i++)
+		tmp[i] = ((uint8_t *)raw.p)[b->big_endian ? size - 1 - i : i];
+	element_int(e->dtype, tmp, v, &u, &is_unsigned);
+	if (is_unsigned)
+		*v = (int64_t)u;
+out:
+	buf_release(&raw);
+	return rc;
+}
+
+static void progress(struct run *r, uint64_t add)
+{
+	r->done += add;
+	if (r->done >= r->total)
+		r->total = r->done + 1;
+	if (r->o->progress)
+		r->o->progress(r->o->progress_ctx, r->done, r->total);
+}
+
+static int take_checkpoint(struct run *r, size_t k, struct bundle *prev, struct bundle *b,
+			   struct ck_err *err)
+{
+	struct trend_ckpt *c = &r->t->c[k];
+	int rc = 0;
+
+	if (!k) {
+		for (size_t i = 0; i < b->nentries; i++)
+			if (!b->entries[i].is_slice)
+				r->total += stored_bytes(&b->entries[i]);
+		r->total = r->total * r->t->n + 1;
+	}
+	for (size_t i = 0; i < b->nentries && rc == 0; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		struct trend_series *s;
+
+		if (e->is_slice || (r->o->filter && !namefilter_match(r->o->filter, e->name)))
+			continue;
+		if (tracked_float(e->dtype)) {
+			if ((s = series_get(r, e, TREND_FLOAT)))
+				rc = take_float(r, s, k, prev, b, e, err);
+		} else if (counter_dtype(e) && (s = series_get(r, e, TREND_COUNTER))) {
+			rc = read_counter(b, e, &s->value[k], err);
+			s->present[k] = 1;
+			series_set_shape(s, e);
+			if (rc == 0 && is_step_name(e->name, e->name_len) && !c->has_step) {
+				c->step = s->value[k];
+				c->has_step = 1;
+			}
+		}
+		progress(r, stored_bytes(e));
+	}
+	return rc;
+}
+
+int trend_run(const char *const *paths, size_t n, const struct trend_opts *o, struct trend *t,
+	      struct buf *notes, struct ck_err *err)
+{
+	struct run r = { t, 0, NULL, 0, o, 0, 0, NULL, NULL };
+	struct bundle *prev = NULL, *b = NULL;
+	int rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->n = n;
+	t->c = xcalloc(n + 1, sizeof(*t->c));
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		struct ckpt_path where = { 0 };
+		struct stat sb;
+		char *idx;
+
+		rc = ckpt_open(&b, paths[k], &where, err);
+		buf_add(notes, where.notes.p, where.notes.len);
+		if (rc == 0) {
+			t->c[k].prefix = xstrdup(where.prefix);
+			outguard_add_bundle(b);  /* an output of the run never replaces it */
+			idx = bundle_index_path(where.prefix);
+			if (stat(idx, &sb) == 0 || stat(where.prefix, &sb) == 0) {
+				t->c[k].has_time = 1;
+				t->c[k].mtime = (int64_t)sb.st_mtime;
+			}
+			free(idx);
+			rc = take_checkpoint(&r, k, prev, b, err);
+			if (rc == 0 && !t->c[k].has_step)
+				t->c[k].has_step = step_from_prefix(where.prefix, &t->c[k].step);
+			reindex(&r);
+		}
+		ckpt_path_release(&where);
+		bundle_free(prev);
+		prev = b;
+		b = NULL;
+	}
+	bundle_free(prev);
+	free(r.order);
+	free(r.bufa);
+	free(r.bufb);
+	if (rc == 0 && o->progress)
+		o->progress(o->progress_ctx, r.total, r.total);
+	return rc;
+}
+
+/* ---- scopes --------------------------------------------------------------------------- */
+
+static void scope_add(struct trend_series *g, const struct trend_series *s, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!s->present[k])
+			continue;
+		if (!g->present[k])
+			g->norm[k] = 0;
+		g->present[k] = 1;
+		g->norm[k] = hypot(g->norm[k], s->norm[k]);
+		g->nan[k] += s->nan[k];
+		g->inf[k] += s->inf[k];
+	}
+	for (size_t k = 0; k + 1 < n; k++) {
+		g->reshaped[k] |= s->reshaped[k];
+		if (isnan(s->dsq[k]))
+			continue;
+		g->dsq[k] = isnan(g->dsq[k]) ? s->dsq[k] : g->dsq[k] + s->dsq[k];
+		g->asq[k] = isnan(g->asq[k]) ? s->asq[k] : g->asq[k] + s->asq[k];
+		g->rel[k] = g->asq[k] > 0 ? sqrt(g->dsq[k]) / sqrt(g->asq[k])
+			  : g->dsq[k] > 0 ? INFINITY : 0.0;
+	}
+	g->tensors += s->tensors;
+}
+
+/* Scope rows are found by sorting the series by their scope (a key per series), so that a
+ * run of 10^5 tensors in 10^4 scopes groups in n log n. */
+struct scope_key {
+	size_t i, len;    /* series index, scope length (0: a row of its own) */
+	const char *name;
+};
+
+static int cmp_scope_key(const void *x, const void *y)
+{
+	const struct scope_key *a = x, *b = y;
+	int c;
+
+	if (!a->len != !b->len)
+		return !a->len ? -1 : 1;
+	c = cmp_name(a->name, a->len, b->name, b->len);
+	return c ? c : a->i < b->i ? -1 : a->i > b->i;
+}
+
+void trend_by_scope(struct trend *t, int depth)
+{
+	struct trend_series *out = xcalloc(t->ns + 1, sizeof(*out));
+	struct scope_key *key = xcalloc(t->ns + 1, sizeof(*key));
+	size_t m = 0;
+
+	for (size_t i = 0; i < t->ns; i++) {
+		const struct trend_series *s = &t->s[i];
+		key[i].i = i;
+		key[i].name = s->name;
+		key[i].len = s->kind == TREND_FLOAT ? scope_prefix(s->name, s->name_len, depth) : 0;
+	}
+	sort_array(key, t->ns, sizeof(*key), cmp_scope_key);
+	for (size_t j = 0; j < t->ns; j++) {
+		struct trend_series *s = &t->s[key[j].i], *g;
+
+		if (!key[j].len) {
+			out[m++] = *s;
+			continue;
+		}
+		/* (the previous key's name is released by now: the group's copy is compared) */
+		if (!j || !key[j - 1].len || cmp_name(out[m - 1].name, out[m - 1].name_len,
+						       key[j].name, key[j].len)) {
+			g = &out[m++];
+			g->name = xmemdup(s->name, key[j].len);
+			g->name_len = key[j].len;
+			g->kind = TREND_FLOAT;
+			g->dtype = -1;
+			series_alloc(g, t->n);
+		}
+		scope_add(&out[m - 1], s, t->n);
+		series_release(s);
+	}
+	free(key);
+	free(t->s);
+	t->s = out;
+	t->ns = m;
+}
+
+/* ---- reading the series --------------------------------------------------------------- */
+
+double trend_latest_rel(const struct trend *t, const struct trend_series *s, long *at)
+{
+	for (size_t k = t->n; k-- > 1;)
+		if (!isnan(s->rel[k - 1])) {
+			if (at)
+				*at = (long)k - 1;
+			return s->rel[k - 1];
+		}
+	if (at)
+		*at = -1;
+	return NAN;
+}
+
+double trend_latest_norm(const struct trend *t, const struct trend_series *s)
+{
+	for (size_t k = t->n; k-- > 0;)
+		if (s->present[k])
+			return s->norm[k];
+	return NAN;
+}
+
+static const struct trend *sort_trend;
+
+static int cmp_series(const void *x, const void *y)
+{
+	const struct trend_series *a = x, *b = y;
+	double ra, rb;
+
+	if (a->kind != b->kind)
+		return a->kind == TREND_FLOAT ? -1 : 1;
+	ra = trend_latest_rel(sort_trend, a, NULL);
+	rb = trend_latest_rel(sort_trend, b, NULL);
+	if (isnan(ra) != isnan(rb))
+		return isnan(ra) ? 1 : -1;
+	if (!isnan(ra) && ra != rb)
+		return ra < rb ? 1 : -1;
+	return cmp_name(a->name, a->name_len, b->name, b->name_len);
+}
+
+void trend_sort(struct trend *t)
+{
+	sort_trend = t;
+	sort_array(t->s, t->ns, sizeof(*t->s), cmp_series);
+}
+
+void trend_release(struct trend *t)
+{
+	for (size_t i = 0; i < t->n && t->c; i++)
+		free(t->c[i].prefix);
+	free(t->c);
+	for (size_t i = 0; i < t->ns; i++)
+		series_release(&t->s[i]);
+	free(t->s);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,231 @@
+/* Rounding into the narrow float formats (see castconv.h). One generic encoder serves every
+ * format: the value is scaled so that one unit in the last place of the target is 1, rint()
+ * rounds it (ties to even in the default rounding mode), and the integer is placed under the
+ * biased exponent; a mantissa that rounds up into the next binade carries into the exponent
+ * field by plain addition, and subnormals fall out of the same sum with exponent field 0. */
+#include "tensor/castconv.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "base/cursor.h"
+#include "format/dtype.h"
+#include "tensor/convert.h"
+
+enum nkind { N_IEEE, N_FN, N_FNUZ };
+
+struct nfmt {
+	int ebits, mbits, bias;
+	enum nkind kind;
+};
+
+static const struct nfmt fmt_half = { 5, 10, 15, N_IEEE };
+static const struct nfmt fmt_bf16 = { 8, 7, 127, N_IEEE };
+
+static const struct nfmt *float8_fmt(int dtype)
+{
+	static const struct nfmt e5m2 = { 5, 2, 15, N_IEEE }, e4m3fn = { 4, 3, 7, N_FN },
+		e4m3fnuz = { 4, 3, 8, N_FNUZ }, e4m3b11 = { 4, 3, 11, N_FNUZ },
+		e5m2fnuz = { 5, 2, 16, N_FNUZ };
+
+	switch (dtype) {
+	case DT_FLOAT8_E5M2: return &e5m2;
+	case DT_FLOAT8_E4M3FN: return &e4m3fn;
+	case DT_FLOAT8_E4M3FNUZ: return &e4m3fnuz;
+	case DT_FLOAT8_E4M3B11FNUZ: return &e4m3b11;
+	case DT_FLOAT8_E5M2FNUZ: return &e5m2fnuz;
+	}
+	return NULL;
+}
+
+static uint32_t encode(double x, const struct nfmt *f, int *overflow)
+{
+	uint32_t sign = signbit(x) ? 1u << (f->ebits + f->mbits) : 0;
+	uint32_t manmask = (1u << f->mbits) - 1;
+	uint32_t inf = ((1u << f->ebits) - 1) << f->mbits;
+	uint32_t nan, maxbits, bits;
+	double a = fabs(x);
+	int e, emin = 1 - f->bias;
+
+	switch (f->kind) {
+	case N_IEEE:
+		nan = inf | 1u << (f->mbits - 1);  /* the quiet NaN */
+		maxbits = inf - 1;
+		break;
+	case N_FN:
+		nan = inf | manmask;
+		maxbits = nan - 1;
+		break;
+	default:
+		nan = 1u << (f->ebits + f->mbits);  /* the sign bit alone: there is no -0 */
+		maxbits = inf | manmask;
+		break;
+	}
+	if (isnan(x))
+		return f->kind == N_FNUZ ? nan : sign | nan;
+	if (isinf(x))
+		return f->kind == N_IEEE ? sign | inf : f->kind == N_FN ? sign | nan : nan;
+	if (a == 0)
+		return f->kind == N_FNUZ ? 0 : sign;
+	frexp(a, &e);
+	e--;  /* a = 1.m * 2^e */
+	if (e > f->bias + (int)(maxbits >> f->mbits)) {
+		bits = maxbits + 1;  /* far beyond: skip the scaling, which could overflow */
+	} else {
+		int q = (e < emin ? emin : e) - f->mbits;
+		uint32_t r = (uint32_t)rint(ldexp(a, -q));
+		if (e < emin)
+			bits = r;
+		else
+			bits = ((uint32_t)(e + f->bias) << f->mbits) + r - (1u << f->mbits);
+	}
+	if (bits > maxbits) {
+		if (overflow)
+			*overflow = 1;
+		return f->kind == N_IEEE ? sign | inf : f->kind == N_FN ? sign | nan : nan;
+	}
+	if (!bits && f->kind == N_FNUZ)
+		return 0;
+	return sign | bits;
+}
+
+uint16_t double_to_half(double x, int *overflow)
+{
+	return (uint16_t)encode(x, &fmt_half, overflow);
+}
+
+uint16_t double_to_bfloat16(double x, int *overflow)
+{
+	return (uint16_t)encode(x, &fmt_bf16, overflow);
+}
+
+uint8_t double_to_float8(int dtype, double x, int *overflow)
+{
+	const struct nfmt *f = float8_fmt(dtype);
+
+	return f ? (uint8_t)encode(x, f, overflow) : 0;
+}
+
+int cast_is_float(int dtype)
+{
+	return dtype == DT_HALF || dtype == DT_BFLOAT16 || dtype == DT_FLOAT || dtype == DT_DOUBLE ||
+	       float8_fmt(dtype);
+}
+
+static void count(struct cast_stats *st, double x, double y, int overflow)
+{
+	if (!st)
+		return;
+	st->values++;
+	st->overflow += overflow != 0;
+	if (x != y && !(isnan(x) && isnan(y)))
+		st->changed++;
+	if (y == 0 && x != 0)
+		st->underflow++;
+}
+
+/* Encode x as one element of a float dtype at p; returns the value stored. */
+static double put_one(int dtype, double x, uint8_t *p, int *overflow)
+{
+	switch (dtype) {
+	case DT_HALF: {
+		uint16_t h = double_to_half(x, overflow);
+		p[0] = (uint8_t)h;
+		p[1] = (uint8_t)(h >> 8);
+		return half_to_double(h);
+	}
+	case DT_BFLOAT16: {
+		uint16_t b = double_to_bfloat16(x, overflow);
+		p[0] = (uint8_t)b;
+		p[1] = (uint8_t)(b >> 8);
+		return bfloat16_to_double(b);
+	}
+	case DT_FLOAT: {
+		float f = (float)x;
+		uint32_t bits;
+		memcpy(&bits, &f, 4);
+		for (int k = 0; k < 4; k++)
+			p[k] = (uint8_t)(bits >> 8 * k);
+		if (isinf(f) && !isinf(x))
+			*overflow = 1;
+		return f;
+	}
+	case DT_DOUBLE: {
+		uint64_t bits;
+		memcpy(&bits, &x, 8);
+		for (int k = 0; k < 8; k++)
+			p[k] = (uint8_t)(bits >> 8 * k);
+		return x;
+	}
+	}
+	p[0] = double_to_float8(dtype, x, overflow);
+	return float8_to_double(dtype, p[0]);
+}
+
+/* float32 -> bfloat16 is the common case of `cast`: done on the bits, without doubles. */
+static void f32_to_bf16(const uint8_t *in, uint8_t *out, size_t n, struct cast_stats *st)
+{
+	for (size_t k = 0; k < n; k++) {
+		uint32_t bits = load_le32(in + 4 * k), mag = bits & 0x7fffffffu;
+		uint16_t b;
+		if (mag > 0x7f800000u) {
+			b = (uint16_t)(bits >> 16 | 0x40);  /* NaN: keep sign and payload top, quiet */
+		} else {
+			b = (uint16_t)((bits + 0x7fffu + (bits >> 16 & 1)) >> 16);
+			if (st) {
+				st->changed += (uint32_t)b << 16 != bits;
+				st->overflow += (b & 0x7fff) == 0x7f80 && mag != 0x7f800000u;
+				st->underflow += !(b & 0x7fff) && mag;
+			}
+		}
+		if (st)
+			st->values++;
+		out[2 * k] = (uint8_t)b;
+		out[2 * k + 1] = (uint8_t)(b >> 8);
+	}
+}
+
+int doubles_to_elements(int dtype, const double *in, size_t n, void *out, struct cast_stats *st)
+{
+	uint8_t *p = out;
+	int size;
+
+	if (dtype == DT_COMPLEX64 || dtype == DT_COMPLEX128)
+		return doubles_to_elements(dtype == DT_COMPLEX64 ? DT_FLOAT : DT_DOUBLE, in, 2 * n,
+					   out, st);
+	if (!cast_is_float(dtype))
+		return -1;
+	size = dtype_info(dtype)->size;
+	for (size_t k = 0; k < n; k++) {
+		int ovf = 0;
+		double y = put_one(dtype, in[k], p + (size_t)size * k, &ovf);
+		count(st, in[k], y, ovf);
+	}
+	return 0;
+}
+
+int cast_elements(int from, const void *in, int to, void *out, size_t n, struct cast_stats *st)
+{
+	const uint8_t *p = in;
+	uint8_t *q = out;
+	double tmp[512];
+	int sin, sout;
+
+	if (!cast_is_float(from) || !cast_is_float(to))
+		return -1;
+	if (from == DT_FLOAT && to == DT_BFLOAT16) {
+		f32_to_bf16(p, q, n, st);
+		return 0;
+	}
+	sin = dtype_info(from)->size;
+	sout = dtype_info(to)->size;
+	while (n) {
+		size_t m = n < 512 ? n : 512;
+		elements_to_double(from, p, m, tmp);
+		doubles_to_elements(to, tmp, m, q, st);
+		p += (size_t)sin * m;
+		q += (size_t)sout * m;
+		n -= m;
+	}
+	return 0;
+}
