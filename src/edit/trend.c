@@ -482,6 +482,17 @@ struct chain_half {
 	struct ck_err err;
 };
 
+/* Chunks equal on both sides are not decoded until one differs: Σa² over their finite pairs
+ * is then b's squared norm over its finite values so far, and their other pairs its NaN and
+ * Inf (as compare.c adds an equal half's). */
+static void same_prefix(struct change *ch, const struct stats *st)
+{
+	double l2 = stats_l2(st);
+
+	ch->aa += l2 * l2;
+	ch->bad += st->nan + st->posinf + st->neginf;
+}
+
 static void chain_half_run(void *arg)
 {
 	struct chain_half *h = arg;
@@ -494,13 +505,14 @@ static void chain_half_run(void *arg)
 			if ((h->rc = bundle_pread(c->b[j], c->e[j], pos, p, n, &h->err)) < 0)
 				return;
 			h->crc[j] = crc32c_extend(h->crc[j], p, n);
+			if (j && !(h->same[j] && !memcmp(q, p, n))) {
+				if (h->same[j])
+					same_prefix(&h->ch[j], &h->st[j]);
+				h->same[j] = 0;
+				change_add(&h->ch[j], (const float *)q, (const float *)p, n / 4);
+			}
 			if (j || !c->has_prev)
 				stats_add(&h->st[j], DT_FLOAT, p, n / 4, 0);
-			if (!j)
-				continue;
-			if (h->same[j] && memcmp(q, p, n))
-				h->same[j] = 0;
-			change_add(&h->ch[j], (const float *)q, (const float *)p, n / 4);
 		}
 	}
 }
@@ -561,6 +573,8 @@ static int chain_pass(struct run *r, const struct chain *c, struct stats *st,
 	for (int j = 0; j < c->m; j++) {
 		uint32_t crc = h[0].crc[j];
 		if (halves == 2) {
+			if (j && h[0].same[j] != h[1].same[j])  /* one half equal, the other not */
+				same_prefix(&h[h[1].same[j]].ch[j], &h[h[1].same[j]].st[j]);
 			crc = crc32c_combine(crc, h[1].crc[j], size - mid);
 			stats_merge(&h[0].st[j], &h[1].st[j]);
 			h[0].same[j] &= h[1].same[j];
