@@ -55,7 +55,7 @@ static long long local_pread(struct ck_file *f, void *p, size_t n, uint64_t off,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return ck_syserr(err, errno, "%s: read", f->name);
+			return ck_syserr(err, errno, "%s", f->name);
 		}
 		if (r == 0)
 			break;
@@ -182,7 +182,7 @@ int ck_store_stat(const char *path, struct ck_stat *st, struct ck_err *err)
 	if (stat(path, &sb) < 0) {
 		st->kind = CK_STORE_MISSING;
 		st->mtime = -1;
-		if (errno == ENOENT || errno == ENOTDIR)
+		if (errno == ENOENT)
 			return 0;
 		return ck_syserr(err, errno, "%s", path);
 	}

@@ -76,7 +76,8 @@ struct ck_stat {
 const char *ck_store_kind_name(unsigned mode);
 
 /* What path is, following symbolic links. A path that does not exist is not an error: it is
- * kind CK_STORE_MISSING (returns 0). A remote "folder" is a URL ending in '/' (or a prefix
+ * kind CK_STORE_MISSING (returns 0); one below a file ("FILE/x", ENOTDIR) is CK_ENOTFOUND with
+ * the system's words, as stat(2) says it. A remote "folder" is a URL ending in '/' (or a prefix
  * with objects under it). Returns 0 or a negative ck code (permission, network). */
 int ck_store_stat(const char *path, struct ck_stat *st, struct ck_err *err);
 
