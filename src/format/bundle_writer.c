@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "base/crc32c.h"
-#include "store/infile.h"
+#include "store/file.h"
 #include "store/outguard.h"
 #include "format/dtype.h"
 #include "format/slicekey.h"
@@ -578,18 +578,18 @@ void bundle_writer_set_big_endian(struct bundle_writer *w, int big_endian)
 	w->big_endian = big_endian;
 }
 
-/* Plain read/write, for file systems or kernels without copy_file_range. */
-static int copy_rw(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
-		   struct ck_err *err)
+/* Plain read/write, for file systems or kernels without copy_file_range, and remote inputs. */
+static int copy_rw(struct ck_file *in, uint64_t off, int out, uint64_t n, const char *src,
+		   const char *dst, struct ck_err *err)
 {
 	uint8_t *buf = xmalloc(COPY_CHUNK);
 	int rc = 0;
 
 	while (n) {
 		size_t want = n < COPY_CHUNK ? (size_t)n : COPY_CHUNK;
-		long long got = pread_full(in, buf, want, off);
+		long long got = ck_file_pread(in, buf, want, off, err);
 		if (got < 0) {
-			rc = ck_syserr(err, errno, "%s", src);
+			rc = (int)got;
 			break;
 		}
 		if ((size_t)got != want) {
@@ -608,15 +608,17 @@ static int copy_rw(int in, uint64_t off, int out, uint64_t n, const char *src, c
 	return rc;
 }
 
-int bundle_copy_range(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
-		      struct ck_err *err)
+int bundle_copy_range(struct ck_file *in, uint64_t off, int out, uint64_t n, const char *src,
+		      const char *dst, struct ck_err *err)
 {
 	loff_t ioff = (loff_t)off;
 
+	if (in->fd < 0)  /* not a local file: through the store */
+		return copy_rw(in, off, out, n, src, dst, err);
 	/* In-kernel copy: no user-space buffer, and a reflink on file systems that share extents. */
 	while (n) {
 		size_t want = n > (1ull << 30) ? (size_t)1 << 30 : (size_t)n;
-		ssize_t got = copy_file_range(in, &ioff, out, NULL, want, 0);
+		ssize_t got = copy_file_range(in->fd, &ioff, out, NULL, want, 0);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
@@ -633,7 +635,7 @@ int bundle_copy_range(int in, uint64_t off, int out, uint64_t n, const char *src
 	return 0;
 }
 
-int bundle_writer_copy(struct bundle_writer *w, int shard, int src_fd, uint64_t src_off,
+int bundle_writer_copy(struct bundle_writer *w, int shard, struct ck_file *src, uint64_t src_off,
 		       uint64_t n, const char *src_name)
 {
 	struct wshard *s;
@@ -646,14 +648,14 @@ int bundle_writer_copy(struct bundle_writer *w, int shard, int src_fd, uint64_t 
 	if (s->linked)
 		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
 					s->tmp));
-	if (bundle_copy_range(src_fd, src_off, s->fd, n, src_name, s->tmp, &w->err) < 0)
+	if (bundle_copy_range(src, src_off, s->fd, n, src_name, s->tmp, &w->err) < 0)
 		return fail(w, w->err.code);
 	s->length += n;
 	return 0;
 }
 
 /* Copy the used ranges of in to the same offsets of s (whole file when used is NULL). */
-static int copy_used(struct bundle_writer *w, struct wshard *s, int in, uint64_t size,
+static int copy_used(struct bundle_writer *w, struct wshard *s, struct ck_file *in, uint64_t size,
 		     const uint64_t (*used)[2], size_t nused, const char *src_path)
 {
 	uint64_t whole[1][2] = { { 0, size } };
@@ -681,8 +683,8 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 			const uint64_t (*used)[2], size_t nused, enum bw_share *how)
 {
 	struct wshard *s;
-	struct stat st;
-	int in, rc = 0;
+	struct ck_file *in;
+	int rc = 0;
 
 	if (w->status)
 		return w->status;
@@ -691,17 +693,19 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 	s = &w->shards[shard];
 	if (s->length)
 		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shard already has data", s->tmp));
-	in = infile_open(src_path, &st, &w->err);
-	if (in < 0) {
-		if (in == CK_ENOTFOUND)
+	rc = ck_file_open(src_path, &in, &w->err);
+	if (rc < 0) {
+		if (rc == CK_ENOTFOUND)
 			ck_error(&w->err, CK_ENOTFOUND,
 				 "%s: data shard is missing, the tensors cannot be copied", src_path);
-		return fail(w, in);
+		return fail(w, rc);
 	}
+	if (in->fd < 0)  /* a remote input: neither a reflink nor a link can share it */
+		allow_link = 0;
 #ifdef FICLONE
 	/* A reflink: a new file sharing the input's extents (btrfs, xfs, bcachefs ...). */
-	if (ioctl(s->fd, FICLONE, in) == 0) {
-		s->length = (uint64_t)st.st_size;
+	if (in->fd >= 0 && ioctl(s->fd, FICLONE, in->fd) == 0) {
+		s->length = in->size;
 		/* The clone shares extents, but an unused tail would still show in its size. */
 		if (used && (nused ? used[nused - 1][1] : 0) < s->length) {
 			s->length = nused ? used[nused - 1][1] : 0;
@@ -718,7 +722,7 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 		s->fd = -1;
 		if (unlink(s->tmp) == 0 && link(src_path, s->tmp) == 0) {
 			s->linked = 1;
-			s->length = (uint64_t)st.st_size;
+			s->length = in->size;
 			*how = BW_SHARE_LINK;
 			goto out;
 		}
@@ -728,12 +732,12 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 			goto out;
 		}
 	}
-	rc = copy_used(w, s, in, (uint64_t)st.st_size, used, nused, src_path);
+	rc = copy_used(w, s, in, in->size, used, nused, src_path);
 	if (rc < 0)
 		goto out;
 	*how = BW_SHARE_COPY;
 out:
-	close(in);
+	ck_file_close(in);
 	return rc;
 }
 
