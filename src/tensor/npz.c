@@ -229,7 +229,7 @@ int npz_writer_open(struct npz_writer **out, const char *path, int force, int co
 		free(w);
 		return rc;
 	}
-	w->za = zip_open(w->of.tmp, ZIP_CREATE | ZIP_TRUNCATE, &ze);
+	w->za = zip_open(w->of.f.tmp, ZIP_CREATE | ZIP_TRUNCATE, &ze);
 	if (!w->za) {
 		zip_error_t e;
 		zip_error_init_with_code(&e, ze);
@@ -251,7 +251,7 @@ int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 
 	if (strlen(name) > NPZ_MAX_MEMBER)  /* libzip would cut it to its 16 low bits */
 		return ck_error(err, CK_EUNSUP, "%s: a member name of %zu bytes (a zip entry name "
-				"holds %u at most)", w->of.path, strlen(name), NPZ_MAX_MEMBER);
+				"holds %u at most)", w->of.f.path, strlen(name), NPZ_MAX_MEMBER);
 	m = xcalloc(1, sizeof(*m));
 	m->w = w;
 	m->src = *src;
@@ -261,16 +261,16 @@ int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 	w->m[w->n++] = m;
 	zs = zip_source_function(w->za, member_cb, m);
 	if (!zs)
-		return ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+		return ck_error(err, CK_EIO, "%s: %s", w->of.f.path, zip_strerror(w->za));
 	idx = zip_file_add(w->za, name, zs, ZIP_FL_ENC_GUESS);
 	if (idx < 0) {
 		zip_source_free(zs);
-		return ck_error(err, CK_EIO, "%s: member \"%s\": %s", w->of.path, name,
+		return ck_error(err, CK_EIO, "%s: member \"%s\": %s", w->of.f.path, name,
 				zip_strerror(w->za));
 	}
 	if (zip_set_file_compression(w->za, (zip_uint64_t)idx, w->compress ? ZIP_CM_DEFLATE
 									 : ZIP_CM_STORE, 0) < 0)
-		return ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+		return ck_error(err, CK_EIO, "%s: %s", w->of.f.path, zip_strerror(w->za));
 	return 0;
 }
 
@@ -279,7 +279,7 @@ int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
 	int rc;
 
 	if (!w->n) {  /* libzip deletes an archive without members instead of writing it */
-		rc = ck_error(err, CK_EUSAGE, "%s: no arrays to write", w->of.path);
+		rc = ck_error(err, CK_EUSAGE, "%s: no arrays to write", w->of.f.path);
 		npz_writer_abort(w);
 		return rc;
 	}
@@ -288,18 +288,15 @@ int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
 			*err = w->err;
 			rc = err->code;
 		} else {
-			rc = ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+			rc = ck_error(err, CK_EIO, "%s: %s", w->of.f.path, zip_strerror(w->za));
 		}
 		zip_discard(w->za);
 		writer_free(w);
 		return rc;
 	}
 	/* The descriptor outfile_create opened names the file libzip replaced: sync the new one. */
-	close(w->of.fd);
-	w->of.fd = open(w->of.tmp, O_RDONLY | O_CLOEXEC);
-	if (w->of.fd < 0)
-		rc = ck_syserr(err, errno, "%s", w->of.tmp);
-	else
+	rc = ck_outfile_reopen(&w->of.f, err);
+	if (rc == 0)
 		rc = outfile_commit(&w->of, err);
 	writer_free(w);
 	return rc;
