@@ -13,6 +13,7 @@
 
 #include "base/fmt.h"
 #include "store/file.h"
+#include "store/outfile.h"
 #include "store/outguard.h"
 #include "format/dtype.h"
 #include "format/slicekey.h"
@@ -643,13 +644,13 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 	char *dir = slash ? (slash == prefix ? xstrdup("/") : xmemdup(prefix, (size_t)(slash - prefix)))
 			  : xstrdup(".");
 	const char *base = slash ? slash + 1 : prefix;
-	char *path = xasprintf("%s/checkpoint", dir), *tmp = NULL, *abs = NULL;
+	char *path = xasprintf("%s/checkpoint", dir), *abs = NULL;
 	struct ckpt_state st = { 0 };
 	struct buf text = BUF_INIT, out = BUF_INIT, stamps = BUF_INIT, preserved = BUF_INIT;
 	size_t nstamps = 0, npres = 0, drop = (size_t)-1;
-	char hex[33];
 	struct ck_file *in = NULL;
-	int rc = 0, fd = -1;
+	struct ck_outfile of = CK_OUTFILE_INIT;
+	int rc = 0;
 
 	/* Opened as an input: a FIFO named checkpoint would block a plain fopen forever. */
 	rc = ck_file_open(path, &in, err);
@@ -708,42 +709,14 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 	}
 	if (npres)
 		buf_addf(&out, "last_preserved_timestamp: %s", (const char *)preserved.p);
-	{
-		uint8_t r[16];
-		int ufd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-		if (ufd < 0 || read(ufd, r, sizeof(r)) != (ssize_t)sizeof(r))
-			for (int i = 0; i < 16; i++)
-				r[i] = (uint8_t)(rand() ^ getpid() >> (i % 4));
-		if (ufd >= 0)
-			close(ufd);
-		for (int i = 0; i < 16; i++)
-			snprintf(hex + 2 * i, 3, "%02x", r[i]);
-	}
-	tmp = xasprintf("%s/checkpoint.tmp%s", dir, hex);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0 || write_full(fd, out.p, out.len) < 0 || fsync(fd) < 0) {
-		rc = ck_syserr(err, errno, "%s", tmp);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = ck_syserr(err, errno, "%s", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		rc = ck_syserr(err, errno, "%s", path);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	rc = sync_folder_of(path, err);
+	/* Replacing the old state file is the point: a forced rename. */
+	rc = ck_outfile_create(&of, path, NULL, err);
+	if (rc == 0)
+		rc = ck_outfile_write(&of, out.p, out.len, err);
+	if (rc == 0)
+		rc = ck_outfile_commit(&of, CK_OUT_FORCE, err);
+	ck_outfile_abort(&of);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
 	free(abs);
 	free(path);
 	free(dir);
