@@ -443,7 +443,7 @@ static void cell_number(struct tab *t, int dtype, double v, int shortest_form)
 	else if (isnan(v))
 		buf_add(&b, "nan", 3);
 	else
-		buf_addf(&b, "%.7g", v);
+		format_g(&b, v, 7);
 	tab_add(t, (char *)b.p);
 	buf_release(&b);
 }
@@ -454,12 +454,13 @@ static void stats_row(struct tab *t, const struct bundle_entry *e, const struct 
 	struct buf shape = BUF_INIT;
 	int numeric = st->kind != STATS_NONE, some = numeric && st->finite;
 	int dt = e->dtype == DT_COMPLEX64 ? DT_FLOAT : e->dtype;
+	char num[32];  /* counts without printf: this runs once a tensor */
 
 	shape_format(&shape, e->dims, e->rank);
 	tab_add(t, name);
 	tab_add(t, dtype_name(e->dtype));
 	tab_add(t, (char *)shape.p);
-	tab_addf(t, "%llu", (unsigned long long)st->count);
+	tab_add(t, (fmt_u64(num, st->count), num));
 	if (!some) {
 		for (int i = 0; i < 5; i++)
 			tab_add(t, "-");
@@ -479,10 +480,10 @@ static void stats_row(struct tab *t, const struct bundle_entry *e, const struct 
 		cell_number(t, DT_DOUBLE, stats_l2(st), 0);
 	}
 	if (numeric) {
-		tab_addf(t, "%llu", (unsigned long long)st->zeros);
-		tab_addf(t, "%llu", (unsigned long long)st->nan);
-		tab_addf(t, "%llu", (unsigned long long)st->posinf);
-		tab_addf(t, "%llu", (unsigned long long)st->neginf);
+		tab_add(t, (fmt_u64(num, st->zeros), num));
+		tab_add(t, (fmt_u64(num, st->nan), num));
+		tab_add(t, (fmt_u64(num, st->posinf), num));
+		tab_add(t, (fmt_u64(num, st->neginf), num));
 	} else {
 		for (int i = 0; i < 4; i++)
 			tab_add(t, "-");
