@@ -178,18 +178,21 @@ static inline uint16_t bf16_bits(uint32_t bits)
 	return (uint16_t)((bits & 0x7fffffffu) > 0x7f800000u ? quiet : rounded);
 }
 
-/* Of the non-NaN values of a block (m, then zeros): those not exact, those finite that
- * became Inf, and the non-zero ones that became zero. */
-static void bf16_count(const uint32_t *w, const uint16_t *h, size_t m, struct cast_stats *st)
+/* Of the non-NaN values of a block (m, then zeros, which count nothing): those not exact
+ * (low 16 bits set), the finite ones that round up to Inf (from halfway past the largest
+ * bfloat16 on, 0x7f7f8000: its last bit is odd, so the tie goes up), and the non-zero ones
+ * that round to zero (up to the halfway 0x8000, whose tie goes to the even zero). From the
+ * input bits alone: 32-bit lanes only, which vectorise. */
+static void bf16_count(const uint32_t *w, size_t m, struct cast_stats *st)
 {
 	uint32_t changed = 0, overflow = 0, underflow = 0;
 
-	for (size_t k = 0; k < BF_BLOCK; k++) {  /* the zeros after m count nothing */
-		uint32_t bits = w[k], mag = bits & 0x7fffffffu, b = h[k];
+	for (size_t k = 0; k < BF_BLOCK; k++) {
+		uint32_t mag = w[k] & 0x7fffffffu;
 		uint32_t num = mag <= 0x7f800000u;
-		changed += num & ((b << 16) != bits);
-		overflow += num & ((b & 0x7fffu) == 0x7f80u) & (mag != 0x7f800000u);
-		underflow += num & ((b & 0x7fffu) == 0) & (mag != 0);
+		changed += num & ((w[k] & 0xffffu) != 0);
+		overflow += (mag >= 0x7f7f8000u) & (mag < 0x7f800000u);
+		underflow += (mag != 0) & (mag <= 0x8000u);
 	}
 	st->values += m;
 	st->changed += changed;
@@ -223,7 +226,7 @@ static void f32_to_bf16(const uint8_t *in, uint8_t *out, size_t n, struct cast_s
 			}
 		}
 		if (st)
-			bf16_count(w, h, m, st);
+			bf16_count(w, m, st);
 		in += 4 * m;
 		out += 2 * m;
 		n -= m;
