@@ -52,7 +52,8 @@ int batch_add(struct batch *w, const struct bundle_entry *e);
  * fast then). A read error is returned, and batch_payload then gives NULL. */
 int batch_fill(struct batch *w, struct ck_err *err);
 
-/* e's payload bytes in the window that was read, or NULL when it does not hold them all. */
+/* e's payload bytes in the window that was read, or NULL when it does not hold them all or
+ * e is not of a kind batch_add takes. */
 const uint8_t *batch_payload(const struct batch *w, const struct bundle_entry *e);
 
 #endif
