@@ -748,6 +748,27 @@ static int v2_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off
 	return rc;
 }
 
+long long bundle_shard_pread(struct bundle *b, int shard, uint64_t off, void *p, size_t n,
+			     struct ck_err *err)
+{
+	long long got;
+	int rc;
+
+	if (b->format != 2)
+		return ck_error(err, CK_EUNSUP, "%s: not a V2 bundle", b->index_path);
+	rc = shard_open(b, shard, err);
+	if (rc < 0)
+		return rc;
+	got = pread_full(b->shards[shard].fd, p, n, off);
+	if (got < 0) {
+		char *path = bundle_shard_path(b, shard);
+		rc = ck_syserr(err, errno, "%s", path);
+		free(path);
+		return rc;
+	}
+	return got;
+}
+
 static int crc_mismatch(struct bundle *b, const struct bundle_entry *e, const char *what,
 			uint32_t stored, uint32_t actual, struct ck_err *err)
 {
