@@ -15,7 +15,7 @@ CKPT_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP -Wall -Wextra -Wshadow -Wno-unused
               $(if $(ZIP_SONAME),-DZIP_SONAME='"$(ZIP_SONAME)"') \
               $(if $(SNAPPY_SONAME),-DSNAPPY_SONAME='"$(SNAPPY_SONAME)"')
 LDLIBS  = -lprotobuf-c -lcjson -lm -ldl -pthread
-# libzip and snappy are opened with dlopen on first use (src/dynload.h): their sonames, from
+# libzip and snappy are opened with dlopen on first use (src/base/dynload.h): their sonames, from
 # the libraries the compiler would link.
 soname = $(shell objdump -p "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \
 	awk '/SONAME/ { print $$2 }')
@@ -26,10 +26,12 @@ VERSION = 0.1.0
 PROTOS    = $(wildcard proto/*.proto)
 PROTO_C   = $(PROTOS:proto/%.proto=$(BUILD)/gen/%.pb-c.c)
 PROTO_H   = $(PROTO_C:.c=.h)
-# The CLI: main, the command table, output (tables, JSON printing, progress) and one cmd_*.c
-# per command. Everything else is the library, which never prints or exits (tests/layers.t).
-CMD_SRC   = src/main.c src/cli.c src/output.c $(wildcard src/cmd_*.c)
-LIB_SRC   = $(filter-out $(CMD_SRC),$(wildcard src/*.c))
+# The layers, bottom up (src/README.md); each folder includes only from the ones before it.
+# The library is every layer but cli/, and never prints or exits (tests/layers.t); the CLI
+# (cli/: main, the command table, output, one cmd_*.c per command) is linked on top of it.
+LAYERS    = base store format tensor edit
+LIB_SRC   = $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+CMD_SRC   = $(wildcard src/cli/*.c)
 LIB_OBJ   = $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(PROTO_C:.c=.o)
 CMD_OBJ   = $(CMD_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
@@ -65,10 +67,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libckpt.a
 	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libckpt.a $(LDLIBS)
 
 # The CLI's tables and JSON writer (output.c) are not in the library: their test links them.
-$(BUILD)/tests/test_output: tests/unit/test_output.c tests/unit/tap.h $(BUILD)/output.o \
+$(BUILD)/tests/test_output: tests/unit/test_output.c tests/unit/tap.h $(BUILD)/cli/output.o \
 		$(BUILD)/libckpt.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/output.o $(BUILD)/libckpt.a \
+	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/cli/output.o $(BUILD)/libckpt.a \
 	    $(LDLIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libckpt.a

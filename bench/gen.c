@@ -18,9 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bundle_writer.h"
-#include "crc32c.h"
-#include "dtype.h"
+#include "base/crc32c.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
 
 #define CHUNK_FLOATS (1u << 20)
 #define MAX_TENSORS 1024

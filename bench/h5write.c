@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
-#include "dtype.h"
+#include "format/bundle.h"
+#include "format/dtype.h"
 
 static hid_t h5_type(int dtype)
 {

@@ -1,9 +1,9 @@
 #!/usr/bin/perl
-# The architecture, checked: the library (libckpt.a: all of src/ but main.c, cli.c, output.c
-# and cmd_*.c) never prints or exits, so none of its objects references stdout, stderr, exit
-# or getopt_long; that is what `nm -u` shows of each member. And no two files of src/ depend
-# on each other in a loop: module X (X.c and X.h) depends on Y when it includes "Y.h"; every
-# module has a layer in src/README.md's table and includes nothing from a layer above. And no
+# The architecture, checked: the library (libckpt.a: every layer folder of src/ but cli/) never
+# prints or exits, so none of its objects references stdout, stderr, exit or getopt_long; that
+# is what `nm -u` shows of each member. Each folder of src/ is a layer (src/README.md's table,
+# bottom up): a module (X.c and X.h) includes nothing from a folder above its own, and no two
+# modules include each other in a loop (X depends on Y when it includes "layer/Y.h"). And no
 # function of src/ runs over 120 lines unless the comment above it says why, with "Long:".
 #
 #   LIBCKPT=path/libckpt.a perl tests/layers.t    check another build's archive
@@ -38,12 +38,12 @@ if (!$lib) {
 
 # ---- no include loops between modules ----
 my (%dep, %module);
-for my $f (glob "$root/src/*.[ch]") {
-	my ($m) = $f =~ m{([^/]+)\.[ch]$};
-	$module{$m} = 1;
+for my $f (glob "$root/src/*/*.[ch]") {
+	my ($layer, $m) = $f =~ m{/src/(\w+)/([^/]+)\.[ch]$};
+	$module{$m} = $layer;
 	open my $fh, '<', $f or die "$f: $!";
 	while (<$fh>) {
-		$dep{$m}{$1} = 1 if /^\s*#\s*include\s+"([^"\/]+)\.h"/ && $1 ne $m;
+		$dep{$m}{$1} = 1 if /^\s*#\s*include\s+"\w+\/(\w+)\.h"/ && $1 ne $m;
 	}
 }
 # Strongly connected components (Tarjan): each with more than one module is a loop.
@@ -77,36 +77,38 @@ ok(keys %dep > 10 && !@loops, 'no include loops between the modules of src/',
    map { "loop: $_" } @loops);
 
 # ---- includes go down the layers drawn in src/README.md ----
-# Its table: | `folder/` | module, module, cmd_* ... | what they know |, bottom layer first.
-my (%rank, @names);
+# Its table: | `folder/` | module, module, cmd_* ... | what they know |, bottom layer first. The
+# folders are the truth; the table must agree with them, so that the page a newcomer reads is
+# the tree.
+my (%rank, %listed, @names);
 {
 	open my $fh, '<', "$root/src/README.md" or die "src/README.md: $!";
 	while (<$fh>) {
 		next unless /^\| `(\w+)\/` \| ([^|]+) \|/;
-		push @names, $1;
-		for my $m ($2 =~ /\b(\w+\*?)/g) {
-			next if $m =~ /^(and|the|protobuf|code|in|build|gen|today|writers|own|temp|files)$/;
-			$rank{$m} = $#names;
-		}
+		my ($folder, $modules) = ($1, $2);
+		push @names, $folder;
+		$rank{$folder} = $#names;
+		$listed{$_} = $folder for $modules =~ /\b(\w+\*?)/g;
 	}
 }
 # The one include allowed up a layer (src/README.md says why).
 my %up_ok = map { $_ => 1 } qw(outguard>bundle outguard>v1);
-my (@unlisted, @up);
+my (@misplaced, @up);
 for my $m (sort keys %module) {
-	my $r = $rank{$m} // ($m =~ /^cmd_/ ? $rank{'cmd_*'} : undef);
-	if (!defined $r) {
-		push @unlisted, $m;
-		next;
-	}
+	my $layer = $module{$m};
+	my $said = $listed{$m} // ($m =~ /^cmd_/ ? $listed{'cmd_*'} : undef);
+	push @misplaced, "src/$layer/$m: " . (!defined $rank{$layer} ? "$layer/ is not a layer of the table"
+	    : defined $said ? "the table puts it in $said/" : 'not in the table')
+	    if !defined $rank{$layer} || ($said // '') ne $layer;
 	for my $d (sort keys %{$dep{$m} // {}}) {
-		my $rd = $rank{$d} // ($d =~ /^cmd_/ ? $rank{'cmd_*'} : undef);
-		push @up, "$m ($names[$r]) includes $d.h ($names[$rd])"
-		    if defined $rd && $rd > $r && !$up_ok{"$m>$d"};
+		my $dl = $module{$d} // next;
+		push @up, "$m ($layer) includes $d.h ($dl)"
+		    if defined $rank{$dl} && defined $rank{$layer} && $rank{$dl} > $rank{$layer}
+		    && !$up_ok{"$m>$d"};
 	}
 }
-ok(@names >= 5 && !@unlisted, 'src/README.md places every module in a layer',
-   map { "not in src/README.md's table: $_" } @unlisted);
+ok(@names >= 5 && !@misplaced, "src/README.md's table names every module in its folder",
+   @misplaced);
 ok(@names >= 5 && !@up, 'no module includes the header of a layer above its own',
    map { "up: $_" } @up);
 
@@ -115,8 +117,8 @@ ok(@names >= 5 && !@up, 'no module includes the header of a layer above its own'
 # when it is split, and the list must not hide one that is no longer long.
 my %pending = ();
 my (@long, %seen);
-for my $f (glob "$root/src/*.c") {
-	my ($file) = $f =~ m{([^/]+)$};
+for my $f (glob "$root/src/*/*.c") {
+	my ($file) = $f =~ m{(\w+/[^/]+)$};
 	open my $fh, '<', $f or die "$f: $!";
 	my @l = <$fh>;
 	my ($start, $name, $why);

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crc32c.h"
-#include "cursor.h"
-#include "util.h"
+#include "base/crc32c.h"
+#include "base/cursor.h"
+#include "base/util.h"
 
 static char fuzz_root[256];
 

@@ -6,8 +6,8 @@
  * by the harness for most inputs (fuzz_fix_table). */
 #include <assert.h>
 
-#include "bundle.h"
-#include "dtype.h"
+#include "format/bundle.h"
+#include "format/dtype.h"
 #include "fuzz.h"
 
 static int count_string(void *ctx, uint64_t i, const uint8_t *s, size_t len)

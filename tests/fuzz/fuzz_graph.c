@@ -3,10 +3,10 @@
  * checked against a small fixed checkpoint, and its shapes formatted. */
 #include <assert.h>
 
-#include "bundle_writer.h"
-#include "dtype.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "format/graph.h"
 #include "fuzz.h"
-#include "graph.h"
 
 static struct bundle *ckpt;
 

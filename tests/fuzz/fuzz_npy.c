@@ -5,9 +5,9 @@
  * memory limit must give the same bytes as reordering in memory. */
 #include <assert.h>
 
-#include "fortran.h"
+#include "tensor/fortran.h"
+#include "tensor/npy.h"
 #include "fuzz.h"
-#include "npy.h"
 
 struct src {
 	const uint8_t *p;

@@ -4,9 +4,9 @@
  * of its data read to the end of the member, where libzip checks the CRC. */
 #include <assert.h>
 
+#include "tensor/npy.h"
+#include "tensor/npz.h"
 #include "fuzz.h"
-#include "npy.h"
-#include "npz.h"
 
 static long long member_read(void *ctx, void *p, size_t n, struct ck_err *err)
 {

@@ -4,8 +4,8 @@
  * spell (a guard against depth-quadratic growth is left to a size check here). */
 #include <assert.h>
 
+#include "format/objgraph.h"
 #include "fuzz.h"
-#include "objgraph.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,9 +6,9 @@
  * The argument is NAMES[k] or the folder itself, under the scratch folder. */
 #include <assert.h>
 
-#include "bundle.h"
+#include "format/bundle.h"
+#include "format/path.h"
 #include "fuzz.h"
-#include "path.h"
 
 static const char *const NAMES[] = {
 	"checkpoint", "model.ckpt-1.index", "model.ckpt-1.data-00000-of-00001",

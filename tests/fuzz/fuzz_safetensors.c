@@ -4,9 +4,9 @@
  * bytes are then read. */
 #include <assert.h>
 
-#include "dtype.h"
+#include "format/dtype.h"
+#include "tensor/safetensors.h"
 #include "fuzz.h"
-#include "safetensors.h"
 
 static int cmp_begin(const void *a, const void *b)
 {

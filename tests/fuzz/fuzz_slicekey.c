@@ -3,8 +3,8 @@
  * number, must also round-trip through the signed and unsigned encoders. */
 #include <assert.h>
 
+#include "format/slicekey.h"
 #include "fuzz.h"
-#include "slicekey.h"
 
 static void number_round_trip(const uint8_t *data, size_t size)
 {

@@ -2,8 +2,8 @@
  * Input: the file's text. A successful parse yields a non-empty model_checkpoint_path. */
 #include <assert.h>
 
+#include "format/path.h"
 #include "fuzz.h"
-#include "path.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,8 +4,8 @@
  * Block checksums are repaired by the harness for most inputs (fuzz_fix_table). */
 #include <assert.h>
 
+#include "format/table.h"
 #include "fuzz.h"
-#include "table.h"
 
 struct kv {
 	struct buf key, val;

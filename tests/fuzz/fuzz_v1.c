@@ -2,9 +2,9 @@
  * Every tensor is verified and read whole when small, through the same bundle API as V2. */
 #include <assert.h>
 
-#include "bundle.h"
+#include "format/bundle.h"
+#include "format/v1.h"
 #include "fuzz.h"
-#include "v1.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,9 +5,9 @@
  */
 #include <stdio.h>
 
-#include "bundle.h"
-#include "objgraph.h"
-#include "fmt.h"
+#include "base/fmt.h"
+#include "format/bundle.h"
+#include "format/objgraph.h"
 
 int main(int argc, char **argv)
 {

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bundle_writer.h"
-#include "dtype.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
 #include "meta_graph.pb-c.h"  /* the graph/ set: a TF1 .meta */
-#include "objgraph.h"         /* the tf2/ set: an object graph */
-#include "slicekey.h"
+#include "format/objgraph.h"         /* the tf2/ set: an object graph */
+#include "format/slicekey.h"
 #include "v1write.h"  /* the v1/ set: legacy V1 tables */
 #include "variable.pb-c.h"
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
-#include "bundle_writer.h"
-#include "table.h"
+#include "format/bundle.h"
+#include "format/bundle_writer.h"
+#include "format/table.h"
 #include "tensor_bundle.pb-c.h"
 
 struct kv {

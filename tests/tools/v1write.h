@@ -15,11 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dtype.h"
+#include "base/util.h"
+#include "format/dtype.h"
+#include "format/slicekey.h"
+#include "format/table.h"
 #include "saved_tensor_slice.pb-c.h"
-#include "slicekey.h"
-#include "table.h"
-#include "util.h"
 
 struct v1w_kv {
 	struct buf key, val;

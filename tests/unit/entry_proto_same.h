@@ -4,7 +4,7 @@
 #ifndef CKPT_ENTRY_PROTO_SAME_H
 #define CKPT_ENTRY_PROTO_SAME_H
 
-#include "entry_proto.h"
+#include "format/entry_proto.h"
 
 enum { SAME_TAKEN = 1, SAME_LEFT = 0, SAME_DIFFERENT = -1 };
 

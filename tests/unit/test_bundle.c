@@ -7,12 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle.h"
-#include "bundle_writer.h"
-#include "crc32c.h"
-#include "dtype.h"
-#include "slicekey.h"
-#include "table.h"
+#include "base/crc32c.h"
+#include "format/bundle.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "format/slicekey.h"
+#include "format/table.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/ckpt-test-bundle.XXXXXX";

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle_writer.h"
-#include "dtype.h"
-#include "slicekey.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "format/slicekey.h"
 #include "tap.h"
 
 static char dir[256];

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle.h"
-#include "bundle_writer.h"
-#include "compare.h"
-#include "dtype.h"
+#include "format/bundle.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "tensor/compare.h"
 #include "tap.h"
 
 static const struct compare_opts exact = { 0, 0, 0, 0 };

@@ -1,8 +1,8 @@
 /* Element decoding: IEEE half, bfloat16, every float8 variant's special codes, integers. */
 #include <math.h>
 
-#include "convert.h"
-#include "dtype.h"
+#include "format/dtype.h"
+#include "tensor/convert.h"
 #include "tap.h"
 
 int main(void)

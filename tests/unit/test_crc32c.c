@@ -1,7 +1,7 @@
 /* CRC-32C: known vectors, masking, and the hardware path against the table path. */
 #include <stdlib.h>
 
-#include "crc32c.h"
+#include "base/crc32c.h"
 #include "tap.h"
 
 int main(void)

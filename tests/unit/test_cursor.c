@@ -1,7 +1,7 @@
 /* The bounds-checked cursor: varints at their limits, truncation, no advance on failure. */
-#include "cursor.h"
+#include "base/cursor.h"
+#include "base/util.h"
 #include "tap.h"
-#include "util.h"
 
 int main(void)
 {

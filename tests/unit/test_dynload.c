@@ -1,7 +1,7 @@
 /* dynload: a library opened on first use, and the errors when it or a symbol is missing. */
 #include <string.h>
 
-#include "dynload.h"
+#include "base/dynload.h"
 #include "tap.h"
 
 static double (*p_cos)(double);

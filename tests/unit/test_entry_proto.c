@@ -7,7 +7,7 @@
 
 #include "entry_proto_same.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 #define diag(...) (printf("# "), printf(__VA_ARGS__), printf("\n"))
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "fortran.h"
+#include "base/util.h"
+#include "tensor/fortran.h"
 #include "tap.h"
-#include "util.h"
 
 struct mem_src {
 	const uint8_t *p;

@@ -7,8 +7,8 @@
 
 #include "tap.h"
 
-#include "graph.h"
-#include "util.h"
+#include "base/util.h"
+#include "format/graph.h"
 
 static char dir[64];
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtype.h"
-#include "maprules.h"
+#include "format/dtype.h"
+#include "edit/maprules.h"
 #include "tap.h"
 
 static struct maprules load(const char *const *lines, int n)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtype.h"
-#include "match.h"
+#include "format/dtype.h"
+#include "edit/match.h"
 #include "tap.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"

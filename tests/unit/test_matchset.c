@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtype.h"
-#include "matchset.h"
+#include "format/dtype.h"
+#include "edit/matchset.h"
 #include "tap.h"
 
 static int parse(struct matchset *m, const char *text, struct ck_err *err)

@@ -1,6 +1,6 @@
 /* What counts as optimizer state: the slot spellings real optimizers write, and model
  * variables that merely look alike. */
-#include "namefilter.h"
+#include "edit/namefilter.h"
 #include "tap.h"
 
 int main(void)

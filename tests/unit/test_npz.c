@@ -3,9 +3,9 @@
  * UTF-8) and decodes back to itself exactly. */
 #include <stdlib.h>
 
-#include "npz.h"
+#include "base/util.h"
+#include "tensor/npz.h"
 #include "tap.h"
-#include "util.h"
 
 /* 1 if the member name is a safe relative path of ordinary components. */
 static int plain(const uint8_t *p, size_t n)

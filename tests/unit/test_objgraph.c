@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "objgraph.h"
+#include "format/objgraph.h"
 #include "tap.h"
 
 typedef Tensorflow__TrackableObjectGraph__TrackableObject Node;

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "optfile.h"
-#include "outguard.h"
+#include "base/optfile.h"
+#include "base/util.h"
+#include "store/outguard.h"
 #include "tap.h"
-#include "util.h"
 
 static char dir[] = "/tmp/ckpt-test-outguard.XXXXXX";
 

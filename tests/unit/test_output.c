@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "cli/output.h"
 #include "tap.h"
 
 static char *render(struct tab *t, long width)

@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "par.h"
+#include "base/par.h"
 #include "tap.h"
 
 struct half {

@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle_writer.h"
-#include "dtype.h"
-#include "infile.h"
-#include "path.h"
+#include "store/infile.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "format/path.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/ckpt-test-path.XXXXXX";

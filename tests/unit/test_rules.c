@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rules.h"
+#include "edit/rules.h"
 #include "tap.h"
 
 static const char *apply(struct rules *r, const char *name, int *how)

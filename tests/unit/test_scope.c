@@ -1,7 +1,7 @@
 /* scope: the scopes of tensor names, as list --by-scope and diff --stat --by-scope split them. */
 #include <string.h>
 
-#include "scope.h"
+#include "edit/scope.h"
 #include "tap.h"
 
 static size_t prefix(const char *name, int depth)

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert.h"
-#include "dtype.h"
+#include "tensor/convert.h"
+#include "format/dtype.h"
 #include "tap.h"
-#include "values.h"
+#include "tensor/values.h"
 
 /* ---- the oracle: values.c's search before shortest.c ----------------------------- */
 

@@ -1,7 +1,7 @@
 /* OrderedCode and slice keys against doc/FORMAT.md §7.2's vectors (TF's own test values). */
 #include <stdlib.h>
 
-#include "slicekey.h"
+#include "format/slicekey.h"
 #include "tap.h"
 
 static int enc_signed(int64_t v, const char *hex)

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle.h"
-#include "bundle_writer.h"
-#include "dtype.h"
-#include "split.h"
-#include "stats.h"
+#include "format/bundle.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "tensor/split.h"
+#include "tensor/stats.h"
 #include "tap.h"
 
 #define Q (SPLIT_CHUNK / 4)  /* float32 elements per chunk */

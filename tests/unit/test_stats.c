@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtype.h"
-#include "stats.h"
+#include "format/dtype.h"
+#include "tensor/stats.h"
 #include "tap.h"
 
 static int close_to(double a, double b, double rel)

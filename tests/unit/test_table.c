@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "crc32c.h"
-#include "table.h"
+#include "base/crc32c.h"
+#include "format/table.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/ckpt-test-table.XXXXXX";

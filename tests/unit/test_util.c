@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "tap.h"
-#include "util.h"
 
 int main(void)
 {

@@ -9,12 +9,12 @@
 
 #include "tap.h"
 
+#include "base/crc32c.h"
+#include "format/bundle.h"
+#include "format/bundle_writer.h"
+#include "format/path.h"
+#include "tensor/convert.h"
 #include "../tools/v1write.h"
-#include "bundle.h"
-#include "bundle_writer.h"
-#include "convert.h"
-#include "crc32c.h"
-#include "path.h"
 
 static char dir[64];
 

@@ -2,9 +2,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "dtype.h"
+#include "format/dtype.h"
+#include "tensor/values.h"
 #include "tap.h"
-#include "values.h"
 
 static char got[4096];
 

@@ -1,8 +1,8 @@
 /* Index expressions: numpy's basic indexing rules. */
 #include <string.h>
 
+#include "tensor/window.h"
 #include "tap.h"
-#include "window.h"
 
 static int sel(const char *expr, const int64_t *dims, int rank, struct window *w)
 {

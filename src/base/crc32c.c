@@ -1,0 +1,225 @@
+/* CRC-32C: slicing-by-8 tables, and on x86-64 the crc32 instruction on three streams at once.
+ *
+ * One crc32 instruction has a latency of three cycles but a throughput of one, so three
+ * independent streams keep the unit busy. The three partial CRCs are joined by "shifting"
+ * the earlier ones over the later streams' lengths: CRC is linear over GF(2), so
+ * crc(A||B) = shift(crc(A), len B) ^ crc0(B), where crc0 starts from a zero register. */
+#include "base/crc32c.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define POLY 0x82f63b78u  /* reflected 0x1EDC6F41 */
+
+static uint32_t sw_table[8][256];
+
+static void sw_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ ((c & 1) ? POLY : 0);
+		sw_table[0][i] = c;
+	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int t = 1; t < 8; t++)
+			sw_table[t][i] = (sw_table[t - 1][i] >> 8) ^ sw_table[0][sw_table[t - 1][i] & 0xff];
+}
+
+/* Works on the raw register (pre- and post-inversion done by the callers). */
+static uint32_t sw_update(uint32_t r, const uint8_t *p, size_t n)
+{
+	while (n && ((uintptr_t)p & 7)) {
+		r = (r >> 8) ^ sw_table[0][(r ^ *p++) & 0xff];
+		n--;
+	}
+	while (n >= 8) {
+		uint32_t lo = r ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+				   (uint32_t)p[3] << 24);
+		r = sw_table[7][lo & 0xff] ^ sw_table[6][(lo >> 8) & 0xff] ^
+		    sw_table[5][(lo >> 16) & 0xff] ^ sw_table[4][lo >> 24] ^ sw_table[3][p[4]] ^
+		    sw_table[2][p[5]] ^ sw_table[1][p[6]] ^ sw_table[0][p[7]];
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		r = (r >> 8) ^ sw_table[0][(r ^ *p++) & 0xff];
+	return r;
+}
+
+/* 32x32 GF(2) matrices as 32 column vectors. */
+static uint32_t gf2_times(const uint32_t *mat, uint32_t vec)
+{
+	uint32_t sum = 0;
+	for (int i = 0; vec; i++, vec >>= 1)
+		if (vec & 1)
+			sum ^= mat[i];
+	return sum;
+}
+
+static void gf2_mul(uint32_t *out, const uint32_t *a, const uint32_t *b)
+{
+	uint32_t t[32];
+	for (int i = 0; i < 32; i++)
+		t[i] = gf2_times(a, b[i]);
+	memcpy(out, t, sizeof(t));
+}
+
+/* zeros_pow2[k]: the operator that feeds 2^k zero bytes through the register. The first
+ * ZEROS_FIRST are made with the shift tables (every run that reads data needs them); the rest
+ * only for crc32c_combine. */
+#define ZEROS_FIRST 14
+static uint32_t zeros_pow2[64][32];
+
+static void zeros_init(int from, int to)
+{
+	uint32_t *op = zeros_pow2[0];
+
+	if (!from) {
+		/* One zero bit: shift right, xor the polynomial when the low bit falls out. */
+		op[0] = POLY;
+		for (int i = 1; i < 32; i++)
+			op[i] = 1u << (i - 1);
+		for (int k = 0; k < 3; k++)  /* 1 -> 2 -> 4 -> 8 bits */
+			gf2_mul(op, op, op);
+		from = 1;
+	}
+	for (int k = from; k < to; k++)
+		gf2_mul(zeros_pow2[k], zeros_pow2[k - 1], zeros_pow2[k - 1]);
+}
+
+static void zeros_init_rest(void)
+{
+	zeros_init(ZEROS_FIRST, 64);
+}
+
+/* r fed through len zero bytes. */
+static uint32_t zeros_shift(uint32_t r, uint64_t len)
+{
+	for (int k = 0; len; k++, len >>= 1)
+		if (len & 1)
+			r = gf2_times(zeros_pow2[k], r);
+	return r;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_HW 1
+
+/* Stream lengths for the interleaved loop: long rounds for bulk data, short for tails. */
+#define LONG_LEN 8192
+#define SHORT_LEN 256
+
+/* Tables that shift a register over LONG_LEN and SHORT_LEN zero bytes, a byte at a time. */
+static uint32_t shift_long[4][256], shift_short[4][256];
+
+/* By linearity, an entry is the xor of those of its bits: 8 shifts per byte position. */
+static void shift_init(uint32_t table[4][256], size_t len)
+{
+	for (int k = 0; k < 4; k++) {
+		table[k][0] = 0;
+		for (int bit = 0; bit < 8; bit++)
+			table[k][1u << bit] = zeros_shift(1u << (8 * k + bit), len);
+		for (uint32_t v = 3; v < 256; v++)
+			if (v & (v - 1))
+				table[k][v] = table[k][v & (v - 1)] ^ table[k][v & -v];
+	}
+}
+
+static inline uint32_t shift(uint32_t table[4][256], uint32_t r)
+{
+	return table[0][r & 0xff] ^ table[1][(r >> 8) & 0xff] ^ table[2][(r >> 16) & 0xff] ^
+	       table[3][r >> 24];
+}
+
+__attribute__((target("sse4.2"))) static uint32_t hw_update(uint32_t r, const uint8_t *p, size_t n)
+{
+	uint64_t c0 = r;
+
+	while (n && ((uintptr_t)p & 7)) {
+		c0 = __builtin_ia32_crc32qi((uint32_t)c0, *p++);
+		n--;
+	}
+	/* Three streams of `len` bytes each; streams 1 and 2 start from a zero register. */
+#define ROUNDS(len, table)                                                          \
+	while (n >= 3 * (len)) {                                                    \
+		uint64_t c1 = 0, c2 = 0;                                             \
+		const uint8_t *end = p + (len);                                      \
+		while (p < end) {                                                    \
+			uint64_t a, b, c;                                            \
+			memcpy(&a, p, 8);                                            \
+			memcpy(&b, p + (len), 8);                                    \
+			memcpy(&c, p + 2 * (len), 8);                                \
+			c0 = __builtin_ia32_crc32di(c0, a);                          \
+			c1 = __builtin_ia32_crc32di(c1, b);                          \
+			c2 = __builtin_ia32_crc32di(c2, c);                          \
+			p += 8;                                                      \
+		}                                                                    \
+		c0 = shift(table, (uint32_t)c0) ^ c1;                                \
+		c0 = shift(table, (uint32_t)c0) ^ c2;                                \
+		p += 2 * (len);                                                      \
+		n -= 3 * (len);                                                      \
+	}
+	ROUNDS(LONG_LEN, shift_long)
+	ROUNDS(SHORT_LEN, shift_short)
+#undef ROUNDS
+	while (n >= 8) {
+		uint64_t a;
+		memcpy(&a, p, 8);
+		c0 = __builtin_ia32_crc32di(c0, a);
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		c0 = __builtin_ia32_crc32qi((uint32_t)c0, *p++);
+	return (uint32_t)c0;
+}
+#else
+#define HAVE_HW 0
+#endif
+
+static uint32_t (*update_fn)(uint32_t, const uint8_t *, size_t) = sw_update;
+static const char *impl_name = "table";
+static pthread_once_t once = PTHREAD_ONCE_INIT, sw_once = PTHREAD_ONCE_INIT,
+		      rest_once = PTHREAD_ONCE_INIT;
+
+/* Only what the chosen path needs: `ckpt list` checks a few index blocks and is done. */
+static void init(void)
+{
+	zeros_init(0, ZEROS_FIRST);
+#if HAVE_HW
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("sse4.2")) {
+		shift_init(shift_long, LONG_LEN);
+		shift_init(shift_short, SHORT_LEN);
+		update_fn = hw_update;
+		impl_name = "sse4.2";
+		return;
+	}
+#endif
+	pthread_once(&sw_once, sw_init);
+}
+
+uint32_t crc32c_extend(uint32_t crc, const void *p, size_t n)
+{
+	pthread_once(&once, init);
+	return ~update_fn(~crc, p, n);
+}
+
+uint32_t crc32c_extend_sw(uint32_t crc, const void *p, size_t n)
+{
+	pthread_once(&sw_once, sw_init);
+	return ~sw_update(~crc, p, n);
+}
+
+uint32_t crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2)
+{
+	pthread_once(&once, init);
+	pthread_once(&rest_once, zeros_init_rest);
+	return zeros_shift(crc1, len2) ^ crc2;
+}
+
+const char *crc32c_impl(void)
+{
+	pthread_once(&once, init);
+	return impl_name;
+}

@@ -1,0 +1,450 @@
+/* Streamed averaging of checkpoints (see average.h). */
+#include "edit/average.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/crc32c.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "format/objgraph.h"
+#include "tensor/assemble.h"
+#include "tensor/convert.h"
+#include "edit/xform.h"
+
+int average_dtype(int dtype)
+{
+	return cast_is_float(dtype) || dtype == DT_COMPLEX64 || dtype == DT_COMPLEX128;
+}
+
+void avg_result_release(struct avg_result *r)
+{
+	buf_release(&r->diffs);
+}
+
+static int is_graph(const struct bundle_entry *e)
+{
+	return is_graph_key(e->name, e->name_len);
+}
+
+static int alike(const struct bundle_entry *a, const struct bundle_entry *b)
+{
+	return a->dtype == b->dtype && a->rank == b->rank && a->nslices == b->nslices &&
+	       !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof(int64_t)) &&
+	       (!a->nslices ||
+		!memcmp(a->slices, b->slices, a->nslices * (size_t)a->rank * 2 * sizeof(int64_t)));
+}
+
+static void add_layout(struct buf *b, const struct bundle_entry *e)
+{
+	buf_addf(b, "%s ", dtype_name(e->dtype));
+	shape_format(b, e->dims, e->rank);
+	if (e->nslices)
+		buf_addf(b, " in %zu slices", e->nslices);
+}
+
+static void add_diff(struct avg_result *r, const struct bundle_entry *e)
+{
+	buf_addc(&r->diffs, '"');
+	buf_add_name_msg(&r->diffs, e->name, e->name_len);
+	buf_add(&r->diffs, "\": ", 3);
+	r->ndiffs++;
+}
+
+/* Which tensors of the last input are averaged or copied (keep[i] for its entries), and the
+ * differences between the inputs. */
+static void plan(struct bundle *const *in, const char *const *labels, size_t n,
+		 const struct avg_opts *o, const unsigned char *graph_opt, unsigned char *keep,
+		 struct avg_result *r)
+{
+	const struct bundle *last = in[n - 1];
+
+	for (size_t k = 0; k < last->nentries; k++) {
+		const struct bundle_entry *e = &last->entries[k];
+		int ok = 1;
+		if (e->is_slice)
+			continue;
+		if (is_graph(e)) {
+			keep[k] = 1;
+			continue;
+		}
+		if (!o->keep_optimizer && (graph_opt[k] || is_optimizer_name(e->name))) {
+			r->optimizer++;
+			continue;
+		}
+		for (size_t i = 0; i + 1 < n; i++) {
+			const struct bundle_entry *f = bundle_find(in[i], e->name, e->name_len);
+			if (!f || f->is_slice) {
+				add_diff(r, e);
+				buf_addf(&r->diffs, "not in %s\n", labels[i]);
+				ok = 0;
+			} else if (!alike(e, f)) {
+				add_diff(r, e);
+				add_layout(&r->diffs, e);
+				buf_addf(&r->diffs, " in %s, ", labels[n - 1]);
+				add_layout(&r->diffs, f);
+				buf_addf(&r->diffs, " in %s\n", labels[i]);
+				ok = 0;
+			}
+		}
+		keep[k] = (unsigned char)ok;
+		r->left_out += !ok;
+	}
+	for (size_t i = 0; i + 1 < n; i++)
+		for (size_t k = 0; k < in[i]->nentries; k++) {
+			const struct bundle_entry *f = &in[i]->entries[k], *e;
+			if (f->is_slice || is_graph(f) || (!o->keep_optimizer && is_optimizer_name(f->name)))
+				continue;
+			e = bundle_find(last, f->name, f->name_len);
+			if (!e || e->is_slice) {
+				add_diff(r, f);
+				buf_addf(&r->diffs, "in %s, not in %s\n", labels[i], labels[n - 1]);
+			}
+		}
+}
+
+struct graph_ctx {
+	const struct bundle *b;
+	unsigned char *marks;   /* per entry of b */
+};
+
+static void mark_key(void *ctx, const uint8_t *key, size_t len)
+{
+	struct graph_ctx *g = ctx;
+	const struct bundle_entry *e = bundle_find(g->b, key, len);
+
+	if (e)
+		g->marks[e - g->b->entries] = 1;
+}
+
+/* objgraph_drop: a key stays if its tensor is written (or was never in the bundle). */
+static int key_written(void *ctx, const uint8_t *key, size_t len)
+{
+	struct graph_ctx *g = ctx;
+	const struct bundle_entry *e = bundle_find(g->b, key, len);
+
+	return !e || g->marks[e - g->b->entries];
+}
+
+/* ---- float32 means, in blocks ------------------------------------------------------------ */
+
+/* The general path takes every element through elements_to_double and doubles_to_elements,
+ * a call and a switch per element. float32 to float32 does the same operations in the same
+ * order (sum in input order in double, divide, round to float), so the same bits, in loops of
+ * a constant count over blocks (zeros after the last element) that the compiler vectorises;
+ * the rounding is counted in a second pass, as count() in castconv.c counts it. */
+#define MEAN_BLOCK 1024
+
+static size_t mean_padded(size_t m)
+{
+	return (m + MEAN_BLOCK - 1) / MEAN_BLOCK * MEAN_BLOCK;
+}
+
+/* acc = x (first) or acc += x, over m elements (float-aligned x, padded to whole blocks). */
+static void mean_add(double *acc, const float *x, size_t mp, int first)
+{
+	for (size_t o = 0; o < mp; o += MEAN_BLOCK) {
+		double *a = acc + o;
+		const float *f = x + o;
+		if (first)
+			for (size_t k = 0; k < MEAN_BLOCK; k++)
+				a[k] = f[k];
+		else
+			for (size_t k = 0; k < MEAN_BLOCK; k++)
+				a[k] += f[k];
+	}
+}
+
+/* out = (float)(acc / n), counting what the rounding did to the m real elements. */
+static void mean_out(const double *acc, size_t n, float *out, size_t m, size_t mp,
+		     struct cast_stats *st)
+{
+	double dn = (double)n;
+	uint32_t changed = 0, overflow = 0, underflow = 0;
+
+	for (size_t o = 0; o < mp; o += MEAN_BLOCK) {
+		double q[MEAN_BLOCK];
+		float *f = out + o;
+		for (size_t k = 0; k < MEAN_BLOCK; k++) {
+			q[k] = acc[o + k] / dn;
+			f[k] = (float)q[k];
+		}
+		if (!st)
+			continue;
+		/* The padding is 0 -> 0: it counts nothing. */
+		for (size_t k = 0; k < MEAN_BLOCK; k++) {
+			double x = q[k], y = f[k];
+			int xinf = x - x != 0 && x == x, yinf = y - y != 0 && y == y;
+			changed += x != y && !(x != x && y != y);
+			overflow += yinf && !xinf;
+			underflow += y == 0 && x != 0;
+		}
+	}
+	if (st) {
+		st->values += m;
+		st->changed += changed;
+		st->overflow += overflow;
+		st->underflow += underflow;
+	}
+}
+
+int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n, int to,
+		    size_t chunk, struct cast_stats *st, uint64_t *bytes, struct ck_err *err)
+{
+	const struct bundle_entry *e = src[n - 1].e;
+	const struct dtype_info *d = dtype_info(e->dtype);
+	size_t esize = (size_t)d->size, parts = d->kind == DK_COMPLEX ? 2 : 1;
+	size_t osize = (size_t)dtype_info(to)->size;
+	int direct = n == 1 && cast_is_float(e->dtype) && cast_is_float(to);
+	int f32 = !direct && e->dtype == DT_FLOAT && to == DT_FLOAT &&
+		  __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+	struct tensor_stream *ts = xcalloc(n, sizeof(*ts));
+	struct bundle_entry oe = *e;
+	uint8_t *raw = NULL, *outb = NULL;
+	double *acc = NULL, *tmp = NULL;
+	uint64_t done = 0;
+	uint32_t crc = 0;
+	int rc = 0;
+
+	if (!chunk)
+		chunk = 65536;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct bundle_entry *f = src[i].e;
+		if (f->size != f->elements * esize) {
+			struct buf name = BUF_INIT;
+			buf_add_name_msg(&name, f->name, f->name_len);
+			rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\": %llu bytes for %llu elements "
+				      "of %s", src[i].b->index_path, (const char *)name.p,
+				      (unsigned long long)f->size, (unsigned long long)f->elements,
+				      d->name);
+			buf_release(&name);
+			break;
+		}
+		rc = tensor_stream_open(&ts[i], src[i].b, f, err);
+	}
+	if (rc < 0)
+		goto out;
+	/* (f32: whole blocks; doubles and floats aligned for the block loops) */
+	raw = xmalloc_io(mean_padded(chunk) * esize);
+	outb = xmalloc_io(mean_padded(chunk) * osize);
+	acc = xmalloc_io(mean_padded(chunk) * parts * sizeof(double));
+	tmp = f32 ? NULL : xmalloc(chunk * parts * sizeof(double));
+	oe.shard = 0;
+	oe.dtype = to;
+	if (bundle_writer_begin(w, 0, &oe.offset)) {
+		rc = bundle_writer_status(w, err);
+		goto out;
+	}
+	if (!e->elements)  /* no data: each stream still checks its (empty) payload's CRC */
+		for (size_t i = 0; i < n && !rc; i++)
+			rc = (int)tensor_stream_read(&ts[i], raw, 0, err);
+	while (done < e->elements && !rc) {
+		size_t m = e->elements - done < chunk ? (size_t)(e->elements - done) : chunk;
+		for (size_t i = 0; i < n; i++) {
+			double *dst = i ? tmp : acc;
+			rc = xform_read_exact(&ts[i], raw, m * esize, err);
+			if (rc < 0)
+				goto out;
+			if (src[i].b->big_endian)
+				swap_elements(e->dtype, raw, m);
+			if (f32) {
+				memset(raw + m * esize, 0, (mean_padded(m) - m) * esize);
+				mean_add(acc, (const float *)raw, mean_padded(m), i == 0);
+				continue;
+			}
+			if (direct)  /* a plain conversion: straight from format to format */
+				cast_elements(e->dtype, raw, to, outb, m, st);
+			else
+				elements_to_double(e->dtype, raw, m, dst);
+			if (i)
+				for (size_t k = 0; k < m * parts; k++)
+					acc[k] += tmp[k];
+		}
+		if (f32) {
+			mean_out(acc, n, (float *)outb, m, mean_padded(m), st);
+		} else if (!direct) {
+			for (size_t k = 0; k < m * parts; k++)
+				acc[k] /= (double)n;
+			doubles_to_elements(to, acc, m, outb, st);
+		}
+		if (src[n - 1].b->big_endian)
+			swap_elements(to, outb, m);
+		crc = crc32c_extend(crc, outb, m * osize);
+		if (bundle_writer_write(w, 0, outb, m * osize)) {
+			rc = bundle_writer_status(w, err);
+			goto out;
+		}
+		done += m;
+	}
+	if (rc < 0)
+		goto out;
+	oe.size = e->elements * osize;
+	oe.crc32c = crc32c_mask(crc);
+	if (bytes)
+		*bytes += oe.size;
+	if (bundle_writer_add_entry(w, &oe))
+		rc = bundle_writer_status(w, err);
+out:
+	free(ts);
+	free(raw);
+	free(outb);
+	free(acc);
+	free(tmp);
+	return rc;
+}
+
+/* One tensor of the last input: averaged (float) or copied, slice by slice if partitioned. */
+static int write_tensor(struct bundle_writer *w, struct bundle *const *in, size_t n,
+			const struct bundle_entry *e, size_t chunk, struct avg_result *r,
+			struct ck_err *err)
+{
+	struct bundle *last = in[n - 1];
+	int avg = average_dtype(e->dtype) && !is_graph(e);
+	struct avg_src *src = xcalloc(n, sizeof(*src));
+	int64_t *ext = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		src[i].b = in[i];
+		src[i].e = i + 1 < n ? bundle_find(in[i], e->name, e->name_len) : e;
+		if (e->nslices && (avg || i + 1 == n))
+			rc = partition_check(in[i], src[i].e, err);
+	}
+	if (rc < 0)
+		goto out;
+	if (!e->nslices) {
+		if (avg) {
+			rc = average_payload(w, src, n, e->dtype, chunk, &r->st, &r->bytes, err);
+		} else {
+			rc = xform_copy(w, 0, last, e, e->name, e->name_len, err);
+			r->bytes += e->size;
+		}
+		goto out;
+	}
+	rc = xform_copy(w, 0, last, e, e->name, e->name_len, err);  /* the partitioned entry */
+	ext = xcalloc((size_t)e->rank * 2 + 1, sizeof(int64_t));
+	for (size_t s = 0; s < e->nslices && !rc; s++) {
+		struct avg_src *ss = xcalloc(n, sizeof(*ss));
+		for (size_t i = 0; i < n; i++) {
+			ss[i].b = in[i];
+			ss[i].e = avg || i + 1 == n ? slice_entry(in[i], src[i].e, s, ext) : NULL;
+		}
+		if (avg) {
+			rc = average_payload(w, ss, n, e->dtype, chunk, &r->st, &r->bytes, err);
+		} else {
+			const struct bundle_entry *se = ss[n - 1].e;
+			rc = xform_copy(w, 0, last, se, se->name, se->name_len, err);
+			r->bytes += se->size;
+		}
+		free(ss);
+	}
+out:
+	if (!rc) {
+		r->averaged += avg;
+		r->copied += !avg && !is_graph(e);
+		r->graph |= is_graph(e);
+	}
+	free(ext);
+	free(src);
+	return rc;
+}
+
+/* The pruned object graph, as a new string payload. */
+static int write_graph(struct bundle_writer *w, const objgraph *g, const struct bundle_entry *e,
+		       struct avg_result *r, struct ck_err *err)
+{
+	struct buf bytes = BUF_INIT;
+	const uint8_t *p;
+	size_t len;
+	int rc = 0;
+
+	objgraph_serialize(g, &bytes);
+	p = bytes.p;
+	len = bytes.len;
+	if (bundle_writer_add_strings(w, e->name, e->name_len, e->dims, e->rank, 0, &p, &len, 1))
+		rc = bundle_writer_status(w, err);
+	r->graph = 1;
+	r->bytes += bundle_strings_size(&len, 1);  /* as stored, like every total */
+	buf_release(&bytes);
+	return rc;
+}
+
+int average_checkpoints(struct bundle *const *in, const char *const *labels, size_t n,
+			const char *out, const struct avg_opts *o, struct avg_result *r,
+			struct ck_err *err)
+{
+	struct bundle *last;
+	struct bundle_writer *w = NULL;
+	unsigned char *keep = NULL, *graph_opt = NULL;
+	objgraph *graph = NULL;
+	size_t chunk = o->chunk;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (n < 1)
+		return ck_error(err, CK_EUSAGE, "no checkpoints to average");
+	last = in[n - 1];
+	for (size_t i = 0; i + 1 < n; i++)
+		if (in[i]->big_endian != last->big_endian)
+			return ck_error(err, CK_EUNSUP, "%s is %s-endian but %s is %s-endian; average "
+					"checkpoints written on machines of one byte order", labels[i],
+					in[i]->big_endian ? "big" : "little", labels[n - 1],
+					last->big_endian ? "big" : "little");
+	keep = xcalloc(last->nentries + 1, 1);
+	graph_opt = xcalloc(last->nentries + 1, 1);
+	/* TF2: the object graph knows which variables belong to the optimizer, under any name. */
+	if (bundle_find(last, OBJECT_GRAPH_KEY, sizeof(OBJECT_GRAPH_KEY) - 1)) {
+		struct graph_ctx gc = { last, graph_opt };
+		rc = objgraph_load(last, &graph, err);
+		if (rc == 0)
+			rc = objgraph_validate(graph, err);
+		if (rc < 0)
+			goto out;
+		objgraph_optimizer_keys(graph, mark_key, &gc);
+	}
+	plan(in, labels, n, o, graph_opt, keep, r);
+	if (r->ndiffs && !o->intersect) {
+		rc = ck_error(err, CK_EUSAGE, "the inputs differ in %zu %s (use --intersect to average "
+			      "the tensors they share)", r->ndiffs, r->ndiffs == 1 ? "way" : "ways");
+		goto out;
+	}
+	{
+		size_t kept = 0;
+		for (size_t k = 0; k < last->nentries; k++)
+			kept += keep[k] && !is_graph(&last->entries[k]);
+		if (!kept) {
+			rc = ck_error(err, CK_EUSAGE, "no tensor is alike in all %zu inputs: nothing to "
+				      "average", n);
+			goto out;
+		}
+	}
+	/* The graph must not name tensors that are left out: TF would look for them. */
+	if (graph) {
+		struct graph_ctx gc = { last, keep };
+		r->graph_dropped = objgraph_drop(graph, key_written, &gc);
+	}
+	rc = bundle_writer_open(&w, out, 1, o->flags, err);
+	if (rc < 0)
+		goto out;
+	bundle_writer_set_big_endian(w, last->big_endian);
+	for (size_t k = 0; k < last->nentries && !rc; k++) {
+		const struct bundle_entry *e = &last->entries[k];
+		if (!keep[k])
+			continue;
+		if (is_graph(e) && r->graph_dropped) {
+			rc = write_graph(w, graph, e, r, err);
+			continue;
+		}
+		rc = write_tensor(w, in, n, e, chunk, r, err);
+	}
+	if (rc < 0) {
+		bundle_writer_abort(w);
+		goto out;
+	}
+	rc = bundle_writer_finish(w, err);
+out:
+	objgraph_free(graph);
+	free(graph_opt);
+	free(keep);
+	return rc;
+}

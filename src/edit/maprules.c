@@ -1,0 +1,649 @@
+/* Mapping rules: parsing rule files line by line and applying them to a tensor's name, dtype
+ * and shape (maprules.h). */
+#include "edit/maprules.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/optfile.h"
+#include "format/dtype.h"
+#include "tensor/castconv.h"
+#include "edit/namefilter.h"
+
+void maprules_init(struct maprules *m)
+{
+	m->v = NULL;
+	m->n = 0;
+}
+
+static void rule_release(struct maprule *u)
+{
+	if (u->has_re)
+		regfree(&u->re);
+	rules_release(&u->rename);
+	free(u->where);
+	free(u->text);
+}
+
+void maprules_release(struct maprules *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		rule_release(&m->v[i]);
+	free(m->v);
+	maprules_init(m);
+}
+
+void maprules_out_init(struct maprules_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->name = (struct buf)BUF_INIT;
+	o->want_part = -1;
+}
+
+void maprules_out_release(struct maprules_out *o)
+{
+	buf_release(&o->name);
+}
+
+/* The next space-separated word of *p (a copy, NUL-terminated in w); 0 if there is none. */
+static int word(const char **p, struct buf *w)
+{
+	const char *s = *p + strspn(*p, " \t"), *e = s + strcspn(s, " \t");
+
+	buf_reset(w);
+	buf_add(w, s, (size_t)(e - s));
+	buf_addc(w, 0);
+	w->len--;
+	*p = e + strspn(e, " \t");
+	return e > s;
+}
+
+/* A regex operand with \d as [0-9] (Perl's spelling, which POSIX lacks). */
+static int compile(struct maprule *u, const char *src, struct ck_err *err)
+{
+	struct buf re = BUF_INIT;
+	int ec;
+
+	for (const char *s = src; *s; s++) {
+		if (s[0] == '\\' && s[1] == 'd') {
+			buf_add(&re, "[0-9]", 5);
+			s++;
+		} else {
+			if (s[0] == '\\' && s[1])
+				buf_addc(&re, (uint8_t)*s++);
+			buf_addc(&re, (uint8_t)*s);
+		}
+	}
+	buf_addc(&re, 0);
+	ec = regcomp(&u->re, (const char *)re.p, REG_EXTENDED | REG_NOSUB);
+	buf_release(&re);
+	if (ec) {
+		char msg[256];
+		regerror(ec, &u->re, msg, sizeof(msg));
+		return ck_error(err, CK_EUSAGE, "%s: bad regular expression '%s': %s", u->where, src, msg);
+	}
+	u->has_re = 1;
+	return 0;
+}
+
+/* "1,0", "3,2,0,1" or T. */
+static int parse_axes(struct maprule *u, const char *s, struct ck_err *err)
+{
+	unsigned seen = 0;
+
+	if (!strcmp(s, "T"))
+		return 0;
+	for (;;) {
+		char *end;
+		long a = strtol(s, &end, 10);
+		if (end == s || a < 0 || a >= MAPRULES_MAX_RANK || (*end && *end != ','))
+			return ck_error(err, CK_EUSAGE, "%s: bad axes '%s' (expected T or a list like "
+					"1,0 or 3,2,0,1)", u->where, s);
+		if (seen & (1u << a))
+			return ck_error(err, CK_EUSAGE, "%s: axis %ld given twice", u->where, a);
+		seen |= 1u << a;
+		u->perm[u->nperm++] = (int)a;
+		if (!*end)
+			break;
+		s = end + 1;
+	}
+	if (seen != (1u << u->nperm) - 1)
+		return ck_error(err, CK_EUSAGE, "%s: axes '%s' are not a permutation of 0..%d", u->where,
+				u->text, u->nperm - 1);
+	return 0;
+}
+
+static struct maprule *rule_new(struct maprules *m, const char *text, const char *file,
+				size_t lineno)
+{
+	struct maprule *u;
+	struct buf w = BUF_INIT;
+
+	m->v = xreallocarray(m->v, m->n + 1, sizeof(*m->v));
+	u = &m->v[m->n++];
+	memset(u, 0, sizeof(*u));
+	rules_init(&u->rename);
+	u->text = xstrdup(text);
+	buf_addf(&w, "%s:%zu", file, lineno);
+	u->where = xstrdup((const char *)w.p);
+	buf_release(&w);
+	return u;
+}
+
+/* The rule after its keyword: REGEX [ARG]; nargs says how many words must follow. */
+static int operands(struct maprule *u, const char *p, int nargs, int optional_re, struct buf *arg,
+		    const char *usage, struct ck_err *err)
+{
+	struct buf re = BUF_INIT;
+	int rc = 0;
+
+	if (!word(&p, &re)) {
+		if (!optional_re)
+			rc = ck_error(err, CK_EUSAGE, "%s: '%s' needs %s", u->where, u->text, usage);
+		goto out;
+	}
+	if (nargs && !word(&p, arg)) {
+		rc = ck_error(err, CK_EUSAGE, "%s: '%s' needs %s", u->where, u->text, usage);
+		goto out;
+	}
+	if (*p) {
+		rc = ck_error(err, CK_EUSAGE, "%s: unexpected '%s' after the rule (expected %s)", u->where,
+			      p, usage);
+		goto out;
+	}
+	rc = compile(u, (const char *)re.p, err);
+out:
+	buf_release(&re);
+	return rc;
+}
+
+/* split REGEX AXIS NAME,NAME,...: each NAME becomes the rule s/REGEX/NAME/ (with a delimiter
+ * neither holds) so that it may use REGEX's groups. */
+static int parse_split(struct maprule *u, const char *p, struct ck_err *err)
+{
+	struct buf re = BUF_INIT, axis = BUF_INIT, names = BUF_INIT, one = BUF_INIT;
+	const char *usage = "REGEX AXIS NAME,NAME,... (two names or more)";
+	char *end;
+	int rc = 0;
+
+	if (!word(&p, &re) || !word(&p, &axis) || !word(&p, &names) || *p) {
+		rc = ck_error(err, CK_EUSAGE, "%s: '%s' needs %s", u->where, u->text, usage);
+		goto out;
+	}
+	u->axis = (int)strtol((const char *)axis.p, &end, 10);
+	if (*end || end == (char *)axis.p || u->axis < 0 || u->axis >= MAPRULES_MAX_RANK) {
+		rc = ck_error(err, CK_EUSAGE, "%s: bad axis '%s'", u->where, (const char *)axis.p);
+		goto out;
+	}
+	rc = compile(u, (const char *)re.p, err);
+	for (const char *n = (const char *)names.p; !rc && n;) {
+		const char *comma = strchr(n, ',');
+		size_t len = comma ? (size_t)(comma - n) : strlen(n);
+		const char *d = "/|#:;!@%~^";
+		while (d[1] && (strchr((const char *)re.p, *d) || memchr(n, *d, len)))
+			d++;
+		buf_reset(&one);
+		buf_addf(&one, "s%c%s%c%.*s%c", *d, (const char *)re.p, *d, (int)len, n, *d);
+		if (!len)
+			rc = ck_error(err, CK_EUSAGE, "%s: an empty name in '%s'", u->where,
+				      (const char *)names.p);
+		else if ((rc = rules_parse(&u->rename, (const char *)one.p, err)) < 0)
+			ck_error(err, CK_EUSAGE, "%s: bad part name '%.*s'", u->where, (int)len, n);
+		n = comma ? comma + 1 : NULL;
+	}
+	if (!rc && u->rename.n < 2)
+		rc = ck_error(err, CK_EUSAGE, "%s: '%s' needs %s", u->where, u->text, usage);
+out:
+	buf_release(&re);
+	buf_release(&axis);
+	buf_release(&names);
+	buf_release(&one);
+	return rc;
+}
+
+static int parse_rule(struct maprule *u, const char *p, struct ck_err *err)
+{
+	struct buf kw = BUF_INIT, arg = BUF_INIT;
+	const char *rest = p;
+	int rc = 0;
+
+	word(&rest, &kw);
+	if (!strcmp((const char *)kw.p, "drop") && !strcmp(rest, "optimizer")) {
+		u->kind = MR_DROP_OPTIMIZER;
+	} else if (!strcmp((const char *)kw.p, "drop") || !strcmp((const char *)kw.p, "keep")) {
+		u->kind = kw.p[0] == 'd' ? MR_DROP : MR_KEEP;
+		rc = operands(u, rest, 0, 0, &arg, "a regular expression", err);
+	} else if (!strcmp((const char *)kw.p, "transpose")) {
+		u->kind = MR_TRANSPOSE;
+		rc = operands(u, rest, 1, 0, &arg, "REGEX AXES (AXES: T, 1,0, 3,2,0,1 ...)", err);
+		if (!rc)
+			rc = parse_axes(u, (const char *)arg.p, err);
+	} else if (!strcmp((const char *)kw.p, "cast")) {
+		u->kind = MR_CAST;
+		rc = operands(u, rest, 1, 0, &arg, "REGEX DTYPE", err);
+		if (!rc) {
+			u->dtype = dtype_from_name((const char *)arg.p);
+			if (u->dtype <= 0 || !cast_is_float(u->dtype))
+				rc = ck_error(err, CK_EUSAGE, "%s: cast to '%s': not a float dtype (float16, "
+					      "bfloat16, float32, float64)", u->where, (const char *)arg.p);
+		}
+	} else if (!strcmp((const char *)kw.p, "split")) {
+		u->kind = MR_SPLIT;
+		rc = parse_split(u, rest, err);
+	} else if (!strcmp((const char *)kw.p, "fullname")) {
+		u->kind = MR_FULLNAME;
+		rc = operands(u, rest, 0, 1, &arg, "at most a regular expression", err);
+	} else if (!strcmp((const char *)kw.p, "add-prefix") || !strcmp((const char *)kw.p, "strip-prefix") ||
+		   !strcmp((const char *)kw.p, "add-suffix") || !strcmp((const char *)kw.p, "strip-suffix")) {
+		u->kind = MR_RENAME;
+		if (!*rest || strpbrk(rest, " \t"))
+			rc = ck_error(err, CK_EUSAGE, "%s: '%s' needs one word", u->where, kw.p);
+		else if (kw.p[0] == 'a')
+			(kw.p[4] == 'p' ? rules_add_prefix : rules_add_suffix)(&u->rename, rest);
+		else
+			(kw.p[6] == 'p' ? rules_strip_prefix : rules_strip_suffix)(&u->rename, rest);
+	} else if ((p[0] == 's' && ispunct((unsigned char)p[1])) || strchr(p, '=')) {
+		u->kind = MR_RENAME;
+		rc = rules_parse(&u->rename, p, err);
+		if (rc < 0)
+			ck_wrap(err, "%s", u->where);
+	} else {
+		rc = ck_error(err, CK_EUSAGE, "%s: unknown rule '%s' (expected s/RE/REPL/, OLD=NEW, drop, "
+			      "keep, transpose, cast, fullname, split, add-prefix, strip-prefix, add-suffix or "
+			      "strip-suffix)", u->where, (const char *)kw.p);
+	}
+	buf_release(&kw);
+	buf_release(&arg);
+	return rc;
+}
+
+int maprules_parse_line(struct maprules *m, const char *line, const char *file, size_t lineno,
+			struct ck_err *err)
+{
+	struct buf text = BUF_INIT, mod = BUF_INIT;
+	const char *p = line + strspn(line, " \t");
+	size_t len = strlen(p);
+	struct maprule *u;
+	int optional = 0, also = 0, rc;
+
+	while (len && strchr(" \t\r", p[len - 1]))
+		len--;
+	if (!len || *p == '#')
+		return 0;
+	buf_add(&text, p, len);
+	buf_addc(&text, 0);
+	p = (const char *)text.p;
+	for (;;) {  /* modifiers */
+		const char *q = p;
+		word(&q, &mod);
+		if (!strcmp((const char *)mod.p, "optional") && *q)
+			optional = 1;
+		else if (!strcmp((const char *)mod.p, "also") && *q)
+			also = 1;
+		else
+			break;
+		p = q;
+	}
+	u = rule_new(m, p, file, lineno);
+	u->optional = optional;
+	u->also = also;
+	rc = parse_rule(u, p, err);
+	if (rc < 0) {  /* the half-made rule goes: its error is the message */
+		rule_release(u);
+		m->n--;
+	}
+	buf_release(&text);
+	buf_release(&mod);
+	return rc;
+}
+
+/* The rules in path; messages name the file as shown. */
+static int load_as(struct maprules *m, const char *path, const char *shown, struct ck_err *err)
+{
+	struct buf all = BUF_INIT;
+	size_t lineno = 0;
+	char *line, *cursor;
+	int rc = optfile_read(path, &all, err);
+
+	cursor = rc == 0 ? (char *)all.p : NULL;
+	while (rc == 0 && (line = optfile_line(&cursor, &all)) != NULL)
+		rc = maprules_parse_line(m, line, shown, ++lineno, err);
+	buf_release(&all);
+	return rc;
+}
+
+int maprules_load(struct maprules *m, const char *path, struct ck_err *err)
+{
+	return load_as(m, path, path, err);
+}
+
+static int name_matches(const struct maprule *u, const struct buf *name)
+{
+	return !u->has_re || !regexec(&u->re, (const char *)name->p, 0, NULL, 0);
+}
+
+/* Compose rule u's permutation onto o's shape; the new axis k is the current axis p[k]. */
+static int transpose(const struct maprule *u, struct maprules_out *o, struct ck_err *err)
+{
+	int p[MAPRULES_MAX_RANK], perm[MAPRULES_MAX_RANK];
+	int64_t dims[MAPRULES_MAX_RANK];
+
+	if (u->nperm && u->nperm != o->rank)
+		return ck_error(err, CK_EUSAGE, "%s: transpose %d axes of \"%s\", which has %d", u->where,
+				u->nperm, (const char *)o->name.p, o->rank);
+	for (int k = 0; k < o->rank; k++)
+		p[k] = u->nperm ? u->perm[k] : o->rank - 1 - k;
+	for (int k = 0; k < o->rank; k++) {
+		dims[k] = o->dims[p[k]];
+		perm[k] = o->perm[p[k]];
+	}
+	memcpy(o->dims, dims, sizeof(dims[0]) * (size_t)o->rank);
+	memcpy(o->perm, perm, sizeof(perm[0]) * (size_t)o->rank);
+	o->transposed = 0;
+	for (int k = 0; k < o->rank; k++)
+		o->transposed |= o->perm[k] != k;
+	return 0;
+}
+
+/* A split rule on o: the first time, how many parts along which source axis; for a part, its
+ * name and dims. */
+static int split(struct maprule *u, struct maprules_out *o, struct ck_err *err)
+{
+	int n = (int)u->rename.n;
+	struct buf tmp = BUF_INIT;
+	struct rules one;
+
+	if (u->axis >= o->rank || o->dims[u->axis] % n)
+		return ck_error(err, CK_EUSAGE, "%s: \"%s\" has no axis %d of a size %d divides",
+				u->where, (const char *)o->name.p, u->axis, n);
+	if (o->want_part < 0) {
+		o->nparts = n;
+		o->part_axis = o->perm[u->axis];
+		return 0;
+	}
+	one.v = &u->rename.v[o->want_part];
+	one.n = 1;
+	rules_apply(&one, o->name.p, o->name.len, &tmp);
+	buf_reset(&o->name);
+	buf_add(&o->name, tmp.p, tmp.len);
+	buf_release(&tmp);
+	o->dims[u->axis] /= n;
+	o->nparts = n;
+	o->part_axis = o->perm[u->axis];
+	return 0;
+}
+
+int maprules_apply(struct maprules *m, const char *name, size_t len, const char *full,
+		   size_t full_len, int dtype, int rank, const int64_t *dims,
+		   struct maprules_out *o, struct ck_err *err)
+{
+	struct buf tmp = BUF_INIT;
+	int rc = 0, splits = 0;
+
+	if (rank < 0 || rank > MAPRULES_MAX_RANK)
+		return ck_error(err, CK_EUNSUP, "\"%.*s\": rank %d (at most %d)", (int)len, name, rank,
+				MAPRULES_MAX_RANK);
+	buf_reset(&o->name);
+	buf_add(&o->name, name, len);
+	buf_addc(&o->name, 0);
+	o->name.len--;
+	o->dropped = o->accounted = o->transposed = 0;
+	o->nparts = 0;
+	o->dtype = dtype;
+	o->rank = rank;
+	for (int k = 0; k < rank; k++) {
+		o->dims[k] = dims[k];
+		o->perm[k] = k;
+	}
+	for (size_t i = 0; i < m->n && !o->dropped && rc == 0; i++) {
+		struct maprule *u = &m->v[i];
+		int hit = 0;
+		switch (u->kind) {
+		case MR_RENAME:
+			u->rename.v[0].hits = 0;
+			rules_apply(&u->rename, o->name.p, o->name.len, &tmp);
+			if ((hit = u->rename.v[0].hits != 0)) {
+				buf_reset(&o->name);
+				buf_add(&o->name, tmp.p, tmp.len);
+			}
+			break;
+		case MR_DROP:
+		case MR_DROP_OPTIMIZER:
+			hit = u->kind == MR_DROP ? name_matches(u, &o->name)
+						 : is_optimizer_name((const char *)o->name.p);
+			o->dropped = hit;
+			break;
+		case MR_KEEP:
+			hit = name_matches(u, &o->name);
+			break;
+		case MR_TRANSPOSE:
+			if ((hit = name_matches(u, &o->name)))
+				rc = transpose(u, o, err);
+			break;
+		case MR_CAST:
+			if ((hit = name_matches(u, &o->name)) && !cast_is_float(o->dtype))
+				rc = ck_error(err, CK_EUSAGE, "%s: cannot cast \"%s\" (%s) to %s: not a float",
+					      u->where, (const char *)o->name.p, dtype_name(o->dtype),
+					      dtype_name(u->dtype));
+			else if (hit)
+				o->dtype = u->dtype;
+			break;
+		case MR_SPLIT:
+			if (!(hit = name_matches(u, &o->name)))
+				break;
+			rc = splits++ ? ck_error(err, CK_EUSAGE, "%s: \"%s\" is split twice (one split "
+						 "a tensor)", u->where, (const char *)o->name.p)
+				      : split(u, o, err);
+			if (rc == 0 && o->want_part < 0) {  /* the caller asks again for each part */
+				u->hits++;
+				goto out;
+			}
+			break;
+		case MR_FULLNAME:
+			if ((hit = full && full_len && name_matches(u, &o->name))) {
+				buf_reset(&o->name);
+				buf_add(&o->name, full, full_len);
+			}
+			break;
+		}
+		buf_addc(&o->name, 0);  /* regexec reads a C string */
+		o->name.len--;
+		if (hit) {
+			u->hits++;
+			o->accounted |= !u->also;
+		}
+	}
+	if (!rc && !o->dropped && !o->name.len)
+		o->dropped = 1;  /* the rules emptied the name, as rules.h's RULES_DROPPED */
+out:
+	buf_release(&tmp);
+	return rc;
+}
+
+size_t maprules_unmatched(const struct maprules *m, size_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->v[i].hits && !m->v[i].optional && !m->v[i].also) {
+			if (n < max)
+				out[n] = i;
+			n++;
+		}
+	return n;
+}
+
+int maprules_perm_reverses(const int *perm, int rank)
+{
+	for (int k = 0; k < rank; k++)
+		if (perm[k] != rank - 1 - k)
+			return 0;
+	return 1;
+}
+
+/* out (c x r) = in (r x c) transposed, in blocks that stay in cache; W constant per copy so
+ * that memcpy compiles to one move. */
+#define TRANSPOSE2(W)                                                                      \
+	for (uint64_t ib = 0; ib < r; ib += BLOCK)                                         \
+		for (uint64_t jb = 0; jb < c; jb += BLOCK)                                 \
+			for (uint64_t i = ib; i < r && i < ib + BLOCK; i++)                \
+				for (uint64_t j = jb; j < c && j < jb + BLOCK; j++)        \
+					memcpy(out + (j * r + i) * (W), in + (i * c + j) * (W), (W))
+
+static void transpose2(const uint8_t *in, uint8_t *out, uint64_t r, uint64_t c, size_t w)
+{
+	enum { BLOCK = 64 };
+
+	switch (w) {
+	case 1: TRANSPOSE2(1); break;
+	case 2: TRANSPOSE2(2); break;
+	case 4: TRANSPOSE2(4); break;
+	case 8: TRANSPOSE2(8); break;
+	default: TRANSPOSE2(w); break;
+	}
+}
+
+void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, int rank,
+		      const int *perm, size_t w)
+{
+	uint64_t stride[MAPRULES_MAX_RANK], ostride[MAPRULES_MAX_RANK], idx[MAPRULES_MAX_RANK] = { 0 };
+	uint64_t total = 1, off = 0;
+
+	if (rank == 2 && perm[0] == 1) {  /* the common case: a dense kernel */
+		transpose2(in, out, (uint64_t)in_dims[0], (uint64_t)in_dims[1], w);
+		return;
+	}
+	for (int k = rank - 1; k >= 0; k--) {
+		stride[k] = total;
+		total *= (uint64_t)in_dims[k];
+	}
+	for (int k = 0; k < rank; k++)  /* input stride of output axis k */
+		ostride[k] = stride[perm[k]];
+	for (uint64_t i = 0; i < total; i++) {
+		memcpy(out + i * w, in + off * w, w);
+		for (int k = rank - 1; k >= 0; k--) {  /* odometer over the output's dims */
+			off += ostride[k];
+			if (++idx[k] < (uint64_t)in_dims[perm[k]])
+				break;
+			off -= ostride[k] * idx[k];
+			idx[k] = 0;
+		}
+	}
+}
+
+/* The first folder that exists of those maprules.h names, into dir (empty if none). */
+static void preset_dir(struct buf *dir)
+{
+	static const char *const rel[] = { "/presets", "/../presets", "/../share/ckpt/presets" };
+	const char *env = getenv("CKPT_PRESETS");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	buf_reset(dir);
+	if (env && *env) {
+		buf_addf(dir, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = 0;
+	if (strrchr(exe, '/'))
+		*strrchr(exe, '/') = 0;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		DIR *d;
+		buf_reset(dir);
+		buf_addf(dir, "%s%s", exe, rel[i]);
+		if ((d = opendir((const char *)dir->p)) != NULL) {
+			closedir(d);
+			return;
+		}
+	}
+	buf_reset(dir);
+}
+
+static int preset_name_ok(const char *name)
+{
+	if (!*name)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return 0;
+	return 1;
+}
+
+int maprules_load_preset(struct maprules *m, const char *name, struct ck_err *err)
+{
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	int rc;
+
+	preset_dir(&dir);
+	if (!preset_name_ok(name))
+		rc = ck_error(err, CK_EUSAGE, "bad preset name '%s' (see --list-presets)", name);
+	else if (!dir.len)
+		rc = ck_error(err, CK_ENOTFOUND, "no presets folder found (presets/ beside the binary, "
+			      "../share/ckpt/presets, or $CKPT_PRESETS)");
+	else {
+		buf_addf(&path, "%s/%s.rules", (const char *)dir.p, name);
+		if (access((const char *)path.p, R_OK))
+			rc = ck_error(err, CK_ENOTFOUND, "no preset '%s' in %s (see --list-presets)", name,
+				      (const char *)dir.p);
+		else  /* messages say "preset bert.rules:12", the same wherever it is installed */
+			rc = load_as(m, (const char *)path.p, strrchr((const char *)path.p, '/') + 1, err);
+	}
+	buf_release(&dir);
+	buf_release(&path);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void maprules_list_presets(struct buf *dir, struct buf *list)
+{
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	buf_reset(list);
+	preset_dir(dir);
+	if (!dir->len || !(d = opendir((const char *)dir->p)))
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len > 6 && !strcmp(de->d_name + len - 6, ".rules")) {
+			names = xreallocarray(names, n + 1, sizeof(*names));
+			names[n++] = xmemdup(de->d_name, len - 6);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		struct buf path = BUF_INIT, text = BUF_INIT;
+		struct ck_err err;
+		const char *p;
+		buf_addf(&path, "%s/%s.rules", (const char *)dir->p, names[i]);
+		buf_addf(list, "%s\t", names[i]);
+		if (optfile_read((const char *)path.p, &text, &err) == 0 && text.len) {
+			buf_addc(&text, 0);
+			p = (const char *)text.p;
+			if (*p == '#') {  /* the first line says what the preset is for */
+				p += 1 + strspn(p + 1, " ");
+				buf_add(list, p, strcspn(p, "\n"));
+			}
+		}
+		buf_addc(list, '\n');
+		buf_release(&path);
+		buf_release(&text);
+		free(names[i]);
+	}
+	free(names);
+}

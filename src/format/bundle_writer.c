@@ -1,0 +1,1035 @@
+/* V2 bundle writer (see bundle_writer.h for the write protocol). */
+#include "format/bundle_writer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/crc32c.h"
+#include "store/infile.h"
+#include "store/outguard.h"
+#include "format/dtype.h"
+#include "format/slicekey.h"
+#include "format/table.h"
+#include "tensor_bundle.pb-c.h"
+
+struct wshard {
+	int fd;
+	char *tmp, *final;
+	uint64_t length;
+	int linked;   /* tmp is a hard link to an input's file: never write to it */
+};
+
+struct bundle_writer {
+	char *prefix;
+	char *index_tmp, *index_final;
+	int num_shards, flags;
+	int big_endian;
+	uint64_t tag;
+	char *check_dir;              /* symlinks for the re-read check, while it exists */
+	char **check_links;
+	int ncheck_links;
+	struct wshard *shards;
+	struct bundle_entry *entries;
+	size_t n, cap;
+	int status;
+	struct ck_err err;
+	struct outlock lock;         /* on the prefix, from open to finish or abort */
+	struct bundle_writer *next;  /* registry of open writers, for signal cleanup */
+};
+
+/* Open writers, so that a signal handler can unlink their temporary files. */
+static struct bundle_writer *volatile open_writers;
+
+static void registry_add(struct bundle_writer *w)
+{
+	w->next = open_writers;
+	open_writers = w;
+}
+
+static void registry_remove(struct bundle_writer *w)
+{
+	struct bundle_writer *volatile *p = &open_writers;
+
+	while (*p && *p != w)
+		p = &(*p)->next;
+	if (*p)
+		*p = w->next;
+}
+
+void bundle_writer_cleanup_signal(void)
+{
+	for (struct bundle_writer *w = open_writers; w; w = w->next) {
+		for (int i = 0; i < w->num_shards; i++)
+			if (w->shards[i].tmp)
+				unlink(w->shards[i].tmp);
+		if (w->index_tmp)
+			unlink(w->index_tmp);
+		for (int i = 0; i < w->ncheck_links; i++)
+			if (w->check_links[i])
+				unlink(w->check_links[i]);
+		if (w->check_dir)
+			rmdir(w->check_dir);
+	}
+}
+
+static uint64_t random_u64(void)
+{
+	uint64_t r = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+			r = 0;
+		close(fd);
+	}
+	if (!r) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = (uint64_t)ts.tv_nsec * 6364136223846793005ull ^ (uint64_t)ts.tv_sec ^
+		    (uint64_t)getpid() << 32;
+	}
+	return r;
+}
+
+/* Temporary names carry a tag whose high 32 bits are the writer's process id, so that a
+ * later writer of the same prefix can tell the leftovers of a killed run (SIGKILL, power
+ * loss) from the files of a writer still at work. */
+static uint64_t make_tag(void)
+{
+	return (uint64_t)(uint32_t)getpid() << 32 | (random_u64() & 0xffffffffu);
+}
+
+/* Is name (in prefix's folder) a temporary file of a writer of prefix that no longer runs?
+ *   B.index.tempstate<T>   B.data-NNNNN-of-MMMMM.tempstate<T>   B.tempstate<T>.check/ */
+static int stale_temp(const char *base, const char *name, int *is_dir)
+{
+	size_t bn = strlen(base);
+	const char *t, *end;
+	unsigned long long tag;
+	char *stop;
+	pid_t pid;
+
+	if (strncmp(name, base, bn) || name[bn] != '.' || !(t = strstr(name + bn, ".tempstate")))
+		return 0;
+	if (strncmp(name + bn, ".index.", 7) && strncmp(name + bn, ".data-", 6) &&
+	    t != name + bn)
+		return 0;
+	t += strlen(".tempstate");
+	if (*t < '0' || *t > '9')
+		return 0;
+	errno = 0;
+	tag = strtoull(t, &stop, 10);
+	end = stop;
+	*is_dir = t - strlen(".tempstate") == name + bn;  /* only the check folder looks so */
+	if (errno || strcmp(end, *is_dir ? ".check" : ""))
+		return 0;
+	pid = (pid_t)(tag >> 32);
+	/* Files of live writers (this one included) stay. A tag not made by make_tag (TF's are
+	 * random) almost surely names no live process: such leftovers go too. */
+	return pid != getpid() && (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH));
+}
+
+/* Remove what killed writers of prefix left in its folder; best effort. */
+static void remove_stale_temps(const char *prefix)
+{
+	char *dir = path_folder(prefix);
+	const char *base = path_base(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int is_dir;
+
+	if (d) {
+		while ((de = readdir(d))) {
+			char *path;
+			if (!stale_temp(base, de->d_name, &is_dir))
+				continue;
+			path = xasprintf("%s/%s", dir, de->d_name);
+			if (is_dir) {
+				/* The re-read check's folder holds only symbolic links. */
+				DIR *c = opendir(path);
+				struct dirent *ce;
+				while (c && (ce = readdir(c))) {
+					if (ce->d_name[0] != '.') {
+						char *link = xasprintf("%s/%s", path, ce->d_name);
+						unlink(link);
+						free(link);
+					}
+				}
+				if (c)
+					closedir(c);
+				rmdir(path);
+			} else {
+				unlink(path);
+			}
+			free(path);
+		}
+		closedir(d);
+	}
+	free(dir);
+}
+
+static void writer_free(struct bundle_writer *w);
+
+/* No output name may be one of the run's inputs, --force or not (outguard.h). */
+static int check_outputs(const struct bundle_writer *w, struct ck_err *err)
+{
+	int rc = outguard_check(w->index_final, err);
+
+	for (int i = 0; !rc && i < w->num_shards; i++)
+		rc = outguard_check_replaced(w->shards[i].final, err);
+	return rc;
+}
+
+static int fail(struct bundle_writer *w, int rc)
+{
+	if (!w->status)
+		w->status = rc;
+	return w->status;
+}
+
+int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_shards, int flags,
+		       struct ck_err *err)
+{
+	struct bundle_writer *w;
+	char *dir;
+	struct stat st;
+	uint64_t tag;
+	int rc;
+
+	*out = NULL;
+	if (num_shards < 1 || num_shards > 99999)
+		return ck_error(err, CK_EUSAGE, "cannot write %d data shards", num_shards);
+	dir = path_folder(prefix);
+	if (stat(dir, &st) < 0) {
+		rc = 0;
+		if (errno == ENOENT && (flags & BW_MKDIR))
+			rc = make_dirs(dir, err);
+		else
+			rc = ck_syserr(err, errno, "%s", dir);
+		if (rc < 0) {
+			free(dir);
+			return rc;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		rc = ck_error(err, CK_EUSAGE, "%s: not a folder", dir);
+		free(dir);
+		return rc;
+	}
+	free(dir);
+	w = xcalloc(1, sizeof(*w));
+	w->prefix = xstrdup(prefix);
+	w->num_shards = num_shards;
+	w->flags = flags;
+	w->lock.fd = -1;
+	w->index_final = bundle_index_path(prefix);
+	w->shards = xcalloc((size_t)num_shards, sizeof(*w->shards));
+	for (int i = 0; i < num_shards; i++) {
+		w->shards[i].fd = -1;
+		w->shards[i].final = bundle_data_path(prefix, i, num_shards);
+	}
+	rc = check_outputs(w, err);
+	if (!rc)
+		rc = outlock_take(&w->lock, prefix, err);
+	if (!rc && !(flags & BW_FORCE) && lstat(w->index_final, &st) == 0)
+		rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
+			      w->index_final);
+	if (rc) {
+		writer_free(w);
+		return rc;
+	}
+	remove_stale_temps(prefix);
+	tag = make_tag();
+	w->tag = tag;
+	w->index_tmp = xasprintf("%s.index.tempstate%llu", prefix, (unsigned long long)tag);
+	registry_add(w);
+	for (int i = 0; i < num_shards; i++) {
+		struct wshard *s = &w->shards[i];
+		s->tmp = xasprintf("%s.tempstate%llu", s->final, (unsigned long long)tag);
+		s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (s->fd < 0) {
+			rc = ck_syserr(err, errno, "%s", s->tmp);
+			free(s->tmp);
+			s->tmp = NULL;
+			bundle_writer_abort(w);
+			return rc;
+		}
+	}
+	*out = w;
+	return 0;
+}
+
+static int check_shard(struct bundle_writer *w, int shard)
+{
+	if (shard < 0 || shard >= w->num_shards)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "shard %d out of range", shard));
+	return 0;
+}
+
+int bundle_writer_begin(struct bundle_writer *w, int shard, uint64_t *offset)
+{
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	*offset = w->shards[shard].length;
+	return 0;
+}
+
+int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_t n)
+{
+	struct wshard *s;
+
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	s = &w->shards[shard];
+	if (s->linked)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
+					s->tmp));
+	if (write_full(s->fd, p, n) < 0)
+		return fail(w, ck_syserr(&w->err, errno, "%s: write", s->tmp));
+	s->length += n;
+	return 0;
+}
+
+int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length)
+{
+	if (check_shard(w, shard))
+		return -1;
+	*length = w->shards[shard].length;
+	return w->shards[shard].fd;
+}
+
+void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n)
+{
+	if (!check_shard(w, shard))
+		w->shards[shard].length += n;
+}
+
+int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e)
+{
+	struct bundle_entry *c;
+	size_t nsl;
+
+	if (w->status)
+		return w->status;
+	if (!e->name_len)  /* the table would see the key twice, with no name to report */
+		return fail(w, ck_error(&w->err, CK_EUSAGE,
+					"a tensor cannot be named \"\": the empty key holds the "
+					"checkpoint's header"));
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->entries = xreallocarray(w->entries, w->cap, sizeof(*w->entries));
+	}
+	c = &w->entries[w->n++];
+	*c = *e;
+	c->name = xmemdup(e->name, e->name_len);
+	c->dims = xmemdup(e->dims, (size_t)e->rank * sizeof(int64_t));
+	nsl = e->nslices * (size_t)e->rank * 2;
+	c->slices = e->nslices ? xmemdup(e->slices, nsl * sizeof(int64_t)) : NULL;
+	return 0;
+}
+
+static void meta(struct bundle_entry *e, const void *name, size_t name_len, int dtype,
+		 const int64_t *dims, int rank)
+{
+	memset(e, 0, sizeof(*e));
+	e->name = (char *)name;
+	e->name_len = name_len;
+	e->dtype = dtype;
+	e->rank = rank;
+	e->dims = (int64_t *)dims;
+	e->elements = 1;
+	for (int i = 0; i < rank; i++)
+		e->elements *= (uint64_t)dims[i];
+}
+
+int bundle_writer_add(struct bundle_writer *w, const void *name, size_t name_len, int dtype,
+		      const int64_t *dims, int rank, int shard, const void *data, size_t n)
+{
+	struct bundle_entry e;
+
+	meta(&e, name, name_len, dtype, dims, rank);
+	e.shard = shard;
+	if (bundle_writer_begin(w, shard, &e.offset) || bundle_writer_write(w, shard, data, n))
+		return w->status;
+	e.size = n;
+	e.crc32c = crc32c_mask(crc32c(data, n));
+	return bundle_writer_add_entry(w, &e);
+}
+
+int bundle_writer_strings_begin(struct bundle_writer *w, struct bw_strings *s, const void *name,
+				size_t name_len, const int64_t *dims, int rank, int shard)
+{
+	memset(s, 0, sizeof(*s));
+	s->w = w;
+	meta(&s->e, name, name_len, DT_STRING, dims, rank);
+	s->e.shard = shard;
+	return bundle_writer_begin(w, shard, &s->e.offset);
+}
+
+static int strings_flush(struct bw_strings *s)
+{
+	if (s->pend.len && bundle_writer_write(s->w, s->e.shard, s->pend.p, s->pend.len) == 0)
+		s->e.size += s->pend.len;
+	buf_reset(&s->pend);
+	return s->w->status;
+}
+
+int bundle_writer_strings_lengths(struct bw_strings *s, const size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n && s->lengths < s->e.elements; i++, s->lengths++) {
+		uint64_t len = lens[i];
+		uint8_t wide[8];
+		put_varint64(&s->pend, len);
+		for (int k = 0; k < 8; k++)
+			wide[k] = (uint8_t)(len >> (8 * k));
+		s->crc = crc32c_extend(s->crc, wide, len <= UINT32_MAX ? 4 : 8);
+		s->want_bytes += len;
+	}
+	return s->pend.len >= (64u << 10) ? strings_flush(s) : s->w->status;
+}
+
+/* After the last length: the lengths' own checksum, which the payload CRC covers too. */
+static int strings_sum(struct bw_strings *s)
+{
+	uint32_t m = crc32c_mask(s->crc);
+	uint8_t sum[4];
+
+	for (int k = 0; k < 4; k++)
+		sum[k] = (uint8_t)(m >> (8 * k));
+	buf_add(&s->pend, sum, 4);
+	s->crc = crc32c_extend(s->crc, sum, 4);
+	s->in_bytes = 1;
+	return strings_flush(s);
+}
+
+int bundle_writer_strings_bytes(struct bw_strings *s, const void *p, size_t n)
+{
+	if (!s->in_bytes && strings_sum(s))
+		return s->w->status;
+	if (n && bundle_writer_write(s->w, s->e.shard, p, n) == 0) {
+		s->crc = crc32c_extend(s->crc, p, n);
+		s->e.size += n;
+		s->bytes += n;
+	}
+	return s->w->status;
+}
+
+int bundle_writer_strings_end(struct bw_strings *s)
+{
+	if (!s->in_bytes && strings_sum(s))
+		return s->w->status;
+	if (s->lengths != s->e.elements || s->bytes != s->want_bytes)
+		return fail(s->w, ck_error(&s->w->err, CK_EUSAGE, "string tensor: %llu lengths and %llu "
+					   "bytes given for %llu elements of %llu bytes",
+					   (unsigned long long)s->lengths, (unsigned long long)s->bytes,
+					   (unsigned long long)s->e.elements,
+					   (unsigned long long)s->want_bytes));
+	s->e.crc32c = crc32c_mask(s->crc);
+	return bundle_writer_add_entry(s->w, &s->e);
+}
+
+void bundle_writer_strings_release(struct bw_strings *s)
+{
+	buf_release(&s->pend);
+}
+
+uint64_t bundle_strings_size(const size_t *lens, uint64_t count)
+{
+	uint64_t n = 4;
+
+	for (uint64_t i = 0; i < count; i++) {
+		n += lens[i];
+		for (uint64_t v = lens[i]; ; v >>= 7) {
+			n++;
+			if (v < 128)
+				break;
+		}
+	}
+	return n;
+}
+
+int bundle_writer_add_strings(struct bundle_writer *w, const void *name, size_t name_len,
+			      const int64_t *dims, int rank, int shard,
+			      const uint8_t *const *strs, const size_t *lens, uint64_t count)
+{
+	struct bw_strings s;
+
+	if (bundle_writer_strings_begin(w, &s, name, name_len, dims, rank, shard) == 0)
+		bundle_writer_strings_lengths(&s, lens, (size_t)count);
+	for (uint64_t i = 0; i < count && !w->status; i++)
+		bundle_writer_strings_bytes(&s, strs[i], lens[i]);
+	if (!w->status)
+		bundle_writer_strings_end(&s);
+	bundle_writer_strings_release(&s);
+	return w->status;
+}
+
+int bundle_writer_add_partitioned(struct bundle_writer *w, const void *name, size_t name_len,
+				  int dtype, const int64_t *dims, int rank, size_t nslices,
+				  const int64_t *slices)
+{
+	struct bundle_entry e;
+
+	meta(&e, name, name_len, dtype, dims, rank);
+	e.nslices = nslices;
+	e.slices = (int64_t *)slices;
+	return bundle_writer_add_entry(w, &e);
+}
+
+void bundle_encode_header(struct buf *out, int num_shards, int big_endian)
+{
+	Tensorflow__BundleHeaderProto h = TENSORFLOW__BUNDLE_HEADER_PROTO__INIT;
+	Tensorflow__VersionDef v = TENSORFLOW__VERSION_DEF__INIT;
+	size_t n;
+
+	v.producer = 1;
+	h.num_shards = num_shards;
+	h.endianness = big_endian ? TENSORFLOW__BUNDLE_HEADER_PROTO__ENDIANNESS__BIG
+				  : TENSORFLOW__BUNDLE_HEADER_PROTO__ENDIANNESS__LITTLE;
+	h.version = &v;
+	n = tensorflow__bundle_header_proto__get_packed_size(&h);
+	buf_grow(out, n);
+	out->len += tensorflow__bundle_header_proto__pack(&h, out->p + out->len);
+}
+
+void bundle_encode_entry(struct buf *out, const struct bundle_entry *e)
+{
+	Tensorflow__BundleEntryProto p = TENSORFLOW__BUNDLE_ENTRY_PROTO__INIT;
+	Tensorflow__TensorShapeProto shape = TENSORFLOW__TENSOR_SHAPE_PROTO__INIT;
+	Tensorflow__TensorShapeProto__Dim *dims = xcalloc((size_t)e->rank + 1, sizeof(*dims));
+	Tensorflow__TensorShapeProto__Dim **dimp = xcalloc((size_t)e->rank + 1, sizeof(*dimp));
+	Tensorflow__TensorSliceProto *sl = NULL, **slp = NULL;
+	Tensorflow__TensorSliceProto__Extent *ext = NULL, **extp = NULL;
+	size_t n;
+
+	for (int i = 0; i < e->rank; i++) {
+		tensorflow__tensor_shape_proto__dim__init(&dims[i]);
+		dims[i].size = e->dims[i];
+		dimp[i] = &dims[i];
+	}
+	shape.n_dim = (size_t)e->rank;
+	shape.dim = dimp;
+	p.dtype = (Tensorflow__DataType)e->dtype;
+	p.shape = &shape;  /* TF always emits the shape, empty for scalars */
+	if (e->nslices) {
+		size_t next = e->nslices * (size_t)e->rank;
+		sl = xcalloc(e->nslices, sizeof(*sl));
+		slp = xcalloc(e->nslices, sizeof(*slp));
+		ext = xcalloc(next + 1, sizeof(*ext));
+		extp = xcalloc(next + 1, sizeof(*extp));
+		for (size_t s = 0; s < e->nslices; s++) {
+			tensorflow__tensor_slice_proto__init(&sl[s]);
+			sl[s].n_extent = (size_t)e->rank;
+			sl[s].extent = extp + s * (size_t)e->rank;
+			for (int d = 0; d < e->rank; d++) {
+				size_t k = s * (size_t)e->rank + (size_t)d;
+				tensorflow__tensor_slice_proto__extent__init(&ext[k]);
+				ext[k].start = e->slices[2 * k];
+				if (e->slices[2 * k + 1] >= 0) {
+					ext[k].has_length_case =
+						TENSORFLOW__TENSOR_SLICE_PROTO__EXTENT__HAS_LENGTH_LENGTH;
+					ext[k].length = e->slices[2 * k + 1];
+				} else {
+					ext[k].start = 0;
+				}
+				extp[k] = &ext[k];
+			}
+			slp[s] = &sl[s];
+		}
+		p.n_slices = e->nslices;
+		p.slices = slp;
+	} else {
+		p.shard_id = e->shard;
+		p.offset = (int64_t)e->offset;
+		p.size = (int64_t)e->size;
+		p.crc32c = e->crc32c;
+	}
+	n = tensorflow__bundle_entry_proto__get_packed_size(&p);
+	buf_grow(out, n);
+	out->len += tensorflow__bundle_entry_proto__pack(&p, out->p + out->len);
+	free(dims);
+	free(dimp);
+	free(sl);
+	free(slp);
+	free(ext);
+	free(extp);
+}
+
+/* ---- copying payloads ---- */
+
+#define COPY_CHUNK (1u << 20)
+
+void bundle_writer_set_big_endian(struct bundle_writer *w, int big_endian)
+{
+	w->big_endian = big_endian;
+}
+
+/* Plain read/write, for file systems or kernels without copy_file_range. */
+static int copy_rw(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
+		   struct ck_err *err)
+{
+	uint8_t *buf = xmalloc(COPY_CHUNK);
+	int rc = 0;
+
+	while (n) {
+		size_t want = n < COPY_CHUNK ? (size_t)n : COPY_CHUNK;
+		long long got = pread_full(in, buf, want, off);
+		if (got < 0) {
+			rc = ck_syserr(err, errno, "%s", src);
+			break;
+		}
+		if ((size_t)got != want) {
+			rc = ck_error(err, CK_ECORRUPT, "%s: file ends %llu bytes early", src,
+				      (unsigned long long)(n - (uint64_t)got));
+			break;
+		}
+		if (write_full(out, buf, want) < 0) {
+			rc = ck_syserr(err, errno, "%s: write", dst);
+			break;
+		}
+		off += want;
+		n -= want;
+	}
+	free(buf);
+	return rc;
+}
+
+int bundle_copy_range(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
+		      struct ck_err *err)
+{
+	loff_t ioff = (loff_t)off;
+
+	/* In-kernel copy: no user-space buffer, and a reflink on file systems that share extents. */
+	while (n) {
+		size_t want = n > (1ull << 30) ? (size_t)1 << 30 : (size_t)n;
+		ssize_t got = copy_file_range(in, &ioff, out, NULL, want, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL ||
+			    errno == EBADF || errno == EPERM || errno == ETXTBSY)
+				return copy_rw(in, (uint64_t)ioff, out, n, src, dst, err);
+			return ck_syserr(err, errno, "%s: copy to %s", src, dst);
+		}
+		if (got == 0)
+			return ck_error(err, CK_ECORRUPT, "%s: file ends %llu bytes early", src,
+					(unsigned long long)n);
+		n -= (uint64_t)got;
+	}
+	return 0;
+}
+
+int bundle_writer_copy(struct bundle_writer *w, int shard, int src_fd, uint64_t src_off,
+		       uint64_t n, const char *src_name)
+{
+	struct wshard *s;
+
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	s = &w->shards[shard];
+	if (s->linked)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
+					s->tmp));
+	if (bundle_copy_range(src_fd, src_off, s->fd, n, src_name, s->tmp, &w->err) < 0)
+		return fail(w, w->err.code);
+	s->length += n;
+	return 0;
+}
+
+/* Copy the used ranges of in to the same offsets of s (whole file when used is NULL). */
+static int copy_used(struct bundle_writer *w, struct wshard *s, int in, uint64_t size,
+		     const uint64_t (*used)[2], size_t nused, const char *src_path)
+{
+	uint64_t whole[1][2] = { { 0, size } };
+
+	if (!used) {
+		used = (const uint64_t (*)[2])whole;
+		nused = 1;
+	}
+	s->length = 0;
+	/* Bytes past the end of the input are left out: the caller reports the tensors that
+	 * would need them (a truncated file), with their names. */
+	for (size_t i = 0; i < nused && used[i][0] < size; i++) {
+		uint64_t end = used[i][1] < size ? used[i][1] : size;
+		if (lseek(s->fd, (off_t)used[i][0], SEEK_SET) < 0)
+			return fail(w, ck_syserr(&w->err, errno, "%s", s->tmp));
+		if (bundle_copy_range(in, used[i][0], s->fd, end - used[i][0], src_path, s->tmp,
+				      &w->err) < 0)
+			return fail(w, w->err.code);
+		s->length = end;
+	}
+	return 0;
+}
+
+int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path, int allow_link,
+			const uint64_t (*used)[2], size_t nused, enum bw_share *how)
+{
+	struct wshard *s;
+	struct stat st;
+	int in, rc = 0;
+
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	s = &w->shards[shard];
+	if (s->length)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shard already has data", s->tmp));
+	in = infile_open(src_path, &st, &w->err);
+	if (in < 0) {
+		if (in == CK_ENOTFOUND)
+			ck_error(&w->err, CK_ENOTFOUND,
+				 "%s: data shard is missing, the tensors cannot be copied", src_path);
+		return fail(w, in);
+	}
+#ifdef FICLONE
+	/* A reflink: a new file sharing the input's extents (btrfs, xfs, bcachefs ...). */
+	if (ioctl(s->fd, FICLONE, in) == 0) {
+		s->length = (uint64_t)st.st_size;
+		/* The clone shares extents, but an unused tail would still show in its size. */
+		if (used && (nused ? used[nused - 1][1] : 0) < s->length) {
+			s->length = nused ? used[nused - 1][1] : 0;
+			if (ftruncate(s->fd, (off_t)s->length) < 0)
+				rc = fail(w, ck_syserr(&w->err, errno, "%s", s->tmp));
+		}
+		*how = BW_SHARE_REFLINK;
+		goto out;
+	}
+#endif
+	/* A hard link is safe because TensorFlow never rewrites a data file in place. */
+	if (allow_link) {
+		close(s->fd);
+		s->fd = -1;
+		if (unlink(s->tmp) == 0 && link(src_path, s->tmp) == 0) {
+			s->linked = 1;
+			s->length = (uint64_t)st.st_size;
+			*how = BW_SHARE_LINK;
+			goto out;
+		}
+		s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (s->fd < 0) {
+			rc = fail(w, ck_syserr(&w->err, errno, "%s", s->tmp));
+			goto out;
+		}
+	}
+	rc = copy_used(w, s, in, (uint64_t)st.st_size, used, nused, src_path);
+	if (rc < 0)
+		goto out;
+	*how = BW_SHARE_COPY;
+out:
+	close(in);
+	return rc;
+}
+
+int bundle_writer_status(const struct bundle_writer *w, struct ck_err *err)
+{
+	if (w->status && err)
+		*err = w->err;
+	return w->status;
+}
+
+uint64_t bundle_writer_shard_length(const struct bundle_writer *w, int shard)
+{
+	return shard >= 0 && shard < w->num_shards ? w->shards[shard].length : 0;
+}
+
+/* ---- finishing ---- */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct bundle_entry *x = a, *y = b;
+	return key_cmp(x->name, x->name_len, y->name, y->name_len);
+}
+
+static void check_dir_remove(struct bundle_writer *w)
+{
+	for (int i = 0; i < w->ncheck_links; i++) {
+		if (w->check_links[i])
+			unlink(w->check_links[i]);
+		free(w->check_links[i]);
+	}
+	free(w->check_links);
+	w->check_links = NULL;
+	w->ncheck_links = 0;
+	if (w->check_dir)
+		rmdir(w->check_dir);
+	free(w->check_dir);
+	w->check_dir = NULL;
+}
+
+static void writer_free(struct bundle_writer *w)
+{
+	registry_remove(w);
+	check_dir_remove(w);
+	outlock_release(&w->lock);
+	for (int i = 0; i < w->num_shards; i++) {
+		if (w->shards[i].fd >= 0)
+			close(w->shards[i].fd);
+		free(w->shards[i].tmp);
+		free(w->shards[i].final);
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->entries[i].name);
+		free(w->entries[i].dims);
+		free(w->entries[i].slices);
+	}
+	free(w->entries);
+	free(w->shards);
+	free(w->index_tmp);
+	free(w->index_final);
+	free(w->prefix);
+	free(w);
+}
+
+void bundle_writer_abort(struct bundle_writer *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < w->num_shards; i++)
+		if (w->shards[i].tmp)
+			unlink(w->shards[i].tmp);
+	if (w->index_tmp)
+		unlink(w->index_tmp);
+	writer_free(w);
+}
+
+static int same_entry(const struct bundle_entry *a, const struct bundle_entry *b)
+{
+	size_t nsl = a->nslices * (size_t)a->rank * 2;
+
+	if (a->name_len != b->name_len || memcmp(a->name, b->name, a->name_len) ||
+	    a->dtype != b->dtype || a->rank != b->rank || a->nslices != b->nslices ||
+	    memcmp(a->dims, b->dims, (size_t)a->rank * sizeof(int64_t)))
+		return 0;
+	if (a->nslices)
+		return !memcmp(a->slices, b->slices, nsl * sizeof(int64_t));
+	return a->shard == b->shard && a->offset == b->offset && a->size == b->size &&
+	       a->crc32c == b->crc32c;
+}
+
+/* Read the written files back through the ordinary reader, under their temporary names (a
+ * folder of symlinks gives them the names the reader expects), and compare every entry with
+ * what was meant to be written. */
+static int check_output(struct bundle_writer *w, struct ck_err *err)
+{
+	struct bundle *b = NULL;
+	struct buf tmp = BUF_INIT;
+	char *prefix = NULL, *target;
+	int rc = 0;
+
+	w->check_dir = xasprintf("%s.tempstate%llu.check", w->prefix, (unsigned long long)w->tag);
+	if (mkdir(w->check_dir, 0700) < 0) {
+		rc = ck_syserr(err, errno, "%s", w->check_dir);
+		free(w->check_dir);
+		w->check_dir = NULL;
+		return rc;
+	}
+	w->check_links = xcalloc((size_t)w->num_shards + 1, sizeof(char *));
+	prefix = xasprintf("%s/c", w->check_dir);
+	for (int i = 0; i <= w->num_shards; i++) {
+		char *link_path = i < w->num_shards
+			? bundle_data_path(prefix, i, w->num_shards)
+			: bundle_index_path(prefix);
+		target = xasprintf("../%s", path_base(i < w->num_shards ? w->shards[i].tmp
+								       : w->index_tmp));
+		w->check_links[w->ncheck_links++] = link_path;
+		if (symlink(target, link_path) < 0) {
+			rc = ck_syserr(err, errno, "%s", link_path);
+			free(target);
+			goto out;
+		}
+		free(target);
+	}
+	rc = bundle_open(&b, prefix, err);
+	if (rc < 0) {
+		ck_wrap(err, "re-reading the output failed");
+		goto out;
+	}
+	if (b->num_shards != w->num_shards || b->big_endian != w->big_endian ||
+	    b->nentries != w->n) {
+		rc = ck_error(err, CK_ECORRUPT, "%s: re-reading the output: header or entry count differs",
+			      w->index_tmp);
+		goto out;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		if (!same_entry(e, &w->entries[i])) {
+			buf_add_name_msg(&tmp, w->entries[i].name, w->entries[i].name_len);
+			rc = ck_error(err, CK_ECORRUPT,
+				      "%s: re-reading the output: entry \"%s\" differs from what was written",
+				      w->index_tmp, (const char *)tmp.p);
+			goto out;
+		}
+		if (!e->nslices && e->offset + e->size > w->shards[e->shard].length) {
+			buf_add_name_msg(&tmp, e->name, e->name_len);
+			rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\" lies past the end of its data",
+				      w->shards[e->shard].tmp, (const char *)tmp.p);
+			goto out;
+		}
+		if ((w->flags & BW_VERIFY_DATA) && !e->nslices && e->dtype != DT_VARIANT) {
+			rc = bundle_verify(b, e, err);
+			if (rc < 0) {
+				ck_wrap(err, "re-reading the output");
+				goto out;
+			}
+		}
+	}
+out:
+	bundle_free(b);
+	free(prefix);
+	buf_release(&tmp);
+	check_dir_remove(w);
+	return rc;
+}
+
+/* --force: the old checkpoint's index goes first, so that no moment shows the old index over
+ * new data; its data files that the new one does not overwrite go last. */
+static int old_shards(const char *prefix)
+{
+	struct bundle *old = NULL;
+	struct ck_err e;
+	int n = 0;
+
+	if (bundle_open(&old, prefix, &e) == 0) {
+		n = old->format == 2 ? old->num_shards : 0;
+		bundle_free(old);
+	}
+	return n;
+}
+
+int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
+{
+	struct table_builder tb;
+	struct buf out = BUF_INIT, val = BUF_INIT;
+	int fd = -1, rc = w->status, old_n = 0;
+	struct stat st;
+
+	if (rc) {
+		if (err)
+			*err = w->err;
+		bundle_writer_abort(w);
+		return rc;
+	}
+	sort_array(w->entries, w->n, sizeof(*w->entries), cmp_entry);
+	for (size_t i = 1; i < w->n; i++)
+		if (!cmp_entry(&w->entries[i - 1], &w->entries[i])) {
+			struct buf name = BUF_INIT;
+			buf_add_name_msg(&name, w->entries[i].name, w->entries[i].name_len);
+			rc = ck_error(err, CK_EUSAGE, "two tensors named \"%s\"", (char *)name.p);
+			buf_release(&name);
+			goto fail;
+		}
+	for (int i = 0; i < w->num_shards; i++) {
+		struct wshard *s = &w->shards[i];
+		if (s->fd < 0)
+			continue;  /* a hard link to an input: its data is already on disk */
+		if ((!(w->flags & BW_NO_SYNC) && fsync(s->fd) < 0) || close(s->fd) < 0) {
+			s->fd = -1;
+			rc = ck_syserr(err, errno, "%s", s->tmp);
+			goto fail;
+		}
+		s->fd = -1;
+	}
+	table_builder_init(&tb, &out);
+	bundle_encode_header(&val, w->num_shards, w->big_endian);
+	table_builder_add(&tb, "", 0, val.p, val.len);
+	for (size_t i = 0; i < w->n; i++) {
+		buf_reset(&val);
+		bundle_encode_entry(&val, &w->entries[i]);
+		table_builder_add(&tb, w->entries[i].name, w->entries[i].name_len, val.p, val.len);
+	}
+	rc = table_builder_finish(&tb, err);
+	table_builder_release(&tb);
+	if (rc < 0)
+		goto fail;
+	fd = open(w->index_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 || write_full(fd, out.p, out.len) < 0 ||
+	    (!(w->flags & BW_NO_SYNC) && fsync(fd) < 0)) {
+		rc = ck_syserr(err, errno, "%s", w->index_tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = ck_syserr(err, errno, "%s", w->index_tmp);
+		goto fail;
+	}
+	fd = -1;
+	rc = check_output(w, err);
+	if (rc < 0)
+		goto fail;
+	rc = check_outputs(w, err);  /* again: a link may have appeared while we wrote */
+	if (rc < 0)
+		goto fail;
+	if (lstat(w->index_final, &st) == 0) {
+		if (!(w->flags & BW_FORCE)) {  /* appeared while we were writing */
+			rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
+				      w->index_final);
+			goto fail;
+		}
+		old_n = old_shards(w->prefix);
+		if (unlink(w->index_final) < 0) {
+			rc = ck_syserr(err, errno, "%s", w->index_final);
+			goto fail;
+		}
+	}
+	/* Data first, index last: a visible index always has its data. */
+	for (int i = 0; i < w->num_shards; i++) {
+		if (rename(w->shards[i].tmp, w->shards[i].final) < 0) {
+			rc = ck_syserr(err, errno, "%s", w->shards[i].final);
+			goto fail;
+		}
+		/* rename() of two links to one file does nothing: the final name already shows
+		 * these bytes (a hard link to the same input), so the temporary name just goes. */
+		if (w->shards[i].linked && lstat(w->shards[i].tmp, &st) == 0)
+			unlink(w->shards[i].tmp);
+		free(w->shards[i].tmp);
+		w->shards[i].tmp = NULL;
+	}
+	/* The lock keeps other ckpt writers out; without --force the index still goes in with
+	 * a rename that cannot replace, against any other program. */
+	if ((w->flags & BW_FORCE ? rename(w->index_tmp, w->index_final)
+				 : rename_noreplace(w->index_tmp, w->index_final)) < 0) {
+		rc = errno == EEXIST
+			? ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
+				   w->index_final)
+			: ck_syserr(err, errno, "%s", w->index_final);
+		goto fail;
+	}
+	free(w->index_tmp);
+	w->index_tmp = NULL;
+	if (old_n && old_n != w->num_shards)
+		for (int i = 0; i < old_n; i++) {
+			char *stale = bundle_data_path(w->prefix, i, old_n);
+			if (!outguard_check_replaced(stale, NULL))
+				unlink(stale);
+			free(stale);
+		}
+	rc = w->flags & BW_NO_SYNC ? 0 : sync_folder_of(w->index_final, err);
+	buf_release(&out);
+	buf_release(&val);
+	writer_free(w);
+	return rc;
+fail:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&out);
+	buf_release(&val);
+	bundle_writer_abort(w);
+	return rc;
+}

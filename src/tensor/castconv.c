@@ -1,0 +1,279 @@
+/* Rounding into the narrow float formats (see castconv.h). One generic encoder serves every
+ * format: the value is scaled so that one unit in the last place of the target is 1, rint()
+ * rounds it (ties to even in the default rounding mode), and the integer is placed under the
+ * biased exponent; a mantissa that rounds up into the next binade carries into the exponent
+ * field by plain addition, and subnormals fall out of the same sum with exponent field 0. */
+#include "tensor/castconv.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "base/cursor.h"
+#include "format/dtype.h"
+#include "tensor/convert.h"
+
+enum nkind { N_IEEE, N_FN, N_FNUZ };
+
+struct nfmt {
+	int ebits, mbits, bias;
+	enum nkind kind;
+};
+
+static const struct nfmt fmt_half = { 5, 10, 15, N_IEEE };
+static const struct nfmt fmt_bf16 = { 8, 7, 127, N_IEEE };
+
+static const struct nfmt *float8_fmt(int dtype)
+{
+	static const struct nfmt e5m2 = { 5, 2, 15, N_IEEE }, e4m3fn = { 4, 3, 7, N_FN },
+		e4m3fnuz = { 4, 3, 8, N_FNUZ }, e4m3b11 = { 4, 3, 11, N_FNUZ },
+		e5m2fnuz = { 5, 2, 16, N_FNUZ };
+
+	switch (dtype) {
+	case DT_FLOAT8_E5M2: return &e5m2;
+	case DT_FLOAT8_E4M3FN: return &e4m3fn;
+	case DT_FLOAT8_E4M3FNUZ: return &e4m3fnuz;
+	case DT_FLOAT8_E4M3B11FNUZ: return &e4m3b11;
+	case DT_FLOAT8_E5M2FNUZ: return &e5m2fnuz;
+	}
+	return NULL;
+}
+
+static uint32_t encode(double x, const struct nfmt *f, int *overflow)
+{
+	uint32_t sign = signbit(x) ? 1u << (f->ebits + f->mbits) : 0;
+	uint32_t manmask = (1u << f->mbits) - 1;
+	uint32_t inf = ((1u << f->ebits) - 1) << f->mbits;
+	uint32_t nan, maxbits, bits;
+	double a = fabs(x);
+	int e, emin = 1 - f->bias;
+
+	switch (f->kind) {
+	case N_IEEE:
+		nan = inf | 1u << (f->mbits - 1);  /* the quiet NaN */
+		maxbits = inf - 1;
+		break;
+	case N_FN:
+		nan = inf | manmask;
+		maxbits = nan - 1;
+		break;
+	default:
+		nan = 1u << (f->ebits + f->mbits);  /* the sign bit alone: there is no -0 */
+		maxbits = inf | manmask;
+		break;
+	}
+	if (isnan(x))
+		return f->kind == N_FNUZ ? nan : sign | nan;
+	if (isinf(x))
+		return f->kind == N_IEEE ? sign | inf : f->kind == N_FN ? sign | nan : nan;
+	if (a == 0)
+		return f->kind == N_FNUZ ? 0 : sign;
+	frexp(a, &e);
+	e--;  /* a = 1.m * 2^e */
+	if (e > f->bias + (int)(maxbits >> f->mbits)) {
+		bits = maxbits + 1;  /* far beyond: skip the scaling, which could overflow */
+	} else {
+		int q = (e < emin ? emin : e) - f->mbits;
+		uint32_t r = (uint32_t)rint(ldexp(a, -q));
+		if (e < emin)
+			bits = r;
+		else
+			bits = ((uint32_t)(e + f->bias) << f->mbits) + r - (1u << f->mbits);
+	}
+	if (bits > maxbits) {
+		if (overflow)
+			*overflow = 1;
+		return f->kind == N_IEEE ? sign | inf : f->kind == N_FN ? sign | nan : nan;
+	}
+	if (!bits && f->kind == N_FNUZ)
+		return 0;
+	return sign | bits;
+}
+
+uint16_t double_to_half(double x, int *overflow)
+{
+	return (uint16_t)encode(x, &fmt_half, overflow);
+}
+
+uint16_t double_to_bfloat16(double x, int *overflow)
+{
+	return (uint16_t)encode(x, &fmt_bf16, overflow);
+}
+
+uint8_t double_to_float8(int dtype, double x, int *overflow)
+{
+	const struct nfmt *f = float8_fmt(dtype);
+
+	return f ? (uint8_t)encode(x, f, overflow) : 0;
+}
+
+int cast_is_float(int dtype)
+{
+	return dtype == DT_HALF || dtype == DT_BFLOAT16 || dtype == DT_FLOAT || dtype == DT_DOUBLE ||
+	       float8_fmt(dtype);
+}
+
+static void count(struct cast_stats *st, double x, double y, int overflow)
+{
+	if (!st)
+		return;
+	st->values++;
+	st->overflow += overflow != 0;
+	if (x != y && !(isnan(x) && isnan(y)))
+		st->changed++;
+	if (y == 0 && x != 0)
+		st->underflow++;
+}
+
+/* Encode x as one element of a float dtype at p; returns the value stored. */
+static double put_one(int dtype, double x, uint8_t *p, int *overflow)
+{
+	switch (dtype) {
+	case DT_HALF: {
+		uint16_t h = double_to_half(x, overflow);
+		p[0] = (uint8_t)h;
+		p[1] = (uint8_t)(h >> 8);
+		return half_to_double(h);
+	}
+	case DT_BFLOAT16: {
+		uint16_t b = double_to_bfloat16(x, overflow);
+		p[0] = (uint8_t)b;
+		p[1] = (uint8_t)(b >> 8);
+		return bfloat16_to_double(b);
+	}
+	case DT_FLOAT: {
+		float f = (float)x;
+		uint32_t bits;
+		memcpy(&bits, &f, 4);
+		for (int k = 0; k < 4; k++)
+			p[k] = (uint8_t)(bits >> 8 * k);
+		if (isinf(f) && !isinf(x))
+			*overflow = 1;
+		return f;
+	}
+	case DT_DOUBLE: {
+		uint64_t bits;
+		memcpy(&bits, &x, 8);
+		for (int k = 0; k < 8; k++)
+			p[k] = (uint8_t)(bits >> 8 * k);
+		return x;
+	}
+	}
+	p[0] = double_to_float8(dtype, x, overflow);
+	return float8_to_double(dtype, p[0]);
+}
+
+/* float32 -> bfloat16 is the common case of `cast`: done on the bits, without doubles, in
+ * blocks: a loop without a branch that the compiler vectorises, then a second pass over the
+ * block that counts what it did. */
+#define BF_BLOCK 2048
+#define HOST_LE (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+/* Round to nearest even on the bits (a carry out of the mantissa steps the exponent, up to
+ * Inf); NaN keeps its sign and payload top and is made quiet. */
+static inline uint16_t bf16_bits(uint32_t bits)
+{
+	uint32_t rounded = (bits + 0x7fffu + (bits >> 16 & 1)) >> 16;
+	uint32_t quiet = bits >> 16 | 0x40;
+
+	return (uint16_t)((bits & 0x7fffffffu) > 0x7f800000u ? quiet : rounded);
+}
+
+/* Of the non-NaN values of a block (m, then zeros, which count nothing): those not exact
+ * (low 16 bits set), the finite ones that round up to Inf (from halfway past the largest
+ * bfloat16 on, 0x7f7f8000: its last bit is odd, so the tie goes up), and the non-zero ones
+ * that round to zero (up to the halfway 0x8000, whose tie goes to the even zero). From the
+ * input bits alone: 32-bit lanes only, which vectorise. */
+static void bf16_count(const uint32_t *w, size_t m, struct cast_stats *st)
+{
+	uint32_t changed = 0, overflow = 0, underflow = 0;
+
+	for (size_t k = 0; k < BF_BLOCK; k++) {
+		uint32_t mag = w[k] & 0x7fffffffu;
+		uint32_t num = mag <= 0x7f800000u;
+		changed += num & ((w[k] & 0xffffu) != 0);
+		overflow += (mag >= 0x7f7f8000u) & (mag < 0x7f800000u);
+		underflow += (mag != 0) & (mag <= 0x8000u);
+	}
+	st->values += m;
+	st->changed += changed;
+	st->overflow += overflow;
+	st->underflow += underflow;
+}
+
+static void f32_to_bf16(const uint8_t *in, uint8_t *out, size_t n, struct cast_stats *st)
+{
+	uint32_t w[BF_BLOCK];
+	uint16_t h[BF_BLOCK];
+
+	while (n) {
+		size_t m = n < BF_BLOCK ? n : BF_BLOCK;
+		if (HOST_LE)
+			memcpy(w, in, 4 * m);
+		else
+			for (size_t k = 0; k < m; k++)
+				w[k] = load_le32(in + 4 * k);
+		/* Whole blocks (zeros after m): a loop of a constant count is vectorised at -O2. */
+		if (m < BF_BLOCK)
+			memset(w + m, 0, 4 * (BF_BLOCK - m));
+		for (size_t k = 0; k < BF_BLOCK; k++)
+			h[k] = bf16_bits(w[k]);
+		if (HOST_LE) {
+			memcpy(out, h, 2 * m);
+		} else {
+			for (size_t k = 0; k < m; k++) {
+				out[2 * k] = (uint8_t)h[k];
+				out[2 * k + 1] = (uint8_t)(h[k] >> 8);
+			}
+		}
+		if (st)
+			bf16_count(w, m, st);
+		in += 4 * m;
+		out += 2 * m;
+		n -= m;
+	}
+}
+
+int doubles_to_elements(int dtype, const double *in, size_t n, void *out, struct cast_stats *st)
+{
+	uint8_t *p = out;
+	int size;
+
+	if (dtype == DT_COMPLEX64 || dtype == DT_COMPLEX128)
+		return doubles_to_elements(dtype == DT_COMPLEX64 ? DT_FLOAT : DT_DOUBLE, in, 2 * n,
+					   out, st);
+	if (!cast_is_float(dtype))
+		return -1;
+	size = dtype_info(dtype)->size;
+	for (size_t k = 0; k < n; k++) {
+		int ovf = 0;
+		double y = put_one(dtype, in[k], p + (size_t)size * k, &ovf);
+		count(st, in[k], y, ovf);
+	}
+	return 0;
+}
+
+int cast_elements(int from, const void *in, int to, void *out, size_t n, struct cast_stats *st)
+{
+	const uint8_t *p = in;
+	uint8_t *q = out;
+	double tmp[512];
+	int sin, sout;
+
+	if (!cast_is_float(from) || !cast_is_float(to))
+		return -1;
+	if (from == DT_FLOAT && to == DT_BFLOAT16) {
+		f32_to_bf16(p, q, n, st);
+		return 0;
+	}
+	sin = dtype_info(from)->size;
+	sout = dtype_info(to)->size;
+	while (n) {
+		size_t m = n < 512 ? n : 512;
+		elements_to_double(from, p, m, tmp);
+		doubles_to_elements(to, tmp, m, q, st);
+		p += (size_t)sin * m;
+		q += (size_t)sout * m;
+		n -= m;
+	}
+	return 0;
+}

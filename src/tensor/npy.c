@@ -1,0 +1,474 @@
+/* .npy headers and atomic output files (see npy.h). */
+#include "tensor/npy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "format/dtype.h"
+
+const char *npy_descr(int dtype, int *widen)
+{
+	*widen = 0;
+	switch (dtype) {
+	case DT_FLOAT: return "<f4";
+	case DT_DOUBLE: return "<f8";
+	case DT_HALF: return "<f2";
+	case DT_INT8: case DT_QINT8: case DT_INT4: case DT_INT2: return "|i1";
+	case DT_UINT8: case DT_QUINT8: case DT_UINT4: case DT_UINT2: return "|u1";
+	case DT_INT16: case DT_QINT16: return "<i2";
+	case DT_UINT16: case DT_QUINT16: return "<u2";
+	case DT_INT32: case DT_QINT32: return "<i4";
+	case DT_UINT32: return "<u4";
+	case DT_INT64: return "<i8";
+	case DT_UINT64: return "<u8";
+	case DT_BOOL: return "|b1";
+	case DT_COMPLEX64: return "<c8";
+	case DT_COMPLEX128: return "<c16";
+	case DT_BFLOAT16: case DT_FLOAT8_E5M2: case DT_FLOAT8_E4M3FN: case DT_FLOAT8_E4M3FNUZ:
+	case DT_FLOAT8_E4M3B11FNUZ: case DT_FLOAT8_E5M2FNUZ:
+		*widen = 1;
+		return "<f4";
+	}
+	return NULL;
+}
+
+void npy_header(struct buf *out, const char *descr, const int64_t *dims, int rank)
+{
+	struct buf dict = BUF_INIT;
+	size_t total, lenbytes;
+
+	buf_addf(&dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
+	for (int i = 0; i < rank; i++)
+		buf_addf(&dict, i ? ", %lld" : "%lld", (long long)dims[i]);
+	buf_addf(&dict, "%s), }", rank == 1 ? "," : "");
+	lenbytes = dict.len + 1 + 10 > 65535 ? 4 : 2;
+	total = 8 + lenbytes + dict.len + 1;
+	while (total % 64) {
+		buf_addc(&dict, ' ');
+		total++;
+	}
+	buf_addc(&dict, '\n');
+	buf_add(out, "\x93NUMPY", 6);
+	buf_addc(out, lenbytes == 2 ? 1 : 2);
+	buf_addc(out, 0);
+	if (lenbytes == 2) {
+		buf_addc(out, (uint8_t)dict.len);
+		buf_addc(out, (uint8_t)(dict.len >> 8));
+	} else {
+		put_fixed32(out, (uint32_t)dict.len);
+	}
+	buf_add(out, dict.p, dict.len);
+	buf_release(&dict);
+}
+
+/* The temporary names being written, for outfile_cleanup_signal. Slots, not a list threaded
+ * through the structs: a handler may run at any moment, and the names are stable heap
+ * strings. More than MAX_LIVE at once (never happens) are just not cleaned up by signals. */
+#define MAX_LIVE 16
+static char *volatile live[MAX_LIVE];
+
+static void live_add(char *tmp)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (!live[i]) {
+			live[i] = tmp;
+			return;
+		}
+}
+
+static void live_del(const char *tmp)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i] == tmp)
+			live[i] = NULL;
+}
+
+/* Unlinks tmp and every "<tmp>.*" beside it: libzip, when it closes an archive, writes it to
+ * a temporary name of its own made that way. Raw getdents64 into a stack buffer, because a
+ * signal handler must not allocate (opendir does). */
+static void unlink_tmp_and_suffixes(const char *tmp)
+{
+	char dir[4096], buf[8192];
+	const char *slash = strrchr(tmp, '/'), *base = slash ? slash + 1 : tmp;
+	size_t nbase = strlen(base), ndir = slash ? (size_t)(slash - tmp) : 1;
+	long n;
+	int fd;
+
+	unlink(tmp);
+	if (ndir >= sizeof(dir))
+		return;
+	memcpy(dir, slash ? tmp : ".", ndir);
+	dir[ndir] = 0;
+	if (slash && !ndir)
+		strcpy(dir, "/");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long at = 0; at < n;) {
+			struct dirent64_raw {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (struct dirent64_raw *)(buf + at);
+			if (!strncmp(d->name, base, nbase) && d->name[nbase] == '.')
+				unlinkat(fd, d->name, 0);
+			at += d->reclen;
+		}
+	}
+	close(fd);
+}
+
+void outfile_cleanup_signal(void)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i])
+			unlink_tmp_and_suffixes(live[i]);
+}
+
+int outfile_create(struct outfile *f, const char *path, int force, struct ck_err *err)
+{
+	mode_t mask;
+	struct stat st;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->lock.fd = -1;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return ck_error(err, CK_EUSAGE, "%s: is a directory, not a file name", path);
+	{
+		/* Like the checkpoint writers, make the output's folder when it is missing. */
+		char *dir = path_folder(path);
+		rc = 0;
+		if (stat(dir, &st) < 0 && errno == ENOENT)
+			rc = make_dirs(dir, err);
+		else if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+			rc = ck_error(err, CK_EUSAGE, "%s: cannot go in %s, which is not a folder", path, dir);
+		free(dir);
+		if (rc < 0)
+			return rc;
+	}
+	if ((rc = outguard_check(path, err)) < 0 || (rc = outlock_take(&f->lock, path, err)) < 0)
+		return rc;
+	if (!force && lstat(path, &st) == 0) {
+		outlock_release(&f->lock);
+		return ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)", path);
+	}
+	f->path = xstrdup(path);
+	f->force = force;
+	f->tmp = xasprintf("%s.tmpXXXXXX", path);
+	live_add(f->tmp);  /* before the file exists: a signal may come at any moment */
+	f->fd = mkstemp(f->tmp);
+	if (f->fd < 0) {
+		live_del(f->tmp);
+		rc = ck_syserr(err, errno, "%s: cannot create a temporary file in its folder", path);
+		outlock_release(&f->lock);
+		free(f->tmp);
+		free(f->path);
+		f->tmp = f->path = NULL;
+		return rc;
+	}
+	mask = umask(0);
+	umask(mask);
+	fchmod(f->fd, 0666 & ~mask);
+	return 0;
+}
+
+int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err)
+{
+	if (write_full(f->fd, p, n) < 0)
+		return ck_syserr(err, errno, "%s", f->path);
+	return 0;
+}
+
+int outfile_commit(struct outfile *f, struct ck_err *err)
+{
+	int rc = 0;
+
+	if ((!f->no_sync && fsync(f->fd) < 0) || close(f->fd) < 0) {
+		rc = ck_syserr(err, errno, "%s", f->path);
+		f->fd = -1;
+		outfile_abort(f);
+		return rc;
+	}
+	f->fd = -1;
+	if ((rc = outguard_check(f->path, err)) < 0)  /* again: a link may have appeared */
+		;
+	else if (f->force) {
+		if (rename(f->tmp, f->path) < 0)
+			rc = ck_syserr(err, errno, "%s", f->path);
+	} else if (rename_noreplace(f->tmp, f->path) < 0) {
+		rc = errno == EEXIST
+			? ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
+				   f->path)
+			: ck_syserr(err, errno, "%s", f->path);
+	}
+	if (!rc && !f->no_sync)
+		rc = sync_folder_of(f->path, err);
+	outfile_abort(f);
+	return rc;
+}
+
+void outfile_abort(struct outfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp) {
+		unlink(f->tmp);  /* after a rename this name no longer exists */
+		live_del(f->tmp);
+	}
+	outlock_release(&f->lock);
+	free(f->tmp);
+	free(f->path);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->lock.fd = -1;
+}
+
+/* ---- reading .npy headers ---- */
+
+/* The header is a Python dict literal: {'descr': '<f4', 'fortran_order': False,
+ * 'shape': (2, 3), }. A small parser over the bytes, index-checked at every step. */
+struct lit {
+	const char *p;
+	size_t n, i;
+};
+
+static void lit_space(struct lit *l)
+{
+	while (l->i < l->n && (l->p[l->i] == ' ' || l->p[l->i] == '\t' || l->p[l->i] == '\n' ||
+			       l->p[l->i] == '\r'))
+		l->i++;
+}
+
+static int lit_char(struct lit *l, char c)
+{
+	lit_space(l);
+	if (l->i < l->n && l->p[l->i] == c) {
+		l->i++;
+		return 1;
+	}
+	return 0;
+}
+
+/* A quoted string (no escapes occur in numpy headers) into out[cap]. */
+static int lit_string(struct lit *l, char *out, size_t cap)
+{
+	char q;
+	size_t k = 0;
+
+	lit_space(l);
+	if (l->i >= l->n || (l->p[l->i] != '\'' && l->p[l->i] != '"'))
+		return -1;
+	q = l->p[l->i++];
+	while (l->i < l->n && l->p[l->i] != q) {
+		if (k + 1 >= cap)
+			return -1;
+		out[k++] = l->p[l->i++];
+	}
+	if (l->i >= l->n)
+		return -1;
+	l->i++;
+	out[k] = '\0';
+	return 0;
+}
+
+static int lit_word(struct lit *l, const char *w)
+{
+	size_t n = strlen(w);
+
+	lit_space(l);
+	if (n > l->n - l->i || memcmp(l->p + l->i, w, n))
+		return 0;
+	l->i += n;
+	return 1;
+}
+
+static int lit_shape(struct lit *l, struct npy_info *info)
+{
+	if (!lit_char(l, '('))
+		return -1;
+	info->rank = 0;
+	for (;;) {
+		int64_t v = 0;
+		size_t digits = 0;
+		if (lit_char(l, ')'))
+			return 0;
+		lit_space(l);
+		while (l->i < l->n && l->p[l->i] >= '0' && l->p[l->i] <= '9') {
+			if (v > (INT64_MAX - 9) / 10)
+				return -1;
+			v = v * 10 + (l->p[l->i++] - '0');
+			digits++;
+		}
+		if (!digits || info->rank >= NPY_MAX_RANK)
+			return -1;
+		if (l->i < l->n && l->p[l->i] == 'L')  /* Python 2 long */
+			l->i++;
+		info->dims[info->rank++] = v;
+		if (!lit_char(l, ',')) {
+			if (!lit_char(l, ')'))
+				return -1;
+			return 0;
+		}
+	}
+}
+
+/* numpy's type string -> TF dtype, item size and byte order. */
+static int parse_descr(struct npy_info *info, struct ck_err *err)
+{
+	const char *d = info->descr;
+	char order = '|';
+	unsigned long size;
+	char *end;
+
+	if (*d == '<' || *d == '>' || *d == '|' || *d == '=')
+		order = *d++;
+	info->kind = *d;
+	if (!*d || !d[1])
+		goto unsupported;
+	size = strtoul(d + 1, &end, 10);
+	if (*end || !size || size > (1ul << 30))
+		goto unsupported;
+	info->itemsize = size;
+	info->swap = order == '>' && size > 1;
+	switch (info->kind) {
+	case 'b': info->dtype = size == 1 ? DT_BOOL : -1; break;
+	case 'i': info->dtype = size == 1 ? DT_INT8 : size == 2 ? DT_INT16 : size == 4 ? DT_INT32
+			      : size == 8 ? DT_INT64 : -1; break;
+	case 'u': info->dtype = size == 1 ? DT_UINT8 : size == 2 ? DT_UINT16 : size == 4 ? DT_UINT32
+			      : size == 8 ? DT_UINT64 : -1; break;
+	case 'f': info->dtype = size == 2 ? DT_HALF : size == 4 ? DT_FLOAT : size == 8 ? DT_DOUBLE
+			      : -1; break;
+	case 'c': info->dtype = size == 8 ? DT_COMPLEX64 : size == 16 ? DT_COMPLEX128 : -1; break;
+	case 'S': info->dtype = DT_STRING; info->swap = 0; break;
+	case 'U': info->dtype = DT_STRING; info->itemsize = 4 * size; info->swap = order == '>'; break;
+	default: info->dtype = -1; break;
+	}
+	if (info->dtype >= 0)
+		return 0;
+unsupported:
+	if (info->kind == 'V')
+		return ck_error(err, CK_EUNSUP, "raw bytes type '%s' has no TensorFlow dtype (bfloat16 "
+				"and float8 arrays of ml_dtypes are saved this way: convert to float32 "
+				"first)", info->descr);
+	return ck_error(err, CK_EUNSUP, "numpy type '%s' has no TensorFlow dtype", info->descr);
+}
+
+static int read_exact(long long (*read)(void *, void *, size_t, struct ck_err *), void *ctx,
+		      uint8_t *p, size_t n, struct ck_err *err)
+{
+	while (n) {
+		long long got = read(ctx, p, n, err);
+		if (got < 0)
+			return (int)got;
+		if (!got)
+			return ck_error(err, CK_ECORRUPT, "truncated .npy header");
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+int npy_read_header(long long (*read)(void *ctx, void *p, size_t n, struct ck_err *err),
+		    void *ctx, struct npy_info *info, struct ck_err *err)
+{
+	uint8_t pre[12];
+	struct lit l;
+	char *text = NULL, key[32];
+	size_t hlen;
+	int rc, have_descr = 0, have_order = 0, have_shape = 0;
+
+	memset(info, 0, sizeof(*info));
+	rc = read_exact(read, ctx, pre, 8, err);
+	if (rc < 0)
+		return rc == CK_ECORRUPT ? ck_error(err, CK_EKIND, "not a .npy file (too short)") : rc;
+	if (memcmp(pre, "\x93NUMPY", 6))
+		return ck_error(err, CK_EKIND, "not a .npy file (no \\x93NUMPY magic)");
+	if (pre[6] < 1 || pre[6] > 3)
+		return ck_error(err, CK_EUNSUP, ".npy format version %d.%d is not supported", pre[6],
+				pre[7]);
+	rc = read_exact(read, ctx, pre + 8, pre[6] == 1 ? 2 : 4, err);
+	if (rc < 0)
+		return rc;
+	hlen = pre[6] == 1 ? (size_t)(pre[8] | pre[9] << 8)
+			   : (size_t)(pre[8] | pre[9] << 8 | pre[10] << 16 | (uint32_t)pre[11] << 24);
+	if (hlen > (64u << 20))
+		return ck_error(err, CK_ECORRUPT, ".npy header of %zu bytes", hlen);
+	text = xmalloc(hlen + 1);
+	rc = read_exact(read, ctx, (uint8_t *)text, hlen, err);
+	if (rc < 0)
+		goto out;
+	text[hlen] = '\0';
+	l = (struct lit){ text, hlen, 0 };
+	rc = ck_error(err, CK_ECORRUPT, "bad .npy header: %.80s", text);
+	if (!lit_char(&l, '{'))
+		goto out;
+	while (!lit_char(&l, '}')) {
+		if (lit_string(&l, key, sizeof(key)) < 0 || !lit_char(&l, ':'))
+			goto out;
+		if (!strcmp(key, "descr")) {
+			lit_space(&l);
+			if (l.i < l.n && l.p[l.i] == '[') {
+				rc = ck_error(err, CK_EUNSUP, "structured numpy arrays have no TensorFlow "
+					      "dtype");
+				goto out;
+			}
+			if (lit_string(&l, info->descr, sizeof(info->descr)) < 0)
+				goto out;
+			have_descr = 1;
+		} else if (!strcmp(key, "fortran_order")) {
+			if (lit_word(&l, "True"))
+				info->fortran = 1;
+			else if (!lit_word(&l, "False"))
+				goto out;
+			have_order = 1;
+		} else if (!strcmp(key, "shape")) {
+			if (lit_shape(&l, info) < 0)
+				goto out;
+			have_shape = 1;
+		} else {
+			goto out;
+		}
+		if (!lit_char(&l, ',')) {
+			if (!lit_char(&l, '}'))
+				goto out;
+			break;
+		}
+	}
+	if (!have_descr || !have_order || !have_shape)
+		goto out;
+	lit_space(&l);
+	if (l.i != l.n)
+		goto out;
+	rc = parse_descr(info, err);
+	if (rc < 0)
+		goto out;
+	info->elements = 1;
+	for (int i = 0; i < info->rank; i++) {
+		uint64_t d = (uint64_t)info->dims[i];
+		if (d && info->elements > UINT64_MAX / d) {
+			rc = ck_error(err, CK_ECORRUPT, "shape of the .npy header overflows");
+			goto out;
+		}
+		info->elements *= d;
+	}
+	if (info->elements && info->itemsize > (UINT64_MAX >> 1) / info->elements) {
+		rc = ck_error(err, CK_ECORRUPT, "shape of the .npy header overflows");
+		goto out;
+	}
+	info->data_bytes = info->elements * info->itemsize;
+	rc = 0;
+out:
+	free(text);
+	return rc;
+}

@@ -1,0 +1,420 @@
+/* .npz archives through libzip (see npz.h). libzip pulls member data through source
+ * callbacks while zip_close writes the archive; it writes to a temporary file of its own and
+ * renames it over the name it was given, which here is already our temporary name, so the
+ * final name appears only once the archive is complete and synced. */
+#include "tensor/npz.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include "base/dynload.h"
+#include "base/util.h"
+#include "store/infile.h"
+#include "tensor/npy.h"
+
+/* libzip is opened on first use (dynload.h). */
+#ifndef ZIP_SONAME
+#define ZIP_SONAME "libzip.so"
+#endif
+#define ZIP_FUNCS(X) \
+	X(zip_open) \
+	X(zip_close) \
+	X(zip_discard) \
+	X(zip_strerror) \
+	X(zip_error_strerror) \
+	X(zip_error_fini) \
+	X(zip_error_set) \
+	X(zip_error_init) \
+	X(zip_error_init_with_code) \
+	X(zip_error_to_data) \
+	X(zip_stat_init) \
+	X(zip_stat_index) \
+	X(zip_source_make_command_bitmap) \
+	X(zip_source_function) \
+	X(zip_source_free) \
+	X(zip_set_file_compression) \
+	X(zip_get_num_entries) \
+	X(zip_get_name) \
+	X(zip_fread) \
+	X(zip_fopen_index) \
+	X(zip_file_strerror) \
+	X(zip_file_add) \
+	X(zip_fclose)
+#define DECLARE(f) static __typeof__(f) *p_##f;
+#define NAME(f) #f,
+#define SLOT(f) (void **)&p_##f,
+ZIP_FUNCS(DECLARE)
+static const char *const zip_names[] = { ZIP_FUNCS(NAME) NULL };
+static void **const zip_slots[] = { ZIP_FUNCS(SLOT) };
+static struct dynlib libzip = { ZIP_SONAME, zip_names, zip_slots, 0, "" };
+#define zip_open (*p_zip_open)
+#define zip_close (*p_zip_close)
+#define zip_discard (*p_zip_discard)
+#define zip_strerror (*p_zip_strerror)
+#define zip_error_strerror (*p_zip_error_strerror)
+#define zip_error_fini (*p_zip_error_fini)
+#define zip_error_set (*p_zip_error_set)
+#define zip_error_init (*p_zip_error_init)
+#define zip_error_init_with_code (*p_zip_error_init_with_code)
+#define zip_error_to_data (*p_zip_error_to_data)
+#define zip_stat_init (*p_zip_stat_init)
+#define zip_stat_index (*p_zip_stat_index)
+#define zip_source_make_command_bitmap (*p_zip_source_make_command_bitmap)
+#define zip_source_function (*p_zip_source_function)
+#define zip_source_free (*p_zip_source_free)
+#define zip_set_file_compression (*p_zip_set_file_compression)
+#define zip_get_num_entries (*p_zip_get_num_entries)
+#define zip_get_name (*p_zip_get_name)
+#define zip_fread (*p_zip_fread)
+#define zip_fopen_index (*p_zip_fopen_index)
+#define zip_file_strerror (*p_zip_file_strerror)
+#define zip_file_add (*p_zip_file_add)
+#define zip_fclose (*p_zip_fclose)
+
+static int zip_load(struct ck_err *err)
+{
+	return dynlib_load(&libzip, ".npz files", err);
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+void npz_member_name(struct buf *out, const void *name, size_t len)
+{
+	const uint8_t *p = name;
+
+	for (size_t i = 0; i < len;) {
+		int k = utf8_seq_len(p + i, len - i);
+		uint8_t c = p[i];
+		int start = !i || p[i - 1] == '/';
+		int esc = !k || c == '%' || c == '\\' || c < 0x20 || c == 0x7f || (c == '.' && start) ||
+			  (c == '/' && (start || i + 1 == len || p[i + 1] == '/'));
+		if (esc) {
+			buf_addf(out, "%%%02X", c);
+			i++;
+		} else {
+			buf_add(out, p + i, (size_t)k);
+			i += (size_t)k;
+		}
+	}
+	buf_add(out, ".npy", 4);
+}
+
+void npz_name_decode(struct buf *out, const char *member, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+		if (member[i] == '%' && len - i >= 3 && (hi = hexval(member[i + 1])) >= 0 &&
+		    (lo = hexval(member[i + 2])) >= 0) {
+			buf_addc(out, (uint8_t)(hi << 4 | lo));
+			i += 2;
+		} else {
+			buf_addc(out, (uint8_t)member[i]);
+		}
+	}
+}
+
+struct member {
+	struct npz_writer *w;
+	struct npz_source src;
+	uint64_t size, done;
+	int opened;
+	zip_error_t zerr;
+};
+
+struct npz_writer {
+	zip_t *za;
+	struct outfile of;
+	int compress;
+	struct member **m;
+	size_t n;
+	int failed;           /* a source failed: err holds its message */
+	struct ck_err err;
+};
+
+static zip_int64_t source_failed(struct member *m)
+{
+	m->w->failed = 1;
+	zip_error_set(&m->zerr, ZIP_ER_READ, EIO);
+	return -1;
+}
+
+static zip_int64_t member_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+	struct member *m = ud;
+
+	switch (cmd) {
+	case ZIP_SOURCE_OPEN:
+		m->done = 0;
+		if (m->src.open && m->src.open(m->src.ctx, &m->w->err) < 0)
+			return source_failed(m);
+		m->opened = 1;
+		return 0;
+	case ZIP_SOURCE_READ: {
+		uint64_t left = m->size - m->done;
+		long long got;
+		if (len > left)
+			len = left;
+		if (!len)
+			return 0;
+		got = m->src.read(m->src.ctx, data, (size_t)len, &m->w->err);
+		if (got < 0)
+			return source_failed(m);
+		if (!got) {
+			ck_error(&m->w->err, CK_EIO, "member data ended %llu bytes early",
+				 (unsigned long long)left);
+			return source_failed(m);
+		}
+		m->done += (uint64_t)got;
+		return got;
+	}
+	case ZIP_SOURCE_CLOSE:
+		if (m->opened && m->src.close)
+			m->src.close(m->src.ctx);
+		m->opened = 0;
+		return 0;
+	case ZIP_SOURCE_STAT: {
+		zip_stat_t *st = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, len, &m->zerr);
+		if (!st)
+			return -1;
+		zip_stat_init(st);
+		st->size = m->size;
+		st->valid |= ZIP_STAT_SIZE;
+		return sizeof(*st);
+	}
+	case ZIP_SOURCE_ERROR:
+		return zip_error_to_data(&m->zerr, data, len);
+	case ZIP_SOURCE_FREE:
+		return 0;  /* members are freed with the writer */
+	case ZIP_SOURCE_SUPPORTS:
+		return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
+						      ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE,
+						      -1);
+	default:
+		zip_error_set(&m->zerr, ZIP_ER_OPNOTSUPP, 0);
+		return -1;
+	}
+}
+
+static void writer_free(struct npz_writer *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		zip_error_fini(&w->m[i]->zerr);
+		free(w->m[i]);
+	}
+	free(w->m);
+	outfile_abort(&w->of);
+	free(w);
+}
+
+int npz_writer_open(struct npz_writer **out, const char *path, int force, int compress,
+		    struct ck_err *err)
+{
+	struct npz_writer *w = xcalloc(1, sizeof(*w));
+	int rc, ze = 0;
+
+	*out = NULL;
+	w->compress = compress;
+	rc = zip_load(err);
+	if (!rc)
+		rc = outfile_create(&w->of, path, force, err);
+	if (rc < 0) {
+		free(w);
+		return rc;
+	}
+	w->za = zip_open(w->of.tmp, ZIP_CREATE | ZIP_TRUNCATE, &ze);
+	if (!w->za) {
+		zip_error_t e;
+		zip_error_init_with_code(&e, ze);
+		rc = ck_error(err, CK_EIO, "%s: %s", path, zip_error_strerror(&e));
+		zip_error_fini(&e);
+		writer_free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+void npz_writer_no_sync(struct npz_writer *w)
+{
+	w->of.no_sync = 1;
+}
+
+int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
+		   const struct npz_source *src, struct ck_err *err)
+{
+	struct member *m;
+	zip_source_t *zs;
+	zip_int64_t idx;
+
+	if (strlen(name) > NPZ_MAX_MEMBER)  /* libzip would cut it to its 16 low bits */
+		return ck_error(err, CK_EUNSUP, "%s: a member name of %zu bytes (a zip entry name "
+				"holds %u at most)", w->of.path, strlen(name), NPZ_MAX_MEMBER);
+	m = xcalloc(1, sizeof(*m));
+	m->w = w;
+	m->src = *src;
+	m->size = size;
+	zip_error_init(&m->zerr);
+	w->m = xreallocarray(w->m, w->n + 1, sizeof(*w->m));
+	w->m[w->n++] = m;
+	zs = zip_source_function(w->za, member_cb, m);
+	if (!zs)
+		return ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+	idx = zip_file_add(w->za, name, zs, ZIP_FL_ENC_GUESS);
+	if (idx < 0) {
+		zip_source_free(zs);
+		return ck_error(err, CK_EIO, "%s: member \"%s\": %s", w->of.path, name,
+				zip_strerror(w->za));
+	}
+	if (zip_set_file_compression(w->za, (zip_uint64_t)idx, w->compress ? ZIP_CM_DEFLATE
+									 : ZIP_CM_STORE, 0) < 0)
+		return ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+	return 0;
+}
+
+int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
+{
+	int rc;
+
+	if (!w->n) {  /* libzip deletes an archive without members instead of writing it */
+		rc = ck_error(err, CK_EUSAGE, "%s: no arrays to write", w->of.path);
+		npz_writer_abort(w);
+		return rc;
+	}
+	if (zip_close(w->za) < 0) {
+		if (w->failed) {
+			*err = w->err;
+			rc = err->code;
+		} else {
+			rc = ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+		}
+		zip_discard(w->za);
+		writer_free(w);
+		return rc;
+	}
+	/* The descriptor outfile_create opened names the file libzip replaced: sync the new one. */
+	close(w->of.fd);
+	w->of.fd = open(w->of.tmp, O_RDONLY | O_CLOEXEC);
+	if (w->of.fd < 0)
+		rc = ck_syserr(err, errno, "%s", w->of.tmp);
+	else
+		rc = outfile_commit(&w->of, err);
+	writer_free(w);
+	return rc;
+}
+
+void npz_writer_abort(struct npz_writer *w)
+{
+	if (!w)
+		return;
+	zip_discard(w->za);
+	writer_free(w);
+}
+
+struct npz_reader {
+	zip_t *za;
+	char *path;
+	zip_file_t *cur;
+	size_t cur_i;
+};
+
+int npz_open(struct npz_reader **out, const char *path, struct ck_err *err)
+{
+	struct npz_reader *r;
+	zip_t *za;
+	int ze = 0, rc;
+
+	*out = NULL;
+	if ((rc = zip_load(err)) < 0)
+		return rc;
+	/* libzip would block reading a FIFO: only a regular file is opened. */
+	if ((rc = infile_open(path, NULL, err)) < 0)
+		return rc;
+	close(rc);
+	za = zip_open(path, ZIP_RDONLY, &ze);
+	if (!za) {
+		zip_error_t e;
+		zip_error_init_with_code(&e, ze);
+		if (ze == ZIP_ER_NOENT)
+			rc = ck_error(err, CK_ENOTFOUND, "%s: no such file", path);
+		else if (ze == ZIP_ER_NOZIP)
+			rc = ck_error(err, CK_EKIND, "%s: not a zip archive (.npz)", path);
+		else if (ze == ZIP_ER_OPEN || ze == ZIP_ER_READ)
+			rc = ck_error(err, CK_EIO, "%s: %s", path, zip_error_strerror(&e));
+		else
+			rc = ck_error(err, CK_ECORRUPT, "%s: %s", path, zip_error_strerror(&e));
+		zip_error_fini(&e);
+		return rc;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->za = za;
+	r->path = xstrdup(path);
+	*out = r;
+	return 0;
+}
+
+void npz_close(struct npz_reader *r)
+{
+	if (!r)
+		return;
+	npz_member_close(r);
+	zip_discard(r->za);  /* opened read-only: nothing to write back */
+	free(r->path);
+	free(r);
+}
+
+size_t npz_count(const struct npz_reader *r)
+{
+	zip_int64_t n = zip_get_num_entries(r->za, 0);
+	return n > 0 ? (size_t)n : 0;
+}
+
+const char *npz_name(struct npz_reader *r, size_t i)
+{
+	const char *name = zip_get_name(r->za, i, ZIP_FL_ENC_RAW);
+	return name ? name : "";
+}
+
+uint64_t npz_size(struct npz_reader *r, size_t i)
+{
+	zip_stat_t st;
+
+	if (zip_stat_index(r->za, i, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE))
+		return 0;
+	return st.size;
+}
+
+int npz_member_open(struct npz_reader *r, size_t i, struct ck_err *err)
+{
+	npz_member_close(r);
+	r->cur = zip_fopen_index(r->za, i, 0);
+	r->cur_i = i;
+	if (!r->cur)
+		return ck_error(err, CK_ECORRUPT, "%s: member \"%s\": %s", r->path, npz_name(r, i),
+				zip_strerror(r->za));
+	return 0;
+}
+
+long long npz_member_read(struct npz_reader *r, void *p, size_t n, struct ck_err *err)
+{
+	zip_int64_t got = zip_fread(r->cur, p, n);
+
+	if (got < 0)
+		return ck_error(err, CK_ECORRUPT, "%s: member \"%s\": %s", r->path,
+				npz_name(r, r->cur_i), zip_file_strerror(r->cur));
+	return got;
+}
+
+void npz_member_close(struct npz_reader *r)
+{
+	if (r->cur)
+		zip_fclose(r->cur);
+	r->cur = NULL;
+}
