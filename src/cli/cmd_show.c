@@ -13,6 +13,7 @@
 #include "tensor/assemble.h"
 #include "tensor/convert.h"
 #include "tensor/npy.h"
+#include "tensor/batch.h"
 #include "tensor/stats.h"
 #include "tensor/values.h"
 #include "tensor/window.h"
@@ -492,13 +493,16 @@ static void stats_row(struct tab *t, const struct bundle_entry *e, const struct 
 	buf_release(&shape);
 }
 
-static int tensor_stats(struct show *S, const struct bundle_entry *e, struct stats *st)
+/* p: e's payload when a window holds it (batch.h), else NULL. */
+static int tensor_stats(struct show *S, const struct bundle_entry *e, const uint8_t *p,
+			struct stats *st)
 {
 	struct selection s;
 	int rc;
 
 	if (!S->o->index)
-		return stats_tensor(S->b, e, st, &S->err);
+		return p ? stats_tensor_bytes(S->b, e, p, st, &S->err)
+			 : stats_tensor(S->b, e, st, &S->err);
 	stats_init(st, e->dtype);
 	rc = load_selection(S, e, &s, 0);
 	if (!rc) {
@@ -546,15 +550,30 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	uint64_t elements = 0, nan = 0, inf = 0, bad = 0, unchecked = 0;
 	struct buf kinds = BUF_INIT, names = BUF_INIT;
 	char c1[32], c2[32];
+	struct batch w;
 	int rc = 0;
 
 	tab_init(&t, "lllrrrrrrrrrr");
 	for (const char *h = "NAME\0DTYPE\0SHAPE\0COUNT\0MIN\0MAX\0MEAN\0STD\0L2\0ZEROS\0NAN\0+INF\0-INF\0";
 	     *h; h += strlen(h) + 1)
 		tab_add(&t, h);
-	for (size_t i = 0; i < n && !rc; i++) {
+	batch_init(&w);
+	for (size_t i = 0, j = 0; i < n && !rc; i++) {
+		const uint8_t *p = NULL;
 		struct stats st;
-		rc = tensor_stats(S, sel[i], &st);
+		/* Small payloads a window at a time, as verify reads them (a pread each cost more
+		 * than their statistics); the others, and any a window missed, one by one. */
+		if (!S->o->index) {
+			if (i == j) {
+				batch_start(&w, S->b);
+				while (j < n && batch_add(&w, sel[j]))
+					j++;
+				j += j == i;
+				batch_fill(&w, NULL);  /* on failure, the one-by-one reads say why */
+			}
+			p = batch_payload(&w, sel[i]);
+		}
+		rc = tensor_stats(S, sel[i], p, &st);
 		if (rc < 0)
 			break;
 		if (S->o->json) {
@@ -605,6 +624,7 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	}
 	cJSON_Delete(arr);
 	tab_release(&t);
+	batch_release(&w);
 	buf_release(&kinds);
 	buf_release(&names);
 	if (rc < 0)
