@@ -121,25 +121,33 @@ static int above(const struct big *r, const struct big *m, const struct big *s, 
 	return inclusive ? c >= 0 : c > 0;
 }
 
+/* a = f * 2^e, f an integer of at most mant_bits bits, e at least the subnormal one. A
+ * midpoint reads back as the value with the even significand: the ends of the interval belong
+ * to a when f is even. Below a power of two (not the smallest normal one) the values lie twice
+ * as close: the lower end is nearer (asym). */
+static uint64_t decompose(double a, int mant_bits, int emin_normal, int *e, int *inclusive,
+			  int *asym)
+{
+	int fe;
+	uint64_t f;
+
+	frexp(a, &fe);
+	*e = fe - 1 < emin_normal ? emin_normal : fe - 1;
+	*e -= mant_bits - 1;
+	f = (uint64_t)ldexp(a, -*e);
+	*inclusive = !(f & 1);
+	*asym = f == (uint64_t)1 << (mant_bits - 1) && *e > emin_normal - (mant_bits - 1);
+	return f;
+}
+
 /* Put a = r / s with r < s <= 10 r (scaled by the returned k: a = r / s * 10^k) and the
  * interval's half-gaps mp, mm on the same scale. */
 static int decade_scale(double a, int mant_bits, int emin_normal, struct big *r, struct big *s,
 			struct big *mp, struct big *mm, int *inclusive)
 {
 	struct big t;
-	int fe, e, k, asym;
-	uint64_t f;
-
-	/* a = f * 2^e, f an integer of at most mant_bits bits, e at least the subnormal one. */
-	frexp(a, &fe);
-	e = fe - 1 < emin_normal ? emin_normal : fe - 1;
-	e -= mant_bits - 1;
-	f = (uint64_t)ldexp(a, -e);
-	/* A midpoint reads back as the value with the even significand: the ends of the interval
-	 * belong to it when f is even. Below a power of two (not the smallest normal one) the
-	 * values lie twice as close: the lower end is nearer. */
-	*inclusive = !(f & 1);
-	asym = f == (uint64_t)1 << (mant_bits - 1) && e > emin_normal - (mant_bits - 1);
+	int e, k, asym;
+	uint64_t f = decompose(a, mant_bits, emin_normal, &e, inclusive, &asym);
 
 	/* a = r / s, its interval (r - mm) / s to (r + mp) / s, all doubled (or quadrupled) so
 	 * that the half-gaps are integers. */
@@ -213,32 +221,101 @@ static int carry(char *dig, int n, int d, int *k)
 	return n;
 }
 
-/* b as a 128-bit integer when it is below 2^124 (then 10 b and sums of two such stay in
- * range): 1, else 0. */
-static int small_big(const struct big *b, unsigned __int128 *v)
+typedef unsigned __int128 u128;
+
+#define LIMIT ((u128)1 << 124)  /* then 10 x, and sums of two such, stay in 128 bits */
+
+/* decade_scale in 128-bit integers, for every value of everyday size (a float64 from about
+ * 1e-27 to 1e36, every float32 but the subnormals' far end): 1, or 0 when a number would pass
+ * LIMIT (the bignum takes over). */
+static int scale_small(double a, int mant_bits, int emin_normal, u128 *r, u128 *s, u128 *mp,
+		       u128 *mm, int *inclusive, int *kout)
 {
-	if (b->n > 4 || (b->n == 4 && b->w[3] >> 28))
+	int e, k, asym;
+	uint64_t f = decompose(a, mant_bits, emin_normal, &e, inclusive, &asym);
+	u128 p10 = 1;
+
+	if (e > 60 || e < -110)
 		return 0;
-	*v = 0;
-	for (int i = b->n - 1; i >= 0; i--)
-		*v = *v << 32 | b->w[i];
+	*r = (u128)f << (asym ? 2 : 1);
+	*s = asym ? 4 : 2;
+	*mp = asym ? 2 : 1;
+	*mm = 1;
+	if (e >= 0) {
+		*r <<= e;
+		*mp <<= e;
+		*mm <<= e;
+	} else {
+		*s <<= -e;
+	}
+	k = (int)floor(log10(a)) + 1;
+	for (int i = 0; i < (k < 0 ? -k : k); i++) {
+		if (p10 > LIMIT / 10)
+			return 0;
+		p10 *= 10;
+	}
+	if (k >= 0) {
+		if (__builtin_mul_overflow(*s, p10, s))
+			return 0;
+	} else if (__builtin_mul_overflow(*r, p10, r) || __builtin_mul_overflow(*mp, p10, mp) ||
+		   __builtin_mul_overflow(*mm, p10, mm)) {
+		return 0;
+	}
+	if (*s >= LIMIT || *r >= LIMIT || *mp >= LIMIT)
+		return 0;
+	while (*r >= *s) {
+		if (*s >= LIMIT / 10)
+			return 0;
+		*s *= 10;
+		k++;
+	}
+	while (*r * 10 < *s) {
+		*r *= 10;
+		*mp *= 10;
+		*mm *= 10;
+		k--;
+	}
+	*kout = k;
 	return 1;
 }
 
-/* shortest_digits' loop in 128-bit arithmetic, for every value of everyday size (a float32
- * from 1e-22 up, a float64 from 2^-71 to 1e21): r, mp, mm < s < 2^124. */
-static int shortest_small(unsigned __int128 r, unsigned __int128 s, unsigned __int128 mp,
-			  unsigned __int128 mm, int inclusive, char *dig, int *k)
+/* The next digit of r / s (r < s < LIMIT), r left as the remainder; s2, s4, s8: s times 2, 4,
+ * 8 (no division: a 128-bit one costs more than these four steps). */
+static int digit_small(u128 *r, u128 s, u128 s2, u128 s4, u128 s8)
 {
+	int d = 0;
+
+	*r *= 10;
+	if (*r >= s8) {
+		*r -= s8;
+		d = 8;
+	}
+	if (*r >= s4) {
+		*r -= s4;
+		d += 4;
+	}
+	if (*r >= s2) {
+		*r -= s2;
+		d += 2;
+	}
+	if (*r >= s) {
+		*r -= s;
+		d++;
+	}
+	return d;
+}
+
+/* shortest_digits' loop in 128-bit arithmetic (scale_small's numbers). */
+static int shortest_small(u128 r, u128 s, u128 mp, u128 mm, int inclusive, char *dig, int *k)
+{
+	u128 s2 = 2 * s, s4 = 4 * s, s8 = 8 * s;
 	int n = 0;
 
 	for (;;) {
 		int d, low, high;
-		r *= 10;
 		mp *= 10;
 		mm *= 10;
-		d = (int)(r / s);
-		r -= (unsigned __int128)d * s;
+		d = digit_small(&r, s, s2, s4, s8);
 		low = inclusive ? r <= mm : r < mm;
 		high = inclusive ? r + mp >= s : r + mp > s;
 		if (!low && !high && n < 22) {
@@ -256,15 +333,14 @@ static int shortest_small(unsigned __int128 r, unsigned __int128 s, unsigned __i
 int shortest_digits(double a, int mant_bits, int emin_normal, char dig[24])
 {
 	struct big r, s, mp, mm, t;
-	unsigned __int128 r1, s1, mp1, mm1;
+	u128 r1, s1, mp1, mm1;
 	int k, n = 0, inclusive;
 
-	k = decade_scale(a, mant_bits, emin_normal, &r, &s, &mp, &mm, &inclusive);
-	if (small_big(&s, &s1) && small_big(&r, &r1) && small_big(&mp, &mp1) &&
-	    small_big(&mm, &mm1)) {
+	if (scale_small(a, mant_bits, emin_normal, &r1, &s1, &mp1, &mm1, &inclusive, &k)) {
 		n = shortest_small(r1, s1, mp1, mm1, inclusive, dig, &k);
 		goto done;
 	}
+	k = decade_scale(a, mant_bits, emin_normal, &r, &s, &mp, &mm, &inclusive);
 	/* Digits until one of the two candidates at this length lies inside the interval. */
 	for (;;) {
 		int d, low, high, c;
@@ -299,22 +375,17 @@ done:
 int rounded_digits(double a, int ndig, char dig[24])
 {
 	struct big r, s, mp, mm;
-	unsigned __int128 r1, s1;
+	u128 r1, s1, mp1, mm1;
 	int k, n = 0, inclusive, d, c;
 
-	k = decade_scale(a, 53, -1022, &r, &s, &mp, &mm, &inclusive);
-	if (small_big(&s, &s1) && small_big(&r, &r1)) {
-		for (;;) {
-			r1 *= 10;
-			d = (int)(r1 / s1);
-			r1 -= (unsigned __int128)d * s1;
-			if (++n == ndig)
-				break;
-			dig[n - 1] = (char)('0' + d);
-		}
-		n--;
+	if (scale_small(a, 53, -1022, &r1, &s1, &mp1, &mm1, &inclusive, &k)) {
+		u128 s2 = 2 * s1, s4 = 4 * s1, s8 = 8 * s1;
+		while (n < ndig - 1)
+			dig[n++] = (char)('0' + digit_small(&r1, s1, s2, s4, s8));
+		d = digit_small(&r1, s1, s2, s4, s8);
 		c = 2 * r1 > s1 ? 1 : 2 * r1 == s1 ? 0 : -1;
 	} else {
+		k = decade_scale(a, 53, -1022, &r, &s, &mp, &mm, &inclusive);
 		while (n < ndig - 1)
 			dig[n++] = (char)('0' + next_digit(&r, &s));
 		d = next_digit(&r, &s);
