@@ -66,8 +66,7 @@ void surg_plan_init(struct surg_plan *p, struct surg_input *in, size_t nin)
 
 void surg_plan_release(struct surg_plan *p)
 {
-	for (size_t i = 0; i < p->n; i++)
-		buf_release(&p->items[i].name);
+	pool_release(&p->names);
 	free(p->items);
 	objgraph_free(p->graph);
 	p->items = NULL;
@@ -88,7 +87,8 @@ static void add_item(struct surg_plan *p, size_t input, const struct bundle_entr
 	memset(it, 0, sizeof(*it));
 	it->input = input;
 	it->src = e;
-	buf_add(&it->name, name, len);
+	it->name.p = pool_copy(&p->names, name, len);
+	it->name.len = len;
 }
 
 void surg_plan_add(struct surg_plan *p, size_t input, const struct bundle_entry *e,
