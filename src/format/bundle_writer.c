@@ -321,28 +321,46 @@ void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n)
 		w->shards[shard].length += n;
 }
 
-int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e)
+void bundle_writer_reserve(struct bundle_writer *w, size_t n)
 {
-	struct bundle_entry *c;
-	size_t nsl;
-
-	if (w->status)
-		return w->status;
-	if (!e->name_len)  /* the table would see the key twice, with no name to report */
-		return fail(w, ck_error(&w->err, CK_EUSAGE,
-					"a tensor cannot be named \"\": the empty key holds the "
-					"checkpoint's header"));
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 64;
+	if (n > w->cap) {
+		w->cap = n;
 		w->entries = xreallocarray(w->entries, w->cap, sizeof(*w->entries));
 	}
-	c = &w->entries[w->n++];
-	*c = *e;
+}
+
+static struct bundle_entry *entry_new(struct bundle_writer *w, const struct bundle_entry *e)
+{
+	if (w->status)
+		return NULL;
+	if (!e->name_len) {  /* the table would see the key twice, with no name to report */
+		fail(w, ck_error(&w->err, CK_EUSAGE, "a tensor cannot be named \"\": the empty key "
+				 "holds the checkpoint's header"));
+		return NULL;
+	}
+	if (w->n == w->cap)
+		bundle_writer_reserve(w, w->cap ? w->cap * 2 : 64);
+	w->entries[w->n] = *e;
+	return &w->entries[w->n++];
+}
+
+int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e)
+{
+	struct bundle_entry *c = entry_new(w, e);
+	size_t nsl;
+
+	if (!c)
+		return w->status;
 	c->name = pool_copy(&w->names, e->name, e->name_len);
 	c->dims = pool_copy(&w->names, e->dims, (size_t)e->rank * sizeof(int64_t));
 	nsl = e->nslices * (size_t)e->rank * 2;
 	c->slices = e->nslices ? pool_copy(&w->names, e->slices, nsl * sizeof(int64_t)) : NULL;
 	return 0;
+}
+
+int bundle_writer_add_entry_ref(struct bundle_writer *w, const struct bundle_entry *e)
+{
+	return entry_new(w, e) ? 0 : w->status;
 }
 
 static void meta(struct bundle_entry *e, const void *name, size_t name_len, int dtype,
