@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/cursor.h"
+#include "base/util.h"
 #include "format/dtype.h"
 #include "tensor/convert.h"
 
@@ -237,12 +238,7 @@ BF16_BLOCKS(bf16_blocks_avx2, __attribute__((target("avx2"))))
 static void bf16_blocks(const uint8_t *in, uint8_t *out, size_t blocks, struct cast_stats *st)
 {
 #ifdef BF16_AVX2
-	static int avx2 = -1;
-	if (avx2 < 0) {
-		__builtin_cpu_init();
-		avx2 = __builtin_cpu_supports("avx2") != 0;
-	}
-	if (avx2) {
+	if (cpu_has_avx2()) {
 		bf16_blocks_avx2(in, out, blocks, st);
 		return;
 	}
