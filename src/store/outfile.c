@@ -90,16 +90,6 @@ int ck_outfile_write(struct ck_outfile *f, const void *p, size_t n, struct ck_er
 	return 0;
 }
 
-int ck_outfile_reopen(struct ck_outfile *f, struct ck_err *err)
-{
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = open(f->tmp, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0)
-		return ck_syserr(err, errno, "%s", f->tmp);
-	return 0;
-}
-
 int ck_outfile_close(struct ck_outfile *f, int flags, struct ck_err *err)
 {
 	int rc = 0;

@@ -38,9 +38,6 @@ char *ck_outfile_tmp_name(const char *path);
  * 0, or the error naming tmp (CK_EEXIST when tmp exists). */
 int ck_outfile_create(struct ck_outfile *f, const char *path, char *tmp, struct ck_err *err);
 int ck_outfile_write(struct ck_outfile *f, const void *p, size_t n, struct ck_err *err);
-/* Another writer replaced the file at the temporary name (libzip writes an archive to a
- * name of its own and renames it over ours): take a descriptor of the new file, to sync it. */
-int ck_outfile_reopen(struct ck_outfile *f, struct ck_err *err);
 /* fsync unless CK_OUT_NO_SYNC, and close. */
 int ck_outfile_close(struct ck_outfile *f, int flags, struct ck_err *err);
 /* Rename the closed temporary file to its target: rename(2) with CK_OUT_FORCE, else never

@@ -156,13 +156,13 @@ int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err
 
 int outfile_commit(struct outfile *f, struct ck_err *err)
 {
-	int rc = ck_outfile_close(&f->f, 0, err);
+	int rc = ck_outfile_close(&f->f, f->no_sync ? CK_OUT_NO_SYNC : 0, err);
 
 	if (rc < 0 || (rc = outguard_check(f->f.path, err)) < 0) {
 		;  /* again: a link may have appeared */
 	} else {
 		rc = ck_outfile_rename(&f->f, f->force ? CK_OUT_FORCE : 0, err);
-		if (!rc)
+		if (!rc && !f->no_sync)
 			rc = sync_folder_of(f->f.path, err);
 	}
 	outfile_abort(f);

@@ -31,8 +31,9 @@ struct outfile {
 	char *live;           /* the temporary name, as the signal handler knows it */
 	int force;
 	struct outlock lock;  /* on path, while the file is being written (outguard.h) */
+	int no_sync;          /* set after outfile_create: commit without fsync (--no-sync) */
 };
-#define OUTFILE_INIT { CK_OUTFILE_INIT, NULL, 0, OUTLOCK_INIT }
+#define OUTFILE_INIT { CK_OUTFILE_INIT, NULL, 0, OUTLOCK_INIT, 0 }
 
 int outfile_create(struct outfile *f, const char *path, int force, struct ck_err *err);
 int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err);
