@@ -425,16 +425,14 @@ void buf_add_name_msg(struct buf *b, const void *p, size_t n)
 
 size_t fmt_u64(char *out, uint64_t v)
 {
-	char t[24];
-	size_t n = 0, i;
+	size_t n = 1;
 
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = t[n - 1 - i];
+	/* The length first, then the digits from the end: listings print several a row. */
+	for (uint64_t x = v; x >= 10; x /= 10)
+		n++;
 	out[n] = '\0';
+	for (size_t i = n; i-- > 0; v /= 10)
+		out[i] = (char)('0' + v % 10);
 	return n;
 }
 
