@@ -88,6 +88,19 @@ void xfree_huge(void *p, size_t n)
 		free(p);
 }
 
+void *xrealloc_huge(void *p, size_t old, size_t n)
+{
+	void *q;
+
+	if (!huge_len(old) && !huge_len(n))
+		return xrealloc(p, n);
+	q = xmalloc_huge(n);
+	if (p)
+		memcpy(q, p, old < n ? old : n);
+	xfree_huge(p, old);
+	return q;
+}
+
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
