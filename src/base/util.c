@@ -105,6 +105,29 @@ void xfree_huge(void *p, size_t n)
 		free(p);
 }
 
+void *xrealloc_huge(void *p, size_t old, size_t n)
+{
+	void *q;
+
+	if (!huge_len(old) && !huge_len(n))
+		return xrealloc(p, n);
+#ifdef MREMAP_MAYMOVE
+	/* A mapping grows by moving its pages, not its bytes (doubling an array of 100 000
+	 * entries copied it six times). The new place may lose the huge-page alignment: the
+	 * pages already made stay huge, new ones may be small. */
+	if (p && huge_len(old) && huge_len(n)) {
+		q = mremap(p, huge_len(old), huge_len(n), MREMAP_MAYMOVE);
+		if (q != MAP_FAILED)
+			return q;
+	}
+#endif
+	q = xmalloc_huge(n);
+	if (p)
+		memcpy(q, p, old < n ? old : n);
+	xfree_huge(p, old);
+	return q;
+}
+
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
