@@ -777,6 +777,8 @@ uint64_t bundle_writer_shard_length(const struct bundle_writer *w, int shard)
 
 /* ---- finishing ---- */
 
+#define INDEX_FLUSH (1u << 20)  /* index bytes gathered before a write */
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct bundle_entry *x = a, *y = b;
@@ -972,11 +974,45 @@ static int old_shards(const char *prefix)
 	return n;
 }
 
-int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
+/* The index, written as it is built, a few blocks at a time: a whole index of 100 000 entries
+ * in memory was megabytes of fresh pages, each a fault. */
+static int write_index(struct bundle_writer *w, struct ck_err *err)
 {
 	struct table_builder tb;
 	struct buf out = BUF_INIT, val = BUF_INIT;
-	int fd = -1, rc = w->status, old_n = 0;
+	int rc = 0, fd = open(w->index_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+
+	if (fd < 0)
+		return ck_syserr(err, errno, "%s", w->index_tmp);
+	table_builder_init(&tb, &out);
+	bundle_encode_header(&val, w->num_shards, w->big_endian);
+	table_builder_add(&tb, "", 0, val.p, val.len);
+	for (size_t i = 0; i < w->n && rc == 0; i++) {
+		buf_reset(&val);
+		bundle_encode_entry(&val, &w->entries[i]);
+		table_builder_add(&tb, w->entries[i].name, w->entries[i].name_len, val.p, val.len);
+		if (out.len >= INDEX_FLUSH) {
+			if (write_full(fd, out.p, out.len) < 0)
+				rc = ck_syserr(err, errno, "%s", w->index_tmp);
+			table_builder_drained(&tb);
+		}
+	}
+	if (rc == 0)
+		rc = table_builder_finish(&tb, err);
+	table_builder_release(&tb);
+	if (rc == 0 && (write_full(fd, out.p, out.len) < 0 ||
+			(!(w->flags & BW_NO_SYNC) && fsync(fd) < 0)))
+		rc = ck_syserr(err, errno, "%s", w->index_tmp);
+	if (close(fd) < 0 && rc == 0)
+		rc = ck_syserr(err, errno, "%s", w->index_tmp);
+	buf_release(&out);
+	buf_release(&val);
+	return rc;
+}
+
+int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
+{
+	int rc = w->status, old_n = 0;
 	struct stat st;
 
 	if (rc) {
@@ -1005,30 +1041,9 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		}
 		s->fd = -1;
 	}
-	table_builder_init(&tb, &out);
-	bundle_encode_header(&val, w->num_shards, w->big_endian);
-	table_builder_add(&tb, "", 0, val.p, val.len);
-	for (size_t i = 0; i < w->n; i++) {
-		buf_reset(&val);
-		bundle_encode_entry(&val, &w->entries[i]);
-		table_builder_add(&tb, w->entries[i].name, w->entries[i].name_len, val.p, val.len);
-	}
-	rc = table_builder_finish(&tb, err);
-	table_builder_release(&tb);
+	rc = write_index(w, err);
 	if (rc < 0)
 		goto fail;
-	fd = open(w->index_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0 || write_full(fd, out.p, out.len) < 0 ||
-	    (!(w->flags & BW_NO_SYNC) && fsync(fd) < 0)) {
-		rc = ck_syserr(err, errno, "%s", w->index_tmp);
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = ck_syserr(err, errno, "%s", w->index_tmp);
-		goto fail;
-	}
-	fd = -1;
 	rc = check_output(w, err);
 	if (rc < 0)
 		goto fail;
@@ -1080,15 +1095,9 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 			free(stale);
 		}
 	rc = w->flags & BW_NO_SYNC ? 0 : sync_folder_of(w->index_final, err);
-	buf_release(&out);
-	buf_release(&val);
 	writer_free(w);
 	return rc;
 fail:
-	if (fd >= 0)
-		close(fd);
-	buf_release(&out);
-	buf_release(&val);
 	bundle_writer_abort(w);
 	return rc;
 }
