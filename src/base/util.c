@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,6 +47,22 @@ void *xmalloc_io(size_t n)
 	if (!p)
 		oom(n);
 	return p;
+}
+
+int cpu_has_avx2(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	static atomic_int avx2 = -1;  /* threads may race to set it: all store the same value */
+	int v = atomic_load_explicit(&avx2, memory_order_relaxed);
+	if (v < 0) {
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx2") != 0;
+		atomic_store_explicit(&avx2, v, memory_order_relaxed);
+	}
+	return v;
+#else
+	return 0;
+#endif
 }
 
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -431,16 +448,14 @@ void buf_add_name_msg(struct buf *b, const void *p, size_t n)
 
 size_t fmt_u64(char *out, uint64_t v)
 {
-	char t[24];
-	size_t n = 0, i;
+	size_t n = 1;
 
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = t[n - 1 - i];
+	/* The length first, then the digits from the end: listings print several a row. */
+	for (uint64_t x = v; x >= 10; x /= 10)
+		n++;
 	out[n] = '\0';
+	for (size_t i = n; i-- > 0; v /= 10)
+		out[i] = (char)('0' + v % 10);
 	return n;
 }
 

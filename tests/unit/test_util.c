@@ -65,5 +65,22 @@ int main(void)
 		   "name_msg: the buffer emptied first, the name escaped");
 		buf_release(&tmp);
 	}
+	{  /* fmt_u64 and fmt_i64 against printf at every length */
+		char a[32], b[32];
+		int same = 1;
+		uint64_t v = 1;
+		for (int i = 0; i < 20; i++, v *= 10) {
+			uint64_t t[3] = { v - 1, v, v + 7 };
+			for (int k = 0; k < 3; k++) {
+				snprintf(b, sizeof(b), "%llu", (unsigned long long)t[k]);
+				same &= fmt_u64(a, t[k]) == strlen(b) && !strcmp(a, b);
+			}
+		}
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)UINT64_MAX);
+		same &= fmt_u64(a, UINT64_MAX) == strlen(b) && !strcmp(a, b);
+		snprintf(b, sizeof(b), "%lld", (long long)INT64_MIN);
+		same &= fmt_i64(a, INT64_MIN) == strlen(b) && !strcmp(a, b);
+		ok(same, "fmt_u64, fmt_i64: printf's digits, 0 to UINT64_MAX, INT64_MIN");
+	}
 	return tap_done();
 }
