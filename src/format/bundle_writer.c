@@ -765,6 +765,8 @@ uint64_t bundle_writer_shard_length(const struct bundle_writer *w, int shard)
 
 /* ---- finishing ---- */
 
+#define INDEX_FLUSH (1u << 20)  /* index bytes gathered before a write */
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct bundle_entry *x = a, *y = b;
@@ -953,10 +955,43 @@ static int old_shards(const char *prefix)
 	return n;
 }
 
-int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
+/* The index, written as it is built, a few blocks at a time: a whole index of 100 000 entries
+ * in memory was megabytes of fresh pages, each a fault. */
+static int write_index(struct bundle_writer *w, struct ck_err *err)
 {
 	struct table_builder tb;
 	struct buf out = BUF_INIT, val = BUF_INIT;
+	int rc, nosync = w->flags & BW_NO_SYNC ? CK_OUT_NO_SYNC : 0;
+
+	rc = ck_outfile_create(&w->index, w->index_final, w->index.tmp, err);
+	if (rc < 0)
+		return rc;
+	table_builder_init(&tb, &out);
+	bundle_encode_header(&val, w->num_shards, w->big_endian);
+	table_builder_add(&tb, "", 0, val.p, val.len);
+	for (size_t i = 0; i < w->n && rc == 0; i++) {
+		buf_reset(&val);
+		bundle_encode_entry(&val, &w->entries[i]);
+		table_builder_add(&tb, w->entries[i].name, w->entries[i].name_len, val.p, val.len);
+		if (out.len >= INDEX_FLUSH) {
+			rc = ck_outfile_write(&w->index, out.p, out.len, err);
+			table_builder_drained(&tb);
+		}
+	}
+	if (rc == 0)
+		rc = table_builder_finish(&tb, err);
+	table_builder_release(&tb);
+	if (rc == 0)
+		rc = ck_outfile_write(&w->index, out.p, out.len, err);
+	if (rc == 0)
+		rc = ck_outfile_close(&w->index, nosync, err);
+	buf_release(&out);
+	buf_release(&val);
+	return rc;
+}
+
+int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
+{
 	int rc = w->status, old_n = 0, nosync = w->flags & BW_NO_SYNC ? CK_OUT_NO_SYNC : 0;
 
 	if (rc) {
@@ -980,23 +1015,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		if ((rc = ck_outfile_close(&s->out, nosync, err)) < 0)
 			goto fail;
 	}
-	table_builder_init(&tb, &out);
-	bundle_encode_header(&val, w->num_shards, w->big_endian);
-	table_builder_add(&tb, "", 0, val.p, val.len);
-	for (size_t i = 0; i < w->n; i++) {
-		buf_reset(&val);
-		bundle_encode_entry(&val, &w->entries[i]);
-		table_builder_add(&tb, w->entries[i].name, w->entries[i].name_len, val.p, val.len);
-	}
-	rc = table_builder_finish(&tb, err);
-	table_builder_release(&tb);
-	if (rc < 0)
-		goto fail;
-	rc = ck_outfile_create(&w->index, w->index_final, w->index.tmp, err);
-	if (rc == 0)
-		rc = ck_outfile_write(&w->index, out.p, out.len, err);
-	if (rc == 0)
-		rc = ck_outfile_close(&w->index, nosync, err);
+	rc = write_index(w, err);
 	if (rc < 0)
 		goto fail;
 	rc = check_output(w, err);
@@ -1043,13 +1062,9 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 			free(stale);
 		}
 	rc = w->flags & BW_NO_SYNC ? 0 : sync_folder_of(w->index_final, err);
-	buf_release(&out);
-	buf_release(&val);
 	writer_free(w);
 	return rc;
 fail:
-	buf_release(&out);
-	buf_release(&val);
 	bundle_writer_abort(w);
 	return rc;
 }

@@ -613,7 +613,7 @@ static void write_raw_block(struct table_builder *tb, struct buf *contents, uint
 			type = 1;
 		}
 	}
-	*off = tb->out->len - tb->base;
+	*off = tb->drained + (tb->out->len - tb->base);
 	*size = n;
 	buf_add(tb->out, p, n);
 	crc = crc32c_extend(crc32c(p, n), &type, 1);
@@ -706,6 +706,12 @@ int table_builder_finish(struct table_builder *tb, struct ck_err *err)
 		buf_addc(tb->out, 0);
 	put_fixed64(tb->out, TABLE_MAGIC);
 	return 0;
+}
+
+void table_builder_drained(struct table_builder *tb)
+{
+	tb->drained += tb->out->len - tb->base;
+	tb->out->len = tb->base;
 }
 
 void table_builder_release(struct table_builder *tb)

@@ -63,12 +63,17 @@ struct table_builder {
 	uint64_t pending_off, pending_size;
 	uint64_t num_entries;
 	size_t base;         /* out->len when the table started */
+	uint64_t drained;    /* table bytes the caller took out of out (table_builder_drained) */
 };
 
 void table_builder_init(struct table_builder *tb, struct buf *out);
 int table_builder_add(struct table_builder *tb, const void *key, size_t key_len,
 		      const void *val, size_t val_len);
 int table_builder_finish(struct table_builder *tb, struct ck_err *err);
+/* The caller has taken every table byte in out (those past where the table began) and written
+ * them away: out is cut back to that point, and later block offsets count the bytes taken.
+ * For writing a large table as it is built, never whole in memory. */
+void table_builder_drained(struct table_builder *tb);
 void table_builder_release(struct table_builder *tb);
 
 /* TF's shortening rules for index keys, exposed for tests. Results go to out. */
