@@ -23,7 +23,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_export_usage[] =
+static const char usage[] =
 "usage: ckpt export (--npz FILE | --safetensors FILE) [-f] [-z] [--include REGEX]...\n"
 "                   [--exclude REGEX]... [--rules FILE | --preset NAME] [--strict]\n"
 "                   [--partial] [--check-against FILE] [-n] [--json] PATH\n"
@@ -916,7 +916,7 @@ struct export_args {
 };
 
 /* The command line, checked, the rules loaded; -1 to go on, else the exit status. */
-static int export_parse(const struct cmd *self, int argc, char **argv, struct export_args *a,
+static int export_parse(const struct cmd_entry *self, int argc, char **argv, struct export_args *a,
 			struct mapping *mp, struct namefilter *filter, struct exporter *x)
 {
 	struct ck_err err = { 0 };
@@ -924,7 +924,7 @@ static int export_parse(const struct cmd *self, int argc, char **argv, struct ex
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":fzi:x:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		switch (c) {
 		case OPT_RULES: case OPT_PRESET:
 			if (mp->on)
@@ -957,7 +957,7 @@ static int export_parse(const struct cmd *self, int argc, char **argv, struct ex
 				return EXIT_TROUBLE;
 			break;
 		default:  /* ':' (a missing value) too */
-			return cli_bad_option(self, argv, opts);
+			return cli_bad_option(self, argv);
 		}
 	}
 	if (cli_one_operand(self, argc - optind, "checkpoint"))
@@ -1000,9 +1000,8 @@ static void export_print_summary(const struct exporter *x, const char *out, int 
 	putchar('\n');
 }
 
-int cmd_export(int argc, char **argv)
+static int cmd_export(const struct cmd_entry *self, int argc, char **argv)
 {
-	const struct cmd *self = cli_find("export");
 	struct mapping mp = { 0 };
 	struct surg_input in = { 0 };
 	struct namefilter filter = { 0 };
@@ -1117,3 +1116,12 @@ out:
 	ckpt_path_release(&where);
 	return status;
 }
+
+const struct cmd_entry cmd_export_entry = {
+	.name = "export",
+	.summary = "write tensors to a NumPy .npz or a safetensors file",
+	.usage = usage,
+	.optstring = ":fzi:x:nh",
+	.options = opts,
+	.exec = cmd_export,
+};

@@ -23,7 +23,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_import_usage[] =
+static const char usage[] =
 "usage: ckpt import -o OUT [-f] [--include REGEX]... [--exclude REGEX]... [--json]\n"
 "                   [--no-sync] FILE.npz|FILE.safetensors|FILE.npy|DIR\n"
 "\n"
@@ -699,19 +699,19 @@ static int sniff(const char *path, enum kind *k, struct ck_err *err)
 	return 0;
 }
 
-int cmd_import(int argc, char **argv)
+static const struct option opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_import(const struct cmd_entry *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "include", required_argument, NULL, 'i' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("import");
 	struct importer im = { 0 };
 	struct ck_err err = { 0 };
 	char *out = NULL, sz[32];
@@ -721,7 +721,7 @@ int cmd_import(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:fi:x:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		switch (c) {
 		case 'o': free(out); out = xstrdup(optarg); break;
 		case 'f': force = 1; break;
@@ -733,7 +733,7 @@ int cmd_import(int argc, char **argv)
 				goto out;
 			break;
 		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
+			status = cli_bad_option(self, argv);
 			goto out;
 		}
 	}
@@ -815,3 +815,12 @@ out:
 	free(out);
 	return status;
 }
+
+const struct cmd_entry cmd_import_entry = {
+	.name = "import",
+	.summary = "a checkpoint from a .npz, safetensors or .npy files",
+	.usage = usage,
+	.optstring = ":o:fi:x:h",
+	.options = opts,
+	.exec = cmd_import,
+};

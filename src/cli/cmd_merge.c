@@ -11,7 +11,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_merge_usage[] =
+static const char usage[] =
 "usage: ckpt merge -o OUT [--on-conflict error|first|last] [--shard-size SIZE | --shards N]\n"
 "                  [-f] [-n] [--json] [--verify-data] [--update-state] [--no-sync]\n"
 "                  [--prefix P] INPUT [[--prefix P] INPUT]...\n"
@@ -122,7 +122,7 @@ enum { OPT_SHARD_SIZE = 256, OPT_SHARDS, OPT_PREFER };
 
 /* One merge: its options, its inputs, and what is decided about their tensors. */
 struct merge {
-	const struct cmd *self;
+	const struct cmd_entry *self;
 	struct surg_input *in;
 	size_t nin;
 	enum conflict on;
@@ -185,7 +185,7 @@ static int merge_option(struct merge *m, int c, char **argv, const char **pendin
 	case 'h':
 		return cli_help(m->self);
 	default:  /* ':' (a missing value) too */
-		return cli_bad_option(m->self, argv, opts);
+		return cli_bad_option(m->self, argv);
 	}
 }
 
@@ -197,7 +197,7 @@ static int merge_parse(struct merge *m, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "-:o:p:c:fnh", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, m->self->optstring, m->self->options, NULL)) != -1)
 		if (!surg_common_option(c, optarg, &m->o, &m->cl) &&
 		    (st = merge_option(m, c, argv, &pending_prefix)) >= 0)
 			return st;
@@ -387,9 +387,9 @@ static void merge_print_summary(const struct merge *m, const char *out,
 	buf_release(&msg);
 }
 
-int cmd_merge(int argc, char **argv)
+static int cmd_merge(const struct cmd_entry *self, int argc, char **argv)
 {
-	struct merge m = { .self = cli_find("merge"), .on = ON_ERROR, .conflicts = BUF_INIT };
+	struct merge m = { .self = self, .on = ON_ERROR, .conflicts = BUF_INIT };
 	struct surg_result res;
 	struct ck_err err = { 0 };
 	int status = EXIT_TROUBLE;
@@ -451,3 +451,12 @@ out:
 	buf_release(&m.conflicts);
 	return status;
 }
+
+const struct cmd_entry cmd_merge_entry = {
+	.name = "merge",
+	.summary = "combine several checkpoints into one",
+	.usage = usage,
+	.optstring = "-:o:p:c:fnh",
+	.options = opts,
+	.exec = cmd_merge,
+};

@@ -12,7 +12,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_rename_usage[] =
+static const char usage[] =
 "usage: ckpt rename -o OUT [-f] [-n] [--json] [--strict] [--copy] [--verify-data]\n"
 "                   [--update-state] [--no-sync] [--full-names] [RULE |\n"
 "                   --add-prefix P | --strip-prefix P | --map-file FILE]... PATH\n"
@@ -296,7 +296,7 @@ static const struct option opts[] = {
 
 /* One rename: its options and rules, the input, and each entry's new name. */
 struct rename {
-	const struct cmd *self;
+	const struct cmd_entry *self;
 	struct rules rules;
 	struct maprules mr;
 	const char *rules_file;    /* --rules */
@@ -324,7 +324,7 @@ static int rename_rules(struct rename *r, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while (status < 0 && (c = getopt_long(argc, argv, "-:o:fne:m:h", opts, NULL)) != -1) {
+	while (status < 0 && (c = getopt_long(argc, argv, r->self->optstring, r->self->options, NULL)) != -1) {
 		if (surg_common_option(c, optarg, &r->o, &r->cl))
 			continue;
 		switch (c) {
@@ -338,7 +338,7 @@ static int rename_rules(struct rename *r, int argc, char **argv)
 		case OPT_RULES: r->rules_file = optarg; break;
 		case 'h': status = cli_help(r->self); break;
 		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(r->self, argv, opts);
+			status = cli_bad_option(r->self, argv);
 		}
 	}
 	for (size_t i = nops; status < 0 && i-- > 0;)
@@ -543,9 +543,9 @@ static void rename_print_summary(struct rename *r, const struct surg_result *res
 			   : "copied");
 }
 
-int cmd_rename(int argc, char **argv)
+static int cmd_rename(const struct cmd_entry *self, int argc, char **argv)
 {
-	struct rename r = { .self = cli_find("rename"), .msg = BUF_INIT };
+	struct rename r = { .self = self, .msg = BUF_INIT };
 	struct surg_result res;
 	struct ck_err err = { 0 };
 	int status;
@@ -598,3 +598,12 @@ out:
 	rules_release(&r.rules);
 	return status;
 }
+
+const struct cmd_entry cmd_rename_entry = {
+	.name = "rename",
+	.summary = "write a copy with tensors renamed (data shared, not copied)",
+	.usage = usage,
+	.optstring = "-:o:fne:m:h",
+	.options = opts,
+	.exec = cmd_rename,
+};

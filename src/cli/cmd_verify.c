@@ -19,7 +19,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_verify_usage[] =
+static const char usage[] =
 "usage: ckpt verify [--json] [-q] [--latest] PATH...\n"
 "\n"
 "Check that each checkpoint is intact: more than TensorFlow checks on a full restore.\n"
@@ -574,28 +574,28 @@ static int verify_folder(const char *dir, cJSON *arr, int quiet)
 	return status;
 }
 
-int cmd_verify(int argc, char **argv)
+static const struct option opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "latest", no_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_verify(const struct cmd_entry *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "latest", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("verify");
 	int c, json = 0, quiet = 0, latest = 0, status = EXIT_OK;
 	cJSON *root = NULL, *arr = NULL;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":jqlh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'l': latest = 1; break;
 		case 'h': return cli_help(self);
-		default: return cli_bad_option(self, argv, opts);
+		default: return cli_bad_option(self, argv);
 		}
 	}
 	if (optind >= argc)
@@ -618,3 +618,12 @@ int cmd_verify(int argc, char **argv)
 	}
 	return cli_finish(status);
 }
+
+const struct cmd_entry cmd_verify_entry = {
+	.name = "verify",
+	.summary = "check every checksum, shard and structure of a checkpoint",
+	.usage = usage,
+	.optstring = ":jqlh",
+	.options = opts,
+	.exec = cmd_verify,
+};
