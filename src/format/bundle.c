@@ -374,21 +374,69 @@ static char *v2_file_path(const struct bundle *b, int shard);
 
 static const struct bundle_ops v2_ops = { v2_load, v2_pread, v2_file_path, v2_release };
 
-int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
+/* A V2 bundle with prefix P, its entries still to be read. */
+static struct bundle *v2_new(const char *prefix)
 {
 	struct bundle *b = xcalloc(1, sizeof(*b));
-	struct table *t = NULL;
-	struct table_iter *it = NULL;
-	const uint8_t *k, *v;
-	size_t kn, vn, cap = 0;
-	int rc, first = 1;
 
-	*out = NULL;
 	b->format = 2;
 	b->ops = &v2_ops;
 	b->prefix = xstrdup(prefix);
 	b->index_path = bundle_index_path(prefix);
-	rc = table_open_named(&t, b->index_path, err);
+	return b;
+}
+
+/* Open b's index and read its header row, leaving *it at the first entry. */
+static int index_begin(struct bundle *b, struct table **t, struct table_iter **it,
+		       struct ck_err *err)
+{
+	const uint8_t *k, *v;
+	size_t kn, vn;
+	int rc;
+
+	rc = table_open_named(t, b->index_path, err);
+	if (rc < 0)
+		return rc;
+	*it = table_iter_new(*t);
+	rc = table_iter_next(*it, &k, &kn, &v, &vn, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return ck_error(err, CK_ECORRUPT, "%s: empty table, no bundle header", b->index_path);
+	if (kn != 0)
+		return ck_error(err, CK_EKIND,
+				"%s: a table without a bundle header, not a V2 checkpoint index",
+				b->index_path);
+	return parse_header(b, v, vn, err);
+}
+
+/* The check made once every entry has been read. */
+static int entries_end(const struct bundle *b, size_t nentries, struct ck_err *err)
+{
+	if (nentries && b->num_shards == 0)
+		return ck_error(err, CK_ECORRUPT, "%s: header declares no data shards for %zu entries",
+				b->index_path, nentries);
+	return 0;
+}
+
+static void shards_init(struct bundle *b)
+{
+	b->shards = xcalloc((size_t)(b->num_shards ? b->num_shards : 1), sizeof(*b->shards));
+	for (int i = 0; i < b->num_shards; i++)
+		b->shards[i].fd = -1;
+}
+
+int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
+{
+	struct bundle *b = v2_new(prefix);
+	struct table *t = NULL;
+	struct table_iter *it = NULL;
+	const uint8_t *k, *v;
+	size_t kn, vn, cap = 0;
+	int rc;
+
+	*out = NULL;
+	rc = index_begin(b, &t, &it, err);
 	if (rc < 0)
 		goto fail;
 	/* Room for the entries the index likely holds (TF writes about 30 to 100 bytes a tensor),
@@ -400,21 +448,7 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 	b->entries_cap = cap;
 	/* Names and shapes take about twice the index's size: one block for them all. */
 	b->mem_first = table_file_size(t) * 2 < MEM_MAX ? (size_t)table_file_size(t) * 2 : MEM_MAX;
-	it = table_iter_new(t);
 	while ((rc = table_iter_next(it, &k, &kn, &v, &vn, err)) == 1) {
-		if (first) {
-			first = 0;
-			if (kn != 0) {
-				rc = ck_error(err, CK_EKIND,
-					      "%s: a table without a bundle header, not a V2 checkpoint index",
-					      b->index_path);
-				goto fail;
-			}
-			rc = parse_header(b, v, vn, err);
-			if (rc < 0)
-				goto fail;
-			continue;
-		}
 		if (b->nentries == b->entries_cap)
 			grow_entries(b);
 		rc = parse_entry(b, &b->entries[b->nentries], k, kn, v, vn, err);
@@ -424,20 +458,9 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 		if (!b->entries[b->nentries - 1].is_slice)
 			b->ntensors++;
 	}
-	if (rc < 0)
+	if (rc < 0 || (rc = entries_end(b, b->nentries, err)) < 0)
 		goto fail;
-	if (first) {
-		rc = ck_error(err, CK_ECORRUPT, "%s: empty table, no bundle header", b->index_path);
-		goto fail;
-	}
-	if (b->nentries && b->num_shards == 0) {
-		rc = ck_error(err, CK_ECORRUPT, "%s: header declares no data shards for %zu entries",
-			      b->index_path, b->nentries);
-		goto fail;
-	}
-	b->shards = xcalloc((size_t)(b->num_shards ? b->num_shards : 1), sizeof(*b->shards));
-	for (int i = 0; i < b->num_shards; i++)
-		b->shards[i].fd = -1;
+	shards_init(b);
 	for (size_t i = 0; i < b->nentries; i++)
 		if (b->entries[i].nslices)
 			sum_slices(b, &b->entries[i]);
@@ -450,6 +473,93 @@ fail:
 	table_free(t);
 	bundle_free(b);
 	return rc;
+}
+
+/* ---- scanning: one entry at a time ---------------------------------------------------- */
+
+struct bundle_scan {
+	struct bundle *b;      /* the header's facts; names and dims of the current entry only */
+	struct table *t;
+	struct table_iter *it;
+	struct bundle_entry e;
+	size_t nentries;       /* read so far in this pass */
+};
+
+/* Forget the previous entry's name and dims: keep the first block, emptied. */
+static void mem_reset(struct bundle *b)
+{
+	if (!b->mem)
+		return;
+	mem_free(b->mem->next);
+	b->mem->next = NULL;
+	b->mem->used = 0;
+}
+
+int bundle_scan_open(struct bundle_scan **out, const char *prefix, struct ck_err *err)
+{
+	struct bundle_scan *s = xcalloc(1, sizeof(*s));
+	int rc;
+
+	s->b = v2_new(prefix);
+	rc = index_begin(s->b, &s->t, &s->it, err);
+	if (rc < 0) {
+		bundle_scan_free(s);
+		*out = NULL;
+		return rc;
+	}
+	shards_init(s->b);
+	*out = s;
+	return 0;
+}
+
+int bundle_scan_next(struct bundle_scan *s, const struct bundle_entry **e, struct ck_err *err)
+{
+	const uint8_t *k, *v;
+	size_t kn, vn;
+	int rc = table_iter_next(s->it, &k, &kn, &v, &vn, err);
+
+	if (rc <= 0)
+		return rc < 0 ? rc : entries_end(s->b, s->nentries, err);
+	mem_reset(s->b);
+	rc = parse_entry(s->b, &s->e, k, kn, v, vn, err);
+	if (rc < 0)
+		return rc;
+	s->nentries++;
+	if (!s->e.is_slice)
+		s->b->ntensors++;
+	*e = &s->e;
+	return 1;
+}
+
+int bundle_scan_rewind(struct bundle_scan *s, struct ck_err *err)
+{
+	const uint8_t *k, *v;
+	size_t kn, vn;
+	int rc;
+
+	table_iter_free(s->it);
+	s->it = table_iter_new(s->t);
+	s->nentries = 0;
+	s->b->ntensors = 0;
+	rc = table_iter_next(s->it, &k, &kn, &v, &vn, err);  /* the header, read on open */
+	if (rc == 0)
+		rc = ck_error(err, CK_ECORRUPT, "%s: changed while being read", s->b->index_path);
+	return rc < 0 ? rc : 0;
+}
+
+const struct bundle *bundle_scan_bundle(const struct bundle_scan *s)
+{
+	return s->b;
+}
+
+void bundle_scan_free(struct bundle_scan *s)
+{
+	if (!s)
+		return;
+	table_iter_free(s->it);
+	table_free(s->t);
+	bundle_free(s->b);
+	free(s);
 }
 
 const struct bundle_entry *bundle_find(const struct bundle *b, const void *name, size_t len)

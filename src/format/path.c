@@ -992,6 +992,14 @@ int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struc
 	rc = ckpt_resolve(arg, where, err);
 	if (rc < 0)
 		return rc;
+	return ckpt_open_resolved(b, where, err);
+}
+
+int ckpt_open_resolved(struct bundle **b, const struct ckpt_path *where, struct ck_err *err)
+{
+	int rc;
+
+	*b = NULL;
 	if (where->format == 1)  /* legacy V1 tables, read into the same struct bundle (v1.h) */
 		return v1_open(b, where->prefix, err);
 	rc = bundle_open(b, where->prefix, err);
