@@ -745,6 +745,7 @@ int export_plan_mapped(struct export_mapping *mp, struct exporter *x, struct sur
 	for (size_t k = 0; k < b->nentries && rc == 0; k++) {
 		const struct bundle_entry *e = &b->entries[k];
 		const struct match_item *it = item[k];
+		size_t planned = x->n;
 		if (e->is_slice || !namefilter_match(filter, e->name))
 			continue;
 		o.want_part = -1;
@@ -756,6 +757,8 @@ int export_plan_mapped(struct export_mapping *mp, struct exporter *x, struct sur
 			rc = plan_mapped_one(mp, x, b, e, &o, err);
 		if (rc < 0)
 			break;
+		if (x->n > planned)  /* kept, whole or in parts: its data counts once, as stored */
+			totals_add(&x->data, e);
 	}
 	if (rc == 0) {
 		nun = maprules_unmatched(&mp->rules, un, 64);
