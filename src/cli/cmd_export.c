@@ -16,7 +16,7 @@
 static const char usage[] =
 "usage: ckpt export (--npz FILE | --safetensors FILE) [-f] [-z] [--include REGEX]...\n"
 "                   [--exclude REGEX]... [--rules FILE | --preset NAME] [--strict]\n"
-"                   [--partial] [--check-against FILE] [-n] [--json] PATH\n"
+"                   [--partial] [--check-against FILE] [-n] [--no-sync] [--json] PATH\n"
 "       ckpt export --list-presets\n"
 "\n"
 "Write the tensors of the checkpoint PATH, under their checkpoint names, to a NumPy .npz\n"
@@ -56,6 +56,8 @@ static const char usage[] =
 "      --check-against FILE  the output must have exactly the names and shapes of FILE\n"
 "                          (a .safetensors file or a names file)\n"
 "  -n, --dry-run           print old -> new names with shapes; write nothing\n"
+"      --no-sync           do not wait for FILE to reach the disk (faster for scratch\n"
+"                          outputs; a machine crash soon after may lose it)\n"
 "      --list-presets      list the presets and where they are\n"
 "      --json              print the summary as JSON\n"
 "  -h, --help              show this help\n"
@@ -64,7 +66,7 @@ static const char usage[] =
 "Exit status: 0 success, 2 trouble.\n";
 
 enum { OPT_NPZ = 256, OPT_ST, OPT_JSON, OPT_RULES, OPT_PRESET, OPT_STRICT, OPT_PARTIAL,
-       OPT_CHECK, OPT_LIST_PRESETS };
+       OPT_CHECK, OPT_LIST_PRESETS, OPT_NO_SYNC };
 
 static void print_notes(const struct exporter *x)
 {
@@ -110,6 +112,7 @@ static const struct option opts[] = {
 	{ "check-against", required_argument, NULL, OPT_CHECK },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "list-presets", no_argument, NULL, OPT_LIST_PRESETS },
+	{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -157,6 +160,7 @@ static int export_parse(const struct cmd_entry *self, int argc, char **argv, str
 		case 'f': a->w.force = 1; break;
 		case 'z': a->w.compress = 1; break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_NO_SYNC: a->w.no_sync = 1; break;
 		case 'h': return cli_help(self);
 		case 'i': case 'x':
 			if (cli_add_filter(self, filter, optarg, c == 'x'))

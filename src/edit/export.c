@@ -509,6 +509,7 @@ static int write_safetensors(struct exporter *x, const struct export_opts *o, st
 	}
 	safetensors_header(&head, st, x->n);
 	rc = outfile_create(&of, o->out, o->force, err);
+	of.no_sync = o->no_sync;
 	if (rc == 0)
 		rc = outfile_write(&of, head.p, head.len, err);
 	for (size_t i = 0; i < x->n && !rc; i++) {
@@ -541,6 +542,9 @@ static int write_npz(struct exporter *x, const struct export_opts *o, struct ck_
 {
 	struct npz_writer *w = NULL;
 	int rc = npz_writer_open(&w, o->out, o->force, o->compress, err);
+
+	if (rc == 0 && o->no_sync)
+		npz_writer_no_sync(w);
 
 	for (size_t i = 0; i < x->n && !rc; i++) {
 		struct xtensor *t = &x->t[i];

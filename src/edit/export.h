@@ -58,6 +58,7 @@ struct export_opts {
 	const char *out;      /* the file to write (its folder is created if missing) */
 	int force;            /* replace out if it exists (never a file of an input: outguard) */
 	int compress;         /* .npz: deflate the members */
+	int no_sync;          /* renamed into place whole, but not synced */
 };
 
 /* Plan every tensor of b that filter selects, under its own name. 0, or < 0 when a tensor

@@ -12,10 +12,11 @@
 
 #include "base/crc32c.h"
 #include "base/cursor.h"
-#include "store/infile.h"
+#include "store/file.h"
 #include "format/dtype.h"
 #include "format/slicekey.h"
 #include "format/table.h"
+#include "format/entry_proto.h"
 #include "tensor_bundle.pb-c.h"
 
 #define MAX_SHARDS 1000000
@@ -23,7 +24,7 @@
 #define CHUNK (1u << 20)
 
 struct bundle_shard {
-	int fd;       /* -1 until opened */
+	struct ck_file *f;  /* NULL until opened */
 	uint64_t size;
 	struct ck_err *err;  /* why opening failed (kept small: headers may declare 10^6 shards) */
 };
@@ -104,8 +105,7 @@ static void v2_release(struct bundle *b)
 	mem_free(b->mem);
 	if (b->shards)
 		for (int i = 0; i < b->num_shards; i++) {
-			if (b->shards[i].fd >= 0)
-				close(b->shards[i].fd);
+			ck_file_close(b->shards[i].f);
 			free(b->shards[i].err);
 		}
 	free(b->shards);
@@ -217,20 +217,19 @@ static int entry_corrupt(const struct bundle *b, const uint8_t *key, size_t kn,
 }
 
 /* The entry's rank, dims and element count, checked. */
-static int entry_shape(struct bundle *b, struct bundle_entry *e,
-		       const Tensorflow__BundleEntryProto *p, const uint8_t *key, size_t kn,
-		       struct ck_err *err)
+static int entry_shape(struct bundle *b, struct bundle_entry *e, const struct entry_proto *p,
+		       int too_many_dims, const uint8_t *key, size_t kn, struct ck_err *err)
 {
-	if (p->shape && p->shape->unknown_rank)
+	if (p->unknown_rank)
 		return entry_corrupt(b, key, kn, err, " has an unknown rank");
-	e->rank = p->shape ? (int)p->shape->n_dim : 0;
-	if (e->rank > 254)
+	e->rank = (int)p->n_dim;
+	if (too_many_dims || e->rank > 254)
 		return entry_corrupt(b, key, kn, err, " has rank %d", e->rank);
 	e->dims = mem_alloc(b, ((size_t)e->rank + 1) * sizeof(int64_t));
 	e->dims[e->rank] = 0;
 	e->elements = 1;
 	for (int i = 0; i < e->rank; i++) {
-		int64_t d = p->shape->dim[i]->size;
+		int64_t d = p->dim[i];
 		if (d < 0)
 			return entry_corrupt(b, key, kn, err, " has a negative dimension");
 		e->dims[i] = d;
@@ -297,8 +296,9 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 	static uint8_t arena_mem[65536] __attribute__((aligned(16)));
 	struct arena ar = { arena_mem, 0, sizeof(arena_mem) };
 	ProtobufCAllocator alloc = { arena_alloc, arena_free, &ar };
-	Tensorflow__BundleEntryProto *p;
-	int rc;
+	Tensorflow__BundleEntryProto *p = NULL;
+	struct entry_proto ep;
+	int rc, too_many_dims = 0;
 
 	memset(e, 0, sizeof(*e));
 	e->name = mem_alloc(b, kn + 1);
@@ -306,28 +306,34 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 	e->name[kn] = 0;
 	e->name_len = kn;
 	e->is_slice = kn > 0 && key[0] == 0x00;
-	p = tensorflow__bundle_entry_proto__unpack(&alloc, vn, v);
-	if (!p && ar.used) {  /* the arena ran out: unpack again on the heap */
-		ar.used = ar.cap;
-		p = tensorflow__bundle_entry_proto__unpack(NULL, vn, v);
-		alloc.allocator_data = NULL;
+	/* What TF writes, decoded by hand; the rest (slices, odd encodings, damage) by protobuf-c,
+	 * which alone judges bytes bad (entry_proto.h). */
+	if (!entry_proto_decode(v, vn, &ep)) {
+		p = tensorflow__bundle_entry_proto__unpack(&alloc, vn, v);
+		if (!p && ar.used) {  /* the arena ran out: unpack again on the heap */
+			ar.used = ar.cap;
+			p = tensorflow__bundle_entry_proto__unpack(NULL, vn, v);
+			alloc.allocator_data = NULL;
+		}
+		if (!p)
+			return entry_corrupt(b, key, kn, err, " is not a valid BundleEntryProto");
+		too_many_dims = entry_proto_from_pb(p, &ep) < 0;
 	}
-	if (!p)
-		return entry_corrupt(b, key, kn, err, " is not a valid BundleEntryProto");
-	e->dtype = p->dtype;
-	e->shard = p->shard_id;
-	e->crc32c = p->crc32c;
-	if (p->offset < 0 || p->size < 0 || p->shard_id < 0) {
+	e->dtype = ep.dtype;
+	e->shard = ep.shard_id;
+	e->crc32c = ep.crc32c;
+	if (ep.offset < 0 || ep.size < 0 || ep.shard_id < 0) {
 		rc = entry_corrupt(b, key, kn, err, " has a negative offset, size or shard");
 		goto out;
 	}
-	e->offset = (uint64_t)p->offset;
-	e->size = (uint64_t)p->size;
-	rc = entry_shape(b, e, p, key, kn, err);
+	e->offset = (uint64_t)ep.offset;
+	e->size = (uint64_t)ep.size;
+	rc = entry_shape(b, e, &ep, too_many_dims, key, kn, err);
 	if (!rc)
-		rc = p->n_slices ? entry_slices(b, e, p, key, kn, err) : entry_place(b, e, key, kn, err);
+		rc = p && p->n_slices ? entry_slices(b, e, p, key, kn, err)
+				      : entry_place(b, e, key, kn, err);
 out:
-	if (!alloc.allocator_data)
+	if (p && !alloc.allocator_data)
 		tensorflow__bundle_entry_proto__free_unpacked(p, NULL);
 	return rc;
 }
@@ -423,7 +429,7 @@ static void shards_init(struct bundle *b)
 {
 	b->shards = xcalloc((size_t)(b->num_shards ? b->num_shards : 1), sizeof(*b->shards));
 	for (int i = 0; i < b->num_shards; i++)
-		b->shards[i].fd = -1;
+		b->shards[i].f = NULL;
 }
 
 int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
@@ -619,17 +625,21 @@ static char *v2_file_path(const struct bundle *b, int shard)
 int bundle_shard_size(const struct bundle *b, int shard, uint64_t *size)
 {
 	char *path = bundle_shard_path(b, shard);
-	struct stat st;
-	int rc = stat(path, &st);
+	struct ck_stat st;
+	int rc = ck_store_stat(path, &st, NULL);
 
 	free(path);
 	if (rc < 0)
 		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	if (st.kind == CK_STORE_MISSING) {
+		errno = ENOENT;
 		return -1;
 	}
-	*size = (uint64_t)st.st_size;
+	if (st.kind != CK_STORE_FILE) {
+		errno = st.kind == CK_STORE_FOLDER ? EISDIR : EINVAL;
+		return -1;
+	}
+	*size = st.size;
 	return 0;
 }
 
@@ -637,13 +647,13 @@ static int shard_open(struct bundle *b, int shard, struct ck_err *err)
 {
 	struct bundle_shard *s;
 	struct ck_err why;
-	struct stat st;
 	char *path;
+	int rc;
 
 	if (shard < 0 || shard >= b->num_shards)
 		return ck_error(err, CK_ECORRUPT, "%s: shard %d out of range", b->index_path, shard);
 	s = &b->shards[shard];
-	if (s->fd >= 0)
+	if (s->f)
 		return 0;
 	if (s->err) {
 		if (err)
@@ -651,21 +661,18 @@ static int shard_open(struct bundle *b, int shard, struct ck_err *err)
 		return s->err->code;
 	}
 	path = bundle_shard_path(b, shard);
-	s->fd = infile_open(path, &st, &why);
-	if (s->fd < 0) {
-		s->fd = -1;
+	rc = ck_file_open(path, &s->f, &why);
+	if (rc < 0) {
 		if (why.code == CK_ENOTFOUND)
 			ck_error(&why, CK_ENOTFOUND,
 				 "%s: data shard %d of %d is missing (only names, dtypes and shapes "
 				 "can be read without it)", path, shard + 1, b->num_shards);
 	} else {
-		s->size = (uint64_t)st.st_size;
-#ifdef POSIX_FADV_SEQUENTIAL
-		posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
+		s->size = s->f->size;
+		ck_file_advise(s->f, 0, 0);
 	}
 	free(path);
-	if (s->fd < 0) {
+	if (rc < 0) {
 		s->err = xmemdup(&why, sizeof(why));
 		if (err)
 			*err = why;
@@ -731,14 +738,30 @@ static int v2_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off
 		return rc;
 	if (off > e->size || n > e->size - off)
 		return ck_error(err, CK_EUSAGE, "read past the end of a tensor");
-	got = pread_full(s->fd, p, n, e->offset + off);
-	if (got < 0 || (size_t)got != n) {
+	got = ck_file_pread(s->f, p, n, e->offset + off, err);
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got != n) {
 		char *path = bundle_shard_path(b, e->shard);
-		rc = got < 0 ? ck_syserr(err, errno, "%s", path)
-			     : ck_error(err, CK_ECORRUPT, "%s: file shrank while reading", path);
+		rc = ck_error(err, CK_ECORRUPT, "%s: file shrank while reading", path);
 		free(path);
 	}
 	return rc;
+}
+
+long long bundle_shard_pread(struct bundle *b, int shard, uint64_t off, void *p, size_t n,
+			     struct ck_err *err)
+{
+	long long got;
+	int rc;
+
+	if (b->format != 2)
+		return ck_error(err, CK_EUNSUP, "%s: not a V2 bundle", b->index_path);
+	rc = shard_open(b, shard, err);
+	if (rc < 0)
+		return rc;
+	got = ck_file_pread(b->shards[shard].f, p, n, off, err);
+	return got;
 }
 
 static int crc_mismatch(struct bundle *b, const struct bundle_entry *e, const char *what,
