@@ -186,7 +186,7 @@ int rename_map_maprules(struct rename_map *m, struct surg_input *in, struct mapr
 		if (!o.accounted && m->nproblems++ < 20) {
 			buf_add(&m->problems, "\n  \"", 4);
 			buf_add_name_msg(&m->problems, e->name, e->name_len);
-			buf_add(&m->problems, "\": no rule accounts for it", 27);
+			buf_add(&m->problems, "\": no rule accounts for it", 26);
 		}
 		buf_add(&m->names[i], o.name.p, o.name.len);
 		m->changed[i] = o.name.len != e->name_len || memcmp(o.name.p, e->name, e->name_len);
