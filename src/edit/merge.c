@@ -62,9 +62,17 @@ static void merge_candidates(struct merge_plan *m)
 			x = &m->cands[m->ncand++];
 			x->input = i;
 			x->e = e;
-			if (m->in[i].name_prefix)
-				buf_add(&x->name, m->in[i].name_prefix, strlen(m->in[i].name_prefix));
-			buf_add(&x->name, e->name, e->name_len);
+			x->name.p = (const uint8_t *)e->name;
+			x->name.len = e->name_len;
+			if (m->in[i].name_prefix) {
+				size_t np = strlen(m->in[i].name_prefix);
+				uint8_t *q = pool_alloc(&m->names, np + e->name_len + 1);
+				memcpy(q, m->in[i].name_prefix, np);
+				memcpy(q + np, e->name, e->name_len);
+				q[np + e->name_len] = 0;
+				x->name.p = q;
+				x->name.len = np + e->name_len;
+			}
 		}
 	sort_array(m->cands, m->ncand, sizeof(*m->cands), cmp_cand);
 }
@@ -187,8 +195,7 @@ int merge_plan_build(struct merge_plan *m, struct surg_plan *plan, struct ck_err
 
 void merge_plan_release(struct merge_plan *m)
 {
-	for (size_t i = 0; i < m->ncand; i++)
-		buf_release(&m->cands[i].name);
+	pool_release(&m->names);
 	free(m->cands);
 	m->cands = NULL;
 	m->ncand = 0;

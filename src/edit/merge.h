@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "base/pool.h"
 #include "base/util.h"
 #include "edit/surgery.h"
 
@@ -17,7 +18,10 @@ enum merge_conflict { MERGE_ON_ERROR, MERGE_ON_FIRST, MERGE_ON_LAST };
 struct merge_cand {
 	size_t input;
 	const struct bundle_entry *e;  /* borrowed from in[input] */
-	struct buf name;               /* owned */
+	struct {
+		const uint8_t *p;
+		size_t len;
+	} name;        /* the entry's own, or with a --prefix a copy in merge_plan's pool */
 	int drop;                      /* a conflict's loser */
 };
 
@@ -27,6 +31,7 @@ struct merge_plan {
 	enum merge_conflict on;      /* set before merge_plan_build */
 	/* results */
 	struct merge_cand *cands;    /* every tensor of every input under its new name, sorted */
+	struct pool names;           /* the candidates' prefixed names */
 	size_t ncand;
 	size_t nconf;                /* names in several inputs */
 	struct buf conflicts;        /* those names, '\n  "name": IN dtype[shape] vs ...' (bounded) */
