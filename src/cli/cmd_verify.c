@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "store/file.h"
 #include "format/path.h"
 #include "edit/verify.h"
 #include "cli/cli.h"
@@ -216,8 +216,8 @@ static int cmd_verify(const struct cmd_entry *self, int argc, char **argv)
 		arr = cJSON_AddArrayToObject(root, "checkpoints");
 	}
 	for (int i = optind; i < argc; i++) {
-		struct stat st;
-		int s = !latest && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)
+		struct ck_stat st;
+		int s = !latest && ck_store_stat(argv[i], &st, NULL) == 0 && st.kind == CK_STORE_FOLDER
 			? verify_folder(argv[i], arr, quiet) : verify_and_report(argv[i], arr, quiet);
 		if (s > status)
 			status = s;

@@ -4,7 +4,6 @@
  * numpy's fixed-width strings turned into TF strings. */
 #include "edit/import.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,7 +13,8 @@
 #include <unistd.h>
 
 #include "base/crc32c.h"
-#include "store/infile.h"
+#include "store/file.h"
+#include "store/walk.h"
 #include "store/outguard.h"
 #include "format/dtype.h"
 #include "format/path.h"
@@ -383,45 +383,43 @@ static int import_npz(struct importer *im, const char *path, struct ck_err *err)
 
 /* ---- .npy files ---- */
 
-struct fd_src {
-	int fd;
-	const char *path;
+/* An input file read from start to end. */
+struct file_src {
+	struct ck_file *f;
+	uint64_t at;
 };
 
-static long long fd_read(void *ctx, void *p, size_t n, struct ck_err *err)
+static long long file_read(void *ctx, void *p, size_t n, struct ck_err *err)
 {
-	struct fd_src *f = ctx;
-	ssize_t got;
+	struct file_src *s = ctx;
+	long long got = ck_file_pread(s->f, p, n, s->at, err);
 
-	do
-		got = read(f->fd, p, n);
-	while (got < 0 && errno == EINTR);
-	if (got < 0)
-		return ck_syserr(err, errno, "%s", f->path);
+	if (got > 0)
+		s->at += (uint64_t)got;
 	return got;
 }
 
 static int import_npy_file(struct importer *im, const char *path, const char *name,
 			   size_t name_len, struct ck_err *err)
 {
-	struct fd_src f = { infile_open(path, NULL, err), path };
-	struct source s = { fd_read, &f };
+	struct file_src f = { NULL, 0 };
+	struct source s = { file_read, &f };
 	struct npy_info a;
-	struct stat st;
-	int rc;
+	int rc = ck_file_open(path, &f.f, err);
 
-	if (f.fd < 0)
-		return f.fd;
+	if (rc < 0)
+		return rc;
+	ck_file_advise(f.f, 0, 0);
 	outguard_add_input(path);
-	rc = npy_read_header(fd_read, &f, &a, err);
-	if (rc == 0 && fstat(f.fd, &st) == 0 && (uint64_t)st.st_size < a.data_bytes)
+	rc = npy_read_header(file_read, &f, &a, err);
+	if (rc == 0 && f.f->size < a.data_bytes)
 		rc = ck_error(err, CK_ECORRUPT, "file of %lld bytes for %llu bytes of data",
-			      (long long)st.st_size, (unsigned long long)a.data_bytes);
+			      (long long)f.f->size, (unsigned long long)a.data_bytes);
 	if (rc == 0)
 		rc = add_array(im, name, name_len, &a, &s, err);
 	if (rc < 0 && !strstr(err->msg, path))
 		ck_wrap(err, "%s", path);
-	close(f.fd);
+	ck_file_close(f.f);
 	return rc;
 }
 
@@ -430,123 +428,11 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The folders a walk has entered, by device and inode: a symbolic link to a folder already
- * searched (a loop, or a second way to the same files) is not followed again, so the walk
- * ends and imports each file once. */
-struct walk {
-	const char *root;
-	struct { dev_t dev; ino_t ino; } *seen;
-	size_t nseen;
-	char **links;          /* links to folders, followed after the real folders */
-	size_t nlinks;
-	char **files;
-	size_t nfiles;
-	struct buf *notes;
-};
-
-/* 1 if st's folder was entered before; else records it and returns 0. */
-static int seen_before(struct walk *w, const struct stat *st)
-{
-	for (size_t i = 0; i < w->nseen; i++)
-		if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
-			return 1;
-	w->seen = xreallocarray(w->seen, w->nseen + 1, sizeof(*w->seen));
-	w->seen[w->nseen].dev = st->st_dev;
-	w->seen[w->nseen++].ino = st->st_ino;
-	return 0;
-}
-
-/* Every *.npy below root/rel, following symbolic links to files; links to folders are put
- * aside in w->links, so that a folder is reached by its real path when it has one. */
-static int find_npy(struct walk *w, const char *rel, int depth, struct ck_err *err)
-{
-	char *dir = *rel ? xasprintf("%s/%s", w->root, rel) : xstrdup(w->root);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int rc = 0;
-
-	if (!d) {
-		rc = ck_syserr(err, errno, "%s", dir);
-		free(dir);
-		return rc;
-	}
-	while ((de = readdir(d)) && !rc) {
-		char *sub, *path;
-		struct stat st, lst;
-		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
-			continue;
-		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-		path = xasprintf("%s/%s", w->root, sub);
-		if (stat(path, &st) < 0 || lstat(path, &lst) < 0) {
-			buf_addf(w->notes, "skipped %s: %s\n", path, strerror(errno));
-		} else if (S_ISDIR(st.st_mode) && S_ISLNK(lst.st_mode)) {
-			w->links = xreallocarray(w->links, w->nlinks + 1, sizeof(char *));
-			w->links[w->nlinks++] = sub;
-			sub = NULL;
-		} else if (S_ISDIR(st.st_mode)) {
-			if (depth < 64 && !seen_before(w, &st))
-				rc = find_npy(w, sub, depth + 1, err);
-		} else if (has_npy_suffix(sub, strlen(sub))) {
-			w->files = xreallocarray(w->files, w->nfiles + 1, sizeof(char *));
-			w->files[w->nfiles++] = sub;
-			sub = NULL;
-		} else {
-			buf_addf(w->notes, "skipped %s: not a .npy file\n", path);
-		}
-		free(sub);
-		free(path);
-	}
-	closedir(d);
-	free(dir);
-	return rc;
-}
-
-/* The real folders first, then the links to folders, round by round in name order (links
- * found behind links make the next round), each followed unless its folder was searched. */
-static int walk_dir(struct walk *w, struct ck_err *err)
-{
-	struct stat st;
-	int rc = 0;
-
-	if (stat(w->root, &st) == 0)
-		seen_before(w, &st);
-	rc = find_npy(w, "", 0, err);
-	while (!rc && w->nlinks) {
-		char **round = w->links;
-		size_t n = w->nlinks;
-		w->links = NULL;
-		w->nlinks = 0;
-		sort_array(round, n, sizeof(*round), cmp_str);
-		for (size_t i = 0; i < n; i++) {
-			char *path = xasprintf("%s/%s", w->root, round[i]);
-			int depth = 1;
-			for (const char *c = round[i]; *c; c++)
-				depth += *c == '/';
-			if (!rc && stat(path, &st) == 0) {
-				if (seen_before(w, &st))
-					buf_addf(w->notes, "skipped %s: a link to a folder already searched\n",
-						 path);
-				else if (depth < 64)
-					rc = find_npy(w, round[i], depth, err);
-			}
-			free(path);
-			free(round[i]);
-		}
-		free(round);
-	}
-	for (size_t i = 0; i < w->nlinks; i++)
-		free(w->links[i]);
-	free(w->links);
-	free(w->seen);
-	return rc;
-}
-
 static int import_dir(struct importer *im, const char *dir, struct ck_err *err)
 {
-	struct walk w = { .root = dir, .notes = &im->notes };
-	int rc = walk_dir(&w, err);
-	char **files = w.files;
-	size_t n = w.nfiles;
+	char **files = NULL;
+	size_t n = 0;
+	int rc = store_walk(dir, ".npy", &files, &n, &im->notes, err);
 
 	if (rc == 0 && !n)
 		rc = ck_error(err, CK_ENOTFOUND, "%s: no .npy files in this folder", dir);
@@ -621,21 +507,25 @@ static int import_safetensors(struct importer *im, const char *path, struct ck_e
 int import_sniff(const char *path, enum import_kind *k, struct ck_err *err)
 {
 	uint8_t h[9] = { 0 };
-	struct stat st;
-	int fd;
+	struct ck_stat st;
+	struct ck_file *f;
 	long long got;
+	int rc;
 
-	if (stat(path, &st) < 0)
-		return ck_syserr(err, errno, "%s", path);
-	if (S_ISDIR(st.st_mode)) {
+	if ((rc = ck_store_stat(path, &st, err)) < 0)
+		return rc;
+	if (st.kind == CK_STORE_MISSING)
+		return ck_syserr(err, ENOENT, "%s", path);
+	if (st.kind == CK_STORE_FOLDER) {
 		*k = IMPORT_DIR;
 		return 0;
 	}
-	fd = infile_open(path, NULL, err);
-	if (fd < 0)
-		return fd;
-	got = pread_full(fd, h, sizeof(h), 0);
-	close(fd);
+	if ((rc = ck_file_open(path, &f, err)) < 0)
+		return rc;
+	got = ck_file_pread(f, h, sizeof(h), 0, err);
+	ck_file_close(f);
+	if (got < 0)
+		return (int)got;
 	if (got >= 4 && !memcmp(h, "PK", 2) && ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6))) {
 		*k = IMPORT_NPZ;
 	} else if (got >= 6 && !memcmp(h, "\x93NUMPY", 6)) {

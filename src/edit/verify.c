@@ -2,7 +2,6 @@
  * problems found gathered in a report (verify.h). */
 #include "edit/verify.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,7 @@
 
 #include "base/crc32c.h"
 #include "base/fmt.h"
-#include "store/infile.h"
+#include "store/file.h"
 #include "format/dtype.h"
 #include "format/objgraph.h"
 #include "format/path.h"
@@ -166,39 +165,50 @@ static int cmp_offset(const void *pa, const void *pb)
 	return bundle_disk_cmp(a, b);
 }
 
+struct shard_listing {
+	const struct bundle *b;
+	const char *base;
+	size_t nbase;
+	unsigned char *seen;
+};
+
+static int see_shard(void *arg, const char *name)
+{
+	struct shard_listing *l = arg;
+	char *want;
+	long s;
+
+	if (strncmp(name, l->base, l->nbase) || strncmp(name + l->nbase, ".data-", 6))
+		return 0;
+	s = strtol(name + l->nbase + 6, NULL, 10);
+	if (s < 0 || s >= l->b->num_shards)
+		return 0;
+	want = bundle_data_path("", (int)s, l->b->num_shards);  /* the name's suffix */
+	if (!strcmp(name + l->nbase, want))
+		l->seen[s] = 1;
+	free(want);
+	return 0;
+}
+
 /* Which shards exist, from one listing of the folder: a header may declare a million shards,
  * and a stat() for each would cost seconds. NULL when the folder cannot be listed. */
 static unsigned char *listed_shards(const struct bundle *b)
 {
 	char *dir = xstrdup(b->prefix), *slash = strrchr(dir, '/');
-	const char *base = slash ? slash + 1 : b->prefix;
-	size_t nbase = strlen(base);
-	unsigned char *seen;
-	struct dirent *d;
-	DIR *dp;
+	struct shard_listing l = { b, slash ? slash + 1 : b->prefix, 0, NULL };
+	int rc;
 
+	l.nbase = strlen(l.base);
 	if (slash)
 		*slash = 0;
-	dp = opendir(slash ? (*dir ? dir : "/") : ".");
+	l.seen = xcalloc((size_t)b->num_shards + 1, 1);
+	rc = ck_store_list(slash ? (*dir ? dir : "/") : ".", see_shard, &l, NULL);
 	free(dir);
-	if (!dp)
+	if (rc < 0) {
+		free(l.seen);
 		return NULL;
-	seen = xcalloc((size_t)b->num_shards + 1, 1);
-	while ((d = readdir(dp))) {
-		char *want;
-		long s;
-		if (strncmp(d->d_name, base, nbase) || strncmp(d->d_name + nbase, ".data-", 6))
-			continue;
-		s = strtol(d->d_name + nbase + 6, NULL, 10);
-		if (s < 0 || s >= b->num_shards)
-			continue;
-		want = bundle_data_path("", (int)s, b->num_shards);  /* the name's suffix */
-		if (!strcmp(d->d_name + nbase, want))
-			seen[s] = 1;
-		free(want);
 	}
-	closedir(dp);
-	return seen;
+	return l.seen;
 }
 
 /* Shards: present? Returns per shard its size (0 for a present shard that holds no tensor),
@@ -216,17 +226,20 @@ static int64_t *check_shards(struct bundle *b, struct verify_report *r)
 			count[b->entries[i].shard]++;
 	for (int s = 0; s < b->num_shards; s++) {
 		char *file, *msg;
-		struct stat st;
+		struct ck_stat st = { CK_STORE_MISSING, 0, -1, 0, 0, 0 };
 		if (seen && !count[s] && seen[s])
 			continue;
 		file = bundle_shard_path(b, s);
-		if ((!seen || count[s]) && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
-			ok[s] = st.st_size;
-		} else if ((!seen || count[s]) && stat(file, &st) == 0) {
-			/* A FIFO or device where a shard should be: not examinable, so trouble. */
+		if ((!seen || count[s]) && ck_store_stat(file, &st, NULL) < 0)
+			st.kind = CK_STORE_MISSING;
+		if ((!seen || count[s]) && st.kind == CK_STORE_FILE) {
+			ok[s] = (int64_t)st.size;
+		} else if ((!seen || count[s]) && st.kind != CK_STORE_MISSING) {
+			/* A FIFO, device or folder where a shard should be: not examinable, trouble. */
 			ok[s] = -1;
 			if (!r->error)
-				r->error = xasprintf("%s: is %s, not a file", file, infile_kind(st.st_mode));
+				r->error = xasprintf("%s: is %s, not a file", file,
+						     ck_store_kind_name(st.mode));
 			r->status = VERIFY_TROUBLE;
 		} else if (!count[s]) {
 			ok[s] = -1;
