@@ -179,4 +179,23 @@ ok(!@long, 'no function of src/ over 120 lines without a reason ("Long:" above i
 ok(!grep({ !$seen{$_} } keys %pending), 'every function waiting to be split is still long',
    map { "split or gone (drop it from %pending): $_" } grep { !$seen{$_} } sort keys %pending);
 
+# ---- commands are table entries ----
+# Each cli/cmd_<name>.c exports one `cmd_<name>_entry`, and cmds.c, the one place a command is
+# registered, lists every one, sorted by name (the order of `ckpt --help`).
+{
+	my @files = map { m{cmd_(\w+)\.c$} } glob "$root/src/cli/cmd_*.c";
+	my @noentry = grep {
+		open my $fh, '<', "$root/src/cli/cmd_$_.c" or die "$_: $!";
+		local $/;
+		<$fh> !~ /^const struct cmd_entry cmd_${_}_entry = \{/m
+	} @files;
+	open my $fh, '<', "$root/src/cli/cmds.c" or die "cmds.c: $!";
+	my ($list) = do { local $/; <$fh> } =~ /#define CKPT_COMMANDS\(X\)((?:.*\\\n)*.*)/;
+	my @listed = ($list // '') =~ /X\((\w+)\)/g;
+	ok(@files >= 10 && !@noentry, 'every cli/cmd_<name>.c exports cmd_<name>_entry',
+	   map { "no entry: cmd_$_.c" } @noentry);
+	ok("@listed" eq join(' ', sort @files), 'cmds.c lists every command, sorted by name',
+	   "listed: @listed", 'files:  ' . join(' ', sort @files));
+}
+
 done();

@@ -116,14 +116,14 @@ int cli_exit(int status)
 	return cli_finish(status);
 }
 
-static void print_usage_lines(const struct cmd *c, FILE *f)
+static void print_usage_lines(const struct cmd_entry *c, FILE *f)
 {
 	/* The first paragraph of the help text is the usage synopsis. */
 	const char *u = c->usage, *end = strstr(u, "\n\n");
 	fprintf(f, "%.*s\n", (int)(end ? end - u : (long)strlen(u)), u);
 }
 
-int cli_usage(const struct cmd *c, const char *fmt, ...)
+int cli_usage(const struct cmd_entry *c, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[1024];
@@ -161,8 +161,9 @@ int cli_surg_input(struct surg_input *in, const char *path)
 	return rc < 0 ? cli_error(&err) : -1;
 }
 
-int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts)
+int cli_bad_option(const struct cmd_entry *c, char **argv)
 {
+	const struct option *opts = c->options;
 	const char *bad = argv[optind - 1];
 	const char *best = NULL;
 	size_t best_d = (size_t)-1;
@@ -195,7 +196,7 @@ int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts)
 	return cli_usage(c, "unknown option '%s'", bad);
 }
 
-int cli_add_filter(const struct cmd *c, struct namefilter *f, const char *re, int exclude)
+int cli_add_filter(const struct cmd_entry *c, struct namefilter *f, const char *re, int exclude)
 {
 	struct ck_err err;
 
@@ -204,7 +205,7 @@ int cli_add_filter(const struct cmd *c, struct namefilter *f, const char *re, in
 	return 0;
 }
 
-int cli_one_operand(const struct cmd *c, int n, const char *what)
+int cli_one_operand(const struct cmd_entry *c, int n, const char *what)
 {
 	if (n == 1)
 		return 0;
@@ -212,7 +213,7 @@ int cli_one_operand(const struct cmd *c, int n, const char *what)
 		 : cli_usage(c, "no %s given", what);
 }
 
-int cli_help(const struct cmd *c)
+int cli_help(const struct cmd_entry *c)
 {
 	fputs(c->usage, stdout);
 	return cli_finish(EXIT_OK);
@@ -233,24 +234,6 @@ void cli_out_of_memory(size_t n)
 {
 	fprintf(stderr, "ckpt: out of memory (allocating %zu bytes)\n", n);
 	exit(EXIT_TROUBLE);
-}
-
-const struct cmd *cli_find(const char *name)
-{
-	size_t lo = 0, hi = ncommands;
-
-	/* The command table is sorted by name, as git's. */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(name, commands[mid].name);
-		if (!c)
-			return &commands[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
 }
 
 void cli_progress(void *ctx, uint64_t done, uint64_t total)

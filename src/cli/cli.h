@@ -9,20 +9,12 @@
 
 #include "base/err.h"
 #include "base/util.h"
+#include "cli/cmds.h"
 #include "edit/namefilter.h"
 
 /* Exit statuses, as cmp(1) and diff(1). */
 enum { EXIT_OK = 0, EXIT_DIFF = 1, EXIT_TROUBLE = 2 };
 
-struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-	const char *usage;   /* full --help text */
-};
-
-extern const struct cmd commands[];
-extern const size_t ncommands;
 extern const char *cli_cmd;  /* name of the running command, for messages */
 
 /* For a --json run (an argument --json, -j, --format json): a command that ends in trouble
@@ -34,7 +26,7 @@ int cli_exit(int status);
 int cli_error(const struct ck_err *err);
 int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A usage mistake: message, then "usage:" line(s) and a pointer to --help; EXIT_TROUBLE. */
-int cli_usage(const struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage(const struct cmd_entry *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print each '\n'-ended line of notes as "ckpt: CMD: note". */
 void cli_notes(const struct buf *notes);
 struct surg_input;
@@ -42,21 +34,20 @@ struct surg_input;
  * path was resolved either way: -1 when it is open, else the exit status of the error printed. */
 int cli_surg_input(struct surg_input *in, const char *path);
 /* Handle getopt's '?' and ':' (optstring starting with ':'): a value missing, or an unknown
- * option named with the closest valid one. */
-int cli_bad_option(const struct cmd *c, char **argv, const struct option *opts);
+ * option named with the closest of the command's options. */
+int cli_bad_option(const struct cmd_entry *c, char **argv);
 /* An --include or --exclude option: 0, or the usage message for a regex that does not
  * compile and EXIT_TROUBLE. */
-int cli_add_filter(const struct cmd *c, struct namefilter *f, const char *re, int exclude);
+int cli_add_filter(const struct cmd_entry *c, struct namefilter *f, const char *re, int exclude);
 /* Exactly one operand (a checkpoint, an input...) named `what`: 0, or the usage message and
  * EXIT_TROUBLE. */
-int cli_one_operand(const struct cmd *c, int n, const char *what);
+int cli_one_operand(const struct cmd_entry *c, int n, const char *what);
 /* The --help text on stdout. */
-int cli_help(const struct cmd *c);
+int cli_help(const struct cmd_entry *c);
 /* Flush stdout and report a write error (full disk, closed pipe) as trouble. */
 int cli_finish(int status);
 /* The allocation-failure handler main installs (xalloc_on_failure): one line, exit status 2. */
 void cli_out_of_memory(size_t n);
-const struct cmd *cli_find(const char *name);
 /* Progress of a long copy on stderr when it is a terminal; done == total clears the line. */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
 

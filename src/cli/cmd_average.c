@@ -12,7 +12,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_average_usage[] =
+static const char usage[] =
 "usage: ckpt average -o OUT [-f] [--keep-optimizer] [--intersect] [--verify-data] [--json]\n"
 "                    [--no-sync] CKPT CKPT...\n"
 "       ckpt average -o OUT [-f] [--keep-optimizer] [--intersect] [--verify-data] [--json]\n"
@@ -160,7 +160,7 @@ static void print_summary(const char *out, char **args, size_t n, const struct a
 
 /* The checkpoints to average: the operands, or the last `last` of one folder (its notes in
  * notes). -1 to go on, else the exit status. */
-static int average_args(const struct cmd *self, int argc, char **argv, long last, char ***args,
+static int average_args(const struct cmd_entry *self, int argc, char **argv, long last, char ***args,
 			size_t *n, struct buf *notes)
 {
 	struct ck_err err = { 0 };
@@ -184,21 +184,21 @@ static int average_args(const struct cmd *self, int argc, char **argv, long last
 	return -1;
 }
 
-int cmd_average(int argc, char **argv)
+static const struct option opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "last", required_argument, NULL, OPT_LAST },
+	{ "keep-optimizer", no_argument, NULL, OPT_KEEP },
+	{ "intersect", no_argument, NULL, OPT_INTERSECT },
+	{ "verify-data", no_argument, NULL, OPT_VERIFY },
+	{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_average(const struct cmd_entry *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "last", required_argument, NULL, OPT_LAST },
-		{ "keep-optimizer", no_argument, NULL, OPT_KEEP },
-		{ "intersect", no_argument, NULL, OPT_INTERSECT },
-		{ "verify-data", no_argument, NULL, OPT_VERIFY },
-		{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("average");
 	struct avg_opts o = { 0 };
 	struct avg_result r = { 0 };
 	struct ck_err err = { 0 };
@@ -212,7 +212,7 @@ int cmd_average(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		switch (c) {
 		case 'o': free(out); out = xstrdup(optarg); break;
 		case 'f': force = 1; break;
@@ -232,7 +232,7 @@ int cmd_average(int argc, char **argv)
 			break;
 		}
 		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
+			status = cli_bad_option(self, argv);
 			goto out;
 		}
 	}
@@ -287,3 +287,12 @@ out:
 	avg_result_release(&r);
 	return status;
 }
+
+const struct cmd_entry cmd_average_entry = {
+	.name = "average",
+	.summary = "the element-wise mean of several checkpoints",
+	.usage = usage,
+	.optstring = ":o:fh",
+	.options = opts,
+	.exec = cmd_average,
+};

@@ -14,7 +14,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_cast_usage[] =
+static const char usage[] =
 "usage: ckpt cast -o OUT --to float16|bfloat16|float32|float64 [-f] [--include REGEX]...\n"
 "                 [--exclude REGEX]... [--verify-data] [--json] [--no-sync] PATH\n"
 "\n"
@@ -151,21 +151,21 @@ static void print_summary(const char *out, int to, const struct cast_totals *t, 
 	       fmt_count(a, t->st.underflow));
 }
 
-int cmd_cast(int argc, char **argv)
+static const struct option opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "to", required_argument, NULL, 't' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "verify-data", no_argument, NULL, OPT_VERIFY },
+	{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_cast(const struct cmd_entry *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "to", required_argument, NULL, 't' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "include", required_argument, NULL, 'i' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "verify-data", no_argument, NULL, OPT_VERIFY },
-		{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("cast");
 	struct namefilter filter = { 0 };
 	struct surg_input in = { 0 };
 	struct bundle_writer *w = NULL;
@@ -176,7 +176,7 @@ int cmd_cast(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:t:fi:x:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		switch (c) {
 		case 'o': free(out); out = xstrdup(optarg); break;
 		case 'f': force = 1; break;
@@ -197,7 +197,7 @@ int cmd_cast(int argc, char **argv)
 				goto out;
 			break;
 		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
+			status = cli_bad_option(self, argv);
 			goto out;
 		}
 	}
@@ -258,3 +258,12 @@ out:
 	free(out);
 	return status;
 }
+
+const struct cmd_entry cmd_cast_entry = {
+	.name = "cast",
+	.summary = "write a copy with float tensors converted (float16, bfloat16 ...)",
+	.usage = usage,
+	.optstring = ":o:t:fi:x:h",
+	.options = opts,
+	.exec = cmd_cast,
+};

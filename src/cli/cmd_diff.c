@@ -16,7 +16,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_diff_usage[] =
+static const char usage[] =
 "usage: ckpt diff [-q | --stat [--by-scope[=DEPTH]] | --json] [-v] [--names-only] [-n N]\n"
 "                 [--atol X] [--rtol Y] [--equal-nan] [--trust-crc] [--include REGEX]...\n"
 "                 [--exclude REGEX]... [--rule RULE]... [--map FILE]... A B\n"
@@ -1044,7 +1044,7 @@ static const struct option opts[] = {
 
 /* One option into o (*formats counts -q, --stat and --json); -1 to go on, else the exit
  * status. */
-static int diff_option(const struct cmd *self, int c, struct diff_opts *o, int *formats,
+static int diff_option(const struct cmd_entry *self, int c, struct diff_opts *o, int *formats,
 		       char **argv)
 {
 	struct ck_err err = { 0 };
@@ -1088,18 +1088,18 @@ static int diff_option(const struct cmd *self, int c, struct diff_opts *o, int *
 	case O_MAP:
 		return rules_load(&o->rules, optarg, &err) < 0 ? cli_error(&err) : -1;
 	default:  /* ':' (a missing value) too */
-		return cli_bad_option(self, argv, opts);
+		return cli_bad_option(self, argv);
 	}
 }
 
 /* The command line, checked; -1 to go on, else the exit status. */
-static int diff_parse(const struct cmd *self, struct diff_opts *o, int argc, char **argv)
+static int diff_parse(const struct cmd_entry *self, struct diff_opts *o, int argc, char **argv)
 {
 	int c, st, formats = 0;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":i:x:r:qvn:h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1)
 		if ((st = diff_option(self, c, o, &formats, argv)) >= 0)
 			return st;
 	if (argc - optind != 2)
@@ -1113,9 +1113,8 @@ static int diff_parse(const struct cmd *self, struct diff_opts *o, int argc, cha
 	return -1;
 }
 
-int cmd_diff(int argc, char **argv)
+static int cmd_diff(const struct cmd_entry *self, int argc, char **argv)
 {
-	const struct cmd *self = cli_find("diff");
 	struct diff_opts o = { 0 };
 	struct ckpt_path wa = { 0 }, wb = { 0 };
 	struct bundle *ba = NULL, *bb = NULL;
@@ -1169,3 +1168,12 @@ out:
 	ckpt_path_release(&wb);
 	return status;
 }
+
+const struct cmd_entry cmd_diff_entry = {
+	.name = "diff",
+	.summary = "compare two checkpoints: names, shapes and values",
+	.usage = usage,
+	.optstring = ":i:x:r:qvn:h",
+	.options = opts,
+	.exec = cmd_diff,
+};

@@ -16,7 +16,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_graph_usage[] =
+static const char usage[] =
 "usage: ckpt graph [--nodes] [--saver NAME] [--json] FILE\n"
 "       ckpt graph --check CKPT [--saver NAME] [--json] [FILE]\n"
 "\n"
@@ -996,17 +996,17 @@ out:
 	return status;
 }
 
-int cmd_graph(int argc, char **argv)
+static const struct option opts[] = {
+	{ "check", required_argument, NULL, 'c' },
+	{ "nodes", no_argument, NULL, 'n' },
+	{ "saver", required_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_graph(const struct cmd_entry *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "check", required_argument, NULL, 'c' },
-		{ "nodes", no_argument, NULL, 'n' },
-		{ "saver", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("graph");
 	struct ckpt_path where = { 0 };
 	struct graph_file *g = NULL;
 	struct bundle *b = NULL;
@@ -1016,7 +1016,7 @@ int cmd_graph(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":c:ns:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		switch (c) {
 		case 'c': ckpt = optarg; break;
 		case 's': saver = optarg; break;
@@ -1024,7 +1024,7 @@ int cmd_graph(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'h': return cli_help(self);
 		default:  /* ':' (a missing value) too */
-			return cli_bad_option(self, argv, opts);
+			return cli_bad_option(self, argv);
 		}
 	}
 	if (ckpt && nodes)
@@ -1051,3 +1051,12 @@ out:
 	ckpt_path_release(&where);
 	return status;
 }
+
+const struct cmd_entry cmd_graph_entry = {
+	.name = "graph",
+	.summary = "what a .meta or SavedModel graph expects; check a checkpoint against it",
+	.usage = usage,
+	.optstring = ":c:ns:jh",
+	.options = opts,
+	.exec = cmd_graph,
+};

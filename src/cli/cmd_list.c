@@ -14,7 +14,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_list_usage[] =
+static const char usage[] =
 "usage: ckpt list [-l] [--sort KEY] [-r] [--include REGEX]... [--exclude REGEX]...\n"
 "                 [--by-scope[=DEPTH]] [--format table|json|tsv|tf] [--json] [--bytes]\n"
 "                 [--full-names] [-w N] PATH\n"
@@ -708,7 +708,7 @@ static const struct option opts[] = {
 };
 
 /* One option into o; -1 to go on, else the exit status. */
-static int list_option(const struct cmd *self, int c, struct list_opts *o, char **argv)
+static int list_option(const struct cmd_entry *self, int c, struct list_opts *o, char **argv)
 {
 	switch (c) {
 	case 'l': o->longfmt = 1; break;
@@ -763,19 +763,19 @@ static int list_option(const struct cmd *self, int c, struct list_opts *o, char 
 		break;
 	}
 	default:  /* ':' (a missing value) too */
-		return cli_bad_option(self, argv, opts);
+		return cli_bad_option(self, argv);
 	}
 	return -1;
 }
 
 /* The command line, checked; -1 to go on, else the exit status. */
-static int list_parse(const struct cmd *self, struct list_opts *o, int argc, char **argv)
+static int list_parse(const struct cmd_entry *self, struct list_opts *o, int argc, char **argv)
 {
 	int c, st;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":ls:ri:x:f:bw:h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1)
 		if ((st = list_option(self, c, o, argv)) >= 0)
 			return st;
 	if (cli_one_operand(self, argc - optind, "checkpoint"))
@@ -847,9 +847,8 @@ static int list_streamed(struct list_opts *o, const char *arg, const struct ckpt
 	return rc;
 }
 
-int cmd_list(int argc, char **argv)
+static int cmd_list(const struct cmd_entry *self, int argc, char **argv)
 {
-	const struct cmd *self = cli_find("list");
 	struct list_opts o = { 0 };
 	struct ckpt_path where = { 0 };
 	struct bundle *b = NULL;
@@ -912,3 +911,12 @@ out:
 	ckpt_path_release(&where);
 	return status;
 }
+
+const struct cmd_entry cmd_list_entry = {
+	.name = "list",
+	.summary = "list the tensors of a checkpoint",
+	.usage = usage,
+	.optstring = ":ls:ri:x:f:bw:h",
+	.options = opts,
+	.exec = cmd_list,
+};

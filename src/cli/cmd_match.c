@@ -13,7 +13,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_match_usage[] =
+static const char usage[] =
 "usage: ckpt match [--format table|json|python] [--json] [--map-out FILE] [-f] CKPT TARGET\n"
 "       ckpt match --apply -o OUT [--only-matched] [-f] [--copy] [--verify-data]\n"
 "                  [--update-state] [--no-sync] [--json] CKPT TARGET\n"
@@ -670,14 +670,14 @@ struct match_args {
 };
 
 /* The command line, checked; -1 to go on, else the exit status. */
-static int match_parse(const struct cmd *self, struct match_args *a, int argc, char **argv)
+static int match_parse(const struct cmd_entry *self, struct match_args *a, int argc, char **argv)
 {
 	const char *format;
 	int ch;
 
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":o:fh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		if (surg_common_option(ch, optarg, &a->o, &a->cl))
 			continue;
 		switch (ch) {
@@ -687,7 +687,7 @@ static int match_parse(const struct cmd *self, struct match_args *a, int argc, c
 		case OPT_MAP_OUT: a->map_out = optarg; break;
 		case OPT_COPY: a->copy = 1; break;
 		case 'h': return cli_help(self);
-		default: return cli_bad_option(self, argv, opts);
+		default: return cli_bad_option(self, argv);
 		}
 	}
 	format = a->format;
@@ -726,9 +726,8 @@ static void match_pairs(struct ctx *c, struct surg_input *in)
 	match_new_names(c->tgt.items, c->tgt.n, c->src.items, c->src.n, &c->r, c->names, c->moved);
 }
 
-int cmd_match(int argc, char **argv)
+static int cmd_match(const struct cmd_entry *self, int argc, char **argv)
 {
-	const struct cmd *self = cli_find("match");
 	struct ctx c;
 	struct surg_input in = { 0 };
 	struct match_args a = { 0 };
@@ -797,3 +796,12 @@ out:
 	free(a.cl.out);
 	return status;
 }
+
+const struct cmd_entry cmd_match_entry = {
+	.name = "match",
+	.summary = "pair a target's names with a checkpoint's tensors; write the renames",
+	.usage = usage,
+	.optstring = ":o:fh",
+	.options = opts,
+	.exec = cmd_match,
+};

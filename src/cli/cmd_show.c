@@ -22,7 +22,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_show_usage[] =
+static const char usage[] =
 "usage: ckpt show [--stats | --finite] [--json] [--index EXPR] [--full] [--precision N]\n"
 "                 PATH NAME...\n"
 "       ckpt show [--stats | --finite] [--json] [--index EXPR] [--full] [--precision N]\n"
@@ -1078,24 +1078,24 @@ static int show_object_graph(struct show *S)
 
 /* ---- main ------------------------------------------------------------------------- */
 
-int cmd_show(int argc, char **argv)
+static const struct option opts[] = {
+	{ "match", required_argument, NULL, 'm' },
+	{ "stats", no_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "index", required_argument, NULL, 'i' },
+	{ "full", no_argument, NULL, 'f' },
+	{ "precision", required_argument, NULL, 'p' },
+	{ "npy", required_argument, NULL, 'N' },
+	{ "force", no_argument, NULL, 'F' },
+	{ "raw", no_argument, NULL, 'R' },
+	{ "object-graph", no_argument, NULL, 'O' },
+	{ "finite", no_argument, NULL, 'I' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_show(const struct cmd_entry *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "match", required_argument, NULL, 'm' },
-		{ "stats", no_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "index", required_argument, NULL, 'i' },
-		{ "full", no_argument, NULL, 'f' },
-		{ "precision", required_argument, NULL, 'p' },
-		{ "npy", required_argument, NULL, 'N' },
-		{ "force", no_argument, NULL, 'F' },
-		{ "raw", no_argument, NULL, 'R' },
-		{ "object-graph", no_argument, NULL, 'O' },
-		{ "finite", no_argument, NULL, 'I' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("show");
 	struct show_opts o = { 0 };
 	struct show S = { &o, NULL, NULL, { 0 } };
 	struct ckpt_path where = { 0 };
@@ -1106,7 +1106,7 @@ int cmd_show(int argc, char **argv)
 	o.precision = -1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":m:sji:fp:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		switch (c) {
 		case 's': o.stats = 1; break;
 		case 'j': o.json = 1; break;
@@ -1134,7 +1134,7 @@ int cmd_show(int argc, char **argv)
 			break;
 		}
 		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
+			status = cli_bad_option(self, argv);
 			goto out;
 		}
 	}
@@ -1198,3 +1198,12 @@ out:
 	ckpt_path_release(&where);
 	return status;
 }
+
+const struct cmd_entry cmd_show_entry = {
+	.name = "show",
+	.summary = "print tensor values, statistics, or the TF2 object graph",
+	.usage = usage,
+	.optstring = ":m:sji:fp:h",
+	.options = opts,
+	.exec = cmd_show,
+};

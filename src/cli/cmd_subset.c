@@ -11,7 +11,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_subset_usage[] =
+static const char usage[] =
 "usage: ckpt subset -o OUT [-i REGEX]... [-x REGEX]... [--drop-optimizer]\n"
 "                   [--names-from FILE] [-f] [-n] [--json] [--verify-data]\n"
 "                   [--update-state] [--no-sync] PATH [NAME...]\n"
@@ -151,7 +151,7 @@ static const struct option opts[] = {
 };
 
 /* The command line, checked; -1 to go on, else the exit status. */
-static int subset_parse(const struct cmd *self, struct subset *s, struct surg_opts *o,
+static int subset_parse(const struct cmd_entry *self, struct subset *s, struct surg_opts *o,
 			struct surg_cli *cl, int argc, char **argv)
 {
 	struct ck_err err = { 0 };
@@ -159,7 +159,7 @@ static int subset_parse(const struct cmd *self, struct subset *s, struct surg_op
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:i:x:Ofnh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		if (surg_common_option(c, optarg, o, cl))
 			continue;
 		switch (c) {
@@ -174,7 +174,7 @@ static int subset_parse(const struct cmd *self, struct subset *s, struct surg_op
 		case 'O': s->drop_opt = 1; break;
 		case 'h': return cli_help(self);
 		default:  /* ':' (a missing value) too */
-			return cli_bad_option(self, argv, opts);
+			return cli_bad_option(self, argv);
 		}
 	}
 	if (optind >= argc)
@@ -314,9 +314,8 @@ static void subset_print_summary(const struct subset *s, const char *out,
 	buf_release(&msg);
 }
 
-int cmd_subset(int argc, char **argv)
+static int cmd_subset(const struct cmd_entry *self, int argc, char **argv)
 {
-	const struct cmd *self = cli_find("subset");
 	struct subset s = { 0 };
 	struct surg_input in = { 0 };
 	struct surg_plan plan;
@@ -386,3 +385,12 @@ out:
 	surg_input_release(&in);
 	return status;
 }
+
+const struct cmd_entry cmd_subset_entry = {
+	.name = "subset",
+	.summary = "write a copy with only some tensors (e.g. without optimizer state)",
+	.usage = usage,
+	.optstring = ":o:i:x:Ofnh",
+	.options = opts,
+	.exec = cmd_subset,
+};

@@ -16,7 +16,7 @@
 #include "cli/cmds.h"
 #include "cli/output.h"
 
-const char cmd_trend_usage[] =
+static const char usage[] =
 "usage: ckpt trend [-i RE] [-x RE] [--by-scope[=DEPTH]] [--last N] [--json | --html FILE [-f]]\n"
 "                  [--ascii] [-w COLS] DIR | CKPT CKPT...\n"
 "\n"
@@ -328,7 +328,7 @@ static int nonfinite_now(const struct trend *t)
 
 /* The checkpoints: one training folder's (its last `last`, when given), or the operands.
  * -1 to go on, else the exit status. */
-static int trend_operands(const struct cmd *self, int argc, char **argv, long last,
+static int trend_operands(const struct cmd_entry *self, int argc, char **argv, long last,
 			  char ***paths, size_t *n, struct buf *notes)
 {
 	struct ck_err err = { 0 };
@@ -351,22 +351,22 @@ static int trend_operands(const struct cmd *self, int argc, char **argv, long la
 	return -1;
 }
 
-int cmd_trend(int argc, char **argv)
+static const struct option opts[] = {
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "by-scope", optional_argument, NULL, OPT_SCOPE },
+	{ "last", required_argument, NULL, OPT_LAST },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "force", no_argument, NULL, 'f' },
+	{ "ascii", no_argument, NULL, OPT_ASCII },
+	{ "width", required_argument, NULL, 'w' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_trend(const struct cmd_entry *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "include", required_argument, NULL, 'i' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "by-scope", optional_argument, NULL, OPT_SCOPE },
-		{ "last", required_argument, NULL, OPT_LAST },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "html", required_argument, NULL, OPT_HTML },
-		{ "force", no_argument, NULL, 'f' },
-		{ "ascii", no_argument, NULL, OPT_ASCII },
-		{ "width", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct cmd *self = cli_find("trend");
 	struct namefilter names = { 0 };
 	struct trend_opts o = { 0 };
 	struct trend t = { 0 };
@@ -379,7 +379,7 @@ int cmd_trend(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":i:x:fw:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, self->optstring, self->options, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'i':
@@ -418,7 +418,7 @@ int cmd_trend(int argc, char **argv)
 		}
 		case 'h': status = cli_help(self); goto out;
 		default:  /* ':' (a missing value) too */
-			status = cli_bad_option(self, argv, opts);
+			status = cli_bad_option(self, argv);
 			goto out;
 		}
 	}
@@ -469,3 +469,12 @@ out:
 	trend_release(&t);
 	return status;
 }
+
+const struct cmd_entry cmd_trend_entry = {
+	.name = "trend",
+	.summary = "norms and relative changes of tensors over a training run's checkpoints",
+	.usage = usage,
+	.optstring = ":i:x:fw:h",
+	.options = opts,
+	.exec = cmd_trend,
+};

@@ -1,4 +1,4 @@
-/* ckpt: the command table, global options, and dispatch. */
+/* ckpt: global options, and dispatch to the command table (cmds.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,48 +10,30 @@
 #define CKPT_VERSION "dev"
 #endif
 
-/* Sorted by name: cli_find binary-searches it. */
-const struct cmd commands[] = {
-	{ "average", cmd_average, "the element-wise mean of several checkpoints", cmd_average_usage },
-	{ "cast", cmd_cast, "write a copy with float tensors converted (float16, bfloat16 ...)", cmd_cast_usage },
-	{ "diff", cmd_diff, "compare two checkpoints: names, shapes and values", cmd_diff_usage },
-	{ "export", cmd_export, "write tensors to a NumPy .npz or a safetensors file", cmd_export_usage },
-	{ "graph", cmd_graph, "what a .meta or SavedModel graph expects; check a checkpoint against it", cmd_graph_usage },
-	{ "import", cmd_import, "a checkpoint from a .npz, safetensors or .npy files", cmd_import_usage },
-	{ "list", cmd_list, "list the tensors of a checkpoint", cmd_list_usage },
-	{ "match", cmd_match, "pair a target's names with a checkpoint's tensors; write the renames", cmd_match_usage },
-	{ "merge", cmd_merge, "combine several checkpoints into one", cmd_merge_usage },
-	{ "rename", cmd_rename, "write a copy with tensors renamed (data shared, not copied)", cmd_rename_usage },
-	{ "show", cmd_show, "print tensor values, statistics, or the TF2 object graph", cmd_show_usage },
-	{ "subset", cmd_subset, "write a copy with only some tensors (e.g. without optimizer state)", cmd_subset_usage },
-	{ "trend", cmd_trend, "norms and relative changes of tensors over a training run's checkpoints", cmd_trend_usage },
-	{ "verify", cmd_verify, "check every checksum, shard and structure of a checkpoint", cmd_verify_usage },
-};
-const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
-
 static void short_usage(FILE *f)
 {
 	fputs("usage: ckpt [--version] [--help] <command> [<args>]\n\n"
 	      "Inspect and edit TensorFlow checkpoints without TensorFlow.\n\nCommands:\n", f);
-	for (size_t i = 0; i < ncommands; i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	for (size_t i = 0; i < cmd_count; i++)
+		fprintf(f, "  %-9s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
 	fputs("\nA checkpoint is named by its prefix (model.ckpt-1000), its .index or .data file, or a\n"
 	      "folder with a 'checkpoint' state file. 'ckpt help <command>' describes one command.\n"
 	      "Exit status: 0 success, 1 differences found, 2 trouble.\n", f);
 }
 
-static const struct cmd *suggest(const char *name)
+static const struct cmd_entry *suggest(const char *name)
 {
-	const struct cmd *best = NULL;
+	const struct cmd_entry *best = NULL;
 	size_t best_d = (size_t)-1, n = strlen(name);
 
-	for (size_t i = 0; i < ncommands; i++) {
-		size_t d = name_distance(name, n, commands[i].name, strlen(commands[i].name));
-		if (n >= 2 && !strncmp(commands[i].name, name, n))
+	for (size_t i = 0; i < cmd_count; i++) {
+		const struct cmd_entry *c = cmd_table[i];
+		size_t d = name_distance(name, n, c->name, strlen(c->name));
+		if (n >= 2 && !strncmp(c->name, name, n))
 			d = 0;  /* a prefix: "ckpt ver" */
 		if (d < best_d) {
 			best_d = d;
-			best = &commands[i];
+			best = c;
 		}
 	}
 	return best_d <= 2 ? best : NULL;
@@ -59,7 +41,7 @@ static const struct cmd *suggest(const char *name)
 
 static int unknown_command(const char *name)
 {
-	const struct cmd *s = suggest(name);
+	const struct cmd_entry *s = suggest(name);
 
 	if (s)
 		fprintf(stderr, "ckpt: '%s' is not a command; did you mean '%s'?\n", name, s->name);
@@ -70,7 +52,7 @@ static int unknown_command(const char *name)
 
 int main(int argc, char **argv)
 {
-	const struct cmd *c;
+	const struct cmd_entry *c;
 
 	xalloc_on_failure(cli_out_of_memory);
 	if (argc < 2) {
@@ -90,7 +72,7 @@ int main(int argc, char **argv)
 			short_usage(stdout);
 			return cli_finish(EXIT_OK);
 		}
-		c = cli_find(argv[2]);
+		c = cmd_find(argv[2]);
 		if (!c)
 			return unknown_command(argv[2]);
 		return cli_help(c);
@@ -100,10 +82,10 @@ int main(int argc, char **argv)
 		short_usage(stderr);
 		return EXIT_TROUBLE;
 	}
-	c = cli_find(argv[1]);
+	c = cmd_find(argv[1]);
 	if (!c)
 		return unknown_command(argv[1]);
 	cli_cmd = c->name;
 	cli_json_mode(argc - 1, argv + 1);
-	return cli_exit(c->fn(argc - 1, argv + 1));
+	return cli_exit(c->exec(c, argc - 1, argv + 1));
 }

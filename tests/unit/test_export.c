@@ -1,0 +1,201 @@
+/* export: the engine without the CLI. A small checkpoint planned for .npz and for safetensors
+ * (what each format cannot hold is skipped with a note, bfloat16 widened for NumPy), planned
+ * through mapping rules (drops, renames, a transpose, a split; problems: a rule matching
+ * nothing, a tensor no rule accounts for, two tensors given one name), and written: the
+ * safetensors file read back holds the transposed and split values. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "tensor/castconv.h"
+#include "tensor/safetensors.h"
+#include "edit/export.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/ckpt-test-export-XXXXXX";
+static char prefix[300];
+
+static void die(const struct ck_err *e)
+{
+	printf("Bail out! %s\n", e->msg);
+	exit(1);
+}
+
+/* kernel [2,3] = 0..5, bias [3], its Adam slot, a step, a bfloat16 [2], a string [2]. */
+static void make(void)
+{
+	struct bundle_writer *w;
+	struct ck_err err;
+	float kernel[6] = { 0, 1, 2, 3, 4, 5 }, bias[3] = { 7, 8, 9 }, slot[3] = { 0 };
+	int64_t kd[2] = { 2, 3 }, bd[1] = { 3 }, hd[1] = { 2 }, step = 42;
+	uint16_t bf[2] = { double_to_bfloat16(1.5, NULL), double_to_bfloat16(-2, NULL) };
+	const uint8_t *strs[2] = { (const uint8_t *)"ab", (const uint8_t *)"c" };
+	size_t lens[2] = { 2, 1 };
+
+	if (bundle_writer_open(&w, prefix, 1, BW_FORCE | BW_NO_SYNC, &err) < 0)
+		die(&err);
+	bundle_writer_add(w, "dense/kernel", 12, DT_FLOAT, kd, 2, 0, kernel, sizeof(kernel));
+	bundle_writer_add(w, "dense/bias", 10, DT_FLOAT, bd, 1, 0, bias, sizeof(bias));
+	bundle_writer_add(w, "dense/bias/Adam", 15, DT_FLOAT, bd, 1, 0, slot, sizeof(slot));
+	bundle_writer_add(w, "global_step", 11, DT_INT64, NULL, 0, 0, &step, 8);
+	bundle_writer_add(w, "emb", 3, DT_BFLOAT16, hd, 1, 0, bf, sizeof(bf));
+	bundle_writer_add_strings(w, "names", 5, hd, 1, 0, strs, lens, 2);
+	if (bundle_writer_finish(w, &err) < 0)
+		die(&err);
+}
+
+static int has(const struct buf *b, const char *s)
+{
+	return b->len && memmem(b->p, b->len, s, strlen(s)) != NULL;
+}
+
+static void test_plain(struct surg_input *in)
+{
+	struct exporter x = { 0 };
+	struct namefilter all = { 0 };
+	struct buf notes = BUF_INIT;
+	struct ck_err err;
+
+	is_int(export_plan(&x, in->b, &all, &err), 0, "npz: planned");
+	is_int(x.n, 6, "npz: every tensor, strings too");
+	is_int(x.nskipped, 0, "npz: none skipped");
+	export_notes(&x, &notes);
+	ok(has(&notes, "1 bfloat16 tensor written as float32"), "npz: the bfloat16 widening is noted");
+	is_int(x.data.tensors, 6, "npz: the tensors counted");
+	buf_release(&notes);
+	exporter_release(&x);
+
+	x.safetensors = 1;
+	is_int(export_plan(&x, in->b, &all, &err), 0, "safetensors: planned");
+	is_int(x.n, 5, "safetensors: the string tensor left out");
+	is_int(x.nskipped, 1, "safetensors: one skipped");
+	ok(has(&x.notes, "\"names\": safetensors has no string type"), "safetensors: the skip is noted");
+	exporter_release(&x);
+}
+
+/* Rules as a file would hold them, one a line. */
+static void load(struct maprules *m, const char *text)
+{
+	char line[200];
+	struct ck_err err;
+	size_t n = 0;
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		if (maprules_parse_line(m, line, "test.rules", ++n, &err) < 0)
+			die(&err);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+static void test_mapped(struct surg_input *in)
+{
+	struct export_mapping mp;
+	struct exporter x = { .safetensors = 1 };
+	struct namefilter all = { 0 };
+	struct export_opts o = { 0 };
+	struct st_file *f = NULL;
+	struct ck_err err;
+	char out[400];
+	float got[6];
+
+	export_mapping_init(&mp);
+	load(&mp.rules, "drop optimizer\n"
+			"drop ^(global_step|names)$\n"
+			"transpose kernel$ T\n"
+			"s,/kernel$,.weight,\n"
+			"split ^emb$ 0 emb.a,emb.b\n"
+			"keep ^dense/bias$\n");
+	is_int(export_plan_mapped(&mp, &x, in, &all, &err), 0, "rules: planned");
+	is_int(x.n, 4, "rules: kernel, bias and the two parts of emb");
+	is_int(mp.nproblems, 0, "rules: every tensor accounted for, every rule used");
+	ok(has(&mp.table, "dense/kernel float32[2,3] -> dense.weight float32[3,2] (transposed)"),
+	   "rules: the table shows the transpose and the rename");
+	ok(has(&mp.table, "emb bfloat16[2] -> emb.b bfloat16[1] (part 2 of 2)"),
+	   "rules: the table shows each part of the split");
+	ok(has(&mp.table, "dense/bias/Adam float32[3] -> (dropped)"), "rules: the table shows drops");
+	is_int(x.data.tensors, 3, "rules: the source tensors exported, a split one once");
+
+	snprintf(out, sizeof(out), "%s/out.safetensors", dir);
+	o.out = out;
+	o.no_sync = 1;
+	is_int(export_write(&x, &o, &err), 0, "rules: written");
+	ok(safetensors_open(&f, out, &err) == 0 && f->n == 4, "rules: the file holds 4 tensors");
+	for (size_t i = 0; f && i < f->n; i++) {
+		if (strcmp(f->t[i].name, "dense.weight"))
+			continue;
+		ok(f->t[i].rank == 2 && f->t[i].dims[0] == 3 && f->t[i].dims[1] == 2,
+		   "rules: dense.weight is [3,2]");
+		ok(safetensors_pread(f, i, 0, got, sizeof(got), &err) == 0 && got[0] == 0 &&
+		   got[1] == 3 && got[2] == 1 && got[3] == 4 && got[4] == 2 && got[5] == 5,
+		   "rules: dense.weight holds the kernel transposed");
+	}
+	safetensors_close(f);
+	exporter_release(&x);
+	export_mapping_release(&mp);
+}
+
+static void test_problems(struct surg_input *in)
+{
+	struct export_mapping mp;
+	struct exporter x = { 0 };
+	struct namefilter all = { 0 };
+	struct ck_err err;
+
+	export_mapping_init(&mp);
+	mp.strict = 1;
+	load(&mp.rules, "drop optimizer\n"
+			"s,^dense/.*$,same,\n"
+			"drop ^nothing$\n");
+	is_int(export_plan_mapped(&mp, &x, in, &all, &err), 0, "problems: planned");
+	ok(has(&mp.problems, "test.rules:3: rule 'drop ^nothing$' matches no tensor"),
+	   "problems: a rule that matches nothing");
+	ok(has(&mp.problems, "tensor \"global_step\": no rule accounts for it"),
+	   "problems: a tensor no rule accounts for");
+	ok(has(&mp.problems, "two tensors would be named \"same\""),
+	   "problems: two tensors given one name");
+	is_int(mp.nfatal, mp.nproblems, "problems: all fatal with strict");
+	ok(mp.nproblems >= 4, "problems: counted (global_step, emb, names, the rule, the name)");
+	exporter_release(&x);
+	export_mapping_release(&mp);
+
+	export_mapping_init(&mp);
+	load(&mp.rules, "drop optimizer\n"
+			"s,^dense/.*$,same,\n"
+			"drop ^nothing$\n");
+	is_int(export_plan_mapped(&mp, &x, in, &all, &err), 0, "not strict: planned");
+	is_int(mp.nfatal, 1, "not strict: only the duplicate name is fatal");
+	exporter_release(&x);
+	export_mapping_release(&mp);
+}
+
+int main(void)
+{
+	struct surg_input in = { 0 };
+	struct ck_err err;
+
+	if (!mkdtemp(dir)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	snprintf(prefix, sizeof(prefix), "%s/model.ckpt", dir);
+	make();
+	if (surg_input_open(&in, prefix, &err) < 0)
+		die(&err);
+	test_plain(&in);
+	test_mapped(&in);
+	test_problems(&in);
+	surg_input_release(&in);
+	{
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	}
+	return tap_done();
+}
