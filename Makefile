@@ -13,14 +13,16 @@ CFLAGS  ?= $(OPT)
 CKPT_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP -Wall -Wextra -Wshadow -Wno-unused-parameter \
               -I$(BUILD)/gen -Isrc $(SAN) \
               $(if $(ZIP_SONAME),-DZIP_SONAME='"$(ZIP_SONAME)"') \
-              $(if $(SNAPPY_SONAME),-DSNAPPY_SONAME='"$(SNAPPY_SONAME)"')
+              $(if $(SNAPPY_SONAME),-DSNAPPY_SONAME='"$(SNAPPY_SONAME)"') \
+              $(if $(CURL_SONAME),-DCURL_SONAME='"$(CURL_SONAME)"')
 LDLIBS  = -lprotobuf-c -lcjson -lm -ldl -pthread
-# libzip and snappy are opened with dlopen on first use (src/base/dynload.h): their sonames, from
-# the libraries the compiler would link.
+# libzip, snappy and libcurl (remote paths) are opened with dlopen on first use
+# (src/base/dynload.h): their sonames, from the libraries the compiler would link.
 soname = $(shell objdump -p "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \
 	awk '/SONAME/ { print $$2 }')
 ZIP_SONAME := $(call soname,zip)
 SNAPPY_SONAME := $(call soname,snappy)
+CURL_SONAME := $(call soname,curl)
 VERSION = 0.1.0
 
 PROTOS    = $(wildcard proto/*.proto)
@@ -155,7 +157,7 @@ deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
-	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc jq zsh strace >/dev/null
+	    libcjson-dev libleveldb-dev libzip-dev libcurl4-openssl-dev python3-numpy perl mandoc jq zsh strace >/dev/null
 
 # What `make fuzz`, `make check-valgrind` and tests/trend-html.t (headless Chromium) need
 # besides (CI installs it; not needed to build; trend-html.t skips its browser part without it).

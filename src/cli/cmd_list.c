@@ -169,6 +169,48 @@ static void row_text_release(struct row_text *rt)
 	buf_release(&rt->full);
 }
 
+/* The rows to print, in order, pass after pass: the selection held in memory, or, when the
+ * listing is in the index's own order, the index itself, read again for each pass so that
+ * no row is held (memory stays flat however many tensors there are). */
+struct rows {
+	const struct list_opts *o;
+	size_t n, i;                      /* rows in all; the next one */
+	const struct bundle_entry **sel;  /* held */
+	struct bundle_scan *scan;         /* or streamed */
+	int rc;                           /* streamed: the first error of a later pass */
+	struct ck_err err;
+};
+
+static void rows_rewind(struct rows *r)
+{
+	r->i = 0;
+	if (r->scan && !r->rc)
+		r->rc = bundle_scan_rewind(r->scan, &r->err);
+}
+
+/* The next row's entry (valid until the next call), or NULL after the last. A stream that
+ * yields fewer rows than the first pass found (the index changed) ends early with an error. */
+static const struct bundle_entry *rows_next(struct rows *r)
+{
+	const struct bundle_entry *e;
+
+	if (r->i >= r->n)
+		return NULL;
+	if (!r->scan)
+		return r->sel[r->i++];
+	while (!r->rc && (r->rc = bundle_scan_next(r->scan, &e, &r->err)) == 1) {
+		r->rc = 0;
+		if (wanted(r->o, e)) {
+			r->i++;
+			return e;
+		}
+	}
+	if (!r->rc)
+		r->rc = ck_error(&r->err, CK_ECORRUPT, "%s: changed while being listed",
+				 bundle_scan_bundle(r->scan)->index_path);
+	return NULL;
+}
+
 /* TF1 savers write PREFIX.meta beside the checkpoint; it records the TF version. */
 static char *writer_version(const struct bundle *b, char **meta)
 {
@@ -196,14 +238,15 @@ static size_t hex32(char out[9], uint32_t v)
 struct table_rows {
 	const struct list_opts *o;
 	int no_offsets;  /* V1: tensors sit inside the table's values, at no offset of their own */
-	const struct bundle_entry **sel;
+	struct rows *rows;
 	struct row_text rt;
 	char num[7][32];  /* the numeric cells of the current row */
 	char note[64];
 };
 
 /* Row r of the table as cells: the header, then one tensor a row. tab_print_rows asks for
- * each row twice, which costs less than holding 10^4 rows of cells. */
+ * the rows in order, twice (widths, then lines), which costs less than holding 10^4 rows of
+ * cells: each pass starts at the header. */
 static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
 {
 	static const char *const head[] = { "NAME", "DTYPE", "SHAPE", "ELEMENTS", "SIZE", "SHARD",
@@ -223,9 +266,15 @@ static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
 				CELL_STR("FULL NAME");
 		}
 		CELL("", 0);
+		rows_rewind(tr->rows);
 		return;
 	}
-	e = tr->sel[r - 1];
+	e = rows_next(tr->rows);
+	if (!e) {  /* the index changed under a streamed listing (rows_next says so) */
+		while (c < ncols + (o->full_names != 0))
+			CELL("", 0);
+		return;
+	}
 	cell[c] = row_name(&tr->rt, e, &len[c]), c++;
 	if (o->full_names) {
 		size_t n;
@@ -274,13 +323,13 @@ static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
 }
 
 /* The totals line, the last line of the table so that `| tail -1` finds it. */
-static void print_totals(const struct list_opts *o, const struct bundle *b, const struct totals *tot)
+static void print_totals(const struct list_opts *o, size_t ntensors, const struct totals *tot)
 {
 	struct buf line = BUF_INIT;
 
 	totals_text(&line, tot, o->exact);
-	if (tot->tensors != b->ntensors)
-		buf_addf(&line, " (%zu tensors in all)", b->ntensors);
+	if (tot->tensors != ntensors)
+		buf_addf(&line, " (%zu tensors in all)", ntensors);
 	printf("%s\n", (const char *)line.p);
 	buf_release(&line);
 }
@@ -296,31 +345,31 @@ static void print_writer(const struct bundle *b)
 	free(meta);
 }
 
-static void print_table(const struct list_opts *o, const struct bundle *b,
-			const struct bundle_entry **sel, size_t n, const struct totals *tot)
+static void print_table(const struct list_opts *o, const struct bundle *b, struct rows *rows,
+			size_t ntensors, const struct totals *tot)
 {
-	struct table_rows tr = { .o = o, .sel = sel, .no_offsets = b->format == 1 };
+	struct table_rows tr = { .o = o, .rows = rows, .no_offsets = b->format == 1 };
 	struct tab t;
 
 	print_writer(b);
 	tab_init(&t, o->full_names ? (o->longfmt ? "llllrrrrrrll" : "llllrrl")
 				   : (o->longfmt ? "lllrrrrrrll" : "lllrrl"));
-	tab_print_rows(&t, n + 1, table_row, &tr, stdout);
+	tab_print_rows(&t, rows->n + 1, table_row, &tr, stdout);
 	tab_release(&t);
 	row_text_release(&tr.rt);
-	print_totals(o, b, tot);
+	print_totals(o, ntensors, tot);
 }
 
-static void print_tsv(const struct list_opts *o, const struct bundle *b,
-		      const struct bundle_entry **sel, size_t n)
+static void print_tsv(const struct list_opts *o, const struct bundle *b, struct rows *rows)
 {
 	struct row_text rt = { BUF_INIT, BUF_INIT, BUF_INIT };
+	const struct bundle_entry *e;
 
 	fputs(o->full_names ? "name\tfull_name\t" : "name\t", stdout);
 	fputs(o->longfmt ? "dtype\tshape\telements\tbytes\tshard\toffset\tpartitions\tcrc32c\n"
 			 : "dtype\tshape\telements\tbytes\n", stdout);
-	for (size_t i = 0; i < n; i++) {
-		const struct bundle_entry *e = sel[i];
+	rows_rewind(rows);
+	while ((e = rows_next(rows))) {
 		fputs(row_name(&rt, e, NULL), stdout);
 		if (o->full_names) {
 			size_t fl;
@@ -347,22 +396,24 @@ static void print_tsv(const struct list_opts *o, const struct bundle *b,
 	row_text_release(&rt);
 }
 
-static void print_tf(const struct bundle_entry **sel, size_t n, const struct totals *tot)
+static void print_tf(struct rows *rows, const struct totals *tot)
 {
 	struct row_text rt = { BUF_INIT, BUF_INIT, BUF_INIT };
+	const struct bundle_entry *e;
 
-	for (size_t i = 0; i < n; i++) {
-		printf("%s (%s) %s\n", row_name(&rt, sel[i], NULL), dtype_tf_name(sel[i]->dtype),
-		       row_shape(&rt, sel[i], NULL));
-	}
+	rows_rewind(rows);
+	while ((e = rows_next(rows)))
+		printf("%s (%s) %s\n", row_name(&rt, e, NULL), dtype_tf_name(e->dtype),
+		       row_shape(&rt, e, NULL));
 	row_text_release(&rt);
 	printf("# Total number of params: %llu\n", (unsigned long long)tot->elements);
 }
 
 /* Written as it goes, not built as a cJSON tree: 10^4 tensors made ~10^5 nodes. */
 static void print_json(const struct list_opts *o, const char *arg, const struct bundle *b,
-		       const struct bundle_entry **sel, size_t n, const struct totals *tot)
+		       struct rows *rows, const struct totals *tot)
 {
+	const struct bundle_entry *e;
 	struct jw w;
 
 	jw_init(&w, stdout);
@@ -380,8 +431,8 @@ static void print_json(const struct list_opts *o, const char *arg, const struct 
 	}
 	jw_key(&w, "tensors");
 	jw_begin_array(&w);
-	for (size_t i = 0; i < n; i++) {
-		const struct bundle_entry *e = sel[i];
+	rows_rewind(rows);
+	while ((e = rows_next(rows))) {
 		jw_begin_object(&w);
 		jw_name(&w, "name", e->name, e->name_len);
 		if (o->full_names) {
@@ -567,7 +618,7 @@ static void print_scopes_table(const struct list_opts *o, const struct bundle *b
 	}
 	tab_print(&t, stdout);
 	tab_release(&t);
-	print_totals(o, b, tot);
+	print_totals(o, b->ntensors, tot);
 }
 
 static void print_scopes(const struct list_opts *o, const struct bundle *b,
@@ -708,6 +759,51 @@ static int list_parse(const struct cmd *self, struct list_opts *o, int argc, cha
 	return -1;
 }
 
+/* The listing in the index's own order, read twice from the index and held nowhere: a first
+ * pass checks every entry (an error prints no row, as when the bundle is opened whole) and
+ * counts rows and totals, the second prints. Returns the exit status, or -1 when this
+ * checkpoint needs the whole bundle: partitioned tensors (their sizes are their slices'), or
+ * an index that does not open (the whole open reports it, with its hints). */
+static int list_streamed(struct list_opts *o, const char *arg, const struct ckpt_path *where)
+{
+	struct rows rows = { .o = o };
+	struct totals tot = { 0 };
+	const struct bundle_entry *e;
+	const struct bundle *b;
+	struct ck_err err = { 0 };
+	int rc;
+
+	if (bundle_scan_open(&rows.scan, where->prefix, &err) < 0)
+		return -1;
+	b = bundle_scan_bundle(rows.scan);
+	while ((rc = bundle_scan_next(rows.scan, &e, &err)) == 1) {
+		if (e->is_slice || e->nslices)
+			break;
+		if (wanted(o, e)) {
+			rows.n++;
+			totals_add(&tot, e);
+		}
+	}
+	if (rc != 0) {
+		bundle_scan_free(rows.scan);
+		return -1;
+	}
+	{
+		size_t ntensors = b->ntensors;
+		if (o->format == FMT_JSON)
+			print_json(o, arg, b, &rows, &tot);
+		else if (o->format == FMT_TSV)
+			print_tsv(o, b, &rows);
+		else if (o->format == FMT_TF)
+			print_tf(&rows, &tot);
+		else
+			print_table(o, b, &rows, ntensors, &tot);
+	}
+	rc = rows.rc ? cli_error(&rows.err) : cli_finish(EXIT_OK);
+	bundle_scan_free(rows.scan);
+	return rc;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	const struct cmd *self = cli_find("list");
@@ -715,9 +811,8 @@ int cmd_list(int argc, char **argv)
 	struct ckpt_path where = { 0 };
 	struct bundle *b = NULL;
 	struct ck_err err = { 0 };
-	const struct bundle_entry **sel = NULL;
+	struct rows rows = { .o = &o };
 	struct totals tot = { 0 };
-	size_t n = 0;
 	int status;
 
 	/* Large listings go out in big writes, not 4 KiB ones. */
@@ -726,42 +821,50 @@ int cmd_list(int argc, char **argv)
 	if ((status = list_parse(self, &o, argc, argv)) >= 0)
 		goto out;
 	status = EXIT_TROUBLE;
-	if (ckpt_open(&b, argv[optind], &where, &err) < 0) {
+	if (ckpt_resolve(argv[optind], &where, &err) < 0) {
 		cli_notes(&where.notes);
 		status = cli_error(&err);
 		goto out;
 	}
 	cli_notes(&where.notes);
+	if (where.format == 2 && o.sort == SORT_NAME && !o.reverse && !o.by_scope &&
+	    !o.full_names && (status = list_streamed(&o, argv[optind], &where)) >= 0)
+		goto out;
+	status = EXIT_TROUBLE;
+	if (ckpt_open_resolved(&b, &where, &err) < 0) {
+		status = cli_error(&err);
+		goto out;
+	}
 	if (o.full_names && load_full_names(&o, b, &status) < 0)
 		goto out;
-	sel = xcalloc(b->nentries + 1, sizeof(*sel));
+	rows.sel = xcalloc(b->nentries + 1, sizeof(*rows.sel));
 	for (size_t i = 0; i < b->nentries; i++) {
 		const struct bundle_entry *e = &b->entries[i];
 		if (!wanted(&o, e))
 			continue;
-		sel[n++] = e;
+		rows.sel[rows.n++] = e;
 		totals_add(&tot, e);
 	}
 	sort_by = o.sort;
 	sort_rev = o.reverse;
 	if (o.sort != SORT_NAME || o.reverse)
-		sort_array(sel, n, sizeof(*sel), cmp_entries);
+		sort_array(rows.sel, rows.n, sizeof(*rows.sel), cmp_entries);
 	if (o.by_scope)
-		print_scopes(&o, b, sel, n, &tot);
+		print_scopes(&o, b, rows.sel, rows.n, &tot);
 	else if (o.format == FMT_JSON)
-		print_json(&o, argv[optind], b, sel, n, &tot);
+		print_json(&o, argv[optind], b, &rows, &tot);
 	else if (o.format == FMT_TSV)
-		print_tsv(&o, b, sel, n);
+		print_tsv(&o, b, &rows);
 	else if (o.format == FMT_TF)
-		print_tf(sel, n, &tot);
+		print_tf(&rows, &tot);
 	else
-		print_table(&o, b, sel, n, &tot);
+		print_table(&o, b, &rows, b->ntensors, &tot);
 	status = cli_finish(EXIT_OK);
 out:
 	namefilter_release(&o.names);
 	free(o.full);
 	objgraph_free(o.graph);
-	free(sel);
+	free(rows.sel);
 	bundle_free(b);
 	ckpt_path_release(&where);
 	return status;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/crc32c.h"
 #include "base/par.h"
 #include "store/outguard.h"
 #include "format/bundle.h"
@@ -14,6 +15,7 @@
 #include "format/path.h"
 #include "tensor/compare.h"
 #include "tensor/convert.h"
+#include "tensor/split.h"
 #include "tensor/stats.h"
 #include "edit/scope.h"
 
@@ -148,6 +150,14 @@ struct run {
 	const struct trend_opts *o;
 	uint64_t done, total;
 	uint8_t *bufa, *bufb;  /* pair_pass's reads, PAIR_CHUNK each */
+	/* The checkpoints, opened in order as the run or a chain (chain_pass) reaches them, and
+	 * freed once read: at most CHAIN_AHEAD + 2 are open. */
+	const char *const *paths;
+	struct buf *notes;
+	struct bundle **bs;
+	int *open_rc;
+	struct ck_err *open_err;
+	size_t opened;
 };
 
 static int cmp_name(const char *a, size_t na, const char *b, size_t nb)
@@ -361,6 +371,299 @@ out:
 	return rc;
 }
 
+/* ---- float32 pairs: b's statistics and the change alone, each read on two cores --------- */
+
+/* Σa² and Σ(a − b)² over the pairs where both values are finite, and the count of the other
+ * pairs: what compare_rel needs, summed as compare.c sums them (blocks of 4096 in 8 double
+ * lanes, lanes then tail; a block holding a NaN or Inf element by element), so that small
+ * tensors give diff's bits and large ones its value to rounding. None of diff's max |Δ|,
+ * first index or tolerance counts: their bookkeeping was half of trend's time. */
+#define CH_LANES 8
+#define CH_BLOCK 4096
+
+struct change {
+	double aa, dd;
+	uint64_t bad;
+};
+
+static inline __attribute__((always_inline)) void change_block(struct change *c, const float *a,
+								const float *b, size_t n)
+{
+	double sa[CH_LANES] = { 0 }, sd[CH_LANES] = { 0 }, aa = 0, dd = 0;
+	size_t nv = n / CH_LANES * CH_LANES;
+
+	for (size_t i = 0; i < nv; i += CH_LANES)
+		for (int l = 0; l < CH_LANES; l++) {
+			double x = a[i + l], y = b[i + l], d = x - y;
+			sa[l] += x * x;
+			sd[l] += d * d;
+		}
+	for (int l = 0; l < CH_LANES; l++) {
+		aa += sa[l];
+		dd += sd[l];
+	}
+	for (size_t i = nv; i < n; i++) {
+		double x = a[i], y = b[i], d = x - y;
+		aa += x * x;
+		dd += d * d;
+	}
+	if (aa - aa == 0 && dd - dd == 0) {  /* no NaN or Inf in the block */
+		c->aa += aa;
+		c->dd += dd;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double x = a[i], y = b[i];
+		if (x - x == 0 && y - y == 0) {
+			c->aa += x * x;
+			if (x != y)
+				c->dd += (x - y) * (x - y);
+		} else {
+			c->bad++;
+		}
+	}
+}
+
+/* n elements at a and b (float-aligned), in blocks from the first. */
+#define CHANGE_LOOP(fn, ATTR)                                                            \
+	ATTR static void fn(struct change *c, const float *a, const float *b, size_t n)  \
+	{                                                                                \
+		for (size_t o = 0; o < n; o += CH_BLOCK)                                 \
+			change_block(c, a + o, b + o, n - o < CH_BLOCK ? n - o : CH_BLOCK); \
+	}
+CHANGE_LOOP(change_c, )
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CH_AVX2 1
+/* The same C, the lanes in 256-bit registers: each lane still sums in order (no FMA), so
+ * the bits are the portable loop's. */
+CHANGE_LOOP(change_avx2, __attribute__((target("avx2"))))
+#endif
+
+static void change_add(struct change *c, const float *a, const float *b, size_t n)
+{
+#ifdef CH_AVX2
+	static int avx2 = -1;
+	if (avx2 < 0) {  /* a benign race: both threads store the same value */
+		__builtin_cpu_init();
+		avx2 = __builtin_cpu_supports("avx2") != 0;
+	}
+	if (avx2) {
+		change_avx2(c, a, b, n);
+		return;
+	}
+#endif
+	change_c(c, a, b, n);
+}
+
+/* A float32 tensor in up to CHAIN_MAX consecutive checkpoints, read side by side in one pass,
+ * so that each checkpoint is read once (but for the one before a chain: its values are read
+ * again for the first change). Stream 0 is checkpoint k - 1 (has_prev: read for that change
+ * only) or k; the others follow. */
+#define CHAIN_AHEAD 8
+#define CHAIN_MAX (CHAIN_AHEAD + 2)
+
+struct chain {
+	int m, has_prev;
+	struct bundle *b[CHAIN_MAX];
+	const struct bundle_entry *e[CHAIN_MAX];
+};
+
+/* One half of a chain: bytes [lo, hi) of every payload, read by position and CRC'd; stream j's
+ * chunk goes into buf[j & 1], beside stream j - 1's for their change. */
+struct chain_half {
+	const struct chain *c;
+	uint64_t lo, hi;
+	uint8_t *buf[2];           /* SPLIT_CHUNK each */
+	uint32_t crc[CHAIN_MAX];
+	int same[CHAIN_MAX];       /* [j]: streams j - 1 and j equal byte for byte so far */
+	struct stats st[CHAIN_MAX];
+	struct change ch[CHAIN_MAX];
+	int rc;
+	struct ck_err err;
+};
+
+/* Chunks equal on both sides are not decoded until one differs: Σa² over their finite pairs
+ * is then b's squared norm over its finite values so far, and their other pairs its NaN and
+ * Inf (as compare.c adds an equal half's). */
+static void same_prefix(struct change *ch, const struct stats *st)
+{
+	double l2 = stats_l2(st);
+
+	ch->aa += l2 * l2;
+	ch->bad += st->nan + st->posinf + st->neginf;
+}
+
+static void chain_half_run(void *arg)
+{
+	struct chain_half *h = arg;
+	const struct chain *c = h->c;
+
+	for (uint64_t pos = h->lo; pos < h->hi; pos += SPLIT_CHUNK) {
+		size_t n = h->hi - pos < SPLIT_CHUNK ? (size_t)(h->hi - pos) : SPLIT_CHUNK;
+		for (int j = 0; j < c->m; j++) {
+			uint8_t *p = h->buf[j & 1], *q = h->buf[!(j & 1)];
+			if ((h->rc = bundle_pread(c->b[j], c->e[j], pos, p, n, &h->err)) < 0)
+				return;
+			h->crc[j] = crc32c_extend(h->crc[j], p, n);
+			if (j && !(h->same[j] && !memcmp(q, p, n))) {
+				if (h->same[j])
+					same_prefix(&h->ch[j], &h->st[j]);
+				h->same[j] = 0;
+				change_add(&h->ch[j], (const float *)q, (const float *)p, n / 4);
+			}
+			if (j || !c->has_prev)
+				stats_add(&h->st[j], DT_FLOAT, p, n / 4, 0);
+		}
+	}
+}
+
+/* A float32 payload the chain reads directly: little-endian, stored whole, V2. */
+static int f32_streamable(const struct bundle *b, const struct bundle_entry *e)
+{
+	return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && e->dtype == DT_FLOAT &&
+	       b->format == 2 && !b->big_endian && !e->nslices && !e->is_slice &&
+	       e->size == e->elements * 4;
+}
+
+/* Read the chain, in two halves on two cores when large (the halves stats_tensor reads, so
+ * that a norm is the one it gives), each half reading and CRC-checking its own bytes. On
+ * success st[j] holds stream j's statistics (j >= has_prev), and cr[j] (j >= 1) the change
+ * from stream j - 1. */
+static int chain_pass(struct run *r, const struct chain *c, struct stats *st,
+		      struct compare_result *cr, struct ck_err *err)
+{
+	struct chain_half h[2];
+	uint64_t size = c->e[0]->size, mid = size;
+	int rc, halves = 1;
+
+	if (!r->bufa) {
+		r->bufa = xmalloc_io(PAIR_CHUNK);
+		r->bufb = xmalloc_io(PAIR_CHUNK);
+	}
+	for (int j = 0; j < c->m; j++) {  /* opens the shards: the halves may pread at once */
+		struct tensor_stream ts;
+		if ((rc = tensor_stream_open(&ts, c->b[j], c->e[j], err)) < 0)
+			return rc;
+	}
+	if (size >= SPLIT_MIN) {
+		halves = 2;
+		mid = size / 2 / SPLIT_CHUNK * SPLIT_CHUNK;
+	}
+	for (int k = 0; k < 2; k++) {
+		memset(&h[k], 0, sizeof(h[k]));
+		h[k].c = c;
+		h[k].lo = k ? mid : 0;
+		h[k].hi = k ? size : mid;
+		h[k].buf[0] = (k ? r->bufb : r->bufa);
+		h[k].buf[1] = (k ? r->bufb : r->bufa) + SPLIT_CHUNK;
+		for (int j = 0; j < c->m; j++) {
+			h[k].same[j] = 1;
+			stats_init(&h[k].st[j], DT_FLOAT);
+		}
+	}
+	if (halves == 2)
+		par_both(chain_half_run, &h[0], &h[1]);
+	else
+		chain_half_run(&h[0]);
+	for (int k = 0; k < halves; k++)
+		if (h[k].rc < 0) {
+			*err = h[k].err;
+			return h[k].rc;
+		}
+	for (int j = 0; j < c->m; j++) {
+		uint32_t crc = h[0].crc[j];
+		if (halves == 2) {
+			if (j && h[0].same[j] != h[1].same[j])  /* one half equal, the other not */
+				same_prefix(&h[h[1].same[j]].ch[j], &h[h[1].same[j]].st[j]);
+			crc = crc32c_combine(crc, h[1].crc[j], size - mid);
+			stats_merge(&h[0].st[j], &h[1].st[j]);
+			h[0].same[j] &= h[1].same[j];
+			h[0].ch[j].aa += h[1].ch[j].aa;
+			h[0].ch[j].dd += h[1].ch[j].dd;
+			h[0].ch[j].bad += h[1].ch[j].bad;
+		}
+		if ((rc = bundle_check_crc(c->b[j], c->e[j], crc, err)) < 0)
+			return rc;
+		st[j] = h[0].st[j];
+		memset(&cr[j], 0, sizeof(cr[j]));
+		cr[j].numeric = 1;
+		cr[j].bytewise = h[0].same[j];
+		cr[j].elements = c->e[j]->elements;
+		cr[j].sum_sq = h[0].ch[j].dd;
+		cr[j].sum_sq_a = h[0].ch[j].aa;
+		cr[j].nonfinite = h[0].ch[j].bad;
+	}
+	return 0;
+}
+
+static void put_norm(struct trend_series *s, size_t k, const struct stats *st)
+{
+	s->norm[k] = stats_l2(st);
+	s->nan[k] = st->nan;
+	s->inf[k] = st->posinf + st->neginf;
+}
+
+/* The change from checkpoint k - 1 to k (norm[k - 1] known). */
+static void put_change(struct trend_series *s, size_t k, const struct compare_result *cr)
+{
+	if (!compare_has_stats(cr))
+		return;
+	s->rel[k - 1] = compare_rel(cr);
+	/* Payloads equal byte for byte are not decoded: ‖a‖ over the finite values is then the
+	 * norm already known. */
+	s->dsq[k - 1] = cr->bytewise ? 0.0 : cr->sum_sq;
+	s->asq[k - 1] = cr->bytewise ? s->norm[k - 1] * s->norm[k - 1] : cr->sum_sq_a;
+}
+
+static int run_open(struct run *r, size_t k);
+
+/* Checkpoint k's float32 tensor e (and pe, its predecessor, or NULL) as a chain with the same
+ * tensor in the next checkpoints, as long as it stays alike: their values are filled in now,
+ * and marked present 2 ("read ahead") until take_checkpoint reaches them. */
+static int take_chain(struct run *r, struct trend_series *s, size_t k, struct bundle *prev,
+		      const struct bundle_entry *pe, struct bundle *b,
+		      const struct bundle_entry *e, struct ck_err *err)
+{
+	struct chain c = { 0 };
+	struct stats st[CHAIN_MAX];
+	struct compare_result cr[CHAIN_MAX];
+	size_t first;
+	int rc;
+
+	if (pe) {
+		c.b[c.m] = prev;
+		c.e[c.m++] = pe;
+		c.has_prev = 1;
+	}
+	c.b[c.m] = b;
+	c.e[c.m++] = e;
+	for (size_t j = k + 1; j < r->t->n && j <= k + CHAIN_AHEAD; j++) {
+		const struct bundle_entry *ej;
+		if (run_open(r, j) < 0)
+			break;  /* reported when the run gets there */
+		ej = bundle_find(r->bs[j], e->name, e->name_len);
+		if (!ej || !f32_streamable(r->bs[j], ej) || !same_shape(c.e[c.m - 1], ej) ||
+		    !pair_streamable(c.b[c.m - 1], c.e[c.m - 1], r->bs[j], ej))
+			break;
+		c.b[c.m] = r->bs[j];
+		c.e[c.m++] = ej;
+	}
+	if ((rc = chain_pass(r, &c, st, cr, err)) < 0)
+		return rc;
+	first = k - (size_t)c.has_prev;
+	for (int j = c.has_prev; j < c.m; j++) {
+		put_norm(s, first + j, &st[j]);
+		if (j)
+			put_change(s, first + j, &cr[j]);
+		if (first + j > k)
+			s->present[first + j] = 2;
+	}
+	s->present[k] = 1;
+	r->t->bytes += stored_bytes(e);
+	series_set_shape(s, e);
+	return 0;
+}
+
 /* Checkpoint k's float tensor e: its statistics, and its change from checkpoint k - 1. */
 static int take_float(struct run *r, struct trend_series *s, size_t k, struct bundle *prev,
 		      struct bundle *b, const struct bundle_entry *e, struct ck_err *err)
@@ -371,12 +674,20 @@ static int take_float(struct run *r, struct trend_series *s, size_t k, struct bu
 	struct stats st;
 	int rc, compared = 0;
 
+	if (s->present[k] == 2) {  /* read ahead by a chain */
+		s->present[k] = 1;
+		r->t->bytes += stored_bytes(e);
+		series_set_shape(s, e);
+		return 0;
+	}
 	if (k && s->present[k - 1])
 		pe = bundle_find(prev, e->name, e->name_len);
 	if (pe && !same_shape(pe, e)) {
 		s->reshaped[k - 1] = 1;
 		pe = NULL;
 	}
+	if (f32_streamable(b, e) && (!pe || pair_streamable(prev, pe, b, e)))
+		return take_chain(r, s, k, prev, pe, b, e, err);
 	if (pe && pair_streamable(prev, pe, b, e)) {
 		rc = pair_pass(r, prev, pe, b, e, &st, &cr, err);
 		compared = 1;
@@ -391,17 +702,10 @@ static int take_float(struct run *r, struct trend_series *s, size_t k, struct bu
 	if (rc < 0)
 		return rc;
 	s->present[k] = 1;
-	s->norm[k] = stats_l2(&st);
-	s->nan[k] = st.nan;
-	s->inf[k] = st.posinf + st.neginf;
+	put_norm(s, k, &st);
 	r->t->bytes += stored_bytes(e);
-	if (compared && compare_has_stats(&cr)) {
-		s->rel[k - 1] = compare_rel(&cr);
-		/* Payloads equal byte for byte are not decoded: ‖a‖ over the finite values is then
-		 * the norm already known. */
-		s->dsq[k - 1] = cr.bytewise ? 0.0 : cr.sum_sq;
-		s->asq[k - 1] = cr.bytewise ? s->norm[k - 1] * s->norm[k - 1] : cr.sum_sq_a;
-	}
+	if (compared)
+		put_change(s, k, &cr);
 	series_set_shape(s, e);
 	return 0;
 }
@@ -476,43 +780,65 @@ static int take_checkpoint(struct run *r, size_t k, struct bundle *prev, struct 
 	return rc;
 }
 
+/* Open checkpoints up to k (each once, in order): its notes, prefix and time recorded. The
+ * result of opening k, kept for when the run reaches it. */
+static int run_open(struct run *r, size_t k)
+{
+	while (r->opened <= k) {
+		size_t j = r->opened++;
+		struct ckpt_path where = { 0 };
+		struct trend_ckpt *c = &r->t->c[j];
+		struct stat sb;
+		char *idx;
+
+		r->open_rc[j] = ckpt_open(&r->bs[j], r->paths[j], &where, &r->open_err[j]);
+		buf_add(r->notes, where.notes.p, where.notes.len);
+		if (r->open_rc[j] == 0) {
+			c->prefix = xstrdup(where.prefix);
+			outguard_add_bundle(r->bs[j]);  /* an output of the run never replaces it */
+			idx = bundle_index_path(where.prefix);
+			if (stat(idx, &sb) == 0 || stat(where.prefix, &sb) == 0) {
+				c->has_time = 1;
+				c->mtime = (int64_t)sb.st_mtime;
+			}
+			free(idx);
+		}
+		ckpt_path_release(&where);
+	}
+	return r->open_rc[k];
+}
+
 int trend_run(const char *const *paths, size_t n, const struct trend_opts *o, struct trend *t,
 	      struct buf *notes, struct ck_err *err)
 {
-	struct run r = { t, 0, NULL, 0, o, 0, 0, NULL, NULL };
-	struct bundle *prev = NULL, *b = NULL;
+	struct run r = { t, 0, NULL, 0, o, 0, 0, NULL, NULL, paths, notes, NULL, NULL, NULL, 0 };
 	int rc = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->n = n;
 	t->c = xcalloc(n + 1, sizeof(*t->c));
+	r.bs = xcalloc(n + 1, sizeof(*r.bs));
+	r.open_rc = xcalloc(n + 1, sizeof(*r.open_rc));
+	r.open_err = xcalloc(n + 1, sizeof(*r.open_err));
 	for (size_t k = 0; k < n && rc == 0; k++) {
-		struct ckpt_path where = { 0 };
-		struct stat sb;
-		char *idx;
-
-		rc = ckpt_open(&b, paths[k], &where, err);
-		buf_add(notes, where.notes.p, where.notes.len);
-		if (rc == 0) {
-			t->c[k].prefix = xstrdup(where.prefix);
-			outguard_add_bundle(b);  /* an output of the run never replaces it */
-			idx = bundle_index_path(where.prefix);
-			if (stat(idx, &sb) == 0 || stat(where.prefix, &sb) == 0) {
-				t->c[k].has_time = 1;
-				t->c[k].mtime = (int64_t)sb.st_mtime;
-			}
-			free(idx);
-			rc = take_checkpoint(&r, k, prev, b, err);
-			if (rc == 0 && !t->c[k].has_step)
-				t->c[k].has_step = step_from_prefix(where.prefix, &t->c[k].step);
-			reindex(&r);
+		if ((rc = run_open(&r, k)) < 0) {
+			*err = r.open_err[k];
+			break;
 		}
-		ckpt_path_release(&where);
-		bundle_free(prev);
-		prev = b;
-		b = NULL;
+		rc = take_checkpoint(&r, k, k ? r.bs[k - 1] : NULL, r.bs[k], err);
+		if (rc == 0 && !t->c[k].has_step)
+			t->c[k].has_step = step_from_prefix(t->c[k].prefix, &t->c[k].step);
+		reindex(&r);
+		if (k) {
+			bundle_free(r.bs[k - 1]);
+			r.bs[k - 1] = NULL;
+		}
 	}
-	bundle_free(prev);
+	for (size_t k = 0; k < r.opened; k++)
+		bundle_free(r.bs[k]);
+	free(r.bs);
+	free(r.open_rc);
+	free(r.open_err);
 	free(r.order);
 	free(r.bufa);
 	free(r.bufb);

@@ -12,7 +12,7 @@
 
 #include "base/crc32c.h"
 #include "base/cursor.h"
-#include "store/infile.h"
+#include "store/file.h"
 #include "format/dtype.h"
 #include "format/slicekey.h"
 #include "format/table.h"
@@ -23,7 +23,7 @@
 #define CHUNK (1u << 20)
 
 struct bundle_shard {
-	int fd;       /* -1 until opened */
+	struct ck_file *f;  /* NULL until opened */
 	uint64_t size;
 	struct ck_err *err;  /* why opening failed (kept small: headers may declare 10^6 shards) */
 };
@@ -104,8 +104,7 @@ static void v2_release(struct bundle *b)
 	mem_free(b->mem);
 	if (b->shards)
 		for (int i = 0; i < b->num_shards; i++) {
-			if (b->shards[i].fd >= 0)
-				close(b->shards[i].fd);
+			ck_file_close(b->shards[i].f);
 			free(b->shards[i].err);
 		}
 	free(b->shards);
@@ -374,21 +373,69 @@ static char *v2_file_path(const struct bundle *b, int shard);
 
 static const struct bundle_ops v2_ops = { v2_load, v2_pread, v2_file_path, v2_release };
 
-int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
+/* A V2 bundle with prefix P, its entries still to be read. */
+static struct bundle *v2_new(const char *prefix)
 {
 	struct bundle *b = xcalloc(1, sizeof(*b));
-	struct table *t = NULL;
-	struct table_iter *it = NULL;
-	const uint8_t *k, *v;
-	size_t kn, vn, cap = 0;
-	int rc, first = 1;
 
-	*out = NULL;
 	b->format = 2;
 	b->ops = &v2_ops;
 	b->prefix = xstrdup(prefix);
 	b->index_path = bundle_index_path(prefix);
-	rc = table_open_named(&t, b->index_path, err);
+	return b;
+}
+
+/* Open b's index and read its header row, leaving *it at the first entry. */
+static int index_begin(struct bundle *b, struct table **t, struct table_iter **it,
+		       struct ck_err *err)
+{
+	const uint8_t *k, *v;
+	size_t kn, vn;
+	int rc;
+
+	rc = table_open_named(t, b->index_path, err);
+	if (rc < 0)
+		return rc;
+	*it = table_iter_new(*t);
+	rc = table_iter_next(*it, &k, &kn, &v, &vn, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return ck_error(err, CK_ECORRUPT, "%s: empty table, no bundle header", b->index_path);
+	if (kn != 0)
+		return ck_error(err, CK_EKIND,
+				"%s: a table without a bundle header, not a V2 checkpoint index",
+				b->index_path);
+	return parse_header(b, v, vn, err);
+}
+
+/* The check made once every entry has been read. */
+static int entries_end(const struct bundle *b, size_t nentries, struct ck_err *err)
+{
+	if (nentries && b->num_shards == 0)
+		return ck_error(err, CK_ECORRUPT, "%s: header declares no data shards for %zu entries",
+				b->index_path, nentries);
+	return 0;
+}
+
+static void shards_init(struct bundle *b)
+{
+	b->shards = xcalloc((size_t)(b->num_shards ? b->num_shards : 1), sizeof(*b->shards));
+	for (int i = 0; i < b->num_shards; i++)
+		b->shards[i].f = NULL;
+}
+
+int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
+{
+	struct bundle *b = v2_new(prefix);
+	struct table *t = NULL;
+	struct table_iter *it = NULL;
+	const uint8_t *k, *v;
+	size_t kn, vn, cap = 0;
+	int rc;
+
+	*out = NULL;
+	rc = index_begin(b, &t, &it, err);
 	if (rc < 0)
 		goto fail;
 	/* Room for the entries the index likely holds (TF writes about 30 to 100 bytes a tensor),
@@ -400,21 +447,7 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 	b->entries_cap = cap;
 	/* Names and shapes take about twice the index's size: one block for them all. */
 	b->mem_first = table_file_size(t) * 2 < MEM_MAX ? (size_t)table_file_size(t) * 2 : MEM_MAX;
-	it = table_iter_new(t);
 	while ((rc = table_iter_next(it, &k, &kn, &v, &vn, err)) == 1) {
-		if (first) {
-			first = 0;
-			if (kn != 0) {
-				rc = ck_error(err, CK_EKIND,
-					      "%s: a table without a bundle header, not a V2 checkpoint index",
-					      b->index_path);
-				goto fail;
-			}
-			rc = parse_header(b, v, vn, err);
-			if (rc < 0)
-				goto fail;
-			continue;
-		}
 		if (b->nentries == b->entries_cap)
 			grow_entries(b);
 		rc = parse_entry(b, &b->entries[b->nentries], k, kn, v, vn, err);
@@ -424,20 +457,9 @@ int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err)
 		if (!b->entries[b->nentries - 1].is_slice)
 			b->ntensors++;
 	}
-	if (rc < 0)
+	if (rc < 0 || (rc = entries_end(b, b->nentries, err)) < 0)
 		goto fail;
-	if (first) {
-		rc = ck_error(err, CK_ECORRUPT, "%s: empty table, no bundle header", b->index_path);
-		goto fail;
-	}
-	if (b->nentries && b->num_shards == 0) {
-		rc = ck_error(err, CK_ECORRUPT, "%s: header declares no data shards for %zu entries",
-			      b->index_path, b->nentries);
-		goto fail;
-	}
-	b->shards = xcalloc((size_t)(b->num_shards ? b->num_shards : 1), sizeof(*b->shards));
-	for (int i = 0; i < b->num_shards; i++)
-		b->shards[i].fd = -1;
+	shards_init(b);
 	for (size_t i = 0; i < b->nentries; i++)
 		if (b->entries[i].nslices)
 			sum_slices(b, &b->entries[i]);
@@ -450,6 +472,93 @@ fail:
 	table_free(t);
 	bundle_free(b);
 	return rc;
+}
+
+/* ---- scanning: one entry at a time ---------------------------------------------------- */
+
+struct bundle_scan {
+	struct bundle *b;      /* the header's facts; names and dims of the current entry only */
+	struct table *t;
+	struct table_iter *it;
+	struct bundle_entry e;
+	size_t nentries;       /* read so far in this pass */
+};
+
+/* Forget the previous entry's name and dims: keep the first block, emptied. */
+static void mem_reset(struct bundle *b)
+{
+	if (!b->mem)
+		return;
+	mem_free(b->mem->next);
+	b->mem->next = NULL;
+	b->mem->used = 0;
+}
+
+int bundle_scan_open(struct bundle_scan **out, const char *prefix, struct ck_err *err)
+{
+	struct bundle_scan *s = xcalloc(1, sizeof(*s));
+	int rc;
+
+	s->b = v2_new(prefix);
+	rc = index_begin(s->b, &s->t, &s->it, err);
+	if (rc < 0) {
+		bundle_scan_free(s);
+		*out = NULL;
+		return rc;
+	}
+	shards_init(s->b);
+	*out = s;
+	return 0;
+}
+
+int bundle_scan_next(struct bundle_scan *s, const struct bundle_entry **e, struct ck_err *err)
+{
+	const uint8_t *k, *v;
+	size_t kn, vn;
+	int rc = table_iter_next(s->it, &k, &kn, &v, &vn, err);
+
+	if (rc <= 0)
+		return rc < 0 ? rc : entries_end(s->b, s->nentries, err);
+	mem_reset(s->b);
+	rc = parse_entry(s->b, &s->e, k, kn, v, vn, err);
+	if (rc < 0)
+		return rc;
+	s->nentries++;
+	if (!s->e.is_slice)
+		s->b->ntensors++;
+	*e = &s->e;
+	return 1;
+}
+
+int bundle_scan_rewind(struct bundle_scan *s, struct ck_err *err)
+{
+	const uint8_t *k, *v;
+	size_t kn, vn;
+	int rc;
+
+	table_iter_free(s->it);
+	s->it = table_iter_new(s->t);
+	s->nentries = 0;
+	s->b->ntensors = 0;
+	rc = table_iter_next(s->it, &k, &kn, &v, &vn, err);  /* the header, read on open */
+	if (rc == 0)
+		rc = ck_error(err, CK_ECORRUPT, "%s: changed while being read", s->b->index_path);
+	return rc < 0 ? rc : 0;
+}
+
+const struct bundle *bundle_scan_bundle(const struct bundle_scan *s)
+{
+	return s->b;
+}
+
+void bundle_scan_free(struct bundle_scan *s)
+{
+	if (!s)
+		return;
+	table_iter_free(s->it);
+	table_free(s->t);
+	bundle_free(s->b);
+	free(s);
 }
 
 const struct bundle_entry *bundle_find(const struct bundle *b, const void *name, size_t len)
@@ -509,17 +618,21 @@ static char *v2_file_path(const struct bundle *b, int shard)
 int bundle_shard_size(const struct bundle *b, int shard, uint64_t *size)
 {
 	char *path = bundle_shard_path(b, shard);
-	struct stat st;
-	int rc = stat(path, &st);
+	struct ck_stat st;
+	int rc = ck_store_stat(path, &st, NULL);
 
 	free(path);
 	if (rc < 0)
 		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	if (st.kind == CK_STORE_MISSING) {
+		errno = ENOENT;
 		return -1;
 	}
-	*size = (uint64_t)st.st_size;
+	if (st.kind != CK_STORE_FILE) {
+		errno = st.kind == CK_STORE_FOLDER ? EISDIR : EINVAL;
+		return -1;
+	}
+	*size = st.size;
 	return 0;
 }
 
@@ -527,13 +640,13 @@ static int shard_open(struct bundle *b, int shard, struct ck_err *err)
 {
 	struct bundle_shard *s;
 	struct ck_err why;
-	struct stat st;
 	char *path;
+	int rc;
 
 	if (shard < 0 || shard >= b->num_shards)
 		return ck_error(err, CK_ECORRUPT, "%s: shard %d out of range", b->index_path, shard);
 	s = &b->shards[shard];
-	if (s->fd >= 0)
+	if (s->f)
 		return 0;
 	if (s->err) {
 		if (err)
@@ -541,21 +654,18 @@ static int shard_open(struct bundle *b, int shard, struct ck_err *err)
 		return s->err->code;
 	}
 	path = bundle_shard_path(b, shard);
-	s->fd = infile_open(path, &st, &why);
-	if (s->fd < 0) {
-		s->fd = -1;
+	rc = ck_file_open(path, &s->f, &why);
+	if (rc < 0) {
 		if (why.code == CK_ENOTFOUND)
 			ck_error(&why, CK_ENOTFOUND,
 				 "%s: data shard %d of %d is missing (only names, dtypes and shapes "
 				 "can be read without it)", path, shard + 1, b->num_shards);
 	} else {
-		s->size = (uint64_t)st.st_size;
-#ifdef POSIX_FADV_SEQUENTIAL
-		posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
+		s->size = s->f->size;
+		ck_file_advise(s->f, 0, 0);
 	}
 	free(path);
-	if (s->fd < 0) {
+	if (rc < 0) {
 		s->err = xmemdup(&why, sizeof(why));
 		if (err)
 			*err = why;
@@ -621,11 +731,12 @@ static int v2_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off
 		return rc;
 	if (off > e->size || n > e->size - off)
 		return ck_error(err, CK_EUSAGE, "read past the end of a tensor");
-	got = pread_full(s->fd, p, n, e->offset + off);
-	if (got < 0 || (size_t)got != n) {
+	got = ck_file_pread(s->f, p, n, e->offset + off, err);
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got != n) {
 		char *path = bundle_shard_path(b, e->shard);
-		rc = got < 0 ? ck_syserr(err, errno, "%s", path)
-			     : ck_error(err, CK_ECORRUPT, "%s: file shrank while reading", path);
+		rc = ck_error(err, CK_ECORRUPT, "%s: file shrank while reading", path);
 		free(path);
 	}
 	return rc;

@@ -82,6 +82,22 @@ struct bundle {
 int bundle_open(struct bundle **out, const char *prefix, struct ck_err *err);
 void bundle_free(struct bundle *b);
 
+/* A V2 index read one entry at a time, in key order, holding none: for listings of any size
+ * in constant memory. Each entry is decoded and checked as bundle_open checks it, with the
+ * same errors; the end-of-index checks come as the error of the call that meets the end.
+ * Partitioned tensors' full entries come with slices_bytes 0 (their slices are not looked
+ * up). bundle_scan_open takes the errors of bundle_open up to the header. */
+struct bundle_scan;
+int bundle_scan_open(struct bundle_scan **out, const char *prefix, struct ck_err *err);
+/* 1 with *e (owned by the scan, valid until the next call), 0 at the end, < 0 on error. */
+int bundle_scan_next(struct bundle_scan *s, const struct bundle_entry **e, struct ck_err *err);
+/* Back to the first entry, for another pass. */
+int bundle_scan_rewind(struct bundle_scan *s, struct ck_err *err);
+/* The header's facts (prefix, format, num_shards; ntensors: those read so far in this pass);
+ * it holds no entries. Owned by the scan. */
+const struct bundle *bundle_scan_bundle(const struct bundle_scan *s);
+void bundle_scan_free(struct bundle_scan *s);
+
 /* Disk order: by shard, then offset; entries with no bytes of their own (partitioned tensors'
  * full entries) after all others, equal among themselves. For reading files forward. */
 int bundle_disk_cmp(const struct bundle_entry *a, const struct bundle_entry *b);

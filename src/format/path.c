@@ -2,7 +2,6 @@
 #include "format/path.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -14,7 +13,7 @@
 #include <unistd.h>
 
 #include "base/cursor.h"
-#include "store/infile.h"
+#include "store/file.h"
 #include "format/table.h"
 #include "format/v1.h"
 
@@ -171,28 +170,24 @@ out:
 	return rc;
 }
 
+/* A state file is opened as an input (a FIFO named checkpoint is refused, not waited on). */
 static int read_small_file(const char *path, struct buf *out, size_t max, struct ck_err *err)
 {
-	char chunk[65536];
-	int fd = infile_open(path, NULL, err);
-	ssize_t n;
+	struct ck_file *f;
+	int rc = ck_file_open(path, &f, err);
 
-	if (fd < 0)
-		return fd;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (out->len + (size_t)n > max) {
-			close(fd);
-			return ck_error(err, CK_EKIND, "%s: too large for a checkpoint state file", path);
-		}
-		buf_add(out, chunk, (size_t)n);
-	}
-	if (n < 0) {
-		int rc = ck_syserr(err, errno, "%s", path);
-		close(fd);
+	if (rc < 0)
 		return rc;
+	if (f->size > max) {
+		rc = ck_error(err, CK_EKIND, "%s: too large for a checkpoint state file", path);
+	} else {
+		buf_grow(out, (size_t)f->size + 1);
+		rc = ck_file_read_exact(f, out->p + out->len, (size_t)f->size, 0, err);
+		if (rc == 0)
+			out->len += (size_t)f->size;
 	}
-	close(fd);
-	return 0;
+	ck_file_close(f);
+	return rc;
 }
 
 int ckpt_state_read(const char *path, struct ckpt_state *st, struct ck_err *err)
@@ -220,16 +215,17 @@ void ckpt_path_release(struct ckpt_path *p)
 
 static int is_file(const char *path)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	struct ck_stat st;
+	return ck_store_stat(path, &st, NULL) == 0 && st.kind == CK_STORE_FILE;
 }
 
-/* Something that is not a folder is at path: a file, or a FIFO or device that infile_open will
- * refuse by name (rather than "no such file"). */
+/* Something that is not a folder is at path: a file, or a FIFO or device that ck_file_open
+ * will refuse by name (rather than "no such file"). */
 static int exists(const char *path)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+	struct ck_stat st;
+	return ck_store_stat(path, &st, NULL) == 0 && st.kind != CK_STORE_MISSING &&
+	       st.kind != CK_STORE_FOLDER;
 }
 
 static char *join(const char *dir, const char *name)
@@ -312,9 +308,14 @@ static int set_result(struct ckpt_path *out, const char *prefix, int kind)
 /* Does the checkpoint at prefix lie outside dir (after resolving "..", symbolic links)? */
 static int outside_dir(const char *dir, const char *prefix)
 {
-	char *pd = path_folder(prefix), *rd = realpath(dir, NULL), *rp = realpath(pd, NULL);
+	char *pd, *rd, *rp;
 	int r = 0;
 
+	if (ck_store_is_remote(dir))  /* no links: the names say it */
+		return strncmp(prefix, dir, strlen(dir)) != 0;
+	pd = path_folder(prefix);
+	rd = realpath(dir, NULL);
+	rp = realpath(pd, NULL);
 	if (rd && rp && strcmp(rd, "/")) {
 		size_t n = strlen(rd);
 		r = strncmp(rp, rd, n) || (rp[n] && rp[n] != '/');
@@ -333,39 +334,52 @@ static int cmp_str(const void *a, const void *b)
 /* When a folder holds no checkpoint, the user often named its parent: "; checkpoints in
  * subfolders: a/, b/" (sorted, the first four) for the subfolders that hold one (a state
  * file, an index, or a SavedModel's variables), or NULL. Looks at 1000 entries at most. */
+struct hint_walk {
+	const char *dir;
+	char **hits;
+	size_t nhits, seen;
+};
+
+static int holds_checkpoint_name(void *arg, const char *name)
+{
+	int *has = arg;
+	*has = !strcmp(name, "checkpoint") || (has_suffix(name, ".index") && strcmp(name, ".index"));
+	return *has;
+}
+
+static int hint_entry(void *arg, const char *name)
+{
+	struct hint_walk *w = arg;
+	char *sub, *p;
+	int has = 0;
+
+	if (w->seen++ >= 1000)
+		return 1;
+	if (name[0] == '.')
+		return 0;
+	sub = join(w->dir, name);
+	ck_store_list(sub, holds_checkpoint_name, &has, NULL);  /* not a folder: has stays 0 */
+	p = join(sub, "variables/variables.index");
+	if (has || is_file(p)) {
+		w->hits = xreallocarray(w->hits, w->nhits + 1, sizeof(char *));
+		w->hits[w->nhits++] = xstrdup(name);
+	}
+	free(p);
+	free(sub);
+	return 0;
+}
+
 static char *subfolder_hint(const char *dir)
 {
 	struct buf list = BUF_INIT;
-	struct dirent *de;
-	char **hits = NULL;
-	size_t seen = 0, nhits = 0;
-	DIR *d = opendir(dir);
+	struct hint_walk w = { dir, NULL, 0, 0 };
+	char **hits;
+	size_t nhits;
 
-	if (!d)
+	if (ck_store_list(dir, hint_entry, &w, NULL) < 0)
 		return NULL;
-	while ((de = readdir(d)) && seen++ < 1000) {
-		char *sub, *p;
-		DIR *sd;
-		struct dirent *se;
-		int has = 0;
-		if (de->d_name[0] == '.')
-			continue;
-		sub = join(dir, de->d_name);
-		sd = opendir(sub);
-		while (sd && !has && (se = readdir(sd)))
-			has = !strcmp(se->d_name, "checkpoint") ||
-			      (has_suffix(se->d_name, ".index") && strcmp(se->d_name, ".index"));
-		if (sd)
-			closedir(sd);
-		p = join(sub, "variables/variables.index");
-		if (has || is_file(p)) {
-			hits = xreallocarray(hits, nhits + 1, sizeof(char *));
-			hits[nhits++] = xstrdup(de->d_name);
-		}
-		free(p);
-		free(sub);
-	}
-	closedir(d);
+	hits = w.hits;
+	nhits = w.nhits;
 	sort_array(hits, nhits, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < nhits; i++) {
 		if (i < 4)
@@ -430,7 +444,7 @@ void ckpt_folder_release(struct ckpt_folder *f)
 /* The file that identifies a checkpoint: its .index (V2), its table (V1), its first shard. */
 static int same_checkpoint(const struct ckpt_found *a, const char *prefix, int format)
 {
-	struct stat sa, sb;
+	struct ck_stat sa, sb;
 	char *pa, *pb;
 	int r;
 
@@ -440,7 +454,9 @@ static int same_checkpoint(const struct ckpt_found *a, const char *prefix, int f
 		return 0;
 	pa = bundle_index_path(a->prefix);
 	pb = bundle_index_path(prefix);
-	r = stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	r = ck_store_stat(pa, &sa, NULL) == 0 && ck_store_stat(pb, &sb, NULL) == 0 &&
+	    sa.kind != CK_STORE_MISSING && sb.kind != CK_STORE_MISSING && sa.ino &&
+	    sa.dev == sb.dev && sa.ino == sb.ino;
 	free(pa);
 	free(pb);
 	return r;
@@ -493,40 +509,48 @@ static char *v1_shard_glob(const char *name)
 	return r;
 }
 
-static void scan_listing(const char *dir, struct ckpt_folder *f, DIR *d)
-{
-	struct ckpt_folder extra = { 0 };
-	struct dirent *de;
+struct listing {
+	const char *dir;
+	struct ckpt_folder extra;
+};
 
-	while ((de = readdir(d))) {
-		char *full, *pat;
-		if (has_suffix(de->d_name, ".index") && strcmp(de->d_name, ".index")) {
-			char *prefix = xmemdup(de->d_name, strlen(de->d_name) - 6), *idx;
-			full = join(dir, prefix);
-			idx = join(dir, de->d_name);
-			if (exists(idx))
-				folder_add(&extra, full, 2, 0);
-			free(idx);
-			free(full);
-			free(prefix);
-			continue;
-		}
-		if (skip_for_v1(de->d_name))
-			continue;
-		full = join(dir, de->d_name);
-		if ((pat = v1_shard_glob(full))) {
-			if (is_v1_table(full))
-				folder_add(&extra, pat, 1, 0);
-			free(pat);
-		} else if (is_file(full) && is_v1_table(full)) {
-			folder_add(&extra, full, 1, 0);
-		}
+static int listing_entry(void *arg, const char *name)
+{
+	struct listing *l = arg;
+	char *full, *pat;
+
+	if (has_suffix(name, ".index") && strcmp(name, ".index")) {
+		char *prefix = xmemdup(name, strlen(name) - 6), *idx;
+		full = join(l->dir, prefix);
+		idx = join(l->dir, name);
+		if (exists(idx))
+			folder_add(&l->extra, full, 2, 0);
+		free(idx);
 		free(full);
+		free(prefix);
+		return 0;
 	}
-	sort_array(extra.c, extra.n, sizeof(*extra.c), cmp_natural);
-	for (size_t i = 0; i < extra.n; i++)
-		folder_add(f, extra.c[i].prefix, extra.c[i].format, 0);
-	ckpt_folder_release(&extra);
+	if (skip_for_v1(name))
+		return 0;
+	full = join(l->dir, name);
+	if ((pat = v1_shard_glob(full))) {
+		if (is_v1_table(full))
+			folder_add(&l->extra, pat, 1, 0);
+		free(pat);
+	} else if (is_file(full) && is_v1_table(full)) {
+		folder_add(&l->extra, full, 1, 0);
+	}
+	free(full);
+	return 0;
+}
+
+/* The checkpoints of dir's listing, not yet in f, in natural order after f's own. */
+static void scan_listing(struct listing *l, struct ckpt_folder *f)
+{
+	sort_array(l->extra.c, l->extra.n, sizeof(*l->extra.c), cmp_natural);
+	for (size_t i = 0; i < l->extra.n; i++)
+		folder_add(f, l->extra.c[i].prefix, l->extra.c[i].format, 0);
+	ckpt_folder_release(&l->extra);
 }
 
 static void scan_state(const char *dir, struct ckpt_state *st, struct ckpt_folder *f)
@@ -570,21 +594,23 @@ static void scan_state(const char *dir, struct ckpt_state *st, struct ckpt_folde
 
 int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err)
 {
-	char *state = join(dir, "checkpoint");
-	DIR *d;
+	char *state;
+	struct listing l = { dir, { 0 } };
+	int rc;
 
 	memset(f, 0, sizeof(*f));
-	d = opendir(dir);
-	if (!d) {
-		int rc = ck_syserr(err, errno, "%s", dir);
-		free(state);
+	/* The listing first: a folder that cannot be listed is the error to report. */
+	rc = ck_store_list(dir, listing_entry, &l, err);
+	if (rc < 0) {
+		ckpt_folder_release(&l.extra);
 		return rc;
 	}
+	state = join(dir, "checkpoint");
 	if (exists(state)) {
 		struct ckpt_state st;
-		int rc = ckpt_state_read(state, &st, err);
+		rc = ckpt_state_read(state, &st, err);
 		if (rc < 0) {
-			closedir(d);
+			ckpt_folder_release(&l.extra);
 			free(state);
 			return rc;
 		}
@@ -594,8 +620,7 @@ int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err)
 		ckpt_state_release(&st);
 	}
 	free(state);
-	scan_listing(dir, f, d);
-	closedir(d);
+	scan_listing(&l, f);
 	return 0;
 }
 
@@ -733,14 +758,14 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 static int looks_like_state(const char *path)
 {
 	char head[64];
-	int fd = infile_open(path, NULL, NULL);
-	ssize_t n;
+	struct ck_file *f;
+	long long n;
 	const char *p;
 
-	if (fd < 0)
+	if (ck_file_open(path, &f, NULL) < 0)
 		return 0;
-	n = read(fd, head, sizeof(head) - 1);
-	close(fd);
+	n = ck_file_pread(f, head, sizeof(head) - 1, 0, NULL);
+	ck_file_close(f);
 	if (n <= 0)
 		return 0;
 	head[n] = '\0';
@@ -884,7 +909,7 @@ static int wrong_file(const char *arg, struct ck_err *err)
 
 int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 {
-	struct stat st;
+	struct ck_stat st;
 	char *prefix = NULL;
 	int kind;
 
@@ -893,9 +918,10 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 		return ck_error(err, CK_EUSAGE, "empty path");
 	if (has_suffix(arg, ".index") && strlen(arg) > 6) {
 		prefix = xmemdup(arg, strlen(arg) - 6);
-		if (stat(arg, &st) < 0) {  /* a folder or FIFO is refused by name when opened */
-			int rc = errno != ENOENT ? ck_syserr(err, errno, "%s", arg)
-						 : not_found(arg, prefix, err);
+		/* A folder or FIFO is refused by name when opened. */
+		int rc = ck_store_stat(arg, &st, err);
+		if (rc < 0 || st.kind == CK_STORE_MISSING) {
+			rc = rc < 0 ? rc : not_found(arg, prefix, err);
 			free(prefix);
 			return rc;
 		}
@@ -920,17 +946,18 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 	}
 	if (probe(arg) == 2)
 		return set_result(out, arg, 2);
-	if (stat(arg, &st) < 0) {
-		if (errno == ENOENT && (kind = probe(arg)))
+	if ((kind = ck_store_stat(arg, &st, err)) < 0)
+		return kind;
+	if (st.kind == CK_STORE_MISSING) {
+		if ((kind = probe(arg)))
 			return set_result(out, arg, kind);
-		if (errno == ENOENT)
-			return not_found(arg, arg, err);
-		return ck_syserr(err, errno, "%s", arg);
+		return not_found(arg, arg, err);
 	}
-	if (S_ISDIR(st.st_mode))
+	if (st.kind == CK_STORE_FOLDER)
 		return resolve_dir(arg, out, err);
-	if (infile_kind(st.st_mode))
-		return ck_error(err, CK_EKIND, "%s: is %s, not a file", arg, infile_kind(st.st_mode));
+	if (st.kind != CK_STORE_FILE)
+		return ck_error(err, CK_EKIND, "%s: is %s, not a file", arg,
+				ck_store_kind_name(st.mode));
 	if (has_suffix(arg, ".meta") || !strcmp(path_base(arg), "saved_model.pb"))
 		return wrong_file(arg, err);
 	if (looks_like_state(arg)) {
@@ -992,6 +1019,14 @@ int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struc
 	rc = ckpt_resolve(arg, where, err);
 	if (rc < 0)
 		return rc;
+	return ckpt_open_resolved(b, where, err);
+}
+
+int ckpt_open_resolved(struct bundle **b, const struct ckpt_path *where, struct ck_err *err)
+{
+	int rc;
+
+	*b = NULL;
 	if (where->format == 1)  /* legacy V1 tables, read into the same struct bundle (v1.h) */
 		return v1_open(b, where->prefix, err);
 	rc = bundle_open(b, where->prefix, err);

@@ -23,6 +23,8 @@ void ckpt_path_release(struct ckpt_path *p);
 /* Resolve and open in one step: a V2 bundle (bundle.h), or legacy V1 tables read into the
  * same struct bundle (v1.h). */
 int ckpt_open(struct bundle **b, const char *arg, struct ckpt_path *where, struct ck_err *err);
+/* The second step alone, for a path ckpt_resolve has resolved. */
+int ckpt_open_resolved(struct bundle **b, const struct ckpt_path *where, struct ck_err *err);
 
 /* Every checkpoint in a training folder: those its `checkpoint` state file lists, in its order
  * (found as ckpt_resolve finds them, beside the state file when written elsewhere), then every

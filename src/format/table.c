@@ -3,18 +3,15 @@
  * every entry's varints against the end of its block (doc/FORMAT.md §4.9). */
 #include "format/table.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <snappy-c.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/crc32c.h"
 #include "base/cursor.h"
 #include "base/dynload.h"
-#include "store/infile.h"
+#include "store/file.h"
 
 /* Snappy is opened on first use (dynload.h): TensorFlow never compresses its index blocks,
  * so almost no run needs it, and linking it loads libstdc++ into every start. */
@@ -55,7 +52,7 @@ struct block_iter {
 };
 
 struct table {
-	int fd;
+	struct ck_file *f;
 	char *path;
 	uint64_t size;
 	struct block index;
@@ -124,9 +121,9 @@ static int read_block(struct table *t, uint64_t off, uint64_t size, struct block
 				t->path, (unsigned long long)off, (unsigned long long)size,
 				(unsigned long long)t->size);
 	raw = block_buffer(b, (size_t)size + 5);
-	got = pread_full(t->fd, raw, (size_t)size + 5, off);
+	got = ck_file_pread(t->f, raw, (size_t)size + 5, off, err);
 	if (got < 0)
-		return ck_syserr(err, errno, "%s: read", t->path);
+		return (int)got;
 	if ((uint64_t)got != size + 5)
 		return corrupt(err, t, off, "file shrank while reading");
 	stored = load_le32(raw + size + 1);
@@ -293,37 +290,38 @@ static int open_table(struct table **out, const char *path, int named, struct ck
 {
 	int notable = named ? CK_ECORRUPT : CK_EKIND;
 	struct table *t;
-	struct stat st;
+	struct ck_file *f;
 	uint8_t footer[TABLE_FOOTER_LEN];
 	struct cursor c;
-	uint64_t moff, msize, ioff, isize;
-	int fd, rc;
+	uint64_t moff, msize, ioff, isize, size;
+	long long got;
+	int rc;
 
 	*out = NULL;
-	fd = infile_open(path, &st, err);
-	if (fd < 0)
-		return fd;
-	if ((uint64_t)st.st_size < TABLE_FOOTER_LEN) {
-		close(fd);
+	rc = ck_file_open(path, &f, err);
+	if (rc < 0)
+		return rc;
+	size = f->size;
+	if (size < TABLE_FOOTER_LEN) {
+		ck_file_close(f);
 		return ck_error(err, notable, "%s: %s (%lld bytes, a table needs at least 48)", path,
-				st.st_size ? "too short to be a table file" : "empty file",
-				(long long)st.st_size);
+				size ? "too short to be a table file" : "empty file", (long long)size);
 	}
-	if (pread_full(fd, footer, sizeof(footer), (uint64_t)st.st_size - TABLE_FOOTER_LEN) !=
-	    TABLE_FOOTER_LEN) {
-		rc = ck_syserr(err, errno ? errno : EIO, "%s: read footer", path);
-		close(fd);
+	got = ck_file_pread(f, footer, sizeof(footer), size - TABLE_FOOTER_LEN, err);
+	if (got != TABLE_FOOTER_LEN) {
+		rc = got < 0 ? (int)got : ck_error(err, CK_EIO, "%s: read footer: file shrank", path);
+		ck_file_close(f);
 		return rc;
 	}
 	if (load_le64(footer + 40) != TABLE_MAGIC) {
-		close(fd);
+		ck_file_close(f);
 		return ck_error(err, notable,
 				"%s: no table magic number at the end: truncated, or not a table file", path);
 	}
 	t = xcalloc(1, sizeof(*t));
-	t->fd = fd;
+	t->f = f;
 	t->path = xstrdup(path);
-	t->size = (uint64_t)st.st_size;
+	t->size = size;
 	c = cursor_make(footer, 40);
 	if (decode_handle(&c, &moff, &msize) || decode_handle(&c, &ioff, &isize)) {
 		rc = ck_error(err, CK_ECORRUPT, "%s: bad block handle in footer", path);
@@ -355,8 +353,7 @@ void table_free(struct table *t)
 {
 	if (!t)
 		return;
-	if (t->fd >= 0)
-		close(t->fd);
+	ck_file_close(t->f);
 	block_release(&t->index);
 	free(t->path);
 	free(t);

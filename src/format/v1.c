@@ -6,9 +6,9 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/crc32c.h"
+#include "store/file.h"
 #include "format/dtype.h"
 #include "format/slicekey.h"
 #include "format/table.h"
@@ -119,8 +119,8 @@ static int shard_name(const char *path, size_t *stem, size_t *idx_at, size_t *of
 
 static int is_regular(const char *path)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	struct ck_stat st;
+	return ck_store_stat(path, &st, NULL) == 0 && st.kind == CK_STORE_FILE;
 }
 
 /* Expand path to the sorted list of table files; *shown is the name the bundle is known by. */

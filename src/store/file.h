@@ -25,7 +25,7 @@ struct ck_file_ops {
 	 * once on one file. */
 	long long (*pread)(struct ck_file *f, void *p, size_t n, uint64_t off, struct ck_err *err);
 	/* Say that [off, off + n) will be read soon, in order (a local file's readahead, a remote
-	 * file's larger ranges). May be NULL. */
+	 * file's larger ranges); n == 0 means to the end of the file. May be NULL. */
 	void (*advise)(struct ck_file *f, uint64_t off, uint64_t n);
 	void (*close)(struct ck_file *f);
 };
@@ -68,10 +68,16 @@ struct ck_stat {
 	uint64_t size;
 	int64_t mtime;   /* -1 when unknown */
 	unsigned mode;   /* a local file's st_mode, 0 for a remote one */
+	uint64_t dev, ino; /* a local file's device and inode (is it the same file), 0 remote */
 };
 
+/* "a FIFO", "a directory", ... for what a local st_mode names when it is not a regular file
+ * (the words of "PATH: is a FIFO, not a file"); NULL for a regular file. */
+const char *ck_store_kind_name(unsigned mode);
+
 /* What path is, following symbolic links. A path that does not exist is not an error: it is
- * kind CK_STORE_MISSING (returns 0). A remote "folder" is a URL ending in '/' (or a prefix
+ * kind CK_STORE_MISSING (returns 0); one below a file ("FILE/x", ENOTDIR) is CK_ENOTFOUND with
+ * the system's words, as stat(2) says it. A remote "folder" is a URL ending in '/' (or a prefix
  * with objects under it). Returns 0 or a negative ck code (permission, network). */
 int ck_store_stat(const char *path, struct ck_stat *st, struct ck_err *err);
 
@@ -82,8 +88,12 @@ int ck_store_stat(const char *path, struct ck_stat *st, struct ck_err *err);
 int ck_store_list(const char *folder, int (*fn)(void *arg, const char *name), void *arg,
 		  struct ck_err *err);
 
-/* Read all of a small file (a state file, a rules file) into out, refusing one over max bytes
- * (CK_EUSAGE naming the limit). */
+/* Read all of a small file (a rules file, a list of names) into out (appended, NUL-kept
+ * after the bytes), refusing one over max bytes (CK_EUSAGE, "PATH: larger than N bytes").
+ * Unlike ck_file_open, a local FIFO or pipe is read to its end: the user named it, as in
+ * `--names <(cmd)`. On failure out is as it was. */
 int ck_store_read_all(const char *path, size_t max, struct buf *out, struct ck_err *err);
+/* The same from an open descriptor (standard input), name for messages. */
+int ck_store_read_fd(int fd, const char *name, size_t max, struct buf *out, struct ck_err *err);
 
 #endif
