@@ -17,7 +17,7 @@
 #   huge         Range ignored: 200 with a 4 GiB body of zeros, whatever PATH is (the bytes
 #                sent before the client hung up are logged)
 #   redirect     302 to /PATH
-# Each request appends to LOG one line: METHOD URI "RANGE" STATUS BODY_BYTES_SENT (the shape of
+# Each request appends to LOG one line: METHOD URI "RANGE" STATUS BODY_BYTES_SENT AUTH_SCHEME (as
 # the nginx access log the tests also read). One process per connection (keep-alive served),
 # all in one process group that the tests kill.
 use strict;
@@ -103,8 +103,9 @@ sub serve {
 		my ($method, $uri) = split ' ', $line;
 		my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1, $2) : () } @hl;
 		my $range = $h{range} // '-';
+		my $auth = ($h{authorization} // '-') =~ s/\s.*//sr;  # the scheme, never the secret
 		my ($status, $sent, $keep) = answer($c, $method, $uri, $h{range});
-		logline(qq{$method $uri "$range" $status $sent});
+		logline(qq{$method $uri "$range" $status $sent $auth});
 		return unless $keep;
 	}
 }
