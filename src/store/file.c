@@ -10,37 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- URLs: one function per entry point, so that a remote backend is one line each ---- */
+#include "store/remote.h"
+#include "store/url.h"
 
-static int no_remote(const char *url, struct ck_err *err)
-{
-	return ck_error(err, CK_EUNSUP, "%s: reading remote checkpoints is not built in", url);
-}
-
-static int remote_open(const char *url, struct ck_file **out, struct ck_err *err)
-{
-	return no_remote(url, err);
-}
-
-static int remote_stat(const char *url, struct ck_stat *st, struct ck_err *err)
-{
-	return no_remote(url, err);
-}
-
-static int remote_list(const char *url, int (*fn)(void *arg, const char *name), void *arg,
-		       struct ck_err *err)
-{
-	return no_remote(url, err);
-}
+/* ---- URLs go to the remote backend (store/remote.h) ---- */
 
 int ck_store_is_remote(const char *path)
 {
-	static const char *const schemes[] = { "http://", "https://", "s3://", "gs://" };
-
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(*schemes); i++)
-		if (!strncasecmp(path, schemes[i], strlen(schemes[i])))
-			return 1;
-	return 0;
+	return ck_url_scheme_of(path) != CK_URL_NONE;
 }
 
 /* ---- the local backend ---- */
