@@ -10,10 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/remote.h"
 #include "store/url.h"
 
-/* ---- URLs go to the remote backend (store/remote.h) ---- */
+/* ---- URLs go to the remote backend (ck_remote_backend, store/remote.c) ---- */
 
 int ck_store_is_remote(const char *path)
 {
@@ -120,7 +119,7 @@ int ck_file_open(const char *path, struct ck_file **out, struct ck_err *err)
 {
 	*out = NULL;
 	if (ck_store_is_remote(path))
-		return remote_open(path, out, err);
+		return ck_remote_backend.open(path, out, err);
 	return local_open(path, out, err);
 }
 
@@ -155,7 +154,7 @@ int ck_store_stat(const char *path, struct ck_stat *st, struct ck_err *err)
 
 	memset(st, 0, sizeof(*st));
 	if (ck_store_is_remote(path))
-		return remote_stat(path, st, err);
+		return ck_remote_backend.stat(path, st, err);
 	if (stat(path, &sb) < 0) {
 		st->kind = CK_STORE_MISSING;
 		st->mtime = -1;
@@ -181,7 +180,7 @@ int ck_store_list(const char *folder, int (*fn)(void *arg, const char *name), vo
 	int rc = 0;
 
 	if (ck_store_is_remote(folder))
-		return remote_list(folder, fn, arg, err);
+		return ck_remote_backend.list(folder, fn, arg, err);
 	d = opendir(folder);
 	if (!d)
 		return ck_syserr(err, errno, "%s", folder);

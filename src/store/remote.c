@@ -615,3 +615,5 @@ int remote_list(const char *url, int (*fn)(void *arg, const char *name), void *a
 	ck_url_release(&u);
 	return rc;
 }
+
+const struct ck_store_backend ck_remote_backend = { remote_open, remote_stat, remote_list };
