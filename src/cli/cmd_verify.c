@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "store/file.h"
 #include "store/infile.h"
 #include "format/bundle.h"
 #include "format/dtype.h"
@@ -229,17 +230,27 @@ static int64_t *check_shards(struct bundle *b, struct report *r)
 			count[b->entries[i].shard]++;
 	for (int s = 0; s < b->num_shards; s++) {
 		char *file, *msg;
-		struct stat st;
+		struct ck_stat st = { .kind = CK_STORE_MISSING };
+		struct ck_err why;
+		int rc = 0;
 		if (seen && !count[s] && seen[s])
 			continue;
 		file = bundle_shard_path(b, s);
-		if ((!seen || count[s]) && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
-			ok[s] = st.st_size;
-		} else if ((!seen || count[s]) && stat(file, &st) == 0) {
+		if (!seen || count[s])
+			rc = ck_store_stat(file, &st, &why); /* a local file or a URL */
+		if (rc < 0) {
+			ok[s] = -1;
+			if (!r->error)
+				r->error = xstrdup(why.msg);
+			r->status = EXIT_TROUBLE;
+		} else if (st.kind == CK_STORE_FILE) {
+			ok[s] = (int64_t)st.size;
+		} else if (st.kind != CK_STORE_MISSING) {
 			/* A FIFO or device where a shard should be: not examinable, so trouble. */
 			ok[s] = -1;
 			if (!r->error)
-				r->error = xasprintf("%s: is %s, not a file", file, infile_kind(st.st_mode));
+				r->error = xasprintf("%s: is %s, not a file", file,
+						     st.mode ? infile_kind(st.mode) : "a folder");
 			r->status = EXIT_TROUBLE;
 		} else if (!count[s]) {
 			ok[s] = -1;

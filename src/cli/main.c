@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "store/http.h"
 
 #ifndef CKPT_VERSION
 #define CKPT_VERSION "dev"
@@ -28,6 +29,12 @@ const struct cmd commands[] = {
 	{ "verify", cmd_verify, "check every checksum, shard and structure of a checkpoint", cmd_verify_usage },
 };
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+/* A remote read tried again (store/http.h): said on stderr, as the issue asks. */
+static void print_retry(const char *url, const char *why, int attempt, int tries)
+{
+	fprintf(stderr, "ckpt: retrying %s (%s), %d of %d\n", url, why, attempt, tries);
+}
 
 static void short_usage(FILE *f)
 {
@@ -73,6 +80,7 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 
 	xalloc_on_failure(cli_out_of_memory);
+	http_on_retry = print_retry;
 	if (argc < 2) {
 		short_usage(stderr);
 		return EXIT_TROUBLE;

@@ -10,37 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- URLs: one function per entry point, so that a remote backend is one line each ---- */
+#include "store/url.h"
 
-static int no_remote(const char *url, struct ck_err *err)
-{
-	return ck_error(err, CK_EUNSUP, "%s: reading remote checkpoints is not built in", url);
-}
-
-static int remote_open(const char *url, struct ck_file **out, struct ck_err *err)
-{
-	return no_remote(url, err);
-}
-
-static int remote_stat(const char *url, struct ck_stat *st, struct ck_err *err)
-{
-	return no_remote(url, err);
-}
-
-static int remote_list(const char *url, int (*fn)(void *arg, const char *name), void *arg,
-		       struct ck_err *err)
-{
-	return no_remote(url, err);
-}
+/* ---- URLs go to the remote backend (ck_remote_backend, store/remote.c) ---- */
 
 int ck_store_is_remote(const char *path)
 {
-	static const char *const schemes[] = { "http://", "https://", "s3://", "gs://" };
-
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(*schemes); i++)
-		if (!strncasecmp(path, schemes[i], strlen(schemes[i])))
-			return 1;
-	return 0;
+	return ck_url_scheme_of(path) != CK_URL_NONE;
 }
 
 /* ---- the local backend ---- */
@@ -143,7 +119,7 @@ int ck_file_open(const char *path, struct ck_file **out, struct ck_err *err)
 {
 	*out = NULL;
 	if (ck_store_is_remote(path))
-		return remote_open(path, out, err);
+		return ck_remote_backend.open(path, out, err);
 	return local_open(path, out, err);
 }
 
@@ -178,7 +154,7 @@ int ck_store_stat(const char *path, struct ck_stat *st, struct ck_err *err)
 
 	memset(st, 0, sizeof(*st));
 	if (ck_store_is_remote(path))
-		return remote_stat(path, st, err);
+		return ck_remote_backend.stat(path, st, err);
 	if (stat(path, &sb) < 0) {
 		st->kind = CK_STORE_MISSING;
 		st->mtime = -1;
@@ -204,7 +180,7 @@ int ck_store_list(const char *folder, int (*fn)(void *arg, const char *name), vo
 	int rc = 0;
 
 	if (ck_store_is_remote(folder))
-		return remote_list(folder, fn, arg, err);
+		return ck_remote_backend.list(folder, fn, arg, err);
 	d = opendir(folder);
 	if (!d)
 		return ck_syserr(err, errno, "%s", folder);

@@ -38,6 +38,18 @@ struct ck_file {
 	int fd;          /* a local file's descriptor (for copy_file_range, fadvise), else -1 */
 };
 
+/* The backend of a kind of path other than local files: the remote one (store/remote.c) serves
+ * URLs. file.c sends a URL to it through this table rather than an include, since the backend
+ * itself is built on this header. */
+struct ck_stat;
+struct ck_store_backend {
+	int (*open)(const char *path, struct ck_file **out, struct ck_err *err);
+	int (*stat)(const char *path, struct ck_stat *st, struct ck_err *err);
+	int (*list)(const char *folder, int (*fn)(void *arg, const char *name), void *arg,
+		    struct ck_err *err);
+};
+extern const struct ck_store_backend ck_remote_backend;
+
 /* Open path for reading. A local path must be a regular file: a FIFO, device or folder is
  * CK_EKIND ("PATH: is a FIFO, not a file"), without blocking on a FIFO; a missing file is
  * CK_ENOTFOUND. A URL is opened by the remote backend (CK_EUNSUP when it cannot be loaded).

@@ -15,6 +15,7 @@
 #define TAIL_READ (64u << 10)  /* an index's first request: its footer and, often, all of it */
 #define SLOT_MAX (4u << 20)    /* the largest range cached; larger reads go straight through */
 #define SEQ_MIN (64u << 10)    /* the first read-ahead of sequential misses */
+#define SEQ_ADVISED (1u << 20) /* the same inside a window given to advise() */
 #define SLOTS 8
 #define LIST_MAX (16u << 20)   /* one page of a bucket listing (1000 keys) is far smaller */
 #define KNOWN_MAX 64
@@ -405,12 +406,15 @@ static uint64_t plan_read(struct remote_file *rf, uint64_t pos, uint64_t need, u
 		*start = rf->f.size > TAIL_READ ? rf->f.size - TAIL_READ : 0;
 		return rf->f.size - *start;
 	}
-	if (pos >= rf->adv_off && pos < rf->adv_end)
-		want = rf->adv_end - pos;
-	else if (rf->index)
+	if (rf->index)
 		want = next - pos;
 	else if (pos == rf->last_end && rf->last_len)
-		want = rf->last_len * 2 > SEQ_MIN ? rf->last_len * 2 : SEQ_MIN;
+		/* sequential: read ahead in growing steps, faster inside an advised window, which
+		 * says the reads will go on (a lone read, `show T`, still reads only its bytes) */
+		want = pos >= rf->adv_off && pos < rf->adv_end
+			? min64(rf->adv_end - pos, rf->last_len * 4 > SEQ_ADVISED ? rf->last_len * 4
+										 : SEQ_ADVISED)
+			: rf->last_len * 2 > SEQ_MIN ? rf->last_len * 2 : SEQ_MIN;
 	else
 		want = need;
 	want = min64(min64(want, next - pos), SLOT_MAX);
@@ -501,7 +505,8 @@ static void rf_advise(struct ck_file *f, uint64_t off, uint64_t n)
 
 	pthread_mutex_lock(&rf->mu);
 	rf->adv_off = off;
-	rf->adv_end = n > f->size - min64(off, f->size) ? f->size : off + n;
+	/* n == 0: to the end (file.h) */
+	rf->adv_end = !n || n > f->size - min64(off, f->size) ? f->size : off + n;
 	pthread_mutex_unlock(&rf->mu);
 }
 
@@ -610,3 +615,5 @@ int remote_list(const char *url, int (*fn)(void *arg, const char *name), void *a
 	ck_url_release(&u);
 	return rc;
 }
+
+const struct ck_store_backend ck_remote_backend = { remote_open, remote_stat, remote_list };

@@ -4,10 +4,9 @@
  * Opening an object learns its size: a .index by one suffix range (its footer is at its end,
  * and a small index arrives whole), anything else by HEAD. Reads go through a few cached
  * blocks so that a reader walking an index block by block makes few requests: a miss in a
- * .index reads on to what is cached (the rest of the index, at most 4 MiB), a miss inside a
- * window given to advise() reads the window in ranges of up to 4 MiB, sequential misses read
- * ahead in growing steps, and a lone read reads its bytes and no more (`show T` fetches T's
- * range). What stat and listing learn is remembered for the process, so that resolving a
+ * .index reads on to what is cached (the rest of the index, at most 4 MiB), sequential misses
+ * read ahead in growing steps (from 64 KiB, or from 1 MiB inside a window given to advise(),
+ * up to 4 MiB), and a lone read reads its bytes and no more (`show T` fetches T's range). What stat and listing learn is remembered for the process, so that resolving a
  * path and then opening it does not ask twice. */
 #ifndef CKPT_REMOTE_H
 #define CKPT_REMOTE_H
