@@ -7,12 +7,12 @@
 #
 # GET/HEAD /PATH serves ROOT/PATH (Range: bytes=A-B, A- and -N, one range). GET /FAULT/PATH
 # does FAULT first; "FAULTxN" does it to the first N requests for that path (counted in STATE),
-# then serves PATH normally:
+# then serves PATH normally; "TAG-FAULTxN" counts apart from other tags:
 #   500 503 429  that status (503 and 429 with Retry-After: 1)
 #   403 404      that status, always
 #   reset        the headers and half the body, then a TCP reset
 #   trunc        Content-Length of the whole range, half of it sent, then the connection closed
-#   stall        the headers and 1 KiB of the body, then nothing for 10 minutes
+#   stall        the headers and half the body (1 KiB at most), then nothing for 10 minutes
 #   norange      Range ignored: 200 with the whole file
 #   huge         Range ignored: 200 with a 4 GiB body of zeros, whatever PATH is (the bytes
 #                sent before the client hung up are logged)
@@ -84,9 +84,12 @@ sub head {
 	send_all($c, join("\r\n", "HTTP/1.1 $status " . ($text{$status} // 'Status'), @h, '', ''));
 }
 
+my $is_head;  # the request being answered is a HEAD: headers only, however long the body
+
 sub short_reply {
 	my ($c, $status, $body, @h) = @_;
 	head($c, $status, "Content-Length: " . length($body), 'Content-Type: text/plain', @h);
+	return 0 if $is_head;
 	send_all($c, $body);
 	return length $body;
 }
@@ -115,10 +118,13 @@ sub answer {
 	my ($c, $method, $uri, $range) = @_;
 	(my $path = $uri) =~ s/\?.*//;
 	$path =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+	$is_head = $method eq 'HEAD';
 	my ($fault, $times) = ('', 0);
-	if ($path =~ m{^/(500|503|429|403|404|reset|trunc|stall|norange|huge|redirect)(?:x(\d+))?(/.*)$}) {
-		($fault, $times, $path) = ($1, $2, $3);
-		$fault = '' if defined $times && seen("$fault $path") >= $times;
+	# An optional TAG- before the fault keeps one test's counts apart from another's.
+	if ($path =~ m{^/([a-z0-9]+-)?(500|503|429|403|404|reset|trunc|stall|norange|huge|redirect)(?:x(\d+))?(/.*)$}) {
+		my $tag = $1 // '';
+		($fault, $times, $path) = ($2, $3, $4);
+		$fault = '' if defined $times && seen("$tag$fault $path") >= $times;
 	}
 	return (302, short_reply($c, 302, '', "Location: $path"), 1) if $fault eq 'redirect';
 	if ($fault =~ /^(500|503|429|403|404)$/) {
@@ -127,6 +133,7 @@ sub answer {
 	}
 	if ($fault eq 'huge') {
 		head($c, 200, 'Content-Length: ' . (4 << 30), 'Content-Type: application/octet-stream');
+		return (200, 0, 1) if $is_head;
 		my ($zeros, $sent) = ("\0" x 65536, 0);
 		while ($sent < (4 << 30)) {
 			my $w = send_all($c, $zeros);
@@ -161,8 +168,8 @@ sub answer {
 	my $body = '';
 	read($fh, $body, $len);
 	close $fh;
-	if ($fault eq 'stall') {
-		my $sent = send_all($c, substr($body, 0, 1024));
+	if ($fault eq 'stall') {  # half the body, at most 1 KiB of it
+		my $sent = send_all($c, substr($body, 0, $len / 2 < 1024 ? int($len / 2) : 1024));
 		sleep 600;
 		return ($status, $sent, 0);
 	}
