@@ -291,7 +291,9 @@ sub through {
 	my ($fault_path, @argv) = @_;
 	$fault_path = 'r' . ++$tag . "-$fault_path";  # each run meets its faults afresh
 	my $t0 = time;
-	my @env = ('CKPT_HTTP_TIMEOUT=2', "AWS_SECRET_ACCESS_KEY=$secret{aws}", 'AWS_ACCESS_KEY_ID=AKIDFAKE',
+	# A stall fails each try after CKPT_HTTP_TIMEOUT seconds without a byte: 1 s, so that five
+	# tries end well within the limit of a run.
+	my @env = ('CKPT_HTTP_TIMEOUT=' . ($fault_path =~ /stall/ ? 1 : 3), "AWS_SECRET_ACCESS_KEY=$secret{aws}", 'AWS_ACCESS_KEY_ID=AKIDFAKE',
 		   "GOOGLE_OAUTH_ACCESS_TOKEN=$secret{gcs}");
 	my ($rc, $so, $se) = limited('env', @env, $ckpt, @argv, "$F/$fault_path/ck/sample/model.ckpt-1000");
 	push @all_outputs, $so, $se;
