@@ -276,6 +276,7 @@ static struct curl_slist *set_options(CURL *h, const struct http_request *rq, st
 	p_curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, t ? (long)(t < 1 ? 1 : t) : 30L);
 	p_curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
 	p_curl_easy_setopt(h, CURLOPT_USERAGENT, "ckpt");
+	p_curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L << 10); /* fewer, larger writes */
 	p_curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	p_curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	p_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

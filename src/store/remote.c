@@ -17,6 +17,7 @@
 #define SEQ_MIN (64u << 10)    /* the first read-ahead of sequential misses */
 #define SEQ_ADVISED (1u << 20) /* the same inside a window given to advise() */
 #define SLOTS 8
+#define SEQ_STREAMS 4
 #define LIST_MAX (16u << 20)   /* one page of a bucket listing (1000 keys) is far smaller */
 #define KNOWN_MAX 64
 
@@ -362,7 +363,10 @@ struct remote_file {
 	struct slot slot[SLOTS];
 	unsigned long long clock;
 	uint64_t adv_off, adv_end;   /* advise()'s window */
-	uint64_t last_end, last_len; /* the previous miss, to grow sequential reads */
+	/* the last misses of a few streams (threads reading parts of one file each go on from
+	 * where they were), to grow sequential reads */
+	struct { uint64_t end, len; } seq[SEQ_STREAMS];
+	unsigned seq_next;
 };
 
 static struct slot *find_slot(struct remote_file *rf, uint64_t pos)
@@ -409,21 +413,29 @@ static uint64_t plan_read(struct remote_file *rf, uint64_t pos, uint64_t need, u
 		*start = rf->f.size > TAIL_READ ? rf->f.size - TAIL_READ : 0;
 		return rf->f.size - *start;
 	}
-	if (rf->index)
+	for (i = 0; i < SEQ_STREAMS && !(rf->seq[i].len && rf->seq[i].end == pos); i++)
+		;
+	if (i == SEQ_STREAMS)
+		i = (int)(rf->seq_next++ % SEQ_STREAMS); /* a new stream, maybe */
+	if (rf->index) {
 		want = next - pos;
-	else if (pos == rf->last_end && rf->last_len)
+	} else if (rf->seq[i].len && rf->seq[i].end == pos) {
 		/* sequential: read ahead in growing steps, faster inside an advised window, which
 		 * says the reads will go on (a lone read, `show T`, still reads only its bytes) */
+		uint64_t last = rf->seq[i].len;
 		want = pos >= rf->adv_off && pos < rf->adv_end
-			? min64(rf->adv_end - pos, rf->last_len * 4 > SEQ_ADVISED ? rf->last_len * 4
-										 : SEQ_ADVISED)
-			: rf->last_len * 2 > SEQ_MIN ? rf->last_len * 2 : SEQ_MIN;
-	else
+			? min64(rf->adv_end - pos, last * 4 > SEQ_ADVISED ? last * 4 : SEQ_ADVISED)
+			: last * 2 > SEQ_MIN ? last * 2 : SEQ_MIN;
+	} else {
 		want = need;
+	}
 	want = min64(min64(want, next - pos), SLOT_MAX);
 	if (want < need)
 		want = need;
-	return min64(want, rf->f.size - pos);
+	want = min64(want, rf->f.size - pos);
+	rf->seq[i].end = pos + want;
+	rf->seq[i].len = want;
+	return want;
 }
 
 /* Read [pos, pos + n) of the object into p: the count (short only at its end). */
@@ -472,8 +484,6 @@ static long long rf_pread(struct ck_file *f, void *p, size_t n, uint64_t off, st
 			continue;
 		}
 		len = plan_read(rf, pos, need, &start);
-		rf->last_end = start + len;
-		rf->last_len = len;
 		pthread_mutex_unlock(&rf->mu);
 		if (len > SLOT_MAX) { /* a large read goes straight into the caller's buffer */
 			got = fetch(rf, (char *)p + done, pos, need, err);
