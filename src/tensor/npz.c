@@ -242,6 +242,11 @@ int npz_writer_open(struct npz_writer **out, const char *path, int force, int co
 	return 0;
 }
 
+void npz_writer_no_sync(struct npz_writer *w)
+{
+	w->of.no_sync = 1;
+}
+
 int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 		   const struct npz_source *src, struct ck_err *err)
 {
