@@ -159,12 +159,19 @@ deps:
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
 	    libcjson-dev libleveldb-dev libzip-dev libcurl4-openssl-dev python3-numpy perl mandoc jq zsh strace >/dev/null
 
-# What `make fuzz`, `make check-valgrind` and tests/trend-html.t (headless Chromium) need
-# besides (CI installs it; not needed to build; trend-html.t skips its browser part without it).
+# What `make fuzz`, `make check-valgrind`, tests/trend-html.t (headless Chromium) and
+# tests/remote.t (nginx, and s3rver from npm under /usr/local) need besides (CI installs it; not
+# needed to build; those tests skip the parts whose tools are missing, saying so). npm comes with
+# nodejs where nodejs is not Debian's own, so Debian's npm is installed only when it is missing.
+S3RVER_VERSION = 3.7.1
 deps-extra:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    clang libclang-rt-dev valgrind chromium >/dev/null
+	    clang libclang-rt-dev valgrind chromium nginx-light nodejs >/dev/null && \
+	{ command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; } && \
+	{ [ -x /usr/local/bin/s3rver ] || $$SUDO npm install -g --prefix /usr/local --no-fund --no-audit \
+	    --loglevel=error s3rver@$(S3RVER_VERSION) >/dev/null || \
+	    echo "deps-extra: npm could not install s3rver: tests/remote.t skips its s3:// part" >&2; }
 
 install: ckpt
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
