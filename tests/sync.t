@@ -3,7 +3,7 @@
 #  - by default every data file and the index are fsynced before they are renamed into place,
 #    and the folder after (so that the new names survive a crash too);
 #  - with --no-sync nothing is synced, and the output is still complete and verifies;
-#  - export's single files are always synced.
+#  - export's single files are synced too, unless --no-sync.
 # Skipped without strace.
 use strict;
 use warnings;
@@ -80,6 +80,16 @@ for my $case (
 	check_synced('import', $out, 1, $synced);
 	($rc, $msg, $synced) = traced("import -f --no-sync -o " . shq($out) . " " . shq($npz));
 	ok($rc == 0 && !@$synced, "import --no-sync: nothing synced");
+	# export --no-sync, to either format: nothing synced, and the file is whole.
+	for my $fmt ('npz', 'safetensors') {
+		my $f = "$tmp/nosync.$fmt";
+		($rc, $msg, $synced) = traced("export --no-sync --$fmt " . shq($f) . " " . shq($sample));
+		ok($rc == 0 && !@$synced, "export --$fmt --no-sync: nothing synced (" .
+		   join(', ', map { s{.*/}{}r } @$synced) . ")");
+		($rc, $msg) = run("$ckpt import -f -o " . shq("$tmp/nosync-$fmt/model") . " " . shq($f) .
+				  " && $ckpt diff " . shq("$tmp/nosync-$fmt/model") . " " . shq($sample));
+		ok($rc == 0, "export --$fmt --no-sync: the file is whole ($msg)" =~ s/\n+/ /gr);
+	}
 }
 # A folder that cannot be synced after the rename is an error like any other failed fsync, in
 # each of the three writers (checkpoint, single file, state file): EIO is injected into the

@@ -38,10 +38,15 @@ void *xmalloc_io(size_t n);
 void *xmalloc_huge(size_t n);
 void xfree_huge(void *p, size_t n);
 
-/* qsort that accepts an empty array with a NULL base (qsort itself may not). */
+/* qsort that accepts an empty array with a NULL base (qsort itself may not). An array already
+ * in order (entries put in disk order, most often already in it) costs one pass, not a sort. */
 static inline void sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
-	if (n > 1)
+	size_t i = 1;
+
+	while (i < n && cmp((char *)base + (i - 1) * size, (char *)base + i * size) <= 0)
+		i++;
+	if (i < n)
 		qsort(base, n, size, cmp);
 }
 

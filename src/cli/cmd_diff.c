@@ -6,6 +6,7 @@
 #include "format/bundle.h"
 #include "format/dtype.h"
 #include "format/path.h"
+#include "tensor/batch.h"
 #include "tensor/compare.h"
 #include "edit/rules.h"
 #include "edit/scope.h"
@@ -760,6 +761,53 @@ static int cmp_offset(const void *x, const void *y)
 	return c ? c : a < b ? -1 : a > b;
 }
 
+/* A pair whose values are to be compared, reading their bytes. */
+static int needs_bytes(const struct diff_opts *o, const struct item *it)
+{
+	return it->ea && it->eb && !o->names_only && it->st == ST_SAME &&
+	       !(o->cmp.trust_crc && !it->ea->nslices && !it->eb->nslices &&
+		 it->ea->size == it->eb->size && it->ea->crc32c == it->eb->crc32c);
+}
+
+/* Plan and read the next windows of A and B (batch.h) for the items from order[i] on: pairs
+ * of small payloads lying close together on both sides. Returns the end of the items planned
+ * (at least i + 1); pairs that need no bytes are passed over. */
+static size_t plan_windows(const struct diff_opts *o, struct item **order, size_t i, size_t n,
+			   struct batch *wa, struct bundle *ba, struct batch *wb, struct bundle *bb)
+{
+	size_t j;
+
+	batch_start(wa, ba);
+	batch_start(wb, bb);
+	for (j = i; j < n; j++) {
+		struct batch save = *wa;
+		if (!needs_bytes(o, order[j]))
+			continue;
+		if (!batch_add(wa, order[j]->ea))
+			break;
+		if (!batch_add(wb, order[j]->eb)) {
+			*wa = save;
+			break;
+		}
+	}
+	/* On failure the windows hold nothing, and the per-tensor reads say why. */
+	batch_fill(wa, NULL);
+	batch_fill(wb, NULL);
+	return j > i ? j : i + 1;
+}
+
+/* One pair: from the windows when both payloads are in them, else read tensor by tensor. */
+static int compare_item(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
+			const struct batch *wa, const struct batch *wb, struct item *it,
+			struct ck_err *err)
+{
+	const uint8_t *pa = batch_payload(wa, it->ea), *pb = pa ? batch_payload(wb, it->eb) : NULL;
+
+	if (pa && pb)
+		return compare_payloads(ba, it->ea, pa, bb, it->eb, pb, &o->cmp, &it->r, err);
+	return compare_tensors(ba, it->ea, bb, it->eb, &o->cmp, &it->r, err);
+}
+
 /* Compare what needs comparing; stop early for -q and -n. */
 static void run(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 		struct item *items, size_t n, struct counts *c)
@@ -768,8 +816,11 @@ static void run(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 	struct seen seen = { 0 };
 	uint64_t differences = 0;
 	int by_name = o->max_count || o->format == FMT_QUIET;
-
 	uint64_t total = 0, done = 0;
+	struct batch wa, wb;
+
+	batch_init(&wa);
+	batch_init(&wb);
 
 	for (size_t i = 0; i < n; i++) {
 		order[i] = &items[i];
@@ -779,16 +830,18 @@ static void run(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 	/* -n and -q stop part-way: then the tensors examined are the first ones by name. */
 	if (!by_name)
 		sort_array(order, n, sizeof(*order), cmp_offset);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, planned = 0; i < n; i++) {
 		struct item *it = order[i];
 		struct ck_err err = { 0 };
+		if (i == planned && !o->names_only)
+			planned = plan_windows(o, order, i, n, &wa, ba, &wb, bb);
 		if (it->ea && it->eb) {
 			done += it->ea->size;
 			if (!o->names_only)
 				cli_progress(NULL, done < total ? done : total - 1, total);
 		}
 		if (it->ea && it->eb && !o->names_only && it->st == ST_SAME) {
-			if (compare_tensors(ba, it->ea, bb, it->eb, &o->cmp, &it->r, &err) < 0) {
+			if (compare_item(o, ba, bb, &wa, &wb, it, &err) < 0) {
 				it->st = ST_ERROR;
 				report(&seen, &err);
 			} else if (!it->r.equal) {
@@ -812,6 +865,8 @@ static void run(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 	if (total && !o->names_only)
 		cli_progress(NULL, total, total);  /* clears the meter */
 	report_end(&seen);
+	batch_release(&wa);
+	batch_release(&wb);
 	free(order);
 }
 

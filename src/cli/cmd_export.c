@@ -26,7 +26,7 @@
 const char cmd_export_usage[] =
 "usage: ckpt export (--npz FILE | --safetensors FILE) [-f] [-z] [--include REGEX]...\n"
 "                   [--exclude REGEX]... [--rules FILE | --preset NAME] [--strict]\n"
-"                   [--partial] [--check-against FILE] [-n] [--json] PATH\n"
+"                   [--partial] [--check-against FILE] [-n] [--no-sync] [--json] PATH\n"
 "       ckpt export --list-presets\n"
 "\n"
 "Write the tensors of the checkpoint PATH, under their checkpoint names, to a NumPy .npz\n"
@@ -66,6 +66,8 @@ const char cmd_export_usage[] =
 "      --check-against FILE  the output must have exactly the names and shapes of FILE\n"
 "                          (a .safetensors file or a names file)\n"
 "  -n, --dry-run           print old -> new names with shapes; write nothing\n"
+"      --no-sync           do not wait for FILE to reach the disk (faster for scratch\n"
+"                          outputs; a machine crash soon after may lose it)\n"
 "      --list-presets      list the presets and where they are\n"
 "      --json              print the summary as JSON\n"
 "  -h, --help              show this help\n"
@@ -74,7 +76,7 @@ const char cmd_export_usage[] =
 "Exit status: 0 success, 2 trouble.\n";
 
 enum { OPT_NPZ = 256, OPT_ST, OPT_JSON, OPT_RULES, OPT_PRESET, OPT_STRICT, OPT_PARTIAL,
-       OPT_CHECK, OPT_LIST_PRESETS };
+       OPT_CHECK, OPT_LIST_PRESETS, OPT_NO_SYNC };
 enum how { X_RAW, X_WIDEN, X_STRINGS };
 
 #define CHUNK_BYTES (1u << 20)
@@ -563,7 +565,8 @@ static int cmp_align(const void *a, const void *b)
 	return x->e < y->e ? -1 : x->e > y->e;
 }
 
-static int write_safetensors(struct exporter *x, const char *path, int force, struct ck_err *err)
+static int write_safetensors(struct exporter *x, const char *path, int force, int no_sync,
+			     struct ck_err *err)
 {
 	struct outfile of = OUTFILE_INIT;
 	struct st_tensor *st = xcalloc(x->n + 1, sizeof(*st));
@@ -582,6 +585,7 @@ static int write_safetensors(struct exporter *x, const char *path, int force, st
 	}
 	safetensors_header(&head, st, x->n);
 	rc = outfile_create(&of, path, force, err);
+	of.no_sync = no_sync;
 	if (rc == 0)
 		rc = outfile_write(&of, head.p, head.len, err);
 	for (size_t i = 0; i < x->n && !rc; i++) {
@@ -611,10 +615,13 @@ static int write_safetensors(struct exporter *x, const char *path, int force, st
 }
 
 static int write_npz(struct exporter *x, const char *path, int force, int compress,
-		     struct ck_err *err)
+		     int no_sync, struct ck_err *err)
 {
 	struct npz_writer *w = NULL;
 	int rc = npz_writer_open(&w, path, force, compress, err);
+
+	if (rc == 0 && no_sync)
+		npz_writer_no_sync(w);
 
 	for (size_t i = 0; i < x->n && !rc; i++) {
 		struct xtensor *t = &x->t[i];
@@ -905,6 +912,7 @@ static const struct option opts[] = {
 	{ "check-against", required_argument, NULL, OPT_CHECK },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "list-presets", no_argument, NULL, OPT_LIST_PRESETS },
+	{ "no-sync", no_argument, NULL, OPT_NO_SYNC },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -912,7 +920,7 @@ static const struct option opts[] = {
 /* What the command line asks besides the mapping, the filter and the output format. */
 struct export_args {
 	const char *out;
-	int force, compress, json;
+	int force, compress, json, no_sync;
 };
 
 /* The command line, checked, the rules loaded; -1 to go on, else the exit status. */
@@ -951,6 +959,7 @@ static int export_parse(const struct cmd *self, int argc, char **argv, struct ex
 		case 'f': a->force = 1; break;
 		case 'z': a->compress = 1; break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_NO_SYNC: a->no_sync = 1; break;
 		case 'h': return cli_help(self);
 		case 'i': case 'x':
 			if (cli_add_filter(self, filter, optarg, c == 'x'))
@@ -1084,8 +1093,8 @@ planned:
 				    filter.ninc || filter.nexc ? " (check --include/--exclude)" : "");
 		goto out;
 	}
-	rc = x.safetensors ? write_safetensors(&x, out, a.force, &err)
-			   : write_npz(&x, out, a.force, a.compress, &err);
+	rc = x.safetensors ? write_safetensors(&x, out, a.force, a.no_sync, &err)
+			   : write_npz(&x, out, a.force, a.compress, a.no_sync, &err);
 	if (rc < 0) {
 		status = cli_error(&err);
 		goto out;

@@ -244,37 +244,38 @@ struct table_rows {
 	char note[64];
 };
 
-/* Row r of the table as cells: the header, then one tensor a row. tab_print_rows asks for
- * the rows in order, twice (widths, then lines), which costs less than holding 10^4 rows of
- * cells: each pass starts at the header. */
-static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
+#define CELL(text, n) (cell[c] = (text), len[c] = (n), c++)
+#define CELL_STR(text) (cell[c] = (text), len[c] = strlen(cell[c]), c++)
+
+/* The table's columns, and its header row. */
+static const char *table_align(const struct list_opts *o)
+{
+	return o->full_names ? (o->longfmt ? "llllrrrrrrll" : "llllrrl")
+			     : (o->longfmt ? "lllrrrrrrll" : "lllrrl");
+}
+
+static void table_head(const struct list_opts *o, const char **cell, size_t *len)
 {
 	static const char *const head[] = { "NAME", "DTYPE", "SHAPE", "ELEMENTS", "SIZE", "SHARD",
 					    "OFFSET", "BYTES", "PARTS", "CRC32C" };
-	struct table_rows *tr = ctx;
-	const struct list_opts *o = tr->o;
-	const struct bundle_entry *e;
 	size_t c = 0, ncols = o->longfmt ? 11 : 6;
-	char (*num)[32] = tr->num;
 
-#define CELL(text, n) (cell[c] = (text), len[c] = (n), c++)
-#define CELL_STR(text) (cell[c] = (text), len[c] = strlen(cell[c]), c++)
-	if (r == 0) {
-		for (size_t h = 0; h + 1 < ncols; h++) {
-			CELL_STR(head[h]);
-			if (!h && o->full_names)
-				CELL_STR("FULL NAME");
-		}
-		CELL("", 0);
-		rows_rewind(tr->rows);
-		return;
+	for (size_t h = 0; h + 1 < ncols; h++) {
+		CELL_STR(head[h]);
+		if (!h && o->full_names)
+			CELL_STR("FULL NAME");
 	}
-	e = rows_next(tr->rows);
-	if (!e) {  /* the index changed under a streamed listing (rows_next says so) */
-		while (c < ncols + (o->full_names != 0))
-			CELL("", 0);
-		return;
-	}
+	CELL("", 0);
+}
+
+/* e's row as cells (text in tr, valid until the next row). */
+static void table_cells(struct table_rows *tr, const struct bundle_entry *e, const char **cell,
+			size_t *len)
+{
+	const struct list_opts *o = tr->o;
+	char (*num)[32] = tr->num;
+	size_t c = 0;
+
 	cell[c] = row_name(&tr->rt, e, &len[c]), c++;
 	if (o->full_names) {
 		size_t n;
@@ -318,9 +319,33 @@ static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
 						e->nslices));
 	else
 		CELL("", 0);
+}
+
+/* Row r of the table as cells: the header, then one tensor a row. tab_print_rows asks for
+ * the rows in order, twice (widths, then lines), which costs less than holding 10^4 rows of
+ * cells: each pass starts at the header. */
+static void table_row(void *ctx, size_t r, const char **cell, size_t *len)
+{
+	struct table_rows *tr = ctx;
+	const struct bundle_entry *e;
+	size_t c = 0;
+
+	if (r == 0) {
+		table_head(tr->o, cell, len);
+		rows_rewind(tr->rows);
+		return;
+	}
+	e = rows_next(tr->rows);
+	if (e) {
+		table_cells(tr, e, cell, len);
+		return;
+	}
+	/* the index changed under a streamed listing (rows_next says so) */
+	while (c < strlen(table_align(tr->o)))
+		CELL("", 0);
+}
 #undef CELL
 #undef CELL_STR
-}
 
 /* The totals line, the last line of the table so that `| tail -1` finds it. */
 static void print_totals(const struct list_opts *o, size_t ntensors, const struct totals *tot)
@@ -345,16 +370,19 @@ static void print_writer(const struct bundle *b)
 	free(meta);
 }
 
+/* width: the columns' widths measured already (a streamed listing's first pass), or NULL. */
 static void print_table(const struct list_opts *o, const struct bundle *b, struct rows *rows,
-			size_t ntensors, const struct totals *tot)
+			size_t ntensors, const struct totals *tot, size_t *width)
 {
 	struct table_rows tr = { .o = o, .rows = rows, .no_offsets = b->format == 1 };
 	struct tab t;
 
 	print_writer(b);
-	tab_init(&t, o->full_names ? (o->longfmt ? "llllrrrrrrll" : "llllrrl")
-				   : (o->longfmt ? "lllrrrrrrll" : "lllrrl"));
-	tab_print_rows(&t, rows->n + 1, table_row, &tr, stdout);
+	tab_init(&t, table_align(o));
+	if (width)
+		tab_print_measured(&t, rows->n + 1, table_row, &tr, width, stdout);
+	else
+		tab_print_rows(&t, rows->n + 1, table_row, &tr, stdout);
 	tab_release(&t);
 	row_text_release(&tr.rt);
 	print_totals(o, ntensors, tot);
@@ -771,19 +799,34 @@ static int list_streamed(struct list_opts *o, const char *arg, const struct ckpt
 	const struct bundle_entry *e;
 	const struct bundle *b;
 	struct ck_err err = { 0 };
+	/* The table's widths are measured in this pass too (its cells made as they will print). */
+	int table = o->format == FMT_TABLE;
+	struct table_rows tr = { .o = o, .rows = &rows };
+	const char *cell[16];
+	size_t len[16], width[16] = { 0 };
+	struct tab t;
 	int rc;
 
 	if (bundle_scan_open(&rows.scan, where->prefix, &err) < 0)
 		return -1;
 	b = bundle_scan_bundle(rows.scan);
+	tab_init(&t, table_align(o));
+	table_head(o, cell, len);
+	tab_measure(&t, cell, len, width);
 	while ((rc = bundle_scan_next(rows.scan, &e, &err)) == 1) {
 		if (e->is_slice || e->nslices)
 			break;
 		if (wanted(o, e)) {
 			rows.n++;
 			totals_add(&tot, e);
+			if (table) {
+				table_cells(&tr, e, cell, len);
+				tab_measure(&t, cell, len, width);
+			}
 		}
 	}
+	tab_release(&t);
+	row_text_release(&tr.rt);
 	if (rc != 0) {
 		bundle_scan_free(rows.scan);
 		return -1;
@@ -797,7 +840,7 @@ static int list_streamed(struct list_opts *o, const char *arg, const struct ckpt
 		else if (o->format == FMT_TF)
 			print_tf(&rows, &tot);
 		else
-			print_table(o, b, &rows, ntensors, &tot);
+			print_table(o, b, &rows, ntensors, &tot, width);
 	}
 	rc = rows.rc ? cli_error(&rows.err) : cli_finish(EXIT_OK);
 	bundle_scan_free(rows.scan);
@@ -858,7 +901,7 @@ int cmd_list(int argc, char **argv)
 	else if (o.format == FMT_TF)
 		print_tf(&rows, &tot);
 	else
-		print_table(&o, b, &rows, b->ntensors, &tot);
+		print_table(&o, b, &rows, b->ntensors, &tot, NULL);
 	status = cli_finish(EXIT_OK);
 out:
 	namefilter_release(&o.names);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/optfile.h"
+#include "store/optfile.h"
 #include "edit/surgery.h"
 #include "edit/xform.h"
 #include "cli/cli.h"

@@ -278,21 +278,21 @@ void tab_print(const struct tab *t, FILE *f)
 	tab_print_rows(t, t->ncells / t->ncols, stored_row, (void *)t, f);
 }
 
-void tab_print_rows(const struct tab *t, size_t nrows,
-		    void (*row)(void *ctx, size_t r, const char **cell, size_t *len), void *ctx,
-		    FILE *f)
+void tab_measure(const struct tab *t, const char *const *cell, const size_t *len, size_t *width)
 {
-	size_t *width = xcalloc(t->ncols, sizeof(size_t)), *len = xcalloc(t->ncols, sizeof(size_t));
+	measure_row(t, cell, len, width);
+}
+
+void tab_print_measured(const struct tab *t, size_t nrows,
+			void (*row)(void *ctx, size_t r, const char **cell, size_t *len), void *ctx,
+			size_t *width, FILE *f)
+{
+	size_t *len = xcalloc(t->ncols, sizeof(size_t));
 	const char **cell = xcalloc(t->ncols, sizeof(*cell));
 	int color = out_color() && f == stdout;
 	struct buf line = BUF_INIT;
-	size_t narrow;
+	size_t narrow = fit_width(t, width);
 
-	for (size_t r = 0; r < nrows; r++) {
-		row(ctx, r, cell, len);
-		measure_row(t, cell, len, width);
-	}
-	narrow = fit_width(t, width);
 	for (size_t r = 0; r < nrows; r++) {
 		row(ctx, r, cell, len);
 		emit_row(t, cell, len, width, narrow, color && r == 0, &line);
@@ -302,6 +302,22 @@ void tab_print_rows(const struct tab *t, size_t nrows,
 	buf_release(&line);
 	free(cell);
 	free(len);
+}
+
+void tab_print_rows(const struct tab *t, size_t nrows,
+		    void (*row)(void *ctx, size_t r, const char **cell, size_t *len), void *ctx,
+		    FILE *f)
+{
+	size_t *width = xcalloc(t->ncols, sizeof(size_t)), *len = xcalloc(t->ncols, sizeof(size_t));
+	const char **cell = xcalloc(t->ncols, sizeof(*cell));
+
+	for (size_t r = 0; r < nrows; r++) {
+		row(ctx, r, cell, len);
+		measure_row(t, cell, len, width);
+	}
+	free(cell);
+	free(len);
+	tab_print_measured(t, nrows, row, ctx, width, f);
 	free(width);
 }
 

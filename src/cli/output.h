@@ -37,6 +37,14 @@ void tab_print(const struct tab *t, FILE *f);
 void tab_print_rows(const struct tab *t, size_t nrows,
 		    void (*row)(void *ctx, size_t r, const char **cell, size_t *len), void *ctx,
 		    FILE *f);
+/* The two passes of tab_print_rows apart, for rows whose making is itself a pass over the
+ * data (a streamed listing checks and measures in one pass, prints in the next): tab_measure
+ * widens width (t->ncols entries, zero at first) to fit one row; tab_print_measured prints
+ * rows 0..nrows-1 with those widths, each made once by row() in order. */
+void tab_measure(const struct tab *t, const char *const *cell, const size_t *len, size_t *width);
+void tab_print_measured(const struct tab *t, size_t nrows,
+			void (*row)(void *ctx, size_t r, const char **cell, size_t *len), void *ctx,
+			size_t *width, FILE *f);
 void tab_release(struct tab *t);
 
 /* Terminal width for tables: set by -w/--width (0 = unlimited), else the terminal's width

@@ -126,6 +126,68 @@ static int key_written(void *ctx, const uint8_t *key, size_t len)
 	return !e || g->marks[e - g->b->entries];
 }
 
+/* ---- float32 means, in blocks ------------------------------------------------------------ */
+
+/* The general path takes every element through elements_to_double and doubles_to_elements,
+ * a call and a switch per element. float32 to float32 does the same operations in the same
+ * order (sum in input order in double, divide, round to float), so the same bits, in loops of
+ * a constant count over blocks (zeros after the last element) that the compiler vectorises;
+ * the rounding is counted in a second pass, as count() in castconv.c counts it. */
+#define MEAN_BLOCK 1024
+
+static size_t mean_padded(size_t m)
+{
+	return (m + MEAN_BLOCK - 1) / MEAN_BLOCK * MEAN_BLOCK;
+}
+
+/* acc = x (first) or acc += x, over m elements (float-aligned x, padded to whole blocks). */
+static void mean_add(double *acc, const float *x, size_t mp, int first)
+{
+	for (size_t o = 0; o < mp; o += MEAN_BLOCK) {
+		double *a = acc + o;
+		const float *f = x + o;
+		if (first)
+			for (size_t k = 0; k < MEAN_BLOCK; k++)
+				a[k] = f[k];
+		else
+			for (size_t k = 0; k < MEAN_BLOCK; k++)
+				a[k] += f[k];
+	}
+}
+
+/* out = (float)(acc / n), counting what the rounding did to the m real elements. */
+static void mean_out(const double *acc, size_t n, float *out, size_t m, size_t mp,
+		     struct cast_stats *st)
+{
+	double dn = (double)n;
+	uint32_t changed = 0, overflow = 0, underflow = 0;
+
+	for (size_t o = 0; o < mp; o += MEAN_BLOCK) {
+		double q[MEAN_BLOCK];
+		float *f = out + o;
+		for (size_t k = 0; k < MEAN_BLOCK; k++) {
+			q[k] = acc[o + k] / dn;
+			f[k] = (float)q[k];
+		}
+		if (!st)
+			continue;
+		/* The padding is 0 -> 0: it counts nothing. */
+		for (size_t k = 0; k < MEAN_BLOCK; k++) {
+			double x = q[k], y = f[k];
+			int xinf = x - x != 0 && x == x, yinf = y - y != 0 && y == y;
+			changed += x != y && !(x != x && y != y);
+			overflow += yinf && !xinf;
+			underflow += y == 0 && x != 0;
+		}
+	}
+	if (st) {
+		st->values += m;
+		st->changed += changed;
+		st->overflow += overflow;
+		st->underflow += underflow;
+	}
+}
+
 int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n, int to,
 		    size_t chunk, struct cast_stats *st, uint64_t *bytes, struct ck_err *err)
 {
@@ -134,6 +196,8 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 	size_t esize = (size_t)d->size, parts = d->kind == DK_COMPLEX ? 2 : 1;
 	size_t osize = (size_t)dtype_info(to)->size;
 	int direct = n == 1 && cast_is_float(e->dtype) && cast_is_float(to);
+	int f32 = !direct && e->dtype == DT_FLOAT && to == DT_FLOAT &&
+		  __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 	struct tensor_stream *ts = xcalloc(n, sizeof(*ts));
 	struct bundle_entry oe = *e;
 	uint8_t *raw = NULL, *outb = NULL;
@@ -160,10 +224,11 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 	}
 	if (rc < 0)
 		goto out;
-	raw = xmalloc(chunk * esize);
-	outb = xmalloc(chunk * osize);
-	acc = xmalloc(chunk * parts * sizeof(double));
-	tmp = xmalloc(chunk * parts * sizeof(double));
+	/* (f32: whole blocks; doubles and floats aligned for the block loops) */
+	raw = xmalloc_io(mean_padded(chunk) * esize);
+	outb = xmalloc_io(mean_padded(chunk) * osize);
+	acc = xmalloc_io(mean_padded(chunk) * parts * sizeof(double));
+	tmp = f32 ? NULL : xmalloc(chunk * parts * sizeof(double));
 	oe.shard = 0;
 	oe.dtype = to;
 	if (bundle_writer_begin(w, 0, &oe.offset)) {
@@ -182,6 +247,11 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 				goto out;
 			if (src[i].b->big_endian)
 				swap_elements(e->dtype, raw, m);
+			if (f32) {
+				memset(raw + m * esize, 0, (mean_padded(m) - m) * esize);
+				mean_add(acc, (const float *)raw, mean_padded(m), i == 0);
+				continue;
+			}
 			if (direct)  /* a plain conversion: straight from format to format */
 				cast_elements(e->dtype, raw, to, outb, m, st);
 			else
@@ -190,7 +260,9 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 				for (size_t k = 0; k < m * parts; k++)
 					acc[k] += tmp[k];
 		}
-		if (!direct) {
+		if (f32) {
+			mean_out(acc, n, (float *)outb, m, mean_padded(m), st);
+		} else if (!direct) {
 			for (size_t k = 0; k < m * parts; k++)
 				acc[k] /= (double)n;
 			doubles_to_elements(to, acc, m, outb, st);

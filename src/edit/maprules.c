@@ -3,14 +3,14 @@
 #include "edit/maprules.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <limits.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/optfile.h"
+#include "store/file.h"
+#include "store/optfile.h"
 #include "format/dtype.h"
 #include "tensor/castconv.h"
 #include "edit/namefilter.h"
@@ -556,13 +556,11 @@ static void preset_dir(struct buf *dir)
 	if (strrchr(exe, '/'))
 		*strrchr(exe, '/') = 0;
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		DIR *d;
+		struct ck_stat st;
 		buf_reset(dir);
 		buf_addf(dir, "%s%s", exe, rel[i]);
-		if ((d = opendir((const char *)dir->p)) != NULL) {
-			closedir(d);
+		if (ck_store_stat((const char *)dir->p, &st, NULL) == 0 && st.kind == CK_STORE_FOLDER)
 			return;
-		}
 	}
 	buf_reset(dir);
 }
@@ -589,8 +587,9 @@ int maprules_load_preset(struct maprules *m, const char *name, struct ck_err *er
 		rc = ck_error(err, CK_ENOTFOUND, "no presets folder found (presets/ beside the binary, "
 			      "../share/ckpt/presets, or $CKPT_PRESETS)");
 	else {
+		struct ck_stat st;
 		buf_addf(&path, "%s/%s.rules", (const char *)dir.p, name);
-		if (access((const char *)path.p, R_OK))
+		if (ck_store_stat((const char *)path.p, &st, NULL) < 0 || st.kind == CK_STORE_MISSING)
 			rc = ck_error(err, CK_ENOTFOUND, "no preset '%s' in %s (see --list-presets)", name,
 				      (const char *)dir.p);
 		else  /* messages say "preset bert.rules:12", the same wherever it is installed */
@@ -606,25 +605,39 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct preset_names {
+	char **names;
+	size_t n;
+};
+
+static int add_preset_name(void *arg, const char *name)
+{
+	struct preset_names *p = arg;
+	size_t len = strlen(name);
+
+	if (len > 6 && !strcmp(name + len - 6, ".rules")) {
+		p->names = xreallocarray(p->names, p->n + 1, sizeof(*p->names));
+		p->names[p->n++] = xmemdup(name, len - 6);
+	}
+	return 0;
+}
+
 void maprules_list_presets(struct buf *dir, struct buf *list)
 {
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
+	struct preset_names found = { NULL, 0 };
+	char **names;
+	size_t n;
 
 	buf_reset(list);
 	preset_dir(dir);
-	if (!dir->len || !(d = opendir((const char *)dir->p)))
+	if (!dir->len || ck_store_list((const char *)dir->p, add_preset_name, &found, NULL) < 0) {
+		for (size_t i = 0; i < found.n; i++)
+			free(found.names[i]);
+		free(found.names);
 		return;
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		if (len > 6 && !strcmp(de->d_name + len - 6, ".rules")) {
-			names = xreallocarray(names, n + 1, sizeof(*names));
-			names[n++] = xmemdup(de->d_name, len - 6);
-		}
 	}
-	closedir(d);
+	names = found.names;
+	n = found.n;
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		struct buf path = BUF_INIT, text = BUF_INIT;

@@ -1,13 +1,10 @@
 /* The sides of `ckpt match`: names, dtypes and shapes from checkpoints, graphs, safetensors
  * headers and names files. */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "store/file.h"
 #include "format/dtype.h"
 #include "format/objgraph.h"
 #include "format/table.h"
@@ -343,24 +340,12 @@ int matchset_parse_names(struct matchset *m, const char *path, const char *text,
 
 static int from_names(struct matchset *m, const char *arg, struct ck_err *err)
 {
-	struct stat st;
-	long long got;
-	int fd = open(arg, O_RDONLY | O_CLOEXEC);
+	int rc = ck_store_read_all(arg, NAMES_MAX_BYTES, &m->text, err);
 
-	if (fd < 0)
-		return ck_syserr(err, errno, "%s", arg);
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > NAMES_MAX_BYTES) {
-		int rc = st.st_size > 0 ? ck_error(err, CK_EUNSUP, "%s: too large for a names list", arg)
-					: ck_syserr(err, errno, "%s", arg);
-		close(fd);
+	if (rc == CK_EUSAGE)  /* over the cap */
+		return ck_error(err, CK_EUNSUP, "%s: too large for a names list", arg);
+	if (rc < 0)
 		return rc;
-	}
-	buf_grow(&m->text, (size_t)st.st_size + 1);
-	got = pread_full(fd, m->text.p, (size_t)st.st_size, 0);
-	close(fd);
-	if (got < 0)
-		return ck_syserr(err, errno, "%s", arg);
-	m->text.len = (size_t)got;
 	return matchset_parse_names(m, arg, (const char *)m->text.p, m->text.len, err);
 }
 
@@ -369,8 +354,8 @@ static int from_names(struct matchset *m, const char *arg, struct ck_err *err)
 static int exists(const char *dir, const char *name)
 {
 	char *p = xasprintf("%s/%s", dir, name);
-	struct stat st;
-	int rc = stat(p, &st) == 0;
+	struct ck_stat st;
+	int rc = ck_store_stat(p, &st, NULL) == 0 && st.kind != CK_STORE_MISSING;
 	free(p);
 	return rc;
 }
@@ -389,7 +374,7 @@ static int from_checkpoint(struct matchset *m, const char *arg, struct ck_err *e
 
 int matchset_open_target(struct matchset *m, const char *arg, struct ck_err *err)
 {
-	struct stat st;
+	struct ck_stat st;
 	const char *base = path_base(arg);
 
 	memset(m, 0, sizeof(*m));
@@ -397,7 +382,9 @@ int matchset_open_target(struct matchset *m, const char *arg, struct ck_err *err
 		return from_safetensors(m, arg, err);
 	if (has_suffix(arg, ".meta") || !strcmp(base, "saved_model.pb"))
 		return from_graph(m, arg, err);
-	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode) && exists(arg, "saved_model.pb")) {
+	if (ck_store_stat(arg, &st, NULL) < 0)
+		st.kind = CK_STORE_MISSING;
+	if (st.kind == CK_STORE_FOLDER && exists(arg, "saved_model.pb")) {
 		if (exists(arg, "variables/variables.index")) {
 			char *v = xasprintf("%s/variables/variables", arg);
 			int rc = from_checkpoint(m, v, err);
@@ -406,7 +393,7 @@ int matchset_open_target(struct matchset *m, const char *arg, struct ck_err *err
 		}
 		return from_graph(m, arg, err);
 	}
-	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode) && !has_suffix(arg, ".index") &&
+	if (st.kind == CK_STORE_FILE && !has_suffix(arg, ".index") &&
 	    !strstr(base, ".data-") && strcmp(base, "checkpoint"))
 		return from_names(m, arg, err);
 	return from_checkpoint(m, arg, err);

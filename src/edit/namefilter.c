@@ -106,7 +106,8 @@ static int may_match(const char *name)
 	return (*last >= 'A' && *last <= 'Z') ||  /* TF1 optimizer names */
 	       (*last == 'a' && !strncmp(last, "adam_", 5)) ||
 	       (*last == 'l' && !strncmp(last, "lamb_", 5)) ||
-	       (*last == 'b' && !strncmp(last, "beta", 4)) ||
+	       (*last == 'b' && !strncmp(last, "beta", 4) && (last[4] == '1' || last[4] == '2') &&
+		!strncmp(last + 5, "_power", 6)) ||  /* not every norm/beta */
 	       mem_has_suffix(last, n, "_slot_v") || mem_has_suffix(last, n, "_slot_vr") ||
 	       mem_has_suffix(last, n, "_slot_vc") || mem_has_suffix(last, n, "_slot_m") ||
 	       mem_has_suffix(last, n, "_momentum_v");

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/optfile.h"
+#include "store/optfile.h"
 
 void rules_init(struct rules *r)
 {

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/crc32c.h"
 #include "base/par.h"
+#include "store/file.h"
 #include "store/outguard.h"
 #include "format/bundle.h"
 #include "format/dtype.h"
@@ -788,7 +788,7 @@ static int run_open(struct run *r, size_t k)
 		size_t j = r->opened++;
 		struct ckpt_path where = { 0 };
 		struct trend_ckpt *c = &r->t->c[j];
-		struct stat sb;
+		struct ck_stat sb;
 		char *idx;
 
 		r->open_rc[j] = ckpt_open(&r->bs[j], r->paths[j], &where, &r->open_err[j]);
@@ -797,9 +797,12 @@ static int run_open(struct run *r, size_t k)
 			c->prefix = xstrdup(where.prefix);
 			outguard_add_bundle(r->bs[j]);  /* an output of the run never replaces it */
 			idx = bundle_index_path(where.prefix);
-			if (stat(idx, &sb) == 0 || stat(where.prefix, &sb) == 0) {
+			if (ck_store_stat(idx, &sb, NULL) < 0 || sb.kind == CK_STORE_MISSING)
+				if (ck_store_stat(where.prefix, &sb, NULL) < 0)
+					sb.kind = CK_STORE_MISSING;
+			if (sb.kind != CK_STORE_MISSING && sb.mtime >= 0) {
 				c->has_time = 1;
-				c->mtime = (int64_t)sb.st_mtime;
+				c->mtime = sb.mtime;
 			}
 			free(idx);
 		}

@@ -16,6 +16,7 @@
 #include "format/dtype.h"
 #include "format/slicekey.h"
 #include "format/table.h"
+#include "format/entry_proto.h"
 #include "tensor_bundle.pb-c.h"
 
 #define MAX_SHARDS 1000000
@@ -216,20 +217,19 @@ static int entry_corrupt(const struct bundle *b, const uint8_t *key, size_t kn,
 }
 
 /* The entry's rank, dims and element count, checked. */
-static int entry_shape(struct bundle *b, struct bundle_entry *e,
-		       const Tensorflow__BundleEntryProto *p, const uint8_t *key, size_t kn,
-		       struct ck_err *err)
+static int entry_shape(struct bundle *b, struct bundle_entry *e, const struct entry_proto *p,
+		       int too_many_dims, const uint8_t *key, size_t kn, struct ck_err *err)
 {
-	if (p->shape && p->shape->unknown_rank)
+	if (p->unknown_rank)
 		return entry_corrupt(b, key, kn, err, " has an unknown rank");
-	e->rank = p->shape ? (int)p->shape->n_dim : 0;
-	if (e->rank > 254)
+	e->rank = (int)p->n_dim;
+	if (too_many_dims || e->rank > 254)
 		return entry_corrupt(b, key, kn, err, " has rank %d", e->rank);
 	e->dims = mem_alloc(b, ((size_t)e->rank + 1) * sizeof(int64_t));
 	e->dims[e->rank] = 0;
 	e->elements = 1;
 	for (int i = 0; i < e->rank; i++) {
-		int64_t d = p->shape->dim[i]->size;
+		int64_t d = p->dim[i];
 		if (d < 0)
 			return entry_corrupt(b, key, kn, err, " has a negative dimension");
 		e->dims[i] = d;
@@ -296,8 +296,9 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 	static uint8_t arena_mem[65536] __attribute__((aligned(16)));
 	struct arena ar = { arena_mem, 0, sizeof(arena_mem) };
 	ProtobufCAllocator alloc = { arena_alloc, arena_free, &ar };
-	Tensorflow__BundleEntryProto *p;
-	int rc;
+	Tensorflow__BundleEntryProto *p = NULL;
+	struct entry_proto ep;
+	int rc, too_many_dims = 0;
 
 	memset(e, 0, sizeof(*e));
 	e->name = mem_alloc(b, kn + 1);
@@ -305,28 +306,34 @@ static int parse_entry(struct bundle *b, struct bundle_entry *e, const uint8_t *
 	e->name[kn] = 0;
 	e->name_len = kn;
 	e->is_slice = kn > 0 && key[0] == 0x00;
-	p = tensorflow__bundle_entry_proto__unpack(&alloc, vn, v);
-	if (!p && ar.used) {  /* the arena ran out: unpack again on the heap */
-		ar.used = ar.cap;
-		p = tensorflow__bundle_entry_proto__unpack(NULL, vn, v);
-		alloc.allocator_data = NULL;
+	/* What TF writes, decoded by hand; the rest (slices, odd encodings, damage) by protobuf-c,
+	 * which alone judges bytes bad (entry_proto.h). */
+	if (!entry_proto_decode(v, vn, &ep)) {
+		p = tensorflow__bundle_entry_proto__unpack(&alloc, vn, v);
+		if (!p && ar.used) {  /* the arena ran out: unpack again on the heap */
+			ar.used = ar.cap;
+			p = tensorflow__bundle_entry_proto__unpack(NULL, vn, v);
+			alloc.allocator_data = NULL;
+		}
+		if (!p)
+			return entry_corrupt(b, key, kn, err, " is not a valid BundleEntryProto");
+		too_many_dims = entry_proto_from_pb(p, &ep) < 0;
 	}
-	if (!p)
-		return entry_corrupt(b, key, kn, err, " is not a valid BundleEntryProto");
-	e->dtype = p->dtype;
-	e->shard = p->shard_id;
-	e->crc32c = p->crc32c;
-	if (p->offset < 0 || p->size < 0 || p->shard_id < 0) {
+	e->dtype = ep.dtype;
+	e->shard = ep.shard_id;
+	e->crc32c = ep.crc32c;
+	if (ep.offset < 0 || ep.size < 0 || ep.shard_id < 0) {
 		rc = entry_corrupt(b, key, kn, err, " has a negative offset, size or shard");
 		goto out;
 	}
-	e->offset = (uint64_t)p->offset;
-	e->size = (uint64_t)p->size;
-	rc = entry_shape(b, e, p, key, kn, err);
+	e->offset = (uint64_t)ep.offset;
+	e->size = (uint64_t)ep.size;
+	rc = entry_shape(b, e, &ep, too_many_dims, key, kn, err);
 	if (!rc)
-		rc = p->n_slices ? entry_slices(b, e, p, key, kn, err) : entry_place(b, e, key, kn, err);
+		rc = p && p->n_slices ? entry_slices(b, e, p, key, kn, err)
+				      : entry_place(b, e, key, kn, err);
 out:
-	if (!alloc.allocator_data)
+	if (p && !alloc.allocator_data)
 		tensorflow__bundle_entry_proto__free_unpacked(p, NULL);
 	return rc;
 }
@@ -740,6 +747,21 @@ static int v2_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off
 		free(path);
 	}
 	return rc;
+}
+
+long long bundle_shard_pread(struct bundle *b, int shard, uint64_t off, void *p, size_t n,
+			     struct ck_err *err)
+{
+	long long got;
+	int rc;
+
+	if (b->format != 2)
+		return ck_error(err, CK_EUNSUP, "%s: not a V2 bundle", b->index_path);
+	rc = shard_open(b, shard, err);
+	if (rc < 0)
+		return rc;
+	got = ck_file_pread(b->shards[shard].f, p, n, off, err);
+	return got;
 }
 
 static int crc_mismatch(struct bundle *b, const struct bundle_entry *e, const char *what,

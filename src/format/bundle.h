@@ -123,6 +123,13 @@ int bundle_shard_size(const struct bundle *b, int shard, uint64_t *size);
 int bundle_pread(struct bundle *b, const struct bundle_entry *e, uint64_t off, void *p, size_t n,
 		 struct ck_err *err);
 
+/* Up to n raw bytes of V2 data shard `shard` from file offset off, for readers that fetch
+ * the payloads of many small tensors in one read (tensor/batch.h): the count read (less than
+ * n only at the end of the file) or a negative code (the shard's open error, CK_EUNSUP for a
+ * V1 bundle). No payload bounds and no CRC are checked. */
+long long bundle_shard_pread(struct bundle *b, int shard, uint64_t off, void *p, size_t n,
+			     struct ck_err *err);
+
 /* Check e's payload against its stored CRC, streaming, in bounded memory. DT_STRING uses the
  * length-checksum rule of doc/FORMAT.md §3. CK_EUNSUP for variant tensors (not checked). */
 int bundle_verify(struct bundle *b, const struct bundle_entry *e, struct ck_err *err);

@@ -1,17 +1,13 @@
 /* MetaGraphDef analysis (API in graph.h). */
 #include "format/graph.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/cursor.h"
-#include "store/infile.h"
+#include "store/file.h"
 #include "format/dtype.h"
 #include "format/path.h"
 #include "format/slicekey.h"
@@ -114,10 +110,10 @@ void graph_shape_format(struct buf *out, struct graph_shape s)
 
 static int file_kind(const char *p)
 {
-	struct stat st;
-	if (stat(p, &st) < 0)
+	struct ck_stat st;
+	if (ck_store_stat(p, &st, NULL) < 0 || st.kind == CK_STORE_MISSING)
 		return 0;
-	return S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : 'o';
+	return st.kind == CK_STORE_FOLDER ? 'd' : st.kind == CK_STORE_FILE ? 'f' : 'o';
 }
 
 char *graph_meta_path(const char *prefix)
@@ -209,21 +205,21 @@ static int locate(const char *arg, char **path, int *sm, struct ck_err *err)
 
 static int read_file(const char *path, struct buf *out, struct ck_err *err)
 {
-	struct stat st;
-	int fd = infile_open(path, &st, err);
+	struct ck_file *f;
 	long long got;
+	int rc = ck_file_open(path, &f, err);
 
-	if (fd < 0)
-		return fd;
-	if ((uint64_t)st.st_size > GRAPH_MAX_BYTES) {
-		close(fd);
+	if (rc < 0)
+		return rc;
+	if (f->size > GRAPH_MAX_BYTES) {
+		ck_file_close(f);
 		return ck_error(err, CK_EUNSUP, "%s: too large for a graph", path);
 	}
-	buf_grow(out, (size_t)st.st_size);
-	got = pread_full(fd, out->p, (size_t)st.st_size, 0);
-	close(fd);
+	buf_grow(out, (size_t)f->size);
+	got = ck_file_pread(f, out->p, (size_t)f->size, 0, err);
+	ck_file_close(f);
 	if (got < 0)
-		return ck_syserr(err, errno, "%s", path);
+		return (int)got;
 	out->len = (size_t)got;
 	return 0;
 }

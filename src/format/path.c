@@ -944,7 +944,8 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 		free(prefix);
 		return rc;
 	}
-	if (probe(arg) == 2)
+	/* a remote folder (a URL ending in '/') has no ".index" of its own: no request for one */
+	if (!(ck_store_is_remote(arg) && has_suffix(arg, "/")) && probe(arg) == 2)
 		return set_result(out, arg, 2);
 	if ((kind = ck_store_stat(arg, &st, err)) < 0)
 		return kind;

@@ -196,7 +196,7 @@ static int too_large(const char *name, size_t max, struct ck_err *err)
 	return ck_error(err, CK_EUSAGE, "%s: larger than %zu bytes", name, max);
 }
 
-int ck_store_read_fd(int fd, const char *name, size_t max, struct buf *out, struct ck_err *err)
+static int read_fd(int fd, const char *name, size_t max, struct buf *out, struct ck_err *err)
 {
 	size_t start = out->len;
 	struct stat st;
@@ -262,7 +262,7 @@ int ck_store_read_all(const char *path, size_t max, struct buf *out, struct ck_e
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ck_syserr(err, errno, "%s", path);
-	rc = ck_store_read_fd(fd, path, max, out, err);
+	rc = read_fd(fd, path, max, out, err);
 	close(fd);
 	return rc;
 }

@@ -105,7 +105,5 @@ int ck_store_list(const char *folder, int (*fn)(void *arg, const char *name), vo
  * Unlike ck_file_open, a local FIFO or pipe is read to its end: the user named it, as in
  * `--names <(cmd)`. On failure out is as it was. */
 int ck_store_read_all(const char *path, size_t max, struct buf *out, struct ck_err *err);
-/* The same from an open descriptor (standard input), name for messages. */
-int ck_store_read_fd(int fd, const char *name, size_t max, struct buf *out, struct ck_err *err);
 
 #endif

@@ -113,8 +113,13 @@ int http_status_error(const char *display, long status, const char *more, struct
 		code = CK_ENOTFOUND;
 		hint = "no such object; is the prefix right?";
 	} else if (status == 401 || status == 403) {
-		hint = "access denied; are the credentials right (AWS_ACCESS_KEY_ID, "
-		       "GOOGLE_OAUTH_ACCESS_TOKEN), and is the object there?";
+		/* S3 also answers 403 for a missing key when listing is not allowed */
+		hint = !strncmp(display, "s3://", 5)
+			? "access denied; are AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY right, "
+			  "and is the object there?"
+			: !strncmp(display, "gs://", 5)
+			? "access denied; is GOOGLE_OAUTH_ACCESS_TOKEN set and current?"
+			: "access denied";
 	} else if (status == 416) {
 		hint = "the range asked is past the end of the object";
 	} else if (status >= 500) {
@@ -271,6 +276,7 @@ static struct curl_slist *set_options(CURL *h, const struct http_request *rq, st
 	p_curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, t ? (long)(t < 1 ? 1 : t) : 30L);
 	p_curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
 	p_curl_easy_setopt(h, CURLOPT_USERAGENT, "ckpt");
+	p_curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L << 10); /* fewer, larger writes */
 	p_curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	p_curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	p_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

@@ -17,6 +17,7 @@
 #define SEQ_MIN (64u << 10)    /* the first read-ahead of sequential misses */
 #define SEQ_ADVISED (1u << 20) /* the same inside a window given to advise() */
 #define SLOTS 8
+#define SEQ_STREAMS 4
 #define LIST_MAX (16u << 20)   /* one page of a bucket listing (1000 keys) is far smaller */
 #define KNOWN_MAX 64
 
@@ -155,7 +156,7 @@ static void list_hint(const struct ck_url *u, struct buf *out)
 	const char *slash = strrchr(u->key, '/');
 	size_t plen = slash ? (size_t)(slash - u->key) + 1 : 0;
 	size_t shown = strlen(u->display) - strlen(u->key) + plen;
-	struct listing_page pg;
+	struct listing_page pg = { 0 };
 	char *prefix = xasprintf("%.*s", (int)plen, u->key);
 	struct ck_err quiet;
 	size_t i;
@@ -177,7 +178,7 @@ static int status_error(const struct ck_url *u, long status, struct ck_err *err)
 	struct buf more = BUF_INIT;
 	int rc;
 
-	if (status == 404)
+	if (status == 404 && err) /* a caller that only probes pays no listing */
 		list_hint(u, &more);
 	rc = http_status_error(u->display, status, more.len ? (const char *)more.p : NULL, err);
 	buf_release(&more);
@@ -189,7 +190,8 @@ static int status_error(const struct ck_url *u, long status, struct ck_err *err)
 struct known {
 	char *url;
 	struct ck_stat st;
-	uint8_t *tail;   /* the last bytes of an index read by stat, for open to take over */
+	uint8_t *tail;   /* bytes read by stat (an index's last ones, a small file's first ones),
+			  * for open to take over */
 	uint64_t tail_off;
 	size_t tail_len;
 };
@@ -198,8 +200,9 @@ static struct known known[KNOWN_MAX];
 static unsigned known_next;
 static pthread_mutex_t known_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void remember(const char *url, const struct ck_stat *st, uint8_t *tail, uint64_t tail_off,
-		     size_t tail_len)
+/* Keep what url is, and a copy of the bytes read with it (tail may be NULL). */
+static void remember(const char *url, const struct ck_stat *st, const uint8_t *tail,
+		     uint64_t tail_off, size_t tail_len)
 {
 	struct known *k;
 
@@ -209,13 +212,13 @@ static void remember(const char *url, const struct ck_stat *st, uint8_t *tail, u
 	free(k->tail);
 	k->url = xstrdup(url);
 	k->st = *st;
-	k->tail = tail;
+	k->tail = tail && tail_len ? xmemdup(tail, tail_len) : NULL;
 	k->tail_off = tail_off;
-	k->tail_len = tail_len;
+	k->tail_len = k->tail ? tail_len : 0;
 	pthread_mutex_unlock(&known_mu);
 }
 
-/* 1 and *st (and the tail, given to the caller, when tail is not NULL) if url is known. */
+/* 1 and *st, and a copy of the bytes kept with it (*tail, NULL when none), if url is known. */
 static int recall(const char *url, struct ck_stat *st, uint8_t **tail, uint64_t *tail_off,
 		  size_t *tail_len)
 {
@@ -229,40 +232,39 @@ static int recall(const char *url, struct ck_stat *st, uint8_t **tail, uint64_t 
 			continue;
 		found = 1;
 		*st = k->st;
-		if (tail) {
-			*tail = k->tail;
-			*tail_off = k->tail_off;
-			*tail_len = k->tail_len;
-			k->tail = NULL;
-			k->tail_len = 0;
-		}
+		*tail = k->tail ? xmemdup(k->tail, k->tail_len) : NULL;
+		*tail_off = k->tail_off;
+		*tail_len = k->tail_len;
 	}
 	pthread_mutex_unlock(&known_mu);
 	return found;
 }
 
-/* An index's size and its last TAIL_READ bytes (all of a small one) in one request. */
-static int read_tail(const struct ck_url *u, struct ck_stat *st, uint8_t **tail, uint64_t *off,
-		     size_t *len, long *status, struct ck_err *err)
+/* An object's size and some of its bytes in one request: an index's last TAIL_READ bytes
+ * (its footer; all of a small one), or the first TAIL_READ bytes of a small file (a state
+ * file, a .meta: usually all of it). */
+static int read_part(const struct ck_url *u, int suffix, struct ck_stat *st, uint8_t **part,
+		     uint64_t *off, size_t *len, long *status, struct ck_err *err)
 {
 	struct http_response rs;
 	uint8_t *p = xmalloc(TAIL_READ);
-	struct req r = { .ranged = 1, .suffix = 1, .len = TAIL_READ, .dst = p, .cap = TAIL_READ };
+	struct req r = { .ranged = 1, .suffix = suffix, .len = TAIL_READ, .dst = p,
+			 .cap = TAIL_READ };
 	int rc = request(u, &r, &rs, err);
 
 	*status = rs.status;
-	*tail = NULL;
+	*part = NULL;
 	if (rc == 0 && (rs.status == 200 || rs.status == 206)) {
 		st->kind = CK_STORE_FILE;
 		st->size = rs.total != UINT64_MAX ? rs.total : rs.first + rs.got;
 		st->mtime = rs.mtime;
-		*tail = p;
+		*part = p;
 		*off = rs.first;
 		*len = rs.got;
 		return 0;
 	}
 	free(p);
-	if (rc == 0 && rs.status == 416) { /* an empty object has no last bytes */
+	if (rc == 0 && rs.status == 416) { /* an empty object has no bytes to send */
 		st->kind = CK_STORE_FILE;
 		st->size = 0;
 		st->mtime = -1;
@@ -302,17 +304,19 @@ static int probe(const struct ck_url *u, const char *url, struct ck_stat *st, ui
 	memset(st, 0, sizeof(*st));
 	st->kind = CK_STORE_MISSING;
 	st->mtime = -1;
-	if (ends_with(u->key, ".index"))
-		rc = read_tail(u, st, tail, tail_off, tail_len, &status, err);
-	else
+	/* a data shard by HEAD, as `show T` is to read T's bytes and no others */
+	if (strstr(u->key, ".data-"))
 		rc = head(u, st, &status, err);
+	else
+		rc = read_part(u, ends_with(u->key, ".index"), st, tail, tail_off, tail_len, &status,
+			       err);
 	if (rc < 0)
 		return rc;
 	if (status == 404 || status == 410)
 		st->kind = CK_STORE_MISSING;
 	else if (st->kind != CK_STORE_FILE)
 		return status_error(u, status, err);
-	remember(url, st, NULL, 0, 0);
+	remember(url, st, *tail, *tail_off, *tail_len);
 	return 0;
 }
 
@@ -335,8 +339,8 @@ int remote_stat(const char *url, struct ck_stat *st, struct ck_err *err)
 		return rc;
 	if (is_folder_url(&u)) {
 		st->kind = CK_STORE_FOLDER;
-	} else if ((rc = probe(&u, url, st, &tail, &off, &len, err)) == 0 && tail) {
-		remember(url, st, tail, off, len); /* for the open that follows */
+	} else if ((rc = probe(&u, url, st, &tail, &off, &len, err)) == 0) {
+		free(tail); /* remembered for the open that follows */
 	}
 	ck_url_release(&u);
 	return rc;
@@ -359,7 +363,10 @@ struct remote_file {
 	struct slot slot[SLOTS];
 	unsigned long long clock;
 	uint64_t adv_off, adv_end;   /* advise()'s window */
-	uint64_t last_end, last_len; /* the previous miss, to grow sequential reads */
+	/* the last misses of a few streams (threads reading parts of one file each go on from
+	 * where they were), to grow sequential reads */
+	struct { uint64_t end, len; } seq[SEQ_STREAMS];
+	unsigned seq_next;
 };
 
 static struct slot *find_slot(struct remote_file *rf, uint64_t pos)
@@ -406,21 +413,29 @@ static uint64_t plan_read(struct remote_file *rf, uint64_t pos, uint64_t need, u
 		*start = rf->f.size > TAIL_READ ? rf->f.size - TAIL_READ : 0;
 		return rf->f.size - *start;
 	}
-	if (rf->index)
+	for (i = 0; i < SEQ_STREAMS && !(rf->seq[i].len && rf->seq[i].end == pos); i++)
+		;
+	if (i == SEQ_STREAMS)
+		i = (int)(rf->seq_next++ % SEQ_STREAMS); /* a new stream, maybe */
+	if (rf->index) {
 		want = next - pos;
-	else if (pos == rf->last_end && rf->last_len)
+	} else if (rf->seq[i].len && rf->seq[i].end == pos) {
 		/* sequential: read ahead in growing steps, faster inside an advised window, which
 		 * says the reads will go on (a lone read, `show T`, still reads only its bytes) */
+		uint64_t last = rf->seq[i].len;
 		want = pos >= rf->adv_off && pos < rf->adv_end
-			? min64(rf->adv_end - pos, rf->last_len * 4 > SEQ_ADVISED ? rf->last_len * 4
-										 : SEQ_ADVISED)
-			: rf->last_len * 2 > SEQ_MIN ? rf->last_len * 2 : SEQ_MIN;
-	else
+			? min64(rf->adv_end - pos, last * 4 > SEQ_ADVISED ? last * 4 : SEQ_ADVISED)
+			: last * 2 > SEQ_MIN ? last * 2 : SEQ_MIN;
+	} else {
 		want = need;
+	}
 	want = min64(min64(want, next - pos), SLOT_MAX);
 	if (want < need)
 		want = need;
-	return min64(want, rf->f.size - pos);
+	want = min64(want, rf->f.size - pos);
+	rf->seq[i].end = pos + want;
+	rf->seq[i].len = want;
+	return want;
 }
 
 /* Read [pos, pos + n) of the object into p: the count (short only at its end). */
@@ -469,8 +484,6 @@ static long long rf_pread(struct ck_file *f, void *p, size_t n, uint64_t off, st
 			continue;
 		}
 		len = plan_read(rf, pos, need, &start);
-		rf->last_end = start + len;
-		rf->last_len = len;
 		pthread_mutex_unlock(&rf->mu);
 		if (len > SLOT_MAX) { /* a large read goes straight into the caller's buffer */
 			got = fetch(rf, (char *)p + done, pos, need, err);

@@ -2,7 +2,8 @@
  * with HTTP range requests.
  *
  * Opening an object learns its size: a .index by one suffix range (its footer is at its end,
- * and a small index arrives whole), anything else by HEAD. Reads go through a few cached
+ * and a small index arrives whole), a data shard by HEAD, anything else (a state file, a
+ * .meta) by a range from its start that usually holds all of it. Reads go through a few cached
  * blocks so that a reader walking an index block by block makes few requests: a miss in a
  * .index reads on to what is cached (the rest of the index, at most 4 MiB), sequential misses
  * read ahead in growing steps (from 64 KiB, or from 1 MiB inside a window given to advise(),

@@ -895,6 +895,41 @@ out:
 	return acc_done(&s, r, rc);
 }
 
+int compare_payloads(struct bundle *ba, const struct bundle_entry *ea, const uint8_t *pa,
+		     struct bundle *bb, const struct bundle_entry *eb, const uint8_t *pb,
+		     const struct compare_opts *o, struct compare_result *r, struct ck_err *err)
+{
+	struct src a, b;
+	struct acc s;
+	int rc;
+
+	if (ea->dtype != eb->dtype || ea->dtype == DT_STRING || ea->nslices || eb->nslices ||
+	    ea->rank != eb->rank || memcmp(ea->dims, eb->dims, (size_t)ea->rank * sizeof(*ea->dims)))
+		return ck_error(err, CK_EUSAGE, "compare_payloads: not two stored tensors alike");
+	tables_init();
+	acc_init(&s, o, ea->elements);
+	s.r.numeric = dtype_is_numeric(ea->dtype);
+	if (o->trust_crc && ea->size == eb->size && ea->crc32c == eb->crc32c) {
+		s.r.bytewise = s.r.by_crc = 1;
+		return acc_done(&s, r, 0);
+	}
+	src_stored(&a, ba, ea, 0);
+	src_stored(&b, bb, eb, 1);
+	a.mem = pa;
+	b.mem = pb;
+	/* compare_stored's order: a size error before any read, then A's CRC, then B's. */
+	if (s.r.numeric && (ea->size != ea->elements * a.esize || eb->size != eb->elements * b.esize))
+		rc = size_error(ea->size != ea->elements * a.esize ? ea : eb, err);
+	else if ((rc = bundle_check_crc(ba, ea, crc32c_extend(0, pa, ea->size), err)) < 0 ||
+		 (rc = bundle_check_crc(bb, eb, crc32c_extend(0, pb, eb->size), err)) < 0)
+		;
+	else if (!s.r.numeric)
+		rc = compare_bytes(&s, &a, &b, ea->size, eb->size, err);
+	else
+		rc = drive(&s, ea->dtype, 0, ea->size, &a, &b, 2, err);
+	return acc_done(&s, r, rc);
+}
+
 /* Both partitioned alike: slice against slice, reported at the full tensor's indices. */
 static int compare_sliced(struct bundle *ba, const struct bundle_entry *ea, struct bundle *bb,
 			  const struct bundle_entry *eb, const struct compare_opts *o,

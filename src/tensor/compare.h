@@ -60,6 +60,14 @@ int compare_tensors(struct bundle *ba, const struct bundle_entry *ea, struct bun
 		    const struct bundle_entry *eb, const struct compare_opts *o,
 		    struct compare_result *r, struct ck_err *err);
 
+/* compare_tensors of two regular stored tensors (not strings, not partitioned) whose payloads
+ * the caller has read itself (pa: ea->size bytes as stored, pb: eb->size; small tensors read
+ * a window at a time, batch.h): the same checks, in the same order (sizes, A's CRC, B's CRC),
+ * the same results. CK_EUSAGE for any other pair. */
+int compare_payloads(struct bundle *ba, const struct bundle_entry *ea, const uint8_t *pa,
+		     struct bundle *bb, const struct bundle_entry *eb, const uint8_t *pb,
+		     const struct compare_opts *o, struct compare_result *r, struct ck_err *err);
+
 /* The same comparison over two payloads in memory (host byte order; for DT_STRING the
  * stored encoding), for tests and for callers that already hold the bytes. */
 int compare_buffers(int dtype, uint64_t elements, const void *a, size_t na, const void *b,

@@ -194,7 +194,7 @@ int outfile_commit(struct outfile *f, struct ck_err *err)
 {
 	int rc = 0;
 
-	if (fsync(f->fd) < 0 || close(f->fd) < 0) {
+	if ((!f->no_sync && fsync(f->fd) < 0) || close(f->fd) < 0) {
 		rc = ck_syserr(err, errno, "%s", f->path);
 		f->fd = -1;
 		outfile_abort(f);
@@ -212,7 +212,7 @@ int outfile_commit(struct outfile *f, struct ck_err *err)
 				   f->path)
 			: ck_syserr(err, errno, "%s", f->path);
 	}
-	if (!rc)
+	if (!rc && !f->no_sync)
 		rc = sync_folder_of(f->path, err);
 	outfile_abort(f);
 	return rc;

@@ -30,8 +30,9 @@ struct outfile {
 	char *path, *tmp;
 	int force;
 	struct outlock lock;  /* on path, while the file is being written (outguard.h) */
+	int no_sync;          /* set after outfile_create: commit without fsync (--no-sync) */
 };
-#define OUTFILE_INIT { -1, NULL, NULL, 0, OUTLOCK_INIT }
+#define OUTFILE_INIT { -1, NULL, NULL, 0, OUTLOCK_INIT, 0 }
 
 int outfile_create(struct outfile *f, const char *path, int force, struct ck_err *err);
 int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err);

@@ -13,7 +13,7 @@
 
 #include "base/dynload.h"
 #include "base/util.h"
-#include "store/infile.h"
+#include "store/file.h"
 #include "tensor/npy.h"
 
 /* libzip is opened on first use (dynload.h). */
@@ -242,6 +242,11 @@ int npz_writer_open(struct npz_writer **out, const char *path, int force, int co
 	return 0;
 }
 
+void npz_writer_no_sync(struct npz_writer *w)
+{
+	w->of.no_sync = 1;
+}
+
 int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 		   const struct npz_source *src, struct ck_err *err)
 {
@@ -329,10 +334,15 @@ int npz_open(struct npz_reader **out, const char *path, struct ck_err *err)
 	*out = NULL;
 	if ((rc = zip_load(err)) < 0)
 		return rc;
-	/* libzip would block reading a FIFO: only a regular file is opened. */
-	if ((rc = infile_open(path, NULL, err)) < 0)
-		return rc;
-	close(rc);
+	/* libzip would block reading a FIFO: only a regular file is opened. libzip reads the
+	 * archive from its path itself, so a URL stops here (the store refuses what it cannot
+	 * open). */
+	{
+		struct ck_file *f;
+		if ((rc = ck_file_open(path, &f, err)) < 0)
+			return rc;
+		ck_file_close(f);
+	}
 	za = zip_open(path, ZIP_RDONLY, &ze);
 	if (!za) {
 		zip_error_t e;

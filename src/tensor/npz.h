@@ -49,6 +49,9 @@ struct npz_writer;
  * force). compress: deflate members instead of storing them. */
 int npz_writer_open(struct npz_writer **w, const char *path, int force, int compress,
 		    struct ck_err *err);
+/* Commit the archive without fsync (--no-sync): complete when renamed into place, but a crash
+ * of the machine soon after may lose it. */
+void npz_writer_no_sync(struct npz_writer *w);
 /* Add a member of exactly size bytes. name must not hold NUL bytes. The source is used later,
  * so src->ctx must stay valid until finish. */
 int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/infile.h"
 #include "format/dtype.h"
 
 #define MAX_HEADER (100u << 20)  /* the reference implementation's limit */
@@ -118,8 +117,7 @@ void safetensors_close(struct st_file *f)
 		free(f->t[i].dims);
 	}
 	free(f->t);
-	if (f->fd >= 0)
-		close(f->fd);
+	ck_file_close(f->file);
 	free(f->path);
 	free(f);
 }
@@ -309,36 +307,32 @@ int safetensors_open(struct st_file **out, const char *path, struct ck_err *err)
 	char *text = NULL;
 	const char *end = NULL;
 	cJSON *root = NULL, *item;
-	struct stat st;
-	uint64_t hlen = 0;
+	uint64_t hlen = 0, size;
 	int rc = 0, nmeta = 0;
 
 	*out = NULL;
 	f->path = xstrdup(path);
-	f->fd = infile_open(path, &st, err);
-	if (f->fd < 0) {
-		rc = f->fd;
+	rc = ck_file_open(path, &f->file, err);
+	if (rc < 0)
 		goto out;
-	}
-	if (pread_full(f->fd, len8, 8, 0) != 8) {
+	size = f->file->size;
+	if (ck_file_pread(f->file, len8, 8, 0, NULL) != 8) {
 		rc = ck_error(err, CK_EKIND, "%s: not a safetensors file (too short)", path);
 		goto out;
 	}
 	for (int i = 0; i < 8; i++)
 		hlen |= (uint64_t)len8[i] << (8 * i);
-	if (hlen < 2 || hlen > MAX_HEADER || hlen > (uint64_t)st.st_size - 8) {
+	if (hlen < 2 || hlen > MAX_HEADER || hlen > size - 8) {
 		rc = ck_error(err, CK_EKIND, "%s: not a safetensors file (header length %llu in a file "
-			      "of %lld bytes)", path, (unsigned long long)hlen, (long long)st.st_size);
+			      "of %lld bytes)", path, (unsigned long long)hlen, (long long)size);
 		goto out;
 	}
 	text = xmalloc((size_t)hlen + 1);
-	if (pread_full(f->fd, text, (size_t)hlen, 8) != (long long)hlen) {
-		rc = ck_syserr(err, errno ? errno : EIO, "%s", path);
+	if ((rc = ck_file_read_exact(f->file, text, (size_t)hlen, 8, err)) < 0)
 		goto out;
-	}
 	text[hlen] = '\0';
 	f->data_start = 8 + hlen;
-	f->data_size = (uint64_t)st.st_size - f->data_start;
+	f->data_size = size - f->data_start;
 	if (text[0] != '{') {
 		rc = ck_error(err, CK_EKIND, "%s: not a safetensors file (header is not a JSON object)",
 			      path);
@@ -382,10 +376,10 @@ out:
 int safetensors_pread(struct st_file *f, size_t i, uint64_t off, void *p, size_t n,
 		      struct ck_err *err)
 {
-	long long got = pread_full(f->fd, p, n, f->data_start + f->t[i].begin + off);
+	long long got = ck_file_pread(f->file, p, n, f->data_start + f->t[i].begin + off, err);
 
 	if (got < 0)
-		return ck_syserr(err, errno, "%s", f->path);
+		return (int)got;
 	if ((size_t)got != n)
 		return ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\": file ends early", f->path,
 				f->t[i].name);

@@ -13,6 +13,7 @@
 
 #include "base/err.h"
 #include "base/util.h"
+#include "store/file.h"
 
 /* The safetensors name of a TF dtype stored with the same bytes ("F32", "BF16", "F8_E4M3"),
  * or NULL. *same is cleared when the dtype changes name on the way (quantized and 4-bit
@@ -40,7 +41,7 @@ void safetensors_header(struct buf *out, struct st_tensor *t, size_t n);
  * without holes or overlaps. Names holding NUL (\u0000) are refused. Each message names the
  * file and the rule broken. */
 struct st_file {
-	int fd;
+	struct ck_file *file;
 	char *path;
 	uint64_t data_start, data_size;
 	struct st_tensor *t;

@@ -13,6 +13,7 @@
 #include "base/fmt.h"
 #include "format/dtype.h"
 #include "tensor/convert.h"
+#include "base/shortest.h"
 
 /* ---- numbers ---------------------------------------------------------------------- */
 
@@ -30,26 +31,42 @@ static double round_bits(double v, int mant, int emin)
 	return nearbyint(ldexp(v, mant - e)) * ldexp(1.0, e - mant);
 }
 
-/* Does the decimal text s read back as x, at the precision of dtype? */
-static int reads_back(int dtype, const char *s, double x)
+/* A float dtype's significand bits (the leading one counted) and least normal exponent, as
+ * its values are decoded (dtype.h); float64 for any other. */
+static void float_format(int dtype, int *mant, int *emin)
 {
-	double v;
+	switch (dtype) {
+	case DT_FLOAT: case DT_COMPLEX64: *mant = 24; *emin = -126; return;
+	case DT_HALF: *mant = 11; *emin = -14; return;
+	case DT_BFLOAT16: *mant = 8; *emin = -126; return;
+	case DT_FLOAT8_E5M2: *mant = 3; *emin = -14; return;
+	case DT_FLOAT8_E4M3FN: *mant = 4; *emin = -6; return;
+	case DT_FLOAT8_E4M3FNUZ: *mant = 4; *emin = -7; return;
+	case DT_FLOAT8_E4M3B11FNUZ: *mant = 4; *emin = -10; return;
+	case DT_FLOAT8_E5M2FNUZ: *mant = 3; *emin = -15; return;
+	}
+	*mant = 53;
+	*emin = -1022;
+}
 
-	switch (dtype) {
-	case DT_FLOAT: case DT_COMPLEX64:
-		return strtof(s, NULL) == (float)x;
+int float_digits(int dtype, double x, char dig[24])
+{
+	double a = fabs(x), r;
+	int mant, emin;
+
+	if (a == 0) {
+		strcpy(dig, "0");
+		return 0;
 	}
-	v = strtod(s, NULL);
-	switch (dtype) {
-	case DT_HALF: return round_bits(v, 10, -14) == x;
-	case DT_BFLOAT16: return round_bits(v, 7, -126) == x;
-	case DT_FLOAT8_E5M2: return round_bits(v, 2, -14) == x;
-	case DT_FLOAT8_E4M3FN: return round_bits(v, 3, -6) == x;
-	case DT_FLOAT8_E4M3FNUZ: return round_bits(v, 3, -7) == x;
-	case DT_FLOAT8_E4M3B11FNUZ: return round_bits(v, 3, -10) == x;
-	case DT_FLOAT8_E5M2FNUZ: return round_bits(v, 2, -15) == x;
+	float_format(dtype, &mant, &emin);
+	/* Callers pass values of the dtype; anything else stands for the nearest one. */
+	r = mant == 53 ? a : round_bits(a, mant - 1, emin);
+	if (r == 0 || !isfinite(r)) {
+		r = a;
+		mant = 53;
+		emin = -1022;
 	}
-	return v == x;
+	return shortest_digits(r, mant, emin, dig);
 }
 
 static void trim_zeros(char *s)
@@ -66,91 +83,6 @@ static void trim_zeros(char *s)
 		memmove(end, e, strlen(e) + 1);
 	else
 		*end = '\0';
-}
-
-/* Do p + 1 significant digits identify a (finite, > 0)? Tries the nearest such decimal and,
- * when a is a power of two, its neighbour on the other side: below a power of two the gap is
- * half the gap above, so the nearest can miss where the other one fits (elsewhere the
- * interval is symmetric and the nearest is the best candidate). On success *m holds the
- * digits as an integer and *e the power of ten of the first. */
-static int digits_fit(int dtype, double a, int p, int pow2, unsigned long long *m, int *e)
-{
-	unsigned long long top = 1;  /* 10^p: *m is in [top, 10 * top) */
-	char s[48];
-	double near;
-
-	snprintf(s, sizeof(s), "%.*e", p, a);
-	*e = atoi(strchr(s, 'e') + 1);
-	*m = 0;
-	for (const char *c = s; *c != 'e'; c++)
-		if (*c != '.')
-			*m = *m * 10 + (unsigned long long)(*c - '0');
-	if (reads_back(dtype, s, a))
-		return 1;
-	if (!pow2)
-		return 0;
-	for (int k = 0; k < p; k++)
-		top *= 10;
-	near = strtod(s, NULL);
-	if (near < a && ++*m == 10 * top) {
-		*m = top;
-		++*e;
-	} else if (near > a && (*m)-- == top) {
-		*m = 10 * top - 1;
-		--*e;
-	}
-	snprintf(s, sizeof(s), "%llue%d", *m, *e - p);
-	return reads_back(dtype, s, a);
-}
-
-/* Significant digits that always identify a value of dtype: 1 + ceil(bits * log10(2)). */
-static int max_digits(int dtype)
-{
-	switch (dtype) {
-	case DT_FLOAT: case DT_COMPLEX64: return 9;
-	case DT_HALF: return 5;
-	case DT_BFLOAT16: return 4;
-	case DT_FLOAT8_E4M3FN: case DT_FLOAT8_E4M3FNUZ: case DT_FLOAT8_E4M3B11FNUZ: return 3;
-	case DT_FLOAT8_E5M2: case DT_FLOAT8_E5M2FNUZ: return 2;
-	}
-	return 17;
-}
-
-/* The shortest significand digits of |x| (finite) that read back as x at dtype's precision,
- * as numpy's Dragon4 finds them. dig gets the digits (no trailing zeros, "0" for zero);
- * returns the power of ten of the first. If p digits fit, so do p + 1 (the nearest of p + 1
- * is at least as close on each side), so the length is found by bisection: about four
- * printf/strtod rounds per value instead of up to seventeen. */
-static int shortest_digits(int dtype, double x, char dig[24])
-{
-	double a = fabs(x);
-	unsigned long long m = 0;
-	int lo = 0, hi = max_digits(dtype) - 1, found = -1, e = 0, n, pow2;
-
-	if (a == 0) {
-		strcpy(dig, "0");
-		return 0;
-	}
-	pow2 = frexp(a, &n) == 0.5;
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-		unsigned long long mt;
-		int et;
-		if (digits_fit(dtype, a, mid, pow2, &mt, &et)) {
-			hi = found = mid;
-			m = mt;
-			e = et;
-		} else {
-			lo = mid + 1;
-		}
-	}
-	if (found != hi)  /* max_digits always fit: not probed above */
-		while (!digits_fit(dtype, a, hi, pow2, &m, &e) && hi < 16)
-			hi++;
-	n = snprintf(dig, 24, "%llu", m);
-	while (n > 1 && dig[n - 1] == '0')
-		dig[--n] = '\0';
-	return e;
 }
 
 /* dig * 10^(e - first) as "123.45", "0.00123", "65500" (no point when nothing follows it);
@@ -188,7 +120,7 @@ static void shortest(char *s, size_t n, int dtype, double x, int prec, int sci, 
 {
 	const char *sign = signbit(x) ? "-" : plus ? "+" : "";
 	char dig[24];
-	int e = shortest_digits(dtype, x, dig), len = (int)strlen(dig);
+	int e = float_digits(dtype, x, dig), len = (int)strlen(dig);
 	int frac = sci ? len - 1 : len - 1 - e > 0 ? len - 1 - e : 0;
 
 	if (frac > prec) {
@@ -212,7 +144,7 @@ void format_shortest(struct buf *out, int dtype, double v)
 		buf_addf(out, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
 		return;
 	}
-	e = shortest_digits(dtype, v, dig);
+	e = float_digits(dtype, v, dig);
 	if (e < -4 || e >= (int)strlen(dig))
 		put_scientific(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
 	else
@@ -232,7 +164,7 @@ static void repr_text(struct buf *out, int dtype, double v, int point)
 		format_shortest(out, dtype, v);
 		return;
 	}
-	e = shortest_digits(dtype, v, dig);
+	e = float_digits(dtype, v, dig);
 	if (a == 0 || (a >= 1e-4 && a < 1e16)) {
 		put_positional(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
 		buf_addf(out, "%s%s", s, point && !strchr(s, '.') ? ".0" : "");

@@ -44,6 +44,11 @@ int values_json(struct buf *out, const struct vals *v);
  * Dragon4 prints, laid out as printf's %g does: "0.1", "1e-05", "-2", "6.55e+04", "nan". */
 void format_shortest(struct buf *out, int dtype, double v);
 
+/* The digits under both: the shortest significand digits of |x| that read back as x at
+ * dtype's precision (numpy's Dragon4 digits; shortest.h), no trailing zeros, "0" for zero;
+ * returns the power of ten of the first. x finite, a value of dtype (else its nearest). */
+int float_digits(int dtype, double x, char dig[24]);
+
 /* The same digits as numpy's repr of a scalar of dtype lays them out, always readable as a
  * float (a point or an exponent): "0.1", "-0.0", "1.0", "65500.0", "1e-05", "1e+16". */
 void format_repr(struct buf *out, int dtype, double v);

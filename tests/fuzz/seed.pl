@@ -12,7 +12,7 @@ my ($ckpt, $mkckpt, $fix, $out) = @ARGV;
 die "usage: seed.pl CKPT MKCKPT FIXTURES OUT\n" unless defined $out;
 remove_tree($out);
 make_path(map { "$out/$_" } qw(table bundle state path slicekey v1 objgraph graph gen npy npz
-				    safetensors));
+				    safetensors entry_proto));
 system($mkckpt, 'all', "$out/gen") == 0 or die "mkckpt failed\n";
 
 my $n = 0;
@@ -65,6 +65,14 @@ put('slicekey', "\x00" . oc_str('v') . "\x01\x02" . "\x80\x82" . "\x80\x7f");
 put('slicekey', "\x00" . oc_str("a/b\x00c") . "\x00");
 put('slicekey', "\x00" . oc_str('w') . "\x01\x01" . "\xff\xc0\x00\x00\x00\x00\x00\x00\x00\x01" . "\x7f");
 put('slicekey', "\xff\xff\xff\xff\xff\xff\xff\xff");
+
+# BundleEntryProto values as TF writes them (float [16,16] at 1024, a scalar, an unknown-rank
+# shape), one with a slice and one with a dim name (both left to protobuf-c).
+put('entry_proto', "\x08\x01\x12\x08\x12\x02\x08\x10\x12\x02\x08\x10\x20\x80\x08\x28\x80\x08\x35\x01\x02\x03\x04");
+put('entry_proto', "\x08\x09\x12\x00\x18\x01\x28\x08\x35\xff\xff\xff\xff");
+put('entry_proto', "\x08\x13\x12\x02\x18\x01");
+put('entry_proto', "\x08\x01\x12\x04\x12\x02\x08\x04\x3a\x06\x0a\x04\x08\x00\x10\x02");
+put('entry_proto', "\x12\x08\x12\x06\x08\x03\x12\x02\x61\x62");
 
 # Path folders: records op|name|len|bytes (see fuzz_path.c), then the argument byte.
 my $st = "model_checkpoint_path: \"model.ckpt-1\"\nall_model_checkpoint_paths: \"model.ckpt-1\"\n";

@@ -41,6 +41,14 @@ static void make(const char *prefix, int k, int extra)
 	srand(17 + k);
 	for (int i = 0; i < KN; i++)
 		kernel[k][i] = (float)rand() / RAND_MAX - 0.5f;
+	/* float32 special values, through the block loops: NaN and infinities in one input, the
+	 * smallest subnormal (its mean rounds to zero), the largest float (its mean is exact). */
+	kernel[k][1] = k == 0 ? NAN : kernel[k][1];
+	kernel[k][2] = k == 1 ? INFINITY : kernel[k][2];
+	kernel[k][3] = k == 1 ? INFINITY : k == 2 ? -INFINITY : kernel[k][3];
+	kernel[k][4] = k == 0 ? 1e-45f : 0;
+	kernel[k][5] = 3.4028235e38f;
+	kernel[k][6] = k == 0 ? -0.0f : kernel[k][6];
 	for (int i = 0; i < 5; i++) {
 		bias[k][i] = (float)(i + k) / 7;
 		slot[k][i] = 1000.0f * (float)(k + 1);
@@ -78,6 +86,17 @@ static void make(const char *prefix, int k, int extra)
 		die(&err);
 }
 
+/* What rounding the mean x to y counts (castconv.h's rules), added up over the test's tensors. */
+static struct cast_stats want_st;
+
+static void tally(double x, double y)
+{
+	want_st.values++;
+	want_st.changed += x != y && !(isnan(x) && isnan(y));
+	want_st.overflow += isinf(y) && !isinf(x);
+	want_st.underflow += y == 0 && x != 0;
+}
+
 static void read_all(struct bundle *b, const char *name, void *out, size_t size)
 {
 	const struct bundle_entry *e = bundle_find(b, name, strlen(name));
@@ -98,6 +117,7 @@ int main(void)
 	const char *labels[N] = { "A", "B", "C" };
 	struct avg_opts opts = { 0 };
 	struct avg_result r;
+	struct cast_stats st;
 	struct ck_err err;
 	int bad;
 
@@ -119,6 +139,7 @@ int main(void)
 	is_int(r.copied, 1, "global_step taken from the last");
 	is_int(r.optimizer, 1, "the Adam slot left out");
 	is_int(r.ndiffs, 0, "no differences");
+	st = r.st;
 	avg_result_release(&r);
 	if (bundle_open(&o, out, &err) < 0)
 		die(&err);
@@ -128,17 +149,28 @@ int main(void)
 		read_all(o, "dense/kernel", got, sizeof(got));
 		bad = 0;
 		for (int i = 0; i < KN; i++) {
-			float want = (float)(((double)kernel[0][i] + kernel[1][i] + kernel[2][i]) / 3);
+			double m = ((double)kernel[0][i] + kernel[1][i] + kernel[2][i]) / 3;
+			float want = (float)m;
 			bad += memcmp(&got[i], &want, 4) != 0;
+			tally(m, want);
 		}
-		is_int(bad, 0, "float32 kernel: every element is the mean, rounded once");
+		is_int(bad, 0, "float32 kernel: every element is the mean, rounded once (NaN, "
+		       "infinities, subnormals too)");
+		ok(isnan(got[1]) && got[2] == INFINITY && isnan(got[3]) && got[4] == 0 &&
+		   got[5] == 3.4028235e38f, "NaN, Inf, Inf - Inf, a tiny mean, the largest float");
+		for (int i = 0; i < 5; i++)
+			tally(((double)bias[0][i] + bias[1][i] + bias[2][i]) / 3,
+			      (float)(((double)bias[0][i] + bias[1][i] + bias[2][i]) / 3));
 	}
 	{
 		float got[12];
 		read_all(o, "emb", got, sizeof(got));
 		bad = 0;
-		for (int i = 0; i < 12; i++)
-			bad += got[i] != (float)(((double)emb[0][i] + emb[1][i] + emb[2][i]) / 3);
+		for (int i = 0; i < 12; i++) {
+			double m = ((double)emb[0][i] + emb[1][i] + emb[2][i]) / 3;
+			bad += got[i] != (float)m;
+			tally(m, (float)m);
+		}
 		is_int(bad, 0, "partitioned tensor: both slices averaged");
 	}
 	{
@@ -149,6 +181,7 @@ int main(void)
 			double m = (half_to_double(halfv[0][i]) + half_to_double(halfv[1][i]) +
 				    half_to_double(halfv[2][i])) / 3;
 			bad += got[i] != double_to_half(m, NULL);
+			tally(m, half_to_double(double_to_half(m, NULL)));
 		}
 		is_int(bad, 0, "float16: mean of the decoded values, rounded to nearest even");
 		read_all(o, "b", got, sizeof(got));
@@ -157,6 +190,7 @@ int main(void)
 			double m = (bfloat16_to_double(bf[0][i]) + bfloat16_to_double(bf[1][i]) +
 				    bfloat16_to_double(bf[2][i])) / 3;
 			bad += got[i] != double_to_bfloat16(m, NULL);
+			tally(m, bfloat16_to_double(double_to_bfloat16(m, NULL)));
 		}
 		is_int(bad, 0, "bfloat16 averaged");
 	}
@@ -164,6 +198,12 @@ int main(void)
 		double got[3];
 		read_all(o, "d", got, sizeof(got));
 		ok(fabs(got[1] - (1.0 / 3 + 1 + 1e-9)) < 1e-15, "float64 averaged in double");
+		for (int i = 0; i < 3; i++)
+			tally(got[i], got[i]);
+		is_int(st.values, want_st.values, "rounding counted over every averaged value");
+		is_int(st.changed, want_st.changed, "values rounded");
+		is_int(st.underflow, want_st.underflow, "means that became zero");
+		is_int(st.overflow, want_st.overflow, "overflows");
 	}
 	{
 		int64_t step;

@@ -1,7 +1,9 @@
 /* castconv: every narrow float code round-trips, float32 -> half agrees with the compiler's
- * own _Float16 conversion, ties go to even, and the counters count. */
+ * own _Float16 conversion, ties go to even, float32 -> bfloat16 equals the scalar loop on every
+ * bit pattern, and the counters count. */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "format/dtype.h"
@@ -115,6 +117,77 @@ static void bf16_fast_path(void)
 	is_int(bad, 0, "float32 -> bfloat16 bit path equals the generic path");
 }
 
+/* The scalar float32 -> bfloat16 loop cast used before its block loop, kept as the reference
+ * the block loop must equal: bits and counters. */
+static void bf16_scalar(const uint32_t *in, uint16_t *out, size_t n, struct cast_stats *st)
+{
+	for (size_t k = 0; k < n; k++) {
+		uint32_t bits = in[k], mag = bits & 0x7fffffffu;
+		uint16_t b;
+		if (mag > 0x7f800000u) {
+			b = (uint16_t)(bits >> 16 | 0x40);
+		} else {
+			b = (uint16_t)((bits + 0x7fffu + (bits >> 16 & 1)) >> 16);
+			st->changed += (uint32_t)b << 16 != bits;
+			st->overflow += (b & 0x7fff) == 0x7f80 && mag != 0x7f800000u;
+			st->underflow += !(b & 0x7fff) && mag;
+		}
+		st->values++;
+		out[k] = b;
+	}
+}
+
+/* float32 patterns in runs of odd lengths (so that blocks end anywhere): with CKPT_TEST_SLOW
+ * set every one of the 2^32 (about 15 s), else every sign, exponent and top mantissa (the high
+ * 16 bits) with the low halves that decide the rounding (0, 1, just under, at and over the
+ * half, all ones), and every 97th pattern besides. */
+static size_t bf16_patterns(uint64_t *next, int every, uint32_t *in, size_t max)
+{
+	static const uint16_t low[] = { 0, 1, 2, 0x3fff, 0x4000, 0x7ffe, 0x7fff, 0x8000, 0x8001,
+					0xbfff, 0xc000, 0xfffe, 0xffff };
+	size_t n = 0;
+
+	if (every) {
+		while (n < max && *next < 0x100000000ull)
+			in[n++] = (uint32_t)(*next)++;
+		return n;
+	}
+	/* *next: the high half (then the 97-strided sweep, from 2^16 on) */
+	while (n + 14 <= max && *next < 0x10000) {
+		for (size_t k = 0; k < sizeof(low) / sizeof(low[0]); k++)
+			in[n++] = (uint32_t)*next << 16 | low[k];
+		++*next;
+	}
+	for (uint64_t b = (*next - 0x10000) * 97; n < max && *next >= 0x10000 &&
+	     b < 0x100000000ull; b += 97, ++*next)
+		in[n++] = (uint32_t)b;
+	return n;
+}
+
+static void bf16_every_pattern(void)
+{
+	enum { RUN = 1 << 16 };
+	static uint32_t in[RUN];
+	static uint16_t want[RUN], got[RUN];
+	struct cast_stats a = { 0 }, b = { 0 };
+	uint64_t bad = 0, bad_counts = 0, next = 0;
+	int every = getenv("CKPT_TEST_SLOW") != NULL;
+	size_t len = RUN - 1, n;
+
+	while ((n = bf16_patterns(&next, every, in, len)) > 0) {
+		bf16_scalar(in, want, n, &a);
+		cast_elements(DT_FLOAT, in, DT_BFLOAT16, got, n, &b);
+		bad += memcmp(want, got, 2 * n) != 0;
+		bad_counts += memcmp(&a, &b, sizeof(a)) != 0;
+		len = len == RUN - 1 ? 777 : RUN - 1;
+	}
+	is_int(bad, 0, "float32 -> bfloat16 block loop: %s as the scalar loop",
+	       every ? "every bit pattern" : "the patterns");
+	is_int(bad_counts, 0, "... and the same counts of rounded, overflowed and underflowed");
+	ok(a.values >= (every ? 0x100000000ull : 44000000), "... over %llu patterns",
+	   (unsigned long long)a.values);
+}
+
 static void counters(void)
 {
 	float in[] = { 1.0f, 65504.0f, 65519.0f, 65520.0f, -1e6f, 1e-8f, 0.1f, INFINITY, NAN, -0.0f };
@@ -158,6 +231,7 @@ int main(void)
 	half_matches_compiler();
 	ties_to_even();
 	bf16_fast_path();
+	bf16_every_pattern();
 	counters();
 	return tap_done();
 }

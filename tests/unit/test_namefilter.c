@@ -35,7 +35,7 @@ int main(void)
 		"model/optimizer_head/kernel", "layer/Adamson", "my_slot_value", "momentum",
 		"dense/kernel/ExponentialMovingAverage", "_CHECKPOINTABLE_OBJECT_GRAPH",
 		"model/layer/kernel/.ATTRIBUTES/VARIABLE_VALUE", "adam_m", "layer.1/kernel",
-		"model/Adam/.ATTRIBUTES/VARIABLE_VALUE",
+		"model/Adam/.ATTRIBUTES/VARIABLE_VALUE", "bert/embeddings/LayerNorm/beta", "beta",
 	};
 
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/optfile.h"
+#include "store/optfile.h"
 #include "base/util.h"
 #include "store/outguard.h"
 #include "tap.h"

@@ -27,7 +27,7 @@ static int fail_503;      /* answer this many requests with 503 */
 static int truncate_next; /* send half of the next body, then close */
 static int ignore_range;
 static int requests;
-static char last_auth[512], last_range[64], last_target[512];
+static char last_auth[512], last_range[64], last_target[512], last_method[8];
 
 static struct object *find_obj(const char *key)
 {
@@ -117,6 +117,7 @@ static int serve_one(int fd)
 			snprintf(last_range, sizeof(last_range), "%s", line + 7);
 	}
 	head = !strcmp(method, "HEAD");
+	snprintf(last_method, sizeof(last_method), "%s", method);
 	if (fail_503 > 0) {
 		fail_503--;
 		reply(fd, 503, NULL, "busy", 4, head);
@@ -264,9 +265,23 @@ static void test_reads(void)
 	f->ops->close(f);
 	free(u);
 
+	u = s3("run/checkpoint");
+	r0 = requests;
+	ok(remote_stat(u, &st, &err) == 0 && st.kind == CK_STORE_FILE && st.size == 40,
+	   "stat of a small file");
+	ok(remote_open(u, &f, &err) == 0 && ck_file_pread(f, buf, 40, 0, &err) == 40 &&
+		   !memcmp(buf, objs[2].p, 40),
+	   "open and read it");
+	f->ops->close(f);
+	ok(remote_open(u, &f, &err) == 0 && ck_file_pread(f, buf, 10, 5, &err) == 10, "and again");
+	f->ops->close(f);
+	is_int(requests - r0, 1, "one request for all of that (its first bytes came with stat)");
+	free(u);
+
 	u = s3("run/m.data-00000-of-00001");
 	r0 = requests;
 	ok(remote_open(u, &f, &err) == 0 && f->size == 1300000, "open of a data file (HEAD)");
+	ok(!strcmp(last_method, "HEAD"), "by HEAD, reading none of its bytes");
 	ok(ck_file_pread(f, buf, 1000, 123456, &err) == 1000 && !memcmp(buf, objs[1].p + 123456, 1000),
 	   "one tensor's bytes");
 	ok(!strcmp(last_range, "bytes=123456-124455"), "exactly its range asked");
