@@ -9,7 +9,8 @@
 #   s3rver_start($dir, @buckets)  npm's s3rver keeping its objects in $dir, the buckets made
 #                            at start: a server, or undef ($Remote::why)
 #   s3_put($srv, $bucket, $key, $file)  upload one object to s3rver; 1 on success
-#   fault_start($root)       tests/tools/faultserver.pl serving $root, with faults by path prefix
+#   fault_start($root[, $secret])  tests/tools/faultserver.pl serving $root, with faults by path
+#                            prefix, and an S3 endpoint under /sigv4 checking signatures by $secret
 #   stop($srv)               stop one server now (also done for all at exit)
 #   mark($srv)               where the server's request log ends now
 #   requests($srv, $mark)    the requests logged since $mark, waiting until the log settles:
@@ -204,13 +205,14 @@ sub s3_put {
 }
 
 sub fault_start {
-	my ($root) = @_;
+	my ($root, $secret) = @_;
 	my $dir = tmpdir();
 	my $script = dirname(__FILE__) . '/../tools/faultserver.pl';
 	mkdir "$dir/state";
 	return start('faultserver', sub {
 		my ($port) = @_;
-		return ([$^X, $script, $port, $root, "$dir/access.log", "$dir/state"], "$dir/fault.out");
+		return ([$^X, $script, $port, $root, "$dir/access.log", "$dir/state", $secret // ()],
+			"$dir/fault.out");
 	}, 10, log => "$dir/access.log");
 }
 
