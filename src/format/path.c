@@ -601,6 +601,8 @@ int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err)
 	memset(f, 0, sizeof(*f));
 	/* The listing first: a folder that cannot be listed is the error to report. */
 	rc = ck_store_list(dir, listing_entry, &l, err);
+	if (rc == CK_EUNSUP && ck_store_is_remote(dir))
+		rc = 0; /* an https folder is not listed: its state file says what it holds */
 	if (rc < 0) {
 		ckpt_folder_release(&l.extra);
 		return rc;
@@ -841,6 +843,8 @@ static int not_found(const char *arg, const char *prefix, struct ck_err *err)
 			 "index is missing (an incomplete copy?)", prefix,
 			 parts & 1 ? "the data shards" : "", parts == 3 ? " and " : "",
 			 parts & 2 ? "the .meta graph" : "", parts == 2 ? "is" : "are");
+	else if (ck_store_is_remote(arg))
+		buf_addf(&msg, "%s: 404: no such object", arg);
 	else
 		buf_addf(&msg, "%s: %s", arg, strerror(ENOENT));
 	if (ckpt_folder_scan(dir, &f, &ignored) == 0) {
@@ -853,6 +857,8 @@ static int not_found(const char *arg, const char *prefix, struct ck_err *err)
 		}
 		ckpt_folder_release(&f);
 	}
+	if (ck_store_is_remote(arg) && !strchr((char *)msg.p, ';'))
+		buf_addf(&msg, "; is the prefix right?");
 	rc = ck_error(err, CK_ENOTFOUND, "%s", (char *)msg.p);
 	buf_release(&msg);
 	free(dir);

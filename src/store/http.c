@@ -235,7 +235,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		len -= take;
 	}
 	take = x->want - x->rs->got < len ? (size_t)(x->want - x->rs->got) : len;
-	if (len > take && !(x->status == 200 && x->rq->ranged)) {
+	if (len > take && !x->rq->ranged) {
 		x->too_big = 1;
 		return 0;
 	}
@@ -244,8 +244,10 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	else
 		buf_add(x->rq->body, p, take);
 	x->rs->got += take;
-	if (x->rs->got == x->want && x->status == 200 && x->rq->ranged) {
-		x->stop = 1; /* all we asked for: do not read the rest of a whole object */
+	if (x->rs->got == x->want && x->rq->ranged) {
+		/* all we asked for: do not read the rest of a whole object, nor more than asked of
+		 * a server that answers a suffix range with another (s3rver sends bytes 0-N) */
+		x->stop = 1;
 		return 0;
 	}
 	return size * n;
@@ -296,9 +298,9 @@ static struct curl_slist *set_options(CURL *h, const struct http_request *rq, st
 
 static int net_transient(CURLcode rc)
 {
+	/* not a timeout: a server that stalled once will stall again, and five waits are long */
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
@@ -319,8 +321,13 @@ static int finish(CURL *h, struct xfer *x, int *truncated, struct ck_err *err)
 	const struct http_request *rq = x->rq;
 	long ft = -1;
 
+	char *last = NULL;
+	size_t n = strlen(rq->url);
+
 	p_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rs->status);
 	p_curl_easy_getinfo(h, CURLINFO_FILETIME, &ft);
+	p_curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &last);
+	rs->to_folder = last && strlen(last) == n + 1 && !strncmp(last, rq->url, n) && last[n] == '/';
 	rs->mtime = ft;
 	if (rs->status == 206) {
 		if (!x->have_cr || (rq->ranged && !rq->suffix && x->cr_first != rq->off))
@@ -383,6 +390,9 @@ static int try_once(CURL *h, const struct http_request *rq, struct http_response
 		rc = CURLE_OK;
 	if (rc == CURLE_OK && (r = finish(h, &x, &truncated, err)) < 0)
 		return r;
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return ck_error(err, CK_EIO, "%s: timed out: the server stopped answering "
+				"(CKPT_HTTP_TIMEOUT sets how long to wait)", rq->display);
 	if (rc != CURLE_OK && !net_transient(rc))
 		return ck_error(err, CK_EIO, "%s: %s", rq->display, p_curl_easy_strerror(rc));
 	if (!http_retryable(rc == CURLE_OK ? rs->status : 0, rc != CURLE_OK, truncated))
