@@ -838,6 +838,18 @@ static int not_found(const char *arg, const char *prefix, struct ck_err *err)
 	const char *best;
 	int parts = has_parts(prefix), rc;
 
+	if (ck_store_is_remote(prefix)) {
+		/* the probes above took any failure for absence: a server that failed (timed out,
+		 * refused access) is the error to report, not a missing checkpoint */
+		char *idx = bundle_index_path(prefix);
+		struct ck_stat st;
+		rc = ck_store_stat(has_suffix(arg, ".index") ? arg : idx, &st, err);
+		free(idx);
+		if (rc < 0) {
+			free(dir);
+			return rc;
+		}
+	}
 	if (parts)
 		buf_addf(&msg, "%s.index: no such file, but %s%s%s of that checkpoint %s there: its "
 			 "index is missing (an incomplete copy?)", prefix,

@@ -253,6 +253,36 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* The stall watchdog: libcurl's low-speed limit averages over a window and let a body that
+ * stopped after its first bytes hang for several times the limit; this counts from the last
+ * byte that arrived. */
+struct watch {
+	curl_off_t seen;
+	double last;    /* seconds, CLOCK_MONOTONIC */
+	double limit;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct watch *w = arg;
+	double t = now_s();
+
+	if (dlnow != w->seen || !w->last) {
+		w->seen = dlnow;
+		w->last = t;
+		return 0;
+	}
+	return t - w->last > w->limit; /* nonzero aborts: CURLE_ABORTED_BY_CALLBACK */
+}
+
 static double timeout_s(void)
 {
 	const char *v = getenv("CKPT_HTTP_TIMEOUT");
@@ -261,11 +291,18 @@ static double timeout_s(void)
 }
 
 static struct curl_slist *set_options(CURL *h, const struct http_request *rq, struct xfer *x,
-				      char range[48])
+				      struct watch *w, char range[48])
 {
 	struct curl_slist *hl = NULL;
 	double t = timeout_s();
 	size_t i;
+
+	w->seen = 0;
+	w->last = 0;
+	w->limit = t ? t : 30;
+	p_curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	p_curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	p_curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
 
 	p_curl_easy_setopt(h, CURLOPT_URL, rq->url);
 	p_curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -352,7 +389,7 @@ static const char *why_of(CURLcode rc, long status, int truncated, char *tmp, si
 		snprintf(tmp, n, "%ld", status);
 		return tmp;
 	}
-	if (rc == CURLE_OPERATION_TIMEDOUT)
+	if (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_ABORTED_BY_CALLBACK)
 		return "timed out";
 	if (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
 		return "connection reset";
@@ -367,6 +404,7 @@ static int try_once(CURL *h, const struct http_request *rq, struct http_response
 		    size_t body0, char *why, size_t whyn, struct ck_err *err)
 {
 	struct xfer x = { .rq = rq, .rs = rs };
+	struct watch w;
 	struct curl_slist *hl;
 	char range[48], tmp[32];
 	CURLcode rc;
@@ -377,7 +415,7 @@ static int try_once(CURL *h, const struct http_request *rq, struct http_response
 	rs->mtime = -1;
 	if (rq->body)
 		rq->body->len = body0;
-	hl = set_options(h, rq, &x, range);
+	hl = set_options(h, rq, &x, &w, range);
 	rc = p_curl_easy_perform(h);
 	p_curl_slist_free_all(hl);
 	if (x.refuse)
@@ -390,7 +428,7 @@ static int try_once(CURL *h, const struct http_request *rq, struct http_response
 		rc = CURLE_OK;
 	if (rc == CURLE_OK && (r = finish(h, &x, &truncated, err)) < 0)
 		return r;
-	if (rc == CURLE_OPERATION_TIMEDOUT)
+	if (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_ABORTED_BY_CALLBACK)
 		return ck_error(err, CK_EIO, "%s: timed out: the server stopped answering "
 				"(CKPT_HTTP_TIMEOUT sets how long to wait)", rq->display);
 	if (rc != CURLE_OK && !net_transient(rc))

@@ -81,6 +81,43 @@ static int auth_headers(const struct ck_url *u, const struct http_request *rq, c
 	return n;
 }
 
+/* Servers that stopped answering (a timeout): later requests to them fail at once with the
+ * same error, rather than each waiting out its own timeout while a path is resolved. */
+#define DEAD_MAX 8
+static struct {
+	char *base;
+	struct ck_err err;
+} dead[DEAD_MAX];
+static unsigned ndead;
+static pthread_mutex_t dead_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int dead_origin(const char *base, struct ck_err *err)
+{
+	int rc = 0;
+	unsigned i;
+
+	pthread_mutex_lock(&dead_mu);
+	for (i = 0; i < ndead && i < DEAD_MAX && !rc; i++)
+		if (!strcmp(dead[i].base, base)) {
+			if (err)
+				*err = dead[i].err;
+			rc = dead[i].err.code;
+		}
+	pthread_mutex_unlock(&dead_mu);
+	return rc;
+}
+
+static void mark_dead(const char *base, const struct ck_err *err)
+{
+	pthread_mutex_lock(&dead_mu);
+	if (ndead < DEAD_MAX) {
+		dead[ndead].base = xstrdup(base);
+		dead[ndead].err = *err;
+		ndead++;
+	}
+	pthread_mutex_unlock(&dead_mu);
+}
+
 static int request(const struct ck_url *u, const struct req *r, struct http_response *rs,
 		   struct ck_err *err)
 {
@@ -90,8 +127,12 @@ static int request(const struct ck_url *u, const struct req *r, struct http_resp
 	struct http_request rq = { .display = u->display, .head = r->head, .ranged = r->ranged,
 				   .suffix = r->suffix, .off = r->off, .len = r->len,
 				   .dst = r->dst, .body = r->body, .cap = r->cap };
+	struct ck_err why;
 	int rc, i, n;
 
+	memset(rs, 0, sizeof(*rs));
+	if ((rc = dead_origin(u->base, err)) < 0)
+		return rc;
 	if (r->listing)
 		ck_url_bucket_path(u, &path);
 	else
@@ -103,7 +144,11 @@ static int request(const struct ck_url *u, const struct req *r, struct http_resp
 	rq.url = (const char *)url.p;
 	n = auth_headers(u, &rq, (const char *)path.p, query, hdr);
 	rq.headers = (const char *const *)hdr;
-	rc = http_fetch(&rq, rs, err);
+	rc = http_fetch(&rq, rs, &why);
+	if (rc == CK_EIO && strstr(why.msg, ": timed out"))
+		mark_dead(u->base, &why);
+	if (rc < 0 && err)
+		*err = why;
 	__atomic_add_fetch(&n_requests, 1, __ATOMIC_RELAXED);
 	if (rc == 0)
 		__atomic_add_fetch(&n_bytes, rs->got, __ATOMIC_RELAXED);
@@ -162,7 +207,8 @@ static void list_hint(const struct ck_url *u, struct buf *out)
 	struct ck_err quiet;
 	size_t i;
 
-	if (u->bucket && list_page(u, prefix, NULL, 20, &pg, &quiet) == 0) {
+	/* no max-keys: s3rver fails any listing it would cut short */
+	if (u->bucket && list_page(u, prefix, NULL, 0, &pg, &quiet) == 0) {
 		buf_addf(out, "%sobjects under %.*s%s", pg.n ? "" : "no ", (int)shown, u->display,
 			 pg.n ? ": " : "");
 		for (i = 0; i < pg.n && i < 5; i++)
@@ -303,7 +349,7 @@ static int is_prefix_folder(const struct ck_url *u)
 	if (!u->bucket || !*u->key)
 		return 0;
 	prefix = xasprintf("%s/", u->key);
-	yes = list_page(u, prefix, NULL, 1, &pg, &quiet) == 0 && pg.n > 0;
+	yes = list_page(u, prefix, NULL, 0, &pg, &quiet) == 0 && pg.n > 0;
 	listing_page_release(&pg);
 	free(prefix);
 	return yes;
@@ -634,7 +680,7 @@ int remote_list(const char *url, int (*fn)(void *arg, const char *name), void *a
 			char *name = pg.v[i].name, *full;
 			size_t n = strlen(name);
 			struct ck_stat st = { .kind = pg.v[i].is_prefix ? CK_STORE_FOLDER : CK_STORE_FILE,
-					      .size = pg.v[i].size, .mtime = -1 };
+					      .size = pg.v[i].size, .mtime = pg.v[i].mtime };
 			if (strncmp(name, prefix, plen) || n == plen)
 				continue; /* the folder's own marker object, or not under it */
 			if (pg.v[i].is_prefix)
