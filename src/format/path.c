@@ -601,7 +601,7 @@ int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err)
 	memset(f, 0, sizeof(*f));
 	/* The listing first: a folder that cannot be listed is the error to report. */
 	rc = ck_store_list(dir, listing_entry, &l, err);
-	if (rc == CK_EUNSUP && ck_store_is_remote(dir))
+	if (rc == CK_EUNSUP && !ck_store_can_list(dir))
 		rc = 0; /* an https folder is not listed: its state file says what it holds */
 	if (rc < 0) {
 		ckpt_folder_release(&l.extra);
@@ -736,6 +736,9 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 	if (f.n == 1) {
 		/* One checkpoint, V2 or a legacy V1 file: that is the one meant. */
 		set_result(out, f.c[0].prefix, f.c[0].format);
+	} else if (f.n == 0 && !ck_store_can_list(dir)) {
+		rc = ck_error(err, CK_ENOTFOUND, "%s: a folder with no 'checkpoint' state file, and "
+			      "an http(s) folder cannot be listed; name the checkpoint's prefix", dir);
 	} else if (f.n == 0) {
 		char *below = subfolder_hint(dir);
 		rc = ck_error(err, CK_ENOTFOUND,
