@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "store/file.h"
 #include "format/dtype.h"
 #include "tensor/npy.h"
 #include "edit/surgery.h"
@@ -331,9 +332,10 @@ static int trend_operands(const struct cmd *self, int argc, char **argv, long la
 			  char ***paths, size_t *n, struct buf *notes)
 {
 	struct ck_err err = { 0 };
-	struct stat sb;
+	struct ck_stat sb;
 
-	if (argc - optind == 1 && stat(argv[optind], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+	if (argc - optind == 1 && ck_store_stat(argv[optind], &sb, NULL) == 0 &&
+	    sb.kind == CK_STORE_FOLDER) { /* a local folder or a folder URL */
 		if (trend_folder(argv[optind], (size_t)last, paths, n, notes, &err) < 0) {
 			cli_notes(notes);
 			return cli_error(&err);

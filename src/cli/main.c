@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "store/http.h"
+#include "store/url.h"
 
 #ifndef CKPT_VERSION
 #define CKPT_VERSION "dev"
@@ -81,6 +82,8 @@ int main(int argc, char **argv)
 
 	xalloc_on_failure(cli_out_of_memory);
 	http_on_retry = print_retry;
+	for (int i = 1; i < argc; i++)
+		ck_url_hide_userinfo(argv[i]); /* user:password@ of a URL: kept for its requests only */
 	if (argc < 2) {
 		short_usage(stderr);
 		return EXIT_TROUBLE;

@@ -19,6 +19,12 @@ int ck_store_is_remote(const char *path)
 	return ck_url_scheme_of(path) != CK_URL_NONE;
 }
 
+int ck_store_can_list(const char *path)
+{
+	enum ck_url_scheme s = ck_url_scheme_of(path);
+	return s != CK_URL_HTTP && s != CK_URL_HTTPS;
+}
+
 /* ---- the local backend ---- */
 
 static long long local_pread(struct ck_file *f, void *p, size_t n, uint64_t off,

@@ -73,6 +73,10 @@ void ck_file_close(struct ck_file *f);
 /* 1 when path names a remote object (a URL of a scheme the store knows), else 0. */
 int ck_store_is_remote(const char *path);
 
+/* 0 when folders under path cannot be listed (an http(s) server's: they are known only by
+ * their `checkpoint` state file), else 1 (local folders, S3 and GCS prefixes). */
+int ck_store_can_list(const char *path);
+
 enum ck_store_kind { CK_STORE_MISSING, CK_STORE_FILE, CK_STORE_FOLDER, CK_STORE_OTHER };
 
 struct ck_stat {

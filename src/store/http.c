@@ -235,7 +235,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		len -= take;
 	}
 	take = x->want - x->rs->got < len ? (size_t)(x->want - x->rs->got) : len;
-	if (len > take && !(x->status == 200 && x->rq->ranged)) {
+	if (len > take && !x->rq->ranged) {
 		x->too_big = 1;
 		return 0;
 	}
@@ -244,11 +244,43 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	else
 		buf_add(x->rq->body, p, take);
 	x->rs->got += take;
-	if (x->rs->got == x->want && x->status == 200 && x->rq->ranged) {
-		x->stop = 1; /* all we asked for: do not read the rest of a whole object */
+	if (x->rs->got == x->want && x->rq->ranged) {
+		/* all we asked for: do not read the rest of a whole object, nor more than asked of
+		 * a server that answers a suffix range with another (s3rver sends bytes 0-N) */
+		x->stop = 1;
 		return 0;
 	}
 	return size * n;
+}
+
+/* The stall watchdog: libcurl's low-speed limit averages over a window and let a body that
+ * stopped after its first bytes hang for several times the limit; this counts from the last
+ * byte that arrived. */
+struct watch {
+	curl_off_t seen;
+	double last;    /* seconds, CLOCK_MONOTONIC */
+	double limit;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct watch *w = arg;
+	double t = now_s();
+
+	if (dlnow != w->seen || !w->last) {
+		w->seen = dlnow;
+		w->last = t;
+		return 0;
+	}
+	return t - w->last > w->limit; /* nonzero aborts: CURLE_ABORTED_BY_CALLBACK */
 }
 
 static double timeout_s(void)
@@ -259,11 +291,18 @@ static double timeout_s(void)
 }
 
 static struct curl_slist *set_options(CURL *h, const struct http_request *rq, struct xfer *x,
-				      char range[48])
+				      struct watch *w, char range[48])
 {
 	struct curl_slist *hl = NULL;
 	double t = timeout_s();
 	size_t i;
+
+	w->seen = 0;
+	w->last = 0;
+	w->limit = t ? t : 30;
+	p_curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	p_curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	p_curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
 
 	p_curl_easy_setopt(h, CURLOPT_URL, rq->url);
 	p_curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -296,9 +335,9 @@ static struct curl_slist *set_options(CURL *h, const struct http_request *rq, st
 
 static int net_transient(CURLcode rc)
 {
+	/* not a timeout: a server that stalled once will stall again, and five waits are long */
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
@@ -319,8 +358,13 @@ static int finish(CURL *h, struct xfer *x, int *truncated, struct ck_err *err)
 	const struct http_request *rq = x->rq;
 	long ft = -1;
 
+	char *last = NULL;
+	size_t n = strlen(rq->url);
+
 	p_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rs->status);
 	p_curl_easy_getinfo(h, CURLINFO_FILETIME, &ft);
+	p_curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &last);
+	rs->to_folder = last && strlen(last) == n + 1 && !strncmp(last, rq->url, n) && last[n] == '/';
 	rs->mtime = ft;
 	if (rs->status == 206) {
 		if (!x->have_cr || (rq->ranged && !rq->suffix && x->cr_first != rq->off))
@@ -345,7 +389,7 @@ static const char *why_of(CURLcode rc, long status, int truncated, char *tmp, si
 		snprintf(tmp, n, "%ld", status);
 		return tmp;
 	}
-	if (rc == CURLE_OPERATION_TIMEDOUT)
+	if (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_ABORTED_BY_CALLBACK)
 		return "timed out";
 	if (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
 		return "connection reset";
@@ -360,6 +404,7 @@ static int try_once(CURL *h, const struct http_request *rq, struct http_response
 		    size_t body0, char *why, size_t whyn, struct ck_err *err)
 {
 	struct xfer x = { .rq = rq, .rs = rs };
+	struct watch w;
 	struct curl_slist *hl;
 	char range[48], tmp[32];
 	CURLcode rc;
@@ -370,7 +415,7 @@ static int try_once(CURL *h, const struct http_request *rq, struct http_response
 	rs->mtime = -1;
 	if (rq->body)
 		rq->body->len = body0;
-	hl = set_options(h, rq, &x, range);
+	hl = set_options(h, rq, &x, &w, range);
 	rc = p_curl_easy_perform(h);
 	p_curl_slist_free_all(hl);
 	if (x.refuse)
@@ -383,6 +428,9 @@ static int try_once(CURL *h, const struct http_request *rq, struct http_response
 		rc = CURLE_OK;
 	if (rc == CURLE_OK && (r = finish(h, &x, &truncated, err)) < 0)
 		return r;
+	if (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_ABORTED_BY_CALLBACK)
+		return ck_error(err, CK_EIO, "%s: timed out: the server stopped answering "
+				"(CKPT_HTTP_TIMEOUT sets how long to wait)", rq->display);
 	if (rc != CURLE_OK && !net_transient(rc))
 		return ck_error(err, CK_EIO, "%s: %s", rq->display, p_curl_easy_strerror(rc));
 	if (!http_retryable(rc == CURLE_OK ? rs->status : 0, rc != CURLE_OK, truncated))

@@ -4,7 +4,7 @@
  * One handle per thread, kept between requests so that connections stay alive. Every request
  * has a connect timeout (10 s) and a low-speed limit (a body that stalls for 30 s fails
  * rather than hangs); CKPT_HTTP_TIMEOUT=SECONDS sets both. A request that fails in a way that
- * may pass (5xx, 429, a reset or refused connection, a timeout, a truncated body) is tried
+ * may pass (5xx, 429, a reset or refused connection, a truncated body) is tried
  * again after a growing pause, at most HTTP_TRIES times in all, each retry reported through
  * http_on_retry. Redirects are followed (at most 5). */
 #ifndef CKPT_HTTP_H
@@ -41,6 +41,8 @@ struct http_response {
 	size_t got;        /* body bytes kept */
 	int64_t mtime;     /* Last-Modified, or -1 */
 	int range_ignored; /* a Range was sent and the server answered 200 with the whole body */
+	int to_folder;     /* redirected to the same URL with a '/' added: a folder (a web
+			    * server's answer for a folder named without its slash) */
 };
 
 /* The Range header's value for rq ("bytes=0-9", "bytes=-65536") into out. */
@@ -59,7 +61,8 @@ int http_status_error(const char *display, long status, const char *more, struct
 
 /* The retry policy, apart from the transport so that it can be tested: 1 when a try that
  * ended with status (0 when no response came) or a transport failure (net_transient: reset,
- * refused, timeout; truncated: fewer body bytes than announced) deserves another. */
+ * refused; truncated: fewer body bytes than announced) deserves another. A timeout does not:
+ * a stalled server stalls again, and five waits would be long. */
 int http_retryable(long status, int net_transient, int truncated);
 /* The pause before try number attempt (2 .. HTTP_TRIES), in milliseconds. */
 unsigned http_backoff_ms(int attempt);

@@ -2,8 +2,10 @@
  * XML library would be one more dependency for four elements. */
 #include "store/listing.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/util.h"
 
@@ -108,8 +110,26 @@ static const char *element(const char *p, const char *end, const char *tag, size
 	return NULL;
 }
 
+/* ISO 8601 as S3 writes it, "2026-12-03T10:16:10.000Z": seconds since the epoch, or -1. */
+static int64_t parse_time(const char *s, size_t n)
+{
+	char tmp[32];
+	struct tm tm = { 0 };
+
+	if (!s || n < 19 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = 0;
+	if (sscanf(tmp, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &tm.tm_sec) != 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm);
+}
+
 static int add_entry(struct listing_page *page, const char *s, size_t n, uint64_t size,
-		     int is_prefix)
+		     int64_t mtime, int is_prefix)
 {
 	struct buf b = BUF_INIT;
 
@@ -122,6 +142,7 @@ static int add_entry(struct listing_page *page, const char *s, size_t n, uint64_
 	buf_addc(&b, 0);
 	page->v[page->n].name = buf_detach(&b, NULL);
 	page->v[page->n].size = size;
+	page->v[page->n].mtime = mtime;
 	page->v[page->n].is_prefix = is_prefix;
 	page->n++;
 	return 0;
@@ -141,15 +162,17 @@ static uint64_t parse_size(const char *s, size_t n)
 static int add_all(struct listing_page *page, const char *p, const char *end, const char *outer,
 		   const char *inner, int is_prefix)
 {
-	const char *t, *after, *k, *kafter, *sz, *sa;
-	size_t len, kn, sn;
+	const char *t, *after, *k, *kafter, *sz, *sa, *lm;
+	size_t len, kn, sn, ln;
 
 	while ((t = element(p, end, outer, &len, &after))) {
 		k = element(t, t + len, inner, &kn, &kafter);
 		if (!k)
 			return -1;
 		sz = is_prefix ? NULL : element(t, t + len, "Size", &sn, &sa);
-		if (add_entry(page, k, kn, sz ? parse_size(sz, sn) : 0, is_prefix) < 0)
+		lm = is_prefix ? NULL : element(t, t + len, "LastModified", &ln, &sa);
+		if (add_entry(page, k, kn, sz ? parse_size(sz, sn) : 0, lm ? parse_time(lm, ln) : -1,
+			      is_prefix) < 0)
 			return -1;
 		p = after;
 	}

@@ -20,6 +20,7 @@
 struct listing_entry {
 	char *name;     /* the key, or the common prefix (ending in the delimiter) */
 	uint64_t size;  /* a key's size; 0 for a prefix */
+	int64_t mtime;  /* a key's LastModified (seconds since the epoch), or -1 */
 	int is_prefix;
 };
 

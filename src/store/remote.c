@@ -20,6 +20,7 @@
 #define SEQ_STREAMS 4
 #define LIST_MAX (16u << 20)   /* one page of a bucket listing (1000 keys) is far smaller */
 #define KNOWN_MAX 64
+#define STATUS_FOLDER 1        /* not HTTP's: a redirect to the URL with a '/' added */
 
 static unsigned long long n_requests, n_bytes;
 
@@ -80,6 +81,43 @@ static int auth_headers(const struct ck_url *u, const struct http_request *rq, c
 	return n;
 }
 
+/* Servers that stopped answering (a timeout): later requests to them fail at once with the
+ * same error, rather than each waiting out its own timeout while a path is resolved. */
+#define DEAD_MAX 8
+static struct {
+	char *base;
+	struct ck_err err;
+} dead[DEAD_MAX];
+static unsigned ndead;
+static pthread_mutex_t dead_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int dead_origin(const char *base, struct ck_err *err)
+{
+	int rc = 0;
+	unsigned i;
+
+	pthread_mutex_lock(&dead_mu);
+	for (i = 0; i < ndead && i < DEAD_MAX && !rc; i++)
+		if (!strcmp(dead[i].base, base)) {
+			if (err)
+				*err = dead[i].err;
+			rc = dead[i].err.code;
+		}
+	pthread_mutex_unlock(&dead_mu);
+	return rc;
+}
+
+static void mark_dead(const char *base, const struct ck_err *err)
+{
+	pthread_mutex_lock(&dead_mu);
+	if (ndead < DEAD_MAX) {
+		dead[ndead].base = xstrdup(base);
+		dead[ndead].err = *err;
+		ndead++;
+	}
+	pthread_mutex_unlock(&dead_mu);
+}
+
 static int request(const struct ck_url *u, const struct req *r, struct http_response *rs,
 		   struct ck_err *err)
 {
@@ -89,8 +127,12 @@ static int request(const struct ck_url *u, const struct req *r, struct http_resp
 	struct http_request rq = { .display = u->display, .head = r->head, .ranged = r->ranged,
 				   .suffix = r->suffix, .off = r->off, .len = r->len,
 				   .dst = r->dst, .body = r->body, .cap = r->cap };
+	struct ck_err why;
 	int rc, i, n;
 
+	memset(rs, 0, sizeof(*rs));
+	if ((rc = dead_origin(u->base, err)) < 0)
+		return rc;
 	if (r->listing)
 		ck_url_bucket_path(u, &path);
 	else
@@ -102,7 +144,11 @@ static int request(const struct ck_url *u, const struct req *r, struct http_resp
 	rq.url = (const char *)url.p;
 	n = auth_headers(u, &rq, (const char *)path.p, query, hdr);
 	rq.headers = (const char *const *)hdr;
-	rc = http_fetch(&rq, rs, err);
+	rc = http_fetch(&rq, rs, &why);
+	if (rc == CK_EIO && strstr(why.msg, ": timed out"))
+		mark_dead(u->base, &why);
+	if (rc < 0 && err)
+		*err = why;
 	__atomic_add_fetch(&n_requests, 1, __ATOMIC_RELAXED);
 	if (rc == 0)
 		__atomic_add_fetch(&n_bytes, rs->got, __ATOMIC_RELAXED);
@@ -161,7 +207,8 @@ static void list_hint(const struct ck_url *u, struct buf *out)
 	struct ck_err quiet;
 	size_t i;
 
-	if (u->bucket && list_page(u, prefix, NULL, 20, &pg, &quiet) == 0) {
+	/* no max-keys: s3rver fails any listing it would cut short */
+	if (u->bucket && list_page(u, prefix, NULL, 0, &pg, &quiet) == 0) {
 		buf_addf(out, "%sobjects under %.*s%s", pg.n ? "" : "no ", (int)shown, u->display,
 			 pg.n ? ": " : "");
 		for (i = 0; i < pg.n && i < 5; i++)
@@ -252,9 +299,9 @@ static int read_part(const struct ck_url *u, int suffix, struct ck_stat *st, uin
 			 .cap = TAIL_READ };
 	int rc = request(u, &r, &rs, err);
 
-	*status = rs.status;
+	*status = rc == 0 && rs.to_folder ? STATUS_FOLDER : rs.status;
 	*part = NULL;
-	if (rc == 0 && (rs.status == 200 || rs.status == 206)) {
+	if (rc == 0 && !rs.to_folder && (rs.status == 200 || rs.status == 206)) {
 		st->kind = CK_STORE_FILE;
 		st->size = rs.total != UINT64_MAX ? rs.total : rs.first + rs.got;
 		st->mtime = rs.mtime;
@@ -278,8 +325,8 @@ static int head(const struct ck_url *u, struct ck_stat *st, long *status, struct
 	struct req r = { .head = 1 };
 	int rc = request(u, &r, &rs, err);
 
-	*status = rs.status;
-	if (rc == 0 && rs.status >= 200 && rs.status < 300) {
+	*status = rc == 0 && rs.to_folder ? STATUS_FOLDER : rs.status;
+	if (rc == 0 && !rs.to_folder && rs.status >= 200 && rs.status < 300) {
 		if (rs.total == UINT64_MAX)
 			return ck_error(err, CK_EIO, "%s: the server does not say the object's size",
 					u->display);
@@ -290,9 +337,29 @@ static int head(const struct ck_url *u, struct ck_stat *st, long *status, struct
 	return rc;
 }
 
-/* What url is, asking the server unless it is known; an index's tail comes along. */
-static int probe(const struct ck_url *u, const char *url, struct ck_stat *st, uint8_t **tail,
-		 uint64_t *tail_off, size_t *tail_len, struct ck_err *err)
+/* An s3/gs key that is no object but has objects under KEY/: a folder named without its
+ * slash, as a local one may be. One listing request, asked only after a 404. */
+static int is_prefix_folder(const struct ck_url *u)
+{
+	struct listing_page pg = { 0 };
+	struct ck_err quiet;
+	char *prefix;
+	int yes;
+
+	if (!u->bucket || !*u->key)
+		return 0;
+	prefix = xasprintf("%s/", u->key);
+	yes = list_page(u, prefix, NULL, 0, &pg, &quiet) == 0 && pg.n > 0;
+	listing_page_release(&pg);
+	free(prefix);
+	return yes;
+}
+
+/* What url is, asking the server unless it is known; an index's tail comes along. folders:
+ * also ask, after a 404, whether it is a folder named without its slash (stat does; open,
+ * which wants a file, does not pay the request). */
+static int probe(const struct ck_url *u, const char *url, int folders, struct ck_stat *st,
+		 uint8_t **tail, uint64_t *tail_off, size_t *tail_len, struct ck_err *err)
 {
 	long status = 0;
 	int rc;
@@ -312,7 +379,11 @@ static int probe(const struct ck_url *u, const char *url, struct ck_stat *st, ui
 			       err);
 	if (rc < 0)
 		return rc;
-	if (status == 404 || status == 410)
+	if (status == STATUS_FOLDER)
+		st->kind = CK_STORE_FOLDER;
+	else if ((status == 404 || status == 410) && folders && is_prefix_folder(u))
+		st->kind = CK_STORE_FOLDER;
+	else if (status == 404 || status == 410)
 		st->kind = CK_STORE_MISSING;
 	else if (st->kind != CK_STORE_FILE)
 		return status_error(u, status, err);
@@ -339,7 +410,7 @@ int remote_stat(const char *url, struct ck_stat *st, struct ck_err *err)
 		return rc;
 	if (is_folder_url(&u)) {
 		st->kind = CK_STORE_FOLDER;
-	} else if ((rc = probe(&u, url, st, &tail, &off, &len, err)) == 0) {
+	} else if ((rc = probe(&u, url, 1, st, &tail, &off, &len, err)) == 0) {
 		free(tail); /* remembered for the open that follows */
 	}
 	ck_url_release(&u);
@@ -555,9 +626,11 @@ int remote_open(const char *url, struct ck_file **out, struct ck_err *err)
 	if (is_folder_url(&rf->u))
 		rc = ck_error(err, CK_EKIND, "%s: is a folder, not a file", rf->u.display);
 	else
-		rc = probe(&rf->u, url, &st, &tail, &tail_off, &tail_len, err);
+		rc = probe(&rf->u, url, 0, &st, &tail, &tail_off, &tail_len, err);
 	if (rc == 0 && st.kind == CK_STORE_MISSING)
 		rc = status_error(&rf->u, 404, err);
+	else if (rc == 0 && st.kind == CK_STORE_FOLDER)
+		rc = ck_error(err, CK_EKIND, "%s: is a folder, not a file", rf->u.display);
 	if (rc < 0) {
 		ck_url_release(&rf->u);
 		free(rf);
@@ -607,7 +680,7 @@ int remote_list(const char *url, int (*fn)(void *arg, const char *name), void *a
 			char *name = pg.v[i].name, *full;
 			size_t n = strlen(name);
 			struct ck_stat st = { .kind = pg.v[i].is_prefix ? CK_STORE_FOLDER : CK_STORE_FILE,
-					      .size = pg.v[i].size, .mtime = -1 };
+					      .size = pg.v[i].size, .mtime = pg.v[i].mtime };
 			if (strncmp(name, prefix, plen) || n == plen)
 				continue; /* the folder's own marker object, or not under it */
 			if (pg.v[i].is_prefix)

@@ -44,6 +44,47 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* Credentials taken out of arguments (ck_url_hide_userinfo): "scheme://host" and "user:pw". */
+#define USERINFO_MAX 16
+static struct {
+	char *origin, *userinfo;
+} hidden[USERINFO_MAX];
+static int nhidden;
+
+int ck_url_hide_userinfo(char *s)
+{
+	enum ck_url_scheme sch = ck_url_scheme_of(s);
+	char *auth, *end, *at;
+
+	if (sch != CK_URL_HTTP && sch != CK_URL_HTTPS)
+		return 0;
+	auth = s + scheme_len(s);
+	end = auth + strcspn(auth, "/?#");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	if (!at)
+		return 0;
+	if (nhidden < USERINFO_MAX) {
+		hidden[nhidden].userinfo = xasprintf("%.*s", (int)(at - auth), auth);
+		hidden[nhidden].origin = xasprintf("%.*s%.*s", (int)(auth - s), s, (int)(end - at - 1),
+						   at + 1);
+		nhidden++;
+	}
+	memset(auth, 0, (size_t)(at + 1 - auth)); /* gone from the process's memory too */
+	memmove(auth, at + 1, strlen(at + 1) + 1);
+	return 1;
+}
+
+/* user:password kept for the scheme://host:port in s[0..n), or NULL. */
+static const char *userinfo_for_n(const char *s, size_t n)
+{
+	int i;
+
+	for (i = 0; i < nhidden; i++)
+		if (strlen(hidden[i].origin) == n && !strncasecmp(hidden[i].origin, s, n))
+			return hidden[i].userinfo;
+	return NULL;
+}
+
 /* An http(s):// URL split into base (scheme://authority, userinfo kept for the request),
  * host (authority without userinfo), path (after the authority, without the '/') and query. */
 static int split_http(const char *s, char **base, char **host, char **path, char **query,
@@ -54,7 +95,11 @@ static int split_http(const char *s, char **base, char **host, char **path, char
 	at = memchr(auth, '@', (size_t)(end - auth));
 	if (end == (at ? at + 1 : auth))
 		return ck_error(err, CK_EUSAGE, "%s: no host in the URL", what);
-	*base = xasprintf("%.*s", (int)(end - s), s);
+	if (!at && userinfo_for_n(s, (size_t)(end - s)))
+		*base = xasprintf("%.*s%s@%.*s", (int)(auth - s), s, userinfo_for_n(s, (size_t)(end - s)),
+				  (int)(end - auth), auth);
+	else
+		*base = xasprintf("%.*s", (int)(end - s), s);
 	at = at ? at + 1 : auth;
 	*host = xasprintf("%.*s", (int)(end - at), at);
 	if (*end == '/')

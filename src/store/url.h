@@ -53,6 +53,11 @@ char *ck_url_request(const struct ck_url *u);
  * query value). */
 void ck_url_encode(struct buf *out, const char *s, size_t n, int keep_slash);
 
+/* Take user:password@ out of the URL s (an argument), in place, so that it shows in no
+ * message, JSON or process listing, and keep it for requests to the same scheme://host:port.
+ * Returns 1 when s held credentials. Call before any thread starts (the CLI does, on argv). */
+int ck_url_hide_userinfo(char *s);
+
 /* The form of a path messages show: a URL without user:password@ or ?query, else path itself.
  * Returns s or tmp's text. */
 const char *ck_url_display(const char *s, struct buf *tmp);

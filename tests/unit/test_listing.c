@@ -31,6 +31,8 @@ int main(void)
 	ok(pg.n == 4 && !strcmp(pg.v[0].name, "run/checkpoint") && pg.v[0].size == 77 &&
 		   !pg.v[0].is_prefix,
 	   "a key and its size");
+	ok(pg.n == 4 && pg.v[0].mtime == 1767225600 && pg.v[1].mtime == -1,
+	   "its LastModified (2026-01-01T00:00:00Z), -1 when absent");
 	ok(pg.n == 4 && !strcmp(pg.v[1].name, "run/a&b <1>.index") && pg.v[1].size == 123456789012ull,
 	   "named entities decoded, a size over 32 bits");
 	ok(pg.n == 4 && !strcmp(pg.v[2].name, "run/caf\xc3\xa9\xe2\x98\x83"),

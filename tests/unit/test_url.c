@@ -123,6 +123,25 @@ static void test_http(void)
 	buf_release(&tmp);
 }
 
+static void test_hidden(void)
+{
+	char arg[] = "http://al:pw%40x@127.0.0.1:81/d/m.index", other[] = "http://h/x";
+	struct ck_url u;
+	struct ck_err err;
+
+	ok(ck_url_hide_userinfo(arg) == 1 && !strcmp(arg, "http://127.0.0.1:81/d/m.index"),
+	   "credentials taken out of the argument, in place");
+	ok(ck_url_hide_userinfo(other) == 0 && ck_url_hide_userinfo(arg) == 0, "none in others");
+	ok(ck_url_parse("http://127.0.0.1:81/d/m.data-00000-of-00001", &u, &err) == 0 &&
+		   !strcmp(u.base, "http://al:pw%40x@127.0.0.1:81") &&
+		   !strcmp(u.display, "http://127.0.0.1:81/d/m.data-00000-of-00001"),
+	   "and put back in requests to the same host, never in the display");
+	ck_url_release(&u);
+	ok(ck_url_parse("http://127.0.0.1:82/x", &u, &err) == 0 && !strchr(u.base, '@'),
+	   "not to another port");
+	ck_url_release(&u);
+}
+
 static void test_encode(void)
 {
 	struct buf b = BUF_INIT;
@@ -141,6 +160,7 @@ int main(void)
 	test_s3();
 	test_gs();
 	test_http();
+	test_hidden();
 	test_encode();
 	return tap_done();
 }
