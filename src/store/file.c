@@ -243,6 +243,34 @@ static int glob_listed(const char *pattern, char ***out, size_t *n, struct ck_er
 	return 0;
 }
 
+/* A V1 sharded save's pattern "P-?????-of-NNNNN" names its files outright: where a folder
+ * cannot be listed (an https server; a GCS emulator without listings), each is asked for.
+ * Returns 1 and the paths when pattern is one, else 0. */
+static int glob_shards(const char *pattern, char ***out, size_t *n, struct ck_err *err)
+{
+	static const char mark[] = "-\?\?\?\?\?-of-";
+	const char *m = strstr(pattern, mark);
+	size_t plen = m ? (size_t)(m - pattern) : 0;
+	struct ck_stat st;
+	long total;
+	char *end;
+
+	if (!m || strlen(m) != sizeof(mark) - 1 + 5 || strpbrk(m + sizeof(mark) - 1, "*?["))
+		return 0;
+	total = strtol(m + sizeof(mark) - 1, &end, 10);
+	if (*end || total < 1 || total > 1000)
+		return 0;
+	*out = xcalloc((size_t)total + 1, sizeof(char *));
+	for (long i = 0; i < total; i++) {
+		char *path = xasprintf("%.*s-%05ld-of-%05ld", (int)plen, pattern, i, total);
+		if (ck_store_stat(path, &st, err) == 0 && st.kind == CK_STORE_FILE)
+			(*out)[(*n)++] = path;
+		else
+			free(path);
+	}
+	return 1;
+}
+
 int ck_store_glob(const char *pattern, char ***out, size_t *n, struct ck_err *err)
 {
 	glob_t g;
@@ -250,8 +278,12 @@ int ck_store_glob(const char *pattern, char ***out, size_t *n, struct ck_err *er
 
 	*out = NULL;
 	*n = 0;
-	if (ck_store_is_remote(pattern))
-		return glob_listed(pattern, out, n, err);
+	if (ck_store_is_remote(pattern)) {
+		int rc = glob_listed(pattern, out, n, err);
+		if (rc < 0 && glob_shards(pattern, out, n, err))
+			return 0;
+		return rc;
+	}
 	gr = glob(pattern, 0, NULL, &g);
 	if (gr == GLOB_NOMATCH) {
 		globfree(&g);

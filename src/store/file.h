@@ -107,7 +107,8 @@ int ck_store_list(const char *folder, int (*fn)(void *arg, const char *name), vo
 /* The paths that match pattern (glob(3) wildcards *, ? and [...]; in a URL only in its last
  * component), sorted, each as pattern's folder part followed by the name. No match is no
  * error: *n = 0. Returns 0 with *out (free it with ck_store_glob_free), or a negative ck code
- * (CK_EIO "PATTERN: cannot list the files of this pattern"). */
+ * (CK_EIO "PATTERN: cannot list the files of this pattern"). Where a URL's folder cannot be
+ * listed, a V1 shard pattern "P-?????-of-NNNNN" still finds its shards, each asked for. */
 int ck_store_glob(const char *pattern, char ***out, size_t *n, struct ck_err *err);
 void ck_store_glob_free(char **paths, size_t n);
 
