@@ -105,6 +105,29 @@ void xfree_huge(void *p, size_t n)
 		free(p);
 }
 
+void *xrealloc_huge(void *p, size_t old, size_t n)
+{
+	void *q;
+
+	if (!huge_len(old) && !huge_len(n))
+		return xrealloc(p, n);
+#ifdef MREMAP_MAYMOVE
+	/* A mapping grows by moving its pages, not its bytes (doubling an array of 100 000
+	 * entries copied it six times). The new place may lose the huge-page alignment: the
+	 * pages already made stay huge, new ones may be small. */
+	if (p && huge_len(old) && huge_len(n)) {
+		q = mremap(p, huge_len(old), huge_len(n), MREMAP_MAYMOVE);
+		if (q != MAP_FAILED)
+			return q;
+	}
+#endif
+	q = xmalloc_huge(n);
+	if (p)
+		memcpy(q, p, old < n ? old : n);
+	xfree_huge(p, old);
+	return q;
+}
+
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
@@ -425,16 +448,14 @@ void buf_add_name_msg(struct buf *b, const void *p, size_t n)
 
 size_t fmt_u64(char *out, uint64_t v)
 {
-	char t[24];
-	size_t n = 0, i;
+	size_t n = 1;
 
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = t[n - 1 - i];
+	/* The length first, then the digits from the end: listings print several a row. */
+	for (uint64_t x = v; x >= 10; x /= 10)
+		n++;
 	out[n] = '\0';
+	for (size_t i = n; i-- > 0; v /= 10)
+		out[i] = (char)('0' + v % 10);
 	return n;
 }
 

@@ -40,6 +40,9 @@ int cpu_has_avx2(void);
 #define XMALLOC_HUGE_MIN (256u << 10)
 void *xmalloc_huge(size_t n);
 void xfree_huge(void *p, size_t n);
+/* Grow (or shrink) an xmalloc_huge block of old bytes to n, keeping its contents; for arrays
+ * that grow to megabytes (a writer's entries). */
+void *xrealloc_huge(void *p, size_t old, size_t n);
 
 /* qsort that accepts an empty array with a NULL base (qsort itself may not). An array already
  * in order (entries put in disk order, most often already in it) costs one pass, not a sort. */

@@ -108,9 +108,10 @@ static int may_match(const char *name)
 	       (*last == 'l' && !strncmp(last, "lamb_", 5)) ||
 	       (*last == 'b' && !strncmp(last, "beta", 4) && (last[4] == '1' || last[4] == '2') &&
 		!strncmp(last + 5, "_power", 6)) ||  /* not every norm/beta */
-	       mem_has_suffix(last, n, "_slot_v") || mem_has_suffix(last, n, "_slot_vr") ||
-	       mem_has_suffix(last, n, "_slot_vc") || mem_has_suffix(last, n, "_slot_m") ||
-	       mem_has_suffix(last, n, "_momentum_v");
+	       (n >= 7 && strchr("vrcm", last[n - 1]) &&  /* the suffixes' last letters */
+		(mem_has_suffix(last, n, "_slot_v") || mem_has_suffix(last, n, "_slot_vr") ||
+		 mem_has_suffix(last, n, "_slot_vc") || mem_has_suffix(last, n, "_slot_m") ||
+		 mem_has_suffix(last, n, "_momentum_v")));
 }
 
 /* The rule name matches, or -1. */

@@ -303,12 +303,17 @@ void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n)
 		w->shards[shard].length += n;
 }
 
+/* The entries live in huge pages (xmalloc_huge) once large: 100 000 of them fault in 11 MB,
+ * and a fault per 4 KiB page cost a tenth of a small-tensor merge. */
 void bundle_writer_reserve(struct bundle_writer *w, size_t n)
 {
-	if (n > w->cap) {
-		w->cap = n;
-		w->entries = xreallocarray(w->entries, w->cap, sizeof(*w->entries));
-	}
+	if (n <= w->cap)
+		return;
+	if (n > SIZE_MAX / 2 / sizeof(*w->entries))
+		n = SIZE_MAX / 2 / sizeof(*w->entries);  /* cannot be had: out of memory */
+	w->entries = xrealloc_huge(w->entries, w->cap * sizeof(*w->entries),
+				   n * sizeof(*w->entries));
+	w->cap = n;
 }
 
 static struct bundle_entry *entry_new(struct bundle_writer *w, const struct bundle_entry *e)
@@ -794,7 +799,7 @@ static void writer_free(struct bundle_writer *w)
 	}
 	ck_outfile_abort(&w->index);
 	pool_release(&w->names);
-	free(w->entries);
+	xfree_huge(w->entries, w->cap * sizeof(*w->entries));
 	free(w->shards);
 	free(w->index_final);
 	free(w->prefix);

@@ -184,6 +184,7 @@ static int read_small_file(const char *path, struct buf *out, size_t max, struct
 		rc = ck_file_read_exact(f, out->p + out->len, (size_t)f->size, 0, err);
 		if (rc == 0)
 			out->len += (size_t)f->size;
+		out->p[out->len] = 0;  /* callers read it as a C string */
 	}
 	ck_file_close(f);
 	return rc;

@@ -138,13 +138,16 @@ static void bf16_scalar(const uint32_t *in, uint16_t *out, size_t n, struct cast
 }
 
 /* float32 patterns in runs of odd lengths (so that blocks end anywhere): with CKPT_TEST_SLOW
- * set every one of the 2^32 (about 15 s), else every sign, exponent and top mantissa (the high
- * 16 bits) with the low halves that decide the rounding (0, 1, just under, at and over the
- * half, all ones), and every 97th pattern besides. */
+ * set every one of the 2^32 (about 15 s for bfloat16, a minute for float16), else every sign,
+ * exponent and top mantissa (the high 16 bits) with the low halves that decide the rounding
+ * (0, 1, just under, at and over bfloat16's and float16's halfway, all ones), and every 97th
+ * pattern besides. */
 static size_t bf16_patterns(uint64_t *next, int every, uint32_t *in, size_t max)
 {
 	static const uint16_t low[] = { 0, 1, 2, 0x3fff, 0x4000, 0x7ffe, 0x7fff, 0x8000, 0x8001,
-					0xbfff, 0xc000, 0xfffe, 0xffff };
+					0xbfff, 0xc000, 0xfffe, 0xffff,
+					/* float16 keeps 10 of 23 bits: its halfway is 0x1000 */
+					0x0fff, 0x1000, 0x1001, 0x2000, 0x3000, 0xe000, 0xf000 };
 	size_t n = 0;
 
 	if (every) {
@@ -153,7 +156,7 @@ static size_t bf16_patterns(uint64_t *next, int every, uint32_t *in, size_t max)
 		return n;
 	}
 	/* *next: the high half (then the 97-strided sweep, from 2^16 on) */
-	while (n + 14 <= max && *next < 0x10000) {
+	while (n + sizeof(low) / sizeof(low[0]) <= max && *next < 0x10000) {
 		for (size_t k = 0; k < sizeof(low) / sizeof(low[0]); k++)
 			in[n++] = (uint32_t)*next << 16 | low[k];
 		++*next;
@@ -183,6 +186,48 @@ static void bf16_every_pattern(void)
 	}
 	is_int(bad, 0, "float32 -> bfloat16 block loop: %s as the scalar loop",
 	       every ? "every bit pattern" : "the patterns");
+	is_int(bad_counts, 0, "... and the same counts of rounded, overflowed and underflowed");
+	ok(a.values >= (every ? 0x100000000ull : 44000000), "... over %llu patterns",
+	   (unsigned long long)a.values);
+}
+
+/* float32 -> float16: the block loop against the generic path it replaced (the value
+ * through a double, encode(), count()), on the same patterns. */
+static void half_scalar(const uint32_t *in, uint16_t *out, size_t n, struct cast_stats *st)
+{
+	for (size_t k = 0; k < n; k++) {
+		double x = f32(in[k]), y;
+		int ovf = 0;
+		out[k] = double_to_half(x, &ovf);
+		y = half_to_double(out[k]);
+		st->values++;
+		st->overflow += ovf != 0;
+		st->changed += x != y && !(isnan(x) && isnan(y));
+		st->underflow += y == 0 && x != 0;
+	}
+}
+
+static void half_every_pattern(void)
+{
+	enum { RUN = 1 << 16 };
+	static uint32_t in[RUN];
+	static uint16_t want[RUN], got[RUN];
+	struct cast_stats a = { 0 }, b = { 0 };
+	uint64_t bad = 0, bad_counts = 0, next = 0, first_bad = 0;
+	int every = getenv("CKPT_TEST_SLOW") != NULL;
+	size_t len = RUN - 1, n;
+
+	while ((n = bf16_patterns(&next, every, in, len)) > 0) {
+		half_scalar(in, want, n, &a);
+		cast_elements(DT_FLOAT, in, DT_HALF, got, n, &b);
+		for (size_t k = 0; k < n; k++)
+			if (want[k] != got[k] && !bad++)
+				first_bad = in[k];
+		bad_counts += memcmp(&a, &b, sizeof(a)) != 0;
+		len = len == RUN - 1 ? 777 : RUN - 1;
+	}
+	is_int(bad, 0, "float32 -> float16 block loop: %s as the generic path (first bad %08llx)",
+	       every ? "every bit pattern" : "the patterns", (unsigned long long)first_bad);
 	is_int(bad_counts, 0, "... and the same counts of rounded, overflowed and underflowed");
 	ok(a.values >= (every ? 0x100000000ull : 44000000), "... over %llu patterns",
 	   (unsigned long long)a.values);
@@ -232,6 +277,7 @@ int main(void)
 	ties_to_even();
 	bf16_fast_path();
 	bf16_every_pattern();
+	half_every_pattern();
 	counters();
 	return tap_done();
 }

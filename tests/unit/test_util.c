@@ -34,6 +34,25 @@ int main(void)
 		xfree_huge(NULL, 1);
 		ok(1, "xfree_huge(NULL) is harmless");
 	}
+	/* xrealloc_huge keeps the contents across malloc blocks and mappings, growing through
+	 * XMALLOC_HUGE_MIN and shrinking back under it. */
+	{
+		static const size_t steps[] = { 0, 100, XMALLOC_HUGE_MIN - 8, XMALLOC_HUGE_MIN,
+						(3u << 20) + 5, 5u << 20, 1000, 10 };
+		uint8_t *p = NULL;
+		size_t have = 0, bad = 0;
+		for (size_t i = 1; i < sizeof(steps) / sizeof(steps[0]); i++) {
+			size_t keep = have < steps[i] ? have : steps[i];
+			p = xrealloc_huge(p, have, steps[i]);
+			for (size_t k = 0; k < keep; k++)
+				bad += p[k] != (uint8_t)(k * 7);
+			for (size_t k = keep; k < steps[i]; k++)
+				p[k] = (uint8_t)(k * 7);
+			have = steps[i];
+		}
+		is_int(bad, 0, "xrealloc_huge keeps the bytes through every size");
+		xfree_huge(p, have);
+	}
 	/* The one suffix test and the one message form of a name. */
 	ok(has_suffix("m.index", ".index") && has_suffix(".index", ".index") &&
 	   !has_suffix("index", ".index") && has_suffix("x", ""), "has_suffix");
@@ -45,6 +64,23 @@ int main(void)
 		ok(!strcmp(name_msg(&tmp, "a\nb", 3), "a\\x0ab") && tmp.len == 6,
 		   "name_msg: the buffer emptied first, the name escaped");
 		buf_release(&tmp);
+	}
+	{  /* fmt_u64 and fmt_i64 against printf at every length */
+		char a[32], b[32];
+		int same = 1;
+		uint64_t v = 1;
+		for (int i = 0; i < 20; i++, v *= 10) {
+			uint64_t t[3] = { v - 1, v, v + 7 };
+			for (int k = 0; k < 3; k++) {
+				snprintf(b, sizeof(b), "%llu", (unsigned long long)t[k]);
+				same &= fmt_u64(a, t[k]) == strlen(b) && !strcmp(a, b);
+			}
+		}
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)UINT64_MAX);
+		same &= fmt_u64(a, UINT64_MAX) == strlen(b) && !strcmp(a, b);
+		snprintf(b, sizeof(b), "%lld", (long long)INT64_MIN);
+		same &= fmt_i64(a, INT64_MIN) == strlen(b) && !strcmp(a, b);
+		ok(same, "fmt_u64, fmt_i64: printf's digits, 0 to UINT64_MAX, INT64_MIN");
 	}
 	return tap_done();
 }
