@@ -140,6 +140,7 @@ struct xfer {
 	uint64_t cr_first, cr_last, cr_total, clen;
 	int started, stop, refuse, too_big;
 	uint64_t skip, want;  /* bytes to drop, then to keep */
+	unsigned *retry_after_ms; /* a 503's or 429's Retry-After (seconds), for the pause */
 };
 
 static uint64_t parse_u64(const char **p)
@@ -182,6 +183,11 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 				}
 			}
 		}
+	} else if (!strncasecmp(tmp, "retry-after:", 12)) {
+		/* seconds (an HTTP date is not worth parsing here); at most 10 s */
+		p = tmp + 12;
+		uint64_t sec = parse_u64(&p);
+		*x->retry_after_ms = (unsigned)(sec > 10 ? 10000 : sec * 1000);
 	} else if (!strncasecmp(tmp, "content-length:", 15)) {
 		p = tmp + 15;
 		x->clen = parse_u64(&p);
@@ -401,9 +407,10 @@ static const char *why_of(CURLcode rc, long status, int truncated, char *tmp, si
 /* One try: 0 with rs filled, 1 when it failed in a way worth retrying (why filled), or a
  * negative ck code. */
 static int try_once(CURL *h, const struct http_request *rq, struct http_response *rs,
-		    size_t body0, char *why, size_t whyn, struct ck_err *err)
+		    size_t body0, char *why, size_t whyn, unsigned *retry_after_ms,
+		    struct ck_err *err)
 {
-	struct xfer x = { .rq = rq, .rs = rs };
+	struct xfer x = { .rq = rq, .rs = rs, .retry_after_ms = retry_after_ms };
 	struct watch w;
 	struct curl_slist *hl;
 	char range[48], tmp[32];
@@ -450,6 +457,7 @@ int http_fetch(const struct http_request *rq, struct http_response *rs, struct c
 	CURL *h = thread_handle(err);
 	size_t body0 = rq->body ? rq->body->len : 0;
 	char why[128];
+	unsigned after = 0;
 	int attempt, r = 1;
 
 	if (!h)
@@ -458,9 +466,11 @@ int http_fetch(const struct http_request *rq, struct http_response *rs, struct c
 		if (attempt > 1) {
 			if (http_on_retry)
 				http_on_retry(rq->display, why, attempt, HTTP_TRIES);
-			sleep_ms(http_backoff_ms(attempt));
+			/* the server's Retry-After when it says a longer pause */
+			sleep_ms(after > http_backoff_ms(attempt) ? after : http_backoff_ms(attempt));
 		}
-		r = try_once(h, rq, rs, body0, why, sizeof(why), err);
+		after = 0;
+		r = try_once(h, rq, rs, body0, why, sizeof(why), &after, err);
 		if (r <= 0)
 			return r;
 	}

@@ -64,7 +64,8 @@ int http_status_error(const char *display, long status, const char *more, struct
  * refused; truncated: fewer body bytes than announced) deserves another. A timeout does not:
  * a stalled server stalls again, and five waits would be long. */
 int http_retryable(long status, int net_transient, int truncated);
-/* The pause before try number attempt (2 .. HTTP_TRIES), in milliseconds. */
+/* The pause before try number attempt (2 .. HTTP_TRIES), in milliseconds (a longer
+ * Retry-After of the answer, up to 10 s, is waited instead). */
 unsigned http_backoff_ms(int attempt);
 
 /* Called before each retry (by the CLI, which prints "ckpt: retrying URL (why), 2 of 5").

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/http.h"
@@ -26,6 +27,7 @@ static int port;
 static int fail_503;      /* answer this many requests with 503 */
 static int truncate_next; /* send half of the next body, then close */
 static int ignore_range;
+static int retry_after;   /* 503s say Retry-After: 1 */
 static int requests;
 static char last_auth[512], last_range[64], last_target[512], last_method[8];
 
@@ -120,7 +122,7 @@ static int serve_one(int fd)
 	snprintf(last_method, sizeof(last_method), "%s", method);
 	if (fail_503 > 0) {
 		fail_503--;
-		reply(fd, 503, NULL, "busy", 4, head);
+		reply(fd, 503, retry_after ? "Retry-After: 1\r\n" : NULL, "busy", 4, head);
 		return 0;
 	}
 	/* path-style: /bkt/KEY or /bkt?list-type=2... */
@@ -406,6 +408,17 @@ static void test_faults(void)
 	truncate_next = 1;
 	ok(ck_file_pread(f, buf, 3000, 90001, &err) == 3000 && !memcmp(buf, objs[1].p + 90001, 3000),
 	   "a truncated body is retried");
+	{
+		struct timespec t0, t1;
+		fail_503 = 1;
+		retry_after = 1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ok(ck_file_pread(f, buf, 100, 700000, &err) == 100 && !fail_503, "a 503 with Retry-After: 1");
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ok(t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9 >= 0.95,
+		   "is retried after the second it asks for, not the 100 ms backoff");
+		retry_after = 0;
+	}
 	fail_503 = 9;
 	ok(ck_file_pread(f, buf, 100, 5, &err) == CK_EIO && strstr(err.msg, "503") &&
 		   strstr(err.msg, "after 5 tries"),
