@@ -603,6 +603,17 @@ int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err)
 	rc = ck_store_list(dir, listing_entry, &l, err);
 	if (rc == CK_EUNSUP && !ck_store_can_list(dir))
 		rc = 0; /* an https folder is not listed: its state file says what it holds */
+	if (rc < 0 && ck_store_is_remote(dir)) {
+		/* a bucket may allow reading objects but not listing them: then the state file,
+		 * when there is one, says what the folder holds */
+		char *sf = join(dir, "checkpoint");
+		if (exists(sf)) {
+			ckpt_folder_release(&l.extra);
+			memset(&l.extra, 0, sizeof(l.extra));
+			rc = 0;
+		}
+		free(sf);
+	}
 	if (rc < 0) {
 		ckpt_folder_release(&l.extra);
 		return rc;

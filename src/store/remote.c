@@ -185,9 +185,11 @@ static int list_page(const struct ck_url *u, const char *prefix, const char *tok
 	buf_addc(&q, 0);
 	r.query = (const char *)q.p;
 	rc = request(u, &r, &rs, err);
-	if (rc == 0 && rs.status != 200)
-		rc = http_status_error(u->display, rs.status,
-				       rs.status == 404 ? "(no such bucket)" : NULL, err);
+	if (rc == 0 && rs.status == 404)
+		rc = ck_error(err, CK_ENOTFOUND, "%s: 404: no such bucket, or the server cannot list "
+			      "it; name the checkpoint's prefix", u->display);
+	else if (rc == 0 && rs.status != 200)
+		rc = http_status_error(u->display, rs.status, "(listing the folder)", err);
 	if (rc == 0 && (rc = listing_parse((const char *)body.p, body.len, pg, err)) < 0)
 		ck_wrap(err, "%s", u->display);
 	buf_release(&q);
