@@ -1,9 +1,7 @@
 /* ckpt verify: is a checkpoint whole? Every checksum, every shard, every structural rule. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "store/file.h"
 #include "format/bundle.h"
