@@ -121,36 +121,47 @@ static int above(const struct big *r, const struct big *m, const struct big *s, 
 	return inclusive ? c >= 0 : c > 0;
 }
 
-int shortest_digits(double a, int mant_bits, int emin_normal, char dig[24])
+/* a = f * 2^e, f an integer of at most mant_bits bits, e at least the subnormal one. A
+ * midpoint reads back as the value with the even significand: the ends of the interval belong
+ * to a when f is even. Below a power of two (not the smallest normal one) the values lie twice
+ * as close: the lower end is nearer (asym). */
+static uint64_t decompose(double a, int mant_bits, int emin_normal, int *e, int *inclusive,
+			  int *asym)
 {
-	struct big r, s, mp, mm, t;
-	int fe, e, k, n = 0, inclusive, asym;
+	int fe;
 	uint64_t f;
 
-	/* a = f * 2^e, f an integer of at most mant_bits bits, e at least the subnormal one. */
 	frexp(a, &fe);
-	e = fe - 1 < emin_normal ? emin_normal : fe - 1;
-	e -= mant_bits - 1;
-	f = (uint64_t)ldexp(a, -e);
-	/* A midpoint reads back as the value with the even significand: the ends of the interval
-	 * belong to it when f is even. Below a power of two (not the smallest normal one) the
-	 * values lie twice as close: the lower end is nearer. */
-	inclusive = !(f & 1);
-	asym = f == (uint64_t)1 << (mant_bits - 1) && e > emin_normal - (mant_bits - 1);
+	*e = fe - 1 < emin_normal ? emin_normal : fe - 1;
+	*e -= mant_bits - 1;
+	f = (uint64_t)ldexp(a, -*e);
+	*inclusive = !(f & 1);
+	*asym = f == (uint64_t)1 << (mant_bits - 1) && *e > emin_normal - (mant_bits - 1);
+	return f;
+}
+
+/* Put a = r / s with r < s <= 10 r (scaled by the returned k: a = r / s * 10^k) and the
+ * interval's half-gaps mp, mm on the same scale. */
+static int decade_scale(double a, int mant_bits, int emin_normal, struct big *r, struct big *s,
+			struct big *mp, struct big *mm, int *inclusive)
+{
+	struct big t;
+	int e, k, asym;
+	uint64_t f = decompose(a, mant_bits, emin_normal, &e, inclusive, &asym);
 
 	/* a = r / s, its interval (r - mm) / s to (r + mp) / s, all doubled (or quadrupled) so
 	 * that the half-gaps are integers. */
-	big_set(&r, f);
-	big_shl(&r, asym ? 2 : 1);
-	big_set(&s, asym ? 4 : 2);
-	big_set(&mp, asym ? 2 : 1);
-	big_set(&mm, 1);
+	big_set(r, f);
+	big_shl(r, asym ? 2 : 1);
+	big_set(s, asym ? 4 : 2);
+	big_set(mp, asym ? 2 : 1);
+	big_set(mm, 1);
 	if (e >= 0) {
-		big_shl(&r, e);
-		big_shl(&mp, e);
-		big_shl(&mm, e);
+		big_shl(r, e);
+		big_shl(mp, e);
+		big_shl(mm, e);
 	} else {
-		big_shl(&s, -e);
+		big_shl(s, -e);
 	}
 
 	/* k: 10^(k-1) <= a < 10^k, so that the digits are a's own, first digit first: at each
@@ -160,37 +171,182 @@ int shortest_digits(double a, int mant_bits, int emin_normal, char dig[24])
 	 * corrected. */
 	k = (int)floor(log10(a)) + 1;
 	if (k >= 0) {
-		big_mul_pow10(&s, k);
+		big_mul_pow10(s, k);
 	} else {
-		big_mul_pow10(&r, -k);
-		big_mul_pow10(&mp, -k);
-		big_mul_pow10(&mm, -k);
+		big_mul_pow10(r, -k);
+		big_mul_pow10(mp, -k);
+		big_mul_pow10(mm, -k);
 	}
-	while (big_cmp(&r, &s) >= 0) {
-		big_mul_small(&s, 10);
+	while (big_cmp(r, s) >= 0) {
+		big_mul_small(s, 10);
 		k++;
 	}
 	for (;;) {
-		t = r;
+		t = *r;
 		big_mul_small(&t, 10);
-		if (big_cmp(&t, &s) >= 0)
+		if (big_cmp(&t, s) >= 0)
 			break;
-		big_mul_small(&r, 10);
-		big_mul_small(&mp, 10);
-		big_mul_small(&mm, 10);
+		big_mul_small(r, 10);
+		big_mul_small(mp, 10);
+		big_mul_small(mm, 10);
 		k--;
 	}
+	return k;
+}
 
+/* The next digit of r / s, r left as the remainder. */
+static int next_digit(struct big *r, const struct big *s)
+{
+	int d = 0;
+
+	big_mul_small(r, 10);
+	while (big_cmp(r, s) >= 0) {
+		big_sub(r, s);
+		d++;
+	}
+	return d;
+}
+
+/* The last digit d (digits before it in dig[0..n-1]) raised by one: carries. Returns the new
+ * digit count; *k grows when 9.99... becomes 10. */
+static int carry(char *dig, int n, int d, int *k)
+{
+	while (d == 10 && n > 0)
+		d = dig[--n] - '0' + 1;
+	if (d == 10) {
+		d = 1;
+		++*k;
+	}
+	dig[n++] = (char)('0' + d);
+	return n;
+}
+
+typedef unsigned __int128 u128;
+
+#define LIMIT ((u128)1 << 124)  /* then 10 x, and sums of two such, stay in 128 bits */
+
+/* decade_scale in 128-bit integers, for every value of everyday size (a float64 from about
+ * 1e-27 to 1e36, every float32 but the subnormals' far end): 1, or 0 when a number would pass
+ * LIMIT (the bignum takes over). */
+static int scale_small(double a, int mant_bits, int emin_normal, u128 *r, u128 *s, u128 *mp,
+		       u128 *mm, int *inclusive, int *kout)
+{
+	int e, k, asym;
+	uint64_t f = decompose(a, mant_bits, emin_normal, &e, inclusive, &asym);
+	u128 p10 = 1;
+
+	if (e > 60 || e < -110)
+		return 0;
+	*r = (u128)f << (asym ? 2 : 1);
+	*s = asym ? 4 : 2;
+	*mp = asym ? 2 : 1;
+	*mm = 1;
+	if (e >= 0) {
+		*r <<= e;
+		*mp <<= e;
+		*mm <<= e;
+	} else {
+		*s <<= -e;
+	}
+	k = (int)floor(log10(a)) + 1;
+	for (int i = 0; i < (k < 0 ? -k : k); i++) {
+		if (p10 > LIMIT / 10)
+			return 0;
+		p10 *= 10;
+	}
+	if (k >= 0) {
+		if (__builtin_mul_overflow(*s, p10, s))
+			return 0;
+	} else if (__builtin_mul_overflow(*r, p10, r) || __builtin_mul_overflow(*mp, p10, mp) ||
+		   __builtin_mul_overflow(*mm, p10, mm)) {
+		return 0;
+	}
+	if (*s >= LIMIT || *r >= LIMIT || *mp >= LIMIT)
+		return 0;
+	while (*r >= *s) {
+		if (*s >= LIMIT / 10)
+			return 0;
+		*s *= 10;
+		k++;
+	}
+	while (*r * 10 < *s) {
+		*r *= 10;
+		*mp *= 10;
+		*mm *= 10;
+		k--;
+	}
+	*kout = k;
+	return 1;
+}
+
+/* The next digit of r / s (r < s < LIMIT), r left as the remainder; s2, s4, s8: s times 2, 4,
+ * 8 (no division: a 128-bit one costs more than these four steps). */
+static int digit_small(u128 *r, u128 s, u128 s2, u128 s4, u128 s8)
+{
+	int d = 0;
+
+	*r *= 10;
+	if (*r >= s8) {
+		*r -= s8;
+		d = 8;
+	}
+	if (*r >= s4) {
+		*r -= s4;
+		d += 4;
+	}
+	if (*r >= s2) {
+		*r -= s2;
+		d += 2;
+	}
+	if (*r >= s) {
+		*r -= s;
+		d++;
+	}
+	return d;
+}
+
+/* shortest_digits' loop in 128-bit arithmetic (scale_small's numbers). */
+static int shortest_small(u128 r, u128 s, u128 mp, u128 mm, int inclusive, char *dig, int *k)
+{
+	u128 s2 = 2 * s, s4 = 4 * s, s8 = 8 * s;
+	int n = 0;
+
+	for (;;) {
+		int d, low, high;
+		mp *= 10;
+		mm *= 10;
+		d = digit_small(&r, s, s2, s4, s8);
+		low = inclusive ? r <= mm : r < mm;
+		high = inclusive ? r + mp >= s : r + mp > s;
+		if (!low && !high && n < 22) {
+			dig[n++] = (char)('0' + d);
+			continue;
+		}
+		if (low && high)  /* both fit: the nearer, an exact tie to the even digit */
+			d += 2 * r > s || (2 * r == s && (d & 1));
+		else
+			d += high;
+		return carry(dig, n, d, k);
+	}
+}
+
+int shortest_digits(double a, int mant_bits, int emin_normal, char dig[24])
+{
+	struct big r, s, mp, mm, t;
+	u128 r1, s1, mp1, mm1;
+	int k, n = 0, inclusive;
+
+	if (scale_small(a, mant_bits, emin_normal, &r1, &s1, &mp1, &mm1, &inclusive, &k)) {
+		n = shortest_small(r1, s1, mp1, mm1, inclusive, dig, &k);
+		goto done;
+	}
+	k = decade_scale(a, mant_bits, emin_normal, &r, &s, &mp, &mm, &inclusive);
 	/* Digits until one of the two candidates at this length lies inside the interval. */
 	for (;;) {
-		int d = 0, low, high, c;
-		big_mul_small(&r, 10);
+		int d, low, high, c;
 		big_mul_small(&mp, 10);
 		big_mul_small(&mm, 10);
-		while (big_cmp(&r, &s) >= 0) {
-			big_sub(&r, &s);
-			d++;
-		}
+		d = next_digit(&r, &s);
 		c = big_cmp(&r, &mm);
 		low = inclusive ? c <= 0 : c < 0;
 		high = above(&r, &mp, &s, inclusive);
@@ -206,19 +362,40 @@ int shortest_digits(double a, int mant_bits, int emin_normal, char dig[24])
 		} else {
 			d += high;
 		}
-		/* d may be 10: carry into the digits before it. */
-		while (d == 10 && n > 0) {
-			d = dig[--n] - '0' + 1;
-		}
-		if (d == 10) {  /* 9.99... became 10: one digit, a power higher */
-			d = 1;
-			k++;
-		}
-		dig[n++] = (char)('0' + d);
+		n = carry(dig, n, d, &k);  /* d may be 10 */
 		break;
 	}
+done:
 	while (n > 1 && dig[n - 1] == '0')
 		n--;
+	dig[n] = '\0';
+	return k - 1;
+}
+
+int rounded_digits(double a, int ndig, char dig[24])
+{
+	struct big r, s, mp, mm;
+	u128 r1, s1, mp1, mm1;
+	int k, n = 0, inclusive, d, c;
+
+	if (scale_small(a, 53, -1022, &r1, &s1, &mp1, &mm1, &inclusive, &k)) {
+		u128 s2 = 2 * s1, s4 = 4 * s1, s8 = 8 * s1;
+		while (n < ndig - 1)
+			dig[n++] = (char)('0' + digit_small(&r1, s1, s2, s4, s8));
+		d = digit_small(&r1, s1, s2, s4, s8);
+		c = 2 * r1 > s1 ? 1 : 2 * r1 == s1 ? 0 : -1;
+	} else {
+		k = decade_scale(a, 53, -1022, &r, &s, &mp, &mm, &inclusive);
+		while (n < ndig - 1)
+			dig[n++] = (char)('0' + next_digit(&r, &s));
+		d = next_digit(&r, &s);
+		big_shl(&r, 1);
+		c = big_cmp(&r, &s);
+	}
+	/* The rest, r / s, against one half: above rounds up, an exact half to the even digit. */
+	n = carry(dig, n, d + (c > 0 || (c == 0 && (d & 1))), &k);
+	while (n < ndig)  /* a carry out of the first digit shortened them */
+		dig[n++] = '0';
 	dig[n] = '\0';
 	return k - 1;
 }

@@ -19,4 +19,9 @@
  * dig gets the digits, no trailing zeros; returns the power of ten of the first. */
 int shortest_digits(double a, int mant_bits, int emin_normal, char dig[24]);
 
+/* The first ndig (1 to 23) significant digits of the double a > 0, correctly rounded (an
+ * exact tie to the even digit), as printf's %.*e gives them: dig gets exactly ndig digits;
+ * returns the power of ten of the first. */
+int rounded_digits(double a, int ndig, char dig[24]);
+
 #endif

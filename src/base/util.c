@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,6 +47,22 @@ void *xmalloc_io(size_t n)
 	if (!p)
 		oom(n);
 	return p;
+}
+
+int cpu_has_avx2(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	static atomic_int avx2 = -1;  /* threads may race to set it: all store the same value */
+	int v = atomic_load_explicit(&avx2, memory_order_relaxed);
+	if (v < 0) {
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx2") != 0;
+		atomic_store_explicit(&avx2, v, memory_order_relaxed);
+	}
+	return v;
+#else
+	return 0;
+#endif
 }
 
 #define HUGE_PAGE ((size_t)2 << 20)

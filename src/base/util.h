@@ -27,6 +27,9 @@ int mem_has_suffix(const void *p, size_t n, const char *suffix);
  * from the page cache about 4x slower into a destination that is not 64-byte aligned (measured
  * by bench/, AMD EPYC), and glibc puts large malloc blocks 16 bytes past a page boundary. */
 void *xmalloc_io(size_t n);
+/* 1 if the CPU runs AVX2 (x86-64 with GCC or Clang; else 0): block loops with an AVX2 copy of
+ * their C (target("avx2")) choose it by this. Safe from any thread. */
+int cpu_has_avx2(void);
 
 /* Large blocks that get filled (a bundle's entries and names): from XMALLOC_HUGE_MIN bytes on,
  * a mapping of their own, 2 MiB-aligned and marked for transparent huge pages, so that filling

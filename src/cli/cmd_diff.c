@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/pool.h"
 #include "format/bundle.h"
 #include "format/dtype.h"
 #include "format/path.h"
@@ -90,25 +91,78 @@ struct diff_opts {
 	struct rules rules;
 };
 
-/* One name of B after the rules. */
+/* One name of B after the rules. Without rules it is the entry's own name, borrowed (cap 0:
+ * not to be released): 100 000 copies were a tenth of a diff of small tensors. */
 struct bname {
 	const struct bundle_entry *e;
 	struct buf name;
 };
 
+static void bname_release(struct bname *n)
+{
+	if (n->name.cap)
+		buf_release(&n->name);
+}
+
 struct item {
 	enum status st;
+	int done;                    /* examined (not cut off by -n / -q) */
 	const struct bundle_entry *ea, *eb;
 	const struct buf *bname;     /* B's name after the rules (eb only) */
-	struct compare_result r;
-	int done;                    /* examined (not cut off by -n / -q) */
+	/* The comparison's result (item_result): a copy in struct counts' pool, or, for a pair
+	 * of equal bytes, only the flags that make it (most pairs of a diff are such: a result
+	 * each was 144 bytes a tensor). */
+	const struct compare_result *r;
+	unsigned char same;          /* RS_* bits: r is the equal-bytes result with these flags */
 };
+
+enum { RS_SAME = 1, RS_CRC = 2, RS_NUMERIC = 4, RS_BYTES = 8, RS_ASSEMBLED = 16 };
 
 struct counts {
 	uint64_t st[ST_ERROR + 1];
 	uint64_t by_crc;
 	int stopped;
+	struct pool results;         /* the items' results that are not equal bytes */
 };
+
+/* The result of equal bytes with the flags of bits (elements from the entry, all else 0). */
+static void same_result(const struct item *it, unsigned bits, struct compare_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->equal = r->bytewise = 1;
+	r->by_crc = !!(bits & RS_CRC);
+	r->numeric = !!(bits & RS_NUMERIC);
+	r->bytes_only = !!(bits & RS_BYTES);
+	r->assembled = !!(bits & RS_ASSEMBLED);
+	r->elements = it->ea->elements;
+}
+
+/* it's result: its copy, the equal-bytes one rebuilt in tmp, or all zero (not compared). */
+static const struct compare_result *item_result(const struct item *it, struct compare_result *tmp)
+{
+	if (it->r)
+		return it->r;
+	if (it->same)
+		same_result(it, it->same, tmp);
+	else
+		memset(tmp, 0, sizeof(*tmp));
+	return tmp;
+}
+
+/* Keep r for it: as flags when they rebuild it byte for byte, else as a copy. */
+static void item_keep(struct item *it, const struct compare_result *r, struct pool *results)
+{
+	unsigned bits = RS_SAME | (r->by_crc ? RS_CRC : 0) | (r->numeric ? RS_NUMERIC : 0) |
+			(r->bytes_only ? RS_BYTES : 0) | (r->assembled ? RS_ASSEMBLED : 0);
+	struct compare_result c;
+
+	same_result(it, bits, &c);
+	if (!memcmp(&c, r, sizeof(c))) {
+		it->same = (unsigned char)bits;
+		return;
+	}
+	it->r = memcpy(pool_alloc(results, sizeof(*r)), r, sizeof(*r));
+}
 
 static int cmp_bytes(const void *a, size_t na, const void *b, size_t nb)
 {
@@ -212,10 +266,13 @@ static void nan_notes(struct buf *b, const struct compare_result *r)
 
 static void row_notes(struct buf *b, const struct item *it)
 {
+	struct compare_result tmp;
+	const struct compare_result *r = item_result(it, &tmp);
+
 	buf_reset(b);
-	if (it->st == ST_SAME && it->r.by_crc)
+	if (it->st == ST_SAME && r->by_crc)
 		buf_addf(b, "%sby CRC-32C, data not read", b->len ? ", " : "");
-	if (it->r.assembled)
+	if (r->assembled)
 		buf_addf(b, "%spartitioned differently", b->len ? ", " : "");
 	if (renamed(it)) {
 		buf_addf(b, "%sB: ", b->len ? ", " : "");
@@ -286,7 +343,8 @@ static void print_table(const struct diff_opts *o, struct item *items, size_t n)
 		free(sa);
 		if ((it->st == ST_CHANGED || it->st == ST_SAME || it->st == ST_TOLERATED) &&
 		    !o->names_only) {
-			const struct compare_result *r = &it->r;
+			struct compare_result res;
+			const struct compare_result *r = item_result(it, &res);
 			if (r->bytes_only)
 				tab_add(&t, it->st == ST_CHANGED ? "bytes" : "0");
 			else
@@ -377,18 +435,21 @@ struct srow {
 static enum stat_kind stat_kind(const struct item *it)
 {
 	const struct dtype_info *d;
+	struct compare_result tmp;
+	const struct compare_result *r = item_result(it, &tmp);
 
 	if (it->st != ST_CHANGED)
 		return SK_OTHER;
 	d = dtype_info(it->ea->dtype);
-	if (!it->r.numeric || it->r.bytes_only || !d)
+	if (!r->numeric || r->bytes_only || !d)
 		return SK_BYTES;
 	return d->kind == DK_FLOAT || d->kind == DK_COMPLEX ? SK_FLOAT : SK_INTEGER;
 }
 
 static void srow_add(struct srow *s, const struct item *it)
 {
-	const struct compare_result *r = &it->r;
+	struct compare_result tmp;
+	const struct compare_result *r = item_result(it, &tmp);
 
 	s->tensors++;
 	s->differ += r->differ;
@@ -583,12 +644,13 @@ static void print_stat(const struct diff_opts *o, struct item *items, size_t n,
 	tab_add(&t, "");
 	for (size_t i = 0; i < m; i++) {
 		const struct srow *s = &rows[i];
+		struct compare_result res;
 		int len = bars ? bar_length(s, lo, hi) : 0;
 		tab_addf(&t, " %s", (const char *)s->name.p);
 		tab_add(&t, "|");
 		if (s->kind == SK_OTHER)
 			tab_add(&t, status_word(s->it->st));
-		else if (s->kind == SK_BYTES && (!s->it || s->it->r.bytes_only))
+		else if (s->kind == SK_BYTES && (!s->it || item_result(s->it, &res)->bytes_only))
 			tab_add(&t, "bytes differ");
 		else
 			tab_addf(&t, "%llu/%llu", (unsigned long long)s->differ,
@@ -649,7 +711,8 @@ static int print_json(const struct diff_opts *o, char **args, struct bundle *ba,
 	for (size_t i = 0; i < n; i++) {
 		const struct item *it = &items[i];
 		const struct bundle_entry *e = it->ea ? it->ea : it->eb;
-		const struct compare_result *r = &it->r;
+		struct compare_result tmp;
+		const struct compare_result *r = item_result(it, &tmp);
 		cJSON *t;
 		if (!it->done)
 			continue;
@@ -799,13 +862,14 @@ static size_t plan_windows(const struct diff_opts *o, struct item **order, size_
 /* One pair: from the windows when both payloads are in them, else read tensor by tensor. */
 static int compare_item(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 			const struct batch *wa, const struct batch *wb, struct item *it,
-			struct ck_err *err)
+			struct compare_result *r, struct ck_err *err)
 {
 	const uint8_t *pa = batch_payload(wa, it->ea), *pb = pa ? batch_payload(wb, it->eb) : NULL;
 
+	memset(r, 0, sizeof(*r));
 	if (pa && pb)
-		return compare_payloads(ba, it->ea, pa, bb, it->eb, pb, &o->cmp, &it->r, err);
-	return compare_tensors(ba, it->ea, bb, it->eb, &o->cmp, &it->r, err);
+		return compare_payloads(ba, it->ea, pa, bb, it->eb, pb, &o->cmp, r, err);
+	return compare_tensors(ba, it->ea, bb, it->eb, &o->cmp, r, err);
 }
 
 /* Compare what needs comparing; stop early for -q and -n. */
@@ -841,19 +905,21 @@ static void run(const struct diff_opts *o, struct bundle *ba, struct bundle *bb,
 				cli_progress(NULL, done < total ? done : total - 1, total);
 		}
 		if (it->ea && it->eb && !o->names_only && it->st == ST_SAME) {
-			if (compare_item(o, ba, bb, &wa, &wb, it, &err) < 0) {
+			struct compare_result r;
+			if (compare_item(o, ba, bb, &wa, &wb, it, &r, &err) < 0) {
 				it->st = ST_ERROR;
 				report(&seen, &err);
-			} else if (!it->r.equal) {
+			} else if (!r.equal) {
 				it->st = ST_CHANGED;
-			} else if (!it->r.bytewise) {
+			} else if (!r.bytewise) {
 				it->st = ST_TOLERATED;
 			}
+			item_keep(it, &r, &c->results);
+			if (it->st == ST_SAME)
+				c->by_crc += r.by_crc;
 		}
 		it->done = 1;
 		c->st[it->st]++;
-		if (it->st == ST_SAME)
-			c->by_crc += it->r.by_crc;
 		if (it->st != ST_SAME && it->st != ST_TOLERATED && it->st != ST_ERROR)
 			differences++;
 		if ((o->max_count && differences >= o->max_count) ||
@@ -888,9 +954,12 @@ static int pair_up(struct diff_opts *o, struct bundle *ba, struct bundle *bb, st
 		if (e->is_slice)
 			continue;
 		bn[m].e = e;
-		if (rules_apply(&o->rules, e->name, e->name_len, &bn[m].name) == RULES_DROPPED ||
+		if (!o->rules.n)
+			bn[m].name = (struct buf){ (uint8_t *)e->name, e->name_len, 0 };
+		if ((o->rules.n &&
+		     rules_apply(&o->rules, e->name, e->name_len, &bn[m].name) == RULES_DROPPED) ||
 		    !namefilter_match(&o->names, (const char *)bn[m].name.p)) {
-			buf_release(&bn[m].name);
+			bname_release(&bn[m]);
 			continue;
 		}
 		m++;
@@ -1090,9 +1159,10 @@ out:
 	namefilter_release(&o.names);
 	rules_release(&o.rules);
 	for (size_t i = 0; i < nb; i++)
-		buf_release(&bn[i].name);
+		bname_release(&bn[i]);
 	free(bn);
 	free(items);
+	pool_release(&cnt.results);
 	bundle_free(ba);
 	bundle_free(bb);
 	ckpt_path_release(&wa);

@@ -342,11 +342,35 @@ static int produce(struct xtensor *t, struct ck_err *err)
 	return 0;
 }
 
+/* Elements as stored, read straight into the caller's buffer: no copy through pend. For
+ * large reads only (safetensors asks for CHUNK_BYTES; libzip for a few KiB, which are better
+ * served from pend than by a read each). */
+#define DIRECT_MIN (64u << 10)
+
+static long long read_direct(struct xtensor *t, void *p, size_t n, struct ck_err *err)
+{
+	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
+	uint64_t left = t->selems - t->next;
+	size_t m = (size_t)(left < n / esize ? left : n / esize);
+	int rc;
+
+	if (!m)
+		return 0;
+	if ((rc = read_stored(t, p, m, err)) < 0)
+		return rc;
+	if (t->b->big_endian)
+		swap_elements(t->e->dtype, p, m);
+	t->next += m;
+	return (long long)(m * esize);
+}
+
 static long long x_read(void *ctx, void *p, size_t n, struct ck_err *err)
 {
 	struct xtensor *t = ctx;
 	size_t have;
 
+	if (t->pend_off == t->pend.len && t->how == X_RAW && !t->cast && n >= DIRECT_MIN)
+		return read_direct(t, p, n, err);
 	if (t->pend_off == t->pend.len) {
 		int rc = produce(t, err);
 		if (rc < 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "format/dtype.h"
+#include "base/pool.h"
 #include "format/table.h"
 #include "edit/surgery.h"
 #include "cli/cli.h"
@@ -52,7 +53,10 @@ enum conflict { ON_ERROR, ON_FIRST, ON_LAST };
 struct cand {
 	size_t input;
 	const struct bundle_entry *e;
-	struct buf name;
+	struct {
+		const uint8_t *p;
+		size_t len;
+	} name;        /* the entry's own, or with a --prefix a copy in struct merge's pool */
 	int drop;
 };
 
@@ -129,6 +133,7 @@ struct merge {
 	struct surg_opts o;
 	struct surg_cli cl;
 	struct cand *cands;    /* every tensor of every input under its new name, sorted */
+	struct pool names;     /* the candidates' prefixed names */
 	size_t ncand;
 	size_t nconf;          /* names in several inputs */
 	size_t ngraphs;        /* TF2 inputs whose object graphs go under a new root */
@@ -229,9 +234,17 @@ static void merge_candidates(struct merge *m)
 			x = &m->cands[m->ncand++];
 			x->input = i;
 			x->e = e;
-			if (m->in[i].name_prefix)
-				buf_add(&x->name, m->in[i].name_prefix, strlen(m->in[i].name_prefix));
-			buf_add(&x->name, e->name, e->name_len);
+			x->name.p = (const uint8_t *)e->name;
+			x->name.len = e->name_len;
+			if (m->in[i].name_prefix) {
+				size_t np = strlen(m->in[i].name_prefix);
+				uint8_t *q = pool_alloc(&m->names, np + e->name_len + 1);
+				memcpy(q, m->in[i].name_prefix, np);
+				memcpy(q + np, e->name, e->name_len);
+				q[np + e->name_len] = 0;
+				x->name.p = q;
+				x->name.len = np + e->name_len;
+			}
 		}
 	sort_array(m->cands, m->ncand, sizeof(*m->cands), cmp_cand);
 }
@@ -440,8 +453,7 @@ int cmd_merge(int argc, char **argv)
 	merge_print_summary(&m, m.cl.out, &res);
 	status = cli_finish(EXIT_OK);
 out:
-	for (size_t i = 0; i < m.ncand; i++)
-		buf_release(&m.cands[i].name);
+	pool_release(&m.names);
 	free(m.cands);
 	surg_plan_release(&m.plan);
 	for (size_t i = 0; i < m.nin; i++)

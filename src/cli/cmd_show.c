@@ -13,6 +13,7 @@
 #include "tensor/assemble.h"
 #include "tensor/convert.h"
 #include "tensor/npy.h"
+#include "tensor/batch.h"
 #include "tensor/stats.h"
 #include "tensor/values.h"
 #include "tensor/window.h"
@@ -434,32 +435,36 @@ static void print_array(cJSON *arr, int array)
 
 /* ---- --stats ---------------------------------------------------------------------- */
 
-static void cell_number(struct tab *t, int dtype, double v, int shortest_form)
+/* b: scratch, reused from cell to cell (a malloc each cost as much as the digits). */
+static void cell_number(struct tab *t, struct buf *b, int dtype, double v, int shortest_form)
 {
-	struct buf b = BUF_INIT;
-
+	buf_reset(b);
 	if (shortest_form)
-		format_shortest(&b, dtype, v);
+		format_shortest(b, dtype, v);
 	else if (isnan(v))
-		buf_add(&b, "nan", 3);
+		buf_add(b, "nan", 3);
 	else
-		buf_addf(&b, "%.7g", v);
-	tab_add(t, (char *)b.p);
-	buf_release(&b);
+		format_g(b, v, 7);
+	tab_add(t, (char *)b->p);
 }
 
-static void stats_row(struct tab *t, const struct bundle_entry *e, const struct stats *st)
+/* tmp: scratch for the cells' text, reused. */
+static void stats_row(struct tab *t, struct buf *tmp, const struct bundle_entry *e,
+		      const struct stats *st)
 {
-	char *name = name_text(e);
-	struct buf shape = BUF_INIT;
 	int numeric = st->kind != STATS_NONE, some = numeric && st->finite;
 	int dt = e->dtype == DT_COMPLEX64 ? DT_FLOAT : e->dtype;
+	char num[32];  /* counts without printf: this runs once a tensor */
 
-	shape_format(&shape, e->dims, e->rank);
-	tab_add(t, name);
+	buf_reset(tmp);
+	name_escaped(tmp, e->name, e->name_len);
+	buf_addc(tmp, 0);
+	tab_add(t, (char *)tmp->p);
 	tab_add(t, dtype_name(e->dtype));
-	tab_add(t, (char *)shape.p);
-	tab_addf(t, "%llu", (unsigned long long)st->count);
+	buf_reset(tmp);
+	shape_format(tmp, e->dims, e->rank);
+	tab_add(t, (char *)tmp->p);
+	tab_add(t, (fmt_u64(num, st->count), num));
 	if (!some) {
 		for (int i = 0; i < 5; i++)
 			tab_add(t, "-");
@@ -471,33 +476,34 @@ static void stats_row(struct tab *t, const struct bundle_entry *e, const struct 
 			tab_addf(t, "%llu", (unsigned long long)st->umin);
 			tab_addf(t, "%llu", (unsigned long long)st->umax);
 		} else {
-			cell_number(t, dt, st->min, 1);
-			cell_number(t, dt, st->max, 1);
+			cell_number(t, tmp, dt, st->min, 1);
+			cell_number(t, tmp, dt, st->max, 1);
 		}
-		cell_number(t, DT_DOUBLE, st->mean, 0);
-		cell_number(t, DT_DOUBLE, stats_std(st), 0);
-		cell_number(t, DT_DOUBLE, stats_l2(st), 0);
+		cell_number(t, tmp, DT_DOUBLE, st->mean, 0);
+		cell_number(t, tmp, DT_DOUBLE, stats_std(st), 0);
+		cell_number(t, tmp, DT_DOUBLE, stats_l2(st), 0);
 	}
 	if (numeric) {
-		tab_addf(t, "%llu", (unsigned long long)st->zeros);
-		tab_addf(t, "%llu", (unsigned long long)st->nan);
-		tab_addf(t, "%llu", (unsigned long long)st->posinf);
-		tab_addf(t, "%llu", (unsigned long long)st->neginf);
+		tab_add(t, (fmt_u64(num, st->zeros), num));
+		tab_add(t, (fmt_u64(num, st->nan), num));
+		tab_add(t, (fmt_u64(num, st->posinf), num));
+		tab_add(t, (fmt_u64(num, st->neginf), num));
 	} else {
 		for (int i = 0; i < 4; i++)
 			tab_add(t, "-");
 	}
-	free(name);
-	buf_release(&shape);
 }
 
-static int tensor_stats(struct show *S, const struct bundle_entry *e, struct stats *st)
+/* p: e's payload when a window holds it (batch.h), else NULL. */
+static int tensor_stats(struct show *S, const struct bundle_entry *e, const uint8_t *p,
+			struct stats *st)
 {
 	struct selection s;
 	int rc;
 
 	if (!S->o->index)
-		return stats_tensor(S->b, e, st, &S->err);
+		return p ? stats_tensor_bytes(S->b, e, p, st, &S->err)
+			 : stats_tensor(S->b, e, st, &S->err);
 	stats_init(st, e->dtype);
 	rc = load_selection(S, e, &s, 0);
 	if (!rc) {
@@ -545,15 +551,31 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	uint64_t elements = 0, nan = 0, inf = 0, bad = 0, unchecked = 0;
 	struct buf kinds = BUF_INIT, names = BUF_INIT;
 	char c1[32], c2[32];
+	struct batch w;
+	struct buf tmp = BUF_INIT;
 	int rc = 0;
 
 	tab_init(&t, "lllrrrrrrrrrr");
 	for (const char *h = "NAME\0DTYPE\0SHAPE\0COUNT\0MIN\0MAX\0MEAN\0STD\0L2\0ZEROS\0NAN\0+INF\0-INF\0";
 	     *h; h += strlen(h) + 1)
 		tab_add(&t, h);
-	for (size_t i = 0; i < n && !rc; i++) {
+	batch_init(&w);
+	for (size_t i = 0, j = 0; i < n && !rc; i++) {
+		const uint8_t *p = NULL;
 		struct stats st;
-		rc = tensor_stats(S, sel[i], &st);
+		/* Small payloads a window at a time, as verify reads them (a pread each cost more
+		 * than their statistics); the others, and any a window missed, one by one. */
+		if (!S->o->index) {
+			if (i == j) {
+				batch_start(&w, S->b);
+				while (j < n && batch_add(&w, sel[j]))
+					j++;
+				j += j == i;
+				batch_fill(&w, NULL);  /* on failure, the one-by-one reads say why */
+			}
+			p = batch_payload(&w, sel[i]);
+		}
+		rc = tensor_stats(S, sel[i], p, &st);
 		if (rc < 0)
 			break;
 		if (S->o->json) {
@@ -566,7 +588,7 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 				cJSON_AddStringToObject(o, "note", "not decoded: not checked");
 			cJSON_AddItemToArray(arr, o);
 		} else {
-			stats_row(&t, sel[i], &st);
+			stats_row(&t, &tmp, sel[i], &st);
 		}
 		unchecked += is_opaque(sel[i]->dtype);
 		elements += st.count;
@@ -604,6 +626,8 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	}
 	cJSON_Delete(arr);
 	tab_release(&t);
+	batch_release(&w);
+	buf_release(&tmp);
 	buf_release(&kinds);
 	buf_release(&names);
 	if (rc < 0)

@@ -486,26 +486,48 @@ int maprules_perm_reverses(const int *perm, int rank)
 	return 1;
 }
 
-/* out (c x r) = in (r x c) transposed, in blocks that stay in cache; W constant per copy so
- * that memcpy compiles to one move. */
-#define TRANSPOSE2(W)                                                                      \
-	for (uint64_t ib = 0; ib < r; ib += BLOCK)                                         \
-		for (uint64_t jb = 0; jb < c; jb += BLOCK)                                 \
-			for (uint64_t i = ib; i < r && i < ib + BLOCK; i++)                \
-				for (uint64_t j = jb; j < c && j < jb + BLOCK; j++)        \
-					memcpy(out + (j * r + i) * (W), in + (i * c + j) * (W), (W))
+/* out (c x r) = in (r x c) transposed, in tiles of one cache line square (T x T elements of W
+ * bytes, T * W = 64): a tile's T input lines are read into a small buffer, transposed there,
+ * and written out as T whole output lines. Writing the output a column at a time instead
+ * (element by element along a block) left each output line half written while the next ones
+ * were touched: with a row length that is a multiple of 4 KiB (a 3072 x 768 or 1024 x 1024
+ * kernel) those lines all fall in one cache set and were evicted and fetched again for every
+ * element, 10x slower. W is constant per copy so that memcpy compiles to moves. */
+#define TILE2(W)                                                                            \
+	do {                                                                                \
+		enum { T = 64 / (W) };                                                      \
+		uint8_t tmp[T * T * (W)];                                                   \
+		for (uint64_t ib = 0; ib < r; ib += T)                                      \
+			for (uint64_t jb = 0; jb < c; jb += T) {                            \
+				if (r - ib < T || c - jb < T) {  /* an edge: as it comes */ \
+					for (uint64_t i = ib; i < r && i < ib + T; i++)     \
+						for (uint64_t j = jb; j < c && j < jb + T; j++) \
+							memcpy(out + (j * r + i) * (W),     \
+							       in + (i * c + j) * (W), (W)); \
+					continue;                                           \
+				}                                                           \
+				for (int i = 0; i < T; i++)                                 \
+					for (int j = 0; j < T; j++)                         \
+						memcpy(tmp + (j * T + i) * (W),             \
+						       in + ((ib + i) * c + jb + j) * (W), (W)); \
+				for (int j = 0; j < T; j++)                                 \
+					memcpy(out + ((jb + j) * r + ib) * (W), tmp + j * T * (W), \
+					       T * (W));                                    \
+			}                                                                   \
+	} while (0)
 
 static void transpose2(const uint8_t *in, uint8_t *out, uint64_t r, uint64_t c, size_t w)
 {
-	enum { BLOCK = 64 };
-
 	switch (w) {
-	case 1: TRANSPOSE2(1); break;
-	case 2: TRANSPOSE2(2); break;
-	case 4: TRANSPOSE2(4); break;
-	case 8: TRANSPOSE2(8); break;
-	default: TRANSPOSE2(w); break;
+	case 1: TILE2(1); return;
+	case 2: TILE2(2); return;
+	case 4: TILE2(4); return;
+	case 8: TILE2(8); return;
+	case 16: TILE2(16); return;
 	}
+	for (uint64_t i = 0; i < r; i++)  /* no such element size today */
+		for (uint64_t j = 0; j < c; j++)
+			memcpy(out + (j * r + i) * w, in + (i * c + j) * w, w);
 }
 
 void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, int rank,

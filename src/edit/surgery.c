@@ -66,8 +66,7 @@ void surg_plan_init(struct surg_plan *p, struct surg_input *in, size_t nin)
 
 void surg_plan_release(struct surg_plan *p)
 {
-	for (size_t i = 0; i < p->n; i++)
-		buf_release(&p->items[i].name);
+	pool_release(&p->names);
 	free(p->items);
 	objgraph_free(p->graph);
 	p->items = NULL;
@@ -88,7 +87,9 @@ static void add_item(struct surg_plan *p, size_t input, const struct bundle_entr
 	memset(it, 0, sizeof(*it));
 	it->input = input;
 	it->src = e;
-	buf_add(&it->name, name, len);
+	/* A name kept as it is borrows the input's (which outlives the plan): no copy. */
+	it->name.p = name == e->name && len == e->name_len ? name : pool_copy(&p->names, name, len);
+	it->name.len = len;
 }
 
 void surg_plan_add(struct surg_plan *p, size_t input, const struct bundle_entry *e,
@@ -108,7 +109,10 @@ void surg_plan_add(struct surg_plan *p, size_t input, const struct bundle_entry 
 			continue;  /* missing in the input too: the output is no worse */
 		buf_reset(&neu);
 		slice_key(&neu, name, len, e->rank, ext);
-		add_item(p, input, se, neu.p, neu.len);
+		if (neu.len == se->name_len && !memcmp(neu.p, se->name, neu.len))
+			add_item(p, input, se, se->name, se->name_len);  /* unchanged: borrowed */
+		else
+			add_item(p, input, se, neu.p, neu.len);
 	}
 	buf_release(&old);
 	buf_release(&neu);
@@ -426,7 +430,7 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 			return rc;
 		}
 		entry_as(&e, &p->items[i]);
-		rc = bundle_writer_add_entry(w, &e);
+		rc = bundle_writer_add_entry_ref(w, &e);
 	}
 	/* A new object graph goes to a file of its own: the shared ones may be hard links. */
 	if (rc == 0 && p->graph)
@@ -459,7 +463,7 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 
 		entry_as(&out, it);
 		if (e->nslices) {
-			rc = bundle_writer_add_entry(w, &out);
+			rc = bundle_writer_add_entry_ref(w, &out);
 			continue;
 		}
 		if (in->b->format != 2) {
@@ -467,7 +471,7 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 			if (rc == 0)
 				rc = copy_stream(w, in->b, e, it->shard, &out.crc32c, err);
 			if (rc == 0)
-				rc = bundle_writer_add_entry(w, &out);
+				rc = bundle_writer_add_entry_ref(w, &out);
 			r->copied += e->size;
 			continue;
 		}
@@ -496,7 +500,7 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 		}
 		run.end += e->size;
 		if (rc == 0)
-			rc = bundle_writer_add_entry(w, &out);
+			rc = bundle_writer_add_entry_ref(w, &out);
 		done += e->size;
 		if (o->progress && run.end - run.start >= (64u << 20)) {
 			rc = rc ? rc : flush_run(w, &run, &r->copied);
@@ -587,6 +591,7 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 	if (rc < 0)
 		goto out;
 	bundle_writer_set_big_endian(w, big);
+	bundle_writer_reserve(w, p->n + 1);
 	rc = o->share ? write_shared(w, p, o, r, err) : write_compact(w, p, order, o, r, err);
 	if (rc < 0) {
 		/* A failure inside the writer is kept there; ours is already in err. */

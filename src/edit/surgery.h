@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/err.h"
+#include "base/pool.h"
 #include "base/util.h"
 #include "format/bundle.h"
 #include "format/bundle_writer.h"
@@ -34,7 +35,10 @@ void surg_input_release(struct surg_input *in);
 struct surg_item {
 	size_t input;
 	const struct bundle_entry *src;     /* entry in inputs[input] (borrowed) */
-	struct buf name;                    /* output name (owned) */
+	struct {
+		const uint8_t *p;
+		size_t len;
+	} name;                             /* output name (in the plan's pool) */
 	/* private: placement in the output */
 	int shard;
 	uint64_t offset;
@@ -45,6 +49,7 @@ struct surg_plan {
 	size_t nin;
 	struct surg_item *items;
 	size_t n, cap;
+	struct pool names;                  /* the items' names: no malloc per item */
 	objgraph *graph;             /* a new object graph to store (owned), or NULL */
 };
 

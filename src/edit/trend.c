@@ -443,12 +443,7 @@ CHANGE_LOOP(change_avx2, __attribute__((target("avx2"))))
 static void change_add(struct change *c, const float *a, const float *b, size_t n)
 {
 #ifdef CH_AVX2
-	static int avx2 = -1;
-	if (avx2 < 0) {  /* a benign race: both threads store the same value */
-		__builtin_cpu_init();
-		avx2 = __builtin_cpu_supports("avx2") != 0;
-	}
-	if (avx2) {
+	if (cpu_has_avx2()) {
 		change_avx2(c, a, b, n);
 		return;
 	}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/crc32c.h"
+#include "base/pool.h"
 #include "store/infile.h"
 #include "store/outguard.h"
 #include "format/dtype.h"
@@ -42,6 +43,8 @@ struct bundle_writer {
 	struct wshard *shards;
 	struct bundle_entry *entries;
 	size_t n, cap;
+	struct pool names;            /* the entries' names, dims and slices: one malloc per
+	                               * 256 KiB, not three per entry */
 	int status;
 	struct ck_err err;
 	struct outlock lock;         /* on the prefix, from open to finish or abort */
@@ -318,28 +321,46 @@ void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n)
 		w->shards[shard].length += n;
 }
 
-int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e)
+void bundle_writer_reserve(struct bundle_writer *w, size_t n)
 {
-	struct bundle_entry *c;
-	size_t nsl;
-
-	if (w->status)
-		return w->status;
-	if (!e->name_len)  /* the table would see the key twice, with no name to report */
-		return fail(w, ck_error(&w->err, CK_EUSAGE,
-					"a tensor cannot be named \"\": the empty key holds the "
-					"checkpoint's header"));
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 64;
+	if (n > w->cap) {
+		w->cap = n;
 		w->entries = xreallocarray(w->entries, w->cap, sizeof(*w->entries));
 	}
-	c = &w->entries[w->n++];
-	*c = *e;
-	c->name = xmemdup(e->name, e->name_len);
-	c->dims = xmemdup(e->dims, (size_t)e->rank * sizeof(int64_t));
+}
+
+static struct bundle_entry *entry_new(struct bundle_writer *w, const struct bundle_entry *e)
+{
+	if (w->status)
+		return NULL;
+	if (!e->name_len) {  /* the table would see the key twice, with no name to report */
+		fail(w, ck_error(&w->err, CK_EUSAGE, "a tensor cannot be named \"\": the empty key "
+				 "holds the checkpoint's header"));
+		return NULL;
+	}
+	if (w->n == w->cap)
+		bundle_writer_reserve(w, w->cap ? w->cap * 2 : 64);
+	w->entries[w->n] = *e;
+	return &w->entries[w->n++];
+}
+
+int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e)
+{
+	struct bundle_entry *c = entry_new(w, e);
+	size_t nsl;
+
+	if (!c)
+		return w->status;
+	c->name = pool_copy(&w->names, e->name, e->name_len);
+	c->dims = pool_copy(&w->names, e->dims, (size_t)e->rank * sizeof(int64_t));
 	nsl = e->nslices * (size_t)e->rank * 2;
-	c->slices = e->nslices ? xmemdup(e->slices, nsl * sizeof(int64_t)) : NULL;
+	c->slices = e->nslices ? pool_copy(&w->names, e->slices, nsl * sizeof(int64_t)) : NULL;
 	return 0;
+}
+
+int bundle_writer_add_entry_ref(struct bundle_writer *w, const struct bundle_entry *e)
+{
+	return entry_new(w, e) ? 0 : w->status;
 }
 
 static void meta(struct bundle_entry *e, const void *name, size_t name_len, int dtype,
@@ -784,11 +805,7 @@ static void writer_free(struct bundle_writer *w)
 		free(w->shards[i].tmp);
 		free(w->shards[i].final);
 	}
-	for (size_t i = 0; i < w->n; i++) {
-		free(w->entries[i].name);
-		free(w->entries[i].dims);
-		free(w->entries[i].slices);
-	}
+	pool_release(&w->names);
 	free(w->entries);
 	free(w->shards);
 	free(w->index_tmp);
@@ -823,13 +840,85 @@ static int same_entry(const struct bundle_entry *a, const struct bundle_entry *b
 	       a->crc32c == b->crc32c;
 }
 
+static int check_header(struct bundle_writer *w, const struct bundle *b, size_t n,
+			struct ck_err *err)
+{
+	if (b->num_shards != w->num_shards || b->big_endian != w->big_endian || n != w->n)
+		return ck_error(err, CK_ECORRUPT,
+				"%s: re-reading the output: header or entry count differs", w->index_tmp);
+	return 0;
+}
+
+/* Entry i as read back: what was meant, and inside its data file. */
+static int check_entry(struct bundle_writer *w, const struct bundle_entry *e, size_t i,
+		       struct ck_err *err)
+{
+	struct buf tmp = BUF_INIT;
+	int rc = 0;
+
+	if (i >= w->n || !same_entry(e, &w->entries[i])) {
+		buf_add_name_msg(&tmp, e->name, e->name_len);
+		rc = ck_error(err, CK_ECORRUPT,
+			      "%s: re-reading the output: entry \"%s\" differs from what was written",
+			      w->index_tmp, (const char *)tmp.p);
+	} else if (!e->nslices && e->offset + e->size > w->shards[e->shard].length) {
+		buf_add_name_msg(&tmp, e->name, e->name_len);
+		rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\" lies past the end of its data",
+			      w->shards[e->shard].tmp, (const char *)tmp.p);
+	}
+	buf_release(&tmp);
+	return rc;
+}
+
+/* The index read back one entry at a time (bundle_scan), holding none of them: a second copy
+ * of every entry would double the writer's memory. */
+static int check_scan(struct bundle_writer *w, const char *prefix, struct ck_err *err)
+{
+	struct bundle_scan *sc = NULL;
+	const struct bundle_entry *e;
+	size_t n = 0;
+	int rc = bundle_scan_open(&sc, prefix, err), ours = 0;
+
+	if (rc == 0 && (rc = check_header(w, bundle_scan_bundle(sc), w->n, err)) < 0)
+		ours = 1;
+	while (rc == 0 && (rc = bundle_scan_next(sc, &e, err)) > 0)
+		if ((rc = check_entry(w, e, n++, err)) < 0)
+			ours = 1;
+	if (rc == 0 && (rc = check_header(w, bundle_scan_bundle(sc), n, err)) < 0)
+		ours = 1;
+	if (rc < 0 && !ours)  /* the reader's own complaint */
+		ck_wrap(err, "re-reading the output failed");
+	bundle_scan_free(sc);
+	return rc;
+}
+
+/* With BW_VERIFY_DATA: the whole bundle, whose payloads are read and CRC-checked too. */
+static int check_bundle(struct bundle_writer *w, const char *prefix, struct ck_err *err)
+{
+	struct bundle *b = NULL;
+	int rc = bundle_open(&b, prefix, err);
+
+	if (rc < 0) {
+		ck_wrap(err, "re-reading the output failed");
+		return rc;
+	}
+	rc = check_header(w, b, b->nentries, err);
+	for (size_t i = 0; i < w->n && rc == 0; i++) {
+		const struct bundle_entry *e = &b->entries[i];
+		rc = check_entry(w, e, i, err);
+		if (rc == 0 && !e->nslices && e->dtype != DT_VARIANT &&
+		    (rc = bundle_verify(b, e, err)) < 0)
+			ck_wrap(err, "re-reading the output");
+	}
+	bundle_free(b);
+	return rc;
+}
+
 /* Read the written files back through the ordinary reader, under their temporary names (a
  * folder of symlinks gives them the names the reader expects), and compare every entry with
  * what was meant to be written. */
 static int check_output(struct bundle_writer *w, struct ck_err *err)
 {
-	struct bundle *b = NULL;
-	struct buf tmp = BUF_INIT;
 	char *prefix = NULL, *target;
 	int rc = 0;
 
@@ -856,44 +945,9 @@ static int check_output(struct bundle_writer *w, struct ck_err *err)
 		}
 		free(target);
 	}
-	rc = bundle_open(&b, prefix, err);
-	if (rc < 0) {
-		ck_wrap(err, "re-reading the output failed");
-		goto out;
-	}
-	if (b->num_shards != w->num_shards || b->big_endian != w->big_endian ||
-	    b->nentries != w->n) {
-		rc = ck_error(err, CK_ECORRUPT, "%s: re-reading the output: header or entry count differs",
-			      w->index_tmp);
-		goto out;
-	}
-	for (size_t i = 0; i < w->n; i++) {
-		const struct bundle_entry *e = &b->entries[i];
-		if (!same_entry(e, &w->entries[i])) {
-			buf_add_name_msg(&tmp, w->entries[i].name, w->entries[i].name_len);
-			rc = ck_error(err, CK_ECORRUPT,
-				      "%s: re-reading the output: entry \"%s\" differs from what was written",
-				      w->index_tmp, (const char *)tmp.p);
-			goto out;
-		}
-		if (!e->nslices && e->offset + e->size > w->shards[e->shard].length) {
-			buf_add_name_msg(&tmp, e->name, e->name_len);
-			rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\" lies past the end of its data",
-				      w->shards[e->shard].tmp, (const char *)tmp.p);
-			goto out;
-		}
-		if ((w->flags & BW_VERIFY_DATA) && !e->nslices && e->dtype != DT_VARIANT) {
-			rc = bundle_verify(b, e, err);
-			if (rc < 0) {
-				ck_wrap(err, "re-reading the output");
-				goto out;
-			}
-		}
-	}
+	rc = w->flags & BW_VERIFY_DATA ? check_bundle(w, prefix, err) : check_scan(w, prefix, err);
 out:
-	bundle_free(b);
 	free(prefix);
-	buf_release(&tmp);
 	check_dir_remove(w);
 	return rc;
 }

@@ -6,10 +6,15 @@
 #include "format/entry_proto.h"
 
 /* The varint at p (before end): its length, or 0 when it does not end within 10 bytes. */
-static size_t varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
+static inline size_t varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
 {
 	size_t max = (size_t)(end - p) < 10 ? (size_t)(end - p) : 10;
 	uint64_t r = 0;
+
+	if (max && !(*p & 0x80)) {  /* most are one byte */
+		*v = *p;
+		return 1;
+	}
 
 	for (size_t i = 0; i < max; i++) {
 		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);

@@ -1,7 +1,8 @@
 /* .npz archives through libzip (see npz.h). libzip pulls member data through source
- * callbacks while zip_close writes the archive; it writes to a temporary file of its own and
- * renames it over the name it was given, which here is already our temporary name, so the
- * final name appears only once the archive is complete and synced. */
+ * callbacks while zip_close writes the archive, itself through a source of ours (archive_cb)
+ * that writes the temporary file outfile_create made through a large buffer (libzip's own
+ * file source gave one write call per 4 KiB); the final name appears only once the archive is
+ * complete and synced. */
 #include "tensor/npz.h"
 
 #include <errno.h>
@@ -22,6 +23,9 @@
 #endif
 #define ZIP_FUNCS(X) \
 	X(zip_open) \
+	X(zip_open_from_source) \
+	X(zip_source_function_create) \
+	X(zip_source_seek_compute_offset) \
 	X(zip_close) \
 	X(zip_discard) \
 	X(zip_strerror) \
@@ -52,6 +56,9 @@ static const char *const zip_names[] = { ZIP_FUNCS(NAME) NULL };
 static void **const zip_slots[] = { ZIP_FUNCS(SLOT) };
 static struct dynlib libzip = { ZIP_SONAME, zip_names, zip_slots, 0, "" };
 #define zip_open (*p_zip_open)
+#define zip_open_from_source (*p_zip_open_from_source)
+#define zip_source_function_create (*p_zip_source_function_create)
+#define zip_source_seek_compute_offset (*p_zip_source_seek_compute_offset)
 #define zip_close (*p_zip_close)
 #define zip_discard (*p_zip_discard)
 #define zip_strerror (*p_zip_strerror)
@@ -129,8 +136,21 @@ struct member {
 	zip_error_t zerr;
 };
 
+/* The archive's own bytes: [off, off + len) pending in buf; the write position is their end. */
+#define ARCHIVE_BUF (1u << 20)
+
+struct archive_out {
+	int fd;
+	uint8_t *buf;
+	size_t len;
+	uint64_t off, size;   /* size: the end of what was written */
+	uint64_t rpos;        /* read position (libzip reads nothing of a new archive) */
+	zip_error_t zerr;
+};
+
 struct npz_writer {
 	zip_t *za;
+	struct archive_out out;
 	struct outfile of;
 	int compress;
 	struct member **m;
@@ -203,6 +223,113 @@ static zip_int64_t member_cb(void *ud, void *data, zip_uint64_t len, zip_source_
 	}
 }
 
+static zip_int64_t archive_fail(struct archive_out *a, int sys)
+{
+	zip_error_set(&a->zerr, ZIP_ER_WRITE, sys);
+	return -1;
+}
+
+static int archive_flush(struct archive_out *a)
+{
+	if (a->len && (lseek(a->fd, (off_t)a->off, SEEK_SET) < 0 ||
+		       write_full(a->fd, a->buf, a->len) < 0))
+		return -1;
+	a->off += a->len;
+	a->len = 0;
+	return 0;
+}
+
+/* A seekable, writable source over the temporary file (zip_source_function(3)). */
+static zip_int64_t archive_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+	struct archive_out *a = ud;
+
+	switch (cmd) {
+	case ZIP_SOURCE_OPEN:
+		a->rpos = 0;
+		return 0;
+	case ZIP_SOURCE_READ: {
+		long long got;
+		if (archive_flush(a) < 0)
+			return archive_fail(a, errno);
+		got = pread_full(a->fd, data, (size_t)len, a->rpos);
+		if (got < 0) {
+			zip_error_set(&a->zerr, ZIP_ER_READ, errno);
+			return -1;
+		}
+		a->rpos += (uint64_t)got;
+		return got;
+	}
+	case ZIP_SOURCE_CLOSE:
+		return 0;
+	case ZIP_SOURCE_STAT: {
+		zip_stat_t *st = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, len, &a->zerr);
+		if (!st)
+			return -1;
+		zip_stat_init(st);
+		st->size = a->size;
+		st->valid |= ZIP_STAT_SIZE;
+		return sizeof(*st);
+	}
+	case ZIP_SOURCE_ERROR:
+		return zip_error_to_data(&a->zerr, data, len);
+	case ZIP_SOURCE_FREE:
+		return 0;
+	case ZIP_SOURCE_SEEK: {
+		zip_int64_t to = zip_source_seek_compute_offset(a->rpos, a->size, data, len, &a->zerr);
+		if (to < 0)
+			return -1;
+		a->rpos = (uint64_t)to;
+		return 0;
+	}
+	case ZIP_SOURCE_TELL:
+		return (zip_int64_t)a->rpos;
+	case ZIP_SOURCE_BEGIN_WRITE:
+		a->off = a->size = 0;
+		a->len = 0;
+		return ftruncate(a->fd, 0) < 0 ? archive_fail(a, errno) : 0;
+	case ZIP_SOURCE_WRITE: {
+		const uint8_t *p = data;
+		for (zip_uint64_t left = len; left;) {
+			size_t k = ARCHIVE_BUF - a->len < left ? ARCHIVE_BUF - a->len : (size_t)left;
+			memcpy(a->buf + a->len, p, k);
+			a->len += k;
+			p += k;
+			left -= k;
+			if (a->off + a->len > a->size)
+				a->size = a->off + a->len;
+			if (a->len == ARCHIVE_BUF && archive_flush(a) < 0)
+				return archive_fail(a, errno);
+		}
+		return (zip_int64_t)len;
+	}
+	case ZIP_SOURCE_SEEK_WRITE: {
+		zip_int64_t to;
+		if (archive_flush(a) < 0)
+			return archive_fail(a, errno);
+		to = zip_source_seek_compute_offset(a->off, a->size, data, len, &a->zerr);
+		if (to < 0)
+			return -1;
+		a->off = (uint64_t)to;
+		return 0;
+	}
+	case ZIP_SOURCE_TELL_WRITE:
+		return (zip_int64_t)(a->off + a->len);
+	case ZIP_SOURCE_COMMIT_WRITE:
+		return archive_flush(a) < 0 ? archive_fail(a, errno) : 0;
+	case ZIP_SOURCE_ROLLBACK_WRITE:
+		a->len = 0;
+		return 0;
+	case ZIP_SOURCE_REMOVE:  /* an archive without members: npz_writer_finish refuses it first */
+		return 0;
+	case ZIP_SOURCE_SUPPORTS:
+		return ZIP_SOURCE_SUPPORTS_WRITABLE;
+	default:
+		zip_error_set(&a->zerr, ZIP_ER_OPNOTSUPP, 0);
+		return -1;
+	}
+}
+
 static void writer_free(struct npz_writer *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
@@ -210,6 +337,8 @@ static void writer_free(struct npz_writer *w)
 		free(w->m[i]);
 	}
 	free(w->m);
+	free(w->out.buf);
+	zip_error_fini(&w->out.zerr);
 	outfile_abort(&w->of);
 	free(w);
 }
@@ -218,7 +347,9 @@ int npz_writer_open(struct npz_writer **out, const char *path, int force, int co
 		    struct ck_err *err)
 {
 	struct npz_writer *w = xcalloc(1, sizeof(*w));
-	int rc, ze = 0;
+	zip_source_t *src;
+	zip_error_t ze;
+	int rc;
 
 	*out = NULL;
 	w->compress = compress;
@@ -229,15 +360,20 @@ int npz_writer_open(struct npz_writer **out, const char *path, int force, int co
 		free(w);
 		return rc;
 	}
-	w->za = zip_open(w->of.tmp, ZIP_CREATE | ZIP_TRUNCATE, &ze);
+	w->out.fd = w->of.fd;
+	w->out.buf = xmalloc(ARCHIVE_BUF);
+	zip_error_init(&w->out.zerr);
+	zip_error_init(&ze);
+	src = zip_source_function_create(archive_cb, &w->out, &ze);
+	if (src && !(w->za = zip_open_from_source(src, ZIP_CREATE | ZIP_TRUNCATE, &ze)))
+		zip_source_free(src);
 	if (!w->za) {
-		zip_error_t e;
-		zip_error_init_with_code(&e, ze);
-		rc = ck_error(err, CK_EIO, "%s: %s", path, zip_error_strerror(&e));
-		zip_error_fini(&e);
+		rc = ck_error(err, CK_EIO, "%s: %s", path, zip_error_strerror(&ze));
+		zip_error_fini(&ze);
 		writer_free(w);
 		return rc;
 	}
+	zip_error_fini(&ze);
 	*out = w;
 	return 0;
 }
@@ -299,13 +435,7 @@ int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
 		writer_free(w);
 		return rc;
 	}
-	/* The descriptor outfile_create opened names the file libzip replaced: sync the new one. */
-	close(w->of.fd);
-	w->of.fd = open(w->of.tmp, O_RDONLY | O_CLOEXEC);
-	if (w->of.fd < 0)
-		rc = ck_syserr(err, errno, "%s", w->of.tmp);
-	else
-		rc = outfile_commit(&w->of, err);
+	rc = outfile_commit(&w->of, err);
 	writer_free(w);
 	return rc;
 }

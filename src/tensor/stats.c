@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crc32c.h"
 #include "base/util.h"
 #include "format/dtype.h"
 #include "tensor/assemble.h"
@@ -764,4 +765,20 @@ int stats_tensor(struct bundle *b, const struct bundle_entry *e, struct stats *s
 	for (size_t i = 0; i < e->nslices && !rc; i++)
 		rc = stats_payload(b, slice_entry(b, e, i, ext), s, err);
 	return rc;
+}
+
+int stats_tensor_bytes(struct bundle *b, const struct bundle_entry *e, const uint8_t *p,
+		       struct stats *s, struct ck_err *err)
+{
+	int rc;
+
+	stats_init(s, e->dtype);
+	if (s->kind == STATS_NONE || e->nslices || e->size > SPLIT_CHUNK)
+		return stats_tensor(b, e, s, err);
+	rc = bundle_check_crc(b, e, crc32c_extend(0, p, (size_t)e->size), err);
+	if (rc < 0)
+		return rc;
+	stats_add(s, e->dtype, p, (size_t)(e->size / (uint64_t)dtype_info(e->dtype)->size),
+		  b->big_endian);
+	return 0;
 }

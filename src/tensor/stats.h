@@ -54,4 +54,11 @@ double stats_l2(const struct stats *s);
 int stats_tensor(struct bundle *b, const struct bundle_entry *e, struct stats *s,
 		 struct ck_err *err);
 
+/* The same for a payload already read (a window of small payloads, batch.h): p holds e's
+ * e->size stored bytes, checked here against the CRC; the result is stats_tensor's, bit for
+ * bit (one chunk, as split_read hands a payload of up to SPLIT_CHUNK bytes). Entries with no
+ * bytes of their own, or no numbers, go to stats_tensor. */
+int stats_tensor_bytes(struct bundle *b, const struct bundle_entry *e, const uint8_t *p,
+		       struct stats *s, struct ck_err *err);
+
 #endif

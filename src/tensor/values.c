@@ -89,28 +89,52 @@ static void trim_zeros(char *s)
  * n must exceed the length, which callers keep below 400 (|e| stays under 330). */
 static void put_positional(char *s, size_t n, const char *sign, const char *dig, int e)
 {
-	size_t len = strlen(dig), at = (size_t)snprintf(s, n, "%s", sign);
+	size_t len = strlen(dig), at = strlen(sign);
 
+	/* Without printf: a statistics table lays out several numbers a row. */
+	memcpy(s, sign, at);
 	if (e < 0) {
 		s[at++] = '0';
 		s[at++] = '.';
 		for (int i = 0; i < -e - 1 && at + len + 1 < n; i++)
 			s[at++] = '0';
-		snprintf(s + at, n - at, "%s", dig);
+		if (at + len + 1 > n)
+			len = n - at - 1;
+		memcpy(s + at, dig, len);
+		s[at + len] = '\0';
 		return;
 	}
 	for (size_t i = 0; i <= (size_t)e && at + 1 < n; i++)
 		s[at++] = i < len ? dig[i] : '0';
+	if (len > (size_t)e + 1 && at + 1 + len - (size_t)e - 1 < n) {
+		s[at++] = '.';
+		memcpy(s + at, dig + e + 1, len - (size_t)e - 1);
+		at += len - (size_t)e - 1;
+	}
 	s[at] = '\0';
-	if (len > (size_t)e + 1)
-		snprintf(s + at, n - at, ".%s", dig + e + 1);
 }
 
-/* dig * 10^(e - first) as "1.2345e-07", "6e+00". */
+/* dig * 10^(e - first) as "1.2345e-07", "6e+00" (n > 32 + strlen(dig)). */
 static void put_scientific(char *s, size_t n, const char *sign, const char *dig, int e)
 {
-	snprintf(s, n, "%s%c%s%s%s%c%02d", sign, dig[0], dig[1] ? "." : "", dig + 1, "e",
-		 e < 0 ? '-' : '+', e < 0 ? -e : e);
+	size_t at = strlen(sign), len = strlen(dig);
+	unsigned u = (unsigned)(e < 0 ? -e : e);
+
+	(void)n;
+	memcpy(s, sign, at);
+	s[at++] = dig[0];
+	if (len > 1) {
+		s[at++] = '.';
+		memcpy(s + at, dig + 1, len - 1);
+		at += len - 1;
+	}
+	s[at++] = 'e';
+	s[at++] = e < 0 ? '-' : '+';
+	if (u >= 100)
+		s[at++] = (char)('0' + u / 100);
+	s[at++] = (char)('0' + u / 10 % 10);
+	s[at++] = (char)('0' + u % 10);
+	s[at] = '\0';
 }
 
 /* numpy's dragon4_positional / dragon4_scientific with unique=True, trim='.': the shortest
@@ -149,7 +173,29 @@ void format_shortest(struct buf *out, int dtype, double v)
 		put_scientific(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
 	else
 		put_positional(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
-	buf_addf(out, "%s", s);
+	buf_add(out, s, strlen(s));
+}
+
+void format_g(struct buf *out, double v, int prec)
+{
+	char s[400], dig[24];
+	const char *sign = signbit(v) ? "-" : "";
+	int e, n;
+
+	if (!isfinite(v) || v == 0) {
+		buf_addf(out, "%s", isnan(v) ? (signbit(v) ? "-nan" : "nan")
+				    : isinf(v) ? (v > 0 ? "inf" : "-inf") : sign[0] ? "-0" : "0");
+		return;
+	}
+	prec = prec < 1 ? 1 : prec > 23 ? 23 : prec;
+	e = rounded_digits(fabs(v), prec, dig);
+	for (n = prec; n > 1 && dig[n - 1] == '0'; n--)
+		dig[n - 1] = '\0';
+	if (e >= -4 && e < prec)
+		put_positional(s, sizeof(s), sign, dig, e);
+	else
+		put_scientific(s, sizeof(s), sign, dig, e);
+	buf_add(out, s, strlen(s));
 }
 
 /* numpy's repr of a scalar: positional from 1e-4 to 1e16 (and for zero), else scientific;

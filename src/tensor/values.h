@@ -44,6 +44,10 @@ int values_json(struct buf *out, const struct vals *v);
  * Dragon4 prints, laid out as printf's %g does: "0.1", "1e-05", "-2", "6.55e+04", "nan". */
 void format_shortest(struct buf *out, int dtype, double v);
 
+/* printf's %.*g of v, character for character (precision 1 to 23), without printf's cost:
+ * the statistics table prints three a row. */
+void format_g(struct buf *out, double v, int prec);
+
 /* The digits under both: the shortest significand digits of |x| that read back as x at
  * dtype's precision (numpy's Dragon4 digits; shortest.h), no trailing zeros, "0" for zero;
  * returns the power of ten of the first. x finite, a value of dtype (else its nearest). */

@@ -161,6 +161,27 @@ int main(void)
 					good &= b[j * R + i] == a[i * C + j];
 			ok(good, "2-D transpose in blocks");
 		}
+		{  /* every element size, in tiles and edges, and rows a multiple of 4 KiB long */
+			static const size_t ws[] = { 1, 2, 4, 8, 16 };
+			static const int64_t shapes[][2] = { { 37, 83 }, { 64, 1024 }, { 1, 5 }, { 17, 1 } };
+			static uint8_t a[64 * 1024 * 16], b[64 * 1024 * 16];
+			for (size_t k = 0; k < sizeof(ws) / sizeof(ws[0]); k++)
+				for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+					size_t w = ws[k];
+					int64_t r = shapes[s][0], c = shapes[s][1];
+					int p2[2] = { 1, 0 };
+					for (size_t i = 0; i < (size_t)(r * c) * w; i++)
+						a[i] = (uint8_t)(i * 2654435761u >> 13);
+					maprules_permute(a, b, shapes[s], 2, p2, w);
+					good = 1;
+					for (int64_t i = 0; i < r; i++)
+						for (int64_t j = 0; j < c; j++)
+							good &= !memcmp(b + (size_t)(j * r + i) * w,
+									a + (size_t)(i * c + j) * w, w);
+					ok(good, "2-D transpose of %lld x %lld elements of %zu bytes",
+					   (long long)r, (long long)c, w);
+				}
+		}
 		ok(maprules_perm_reverses((int[]){ 2, 1, 0 }, 3) && !maprules_perm_reverses(p, 3),
 		   "reversal");
 	}

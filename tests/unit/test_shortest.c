@@ -3,7 +3,7 @@
  * read back with strtof/strtod at the dtype's precision (numpy's digits, checked against
  * numpy 1.24 when it was written). Every float16, bfloat16 and float8 value, two million
  * random float32 bit patterns, 400 000 float64 ones, and the edges (powers of
- * two, subnormals, the largest values). */
+ * two, subnormals, the largest values). And format_g against printf's %g. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,5 +235,26 @@ int main(void)
 	       !same(DT_DOUBLE, 2.2250738585072014e-308) + !same(DT_DOUBLE, 0.1) +
 	       !same(DT_DOUBLE, 0.3) + !same(DT_DOUBLE, 1e23) + !same(DT_DOUBLE, 9007199254740993.0);
 	is_int(bad, 0, "float64 edges");
+
+	/* format_g against printf's %g itself. */
+	bad = 0;
+	for (int i = 0; i < 600000; i++) {
+		uint64_t u = rnd();
+		int prec = i % 3 ? 7 : 1 + (int)(rnd() % 17);
+		double d;
+		char want[64];
+		struct buf got = BUF_INIT;
+		memcpy(&d, &u, 8);
+		if (i % 4 == 1)  /* everyday sizes, and exact ties such as 0.5 and 2.5 */
+			d = ldexp((double)(int64_t)(rnd() >> 20) - (double)(1ll << 43), -(int)(rnd() % 60));
+		else if (i % 4 == 2)
+			d = (double)(int64_t)(rnd() % 2000001 - 1000000) / (double)(1 + rnd() % 1000);
+		snprintf(want, sizeof(want), "%.*g", prec, d);
+		format_g(&got, d, prec);
+		if (strcmp((char *)got.p, want) && bad++ < 10)
+			printf("# %%.%dg of %a: got %s, printf %s\n", prec, d, (char *)got.p, want);
+		buf_release(&got);
+	}
+	is_int(bad, 0, "format_g is printf's %%g (600 000 values, precisions 1 to 17)");
 	return tap_done();
 }
