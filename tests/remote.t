@@ -297,7 +297,10 @@ if ($s3) {
 	local $notime = 1;
 	parity('s3 signed', 's3://ck', [@s3env, 'AWS_ACCESS_KEY_ID=S3RVER', "AWS_SECRET_ACCESS_KEY=$secret{aws}",
 					 "AWS_SESSION_TOKEN=$secret{token}"]);
-	parity('s3 anonymous', 's3://ck', \@s3env);
+	{
+		local $only = qr/^(list %sample|list --by-scope|show %sample|verify %sample|trend %)/;
+		parity('s3 anonymous', 's3://ck', \@s3env);
+	}
 	# A key id the server does not know: refused, said clearly, the secret not shown.
 	my ($rc, $so, $se) = limited('env', @s3env, 'AWS_ACCESS_KEY_ID=NOSUCHKEY', "AWS_SECRET_ACCESS_KEY=$secret{aws}",
 				     $ckpt, 'list', 's3://ck/sample/model.ckpt-500');
