@@ -216,7 +216,7 @@ if ($nginx) {
 	}
 	@r = requests($nginx, $m);
 	ok(@r && !grep({ ($_->{auth} // '-') ne '-' } @r), 'gs anonymous: no Authorization header');
-	request_bounds();
+	request_bounds($nginx, "$N/ck", 'http');
 } else {
 	skip($nginx_why, 'http:// and gs:// through nginx');
 }
@@ -234,17 +234,19 @@ sub tensor_of {
 sub summary { return join("\n", map { "$_->{method} $_->{uri} [$_->{range}] $_->{status} $_->{bytes}" } @_); }
 
 sub request_bounds {
+	my ($srv, $base, $label, @env) = @_;
+	my @pre = @env ? ('env', @env) : ();
 	for my $p ('sample/model.ckpt-500', 'many/ckpt') {
 		my $isize = -s "$local/$p.index";
-		my $m = mark($nginx);
-		my ($rc) = limited($ckpt, 'list', "$N/ck/$p");
-		my @r = requests($nginx, $m);
+		my $m = mark($srv);
+		my ($rc) = limited(@pre, $ckpt, 'list', "$base/$p");
+		my @r = requests($srv, $m);
 		my $bytes = 0;
 		$bytes += $_->{bytes} for @r;
 		ok($rc == 0 && @r >= 1 && @r <= 4 && $bytes <= $isize + 65536,
-		   "list $p: " . scalar(@r) . " requests (at most 4), $bytes bytes (index $isize + 64 KiB at most)",
+		   "$label: list $p: " . scalar(@r) . " requests (at most 4), $bytes bytes (index $isize + 64 KiB at most)",
 		   "exit $rc", summary(@r));
-		ok(!grep({ $_->{uri} =~ /\.data-/ && $_->{method} eq 'GET' } @r), "list $p reads no data", summary(@r));
+		ok(!grep({ $_->{uri} =~ /\.data-/ && $_->{method} eq 'GET' } @r), "$label: list $p reads no data", summary(@r));
 	}
 	for my $c (['sample/model.ckpt-500', 'dense/bias'], ['many/ckpt', 'model/block_00/layer_0050/kernel'],
 		   ['twoshards/model', undef]) {
@@ -254,11 +256,11 @@ sub request_bounds {
 			($name) = map { $_->{name} } grep { $_->{shard} == 1 } @{ decode_json($so)->{tensors} };
 		}
 		my $t = tensor_of($p, $name);
-		if (!$t) { ok(0, "show $p $name: no such tensor here"); next; }
+		if (!$t) { ok(0, "$label: show $p $name: no such tensor here"); next; }
 		my $isize = -s "$local/$p.index";
-		my $m = mark($nginx);
-		my ($rc, $so, $se) = limited($ckpt, 'show', "$N/ck/$p", $name);
-		my @r = requests($nginx, $m);
+		my $m = mark($srv);
+		my ($rc, $so, $se) = limited(@pre, $ckpt, 'show', "$base/$p", $name);
+		my @r = requests($srv, $m);
 		my @data = grep { $_->{uri} =~ /\.data-/ && $_->{method} eq 'GET' } @r;
 		my ($dbytes, $ibytes) = (0, 0);
 		$dbytes += $_->{bytes} for @data;
@@ -268,19 +270,19 @@ sub request_bounds {
 		my $shard = sprintf('data-%05d-of-', $t->{shard});
 		ok($rc == 0 && @data >= 1 && !@outside && $dbytes <= $t->{bytes} && !grep({ $_->{uri} !~ /\Q$shard\E/ } @data)
 		   && $ibytes <= $isize + 65536,
-		   "show $p $name: data read only in its range $lo-$hi of shard $t->{shard} ($dbytes bytes), index $ibytes bytes",
+		   "$label: show $p $name: data read only in its range $lo-$hi of shard $t->{shard} ($dbytes bytes), index $ibytes bytes",
 		   "exit $rc: " . substr($se, 0, 300), summary(@r));
 	}
 	# verify reads each data byte about once, in few requests.
 	my $p = 'many/ckpt';
 	my $dsize = -s "$local/$p.data-00000-of-00001";
-	my $m = mark($nginx);
-	my ($rc) = limited($ckpt, 'verify', "$N/ck/$p");
-	my @r = requests($nginx, $m);
+	my $m = mark($srv);
+	my ($rc) = limited(@pre, $ckpt, 'verify', "$base/$p");
+	my @r = requests($srv, $m);
 	my $dbytes = 0;
 	$dbytes += $_->{bytes} for grep { $_->{uri} =~ /\.data-/ } @r;
 	ok($rc == 0 && $dbytes >= $dsize && $dbytes <= $dsize + 65536 && @r <= 64,
-	   "verify $p: $dbytes data bytes of $dsize in " . scalar(@r) . " requests", "exit $rc", summary(@r));
+	   "$label: verify $p: $dbytes data bytes of $dsize in " . scalar(@r) . " requests", "exit $rc", summary(@r));
 }
 
 # --- s3:// from s3rver, signed and anonymous --------------------------------------------------
@@ -343,6 +345,7 @@ my $F = $fault->{url};
 	   summary(@bad[0 .. ($#bad > 5 ? 5 : $#bad)]));
 	ok(grep({ $_->{uri} =~ /continuation-token=/ } @r), 's3 SigV4 checked: listings followed to their next page',
 	   summary(grep { $_->{uri} =~ /list-type/ } @r));
+	request_bounds($fault, 's3://ck', 's3 SigV4 checked', @env);
 	# A wrong secret: the server's 403, said with a hint on credentials, the secret never shown.
 	my ($rc, $so, $se) = limited('env', @env[0 .. 2], 'AWS_SECRET_ACCESS_KEY=wrong-secret-0000', $ckpt, 'list',
 				     's3://ck/sample/model.ckpt-500');
