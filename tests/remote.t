@@ -16,7 +16,7 @@ use JSON::PP;
 use Time::HiRes qw(time);
 
 use lib dirname(__FILE__) . '/lib';
-use Tap qw(skip skip_all done $ckpt $bin);
+use Tap qw(skip skip_all done $ckpt $bin $fix);
 use Remote qw(tmpdir nginx_start s3rver_start s3_put fault_start mark requests limited);
 
 # Tap's ok with its condition in scalar context: a failed match is false, not an empty list
@@ -43,6 +43,9 @@ for my $set (qw(twoshards partitioned many v1 graph diffpair match trendrun)) {
 }
 # A spelling with characters a URL or an S3 key must encode.
 system('cp', '-r', "$local/sample", "$local/my model") == 0 or die "cp failed\n";
+# A SavedModel (a real one, from the fixtures, when they are here).
+my $saved = "$fix/tensorflow+rust/examples/regression_savedmodel";
+my $have_saved = -f "$saved/saved_model.pb" && system('cp', '-r', $saved, "$local/savedmodel") == 0;
 
 # The read commands, PATHs written %REL (a file or folder under ck/); OUT is a fresh output name.
 my @cases = (
@@ -80,6 +83,9 @@ my @cases = (
 	['export', '--safetensors', 'OUT.safetensors', '%twoshards/model'],
 	['subset', '-o', 'OUT/model', '--drop-optimizer', '%sample/model.ckpt-1000'],
 	['subset', '-o', 'OUT/model', '%partitioned/ckpt'],
+	$have_saved ? (['list', '%savedmodel/'], ['show', '--object-graph', '%savedmodel/'],
+		       ['graph', '%savedmodel/saved_model.pb'],
+		       ['graph', '--check', '%savedmodel/', '%savedmodel/saved_model.pb']) : (),
 );
 
 # Cases that name a folder without a `checkpoint` state file: its checkpoints are found by
