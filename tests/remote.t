@@ -289,6 +289,10 @@ sub request_bounds {
 	$dbytes += $_->{bytes} for grep { $_->{uri} =~ /\.data-/ } @r;
 	ok($rc == 0 && $dbytes >= $dsize && $dbytes <= $dsize + 65536 && @r <= 64,
 	   "$label: verify $p: $dbytes data bytes of $dsize in " . scalar(@r) . " requests", "exit $rc", summary(@r));
+	# Connections are kept alive: a few at once, not one per request (nginx numbers them).
+	my %conns = map { defined $_->{conn} ? ($_->{conn} => 1) : () } @r;
+	ok(keys(%conns) <= 4, "$label: verify $p: " . scalar(@r) . ' requests on ' . keys(%conns)
+	   . ' connections (kept alive)') if @r && defined $r[0]{conn};
 }
 
 # --- s3:// from s3rver, signed and anonymous --------------------------------------------------
