@@ -438,6 +438,10 @@ struct remote_file {
 	 * where they were), to grow sequential reads */
 	struct { uint64_t end, len; } seq[SEQ_STREAMS];
 	unsigned seq_next;
+	/* the window the prefetcher is fetching (len 0: none), and the jobs queued or running */
+	uint64_t pf_off, pf_len;
+	int pending;
+	pthread_cond_t cv;           /* a prefetch landed */
 };
 
 static struct slot *find_slot(struct remote_file *rf, uint64_t pos)
@@ -529,6 +533,99 @@ static long long fetch(struct remote_file *rf, void *p, uint64_t pos, size_t n, 
 	return (long long)rs.got;
 }
 
+/* ---- the prefetcher: one thread for the process fetching the next window of a sequential
+ * stream while its reader works on the one it has, so that a streamed file has a request in
+ * flight all the time instead of waiting for each in turn. Its connection stays alive like
+ * any thread's. A failed prefetch is dropped: the reader then asks itself and meets the
+ * error. */
+
+#define PF_QUEUE 16
+static struct { struct remote_file *rf; uint64_t off, len; } pf_queue[PF_QUEUE];
+static unsigned pf_head, pf_count;
+static pthread_mutex_t pf_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pf_cv = PTHREAD_COND_INITIALIZER;
+static int pf_started;
+
+static void *prefetcher(void *unused)
+{
+	for (;;) {
+		struct remote_file *rf;
+		uint64_t off, len;
+		struct ck_err quiet;
+		uint8_t *blk;
+		long long got;
+
+		pthread_mutex_lock(&pf_mu);
+		while (!pf_count)
+			pthread_cond_wait(&pf_cv, &pf_mu);
+		rf = pf_queue[pf_head].rf;
+		off = pf_queue[pf_head].off;
+		len = pf_queue[pf_head].len;
+		pf_head = (pf_head + 1) % PF_QUEUE;
+		pf_count--;
+		pthread_mutex_unlock(&pf_mu);
+
+		blk = xmalloc((size_t)len);
+		got = fetch(rf, blk, off, (size_t)len, &quiet);
+		pthread_mutex_lock(&rf->mu);
+		if (got > 0)
+			add_slot(rf, blk, off, (size_t)got);
+		else
+			free(blk);
+		rf->pf_len = 0;
+		rf->pending--;
+		pthread_cond_broadcast(&rf->cv);
+		pthread_mutex_unlock(&rf->mu);
+	}
+	return NULL;
+}
+
+/* Queue [off, off + len) of rf (under rf->mu); nothing when the queue is full or the thread
+ * cannot start. */
+static void prefetch(struct remote_file *rf, uint64_t off, uint64_t len)
+{
+	pthread_t t;
+
+	pthread_mutex_lock(&pf_mu);
+	if (!pf_started) {
+		pthread_attr_t a;
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		pf_started = pthread_create(&t, &a, prefetcher, NULL) == 0 ? 1 : -1;
+		pthread_attr_destroy(&a);
+	}
+	if (pf_started > 0 && pf_count < PF_QUEUE) {
+		unsigned i = (pf_head + pf_count++) % PF_QUEUE;
+		pf_queue[i].rf = rf;
+		pf_queue[i].off = off;
+		pf_queue[i].len = len;
+		rf->pf_off = off;
+		rf->pf_len = len;
+		rf->pending++;
+		pthread_cond_signal(&pf_cv);
+	}
+	pthread_mutex_unlock(&pf_mu);
+}
+
+/* After a read that reached end (under rf->mu): when that is the frontier of a stream that
+ * has grown to full windows inside an advised window, fetch its next window ahead. A lone read
+ * (`show T`) never grows a stream, so it fetches nothing more. */
+static void read_ahead(struct remote_file *rf, uint64_t end)
+{
+	int i;
+
+	if (rf->index || rf->pf_len || end >= rf->adv_end || end < rf->adv_off || find_slot(rf, end))
+		return;
+	for (i = 0; i < SEQ_STREAMS; i++)
+		if (rf->seq[i].end == end && rf->seq[i].len >= SLOT_MAX / 2) {
+			uint64_t len = min64(SLOT_MAX, rf->adv_end - end);
+			rf->seq[i].end = end + len;
+			rf->seq[i].len = len;
+			prefetch(rf, end, len);
+			return;
+		}
+}
+
 static long long rf_pread(struct ck_file *f, void *p, size_t n, uint64_t off, struct ck_err *err)
 {
 	struct remote_file *rf = (struct remote_file *)f;
@@ -546,10 +643,14 @@ static long long rf_pread(struct ck_file *f, void *p, size_t n, uint64_t off, st
 		long long got;
 
 		pthread_mutex_lock(&rf->mu);
+		while (rf->pf_len && pos >= rf->pf_off && pos - rf->pf_off < rf->pf_len)
+			pthread_cond_wait(&rf->cv, &rf->mu); /* it is on its way */
 		if ((s = find_slot(rf, pos))) {
 			take = (size_t)min64(s->off + s->len - pos, need);
 			memcpy((char *)p + done, s->p + (pos - s->off), take);
 			s->used = ++rf->clock;
+			if (pos + take == s->off + s->len)
+				read_ahead(rf, pos + take);
 			pthread_mutex_unlock(&rf->mu);
 			done += take;
 			continue;
@@ -577,6 +678,7 @@ static long long rf_pread(struct ck_file *f, void *p, size_t n, uint64_t off, st
 		memcpy((char *)p + done, blk + (pos - start), take);
 		pthread_mutex_lock(&rf->mu);
 		add_slot(rf, blk, start, (size_t)got);
+		read_ahead(rf, start + (uint64_t)got);
 		pthread_mutex_unlock(&rf->mu);
 		done += take;
 	}
@@ -599,8 +701,13 @@ static void rf_close(struct ck_file *f)
 	struct remote_file *rf = (struct remote_file *)f;
 	int i;
 
+	pthread_mutex_lock(&rf->mu);
+	while (rf->pending) /* the prefetcher still writes into rf */
+		pthread_cond_wait(&rf->cv, &rf->mu);
+	pthread_mutex_unlock(&rf->mu);
 	for (i = 0; i < SLOTS; i++)
 		free(rf->slot[i].p);
+	pthread_cond_destroy(&rf->cv);
 	pthread_mutex_destroy(&rf->mu);
 	ck_url_release(&rf->u);
 	free(f->name);
@@ -637,6 +744,7 @@ int remote_open(const char *url, struct ck_file **out, struct ck_err *err)
 		return rc;
 	}
 	pthread_mutex_init(&rf->mu, NULL);
+	pthread_cond_init(&rf->cv, NULL);
 	rf->f.ops = &remote_ops;
 	rf->f.name = xstrdup(rf->u.display);
 	rf->f.size = st.size;
