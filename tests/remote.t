@@ -292,7 +292,8 @@ sub request_bounds {
 	# Connections are kept alive: a few at once, not one per request (nginx numbers them).
 	my %conns = map { defined $_->{conn} ? ($_->{conn} => 1) : () } @r;
 	ok(keys(%conns) <= 4, "$label: verify $p: " . scalar(@r) . ' requests on ' . keys(%conns)
-	   . ' connections (kept alive)') if @r && defined $r[0]{conn};
+	   . ' connections (kept alive)', map { "$_->{method} $_->{uri} [$_->{range}] connection $_->{conn}" } @r)
+	    if @r && defined $r[0]{conn};
 }
 
 # --- s3:// from s3rver, signed and anonymous --------------------------------------------------
