@@ -76,6 +76,38 @@ $visit->($_) for grep { !exists $index{$_} } sort keys %dep;
 ok(keys %dep > 10 && !@loops, 'no include loops between the modules of src/',
    map { "loop: $_" } @loops);
 
+# ---- no reader outside store/ reaches a file by its path itself ----
+# Every input is opened, read, stat()ed and listed through store/file.h (so that a URL is read
+# the way a local file is), and every output is written through store/outfile.h. So no library
+# member outside store/ calls open, stat, opendir, glob or pread (what `nm -u` shows); the one
+# exception, by name: util's pread_full, a loop over a descriptor its caller already holds
+# (fortran's scratch file), not a path.
+{
+	my @io = qw(open open64 openat openat64 __open_2 __open64_2 fopen fopen64 opendir fdopendir
+		    stat stat64 lstat lstat64 fstatat fstatat64 __xstat __xstat64 __lxstat __lxstat64
+		    glob glob64 pread pread64);
+	my %io_ok = ('util.o' => { pread => 1 });
+	if (!$lib || system('nm --version >/dev/null 2>&1') != 0) {
+		skip('no libckpt.a or nm', 'library members outside store/ open, stat and read no path');
+	} else {
+		my (%bad, $member);
+		for (`nm -u '$lib'`) {
+			if (/^(?:.*\()?([\w.+-]+\.o)\)?:$/) {
+				$member = $1;
+			} elsif (/^\s*U\s+(\w+)/ && grep({ $_ eq $1 } @io) && defined $member) {
+				my $sym = $1;
+				my $m = $member =~ s/\.o$//r;
+				next if ($module{$m} // '') eq 'store' || $io_ok{$member}{$sym};
+				push @{$bad{$member}}, $sym;
+			}
+		}
+		ok(keys %module > 10 && !%bad,
+		   'library members outside store/ open, stat, list and read no path themselves',
+		   map { "$_ calls @{$bad{$_}} (go through store/file.h or store/outfile.h)" }
+		   sort keys %bad);
+	}
+}
+
 # ---- includes go down the layers drawn in src/README.md ----
 # Its table: | `folder/` | module, module, cmd_* ... | what they know |, bottom layer first. The
 # folders are the truth; the table must agree with them, so that the page a newcomer reads is

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "store/file.h"
 #include "format/bundle_writer.h"
 #include "format/path.h"
 #include "edit/average.h"
@@ -55,12 +56,13 @@ static int from_folder(const char *arg, long n, char ***paths, size_t *npaths, s
 		       struct ck_err *err)
 {
 	struct ckpt_folder f;
-	struct stat sb;
+	struct ck_stat sb;
 	char *dir = xstrdup(arg);
 	size_t have = 0, k = 0;
 	int rc;
 
-	if (stat(arg, &sb) == 0 && !S_ISDIR(sb.st_mode)) {  /* the state file itself */
+	if (ck_store_stat(arg, &sb, NULL) == 0 && sb.kind != CK_STORE_MISSING &&
+	    sb.kind != CK_STORE_FOLDER) {  /* the state file itself */
 		char *slash = strrchr(dir, '/');
 		if (slash)
 			slash[slash == dir] = '\0';

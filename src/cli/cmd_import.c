@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "base/crc32c.h"
-#include "store/infile.h"
+#include "store/file.h"
 #include "store/outguard.h"
 #include "format/bundle_writer.h"
 #include "format/dtype.h"
@@ -426,45 +426,43 @@ static int import_npz(struct importer *im, const char *path, struct ck_err *err)
 
 /* ---- .npy files ---- */
 
-struct fd_src {
-	int fd;
-	const char *path;
+/* An input file read from start to end. */
+struct file_src {
+	struct ck_file *f;
+	uint64_t at;
 };
 
-static long long fd_read(void *ctx, void *p, size_t n, struct ck_err *err)
+static long long file_read(void *ctx, void *p, size_t n, struct ck_err *err)
 {
-	struct fd_src *f = ctx;
-	ssize_t got;
+	struct file_src *s = ctx;
+	long long got = ck_file_pread(s->f, p, n, s->at, err);
 
-	do
-		got = read(f->fd, p, n);
-	while (got < 0 && errno == EINTR);
-	if (got < 0)
-		return ck_syserr(err, errno, "%s", f->path);
+	if (got > 0)
+		s->at += (uint64_t)got;
 	return got;
 }
 
 static int import_npy_file(struct importer *im, const char *path, const char *name,
 			   size_t name_len, struct ck_err *err)
 {
-	struct fd_src f = { infile_open(path, NULL, err), path };
-	struct source s = { fd_read, &f };
+	struct file_src f = { NULL, 0 };
+	struct source s = { file_read, &f };
 	struct npy_info a;
-	struct stat st;
-	int rc;
+	int rc = ck_file_open(path, &f.f, err);
 
-	if (f.fd < 0)
-		return f.fd;
+	if (rc < 0)
+		return rc;
+	ck_file_advise(f.f, 0, 0);
 	outguard_add_input(path);
-	rc = npy_read_header(fd_read, &f, &a, err);
-	if (rc == 0 && fstat(f.fd, &st) == 0 && (uint64_t)st.st_size < a.data_bytes)
+	rc = npy_read_header(file_read, &f, &a, err);
+	if (rc == 0 && f.f->size < a.data_bytes)
 		rc = ck_error(err, CK_ECORRUPT, "file of %lld bytes for %llu bytes of data",
-			      (long long)st.st_size, (unsigned long long)a.data_bytes);
+			      (long long)f.f->size, (unsigned long long)a.data_bytes);
 	if (rc == 0)
 		rc = add_array(im, name, name_len, &a, &s, err);
 	if (rc < 0 && !strstr(err->msg, path))
 		ck_wrap(err, "%s", path);
-	close(f.fd);
+	ck_file_close(f.f);
 	return rc;
 }
 
@@ -667,21 +665,25 @@ enum kind { K_DIR, K_NPZ, K_NPY, K_SAFETENSORS };
 static int sniff(const char *path, enum kind *k, struct ck_err *err)
 {
 	uint8_t h[9] = { 0 };
-	struct stat st;
-	int fd;
+	struct ck_stat st;
+	struct ck_file *f;
 	long long got;
+	int rc;
 
-	if (stat(path, &st) < 0)
-		return ck_syserr(err, errno, "%s", path);
-	if (S_ISDIR(st.st_mode)) {
+	if ((rc = ck_store_stat(path, &st, err)) < 0)
+		return rc;
+	if (st.kind == CK_STORE_MISSING)
+		return ck_syserr(err, ENOENT, "%s", path);
+	if (st.kind == CK_STORE_FOLDER) {
 		*k = K_DIR;
 		return 0;
 	}
-	fd = infile_open(path, NULL, err);
-	if (fd < 0)
-		return fd;
-	got = pread_full(fd, h, sizeof(h), 0);
-	close(fd);
+	if ((rc = ck_file_open(path, &f, err)) < 0)
+		return rc;
+	got = ck_file_pread(f, h, sizeof(h), 0, err);
+	ck_file_close(f);
+	if (got < 0)
+		return (int)got;
 	if (got >= 4 && !memcmp(h, "PK", 2) && ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6))) {
 		*k = K_NPZ;
 	} else if (got >= 6 && !memcmp(h, "\x93NUMPY", 6)) {

@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include "store/file.h"
-#include "store/infile.h"
 #include "format/bundle.h"
 #include "format/dtype.h"
 #include "format/objgraph.h"
@@ -218,39 +217,50 @@ static int cmp_offset(const void *pa, const void *pb)
 	return bundle_disk_cmp(a, b);
 }
 
+struct shard_listing {
+	const struct bundle *b;
+	const char *base;
+	size_t nbase;
+	unsigned char *seen;
+};
+
+static int see_shard(void *arg, const char *name)
+{
+	struct shard_listing *l = arg;
+	char *want;
+	long s;
+
+	if (strncmp(name, l->base, l->nbase) || strncmp(name + l->nbase, ".data-", 6))
+		return 0;
+	s = strtol(name + l->nbase + 6, NULL, 10);
+	if (s < 0 || s >= l->b->num_shards)
+		return 0;
+	want = bundle_data_path("", (int)s, l->b->num_shards);  /* the name's suffix */
+	if (!strcmp(name + l->nbase, want))
+		l->seen[s] = 1;
+	free(want);
+	return 0;
+}
+
 /* Which shards exist, from one listing of the folder: a header may declare a million shards,
  * and a stat() for each would cost seconds. NULL when the folder cannot be listed. */
 static unsigned char *listed_shards(const struct bundle *b)
 {
 	char *dir = xstrdup(b->prefix), *slash = strrchr(dir, '/');
-	const char *base = slash ? slash + 1 : b->prefix;
-	size_t nbase = strlen(base);
-	unsigned char *seen;
-	struct dirent *d;
-	DIR *dp;
+	struct shard_listing l = { b, slash ? slash + 1 : b->prefix, 0, NULL };
+	int rc;
 
+	l.nbase = strlen(l.base);
 	if (slash)
 		*slash = 0;
-	dp = opendir(slash ? (*dir ? dir : "/") : ".");
+	l.seen = xcalloc((size_t)b->num_shards + 1, 1);
+	rc = ck_store_list(slash ? (*dir ? dir : "/") : ".", see_shard, &l, NULL);
 	free(dir);
-	if (!dp)
+	if (rc < 0) {
+		free(l.seen);
 		return NULL;
-	seen = xcalloc((size_t)b->num_shards + 1, 1);
-	while ((d = readdir(dp))) {
-		char *want;
-		long s;
-		if (strncmp(d->d_name, base, nbase) || strncmp(d->d_name + nbase, ".data-", 6))
-			continue;
-		s = strtol(d->d_name + nbase + 6, NULL, 10);
-		if (s < 0 || s >= b->num_shards)
-			continue;
-		want = bundle_data_path("", (int)s, b->num_shards);  /* the name's suffix */
-		if (!strcmp(d->d_name + nbase, want))
-			seen[s] = 1;
-		free(want);
 	}
-	closedir(dp);
-	return seen;
+	return l.seen;
 }
 
 /* Shards: present? Returns per shard its size (0 for a present shard that holds no tensor),
@@ -284,11 +294,11 @@ static int64_t *check_shards(struct bundle *b, struct report *r)
 		} else if (st.kind == CK_STORE_FILE) {
 			ok[s] = (int64_t)st.size;
 		} else if (st.kind != CK_STORE_MISSING) {
-			/* A FIFO or device where a shard should be: not examinable, so trouble. */
+			/* A FIFO, device or folder where a shard should be: not examinable, trouble. */
 			ok[s] = -1;
 			if (!r->error)
 				r->error = xasprintf("%s: is %s, not a file", file,
-						     st.mode ? infile_kind(st.mode) : "a folder");
+						     st.mode ? ck_store_kind_name(st.mode) : "a folder");
 			r->status = EXIT_TROUBLE;
 		} else if (!count[s]) {
 			ok[s] = -1;
@@ -640,8 +650,8 @@ int cmd_verify(int argc, char **argv)
 		arr = cJSON_AddArrayToObject(root, "checkpoints");
 	}
 	for (int i = optind; i < argc; i++) {
-		struct stat st;
-		int s = !latest && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)
+		struct ck_stat st;
+		int s = !latest && ck_store_stat(argv[i], &st, NULL) == 0 && st.kind == CK_STORE_FOLDER
 			? verify_folder(argv[i], arr, quiet) : verify_and_report(argv[i], arr, quiet);
 		if (s > status)
 			status = s;

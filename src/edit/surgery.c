@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "base/fmt.h"
-#include "store/infile.h"
+#include "store/file.h"
+#include "store/outfile.h"
 #include "store/outguard.h"
 #include "format/dtype.h"
 #include "format/slicekey.h"
@@ -190,7 +191,7 @@ size_t surg_plan_tensors(const struct surg_plan *p)
 int surg_check_output(char **out, struct surg_input *in, size_t nin, int force, struct ck_err *err)
 {
 	char *o = *out, *idx;
-	struct stat st, si;
+	struct ck_stat st, si;
 	int rc = 0;
 
 	for (size_t i = 0; i < nin; i++)
@@ -199,15 +200,15 @@ int surg_check_output(char **out, struct surg_input *in, size_t nin, int force, 
 		return ck_error(err, CK_EUSAGE, "the output prefix is empty");
 	if (has_suffix(o, ".index") && strlen(o) > 6)
 		o[strlen(o) - 6] = '\0';  /* the user named the index file: the prefix is meant */
-	if (has_suffix(o, "/") || (stat(o, &st) == 0 && S_ISDIR(st.st_mode)))
+	if (has_suffix(o, "/") || (ck_store_stat(o, &st, NULL) == 0 && st.kind == CK_STORE_FOLDER))
 		return ck_error(err, CK_EUSAGE,
 				"%s: is a folder; name the output checkpoint's prefix, e.g. %s%smodel.ckpt",
 				o, o, has_suffix(o, "/") ? "" : "/");
 	idx = bundle_index_path(o);
-	if (stat(idx, &st) == 0) {
+	if (ck_store_stat(idx, &st, NULL) == 0 && st.kind != CK_STORE_MISSING) {
 		for (size_t i = 0; i < nin; i++) {
-			if (stat(in[i].b->index_path, &si) == 0 && si.st_dev == st.st_dev &&
-			    si.st_ino == st.st_ino) {
+			if (ck_store_stat(in[i].b->index_path, &si, NULL) == 0 &&
+			    si.kind != CK_STORE_MISSING && si.dev == st.dev && si.ino == st.ino) {
 				rc = ck_error(err, CK_EUSAGE,
 					      "%s: is the input checkpoint %s; write the result to a new prefix",
 					      o, in[i].arg);
@@ -224,26 +225,27 @@ out:
 
 /* ---- writing ---- */
 
+/* The data files of one input, opened as the copy reaches them. */
 struct src_files {
-	int *fd;
-	uint64_t *size;
+	struct ck_file **f;
 	int n;
 };
 
-static int src_fd(struct surg_input *in, struct src_files *f, int shard, struct ck_err *err)
+static int src_file(struct surg_input *in, struct src_files *f, int shard, struct ck_file **out,
+		    struct ck_err *err)
 {
-	struct stat st;
 	char *path;
+	int rc;
 
 	if (shard < 0 || shard >= f->n)
 		return ck_error(err, CK_ECORRUPT, "%s: shard %d out of range", in->b->index_path, shard);
-	if (f->fd[shard] >= 0)
-		return f->fd[shard];
+	if (f->f[shard]) {
+		*out = f->f[shard];
+		return 0;
+	}
 	path = bundle_shard_path(in->b, shard);
-	f->fd[shard] = infile_open(path, &st, err);
-	if (f->fd[shard] < 0) {
-		int rc = f->fd[shard];
-		f->fd[shard] = -1;
+	rc = ck_file_open(path, &f->f[shard], err);
+	if (rc < 0) {
 		if (rc == CK_ENOTFOUND)
 			ck_error(err, CK_ENOTFOUND,
 				 "%s: data shard %d of %d is missing, its tensors cannot be copied",
@@ -251,12 +253,10 @@ static int src_fd(struct surg_input *in, struct src_files *f, int shard, struct 
 		free(path);
 		return rc;
 	}
-#ifdef POSIX_FADV_SEQUENTIAL
-	posix_fadvise(f->fd[shard], 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-	f->size[shard] = (uint64_t)st.st_size;
+	ck_file_advise(f->f[shard], 0, 0);
 	free(path);
-	return f->fd[shard];
+	*out = f->f[shard];
+	return 0;
 }
 
 static double now(void)
@@ -287,7 +287,8 @@ static int cmp_copy_order(const void *a, const void *b)
 struct run {
 	int active;
 	size_t input;
-	int sshard, dshard, fd;
+	int sshard, dshard;
+	struct ck_file *f;
 	uint64_t start, end;
 	const char *name;
 };
@@ -296,7 +297,7 @@ static int flush_run(struct bundle_writer *w, struct run *r, uint64_t *copied)
 {
 	int rc = 0;
 	if (r->active && r->end > r->start) {
-		rc = bundle_writer_copy(w, r->dshard, r->fd, r->start, r->end - r->start, r->name);
+		rc = bundle_writer_copy(w, r->dshard, r->f, r->start, r->end - r->start, r->name);
 		*copied += r->end - r->start;
 	}
 	r->active = 0;
@@ -449,17 +450,14 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 
 	for (size_t i = 0; i < p->nin; i++) {
 		files[i].n = p->in[i].b->num_shards;
-		files[i].fd = xcalloc((size_t)files[i].n + 1, sizeof(int));
-		files[i].size = xcalloc((size_t)files[i].n + 1, sizeof(uint64_t));
-		for (int k = 0; k < files[i].n; k++)
-			files[i].fd[k] = -1;
+		files[i].f = xcalloc((size_t)files[i].n + 1, sizeof(*files[i].f));
 	}
 	for (size_t k = 0; k < p->n && rc == 0; k++) {
 		struct surg_item *it = &p->items[order[k]];
 		const struct bundle_entry *e = it->src;
 		struct surg_input *in = &p->in[it->input];
 		struct bundle_entry out;
-		int fd;
+		struct ck_file *f = NULL;
 
 		entry_as(&out, it);
 		if (e->nslices) {
@@ -475,13 +473,9 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 			r->copied += e->size;
 			continue;
 		}
-		fd = src_fd(in, &files[it->input], e->shard, err);
-		if (fd < 0) {
-			rc = fd;
+		if ((rc = src_file(in, &files[it->input], e->shard, &f, err)) < 0)
 			break;
-		}
-		if (e->offset > files[it->input].size[e->shard] ||
-		    e->size > files[it->input].size[e->shard] - e->offset) {
+		if (e->offset > f->size || e->size > f->size - e->offset) {
 			struct buf n = BUF_INIT;
 			char *path = bundle_shard_path(in->b, e->shard);
 			buf_add_name_msg(&n, e->name, e->name_len);
@@ -495,7 +489,7 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 		if (!(run.active && run.input == it->input && run.sshard == e->shard &&
 		      run.end == e->offset && run.dshard == it->shard)) {
 			rc = flush_run(w, &run, &r->copied);
-			run = (struct run){ 1, it->input, e->shard, it->shard, fd, e->offset, e->offset,
+			run = (struct run){ 1, it->input, e->shard, it->shard, f, e->offset, e->offset,
 					    in->b->index_path };
 		}
 		run.end += e->size;
@@ -518,10 +512,8 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 		o->progress(o->progress_ctx, total, total);
 	for (size_t i = 0; i < p->nin; i++) {
 		for (int k = 0; k < files[i].n; k++)
-			if (files[i].fd[k] >= 0)
-				close(files[i].fd[k]);
-		free(files[i].fd);
-		free(files[i].size);
+			ck_file_close(files[i].f[k]);
+		free(files[i].f);
 	}
 	free(files);
 	return rc;
@@ -657,39 +649,39 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 	char *dir = slash ? (slash == prefix ? xstrdup("/") : xmemdup(prefix, (size_t)(slash - prefix)))
 			  : xstrdup(".");
 	const char *base = slash ? slash + 1 : prefix;
-	char *path = xasprintf("%s/checkpoint", dir), *tmp = NULL, *abs = NULL;
+	char *path = xasprintf("%s/checkpoint", dir), *abs = NULL;
 	struct ckpt_state st = { 0 };
 	struct buf text = BUF_INIT, out = BUF_INIT, stamps = BUF_INIT, preserved = BUF_INIT;
 	size_t nstamps = 0, npres = 0, drop = (size_t)-1;
-	char hex[33];
-	int rc = 0, fd = infile_open(path, NULL, err);
-	FILE *f = NULL;
+	struct ck_file *in = NULL;
+	struct ck_outfile of = CK_OUTFILE_INIT;
+	int rc = 0;
 
-	/* A FIFO named checkpoint would block a plain fopen forever. */
-	if (fd < 0 && fd != CK_ENOTFOUND) {
-		rc = fd;  /* the caller says the state file was not updated */
-		fd = -1;
-		goto out;
-	}
-	if (fd >= 0 && !(f = fdopen(fd, "r")))
-		close(fd);
-	fd = -1;
-	if (f) {
-		char chunk[4096];
-		size_t n;
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && text.len < (1u << 20))
-			buf_add(&text, chunk, n);
-		fclose(f);
-		rc = ckpt_state_parse(text.p ? (const char *)text.p : "", text.len, &st, err);
+	/* Opened as an input: a FIFO named checkpoint would block a plain fopen forever. */
+	rc = ck_file_open(path, &in, err);
+	if (rc < 0 && rc != CK_ENOTFOUND)
+		goto out;  /* the caller says the state file was not updated */
+	rc = 0;
+	if (in) {
+		size_t want = in->size < (1u << 20) ? (size_t)in->size : (size_t)1 << 20;
+		long long got;
+		buf_grow(&text, want + 1);
+		got = ck_file_pread(in, text.p, want, 0, err);
+		ck_file_close(in);
+		if (got < 0) {
+			rc = (int)got;
+			goto out;
+		}
+		text.len = (size_t)got;
+		rc = ckpt_state_parse((const char *)text.p, text.len, &st, err);
 		if (rc < 0) {
 			ck_wrap(err, "%s", path);
 			goto out;
 		}
+		buf_addc(&text, 0);  /* scan_numbers reads a C string */
+		text.len--;
 		scan_numbers((const char *)text.p, "all_model_checkpoint_timestamps", &stamps, &nstamps);
 		scan_numbers((const char *)text.p, "last_preserved_timestamp", &preserved, &npres);
-	} else if (errno != ENOENT) {
-		rc = ck_syserr(err, errno, "%s", path);
-		goto out;
 	}
 	abs = xasprintf("%s/%s", dir, base);
 	buf_add(&out, "model_checkpoint_path: ", 23);
@@ -722,42 +714,14 @@ int surg_update_state(const char *prefix, struct ck_err *err)
 	}
 	if (npres)
 		buf_addf(&out, "last_preserved_timestamp: %s", (const char *)preserved.p);
-	{
-		uint8_t r[16];
-		int ufd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-		if (ufd < 0 || read(ufd, r, sizeof(r)) != (ssize_t)sizeof(r))
-			for (int i = 0; i < 16; i++)
-				r[i] = (uint8_t)(rand() ^ getpid() >> (i % 4));
-		if (ufd >= 0)
-			close(ufd);
-		for (int i = 0; i < 16; i++)
-			snprintf(hex + 2 * i, 3, "%02x", r[i]);
-	}
-	tmp = xasprintf("%s/checkpoint.tmp%s", dir, hex);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0 || write_full(fd, out.p, out.len) < 0 || fsync(fd) < 0) {
-		rc = ck_syserr(err, errno, "%s", tmp);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = ck_syserr(err, errno, "%s", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		rc = ck_syserr(err, errno, "%s", path);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	rc = sync_folder_of(path, err);
+	/* Replacing the old state file is the point: a forced rename. */
+	rc = ck_outfile_create(&of, path, NULL, err);
+	if (rc == 0)
+		rc = ck_outfile_write(&of, out.p, out.len, err);
+	if (rc == 0)
+		rc = ck_outfile_commit(&of, CK_OUT_FORCE, err);
+	ck_outfile_abort(&of);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
 	free(abs);
 	free(path);
 	free(dir);

@@ -1,7 +1,6 @@
 /* V2 bundle writer (see bundle_writer.h for the write protocol). */
 #include "format/bundle_writer.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,7 +16,8 @@
 
 #include "base/crc32c.h"
 #include "base/pool.h"
-#include "store/infile.h"
+#include "store/file.h"
+#include "store/outfile.h"
 #include "store/outguard.h"
 #include "format/dtype.h"
 #include "format/slicekey.h"
@@ -25,15 +25,16 @@
 #include "tensor_bundle.pb-c.h"
 
 struct wshard {
-	int fd;
-	char *tmp, *final;
+	struct ck_outfile out;  /* out.fd, out.tmp: the temporary file (store/outfile.h) */
+	char *final;
 	uint64_t length;
 	int linked;   /* tmp is a hard link to an input's file: never write to it */
 };
 
 struct bundle_writer {
 	char *prefix;
-	char *index_tmp, *index_final;
+	struct ck_outfile index;  /* index.tmp named at open, the file created at finish */
+	char *index_final;
 	int num_shards, flags;
 	int big_endian;
 	uint64_t tag;
@@ -74,10 +75,10 @@ void bundle_writer_cleanup_signal(void)
 {
 	for (struct bundle_writer *w = open_writers; w; w = w->next) {
 		for (int i = 0; i < w->num_shards; i++)
-			if (w->shards[i].tmp)
-				unlink(w->shards[i].tmp);
-		if (w->index_tmp)
-			unlink(w->index_tmp);
+			if (w->shards[i].out.tmp)
+				unlink(w->shards[i].out.tmp);
+		if (w->index.tmp)
+			unlink(w->index.tmp);
 		for (int i = 0; i < w->ncheck_links; i++)
 			if (w->check_links[i])
 				unlink(w->check_links[i]);
@@ -86,31 +87,12 @@ void bundle_writer_cleanup_signal(void)
 	}
 }
 
-static uint64_t random_u64(void)
-{
-	uint64_t r = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
-			r = 0;
-		close(fd);
-	}
-	if (!r) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		r = (uint64_t)ts.tv_nsec * 6364136223846793005ull ^ (uint64_t)ts.tv_sec ^
-		    (uint64_t)getpid() << 32;
-	}
-	return r;
-}
-
 /* Temporary names carry a tag whose high 32 bits are the writer's process id, so that a
  * later writer of the same prefix can tell the leftovers of a killed run (SIGKILL, power
  * loss) from the files of a writer still at work. */
 static uint64_t make_tag(void)
 {
-	return (uint64_t)(uint32_t)getpid() << 32 | (random_u64() & 0xffffffffu);
+	return (uint64_t)(uint32_t)getpid() << 32 | (ck_random_u64() & 0xffffffffu);
 }
 
 /* Is name (in prefix's folder) a temporary file of a writer of prefix that no longer runs?
@@ -143,42 +125,47 @@ static int stale_temp(const char *base, const char *name, int *is_dir)
 	return pid != getpid() && (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH));
 }
 
+struct stale_walk {
+	const char *dir, *base;
+};
+
+/* The re-read check's folder holds only symbolic links. */
+static int unlink_in(void *arg, const char *name)
+{
+	if (name[0] != '.') {
+		char *link = xasprintf("%s/%s", (const char *)arg, name);
+		unlink(link);
+		free(link);
+	}
+	return 0;
+}
+
+static int remove_if_stale(void *arg, const char *name)
+{
+	struct stale_walk *s = arg;
+	char *path;
+	int is_dir;
+
+	if (!stale_temp(s->base, name, &is_dir))
+		return 0;
+	path = xasprintf("%s/%s", s->dir, name);
+	if (is_dir) {
+		ck_store_list(path, unlink_in, path, NULL);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+	free(path);
+	return 0;
+}
+
 /* Remove what killed writers of prefix left in its folder; best effort. */
 static void remove_stale_temps(const char *prefix)
 {
 	char *dir = path_folder(prefix);
-	const char *base = path_base(prefix);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int is_dir;
+	struct stale_walk s = { dir, path_base(prefix) };
 
-	if (d) {
-		while ((de = readdir(d))) {
-			char *path;
-			if (!stale_temp(base, de->d_name, &is_dir))
-				continue;
-			path = xasprintf("%s/%s", dir, de->d_name);
-			if (is_dir) {
-				/* The re-read check's folder holds only symbolic links. */
-				DIR *c = opendir(path);
-				struct dirent *ce;
-				while (c && (ce = readdir(c))) {
-					if (ce->d_name[0] != '.') {
-						char *link = xasprintf("%s/%s", path, ce->d_name);
-						unlink(link);
-						free(link);
-					}
-				}
-				if (c)
-					closedir(c);
-				rmdir(path);
-			} else {
-				unlink(path);
-			}
-			free(path);
-		}
-		closedir(d);
-	}
+	ck_store_list(dir, remove_if_stale, &s, NULL);
 	free(dir);
 }
 
@@ -206,7 +193,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 {
 	struct bundle_writer *w;
 	char *dir;
-	struct stat st;
+	struct ck_stat st;
 	uint64_t tag;
 	int rc;
 
@@ -214,17 +201,13 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	if (num_shards < 1 || num_shards > 99999)
 		return ck_error(err, CK_EUSAGE, "cannot write %d data shards", num_shards);
 	dir = path_folder(prefix);
-	if (stat(dir, &st) < 0) {
-		rc = 0;
-		if (errno == ENOENT && (flags & BW_MKDIR))
-			rc = make_dirs(dir, err);
-		else
-			rc = ck_syserr(err, errno, "%s", dir);
-		if (rc < 0) {
-			free(dir);
-			return rc;
-		}
-	} else if (!S_ISDIR(st.st_mode)) {
+	rc = ck_store_stat(dir, &st, err);
+	if (rc == 0 && st.kind == CK_STORE_MISSING)
+		rc = flags & BW_MKDIR ? make_dirs(dir, err) : ck_syserr(err, ENOENT, "%s", dir);
+	if (rc < 0) {
+		free(dir);
+		return rc;
+	} else if (st.kind != CK_STORE_FOLDER && st.kind != CK_STORE_MISSING) {
 		rc = ck_error(err, CK_EUSAGE, "%s: not a folder", dir);
 		free(dir);
 		return rc;
@@ -235,16 +218,17 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	w->num_shards = num_shards;
 	w->flags = flags;
 	w->lock.fd = -1;
+	w->index.fd = -1;
 	w->index_final = bundle_index_path(prefix);
 	w->shards = xcalloc((size_t)num_shards, sizeof(*w->shards));
 	for (int i = 0; i < num_shards; i++) {
-		w->shards[i].fd = -1;
+		w->shards[i].out.fd = -1;
 		w->shards[i].final = bundle_data_path(prefix, i, num_shards);
 	}
 	rc = check_outputs(w, err);
 	if (!rc)
 		rc = outlock_take(&w->lock, prefix, err);
-	if (!rc && !(flags & BW_FORCE) && lstat(w->index_final, &st) == 0)
+	if (!rc && !(flags & BW_FORCE) && ck_outfile_exists(w->index_final))
 		rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
 			      w->index_final);
 	if (rc) {
@@ -254,16 +238,14 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	remove_stale_temps(prefix);
 	tag = make_tag();
 	w->tag = tag;
-	w->index_tmp = xasprintf("%s.index.tempstate%llu", prefix, (unsigned long long)tag);
+	w->index.tmp = xasprintf("%s.index.tempstate%llu", prefix, (unsigned long long)tag);
 	registry_add(w);
 	for (int i = 0; i < num_shards; i++) {
 		struct wshard *s = &w->shards[i];
-		s->tmp = xasprintf("%s.tempstate%llu", s->final, (unsigned long long)tag);
-		s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (s->fd < 0) {
-			rc = ck_syserr(err, errno, "%s", s->tmp);
-			free(s->tmp);
-			s->tmp = NULL;
+		/* Named before it exists: the signal handler sees the name from now on. */
+		s->out.tmp = xasprintf("%s.tempstate%llu", s->final, (unsigned long long)tag);
+		rc = ck_outfile_create(&s->out, s->final, s->out.tmp, err);
+		if (rc < 0) {
 			bundle_writer_abort(w);
 			return rc;
 		}
@@ -300,9 +282,9 @@ int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_
 	s = &w->shards[shard];
 	if (s->linked)
 		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
-					s->tmp));
-	if (write_full(s->fd, p, n) < 0)
-		return fail(w, ck_syserr(&w->err, errno, "%s: write", s->tmp));
+					s->out.tmp));
+	if (write_full(s->out.fd, p, n) < 0)
+		return fail(w, ck_syserr(&w->err, errno, "%s: write", s->out.tmp));
 	s->length += n;
 	return 0;
 }
@@ -312,7 +294,7 @@ int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length)
 	if (check_shard(w, shard))
 		return -1;
 	*length = w->shards[shard].length;
-	return w->shards[shard].fd;
+	return w->shards[shard].out.fd;
 }
 
 void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n)
@@ -599,18 +581,18 @@ void bundle_writer_set_big_endian(struct bundle_writer *w, int big_endian)
 	w->big_endian = big_endian;
 }
 
-/* Plain read/write, for file systems or kernels without copy_file_range. */
-static int copy_rw(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
-		   struct ck_err *err)
+/* Plain read/write, for file systems or kernels without copy_file_range, and remote inputs. */
+static int copy_rw(struct ck_file *in, uint64_t off, int out, uint64_t n, const char *src,
+		   const char *dst, struct ck_err *err)
 {
 	uint8_t *buf = xmalloc(COPY_CHUNK);
 	int rc = 0;
 
 	while (n) {
 		size_t want = n < COPY_CHUNK ? (size_t)n : COPY_CHUNK;
-		long long got = pread_full(in, buf, want, off);
+		long long got = ck_file_pread(in, buf, want, off, err);
 		if (got < 0) {
-			rc = ck_syserr(err, errno, "%s", src);
+			rc = (int)got;
 			break;
 		}
 		if ((size_t)got != want) {
@@ -629,15 +611,17 @@ static int copy_rw(int in, uint64_t off, int out, uint64_t n, const char *src, c
 	return rc;
 }
 
-int bundle_copy_range(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
-		      struct ck_err *err)
+int bundle_copy_range(struct ck_file *in, uint64_t off, int out, uint64_t n, const char *src,
+		      const char *dst, struct ck_err *err)
 {
 	loff_t ioff = (loff_t)off;
 
+	if (in->fd < 0)  /* not a local file: through the store */
+		return copy_rw(in, off, out, n, src, dst, err);
 	/* In-kernel copy: no user-space buffer, and a reflink on file systems that share extents. */
 	while (n) {
 		size_t want = n > (1ull << 30) ? (size_t)1 << 30 : (size_t)n;
-		ssize_t got = copy_file_range(in, &ioff, out, NULL, want, 0);
+		ssize_t got = copy_file_range(in->fd, &ioff, out, NULL, want, 0);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
@@ -654,7 +638,7 @@ int bundle_copy_range(int in, uint64_t off, int out, uint64_t n, const char *src
 	return 0;
 }
 
-int bundle_writer_copy(struct bundle_writer *w, int shard, int src_fd, uint64_t src_off,
+int bundle_writer_copy(struct bundle_writer *w, int shard, struct ck_file *src, uint64_t src_off,
 		       uint64_t n, const char *src_name)
 {
 	struct wshard *s;
@@ -666,15 +650,15 @@ int bundle_writer_copy(struct bundle_writer *w, int shard, int src_fd, uint64_t 
 	s = &w->shards[shard];
 	if (s->linked)
 		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
-					s->tmp));
-	if (bundle_copy_range(src_fd, src_off, s->fd, n, src_name, s->tmp, &w->err) < 0)
+					s->out.tmp));
+	if (bundle_copy_range(src, src_off, s->out.fd, n, src_name, s->out.tmp, &w->err) < 0)
 		return fail(w, w->err.code);
 	s->length += n;
 	return 0;
 }
 
 /* Copy the used ranges of in to the same offsets of s (whole file when used is NULL). */
-static int copy_used(struct bundle_writer *w, struct wshard *s, int in, uint64_t size,
+static int copy_used(struct bundle_writer *w, struct wshard *s, struct ck_file *in, uint64_t size,
 		     const uint64_t (*used)[2], size_t nused, const char *src_path)
 {
 	uint64_t whole[1][2] = { { 0, size } };
@@ -688,9 +672,9 @@ static int copy_used(struct bundle_writer *w, struct wshard *s, int in, uint64_t
 	 * would need them (a truncated file), with their names. */
 	for (size_t i = 0; i < nused && used[i][0] < size; i++) {
 		uint64_t end = used[i][1] < size ? used[i][1] : size;
-		if (lseek(s->fd, (off_t)used[i][0], SEEK_SET) < 0)
-			return fail(w, ck_syserr(&w->err, errno, "%s", s->tmp));
-		if (bundle_copy_range(in, used[i][0], s->fd, end - used[i][0], src_path, s->tmp,
+		if (lseek(s->out.fd, (off_t)used[i][0], SEEK_SET) < 0)
+			return fail(w, ck_syserr(&w->err, errno, "%s", s->out.tmp));
+		if (bundle_copy_range(in, used[i][0], s->out.fd, end - used[i][0], src_path, s->out.tmp,
 				      &w->err) < 0)
 			return fail(w, w->err.code);
 		s->length = end;
@@ -702,8 +686,8 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 			const uint64_t (*used)[2], size_t nused, enum bw_share *how)
 {
 	struct wshard *s;
-	struct stat st;
-	int in, rc = 0;
+	struct ck_file *in;
+	int rc = 0;
 
 	if (w->status)
 		return w->status;
@@ -711,23 +695,25 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 		return w->status;
 	s = &w->shards[shard];
 	if (s->length)
-		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shard already has data", s->tmp));
-	in = infile_open(src_path, &st, &w->err);
-	if (in < 0) {
-		if (in == CK_ENOTFOUND)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shard already has data", s->out.tmp));
+	rc = ck_file_open(src_path, &in, &w->err);
+	if (rc < 0) {
+		if (rc == CK_ENOTFOUND)
 			ck_error(&w->err, CK_ENOTFOUND,
 				 "%s: data shard is missing, the tensors cannot be copied", src_path);
-		return fail(w, in);
+		return fail(w, rc);
 	}
+	if (in->fd < 0)  /* a remote input: neither a reflink nor a link can share it */
+		allow_link = 0;
 #ifdef FICLONE
 	/* A reflink: a new file sharing the input's extents (btrfs, xfs, bcachefs ...). */
-	if (ioctl(s->fd, FICLONE, in) == 0) {
-		s->length = (uint64_t)st.st_size;
+	if (in->fd >= 0 && ioctl(s->out.fd, FICLONE, in->fd) == 0) {
+		s->length = in->size;
 		/* The clone shares extents, but an unused tail would still show in its size. */
 		if (used && (nused ? used[nused - 1][1] : 0) < s->length) {
 			s->length = nused ? used[nused - 1][1] : 0;
-			if (ftruncate(s->fd, (off_t)s->length) < 0)
-				rc = fail(w, ck_syserr(&w->err, errno, "%s", s->tmp));
+			if (ftruncate(s->out.fd, (off_t)s->length) < 0)
+				rc = fail(w, ck_syserr(&w->err, errno, "%s", s->out.tmp));
 		}
 		*how = BW_SHARE_REFLINK;
 		goto out;
@@ -735,26 +721,28 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 #endif
 	/* A hard link is safe because TensorFlow never rewrites a data file in place. */
 	if (allow_link) {
-		close(s->fd);
-		s->fd = -1;
-		if (unlink(s->tmp) == 0 && link(src_path, s->tmp) == 0) {
+		close(s->out.fd);
+		s->out.fd = -1;
+		if (unlink(s->out.tmp) == 0 && link(src_path, s->out.tmp) == 0) {
 			s->linked = 1;
-			s->length = (uint64_t)st.st_size;
+			s->length = in->size;
 			*how = BW_SHARE_LINK;
 			goto out;
 		}
-		s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (s->fd < 0) {
-			rc = fail(w, ck_syserr(&w->err, errno, "%s", s->tmp));
+		free(s->out.path);  /* created again, under the same name */
+		s->out.path = NULL;
+		rc = ck_outfile_create(&s->out, s->final, s->out.tmp, &w->err);
+		if (rc < 0) {
+			rc = fail(w, rc);
 			goto out;
 		}
 	}
-	rc = copy_used(w, s, in, (uint64_t)st.st_size, used, nused, src_path);
+	rc = copy_used(w, s, in, in->size, used, nused, src_path);
 	if (rc < 0)
 		goto out;
 	*how = BW_SHARE_COPY;
 out:
-	close(in);
+	ck_file_close(in);
 	return rc;
 }
 
@@ -799,16 +787,15 @@ static void writer_free(struct bundle_writer *w)
 	registry_remove(w);
 	check_dir_remove(w);
 	outlock_release(&w->lock);
+	/* Temporary names still held are removed (after a finish none is). */
 	for (int i = 0; i < w->num_shards; i++) {
-		if (w->shards[i].fd >= 0)
-			close(w->shards[i].fd);
-		free(w->shards[i].tmp);
+		ck_outfile_abort(&w->shards[i].out);
 		free(w->shards[i].final);
 	}
+	ck_outfile_abort(&w->index);
 	pool_release(&w->names);
 	free(w->entries);
 	free(w->shards);
-	free(w->index_tmp);
 	free(w->index_final);
 	free(w->prefix);
 	free(w);
@@ -816,14 +803,8 @@ static void writer_free(struct bundle_writer *w)
 
 void bundle_writer_abort(struct bundle_writer *w)
 {
-	if (!w)
-		return;
-	for (int i = 0; i < w->num_shards; i++)
-		if (w->shards[i].tmp)
-			unlink(w->shards[i].tmp);
-	if (w->index_tmp)
-		unlink(w->index_tmp);
-	writer_free(w);
+	if (w)
+		writer_free(w);  /* which removes every temporary file */
 }
 
 static int same_entry(const struct bundle_entry *a, const struct bundle_entry *b)
@@ -845,7 +826,7 @@ static int check_header(struct bundle_writer *w, const struct bundle *b, size_t 
 {
 	if (b->num_shards != w->num_shards || b->big_endian != w->big_endian || n != w->n)
 		return ck_error(err, CK_ECORRUPT,
-				"%s: re-reading the output: header or entry count differs", w->index_tmp);
+				"%s: re-reading the output: header or entry count differs", w->index.tmp);
 	return 0;
 }
 
@@ -860,11 +841,11 @@ static int check_entry(struct bundle_writer *w, const struct bundle_entry *e, si
 		buf_add_name_msg(&tmp, e->name, e->name_len);
 		rc = ck_error(err, CK_ECORRUPT,
 			      "%s: re-reading the output: entry \"%s\" differs from what was written",
-			      w->index_tmp, (const char *)tmp.p);
+			      w->index.tmp, (const char *)tmp.p);
 	} else if (!e->nslices && e->offset + e->size > w->shards[e->shard].length) {
 		buf_add_name_msg(&tmp, e->name, e->name_len);
 		rc = ck_error(err, CK_ECORRUPT, "%s: tensor \"%s\" lies past the end of its data",
-			      w->shards[e->shard].tmp, (const char *)tmp.p);
+			      w->shards[e->shard].out.tmp, (const char *)tmp.p);
 	}
 	buf_release(&tmp);
 	return rc;
@@ -935,8 +916,8 @@ static int check_output(struct bundle_writer *w, struct ck_err *err)
 		char *link_path = i < w->num_shards
 			? bundle_data_path(prefix, i, w->num_shards)
 			: bundle_index_path(prefix);
-		target = xasprintf("../%s", path_base(i < w->num_shards ? w->shards[i].tmp
-								       : w->index_tmp));
+		target = xasprintf("../%s", path_base(i < w->num_shards ? w->shards[i].out.tmp
+								       : w->index.tmp));
 		w->check_links[w->ncheck_links++] = link_path;
 		if (symlink(target, link_path) < 0) {
 			rc = ck_syserr(err, errno, "%s", link_path);
@@ -971,8 +952,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 {
 	struct table_builder tb;
 	struct buf out = BUF_INIT, val = BUF_INIT;
-	int fd = -1, rc = w->status, old_n = 0;
-	struct stat st;
+	int rc = w->status, old_n = 0, nosync = w->flags & BW_NO_SYNC ? CK_OUT_NO_SYNC : 0;
 
 	if (rc) {
 		if (err)
@@ -991,14 +971,9 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 		}
 	for (int i = 0; i < w->num_shards; i++) {
 		struct wshard *s = &w->shards[i];
-		if (s->fd < 0)
-			continue;  /* a hard link to an input: its data is already on disk */
-		if ((!(w->flags & BW_NO_SYNC) && fsync(s->fd) < 0) || close(s->fd) < 0) {
-			s->fd = -1;
-			rc = ck_syserr(err, errno, "%s", s->tmp);
+		/* (A hard link to an input has no descriptor: its data is already on disk.) */
+		if ((rc = ck_outfile_close(&s->out, nosync, err)) < 0)
 			goto fail;
-		}
-		s->fd = -1;
 	}
 	table_builder_init(&tb, &out);
 	bundle_encode_header(&val, w->num_shards, w->big_endian);
@@ -1012,25 +987,20 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	table_builder_release(&tb);
 	if (rc < 0)
 		goto fail;
-	fd = open(w->index_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0 || write_full(fd, out.p, out.len) < 0 ||
-	    (!(w->flags & BW_NO_SYNC) && fsync(fd) < 0)) {
-		rc = ck_syserr(err, errno, "%s", w->index_tmp);
+	rc = ck_outfile_create(&w->index, w->index_final, w->index.tmp, err);
+	if (rc == 0)
+		rc = ck_outfile_write(&w->index, out.p, out.len, err);
+	if (rc == 0)
+		rc = ck_outfile_close(&w->index, nosync, err);
+	if (rc < 0)
 		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = ck_syserr(err, errno, "%s", w->index_tmp);
-		goto fail;
-	}
-	fd = -1;
 	rc = check_output(w, err);
 	if (rc < 0)
 		goto fail;
 	rc = check_outputs(w, err);  /* again: a link may have appeared while we wrote */
 	if (rc < 0)
 		goto fail;
-	if (lstat(w->index_final, &st) == 0) {
+	if (ck_outfile_exists(w->index_final)) {
 		if (!(w->flags & BW_FORCE)) {  /* appeared while we were writing */
 			rc = ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
 				      w->index_final);
@@ -1044,29 +1014,22 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	}
 	/* Data first, index last: a visible index always has its data. */
 	for (int i = 0; i < w->num_shards; i++) {
-		if (rename(w->shards[i].tmp, w->shards[i].final) < 0) {
-			rc = ck_syserr(err, errno, "%s", w->shards[i].final);
-			goto fail;
-		}
+		char *tmp = w->shards[i].linked ? xstrdup(w->shards[i].out.tmp) : NULL;
+		/* A data file replaces any old one of that name: the index decides what is seen. */
+		rc = ck_outfile_rename(&w->shards[i].out, CK_OUT_FORCE, err);
 		/* rename() of two links to one file does nothing: the final name already shows
 		 * these bytes (a hard link to the same input), so the temporary name just goes. */
-		if (w->shards[i].linked && lstat(w->shards[i].tmp, &st) == 0)
-			unlink(w->shards[i].tmp);
-		free(w->shards[i].tmp);
-		w->shards[i].tmp = NULL;
+		if (rc == 0 && tmp && ck_outfile_exists(tmp))
+			unlink(tmp);
+		free(tmp);
+		if (rc < 0)
+			goto fail;
 	}
 	/* The lock keeps other ckpt writers out; without --force the index still goes in with
 	 * a rename that cannot replace, against any other program. */
-	if ((w->flags & BW_FORCE ? rename(w->index_tmp, w->index_final)
-				 : rename_noreplace(w->index_tmp, w->index_final)) < 0) {
-		rc = errno == EEXIST
-			? ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
-				   w->index_final)
-			: ck_syserr(err, errno, "%s", w->index_final);
+	rc = ck_outfile_rename(&w->index, w->flags & BW_FORCE ? CK_OUT_FORCE : 0, err);
+	if (rc < 0)
 		goto fail;
-	}
-	free(w->index_tmp);
-	w->index_tmp = NULL;
 	if (old_n && old_n != w->num_shards)
 		for (int i = 0; i < old_n; i++) {
 			char *stale = bundle_data_path(w->prefix, i, old_n);
@@ -1080,8 +1043,6 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	writer_free(w);
 	return rc;
 fail:
-	if (fd >= 0)
-		close(fd);
 	buf_release(&out);
 	buf_release(&val);
 	bundle_writer_abort(w);

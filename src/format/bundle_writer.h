@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "store/file.h"
 #include "format/bundle.h"
 
 enum {
@@ -82,13 +83,14 @@ void bundle_writer_reserve(struct bundle_writer *w, size_t n);
 /* Tensor bytes are big-endian (kept from a big-endian input); recorded in the header. */
 void bundle_writer_set_big_endian(struct bundle_writer *w, int big_endian);
 
-/* Append n bytes of src_fd at src_off to a shard: copy_file_range (in-kernel; a reflink on
- * file systems that share extents), read/write where the kernel cannot. src_name for errors. */
-int bundle_writer_copy(struct bundle_writer *w, int shard, int src_fd, uint64_t src_off,
+/* Append n bytes of src at src_off to a shard: copy_file_range when src is a local file
+ * (in-kernel; a reflink on file systems that share extents), pread/write where the kernel
+ * cannot or src is remote. src_name for errors. */
+int bundle_writer_copy(struct bundle_writer *w, int shard, struct ck_file *src, uint64_t src_off,
 		       uint64_t n, const char *src_name);
-/* The same copy between two descriptors, outside a writer. */
-int bundle_copy_range(int in, uint64_t off, int out, uint64_t n, const char *src, const char *dst,
-		      struct ck_err *err);
+/* The same copy from an input to a descriptor, outside a writer. */
+int bundle_copy_range(struct ck_file *in, uint64_t off, int out, uint64_t n, const char *src,
+		      const char *dst, struct ck_err *err);
 
 /* Make a still-empty shard a copy of a whole input data file: a reflink (FICLONE) where the
  * file system supports it, else (allow_link) a hard link, else an in-kernel copy. Entries then

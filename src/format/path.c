@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,13 +264,13 @@ static int is_v1_table(const char *path)
 
 static int glob_count(const char *pattern)
 {
-	glob_t g;
-	int n = 0;
+	char **paths;
+	size_t n;
 
-	if (glob(pattern, 0, NULL, &g) == 0)
-		n = (int)g.gl_pathc;
-	globfree(&g);
-	return n;
+	if (ck_store_glob(pattern, &paths, &n, NULL) < 0)
+		return 0;
+	ck_store_glob_free(paths, n);
+	return (int)n;
 }
 
 /* What lives at path: 2 (V2 prefix), 1 (V1 table file or shard pattern), 0 nothing. */

@@ -2,7 +2,6 @@
 #include "format/v1.h"
 
 #include <errno.h>
-#include <glob.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +127,9 @@ static int find_files(const char *path, char ***out, int *nout, char **shown, st
 {
 	size_t stem, ia, oa;
 	char *pattern = NULL;
-	glob_t g;
-	int rc = 0, gr;
+	char **paths = NULL;
+	size_t npaths = 0;
+	int rc = 0;
 
 	*out = NULL;
 	*nout = 0;
@@ -155,42 +155,40 @@ static int find_files(const char *path, char ***out, int *nout, char **shown, st
 	} else {
 		pattern = xasprintf("%s-\?\?\?\?\?-of-\?\?\?\?\?", path);
 	}
-	gr = glob(pattern, 0, NULL, &g);
-	if (gr == GLOB_NOMATCH || (gr == 0 && g.gl_pathc == 0)) {
+	rc = ck_store_glob(pattern, &paths, &npaths, err);
+	if (rc < 0)
+		goto out;
+	if (npaths == 0) {
 		rc = ck_error(err, CK_ENOTFOUND, "%s: no such file", path);
 		goto out;
 	}
-	if (gr != 0) {
-		rc = ck_error(err, CK_EIO, "%s: cannot list the files of this pattern", pattern);
-		goto out;
-	}
-	if (g.gl_pathc > MAX_FILES) {
-		rc = ck_error(err, CK_EUNSUP, "%s: %zu files", pattern, (size_t)g.gl_pathc);
+	if (npaths > MAX_FILES) {
+		rc = ck_error(err, CK_EUNSUP, "%s: %zu files", pattern, (size_t)npaths);
 		goto out;
 	}
 	/* A set of shards must be complete and only one set: every -NNNNN-of-M for one M. */
 	{
 		long of = -1;
 		size_t nshard = 0;
-		for (size_t i = 0; i < g.gl_pathc; i++) {
-			const char *f = g.gl_pathv[i];
+		for (size_t i = 0; i < npaths; i++) {
+			const char *f = paths[i];
 			if (!shard_name(f, &stem, &ia, &oa))
 				continue;
 			nshard++;
 			if (of >= 0 && strtol(f + oa, NULL, 10) != of) {
 				rc = ck_error(err, CK_EUSAGE,
 					      "%s: matches shards of different checkpoints (%s and %s); "
-					      "name one shard", path, g.gl_pathv[0], f);
+					      "name one shard", path, paths[0], f);
 				goto out;
 			}
 			of = strtol(f + oa, NULL, 10);
 		}
-		if (nshard == g.gl_pathc && of >= 0 && (long)nshard != of) {
+		if (nshard == npaths && of >= 0 && (long)nshard != of) {
 			/* glob sorts, and equal-width indices sort numerically: find the gap. */
 			long want = 0;
-			for (size_t i = 0; i < g.gl_pathc; i++, want++) {
-				shard_name(g.gl_pathv[i], &stem, &ia, &oa);
-				if (strtol(g.gl_pathv[i] + ia, NULL, 10) != want)
+			for (size_t i = 0; i < npaths; i++, want++) {
+				shard_name(paths[i], &stem, &ia, &oa);
+				if (strtol(paths[i] + ia, NULL, 10) != want)
 					break;
 			}
 			rc = ck_error(err, CK_ENOTFOUND,
@@ -198,9 +196,9 @@ static int find_files(const char *path, char ***out, int *nout, char **shown, st
 				      pattern, want + 1, of, nshard, of);
 			goto out;
 		}
-		if (nshard == g.gl_pathc && of >= 0) {
+		if (nshard == npaths && of >= 0) {
 			/* Show the pattern TF itself stores: P-?????-of-00004. */
-			const char *f = g.gl_pathv[0];
+			const char *f = paths[0];
 			shard_name(f, &stem, &ia, &oa);
 			free(pattern);
 			struct buf p = BUF_INIT;
@@ -211,15 +209,14 @@ static int find_files(const char *path, char ***out, int *nout, char **shown, st
 			pattern = buf_detach(&p, NULL);
 		}
 	}
-	*out = xcalloc(g.gl_pathc, sizeof(char *));
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		(*out)[i] = xstrdup(g.gl_pathv[i]);
-	*nout = (int)g.gl_pathc;
+	*out = paths;
+	*nout = (int)npaths;
 	*shown = pattern;
+	paths = NULL;
+	npaths = 0;
 	pattern = NULL;
 out:
-	if (gr == 0 || gr == GLOB_NOMATCH)
-		globfree(&g);
+	ck_store_glob_free(paths, npaths);
 	free(pattern);
 	return rc;
 }

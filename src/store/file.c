@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -195,6 +197,83 @@ int ck_store_list(const char *folder, int (*fn)(void *arg, const char *name), vo
 			rc = fn(arg, de->d_name);
 	closedir(d);
 	return rc;
+}
+
+struct glob_walk {
+	const char *dir, *pat;  /* dir: the pattern up to and with its last '/' */
+	size_t ndir;
+	char **paths;
+	size_t n;
+};
+
+static int glob_entry(void *arg, const char *name)
+{
+	struct glob_walk *g = arg;
+
+	if (fnmatch(g->pat, name, FNM_PERIOD) == 0) {
+		g->paths = xreallocarray(g->paths, g->n + 1, sizeof(char *));
+		g->paths[g->n++] = xasprintf("%.*s%s", (int)g->ndir, g->dir, name);
+	}
+	return 0;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A URL's "folder" is listed by the remote backend and its names matched here. */
+static int glob_listed(const char *pattern, char ***out, size_t *n, struct ck_err *err)
+{
+	const char *slash = strrchr(pattern, '/');
+	struct glob_walk g = { pattern, slash + 1, (size_t)(slash + 1 - pattern), NULL, 0 };
+	char *dir = xmemdup(pattern, g.ndir);
+	int rc;
+
+	dir[g.ndir] = 0;
+	rc = ck_store_list(dir, glob_entry, &g, err);
+	free(dir);
+	if (rc < 0) {
+		ck_store_glob_free(g.paths, g.n);
+		return rc;
+	}
+	qsort(g.paths, g.n, sizeof(char *), cmp_path);
+	*out = g.paths;
+	*n = g.n;
+	return 0;
+}
+
+int ck_store_glob(const char *pattern, char ***out, size_t *n, struct ck_err *err)
+{
+	glob_t g;
+	int gr;
+
+	*out = NULL;
+	*n = 0;
+	if (ck_store_is_remote(pattern))
+		return glob_listed(pattern, out, n, err);
+	gr = glob(pattern, 0, NULL, &g);
+	if (gr == GLOB_NOMATCH) {
+		globfree(&g);
+		return 0;
+	}
+	if (gr != 0) {
+		globfree(&g);
+		return ck_error(err, CK_EIO, "%s: cannot list the files of this pattern", pattern);
+	}
+	*out = xcalloc(g.gl_pathc + 1, sizeof(char *));
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		(*out)[i] = xstrdup(g.gl_pathv[i]);
+	*n = g.gl_pathc;
+	globfree(&g);
+	return 0;
+}
+
+void ck_store_glob_free(char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
 }
 
 static int too_large(const char *name, size_t max, struct ck_err *err)

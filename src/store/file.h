@@ -104,6 +104,13 @@ int ck_store_stat(const char *path, struct ck_stat *st, struct ck_err *err);
 int ck_store_list(const char *folder, int (*fn)(void *arg, const char *name), void *arg,
 		  struct ck_err *err);
 
+/* The paths that match pattern (glob(3) wildcards *, ? and [...]; in a URL only in its last
+ * component), sorted, each as pattern's folder part followed by the name. No match is no
+ * error: *n = 0. Returns 0 with *out (free it with ck_store_glob_free), or a negative ck code
+ * (CK_EIO "PATTERN: cannot list the files of this pattern"). */
+int ck_store_glob(const char *pattern, char ***out, size_t *n, struct ck_err *err);
+void ck_store_glob_free(char **paths, size_t n);
+
 /* Read all of a small file (a rules file, a list of names) into out (appended, NUL-kept
  * after the bytes), refusing one over max bytes (CK_EUSAGE, "PATH: larger than N bytes").
  * Unlike ck_file_open, a local FIFO or pipe is read to its end: the user named it, as in

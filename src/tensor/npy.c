@@ -2,14 +2,12 @@
 #include "tensor/npy.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "store/file.h"
 #include "format/dtype.h"
 
 const char *npy_descr(int dtype, int *widen)
@@ -89,149 +87,96 @@ static void live_del(const char *tmp)
 			live[i] = NULL;
 }
 
-/* Unlinks tmp and every "<tmp>.*" beside it: libzip, when it closes an archive, writes it to
- * a temporary name of its own made that way. Raw getdents64 into a stack buffer, because a
- * signal handler must not allocate (opendir does). */
-static void unlink_tmp_and_suffixes(const char *tmp)
-{
-	char dir[4096], buf[8192];
-	const char *slash = strrchr(tmp, '/'), *base = slash ? slash + 1 : tmp;
-	size_t nbase = strlen(base), ndir = slash ? (size_t)(slash - tmp) : 1;
-	long n;
-	int fd;
-
-	unlink(tmp);
-	if (ndir >= sizeof(dir))
-		return;
-	memcpy(dir, slash ? tmp : ".", ndir);
-	dir[ndir] = 0;
-	if (slash && !ndir)
-		strcpy(dir, "/");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
-		for (long at = 0; at < n;) {
-			struct dirent64_raw {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (struct dirent64_raw *)(buf + at);
-			if (!strncmp(d->name, base, nbase) && d->name[nbase] == '.')
-				unlinkat(fd, d->name, 0);
-			at += d->reclen;
-		}
-	}
-	close(fd);
-}
-
 void outfile_cleanup_signal(void)
 {
 	for (int i = 0; i < MAX_LIVE; i++)
 		if (live[i])
-			unlink_tmp_and_suffixes(live[i]);
+			ck_outfile_unlink_signal(live[i]);
+}
+
+static void outfile_reset(struct outfile *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->f.fd = -1;
+	f->lock.fd = -1;
 }
 
 int outfile_create(struct outfile *f, const char *path, int force, struct ck_err *err)
 {
-	mode_t mask;
-	struct stat st;
+	struct ck_stat st;
 	int rc;
 
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
-	f->lock.fd = -1;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	outfile_reset(f);
+	if (ck_store_stat(path, &st, NULL) == 0 && st.kind == CK_STORE_FOLDER)
 		return ck_error(err, CK_EUSAGE, "%s: is a directory, not a file name", path);
 	{
 		/* Like the checkpoint writers, make the output's folder when it is missing. */
 		char *dir = path_folder(path);
 		rc = 0;
-		if (stat(dir, &st) < 0 && errno == ENOENT)
-			rc = make_dirs(dir, err);
-		else if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-			rc = ck_error(err, CK_EUSAGE, "%s: cannot go in %s, which is not a folder", path, dir);
+		if (ck_store_stat(dir, &st, NULL) == 0) {
+			if (st.kind == CK_STORE_MISSING)
+				rc = make_dirs(dir, err);
+			else if (st.kind != CK_STORE_FOLDER)
+				rc = ck_error(err, CK_EUSAGE, "%s: cannot go in %s, which is not a folder",
+					      path, dir);
+		}
 		free(dir);
 		if (rc < 0)
 			return rc;
 	}
 	if ((rc = outguard_check(path, err)) < 0 || (rc = outlock_take(&f->lock, path, err)) < 0)
 		return rc;
-	if (!force && lstat(path, &st) == 0) {
+	if (!force && ck_outfile_exists(path)) {
 		outlock_release(&f->lock);
 		return ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)", path);
 	}
-	f->path = xstrdup(path);
 	f->force = force;
-	f->tmp = xasprintf("%s.tmpXXXXXX", path);
-	live_add(f->tmp);  /* before the file exists: a signal may come at any moment */
-	f->fd = mkstemp(f->tmp);
-	if (f->fd < 0) {
-		live_del(f->tmp);
-		rc = ck_syserr(err, errno, "%s: cannot create a temporary file in its folder", path);
+	f->live = ck_outfile_tmp_name(path);
+	live_add(f->live);  /* before the file exists: a signal may come at any moment */
+	rc = ck_outfile_create(&f->f, path, xstrdup(f->live), err);
+	if (rc < 0) {
+		char why[sizeof(err->msg)] = "";
+		if (err && strstr(err->msg, ": "))
+			snprintf(why, sizeof(why), "%s", strstr(err->msg, ": "));
+		live_del(f->live);
+		free(f->live);
 		outlock_release(&f->lock);
-		free(f->tmp);
-		free(f->path);
-		f->tmp = f->path = NULL;
-		return rc;
+		outfile_reset(f);
+		return ck_error(err, rc, "%s: cannot create a temporary file in its folder%s", path, why);
 	}
-	mask = umask(0);
-	umask(mask);
-	fchmod(f->fd, 0666 & ~mask);
 	return 0;
 }
 
 int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err)
 {
-	if (write_full(f->fd, p, n) < 0)
-		return ck_syserr(err, errno, "%s", f->path);
+	if (write_full(f->f.fd, p, n) < 0)
+		return ck_syserr(err, errno, "%s", f->f.path);
 	return 0;
 }
 
 int outfile_commit(struct outfile *f, struct ck_err *err)
 {
-	int rc = 0;
+	int rc = ck_outfile_close(&f->f, f->no_sync ? CK_OUT_NO_SYNC : 0, err);
 
-	if ((!f->no_sync && fsync(f->fd) < 0) || close(f->fd) < 0) {
-		rc = ck_syserr(err, errno, "%s", f->path);
-		f->fd = -1;
-		outfile_abort(f);
-		return rc;
+	if (rc < 0 || (rc = outguard_check(f->f.path, err)) < 0) {
+		;  /* again: a link may have appeared */
+	} else {
+		rc = ck_outfile_rename(&f->f, f->force ? CK_OUT_FORCE : 0, err);
+		if (!rc && !f->no_sync)
+			rc = sync_folder_of(f->f.path, err);
 	}
-	f->fd = -1;
-	if ((rc = outguard_check(f->path, err)) < 0)  /* again: a link may have appeared */
-		;
-	else if (f->force) {
-		if (rename(f->tmp, f->path) < 0)
-			rc = ck_syserr(err, errno, "%s", f->path);
-	} else if (rename_noreplace(f->tmp, f->path) < 0) {
-		rc = errno == EEXIST
-			? ck_error(err, CK_EEXIST, "%s: already exists (use --force to replace it)",
-				   f->path)
-			: ck_syserr(err, errno, "%s", f->path);
-	}
-	if (!rc && !f->no_sync)
-		rc = sync_folder_of(f->path, err);
 	outfile_abort(f);
 	return rc;
 }
 
 void outfile_abort(struct outfile *f)
 {
-	if (f->fd >= 0)
-		close(f->fd);
-	if (f->tmp) {
-		unlink(f->tmp);  /* after a rename this name no longer exists */
-		live_del(f->tmp);
-	}
+	ck_outfile_abort(&f->f);  /* after a rename the temporary name is gone: nothing to remove */
+	if (f->live)
+		live_del(f->live);
+	free(f->live);
 	outlock_release(&f->lock);
-	free(f->tmp);
-	free(f->path);
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
-	f->lock.fd = -1;
+	outfile_reset(f);
 }
 
 /* ---- reading .npy headers ---- */

@@ -12,6 +12,7 @@
 
 #include "base/err.h"
 #include "base/util.h"
+#include "store/outfile.h"
 #include "store/outguard.h"
 
 /* numpy's type string for dtype ("<f4", "|b1"), or NULL if numpy has none (strings: the caller
@@ -26,13 +27,13 @@ void npy_header(struct buf *out, const char *descr, const int64_t *dims, int ran
  * (CK_EEXIST, checked when creating and again, atomically, when committing); an input of
  * the run never is, even with force (outguard.h). */
 struct outfile {
-	int fd;
-	char *path, *tmp;
+	struct ck_outfile f;  /* the temporary file and its target (store/outfile.h) */
+	char *live;           /* the temporary name, as the signal handler knows it */
 	int force;
 	struct outlock lock;  /* on path, while the file is being written (outguard.h) */
 	int no_sync;          /* set after outfile_create: commit without fsync (--no-sync) */
 };
-#define OUTFILE_INIT { -1, NULL, NULL, 0, OUTLOCK_INIT, 0 }
+#define OUTFILE_INIT { CK_OUTFILE_INIT, NULL, 0, OUTLOCK_INIT, 0 }
 
 int outfile_create(struct outfile *f, const char *path, int force, struct ck_err *err);
 int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err);

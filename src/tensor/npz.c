@@ -360,7 +360,7 @@ int npz_writer_open(struct npz_writer **out, const char *path, int force, int co
 		free(w);
 		return rc;
 	}
-	w->out.fd = w->of.fd;
+	w->out.fd = w->of.f.fd;
 	w->out.buf = xmalloc(ARCHIVE_BUF);
 	zip_error_init(&w->out.zerr);
 	zip_error_init(&ze);
@@ -392,7 +392,7 @@ int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 
 	if (strlen(name) > NPZ_MAX_MEMBER)  /* libzip would cut it to its 16 low bits */
 		return ck_error(err, CK_EUNSUP, "%s: a member name of %zu bytes (a zip entry name "
-				"holds %u at most)", w->of.path, strlen(name), NPZ_MAX_MEMBER);
+				"holds %u at most)", w->of.f.path, strlen(name), NPZ_MAX_MEMBER);
 	m = xcalloc(1, sizeof(*m));
 	m->w = w;
 	m->src = *src;
@@ -402,16 +402,16 @@ int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 	w->m[w->n++] = m;
 	zs = zip_source_function(w->za, member_cb, m);
 	if (!zs)
-		return ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+		return ck_error(err, CK_EIO, "%s: %s", w->of.f.path, zip_strerror(w->za));
 	idx = zip_file_add(w->za, name, zs, ZIP_FL_ENC_GUESS);
 	if (idx < 0) {
 		zip_source_free(zs);
-		return ck_error(err, CK_EIO, "%s: member \"%s\": %s", w->of.path, name,
+		return ck_error(err, CK_EIO, "%s: member \"%s\": %s", w->of.f.path, name,
 				zip_strerror(w->za));
 	}
 	if (zip_set_file_compression(w->za, (zip_uint64_t)idx, w->compress ? ZIP_CM_DEFLATE
 									 : ZIP_CM_STORE, 0) < 0)
-		return ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+		return ck_error(err, CK_EIO, "%s: %s", w->of.f.path, zip_strerror(w->za));
 	return 0;
 }
 
@@ -420,7 +420,7 @@ int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
 	int rc;
 
 	if (!w->n) {  /* libzip deletes an archive without members instead of writing it */
-		rc = ck_error(err, CK_EUSAGE, "%s: no arrays to write", w->of.path);
+		rc = ck_error(err, CK_EUSAGE, "%s: no arrays to write", w->of.f.path);
 		npz_writer_abort(w);
 		return rc;
 	}
@@ -429,7 +429,7 @@ int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
 			*err = w->err;
 			rc = err->code;
 		} else {
-			rc = ck_error(err, CK_EIO, "%s: %s", w->of.path, zip_strerror(w->za));
+			rc = ck_error(err, CK_EIO, "%s: %s", w->of.f.path, zip_strerror(w->za));
 		}
 		zip_discard(w->za);
 		writer_free(w);

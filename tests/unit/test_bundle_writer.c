@@ -151,11 +151,13 @@ static int copy_all(struct bundle *src, const char *prefix, const char *add, int
 		e.shard = 0;
 		if (!e.nslices) {
 			char *sp = bundle_shard_path(src, src->entries[i].shard);
-			int fd = open(sp, O_RDONLY);
-			rc = bundle_writer_begin(w, 0, &e.offset);
+			struct ck_file *f = NULL;
+			rc = ck_file_open(sp, &f, err);
 			if (rc == 0)
-				rc = bundle_writer_copy(w, 0, fd, src->entries[i].offset, e.size, sp);
-			close(fd);
+				rc = bundle_writer_begin(w, 0, &e.offset);
+			if (rc == 0)
+				rc = bundle_writer_copy(w, 0, f, src->entries[i].offset, e.size, sp);
+			ck_file_close(f);
 			free(sp);
 		}
 		if (rc == 0)

@@ -97,6 +97,18 @@ static void test_stat_list(void)
 	spew(stop, "");
 	ok(ck_store_list(sub, collect, &names, &err) == 7, "the callback stops the walk");
 	ok(ck_store_list(none, collect, &names, &err) == CK_ENOTFOUND, "listing a missing folder");
+	{
+		char *pat = at("sub/*"), *nomatch = at("sub/x*"), **paths;
+		size_t n;
+		ok(ck_store_glob(pat, &paths, &n, &err) == 0 && n == 2 &&
+		   !strcmp(paths[0], a) && !strcmp(paths[1], stop), "glob: the matches, sorted");
+		ck_store_glob_free(paths, n);
+		ok(ck_store_glob(nomatch, &paths, &n, &err) == 0 && n == 0, "glob: no match, no error");
+		ok(ck_store_glob("https://host/p-*", &paths, &n, &err) == CK_EUNSUP && n == 0,
+		   "glob of a URL goes to the remote listing (an https folder has none)");
+		free(pat);
+		free(nomatch);
+	}
 	buf_release(&names);
 	free(sub);
 	free(a);

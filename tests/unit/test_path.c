@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/infile.h"
+#include "store/file.h"
 #include "format/bundle_writer.h"
 #include "format/dtype.h"
 #include "format/path.h"
@@ -173,16 +173,14 @@ int main(void)
 	   strstr(r, "holds 4 checkpoints"), "a path naming nothing names the folder's: %s", r);
 	{
 		char p[512];
-		int fd;
+		struct ck_file *f = NULL;
 		snprintf(p, sizeof(p), "%s/fifo", dir);
 		mkfifo(p, 0600);
-		fd = infile_open(p, NULL, &err);
-		ok(fd == CK_EKIND && strstr(err.msg, "is a FIFO, not a file"), "infile_open: %s", err.msg);
+		ok(ck_file_open(p, &f, &err) == CK_EKIND && strstr(err.msg, "is a FIFO, not a file"),
+		   "ck_file_open: %s", err.msg);
 		snprintf(p, sizeof(p), "%s/scan/m-20.index", dir);
-		fd = infile_open(p, NULL, &err);
-		ok(fd >= 0, "infile_open of a regular file");
-		if (fd >= 0)
-			close(fd);
+		ok(ck_file_open(p, &f, &err) == 0 && f, "ck_file_open of a regular file");
+		ck_file_close(f);
 	}
 	{
 		char cmd[300];
