@@ -1,9 +1,11 @@
 #!/usr/bin/perl
 # Remote checkpoints (issue 19): generated checkpoints served on 127.0.0.1 over http:// (nginx),
-# s3:// (s3rver, signed and anonymous) and gs:// (STORAGE_EMULATOR_HOST at nginx, which serves
-# the XML API's /BUCKET/KEY paths). Every read command gives the same stdout, stderr and exit
-# status for the URL as for the local path (the URL shown where the path was); the server's log
-# bounds the requests and bytes of list and show; a fault server's 5xx, 429, resets, truncated
+# s3:// (s3rver, signed and anonymous; and tests/tools/faultserver.pl's S3 endpoint, which checks
+# every Signature V4 itself and pages its listings) and gs:// (STORAGE_EMULATOR_HOST at nginx,
+# which serves the XML API's /BUCKET/KEY paths). Every read command gives the same stdout, stderr
+# and exit status for the URL as for the local path (the URL shown where the path was), and
+# writers the same files; the servers' logs bound the requests, bytes and connections of list,
+# show and verify; a fault server's 5xx, 429, resets, truncated
 # and stalled bodies, ignored Ranges and redirects are retried or end in a clear error, never a
 # hang (every run has a 20 s limit) or a wrong answer; no credential appears in any output.
 # Servers that are not installed (make deps-extra installs them) skip their part, saying so.
