@@ -1,9 +1,11 @@
 #!/usr/bin/perl
 # Remote checkpoints (issue 19): generated checkpoints served on 127.0.0.1 over http:// (nginx),
-# s3:// (s3rver, signed and anonymous) and gs:// (STORAGE_EMULATOR_HOST at nginx, which serves
-# the XML API's /BUCKET/KEY paths). Every read command gives the same stdout, stderr and exit
-# status for the URL as for the local path (the URL shown where the path was); the server's log
-# bounds the requests and bytes of list and show; a fault server's 5xx, 429, resets, truncated
+# s3:// (s3rver, signed and anonymous; and tests/tools/faultserver.pl's S3 endpoint, which checks
+# every Signature V4 itself and pages its listings) and gs:// (STORAGE_EMULATOR_HOST at nginx,
+# which serves the XML API's /BUCKET/KEY paths). Every read command gives the same stdout, stderr
+# and exit status for the URL as for the local path (the URL shown where the path was), and
+# writers the same files; the servers' logs bound the requests, bytes and connections of list,
+# show and verify; a fault server's 5xx, 429, resets, truncated
 # and stalled bodies, ignored Ranges and redirects are retried or end in a clear error, never a
 # hang (every run has a 20 s limit) or a wrong answer; no credential appears in any output.
 # Servers that are not installed (make deps-extra installs them) skip their part, saying so.
@@ -16,7 +18,7 @@ use JSON::PP;
 use Time::HiRes qw(time);
 
 use lib dirname(__FILE__) . '/lib';
-use Tap qw(skip skip_all done $ckpt $bin);
+use Tap qw(skip skip_all done $ckpt $bin $fix);
 use Remote qw(tmpdir nginx_start s3rver_start s3_put fault_start mark requests limited);
 
 # Tap's ok with its condition in scalar context: a failed match is false, not an empty list
@@ -43,6 +45,9 @@ for my $set (qw(twoshards partitioned many v1 graph diffpair match trendrun)) {
 }
 # A spelling with characters a URL or an S3 key must encode.
 system('cp', '-r', "$local/sample", "$local/my model") == 0 or die "cp failed\n";
+# A SavedModel (a real one, from the fixtures, when they are here).
+my $saved = "$fix/tensorflow+rust/examples/regression_savedmodel";
+my $have_saved = -f "$saved/saved_model.pb" && system('cp', '-r', $saved, "$local/savedmodel") == 0;
 
 # The read commands, PATHs written %REL (a file or folder under ck/); OUT is a fresh output name.
 my @cases = (
@@ -80,6 +85,9 @@ my @cases = (
 	['export', '--safetensors', 'OUT.safetensors', '%twoshards/model'],
 	['subset', '-o', 'OUT/model', '--drop-optimizer', '%sample/model.ckpt-1000'],
 	['subset', '-o', 'OUT/model', '%partitioned/ckpt'],
+	$have_saved ? (['list', '%savedmodel/'], ['show', '--object-graph', '%savedmodel/'],
+		       ['graph', '%savedmodel/saved_model.pb'],
+		       ['graph', '--check', '%savedmodel/', '%savedmodel/saved_model.pb']) : (),
 );
 
 # Cases that name a folder without a `checkpoint` state file: its checkpoints are found by
@@ -216,7 +224,7 @@ if ($nginx) {
 	}
 	@r = requests($nginx, $m);
 	ok(@r && !grep({ ($_->{auth} // '-') ne '-' } @r), 'gs anonymous: no Authorization header');
-	request_bounds();
+	request_bounds($nginx, "$N/ck", 'http');
 } else {
 	skip($nginx_why, 'http:// and gs:// through nginx');
 }
@@ -234,17 +242,19 @@ sub tensor_of {
 sub summary { return join("\n", map { "$_->{method} $_->{uri} [$_->{range}] $_->{status} $_->{bytes}" } @_); }
 
 sub request_bounds {
+	my ($srv, $base, $label, @env) = @_;
+	my @pre = @env ? ('env', @env) : ();
 	for my $p ('sample/model.ckpt-500', 'many/ckpt') {
 		my $isize = -s "$local/$p.index";
-		my $m = mark($nginx);
-		my ($rc) = limited($ckpt, 'list', "$N/ck/$p");
-		my @r = requests($nginx, $m);
+		my $m = mark($srv);
+		my ($rc) = limited(@pre, $ckpt, 'list', "$base/$p");
+		my @r = requests($srv, $m);
 		my $bytes = 0;
 		$bytes += $_->{bytes} for @r;
 		ok($rc == 0 && @r >= 1 && @r <= 4 && $bytes <= $isize + 65536,
-		   "list $p: " . scalar(@r) . " requests (at most 4), $bytes bytes (index $isize + 64 KiB at most)",
+		   "$label: list $p: " . scalar(@r) . " requests (at most 4), $bytes bytes (index $isize + 64 KiB at most)",
 		   "exit $rc", summary(@r));
-		ok(!grep({ $_->{uri} =~ /\.data-/ && $_->{method} eq 'GET' } @r), "list $p reads no data", summary(@r));
+		ok(!grep({ $_->{uri} =~ /\.data-/ && $_->{method} eq 'GET' } @r), "$label: list $p reads no data", summary(@r));
 	}
 	for my $c (['sample/model.ckpt-500', 'dense/bias'], ['many/ckpt', 'model/block_00/layer_0050/kernel'],
 		   ['twoshards/model', undef]) {
@@ -254,11 +264,11 @@ sub request_bounds {
 			($name) = map { $_->{name} } grep { $_->{shard} == 1 } @{ decode_json($so)->{tensors} };
 		}
 		my $t = tensor_of($p, $name);
-		if (!$t) { ok(0, "show $p $name: no such tensor here"); next; }
+		if (!$t) { ok(0, "$label: show $p $name: no such tensor here"); next; }
 		my $isize = -s "$local/$p.index";
-		my $m = mark($nginx);
-		my ($rc, $so, $se) = limited($ckpt, 'show', "$N/ck/$p", $name);
-		my @r = requests($nginx, $m);
+		my $m = mark($srv);
+		my ($rc, $so, $se) = limited(@pre, $ckpt, 'show', "$base/$p", $name);
+		my @r = requests($srv, $m);
 		my @data = grep { $_->{uri} =~ /\.data-/ && $_->{method} eq 'GET' } @r;
 		my ($dbytes, $ibytes) = (0, 0);
 		$dbytes += $_->{bytes} for @data;
@@ -268,19 +278,24 @@ sub request_bounds {
 		my $shard = sprintf('data-%05d-of-', $t->{shard});
 		ok($rc == 0 && @data >= 1 && !@outside && $dbytes <= $t->{bytes} && !grep({ $_->{uri} !~ /\Q$shard\E/ } @data)
 		   && $ibytes <= $isize + 65536,
-		   "show $p $name: data read only in its range $lo-$hi of shard $t->{shard} ($dbytes bytes), index $ibytes bytes",
+		   "$label: show $p $name: data read only in its range $lo-$hi of shard $t->{shard} ($dbytes bytes), index $ibytes bytes",
 		   "exit $rc: " . substr($se, 0, 300), summary(@r));
 	}
 	# verify reads each data byte about once, in few requests.
 	my $p = 'many/ckpt';
 	my $dsize = -s "$local/$p.data-00000-of-00001";
-	my $m = mark($nginx);
-	my ($rc) = limited($ckpt, 'verify', "$N/ck/$p");
-	my @r = requests($nginx, $m);
+	my $m = mark($srv);
+	my ($rc) = limited(@pre, $ckpt, 'verify', "$base/$p");
+	my @r = requests($srv, $m);
 	my $dbytes = 0;
 	$dbytes += $_->{bytes} for grep { $_->{uri} =~ /\.data-/ } @r;
 	ok($rc == 0 && $dbytes >= $dsize && $dbytes <= $dsize + 65536 && @r <= 64,
-	   "verify $p: $dbytes data bytes of $dsize in " . scalar(@r) . " requests", "exit $rc", summary(@r));
+	   "$label: verify $p: $dbytes data bytes of $dsize in " . scalar(@r) . " requests", "exit $rc", summary(@r));
+	# Connections are kept alive: a few at once, not one per request (nginx numbers them).
+	my %conns = map { defined $_->{conn} ? ($_->{conn} => 1) : () } @r;
+	ok(keys(%conns) <= 4, "$label: verify $p: " . scalar(@r) . ' requests on ' . keys(%conns)
+	   . ' connections (kept alive)', map { "$_->{method} $_->{uri} [$_->{range}] connection $_->{conn}" } @r)
+	    if @r && defined $r[0]{conn};
 }
 
 # --- s3:// from s3rver, signed and anonymous --------------------------------------------------
@@ -297,7 +312,10 @@ if ($s3) {
 	local $notime = 1;
 	parity('s3 signed', 's3://ck', [@s3env, 'AWS_ACCESS_KEY_ID=S3RVER', "AWS_SECRET_ACCESS_KEY=$secret{aws}",
 					 "AWS_SESSION_TOKEN=$secret{token}"]);
-	parity('s3 anonymous', 's3://ck', \@s3env);
+	{
+		local $only = qr/^(list %sample|list --by-scope|show %sample|verify %sample|trend %)/;
+		parity('s3 anonymous', 's3://ck', \@s3env);
+	}
 	# A key id the server does not know: refused, said clearly, the secret not shown.
 	my ($rc, $so, $se) = limited('env', @s3env, 'AWS_ACCESS_KEY_ID=NOSUCHKEY', "AWS_SECRET_ACCESS_KEY=$secret{aws}",
 				     $ckpt, 'list', 's3://ck/sample/model.ckpt-500');
@@ -340,6 +358,7 @@ my $F = $fault->{url};
 	   summary(@bad[0 .. ($#bad > 5 ? 5 : $#bad)]));
 	ok(grep({ $_->{uri} =~ /continuation-token=/ } @r), 's3 SigV4 checked: listings followed to their next page',
 	   summary(grep { $_->{uri} =~ /list-type/ } @r));
+	request_bounds($fault, 's3://ck', 's3 SigV4 checked', @env);
 	# A wrong secret: the server's 403, said with a hint on credentials, the secret never shown.
 	my ($rc, $so, $se) = limited('env', @env[0 .. 2], 'AWS_SECRET_ACCESS_KEY=wrong-secret-0000', $ckpt, 'list',
 				     's3://ck/sample/model.ckpt-500');

@@ -14,8 +14,9 @@
 #   stop($srv)               stop one server now (also done for all at exit)
 #   mark($srv)               where the server's request log ends now
 #   requests($srv, $mark)    the requests logged since $mark, waiting until the log settles:
-#                            a list of { method, uri, range, status, bytes, auth } (auth: the
-#                            Authorization header's scheme, or '-')
+#                            a list of { method, uri, range, status, bytes, auth, conn } (auth:
+#                            the Authorization header's scheme, or '-'; conn: nginx's connection
+#                            number, undef from other servers)
 #   limited(@argv)           ($exit, stdout, stderr) of argv run under a 20 s timeout (exit 124
 #                            on a hang), stdin from /dev/null; argv is a list, never a shell line
 # A server is a hash: { port, url => 'http://127.0.0.1:PORT', log, pid, kind }.
@@ -159,7 +160,7 @@ events { worker_connections 64; }
 http {
 	# The Authorization header's scheme only (Bearer, AWS4-HMAC-SHA256), never its secret.
 	map \$http_authorization \$auth_scheme { "" "-"; "~^(?<s>\\S+)" \$s; }
-	log_format ckpt '\$request_method \$request_uri "\$http_range" \$status \$body_bytes_sent \$auth_scheme';
+	log_format ckpt '\$request_method \$request_uri "\$http_range" \$status \$body_bytes_sent \$auth_scheme \$connection';
 	access_log $log ckpt;
 	client_body_temp_path $dir/body;
 	proxy_temp_path $dir/proxy;
@@ -233,9 +234,9 @@ sub requests {
 	my $text = substr(slurp($srv->{log}), $mark // 0);
 	my @r;
 	for (split /\n/, $text) {
-		if (/^(\S+) (\S+) "([^"]*)" (\d+) (\d+)(?: (\S+))?$/) {
+		if (/^(\S+) (\S+) "([^"]*)" (\d+) (\d+)(?: (\S+))?(?: (\d+))?$/) {
 			push @r, { method => $1, uri => $2, range => $3 eq '-' ? '' : $3, status => $4, bytes => $5,
-				   auth => $6 // '-' };
+				   auth => $6 // '-', conn => $7 };
 		} elsif (/info\S*: \S* (\d{3}) \d+ms (\S+)$/) {
 			# s3rver cuts its own lines: a status, a time and a size in its units are left
 			push @r, { method => '', uri => '', range => '', status => $1, bytes => undef };
