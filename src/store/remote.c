@@ -22,14 +22,6 @@
 #define KNOWN_MAX 64
 #define STATUS_FOLDER 1        /* not HTTP's: a redirect to the URL with a '/' added */
 
-static unsigned long long n_requests, n_bytes;
-
-void remote_counters(unsigned long long *requests, unsigned long long *bytes)
-{
-	*requests = __atomic_load_n(&n_requests, __ATOMIC_RELAXED);
-	*bytes = __atomic_load_n(&n_bytes, __ATOMIC_RELAXED);
-}
-
 static int ends_with(const char *s, const char *tail)
 {
 	size_t n = strlen(s), t = strlen(tail);
@@ -149,9 +141,6 @@ static int request(const struct ck_url *u, const struct req *r, struct http_resp
 		mark_dead(u->base, &why);
 	if (rc < 0 && err)
 		*err = why;
-	__atomic_add_fetch(&n_requests, 1, __ATOMIC_RELAXED);
-	if (rc == 0)
-		__atomic_add_fetch(&n_bytes, rs->got, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++) {
 		memset(hdr[i], 0, strlen(hdr[i])); /* the signature or token does not linger */
 		free(hdr[i]);

@@ -21,7 +21,4 @@ int remote_stat(const char *url, struct ck_stat *st, struct ck_err *err);
 int remote_list(const char *url, int (*fn)(void *arg, const char *name), void *arg,
 		struct ck_err *err);
 
-/* Requests made and body bytes received so far by this process (for tests and benchmarks). */
-void remote_counters(unsigned long long *requests, unsigned long long *bytes);
-
 #endif
