@@ -2,6 +2,7 @@
  * reads and how many requests they make, an index read in few requests, S3 listing and
  * signatures, retries on 503 and truncated bodies, a server that ignores Range, 404 hints. */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,9 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/file.h"
 #include "store/http.h"
 #include "store/remote.h"
 #include "tap.h"
+
+#ifndef CURL_SONAME
+#define CURL_SONAME "libcurl.so.4"
+#endif
 
 struct object {
 	const char *key; /* path after the bucket, e.g. "run/m.index" */
@@ -440,6 +446,26 @@ static void test_faults(void)
 	free(v);
 }
 
+/* A local read must not load libcurl (its start-up is what local commands are spared). */
+static void test_local_only(void)
+{
+	struct ck_file *f;
+	struct ck_err err;
+	char path[] = "/tmp/ckpt-test-remote-XXXXXX";
+	int fd = mkstemp(path);
+
+	ok(fd >= 0 && write(fd, "abc", 3) == 3, "a local file");
+	char got[3];
+
+	ok(ck_file_open(path, &f, &err) == 0 && ck_file_pread(f, got, 3, 0, &err) == 3 &&
+		   !memcmp(got, "abc", 3),
+	   "opened and read through the store");
+	ck_file_close(f);
+	ok(!dlopen(CURL_SONAME, RTLD_NOW | RTLD_NOLOAD), "and libcurl is not loaded");
+	unlink(path);
+	close(fd);
+}
+
 int main(void)
 {
 	char ep[64];
@@ -452,10 +478,13 @@ int main(void)
 	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", port);
 	setenv("AWS_ENDPOINT_URL", ep, 1);
 	unsetenv("AWS_ACCESS_KEY_ID");
+	test_local_only();
 	test_policy();
 	test_reads();
 	test_stream();
 	test_s3();
 	test_faults();
+	ok(dlopen(CURL_SONAME, RTLD_NOW | RTLD_NOLOAD) != NULL,
+	   "libcurl is loaded once a URL was read (the check above can fail)");
 	return tap_done();
 }
