@@ -141,6 +141,7 @@ struct xfer {
 	int started, stop, refuse, too_big;
 	uint64_t skip, want;  /* bytes to drop, then to keep */
 	unsigned *retry_after_ms; /* a 503's or 429's Retry-After (seconds), for the pause */
+	uint64_t err_body;        /* bytes of an error page seen */
 };
 
 static uint64_t parse_u64(const char **p)
@@ -232,8 +233,15 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		body_plan(x);
 	if (x->refuse)
 		return 0;
-	if (x->status < 200 || x->status > 299)
-		return len; /* an error page: not kept */
+	if (x->status < 200 || x->status > 299) {
+		/* an error page: not kept, and not read past 64 KiB (the status is the answer) */
+		x->err_body += len;
+		if (x->err_body > (64u << 10)) {
+			x->stop = 1;
+			return 0;
+		}
+		return len;
+	}
 	if (x->skip) {
 		take = x->skip < len ? (size_t)x->skip : len;
 		x->skip -= take;
