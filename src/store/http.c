@@ -26,7 +26,9 @@
 	X(curl_easy_cleanup) \
 	X(curl_easy_strerror) \
 	X(curl_slist_append) \
-	X(curl_slist_free_all)
+	X(curl_slist_free_all) \
+	X(curl_share_init) \
+	X(curl_share_setopt)
 #define DECLARE(f) static __typeof__(f) *p_##f;
 #define NAME(f) #f,
 #define SLOT(f) (void **)&p_##f,
@@ -48,13 +50,40 @@ static struct ck_err load_err;
 
 static void handle_free(void *h) { p_curl_easy_cleanup(h); }
 
+/* One pool of connections (and DNS answers) for the process: a reader's threads come and go
+ * (par.c), and each would otherwise open connections of its own and close them on exit. */
+static CURLSH *share;
+static pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+	pthread_mutex_lock(&share_mu[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+	pthread_mutex_unlock(&share_mu[data]);
+}
+
 static void load(void)
 {
+	int i;
+
 	load_rc = dynlib_load(&libcurl, "https://, s3:// and gs:// paths", &load_err);
 	if (load_rc == 0 && p_curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
 		load_rc = ck_error(&load_err, CK_EUNSUP, "cannot initialize libcurl");
-	if (load_rc == 0)
-		pthread_key_create(&handle_key, handle_free);
+	if (load_rc < 0)
+		return;
+	pthread_key_create(&handle_key, handle_free);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_mu[i], NULL);
+	if ((share = p_curl_share_init())) {
+		p_curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+		p_curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+		p_curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+		p_curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+		p_curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	}
 }
 
 /* This thread's handle, made on its first request and kept for the connections it holds. */
@@ -224,6 +253,14 @@ static void body_plan(struct xfer *x)
 	x->rs->first = x->skip;
 }
 
+/* Whether the body goes on past the bytes kept (it is not known: yes). */
+static int more_coming(const struct xfer *x)
+{
+	if (x->status == 206)
+		return !x->have_cr || x->cr_last - x->cr_first + 1 > x->want;
+	return !x->have_clen || x->clen > x->rs->first + x->want;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct xfer *x = arg;
@@ -258,9 +295,10 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	else
 		buf_add(x->rq->body, p, take);
 	x->rs->got += take;
-	if (x->rs->got == x->want && x->rq->ranged) {
+	if (x->rs->got == x->want && x->rq->ranged && more_coming(x)) {
 		/* all we asked for: do not read the rest of a whole object, nor more than asked of
-		 * a server that answers a suffix range with another (s3rver sends bytes 0-N) */
+		 * a server that answers a suffix range with another (s3rver sends bytes 0-N). Only
+		 * then: a transfer cut short closes its connection. */
 		x->stop = 1;
 		return 0;
 	}
@@ -319,6 +357,8 @@ static struct curl_slist *set_options(CURL *h, const struct http_request *rq, st
 	p_curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
 
 	p_curl_easy_setopt(h, CURLOPT_URL, rq->url);
+	if (share)
+		p_curl_easy_setopt(h, CURLOPT_SHARE, share);
 	p_curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	p_curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	p_curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
