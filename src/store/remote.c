@@ -18,6 +18,7 @@
 #define SEQ_ADVISED (1u << 20) /* the same inside a window given to advise() */
 #define SLOTS 8
 #define SEQ_STREAMS 4
+#define SPARES 2
 #define LIST_MAX (16u << 20)   /* one page of a bucket listing (1000 keys) is far smaller */
 #define KNOWN_MAX 64
 #define STATUS_FOLDER 1        /* not HTTP's: a redirect to the URL with a '/' added */
@@ -412,7 +413,7 @@ int remote_stat(const char *url, struct ck_stat *st, struct ck_err *err)
 
 struct slot {
 	uint64_t off;
-	size_t len;
+	size_t len, cap;
 	uint8_t *p;
 	unsigned long long used;
 };
@@ -433,6 +434,8 @@ struct remote_file {
 	uint64_t pf_off, pf_len;
 	int pending;
 	pthread_cond_t cv;           /* a prefetch landed */
+	uint8_t *spare[SPARES];      /* full-size blocks of evicted slots, for reuse */
+	int nspare;
 };
 
 static struct slot *find_slot(struct remote_file *rf, uint64_t pos)
@@ -446,7 +449,25 @@ static struct slot *find_slot(struct remote_file *rf, uint64_t pos)
 	return NULL;
 }
 
-static void add_slot(struct remote_file *rf, uint8_t *p, uint64_t off, size_t len)
+/* A block of n bytes to fetch into: a full-size one comes from the spares of evicted slots
+ * when there is one (a streamed file would otherwise map and fault in fresh 4 MiB blocks
+ * again and again: most of its system time). */
+static uint8_t *blk_alloc(struct remote_file *rf, uint64_t n)
+{
+	uint8_t *p = NULL;
+
+	if (n == SLOT_MAX) {
+		pthread_mutex_lock(&rf->mu);
+		if (rf->nspare)
+			p = rf->spare[--rf->nspare];
+		pthread_mutex_unlock(&rf->mu);
+	}
+	return p ? p : xmalloc((size_t)n);
+}
+
+/* Keep a block of cap bytes allocated, len of them from off, in place of the least recently
+ * used slot (under rf->mu). */
+static void add_slot(struct remote_file *rf, uint8_t *p, size_t cap, uint64_t off, size_t len)
 {
 	struct slot *s = &rf->slot[0];
 	int i;
@@ -454,8 +475,12 @@ static void add_slot(struct remote_file *rf, uint8_t *p, uint64_t off, size_t le
 	for (i = 1; i < SLOTS; i++)
 		if (rf->slot[i].used < s->used)
 			s = &rf->slot[i];
-	free(s->p);
+	if (s->p && s->cap == SLOT_MAX && rf->nspare < SPARES)
+		rf->spare[rf->nspare++] = s->p;
+	else
+		free(s->p);
 	s->p = p;
+	s->cap = cap;
 	s->off = off;
 	s->len = len;
 	s->used = ++rf->clock;
@@ -556,11 +581,11 @@ static void *prefetcher(void *unused)
 		pf_count--;
 		pthread_mutex_unlock(&pf_mu);
 
-		blk = xmalloc((size_t)len);
+		blk = blk_alloc(rf, len);
 		got = fetch(rf, blk, off, (size_t)len, &quiet);
 		pthread_mutex_lock(&rf->mu);
 		if (got > 0)
-			add_slot(rf, blk, off, (size_t)got);
+			add_slot(rf, blk, (size_t)len, off, (size_t)got);
 		else
 			free(blk);
 		rf->pf_len = 0;
@@ -657,7 +682,7 @@ static long long rf_pread(struct ck_file *f, void *p, size_t n, uint64_t off, st
 				break;
 			continue;
 		}
-		blk = xmalloc((size_t)len);
+		blk = blk_alloc(rf, len);
 		got = fetch(rf, blk, start, (size_t)len, err);
 		if (got <= (long long)(pos - start)) {
 			free(blk);
@@ -668,7 +693,7 @@ static long long rf_pread(struct ck_file *f, void *p, size_t n, uint64_t off, st
 		take = (size_t)min64((uint64_t)got - (pos - start), need);
 		memcpy((char *)p + done, blk + (pos - start), take);
 		pthread_mutex_lock(&rf->mu);
-		add_slot(rf, blk, start, (size_t)got);
+		add_slot(rf, blk, (size_t)len, start, (size_t)got);
 		read_ahead(rf, start + (uint64_t)got);
 		pthread_mutex_unlock(&rf->mu);
 		done += take;
@@ -698,6 +723,8 @@ static void rf_close(struct ck_file *f)
 	pthread_mutex_unlock(&rf->mu);
 	for (i = 0; i < SLOTS; i++)
 		free(rf->slot[i].p);
+	for (i = 0; i < rf->nspare; i++)
+		free(rf->spare[i]);
 	pthread_cond_destroy(&rf->cv);
 	pthread_mutex_destroy(&rf->mu);
 	ck_url_release(&rf->u);
@@ -743,7 +770,7 @@ int remote_open(const char *url, struct ck_file **out, struct ck_err *err)
 	rf->f.fd = -1;
 	rf->index = ends_with(rf->u.key, ".index");
 	if (tail)
-		add_slot(rf, tail, tail_off, tail_len);
+		add_slot(rf, tail, tail_len, tail_off, tail_len);
 	*out = &rf->f;
 	return 0;
 }
