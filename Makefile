@@ -13,18 +13,20 @@ CFLAGS  ?= $(OPT)
 CKPT_CFLAGS = -std=c11 -D_GNU_SOURCE -MMD -MP -Wall -Wextra -Wshadow -Wno-unused-parameter \
               -I$(BUILD)/gen -Isrc $(SAN) \
               $(if $(ZIP_SONAME),-DZIP_SONAME='"$(ZIP_SONAME)"') \
-              $(if $(SNAPPY_SONAME),-DSNAPPY_SONAME='"$(SNAPPY_SONAME)"')
+              $(if $(SNAPPY_SONAME),-DSNAPPY_SONAME='"$(SNAPPY_SONAME)"') \
+              $(if $(CURL_SONAME),-DCURL_SONAME='"$(CURL_SONAME)"')
 # protobuf-c linked in when its static library is there: one shared library fewer to map at
 # every start (ckpt --version: 10 page faults and 15% of its instructions less).
 PROTOBUF_C_A := $(wildcard $(shell $(CC) -print-file-name=libprotobuf-c.a 2>/dev/null))
 PROTOBUF_C_STATIC = -Wl,-Bstatic -lprotobuf-c -Wl,-Bdynamic
 LDLIBS  = $(if $(PROTOBUF_C_A),$(PROTOBUF_C_STATIC),-lprotobuf-c) -lcjson -lm -ldl -pthread
-# libzip and snappy are opened with dlopen on first use (src/base/dynload.h): their sonames, from
-# the libraries the compiler would link.
+# libzip, snappy and libcurl (remote paths) are opened with dlopen on first use
+# (src/base/dynload.h): their sonames, from the libraries the compiler would link.
 soname = $(shell objdump -p "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \
 	awk '/SONAME/ { print $$2 }')
 ZIP_SONAME := $(call soname,zip)
 SNAPPY_SONAME := $(call soname,snappy)
+CURL_SONAME := $(call soname,curl)
 VERSION = 0.1.0
 
 PROTOS    = $(wildcard proto/*.proto)
@@ -159,14 +161,21 @@ deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
-	    libcjson-dev libleveldb-dev libzip-dev python3-numpy perl mandoc jq zsh strace >/dev/null
+	    libcjson-dev libleveldb-dev libzip-dev libcurl4-openssl-dev python3-numpy perl mandoc jq zsh strace >/dev/null
 
-# What `make fuzz`, `make check-valgrind` and tests/trend-html.t (headless Chromium) need
-# besides (CI installs it; not needed to build; trend-html.t skips its browser part without it).
+# What `make fuzz`, `make check-valgrind`, tests/trend-html.t (headless Chromium) and
+# tests/remote.t (nginx, and s3rver from npm under /usr/local) need besides (CI installs it; not
+# needed to build; those tests skip the parts whose tools are missing, saying so). npm comes with
+# nodejs where nodejs is not Debian's own, so Debian's npm is installed only when it is missing.
+S3RVER_VERSION = 3.7.1
 deps-extra:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    clang libclang-rt-dev valgrind chromium >/dev/null
+	    clang libclang-rt-dev valgrind chromium nginx-light nodejs >/dev/null && \
+	{ command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; } && \
+	{ [ -x /usr/local/bin/s3rver ] || $$SUDO npm install -g --prefix /usr/local --no-fund --no-audit \
+	    --loglevel=error s3rver@$(S3RVER_VERSION) >/dev/null || \
+	    echo "deps-extra: npm could not install s3rver: tests/remote.t skips its s3:// part" >&2; }
 
 install: ckpt
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

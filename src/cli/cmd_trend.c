@@ -335,7 +335,7 @@ static int trend_operands(const struct cmd_entry *self, int argc, char **argv, l
 	struct ck_stat sb;
 
 	if (argc - optind == 1 && ck_store_stat(argv[optind], &sb, NULL) == 0 &&
-	    sb.kind == CK_STORE_FOLDER) {
+	    sb.kind == CK_STORE_FOLDER) { /* a local folder or a folder URL */
 		if (trend_folder(argv[optind], (size_t)last, paths, n, notes, &err) < 0) {
 			cli_notes(notes);
 			return cli_error(&err);

@@ -5,10 +5,18 @@
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "store/http.h"
+#include "store/url.h"
 
 #ifndef CKPT_VERSION
 #define CKPT_VERSION "dev"
 #endif
+
+/* A remote read tried again (store/http.h): said on stderr, as the issue asks. */
+static void print_retry(const char *url, const char *why, int attempt, int tries)
+{
+	fprintf(stderr, "ckpt: retrying %s (%s), %d of %d\n", url, why, attempt, tries);
+}
 
 static void short_usage(FILE *f)
 {
@@ -55,6 +63,9 @@ int main(int argc, char **argv)
 	const struct cmd_entry *c;
 
 	xalloc_on_failure(cli_out_of_memory);
+	http_on_retry = print_retry;
+	for (int i = 1; i < argc; i++)
+		ck_url_hide_userinfo(argv[i]); /* user:password@ of a URL: kept for its requests only */
 	if (argc < 2) {
 		short_usage(stderr);
 		return EXIT_TROUBLE;

@@ -34,8 +34,9 @@ int trend_folder(const char *dir, size_t last, char ***prefixes, size_t *n, stru
 	if (f.gone_latest)
 		buf_addf(notes, "%s names \"%s\", which is gone\n", f.state, f.gone_latest);
 	if (!f.n) {
-		rc = ck_error(err, CK_EUSAGE, "%s: no checkpoints in this folder (no *.index file)",
-			      dir);
+		rc = ck_error(err, CK_EUSAGE, "%s: no checkpoints in this folder (no *.index file%s)",
+			      dir, ck_store_can_list(dir) ? "" : "; an http(s) folder is known only by "
+			      "its 'checkpoint' state file, and it has none");
 		goto out;
 	}
 	first = last && last < f.n ? f.n - last : 0;

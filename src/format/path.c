@@ -599,6 +599,19 @@ int ckpt_folder_scan(const char *dir, struct ckpt_folder *f, struct ck_err *err)
 	memset(f, 0, sizeof(*f));
 	/* The listing first: a folder that cannot be listed is the error to report. */
 	rc = ck_store_list(dir, listing_entry, &l, err);
+	if (rc == CK_EUNSUP && !ck_store_can_list(dir))
+		rc = 0; /* an https folder is not listed: its state file says what it holds */
+	if (rc < 0 && ck_store_is_remote(dir)) {
+		/* a bucket may allow reading objects but not listing them: then the state file,
+		 * when there is one, says what the folder holds */
+		char *sf = join(dir, "checkpoint");
+		if (exists(sf)) {
+			ckpt_folder_release(&l.extra);
+			memset(&l.extra, 0, sizeof(l.extra));
+			rc = 0;
+		}
+		free(sf);
+	}
 	if (rc < 0) {
 		ckpt_folder_release(&l.extra);
 		return rc;
@@ -732,6 +745,9 @@ static int resolve_dir(const char *dir, struct ckpt_path *out, struct ck_err *er
 	if (f.n == 1) {
 		/* One checkpoint, V2 or a legacy V1 file: that is the one meant. */
 		set_result(out, f.c[0].prefix, f.c[0].format);
+	} else if (f.n == 0 && !ck_store_can_list(dir)) {
+		rc = ck_error(err, CK_ENOTFOUND, "%s: a folder with no 'checkpoint' state file, and "
+			      "an http(s) folder cannot be listed; name the checkpoint's prefix", dir);
 	} else if (f.n == 0) {
 		char *below = subfolder_hint(dir);
 		rc = ck_error(err, CK_ENOTFOUND,
@@ -834,11 +850,25 @@ static int not_found(const char *arg, const char *prefix, struct ck_err *err)
 	const char *best;
 	int parts = has_parts(prefix), rc;
 
+	if (ck_store_is_remote(prefix)) {
+		/* the probes above took any failure for absence: a server that failed (timed out,
+		 * refused access) is the error to report, not a missing checkpoint */
+		char *idx = bundle_index_path(prefix);
+		struct ck_stat st;
+		rc = ck_store_stat(has_suffix(arg, ".index") ? arg : idx, &st, err);
+		free(idx);
+		if (rc < 0) {
+			free(dir);
+			return rc;
+		}
+	}
 	if (parts)
 		buf_addf(&msg, "%s.index: no such file, but %s%s%s of that checkpoint %s there: its "
 			 "index is missing (an incomplete copy?)", prefix,
 			 parts & 1 ? "the data shards" : "", parts == 3 ? " and " : "",
 			 parts & 2 ? "the .meta graph" : "", parts == 2 ? "is" : "are");
+	else if (ck_store_is_remote(arg))
+		buf_addf(&msg, "%s: 404: no such object", arg);
 	else
 		buf_addf(&msg, "%s: %s", arg, strerror(ENOENT));
 	if (ckpt_folder_scan(dir, &f, &ignored) == 0) {
@@ -851,6 +881,8 @@ static int not_found(const char *arg, const char *prefix, struct ck_err *err)
 		}
 		ckpt_folder_release(&f);
 	}
+	if (ck_store_is_remote(arg) && !strchr((char *)msg.p, ';'))
+		buf_addf(&msg, "; is the prefix right?");
 	rc = ck_error(err, CK_ENOTFOUND, "%s", (char *)msg.p);
 	buf_release(&msg);
 	free(dir);
@@ -942,7 +974,8 @@ int ckpt_resolve(const char *arg, struct ckpt_path *out, struct ck_err *err)
 		free(prefix);
 		return rc;
 	}
-	if (probe(arg) == 2)
+	/* a remote folder (a URL ending in '/') has no ".index" of its own: no request for one */
+	if (!(ck_store_is_remote(arg) && has_suffix(arg, "/")) && probe(arg) == 2)
 		return set_result(out, arg, 2);
 	if ((kind = ck_store_stat(arg, &st, err)) < 0)
 		return kind;

@@ -12,37 +12,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- URLs: one function per entry point, so that a remote backend is one line each ---- */
+#include "store/url.h"
 
-static int no_remote(const char *url, struct ck_err *err)
-{
-	return ck_error(err, CK_EUNSUP, "%s: reading remote checkpoints is not built in", url);
-}
-
-static int remote_open(const char *url, struct ck_file **out, struct ck_err *err)
-{
-	return no_remote(url, err);
-}
-
-static int remote_stat(const char *url, struct ck_stat *st, struct ck_err *err)
-{
-	return no_remote(url, err);
-}
-
-static int remote_list(const char *url, int (*fn)(void *arg, const char *name), void *arg,
-		       struct ck_err *err)
-{
-	return no_remote(url, err);
-}
+/* ---- URLs go to the remote backend (ck_remote_backend, store/remote.c) ---- */
 
 int ck_store_is_remote(const char *path)
 {
-	static const char *const schemes[] = { "http://", "https://", "s3://", "gs://" };
+	return ck_url_scheme_of(path) != CK_URL_NONE;
+}
 
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(*schemes); i++)
-		if (!strncasecmp(path, schemes[i], strlen(schemes[i])))
-			return 1;
-	return 0;
+int ck_store_can_list(const char *path)
+{
+	enum ck_url_scheme s = ck_url_scheme_of(path);
+	return s != CK_URL_HTTP && s != CK_URL_HTTPS;
 }
 
 /* ---- the local backend ---- */
@@ -145,7 +127,7 @@ int ck_file_open(const char *path, struct ck_file **out, struct ck_err *err)
 {
 	*out = NULL;
 	if (ck_store_is_remote(path))
-		return remote_open(path, out, err);
+		return ck_remote_backend.open(path, out, err);
 	return local_open(path, out, err);
 }
 
@@ -180,7 +162,7 @@ int ck_store_stat(const char *path, struct ck_stat *st, struct ck_err *err)
 
 	memset(st, 0, sizeof(*st));
 	if (ck_store_is_remote(path))
-		return remote_stat(path, st, err);
+		return ck_remote_backend.stat(path, st, err);
 	if (stat(path, &sb) < 0) {
 		st->kind = CK_STORE_MISSING;
 		st->mtime = -1;
@@ -206,7 +188,7 @@ int ck_store_list(const char *folder, int (*fn)(void *arg, const char *name), vo
 	int rc = 0;
 
 	if (ck_store_is_remote(folder))
-		return remote_list(folder, fn, arg, err);
+		return ck_remote_backend.list(folder, fn, arg, err);
 	d = opendir(folder);
 	if (!d)
 		return ck_syserr(err, errno, "%s", folder);
@@ -261,6 +243,34 @@ static int glob_listed(const char *pattern, char ***out, size_t *n, struct ck_er
 	return 0;
 }
 
+/* A V1 sharded save's pattern "P-?????-of-NNNNN" names its files outright: where a folder
+ * cannot be listed (an https server; a GCS emulator without listings), each is asked for.
+ * Returns 1 and the paths when pattern is one, else 0. */
+static int glob_shards(const char *pattern, char ***out, size_t *n, struct ck_err *err)
+{
+	static const char mark[] = "-\?\?\?\?\?-of-";
+	const char *m = strstr(pattern, mark);
+	size_t plen = m ? (size_t)(m - pattern) : 0;
+	struct ck_stat st;
+	long total;
+	char *end;
+
+	if (!m || strlen(m) != sizeof(mark) - 1 + 5 || strpbrk(m + sizeof(mark) - 1, "*?["))
+		return 0;
+	total = strtol(m + sizeof(mark) - 1, &end, 10);
+	if (*end || total < 1 || total > 1000)
+		return 0;
+	*out = xcalloc((size_t)total + 1, sizeof(char *));
+	for (long i = 0; i < total; i++) {
+		char *path = xasprintf("%.*s-%05ld-of-%05ld", (int)plen, pattern, i, total);
+		if (ck_store_stat(path, &st, err) == 0 && st.kind == CK_STORE_FILE)
+			(*out)[(*n)++] = path;
+		else
+			free(path);
+	}
+	return 1;
+}
+
 int ck_store_glob(const char *pattern, char ***out, size_t *n, struct ck_err *err)
 {
 	glob_t g;
@@ -268,8 +278,12 @@ int ck_store_glob(const char *pattern, char ***out, size_t *n, struct ck_err *er
 
 	*out = NULL;
 	*n = 0;
-	if (ck_store_is_remote(pattern))
-		return glob_listed(pattern, out, n, err);
+	if (ck_store_is_remote(pattern)) {
+		int rc = glob_listed(pattern, out, n, err);
+		if (rc < 0 && glob_shards(pattern, out, n, err))
+			return 0;
+		return rc;
+	}
 	gr = glob(pattern, 0, NULL, &g);
 	if (gr == GLOB_NOMATCH) {
 		globfree(&g);

@@ -38,6 +38,18 @@ struct ck_file {
 	int fd;          /* a local file's descriptor (for copy_file_range, fadvise), else -1 */
 };
 
+/* The backend of a kind of path other than local files: the remote one (store/remote.c) serves
+ * URLs. file.c sends a URL to it through this table rather than an include, since the backend
+ * itself is built on this header. */
+struct ck_stat;
+struct ck_store_backend {
+	int (*open)(const char *path, struct ck_file **out, struct ck_err *err);
+	int (*stat)(const char *path, struct ck_stat *st, struct ck_err *err);
+	int (*list)(const char *folder, int (*fn)(void *arg, const char *name), void *arg,
+		    struct ck_err *err);
+};
+extern const struct ck_store_backend ck_remote_backend;
+
 /* Open path for reading. A local path must be a regular file: a FIFO, device or folder is
  * CK_EKIND ("PATH: is a FIFO, not a file"), without blocking on a FIFO; a missing file is
  * CK_ENOTFOUND. A URL is opened by the remote backend (CK_EUNSUP when it cannot be loaded).
@@ -60,6 +72,10 @@ void ck_file_close(struct ck_file *f);
 
 /* 1 when path names a remote object (a URL of a scheme the store knows), else 0. */
 int ck_store_is_remote(const char *path);
+
+/* 0 when folders under path cannot be listed (an http(s) server's: they are known only by
+ * their `checkpoint` state file), else 1 (local folders, S3 and GCS prefixes). */
+int ck_store_can_list(const char *path);
 
 enum ck_store_kind { CK_STORE_MISSING, CK_STORE_FILE, CK_STORE_FOLDER, CK_STORE_OTHER };
 
@@ -91,7 +107,8 @@ int ck_store_list(const char *folder, int (*fn)(void *arg, const char *name), vo
 /* The paths that match pattern (glob(3) wildcards *, ? and [...]; in a URL only in its last
  * component), sorted, each as pattern's folder part followed by the name. No match is no
  * error: *n = 0. Returns 0 with *out (free it with ck_store_glob_free), or a negative ck code
- * (CK_EIO "PATTERN: cannot list the files of this pattern"). */
+ * (CK_EIO "PATTERN: cannot list the files of this pattern"). Where a URL's folder cannot be
+ * listed, a V1 shard pattern "P-?????-of-NNNNN" still finds its shards, each asked for. */
 int ck_store_glob(const char *pattern, char ***out, size_t *n, struct ck_err *err);
 void ck_store_glob_free(char **paths, size_t n);
 

@@ -1,9 +1,9 @@
-# A URL goes to the store's remote backend (https, http, s3, gs; the scheme in any case), and
-# until one is built in it is refused by name, never looked for as a local path.
+# A URL goes to the store's remote backend (https, http, s3, gs; the scheme in any case), never
+# looked for as a local path; these are malformed, and refused by name before any request.
 set +e
-$CKPT list s3://bucket/model.ckpt
+$CKPT list s3:///model.ckpt
 echo "exit $?"
-$CKPT list HTTPS://host/x/model.ckpt.index
+$CKPT list HTTPS:///x/model.ckpt.index
 echo "exit $?"
-$CKPT verify gs://bucket/run/
+STORAGE_EMULATOR_HOST=ftp://127.0.0.1:1 $CKPT verify gs://bucket/run/
 echo "exit $?"
