@@ -660,7 +660,7 @@ void maprules_list_presets(struct buf *dir, struct buf *list)
 	}
 	names = found.names;
 	n = found.n;
-	qsort(names, n, sizeof(*names), cmp_str);
+	sort_array(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		struct buf path = BUF_INIT, text = BUF_INIT;
 		struct ck_err err;

@@ -237,7 +237,7 @@ static int glob_listed(const char *pattern, char ***out, size_t *n, struct ck_er
 		ck_store_glob_free(g.paths, g.n);
 		return rc;
 	}
-	qsort(g.paths, g.n, sizeof(char *), cmp_path);
+	sort_array(g.paths, g.n, sizeof(char *), cmp_path); /* paths is NULL when none matched */
 	*out = g.paths;
 	*n = g.n;
 	return 0;

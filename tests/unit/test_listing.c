@@ -70,5 +70,6 @@ int main(void)
 	ok(xml_unescape("&#0;", 4, &b) < 0 && xml_unescape("&#xD800;", 8, &b) < 0 &&
 		   xml_unescape("a&amp", 5, &b) < 0,
 	   "NUL, a surrogate and an unterminated entity are refused");
+	buf_release(&b);
 	return tap_done();
 }
