@@ -352,6 +352,13 @@ static void entry_as(struct bundle_entry *out, const struct surg_item *it)
 	out->name_len = it->name.len;
 	out->shard = it->shard;
 	out->offset = it->offset;
+	out->crc32c = it->crc32c;
+}
+
+/* The writer's view of the plan (bundle_writer_add_sorted): items are in name order. */
+static void plan_entry(void *ctx, size_t i, struct bundle_entry *e)
+{
+	entry_as(e, &((const struct surg_plan *)ctx)->items[i]);
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -415,9 +422,9 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 		free(path);
 	}
 	for (size_t i = 0; i < p->n && rc == 0; i++) {
-		struct bundle_entry e;
 		p->items[i].shard = p->items[i].src->shard;
 		p->items[i].offset = p->items[i].src->offset;
+		p->items[i].crc32c = p->items[i].src->crc32c;
 		if (!p->items[i].src->nslices &&
 		    p->items[i].src->offset + p->items[i].src->size >
 			    bundle_writer_shard_length(w, p->items[i].shard)) {
@@ -431,8 +438,6 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 			buf_release(&n);
 			return rc;
 		}
-		entry_as(&e, &p->items[i]);
-		rc = bundle_writer_add_entry_ref(w, &e);
 	}
 	/* A new object graph goes to a file of its own: the shared ones may be hard links. */
 	if (rc == 0 && p->graph)
@@ -457,20 +462,15 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 		struct surg_item *it = &p->items[order[k]];
 		const struct bundle_entry *e = it->src;
 		struct surg_input *in = &p->in[it->input];
-		struct bundle_entry out;
 		struct ck_file *f = NULL;
 
-		entry_as(&out, it);
-		if (e->nslices) {
-			rc = bundle_writer_add_entry_ref(w, &out);
+		it->crc32c = e->crc32c;
+		if (e->nslices)
 			continue;
-		}
 		if (in->b->format != 2) {
 			rc = flush_run(w, &run, &r->copied);
 			if (rc == 0)
-				rc = copy_stream(w, in->b, e, it->shard, &out.crc32c, err);
-			if (rc == 0)
-				rc = bundle_writer_add_entry_ref(w, &out);
+				rc = copy_stream(w, in->b, e, it->shard, &it->crc32c, err);
 			r->copied += e->size;
 			continue;
 		}
@@ -494,8 +494,6 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 					    in->b->index_path };
 		}
 		run.end += e->size;
-		if (rc == 0)
-			rc = bundle_writer_add_entry_ref(w, &out);
 		done += e->size;
 		if (o->progress && run.end - run.start >= (64u << 20)) {
 			rc = rc ? rc : flush_run(w, &run, &r->copied);
@@ -584,7 +582,7 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 	if (rc < 0)
 		goto out;
 	bundle_writer_set_big_endian(w, big);
-	bundle_writer_reserve(w, p->n + 1);
+	bundle_writer_add_sorted(w, p->n, plan_entry, p);
 	rc = o->share ? write_shared(w, p, o, r, err) : write_compact(w, p, order, o, r, err);
 	if (rc < 0) {
 		/* A failure inside the writer is kept there; ours is already in err. */

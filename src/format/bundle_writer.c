@@ -44,6 +44,11 @@ struct bundle_writer {
 	struct wshard *shards;
 	struct bundle_entry *entries;
 	size_t n, cap;
+	/* Entries the caller holds in key order (bundle_writer_add_sorted), merged with the
+	 * entries above at finish. */
+	size_t nsorted;
+	void (*get)(void *ctx, size_t i, struct bundle_entry *e);
+	void *get_ctx;
 	struct pool names;            /* the entries' names, dims and slices: one malloc per
 	                               * 256 KiB, not three per entry */
 	int status;
@@ -350,6 +355,37 @@ int bundle_writer_add_entry_ref(struct bundle_writer *w, const struct bundle_ent
 	return entry_new(w, e) ? 0 : w->status;
 }
 
+void bundle_writer_add_sorted(struct bundle_writer *w, size_t n,
+			      void (*get)(void *ctx, size_t i, struct bundle_entry *e), void *ctx)
+{
+	w->nsorted = n;
+	w->get = get;
+	w->get_ctx = ctx;
+}
+
+/* All entries in key order: the writer's own (sorted at finish) merged with the caller's
+ * sorted ones. An entry returned stays valid until the next call. */
+struct entry_walk {
+	size_t i, j;
+	struct bundle_entry tmp;
+};
+
+static const struct bundle_entry *walk_next(const struct bundle_writer *w, struct entry_walk *k)
+{
+	const struct bundle_entry *own = k->i < w->n ? &w->entries[k->i] : NULL;
+
+	if (k->j < w->nsorted) {
+		w->get(w->get_ctx, k->j, &k->tmp);
+		if (!own || key_cmp(k->tmp.name, k->tmp.name_len, own->name, own->name_len) < 0) {
+			k->j++;
+			return &k->tmp;
+		}
+	}
+	if (own)
+		k->i++;
+	return own;
+}
+
 static void meta(struct bundle_entry *e, const void *name, size_t name_len, int dtype,
 		 const int64_t *dims, int rank)
 {
@@ -514,7 +550,132 @@ void bundle_encode_header(struct buf *out, int num_shards, int big_endian)
 	out->len += tensorflow__bundle_header_proto__pack(&h, out->p + out->len);
 }
 
+/* ---- BundleEntryProto, packed by hand ----
+ *
+ *   BundleEntryProto  = dtype:1 varint | shape:2 bytes | shard_id:3 varint | offset:4 varint
+ *                       | size:5 varint | crc32c:6 fixed32 | slices:7 bytes (repeated)
+ *   TensorShapeProto  = dim:2 bytes (repeated)
+ *   Dim               = size:1 varint
+ *   TensorSliceProto  = extent:1 bytes (repeated)
+ *   Extent            = start:1 varint | length:2 varint (a oneof: present even when 0)
+ *
+ * proto3 as protobuf-c packs it: fields in ascending order, a scalar only when not 0, int32
+ * and enum values sign-extended to 64 bits (10 bytes when negative), the shape always (empty
+ * for a scalar). protobuf-c's generic packing (bundle_encode_entry_pb) cost a seventh of a
+ * small-tensor subset; tests/unit/test_entry_encode.c and tests/fuzz/fuzz_entry_encode.c hold
+ * this byte-equal to it. */
+
+static size_t vlen(uint64_t v)
+{
+	size_t n = 1;
+
+	for (; v >= 0x80; v >>= 7)
+		n++;
+	return n;
+}
+
+static uint8_t *vput(uint8_t *p, uint64_t v)
+{
+	for (; v >= 0x80; v >>= 7)
+		*p++ = (uint8_t)(v | 0x80);
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* A scalar field: tag and varint, or nothing for 0. */
+static size_t field_len(int64_t v)
+{
+	return v ? 1 + vlen((uint64_t)v) : 0;
+}
+
+static uint8_t *field_put(uint8_t *p, uint8_t tag, int64_t v)
+{
+	if (!v)
+		return p;
+	*p++ = tag;
+	return vput(p, (uint64_t)v);
+}
+
+/* Extent k of a slice, without its tag and length (length -1: the whole dim, an empty one). */
+static size_t extent_len(const int64_t *pair)
+{
+	return pair[1] < 0 ? 0 : field_len(pair[0]) + 1 + vlen((uint64_t)pair[1]);
+}
+
+static size_t shape_len(const struct bundle_entry *e)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < e->rank; i++) {
+		size_t d = field_len(e->dims[i]);
+		n += 1 + vlen(d) + d;
+	}
+	return n;
+}
+
+static size_t slice_len(const struct bundle_entry *e, size_t s)
+{
+	size_t n = 0;
+
+	for (int d = 0; d < e->rank; d++) {
+		size_t x = extent_len(e->slices + 2 * (s * (size_t)e->rank + (size_t)d));
+		n += 1 + vlen(x) + x;
+	}
+	return n;
+}
+
 void bundle_encode_entry(struct buf *out, const struct bundle_entry *e)
+{
+	size_t shape = shape_len(e), n = field_len(e->dtype) + 1 + vlen(shape) + shape;
+	uint8_t *p;
+
+	if (e->nslices) {
+		for (size_t s = 0; s < e->nslices; s++) {
+			size_t sl = slice_len(e, s);
+			n += 1 + vlen(sl) + sl;
+		}
+	} else {
+		n += field_len(e->shard) + field_len((int64_t)e->offset) + field_len((int64_t)e->size) +
+		     (e->crc32c ? 5 : 0);
+	}
+	buf_grow(out, n);
+	p = field_put(out->p + out->len, 0x08, e->dtype);
+	*p++ = 0x12;
+	p = vput(p, shape);
+	for (int i = 0; i < e->rank; i++) {
+		*p++ = 0x12;
+		p = vput(p, field_len(e->dims[i]));
+		p = field_put(p, 0x08, e->dims[i]);
+	}
+	if (e->nslices) {
+		for (size_t s = 0; s < e->nslices; s++) {
+			*p++ = 0x3a;
+			p = vput(p, slice_len(e, s));
+			for (int d = 0; d < e->rank; d++) {
+				const int64_t *pair = e->slices + 2 * (s * (size_t)e->rank + (size_t)d);
+				*p++ = 0x0a;
+				p = vput(p, extent_len(pair));
+				if (pair[1] >= 0) {
+					p = field_put(p, 0x08, pair[0]);
+					*p++ = 0x10;
+					p = vput(p, (uint64_t)pair[1]);
+				}
+			}
+		}
+	} else {
+		p = field_put(p, 0x18, e->shard);
+		p = field_put(p, 0x20, (int64_t)e->offset);
+		p = field_put(p, 0x28, (int64_t)e->size);
+		if (e->crc32c) {
+			*p++ = 0x35;
+			for (int k = 0; k < 4; k++)
+				*p++ = (uint8_t)(e->crc32c >> (8 * k));
+		}
+	}
+	out->len += n;
+}
+
+void bundle_encode_entry_pb(struct buf *out, const struct bundle_entry *e)
 {
 	Tensorflow__BundleEntryProto p = TENSORFLOW__BUNDLE_ENTRY_PROTO__INIT;
 	Tensorflow__TensorShapeProto shape = TENSORFLOW__TENSOR_SHAPE_PROTO__INIT;
@@ -831,20 +992,21 @@ static int same_entry(const struct bundle_entry *a, const struct bundle_entry *b
 static int check_header(struct bundle_writer *w, const struct bundle *b, size_t n,
 			struct ck_err *err)
 {
-	if (b->num_shards != w->num_shards || b->big_endian != w->big_endian || n != w->n)
+	if (b->num_shards != w->num_shards || b->big_endian != w->big_endian ||
+	    n != w->n + w->nsorted)
 		return ck_error(err, CK_ECORRUPT,
 				"%s: re-reading the output: header or entry count differs", w->index.tmp);
 	return 0;
 }
 
-/* Entry i as read back: what was meant, and inside its data file. */
-static int check_entry(struct bundle_writer *w, const struct bundle_entry *e, size_t i,
-		       struct ck_err *err)
+/* An entry as read back: what was meant (want, NULL past the last), and inside its data file. */
+static int check_entry(struct bundle_writer *w, const struct bundle_entry *e,
+		       const struct bundle_entry *want, struct ck_err *err)
 {
 	struct buf tmp = BUF_INIT;
 	int rc = 0;
 
-	if (i >= w->n || !same_entry(e, &w->entries[i])) {
+	if (!want || !same_entry(e, want)) {
 		buf_add_name_msg(&tmp, e->name, e->name_len);
 		rc = ck_error(err, CK_ECORRUPT,
 			      "%s: re-reading the output: entry \"%s\" differs from what was written",
@@ -864,14 +1026,17 @@ static int check_scan(struct bundle_writer *w, const char *prefix, struct ck_err
 {
 	struct bundle_scan *sc = NULL;
 	const struct bundle_entry *e;
+	struct entry_walk k = { 0 };
 	size_t n = 0;
 	int rc = bundle_scan_open(&sc, prefix, err), ours = 0;
 
-	if (rc == 0 && (rc = check_header(w, bundle_scan_bundle(sc), w->n, err)) < 0)
+	if (rc == 0 && (rc = check_header(w, bundle_scan_bundle(sc), w->n + w->nsorted, err)) < 0)
 		ours = 1;
-	while (rc == 0 && (rc = bundle_scan_next(sc, &e, err)) > 0)
-		if ((rc = check_entry(w, e, n++, err)) < 0)
+	while (rc == 0 && (rc = bundle_scan_next(sc, &e, err)) > 0) {
+		n++;
+		if ((rc = check_entry(w, e, walk_next(w, &k), err)) < 0)
 			ours = 1;
+	}
 	if (rc == 0 && (rc = check_header(w, bundle_scan_bundle(sc), n, err)) < 0)
 		ours = 1;
 	if (rc < 0 && !ours)  /* the reader's own complaint */
@@ -884,6 +1049,7 @@ static int check_scan(struct bundle_writer *w, const char *prefix, struct ck_err
 static int check_bundle(struct bundle_writer *w, const char *prefix, struct ck_err *err)
 {
 	struct bundle *b = NULL;
+	struct entry_walk k = { 0 };
 	int rc = bundle_open(&b, prefix, err);
 
 	if (rc < 0) {
@@ -891,9 +1057,9 @@ static int check_bundle(struct bundle_writer *w, const char *prefix, struct ck_e
 		return rc;
 	}
 	rc = check_header(w, b, b->nentries, err);
-	for (size_t i = 0; i < w->n && rc == 0; i++) {
+	for (size_t i = 0; i < b->nentries && rc == 0; i++) {
 		const struct bundle_entry *e = &b->entries[i];
-		rc = check_entry(w, e, i, err);
+		rc = check_entry(w, e, walk_next(w, &k), err);
 		if (rc == 0 && !e->nslices && e->dtype != DT_VARIANT &&
 		    (rc = bundle_verify(b, e, err)) < 0)
 			ck_wrap(err, "re-reading the output");
@@ -955,12 +1121,26 @@ static int old_shards(const char *prefix)
 	return n;
 }
 
+static int two_named(const struct bundle_entry *e, struct ck_err *err)
+{
+	struct buf name = BUF_INIT;
+	int rc;
+
+	buf_add_name_msg(&name, e->name, e->name_len);
+	rc = ck_error(err, CK_EUSAGE, "two tensors named \"%s\"", (char *)name.p);
+	buf_release(&name);
+	return rc;
+}
+
 /* The index, written as it is built, a few blocks at a time: a whole index of 100 000 entries
  * in memory was megabytes of fresh pages, each a fault. */
 static int write_index(struct bundle_writer *w, struct ck_err *err)
 {
 	struct table_builder tb;
 	struct buf out = BUF_INIT, val = BUF_INIT;
+	struct entry_walk k = { 0 };
+	const char *prev = NULL;
+	size_t prev_len = 0;
 	int rc, nosync = w->flags & BW_NO_SYNC ? CK_OUT_NO_SYNC : 0;
 
 	rc = ck_outfile_create(&w->index, w->index_final, w->index.tmp, err);
@@ -969,10 +1149,21 @@ static int write_index(struct bundle_writer *w, struct ck_err *err)
 	table_builder_init(&tb, &out);
 	bundle_encode_header(&val, w->num_shards, w->big_endian);
 	table_builder_add(&tb, "", 0, val.p, val.len);
-	for (size_t i = 0; i < w->n && rc == 0; i++) {
+	for (size_t i = 0; i < w->n + w->nsorted && rc == 0; i++) {
+		const struct bundle_entry *e = walk_next(w, &k);
+		/* The caller's sorted entries are checked here, as entry_new checks the others. */
+		if (!e->name_len)
+			rc = ck_error(err, CK_EUSAGE, "a tensor cannot be named \"\": the empty key "
+				      "holds the checkpoint's header");
+		else if (i && e->name_len == prev_len && !memcmp(e->name, prev, prev_len))
+			rc = two_named(e, err);
+		if (rc < 0)
+			break;
+		prev = e->name;
+		prev_len = e->name_len;
 		buf_reset(&val);
-		bundle_encode_entry(&val, &w->entries[i]);
-		table_builder_add(&tb, w->entries[i].name, w->entries[i].name_len, val.p, val.len);
+		bundle_encode_entry(&val, e);
+		table_builder_add(&tb, e->name, e->name_len, val.p, val.len);
 		if (out.len >= INDEX_FLUSH) {
 			rc = ck_outfile_write(&w->index, out.p, out.len, err);
 			table_builder_drained(&tb);
@@ -1003,10 +1194,7 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	sort_array(w->entries, w->n, sizeof(*w->entries), cmp_entry);
 	for (size_t i = 1; i < w->n; i++)
 		if (!cmp_entry(&w->entries[i - 1], &w->entries[i])) {
-			struct buf name = BUF_INIT;
-			buf_add_name_msg(&name, w->entries[i].name, w->entries[i].name_len);
-			rc = ck_error(err, CK_EUSAGE, "two tensors named \"%s\"", (char *)name.p);
-			buf_release(&name);
+			rc = two_named(&w->entries[i], err);
 			goto fail;
 		}
 	for (int i = 0; i < w->num_shards; i++) {
