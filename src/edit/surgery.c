@@ -298,7 +298,7 @@ static int flush_run(struct bundle_writer *w, struct run *r, uint64_t *copied)
 {
 	int rc = 0;
 	if (r->active && r->end > r->start) {
-		rc = bundle_writer_copy(w, r->dshard, r->f, r->start, r->end - r->start, r->name);
+		rc = bundle_writer_copy_later(w, r->dshard, r->f, r->start, r->end - r->start, r->name);
 		*copied += r->end - r->start;
 	}
 	r->active = 0;
@@ -445,19 +445,38 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 	return rc;
 }
 
-static int write_compact(struct bundle_writer *w, struct surg_plan *p, const size_t *order,
-			 const struct surg_opts *o, struct surg_result *r, struct ck_err *err)
+/* The data files of every input, opened as the copy reaches them; they stay open until the
+ * writer is done with them (its copies run on while the index is written). */
+static struct src_files *src_files_new(const struct surg_plan *p)
 {
-	struct src_files *files = xcalloc(p->nin, sizeof(*files));
-	struct run run = { 0 };
-	uint64_t total = surg_plan_bytes(p), done = 0;
-	double last = now();
-	int rc = 0;
+	struct src_files *files = xcalloc(p->nin + 1, sizeof(*files));
 
 	for (size_t i = 0; i < p->nin; i++) {
 		files[i].n = p->in[i].b->num_shards;
 		files[i].f = xcalloc((size_t)files[i].n + 1, sizeof(*files[i].f));
 	}
+	return files;
+}
+
+static void src_files_free(struct src_files *files, size_t nin)
+{
+	for (size_t i = 0; files && i < nin; i++) {
+		for (int k = 0; k < files[i].n; k++)
+			ck_file_close(files[i].f[k]);
+		free(files[i].f);
+	}
+	free(files);
+}
+
+static int write_compact(struct bundle_writer *w, struct surg_plan *p, const size_t *order,
+			 struct src_files *files, const struct surg_opts *o, struct surg_result *r,
+			 struct ck_err *err)
+{
+	struct run run = { 0 };
+	uint64_t total = surg_plan_bytes(p), done = 0;
+	double last = now();
+	int rc = 0;
+
 	for (size_t k = 0; k < p->n && rc == 0; k++) {
 		struct surg_item *it = &p->items[order[k]];
 		const struct bundle_entry *e = it->src;
@@ -497,6 +516,7 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 		done += e->size;
 		if (o->progress && run.end - run.start >= (64u << 20)) {
 			rc = rc ? rc : flush_run(w, &run, &r->copied);
+			rc = rc ? rc : bundle_writer_wait(w);  /* done: copied, not queued */
 			if (now() - last > 0.25) {
 				o->progress(o->progress_ctx, done, total);
 				last = now();
@@ -509,12 +529,6 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 		rc = write_graph(w, p->graph, r->num_shards - 1, &r->bytes);
 	if (o->progress && total)
 		o->progress(o->progress_ctx, total, total);
-	for (size_t i = 0; i < p->nin; i++) {
-		for (int k = 0; k < files[i].n; k++)
-			ck_file_close(files[i].f[k]);
-		free(files[i].f);
-	}
-	free(files);
 	return rc;
 }
 
@@ -551,6 +565,7 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 	       struct ck_err *err)
 {
 	struct bundle_writer *w = NULL;
+	struct src_files *files = NULL;
 	size_t *order = NULL;
 	double t0 = now();
 	int rc, flags = BW_MKDIR, big = p->nin ? p->in[0].b->big_endian : 0;
@@ -583,7 +598,9 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 		goto out;
 	bundle_writer_set_big_endian(w, big);
 	bundle_writer_add_sorted(w, p->n, plan_entry, p);
-	rc = o->share ? write_shared(w, p, o, r, err) : write_compact(w, p, order, o, r, err);
+	if (!o->share)
+		files = src_files_new(p);
+	rc = o->share ? write_shared(w, p, o, r, err) : write_compact(w, p, order, files, o, r, err);
 	if (rc < 0) {
 		/* A failure inside the writer is kept there; ours is already in err. */
 		bundle_writer_status(w, err);
@@ -602,6 +619,7 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 		ck_wrap(err, "%s: checkpoint written, but the state file not updated", o->out);
 	r->seconds = now() - t0;
 out:
+	src_files_free(files, p->nin);  /* after the writer: its copies read them */
 	free(order);
 	return rc;
 }

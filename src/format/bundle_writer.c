@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/crc32c.h"
+#include "base/par.h"
 #include "base/pool.h"
 #include "store/file.h"
 #include "store/outfile.h"
@@ -29,6 +31,14 @@ struct wshard {
 	char *final;
 	uint64_t length;
 	int linked;   /* tmp is a hard link to an input's file: never write to it */
+};
+
+/* A copy bundle_writer_copy queued for the helper thread. */
+struct bw_copy {
+	int shard;
+	struct ck_file *src;
+	uint64_t off, n;
+	const char *name;
 };
 
 struct bundle_writer {
@@ -53,6 +63,16 @@ struct bundle_writer {
 	                               * 256 KiB, not three per entry */
 	int status;
 	struct ck_err err;
+	/* Copies from local files, done in order on the helper thread (par_start) while the
+	 * caller goes on, the index written meanwhile: on (e), the copy is half of a subset.
+	 * Every other use of the shards first waits for them (copies_wait). */
+	pthread_mutex_t qmu;          /* guards the queue and the copy_ fields */
+	struct bw_copy *queue;
+	size_t qhead, qn, qcap;
+	int qrunning;                 /* copy_job is on the helper */
+	int qstarted;                 /* par_start called, par_wait not yet */
+	int copy_rc;
+	struct ck_err copy_err;
 	struct outlock lock;         /* on the prefix, from open to finish or abort */
 	struct bundle_writer *next;  /* registry of open writers, for signal cleanup */
 };
@@ -219,6 +239,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	}
 	free(dir);
 	w = xcalloc(1, sizeof(*w));
+	pthread_mutex_init(&w->qmu, NULL);
 	w->prefix = xstrdup(prefix);
 	w->num_shards = num_shards;
 	w->flags = flags;
@@ -259,6 +280,70 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	return 0;
 }
 
+/* On the helper thread: the queued copies, in order, until none is left. After a failure the
+ * rest are dropped; the failure waits in copy_rc for copies_wait. */
+static void copy_job(void *arg)
+{
+	struct bundle_writer *w = arg;
+	struct ck_err err;
+
+	pthread_mutex_lock(&w->qmu);
+	while (w->qhead < w->qn) {
+		struct bw_copy c = w->queue[w->qhead++];
+		struct wshard *s = &w->shards[c.shard];
+		int rc = 0, skip = w->copy_rc != 0;
+		pthread_mutex_unlock(&w->qmu);
+		if (!skip)
+			rc = bundle_copy_range(c.src, c.off, s->out.fd, c.n, c.name, s->out.tmp, &err);
+		pthread_mutex_lock(&w->qmu);
+		if (rc < 0 && !w->copy_rc) {
+			w->copy_rc = rc;
+			w->copy_err = err;
+		}
+	}
+	w->qhead = w->qn = 0;
+	w->qrunning = 0;
+	pthread_mutex_unlock(&w->qmu);
+}
+
+static void copy_queue(struct bundle_writer *w, const struct bw_copy *c)
+{
+	int start;
+
+	pthread_mutex_lock(&w->qmu);
+	if (w->qn == w->qcap) {
+		w->qcap = w->qcap ? 2 * w->qcap : 64;
+		w->queue = xreallocarray(w->queue, w->qcap, sizeof(*w->queue));
+	}
+	w->queue[w->qn++] = *c;
+	start = !w->qrunning;
+	w->qrunning = 1;
+	pthread_mutex_unlock(&w->qmu);
+	if (start) {
+		w->qstarted = 1;
+		par_start(copy_job, w);
+	}
+}
+
+/* Wait for the queued copies; their failure becomes the writer's. */
+static int copies_wait(struct bundle_writer *w)
+{
+	if (w->qstarted) {
+		par_wait();
+		w->qstarted = 0;
+	}
+	if (w->copy_rc && !w->status) {
+		w->err = w->copy_err;
+		w->status = w->copy_rc;
+	}
+	return w->status;
+}
+
+int bundle_writer_wait(struct bundle_writer *w)
+{
+	return copies_wait(w);
+}
+
 static int check_shard(struct bundle_writer *w, int shard)
 {
 	if (shard < 0 || shard >= w->num_shards)
@@ -280,7 +365,7 @@ int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_
 {
 	struct wshard *s;
 
-	if (w->status)
+	if (copies_wait(w))
 		return w->status;
 	if (check_shard(w, shard))
 		return w->status;
@@ -296,7 +381,7 @@ int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_
 
 int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length)
 {
-	if (check_shard(w, shard))
+	if (copies_wait(w) || check_shard(w, shard))
 		return -1;
 	*length = w->shards[shard].length;
 	return w->shards[shard].out.fd;
@@ -804,22 +889,42 @@ int bundle_copy_range(struct ck_file *in, uint64_t off, int out, uint64_t n, con
 	return 0;
 }
 
+/* Checks shared by the copies: 0, or the writer's status. */
+static int copy_check(struct bundle_writer *w, int shard)
+{
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	if (w->shards[shard].linked)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
+					w->shards[shard].out.tmp));
+	return 0;
+}
+
 int bundle_writer_copy(struct bundle_writer *w, int shard, struct ck_file *src, uint64_t src_off,
 		       uint64_t n, const char *src_name)
 {
 	struct wshard *s;
 
-	if (w->status)
-		return w->status;
-	if (check_shard(w, shard))
+	if (copies_wait(w) || copy_check(w, shard))
 		return w->status;
 	s = &w->shards[shard];
-	if (s->linked)
-		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
-					s->out.tmp));
 	if (bundle_copy_range(src, src_off, s->out.fd, n, src_name, s->out.tmp, &w->err) < 0)
 		return fail(w, w->err.code);
 	s->length += n;
+	return 0;
+}
+
+int bundle_writer_copy_later(struct bundle_writer *w, int shard, struct ck_file *src,
+			     uint64_t src_off, uint64_t n, const char *src_name)
+{
+	if (src->fd < 0)  /* a remote input stays on this thread, with the store */
+		return bundle_writer_copy(w, shard, src, src_off, n, src_name);
+	if (copy_check(w, shard))
+		return w->status;
+	copy_queue(w, &(struct bw_copy){ shard, src, src_off, n, src_name });
+	w->shards[shard].length += n;
 	return 0;
 }
 
@@ -855,7 +960,7 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 	struct ck_file *in;
 	int rc = 0;
 
-	if (w->status)
+	if (copies_wait(w))
 		return w->status;
 	if (check_shard(w, shard))
 		return w->status;
@@ -952,6 +1057,9 @@ static void check_dir_remove(struct bundle_writer *w)
 
 static void writer_free(struct bundle_writer *w)
 {
+	copies_wait(w);  /* before the files they write go */
+	free(w->queue);
+	pthread_mutex_destroy(&w->qmu);
 	registry_remove(w);
 	check_dir_remove(w);
 	outlock_release(&w->lock);
@@ -1197,17 +1305,25 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 			rc = two_named(&w->entries[i], err);
 			goto fail;
 		}
+	/* While queued copies run: the index, and its re-read check unless that reads the data
+	 * too (the shards' lengths are known already). */
+	rc = write_index(w, err);
+	if (rc == 0 && !(w->flags & BW_VERIFY_DATA))
+		rc = check_output(w, err);
+	if (rc < 0)
+		goto fail;
+	if ((rc = copies_wait(w)) < 0) {
+		if (err)
+			*err = w->err;
+		goto fail;
+	}
 	for (int i = 0; i < w->num_shards; i++) {
 		struct wshard *s = &w->shards[i];
 		/* (A hard link to an input has no descriptor: its data is already on disk.) */
 		if ((rc = ck_outfile_close(&s->out, nosync, err)) < 0)
 			goto fail;
 	}
-	rc = write_index(w, err);
-	if (rc < 0)
-		goto fail;
-	rc = check_output(w, err);
-	if (rc < 0)
+	if ((w->flags & BW_VERIFY_DATA) && (rc = check_output(w, err)) < 0)
 		goto fail;
 	rc = check_outputs(w, err);  /* again: a link may have appeared while we wrote */
 	if (rc < 0)

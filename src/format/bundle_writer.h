@@ -95,6 +95,15 @@ void bundle_writer_set_big_endian(struct bundle_writer *w, int big_endian);
  * cannot or src is remote. src_name for errors. */
 int bundle_writer_copy(struct bundle_writer *w, int shard, struct ck_file *src, uint64_t src_off,
 		       uint64_t n, const char *src_name);
+/* The same, but from a local file the copy is queued for a helper thread (base/par.h) and done,
+ * in order with the other queued ones, while the caller goes on and finish writes the index; its
+ * failure shows at a later call or at finish. src and src_name must stay valid until finish or
+ * abort. Any other use of the shards first waits for the queue. */
+int bundle_writer_copy_later(struct bundle_writer *w, int shard, struct ck_file *src,
+			     uint64_t src_off, uint64_t n, const char *src_name);
+/* Wait for the queued copies (for a progress report that counts bytes copied): 0, or the
+ * writer's first error. */
+int bundle_writer_wait(struct bundle_writer *w);
 /* The same copy from an input to a descriptor, outside a writer. */
 int bundle_copy_range(struct ck_file *in, uint64_t off, int out, uint64_t n, const char *src,
 		      const char *dst, struct ck_err *err);

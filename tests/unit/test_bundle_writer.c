@@ -302,6 +302,22 @@ int main(void)
 	   err.msg);
 	is_int(count_files("sorted"), 3, "and leaves no file (the first one's three stay)");
 
+	/* A copy that fails on the helper thread (its source ends early) fails the finish, with
+	 * the copy's message, and leaves no file. */
+	ok(bundle_writer_open(&w, path("early/e"), 1, BW_MKDIR, &err) == 0, "writer for a failing copy");
+	{
+		char *sp = bundle_shard_path(a, 0);
+		struct ck_file *f = NULL;
+		ok(ck_file_open(sp, &f, &err) == 0, "source opened");
+		ok(bundle_writer_copy_later(w, 0, f, 0, f->size + 100, sp) == 0,
+		   "the copy is queued: its failure shows later");
+		ok(bundle_writer_finish(w, &err) == CK_ECORRUPT && strstr(err.msg, "ends 100 bytes early"),
+		   "finish fails with the copy's error: %s", err.msg);
+		ck_file_close(f);
+		free(sp);
+	}
+	is_int(count_files("early"), 0, "and leaves no file");
+
 	/* Output exists: refused without force; with force, a 1-shard output replaces the
 	 * 2-shard one and its stale data files go. */
 	ok(bundle_writer_open(&w, path("share/s"), 1, 0, &err) == CK_EEXIST, "existing output refused");
