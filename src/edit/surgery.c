@@ -271,19 +271,51 @@ static double now(void)
  * neighbouring payloads merge into one copy. */
 static const struct surg_plan *order_plan;
 
-static int cmp_copy_order(const void *a, const void *b)
+static int cmp_copy_items(const struct surg_item *x, const struct surg_item *y)
 {
-	const struct surg_item *x = &order_plan->items[*(const size_t *)a];
-	const struct surg_item *y = &order_plan->items[*(const size_t *)b];
-
 	if (x->input != y->input)
 		return x->input < y->input ? -1 : 1;
 	if (x->src->shard != y->src->shard)
 		return x->src->shard < y->src->shard ? -1 : 1;
 	if (x->src->offset != y->src->offset)
 		return x->src->offset < y->src->offset ? -1 : 1;
+	return 0;
+}
+
+static int cmp_copy_order(const void *a, const void *b)
+{
+	int c = cmp_copy_items(&order_plan->items[*(const size_t *)a],
+			       &order_plan->items[*(const size_t *)b]);
+	if (c)
+		return c;
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
+
+/* The copy order (indexes into p->items), or NULL when the name order is the copy order
+ * already, as in checkpoints whose data was written in name order (TF's): no array of a
+ * pointer per tensor to fill with fresh pages. Caller frees. */
+static size_t *copy_order(const struct surg_plan *p)
+{
+	size_t *order, i = 1;
+
+	while (i < p->n && cmp_copy_items(&p->items[i - 1], &p->items[i]) <= 0)
+		i++;
+	if (i >= p->n)
+		return NULL;
+	order = xcalloc(p->n + 1, sizeof(*order));
+	for (i = 0; i < p->n; i++)
+		order[i] = i;
+	order_plan = p;
+	sort_array(order, p->n, sizeof(*order), cmp_copy_order);
+	return order;
+}
+
+static struct surg_item *item_at(struct surg_plan *p, const size_t *order, size_t k)
+{
+	return &p->items[order ? order[k] : k];
+}
+
+#define COPY_AHEAD ((uint64_t)256 << 20)  /* queued copies a progress report runs ahead by */
 
 struct run {
 	int active;
@@ -478,7 +510,7 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 	int rc = 0;
 
 	for (size_t k = 0; k < p->n && rc == 0; k++) {
-		struct surg_item *it = &p->items[order[k]];
+		struct surg_item *it = item_at(p, order, k);
 		const struct bundle_entry *e = it->src;
 		struct surg_input *in = &p->in[it->input];
 		struct ck_file *f = NULL;
@@ -516,7 +548,9 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 		done += e->size;
 		if (o->progress && run.end - run.start >= (64u << 20)) {
 			rc = rc ? rc : flush_run(w, &run, &r->copied);
-			rc = rc ? rc : bundle_writer_wait(w);  /* done: copied, not queued */
+			/* Reported bytes are queued ones: kept within a quarter second or so of
+			 * the copy, which may still overlap the index by that much. */
+			rc = rc ? rc : bundle_writer_wait(w, COPY_AHEAD);
 			if (now() - last > 0.25) {
 				o->progress(o->progress_ctx, done, total);
 				last = now();
@@ -542,7 +576,7 @@ static int layout(struct surg_plan *p, const size_t *order, const struct surg_op
 	if (o->nshards > 1)
 		limit = (total + (uint64_t)o->nshards - 1) / (uint64_t)o->nshards;
 	for (size_t k = 0; k < p->n; k++) {
-		struct surg_item *it = &p->items[order[k]];
+		struct surg_item *it = item_at(p, order, k);
 		if (it->src->nslices) {
 			it->shard = 0;
 			it->offset = 0;
@@ -586,11 +620,7 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 		if (r->num_shards < 1)
 			r->num_shards = 1;
 	} else {
-		order = xcalloc(p->n + 1, sizeof(*order));
-		for (size_t i = 0; i < p->n; i++)
-			order[i] = i;
-		order_plan = p;
-		sort_array(order, p->n, sizeof(*order), cmp_copy_order);
+		order = copy_order(p);
 		r->num_shards = layout(p, order, o);
 	}
 	rc = bundle_writer_open(&w, o->out, r->num_shards, flags, err);

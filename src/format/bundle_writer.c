@@ -67,8 +67,10 @@ struct bundle_writer {
 	 * caller goes on, the index written meanwhile: on (e), the copy is half of a subset.
 	 * Every other use of the shards first waits for them (copies_wait). */
 	pthread_mutex_t qmu;          /* guards the queue and the copy_ fields */
+	pthread_cond_t qdone;         /* a queued copy is done */
 	struct bw_copy *queue;
 	size_t qhead, qn, qcap;
+	uint64_t qbytes;              /* bytes queued and not yet copied */
 	int qrunning;                 /* copy_job is on the helper */
 	int qstarted;                 /* par_start called, par_wait not yet */
 	int copy_rc;
@@ -240,6 +242,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	free(dir);
 	w = xcalloc(1, sizeof(*w));
 	pthread_mutex_init(&w->qmu, NULL);
+	pthread_cond_init(&w->qdone, NULL);
 	w->prefix = xstrdup(prefix);
 	w->num_shards = num_shards;
 	w->flags = flags;
@@ -300,6 +303,8 @@ static void copy_job(void *arg)
 			w->copy_rc = rc;
 			w->copy_err = err;
 		}
+		w->qbytes -= c.n;
+		pthread_cond_broadcast(&w->qdone);
 	}
 	w->qhead = w->qn = 0;
 	w->qrunning = 0;
@@ -316,6 +321,7 @@ static void copy_queue(struct bundle_writer *w, const struct bw_copy *c)
 		w->queue = xreallocarray(w->queue, w->qcap, sizeof(*w->queue));
 	}
 	w->queue[w->qn++] = *c;
+	w->qbytes += c->n;
 	start = !w->qrunning;
 	w->qrunning = 1;
 	pthread_mutex_unlock(&w->qmu);
@@ -339,9 +345,15 @@ static int copies_wait(struct bundle_writer *w)
 	return w->status;
 }
 
-int bundle_writer_wait(struct bundle_writer *w)
+int bundle_writer_wait(struct bundle_writer *w, uint64_t ahead)
 {
-	return copies_wait(w);
+	if (!ahead)
+		return copies_wait(w);
+	pthread_mutex_lock(&w->qmu);
+	while (w->qbytes > ahead && !w->copy_rc)
+		pthread_cond_wait(&w->qdone, &w->qmu);
+	pthread_mutex_unlock(&w->qmu);
+	return w->status;
 }
 
 static int check_shard(struct bundle_writer *w, int shard)
@@ -1031,7 +1043,9 @@ uint64_t bundle_writer_shard_length(const struct bundle_writer *w, int shard)
 
 /* ---- finishing ---- */
 
-#define INDEX_FLUSH (1u << 20)  /* index bytes gathered before a write */
+/* Index bytes gathered before a write: about a block (256 KiB), so that the buffer stays in
+ * the pages it first touched (fresh pages cost more than the extra writes). */
+#define INDEX_FLUSH (256u << 10)
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -1059,6 +1073,7 @@ static void writer_free(struct bundle_writer *w)
 {
 	copies_wait(w);  /* before the files they write go */
 	free(w->queue);
+	pthread_cond_destroy(&w->qdone);
 	pthread_mutex_destroy(&w->qmu);
 	registry_remove(w);
 	check_dir_remove(w);
@@ -1259,19 +1274,22 @@ static int write_index(struct bundle_writer *w, struct ck_err *err)
 	table_builder_add(&tb, "", 0, val.p, val.len);
 	for (size_t i = 0; i < w->n + w->nsorted && rc == 0; i++) {
 		const struct bundle_entry *e = walk_next(w, &k);
-		/* The caller's sorted entries are checked here, as entry_new checks the others. */
-		if (!e->name_len)
+		/* The caller's sorted entries are checked here, as entry_new checks the others; the
+		 * table builder refuses a key not above the last, which tells two of one name. */
+		if (!e->name_len) {
 			rc = ck_error(err, CK_EUSAGE, "a tensor cannot be named \"\": the empty key "
 				      "holds the checkpoint's header");
-		else if (i && e->name_len == prev_len && !memcmp(e->name, prev, prev_len))
-			rc = two_named(e, err);
-		if (rc < 0)
 			break;
-		prev = e->name;
-		prev_len = e->name_len;
+		}
 		buf_reset(&val);
 		bundle_encode_entry(&val, e);
-		table_builder_add(&tb, e->name, e->name_len, val.p, val.len);
+		if (table_builder_add(&tb, e->name, e->name_len, val.p, val.len) < 0) {
+			if (e->name_len == prev_len && !memcmp(e->name, prev, prev_len))
+				rc = two_named(e, err);
+			break;
+		}
+		prev = e->name;
+		prev_len = e->name_len;
 		if (out.len >= INDEX_FLUSH) {
 			rc = ck_outfile_write(&w->index, out.p, out.len, err);
 			table_builder_drained(&tb);

@@ -101,9 +101,10 @@ int bundle_writer_copy(struct bundle_writer *w, int shard, struct ck_file *src, 
  * abort. Any other use of the shards first waits for the queue. */
 int bundle_writer_copy_later(struct bundle_writer *w, int shard, struct ck_file *src,
 			     uint64_t src_off, uint64_t n, const char *src_name);
-/* Wait for the queued copies (for a progress report that counts bytes copied): 0, or the
- * writer's first error. */
-int bundle_writer_wait(struct bundle_writer *w);
+/* Wait until at most `ahead` bytes of the queued copies are still to copy (0: all are done,
+ * and a failed one is the writer's error): a caller reporting progress keeps it that close to
+ * the truth. 0, or the writer's first error. */
+int bundle_writer_wait(struct bundle_writer *w, uint64_t ahead);
 /* The same copy from an input to a descriptor, outside a writer. */
 int bundle_copy_range(struct ck_file *in, uint64_t off, int out, uint64_t n, const char *src,
 		      const char *dst, struct ck_err *err);
