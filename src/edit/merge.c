@@ -52,7 +52,9 @@ static void merge_candidates(struct merge_plan *m)
 
 	for (size_t i = 0; i < m->nin; i++)
 		n += m->in[i].b->ntensors;
-	m->cands = xcalloc(n + 1, sizeof(*m->cands));
+	/* Huge pages: megabytes (100 000 tensors) of 4 KiB faults were a tenth of a merge. */
+	m->cand_cap = n + 1;
+	m->cands = xmalloc_huge(m->cand_cap * sizeof(*m->cands));
 	for (size_t i = 0; i < m->nin; i++)
 		for (size_t k = 0; k < m->in[i].b->nentries; k++) {
 			const struct bundle_entry *e = &m->in[i].b->entries[k];
@@ -60,6 +62,7 @@ static void merge_candidates(struct merge_plan *m)
 			if (e->is_slice || (m->ngraphs && is_graph_key(e->name, e->name_len)))
 				continue;
 			x = &m->cands[m->ncand++];
+			x->drop = 0;
 			x->input = i;
 			x->e = e;
 			x->name.p = (const uint8_t *)e->name;
@@ -196,8 +199,9 @@ int merge_plan_build(struct merge_plan *m, struct surg_plan *plan, struct ck_err
 void merge_plan_release(struct merge_plan *m)
 {
 	pool_release(&m->names);
-	free(m->cands);
+	xfree_huge(m->cands, m->cand_cap * sizeof(*m->cands));
 	m->cands = NULL;
+	m->cand_cap = 0;
 	m->ncand = 0;
 	buf_release(&m->conflicts);
 }
