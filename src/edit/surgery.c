@@ -595,6 +595,22 @@ static int layout(struct surg_plan *p, const size_t *order, const struct surg_op
 	return o->nshards > shard + 1 ? o->nshards : shard + 1;
 }
 
+/* Tell the writer each shard's final size from the layout: its space can be had at once. */
+static void expect_sizes(struct bundle_writer *w, const struct surg_plan *p, int nshards)
+{
+	uint64_t *end = xcalloc((size_t)nshards, sizeof(*end));
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct surg_item *it = &p->items[i];
+		if (!it->src->nslices && it->shard >= 0 && it->shard < nshards &&
+		    it->offset + it->src->size > end[it->shard])
+			end[it->shard] = it->offset + it->src->size;
+	}
+	for (int i = 0; i < nshards; i++)
+		bundle_writer_expect(w, i, end[i]);
+	free(end);
+}
+
 int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_result *r,
 	       struct ck_err *err)
 {
@@ -628,8 +644,10 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 		goto out;
 	bundle_writer_set_big_endian(w, big);
 	bundle_writer_add_sorted(w, p->n, plan_entry, p);
-	if (!o->share)
+	if (!o->share) {
 		files = src_files_new(p);
+		expect_sizes(w, p, r->num_shards);
+	}
 	rc = o->share ? write_shared(w, p, o, r, err) : write_compact(w, p, order, files, o, r, err);
 	if (rc < 0) {
 		/* A failure inside the writer is kept there; ours is already in err. */

@@ -363,6 +363,12 @@ static int check_shard(struct bundle_writer *w, int shard)
 	return 0;
 }
 
+void bundle_writer_expect(struct bundle_writer *w, int shard, uint64_t n)
+{
+	if (!w->status && !check_shard(w, shard) && !w->shards[shard].linked)
+		ck_outfile_reserve(&w->shards[shard].out, n);
+}
+
 int bundle_writer_begin(struct bundle_writer *w, int shard, uint64_t *offset)
 {
 	if (w->status)

@@ -101,6 +101,8 @@ int bundle_writer_copy(struct bundle_writer *w, int shard, struct ck_file *src, 
  * abort. Any other use of the shards first waits for the queue. */
 int bundle_writer_copy_later(struct bundle_writer *w, int shard, struct ck_file *src,
 			     uint64_t src_off, uint64_t n, const char *src_name);
+/* The shard will hold n bytes in the end: its space may be reserved now (ck_outfile_reserve). */
+void bundle_writer_expect(struct bundle_writer *w, int shard, uint64_t n);
 /* Wait until at most `ahead` bytes of the queued copies are still to copy (0: all are done,
  * and a failed one is the writer's error): a caller reporting progress keeps it that close to
  * the truth. 0, or the writer's first error. */
