@@ -390,8 +390,9 @@ static void put_digits(char *dig, uint64_t v, int n)
 static int shortest_fast(double a, int mant_bits, int emin_normal, char *dig, int *k)
 {
 	int e, d, p, inclusive, asym;
-	uint64_t f, whole;
+	uint64_t f, whole, c = 0;
 	double s, lb, ub, tol, lower, upper;
+	char all[9];
 
 	if (mant_bits > 24 || !isnormal(a))
 		return 0;
@@ -407,9 +408,12 @@ static int shortest_fast(double a, int mant_bits, int emin_normal, char *dig, in
 	whole = (uint64_t)s;
 	if (s - (double)whole <= tol || s - (double)whole >= 1 - tol)
 		return 0;  /* floor(S) not certain */
+	put_digits(all, whole, 9);  /* the cuts, digit by digit: no division in the loop */
 	for (int n = 1; n <= 9; n++) {
-		uint64_t unit = (uint64_t)p10d[9 - n], c = whole / unit;
-		double cut = (double)(c * unit), up = (double)((c + 1) * unit), mid;
+		double unit = p10d[9 - n], cut, up, mid;
+		c = c * 10 + (uint64_t)(all[n - 1] - '0');
+		cut = (double)c * unit;
+		up = (double)(c + 1) * unit;
 		int low, high;
 		if (fabs(cut - lb) <= tol || fabs(up - ub) <= tol)
 			return 0;

@@ -435,36 +435,31 @@ static void print_array(cJSON *arr, int array)
 
 /* ---- --stats ---------------------------------------------------------------------- */
 
-/* b: scratch, reused from cell to cell (a malloc each cost as much as the digits). */
-static void cell_number(struct tab *t, struct buf *b, int dtype, double v, int shortest_form)
+/* Written into the table in place (a copy and a malloc each cost as much as the digits). */
+static void cell_number(struct tab *t, int dtype, double v, int shortest_form)
 {
-	buf_reset(b);
+	struct buf *b = tab_cell_begin(t);
+
 	if (shortest_form)
 		format_shortest(b, dtype, v);
 	else if (isnan(v))
 		buf_add(b, "nan", 3);
 	else
 		format_g(b, v, 7);
-	tab_add(t, (char *)b->p);
+	tab_cell_end(t);
 }
 
-/* tmp: scratch for the cells' text, reused. */
-static void stats_row(struct tab *t, struct buf *tmp, const struct bundle_entry *e,
-		      const struct stats *st)
+static void stats_row(struct tab *t, const struct bundle_entry *e, const struct stats *st)
 {
 	int numeric = st->kind != STATS_NONE, some = numeric && st->finite;
 	int dt = e->dtype == DT_COMPLEX64 ? DT_FLOAT : e->dtype;
-	char num[32];  /* counts without printf: this runs once a tensor */
 
-	buf_reset(tmp);
-	name_escaped(tmp, e->name, e->name_len);
-	buf_addc(tmp, 0);
-	tab_add(t, (char *)tmp->p);
+	name_escaped(tab_cell_begin(t), e->name, e->name_len);
+	tab_cell_end(t);
 	tab_add(t, dtype_name(e->dtype));
-	buf_reset(tmp);
-	shape_format(tmp, e->dims, e->rank);
-	tab_add(t, (char *)tmp->p);
-	tab_add(t, (fmt_u64(num, st->count), num));
+	shape_format(tab_cell_begin(t), e->dims, e->rank);
+	tab_cell_end(t);
+	tab_add_u64(t, st->count);  /* counts without printf: this runs once a tensor */
 	if (!some) {
 		for (int i = 0; i < 5; i++)
 			tab_add(t, "-");
@@ -476,18 +471,18 @@ static void stats_row(struct tab *t, struct buf *tmp, const struct bundle_entry 
 			tab_addf(t, "%llu", (unsigned long long)st->umin);
 			tab_addf(t, "%llu", (unsigned long long)st->umax);
 		} else {
-			cell_number(t, tmp, dt, st->min, 1);
-			cell_number(t, tmp, dt, st->max, 1);
+			cell_number(t, dt, st->min, 1);
+			cell_number(t, dt, st->max, 1);
 		}
-		cell_number(t, tmp, DT_DOUBLE, st->mean, 0);
-		cell_number(t, tmp, DT_DOUBLE, stats_std(st), 0);
-		cell_number(t, tmp, DT_DOUBLE, stats_l2(st), 0);
+		cell_number(t, DT_DOUBLE, st->mean, 0);
+		cell_number(t, DT_DOUBLE, stats_std(st), 0);
+		cell_number(t, DT_DOUBLE, stats_l2(st), 0);
 	}
 	if (numeric) {
-		tab_add(t, (fmt_u64(num, st->zeros), num));
-		tab_add(t, (fmt_u64(num, st->nan), num));
-		tab_add(t, (fmt_u64(num, st->posinf), num));
-		tab_add(t, (fmt_u64(num, st->neginf), num));
+		tab_add_u64(t, st->zeros);
+		tab_add_u64(t, st->nan);
+		tab_add_u64(t, st->posinf);
+		tab_add_u64(t, st->neginf);
 	} else {
 		for (int i = 0; i < 4; i++)
 			tab_add(t, "-");
@@ -552,7 +547,6 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	struct buf kinds = BUF_INIT, names = BUF_INIT;
 	char c1[32], c2[32];
 	struct batch w;
-	struct buf tmp = BUF_INIT;
 	int rc = 0;
 
 	tab_init(&t, "lllrrrrrrrrrr");
@@ -588,7 +582,7 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 				cJSON_AddStringToObject(o, "note", "not decoded: not checked");
 			cJSON_AddItemToArray(arr, o);
 		} else {
-			stats_row(&t, &tmp, sel[i], &st);
+			stats_row(&t, sel[i], &st);
 		}
 		unchecked += is_opaque(sel[i]->dtype);
 		elements += st.count;
@@ -627,7 +621,6 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	cJSON_Delete(arr);
 	tab_release(&t);
 	batch_release(&w);
-	buf_release(&tmp);
 	buf_release(&kinds);
 	buf_release(&names);
 	if (rc < 0)

@@ -18,6 +18,7 @@ void tab_init(struct tab *t, const char *align)
 	memset(t, 0, sizeof(*t));
 	t->ncols = strlen(align);
 	t->align = xstrdup(align);
+	t->width = xcalloc(t->ncols ? t->ncols : 1, sizeof(*t->width));
 }
 
 /* Room for n more bytes at the end of b (and its NUL); returns where they go. The callers
@@ -29,20 +30,42 @@ static inline char *buf_room(struct buf *b, size_t n)
 	return (char *)b->p + b->len;
 }
 
+static inline size_t width_n(const char *s, size_t n);
+
 /* Cells live back to back in one buffer (t->text); t->cells holds their offsets until
  * tab_print turns them into pointers. One allocation for the whole table, not one a cell. */
-static void add_cell(struct tab *t, const char *s, size_t n)
+struct buf *tab_cell_begin(struct tab *t)
 {
 	if (t->ncells == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 64;
 		t->cells = xreallocarray(t->cells, t->cap, sizeof(*t->cells));
 	}
-	t->cells[t->ncells++] = t->text.len;
-	buf_room(&t->text, n + 1);
-	memcpy(t->text.p + t->text.len, s, n);
-	t->text.p[t->text.len + n] = 0;  /* ends the cell */
-	t->text.len += n + 1;
-	t->text.p[t->text.len] = 0;     /* the buffer's own terminator */
+	t->cells[t->ncells] = t->text.len;
+	return &t->text;
+}
+
+/* The columns are measured here, once a cell, so that tab_print needs no pass of its own
+ * over a table of 10^5 rows. */
+void tab_cell_end(struct tab *t)
+{
+	size_t at = t->cells[t->ncells++], w;
+
+	buf_room(&t->text, 1);
+	w = width_n((const char *)t->text.p + at, t->text.len - at);
+	if (w > t->width[t->col])
+		t->width[t->col] = w;
+	t->col = t->col + 1 == t->ncols ? 0 : t->col + 1;
+	t->text.p[t->text.len++] = 0;  /* ends the cell */
+	t->text.p[t->text.len] = 0;    /* the buffer's own terminator */
+}
+
+static void add_cell(struct tab *t, const char *s, size_t n)
+{
+	struct buf *b = tab_cell_begin(t);
+
+	memcpy(buf_room(b, n + 1), s, n);
+	b->len += n;
+	tab_cell_end(t);
 }
 
 void tab_add(struct tab *t, const char *s)
@@ -275,7 +298,16 @@ static void stored_row(void *ctx, size_t r, const char **cell, size_t *len)
 
 void tab_print(const struct tab *t, FILE *f)
 {
-	tab_print_rows(t, t->ncells / t->ncols, stored_row, (void *)t, f);
+	size_t *width;
+
+	if (t->ncells % t->ncols) {  /* a row left incomplete is not printed, nor measured */
+		tab_print_rows(t, t->ncells / t->ncols, stored_row, (void *)t, f);
+		return;
+	}
+	width = xcalloc(t->ncols, sizeof(size_t));
+	memcpy(width, t->width, t->ncols * sizeof(size_t));
+	tab_print_measured(t, t->ncells / t->ncols, stored_row, (void *)t, width, f);
+	free(width);
 }
 
 void tab_measure(const struct tab *t, const char *const *cell, const size_t *len, size_t *width)
@@ -324,6 +356,7 @@ void tab_print_rows(const struct tab *t, size_t nrows,
 void tab_release(struct tab *t)
 {
 	buf_release(&t->text);
+	free(t->width);
 	free(t->cells);
 	free(t->align);
 	memset(t, 0, sizeof(*t));

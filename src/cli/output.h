@@ -19,12 +19,18 @@ struct tab {
 	size_t *cells;     /* offsets of the cells in text */
 	size_t ncells, cap;
 	struct buf text;
+	size_t *width;     /* of each column so far, measured as cells are added */
+	size_t col;        /* the column of the next cell */
 };
 
 void tab_init(struct tab *t, const char *align);
 void tab_add(struct tab *t, const char *s);
 void tab_addf(struct tab *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tab_add_u64(struct tab *t, uint64_t v);
+/* A cell written in place, without a copy: append its text to the buffer tab_cell_begin
+ * returns (buf_add and the formatters of fmt.h and values.h), then call tab_cell_end. */
+struct buf *tab_cell_begin(struct tab *t);
+void tab_cell_end(struct tab *t);
 /* Print with the first row as a header (bold on a colour terminal, see out_color). When the
  * table is wider than out_width(), the widest left-aligned column is shortened with an
  * ellipsis in the middle, keeping both ends of long tensor names. */
