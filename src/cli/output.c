@@ -33,38 +33,48 @@ static inline char *buf_room(struct buf *b, size_t n)
 static inline size_t width_n(const char *s, size_t n);
 
 /* Cells live back to back in one buffer (t->text); t->cells holds their offsets until
- * tab_print turns them into pointers. One allocation for the whole table, not one a cell. */
+ * tab_print turns them into pointers. One allocation for the whole table, not one a cell,
+ * in huge pages (xmalloc_huge): a table of 10^5 rows fills 20 MB, and its first touches of
+ * small pages cost more than the formatting on a virtual machine. */
 struct buf *tab_cell_begin(struct tab *t)
 {
-	if (t->ncells == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->cells = xreallocarray(t->cells, t->cap, sizeof(*t->cells));
-	}
-	t->cells[t->ncells] = t->text.len;
-	return &t->text;
+	buf_reset(&t->cell);
+	return &t->cell;
 }
 
 /* The columns are measured here, once a cell, so that tab_print needs no pass of its own
  * over a table of 10^5 rows. */
 void tab_cell_end(struct tab *t)
 {
-	size_t at = t->cells[t->ncells++], w;
+	size_t n = t->cell.len, w = width_n((const char *)t->cell.p, n);
+	struct buf *b = &t->text;
 
-	buf_room(&t->text, 1);
-	w = width_n((const char *)t->text.p + at, t->text.len - at);
+	if (t->ncells == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		t->cells = xrealloc_huge(t->cells, t->cap * sizeof(*t->cells), cap * sizeof(*t->cells));
+		t->cap = cap;
+	}
+	if (b->cap - b->len < n + 2) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->len < n + 2)
+			cap *= 2;
+		b->p = xrealloc_huge(b->p, b->cap, cap);
+		b->cap = cap;
+	}
+	t->cells[t->ncells++] = b->len;
+	if (n)
+		memcpy(b->p + b->len, t->cell.p, n);
+	b->len += n;
+	b->p[b->len++] = 0;  /* ends the cell */
+	b->p[b->len] = 0;    /* the buffer's own terminator */
 	if (w > t->width[t->col])
 		t->width[t->col] = w;
 	t->col = t->col + 1 == t->ncols ? 0 : t->col + 1;
-	t->text.p[t->text.len++] = 0;  /* ends the cell */
-	t->text.p[t->text.len] = 0;    /* the buffer's own terminator */
 }
 
 static void add_cell(struct tab *t, const char *s, size_t n)
 {
-	struct buf *b = tab_cell_begin(t);
-
-	memcpy(buf_room(b, n + 1), s, n);
-	b->len += n;
+	buf_add(tab_cell_begin(t), s, n);
 	tab_cell_end(t);
 }
 
@@ -355,9 +365,10 @@ void tab_print_rows(const struct tab *t, size_t nrows,
 
 void tab_release(struct tab *t)
 {
-	buf_release(&t->text);
+	xfree_huge(t->text.p, t->text.cap);
+	buf_release(&t->cell);
 	free(t->width);
-	free(t->cells);
+	xfree_huge(t->cells, t->cap * sizeof(*t->cells));
 	free(t->align);
 	memset(t, 0, sizeof(*t));
 }

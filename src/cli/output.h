@@ -16,9 +16,10 @@
 struct tab {
 	size_t ncols;
 	char *align;
-	size_t *cells;     /* offsets of the cells in text */
+	size_t *cells;     /* offsets of the cells in text (an xmalloc_huge block) */
 	size_t ncells, cap;
-	struct buf text;
+	struct buf text;   /* the cells, each ended by a NUL (an xmalloc_huge block) */
+	struct buf cell;   /* the cell being written (tab_cell_begin) */
 	size_t *width;     /* of each column so far, measured as cells are added */
 	size_t col;        /* the column of the next cell */
 };
