@@ -355,11 +355,18 @@ static int times_pow10(double x, int p, double *out)
 	return 1;
 }
 
-/* For a normal a > 0: s = a * 10^p in [10^(n-1), 10^n), clear of both ends, with
- * d = floor(log10 a) and p = n - 1 - d (n <= 15). 1, or 0 when that cannot be shown. */
-static int scaled_fast(double a, int n, double *s, int *d, int *p)
+/* The binary exponent of a double, -1023 for zero and subnormals, 1024 for Inf and NaN. */
+static int bin_exp(double a, uint64_t *bits)
 {
-	int e2 = ilogb(a);
+	memcpy(bits, &a, 8);
+	return (int)(*bits >> 52 & 0x7ff) - 1023;
+}
+
+/* For a normal a > 0 of binary exponent e2: s = a * 10^p in [10^(n-1), 10^n), clear of both
+ * ends, with d = floor(log10 a) and p = n - 1 - d (n <= 15). 1, or 0 when that cannot be
+ * shown. */
+static int scaled_fast(double a, int e2, int n, double *s, int *d, int *p)
+{
 	double lo = p10d[n - 1], hi = p10d[n];
 
 	/* floor(log10 a) is floor(e2 log10 2) or one more */
@@ -383,42 +390,55 @@ static void put_digits(char *dig, uint64_t v, int n)
 		dig[i] = (char)('0' + v % 10);
 }
 
+static const uint32_t p10u[] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+				 100000000, 1000000000 };
+
 /* shortest_digits for formats of up to 24 significand bits, whose shortest digits never
  * number more than 9: all the candidates are cuts of S = a * 10^(8-d), a's first nine digits
- * and the rest, and the interval's ends scaled alike. Returns the digit count (dig not yet
- * ended), or 0 for the exact path. */
+ * and the rest, and the interval's ends scaled alike, lb and ub. Returns the digit count (dig
+ * not yet ended), or 0 for the exact path. */
 static int shortest_fast(double a, int mant_bits, int emin_normal, char *dig, int *k)
 {
-	int e, d, p, inclusive, asym;
-	uint64_t f, whole, c = 0;
-	double s, lb, ub, tol, lower, upper;
-	char all[9];
+	int e2, e, d, p, asym, n0 = 1;
+	uint64_t bits, f;
+	uint32_t whole, rest;
+	double s, lb, ub, tol, half;
 
-	if (mant_bits > 24 || !isnormal(a))
+	e2 = bin_exp(a, &bits);
+	if (mant_bits > 24 || e2 == -1023 || e2 == 1024)
 		return 0;
-	f = decompose(a, mant_bits, emin_normal, &e, &inclusive, &asym);
-	(void)f;
-	/* the interval's ends, exact in a double: (2f + 1) 2^(e-1) and (4f - 1 or 2) 2^(e-2) */
-	upper = a + ldexp(1, e - 1);
-	lower = a - ldexp(1, asym ? e - 2 : e - 1);
-	if (!scaled_fast(a, 9, &s, &d, &p) || !times_pow10(lower, p, &lb) ||
-	    !times_pow10(upper, p, &ub))
+	/* a = f 2^e, f the format's significand (decompose, from the bits: a is of the format) */
+	e = (e2 < emin_normal ? emin_normal : e2) - (mant_bits - 1);
+	if (e - 2 < -1022 || e2 < e)
+		return 0;
+	f = ((bits & ((1ull << 52) - 1)) | 1ull << 52) >> (52 - (e2 - e));
+	asym = f == 1ull << (mant_bits - 1) && e > emin_normal - (mant_bits - 1);
+	bits = (uint64_t)(e - 1 + 1023) << 52;
+	memcpy(&half, &bits, 8);  /* 2^(e-1): the ends, exact in a double, are a + half and
+				     a - half (a - half / 2 below a power of two) */
+	if (!scaled_fast(a, e2, 9, &s, &d, &p) || !times_pow10(a - (asym ? half / 2 : half), p, &lb) ||
+	    !times_pow10(a + half, p, &ub))
 		return 0;
 	tol = s * TOL_REL;
-	whole = (uint64_t)s;
-	if (s - (double)whole <= tol || s - (double)whole >= 1 - tol)
+	whole = (uint32_t)s;
+	if (s - whole <= tol || s - whole >= 1 - tol)
 		return 0;  /* floor(S) not certain */
-	put_digits(all, whole, 9);  /* the cuts, digit by digit: no division in the loop */
-	for (int n = 1; n <= 9; n++) {
-		double unit = p10d[9 - n], cut, up, mid;
-		c = c * 10 + (uint64_t)(all[n - 1] - '0');
-		cut = (double)c * unit;
-		up = (double)(c + 1) * unit;
+	/* A cut at length n <= 6 leaves a rest r = whole mod 10^(9-n) with r mod 1000 = rest; it
+	 * is inside the interval only if r < S - lb, rounded up only if 10^(9-n) - r < ub - S:
+	 * neither when rest is further than the half-gaps (plus one, for S's fraction) from 0 and
+	 * 1000 (nearly every value: its shortest digits number 7 to 9). */
+	rest = whole % 1000;
+	if (rest > s - lb + 2 && 1000 - rest > ub - s + 2)
+		n0 = 7;
+	for (int n = n0; n <= 9; n++) {
+		uint32_t unit = p10u[9 - n];
+		uint64_t c = whole / unit;
+		double cut = (double)(c * unit), up = (double)((c + 1) * unit), mid;
 		int low, high;
 		if (fabs(cut - lb) <= tol || fabs(up - ub) <= tol)
 			return 0;
-		low = cut > lb || (inclusive && cut == lb);
-		high = up < ub || (inclusive && up == ub);
+		low = cut > lb;  /* an end itself (inclusive) is never certain: the exact path */
+		high = up < ub;
 		if (!low && !high)
 			continue;
 		if (low && high) {  /* the nearer: 2S against cut + up */
@@ -430,7 +450,7 @@ static int shortest_fast(double a, int mant_bits, int emin_normal, char *dig, in
 			c += high;
 		}
 		*k = d + 1;
-		if (c == (uint64_t)p10d[n]) {  /* 9.99... rounded up to 10 */
+		if (c == p10u[n]) {  /* 9.99... rounded up to 10 */
 			c /= 10;
 			++*k;
 		}
@@ -444,11 +464,12 @@ static int shortest_fast(double a, int mant_bits, int emin_normal, char *dig, in
  * too near a half. Returns the power of ten of the first digit through *first, 1; or 0. */
 static int rounded_fast(double a, int ndig, char *dig, int *first)
 {
-	int d, p;
+	int d, p, e2;
 	double s, whole, frac;
-	uint64_t v;
+	uint64_t v, bits;
 
-	if (ndig > 15 || !isnormal(a) || !scaled_fast(a, ndig, &s, &d, &p))
+	e2 = bin_exp(a, &bits);
+	if (ndig > 15 || e2 == -1023 || e2 == 1024 || !scaled_fast(a, e2, ndig, &s, &d, &p))
 		return 0;
 	whole = floor(s);
 	frac = s - whole;
