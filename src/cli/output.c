@@ -42,6 +42,27 @@ struct buf *tab_cell_begin(struct tab *t)
 	return &t->cell;
 }
 
+/* Room for ncells more cells of nbytes more text (their NULs included) and the terminator. */
+static void tab_reserve(struct tab *t, size_t ncells, size_t nbytes)
+{
+	struct buf *b = &t->text;
+
+	if (t->cap - t->ncells < ncells) {
+		size_t cap = t->cap ? t->cap : 64;
+		while (cap - t->ncells < ncells)
+			cap *= 2;
+		t->cells = xrealloc_huge(t->cells, t->cap * sizeof(*t->cells), cap * sizeof(*t->cells));
+		t->cap = cap;
+	}
+	if (b->cap - b->len < nbytes + 1) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->len < nbytes + 1)
+			cap *= 2;
+		b->p = xrealloc_huge(b->p, b->cap, cap);
+		b->cap = cap;
+	}
+}
+
 /* The columns are measured here, once a cell, so that tab_print needs no pass of its own
  * over a table of 10^5 rows. */
 void tab_cell_end(struct tab *t)
@@ -49,18 +70,7 @@ void tab_cell_end(struct tab *t)
 	size_t n = t->cell.len, w = width_n((const char *)t->cell.p, n);
 	struct buf *b = &t->text;
 
-	if (t->ncells == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		t->cells = xrealloc_huge(t->cells, t->cap * sizeof(*t->cells), cap * sizeof(*t->cells));
-		t->cap = cap;
-	}
-	if (b->cap - b->len < n + 2) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap - b->len < n + 2)
-			cap *= 2;
-		b->p = xrealloc_huge(b->p, b->cap, cap);
-		b->cap = cap;
-	}
+	tab_reserve(t, 1, n + 1);
 	t->cells[t->ncells++] = b->len;
 	if (n)
 		memcpy(b->p + b->len, t->cell.p, n);
@@ -70,6 +80,24 @@ void tab_cell_end(struct tab *t)
 	if (w > t->width[t->col])
 		t->width[t->col] = w;
 	t->col = t->col + 1 == t->ncols ? 0 : t->col + 1;
+}
+
+void tab_join(struct tab *t, const struct tab *more)
+{
+	size_t base = t->text.len;
+
+	tab_reserve(t, more->ncells, more->text.len);
+	if (more->text.len)
+		memcpy(t->text.p + base, more->text.p, more->text.len);
+	t->text.len += more->text.len;
+	t->text.p[t->text.len] = 0;
+	for (size_t i = 0; i < more->ncells; i++)
+		t->cells[t->ncells + i] = base + more->cells[i];
+	t->ncells += more->ncells;
+	for (size_t c = 0; c < t->ncols; c++)
+		if (more->width[c] > t->width[c])
+			t->width[c] = more->width[c];
+	t->col = (t->col + more->ncells) % t->ncols;
 }
 
 static void add_cell(struct tab *t, const char *s, size_t n)

@@ -32,6 +32,9 @@ void tab_add_u64(struct tab *t, uint64_t v);
  * returns (buf_add and the formatters of fmt.h and values.h), then call tab_cell_end. */
 struct buf *tab_cell_begin(struct tab *t);
 void tab_cell_end(struct tab *t);
+/* Append the cells of more (a table of the same columns, made apart: on another thread) to
+ * t's, as if they had been added to t; more is left as it was. */
+void tab_join(struct tab *t, const struct tab *more);
 /* Print with the first row as a header (bold on a colour terminal, see out_color). When the
  * table is wider than out_width(), the widest left-aligned column is shortened with an
  * ellipsis in the middle, keeping both ends of long tensor names. */
