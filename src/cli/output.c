@@ -32,10 +32,10 @@ static inline char *buf_room(struct buf *b, size_t n)
 
 static inline size_t width_n(const char *s, size_t n);
 
-/* Cells live back to back in one buffer (t->text); t->cells holds their offsets until
- * tab_print turns them into pointers. One allocation for the whole table, not one a cell,
- * in huge pages (xmalloc_huge): a table of 10^5 rows fills 20 MB, and its first touches of
- * small pages cost more than the formatting on a virtual machine. */
+/* Cells live back to back in one buffer (t->text), each ended by a NUL, with a byte of length
+ * apiece (t->lens: offsets took eight) that tab_print walks in order. One allocation for the
+ * whole table, not one a cell, in huge pages (xmalloc_huge): a table of 10^5 rows fills
+ * 10 MB, and its first touches of small pages cost more than the formatting on a VM. */
 struct buf *tab_cell_begin(struct tab *t)
 {
 	buf_reset(&t->cell);
@@ -51,7 +51,7 @@ static void tab_reserve(struct tab *t, size_t ncells, size_t nbytes)
 		size_t cap = t->cap ? t->cap : 64;
 		while (cap - t->ncells < ncells)
 			cap *= 2;
-		t->cells = xrealloc_huge(t->cells, t->cap * sizeof(*t->cells), cap * sizeof(*t->cells));
+		t->lens = xrealloc_huge(t->lens, t->cap, cap);
 		t->cap = cap;
 	}
 	if (b->cap - b->len < nbytes + 1) {
@@ -71,7 +71,7 @@ void tab_cell_end(struct tab *t)
 	struct buf *b = &t->text;
 
 	tab_reserve(t, 1, n + 1);
-	t->cells[t->ncells++] = b->len;
+	t->lens[t->ncells++] = (uint8_t)(n < 255 ? n : 255);
 	if (n)
 		memcpy(b->p + b->len, t->cell.p, n);
 	b->len += n;
@@ -91,8 +91,7 @@ void tab_join(struct tab *t, const struct tab *more)
 		memcpy(t->text.p + base, more->text.p, more->text.len);
 	t->text.len += more->text.len;
 	t->text.p[t->text.len] = 0;
-	for (size_t i = 0; i < more->ncells; i++)
-		t->cells[t->ncells + i] = base + more->cells[i];
+	memcpy(t->lens + t->ncells, more->lens, more->ncells);
 	t->ncells += more->ncells;
 	for (size_t c = 0; c < t->ncols; c++)
 		if (more->width[c] > t->width[c])
@@ -323,28 +322,45 @@ static void flush_lines(struct buf *line, FILE *f, size_t at_least)
 	}
 }
 
-/* Row r of a stored table (ctx) as cells: they lie back to back, NUL-separated. */
+/* A stored table read row after row: where row r starts (its first cell and text). */
+struct stored {
+	const struct tab *t;
+	size_t r, cell, at;
+};
+
+/* Row r of a stored table as cells: they lie back to back, NUL-separated, and are found from
+ * the previous row's end (tab_print asks for them in order; any other row is walked to). */
 static void stored_row(void *ctx, size_t r, const char **cell, size_t *len)
 {
-	const struct tab *t = ctx;
+	struct stored *s = ctx;
+	const struct tab *t = s->t;
+	const char *text = (const char *)t->text.p;
 
-	for (size_t c = 0, i = r * t->ncols; c < t->ncols; c++, i++) {
-		cell[c] = (const char *)t->text.p + t->cells[i];
-		len[c] = (i + 1 < t->ncells ? t->cells[i + 1] : t->text.len) - t->cells[i] - 1;
-	}
+	if (r < s->r)
+		*s = (struct stored){ .t = t };
+	for (; s->r <= r; s->r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t n = t->lens[s->cell++];
+			if (n == 255)
+				n = strlen(text + s->at);
+			cell[c] = text + s->at;
+			len[c] = n;
+			s->at += n + 1;
+		}
 }
 
 void tab_print(const struct tab *t, FILE *f)
 {
+	struct stored s = { .t = t };
 	size_t *width;
 
 	if (t->ncells % t->ncols) {  /* a row left incomplete is not printed, nor measured */
-		tab_print_rows(t, t->ncells / t->ncols, stored_row, (void *)t, f);
+		tab_print_rows(t, t->ncells / t->ncols, stored_row, &s, f);
 		return;
 	}
 	width = xcalloc(t->ncols, sizeof(size_t));
 	memcpy(width, t->width, t->ncols * sizeof(size_t));
-	tab_print_measured(t, t->ncells / t->ncols, stored_row, (void *)t, width, f);
+	tab_print_measured(t, t->ncells / t->ncols, stored_row, &s, width, f);
 	free(width);
 }
 
@@ -396,7 +412,7 @@ void tab_release(struct tab *t)
 	xfree_huge(t->text.p, t->text.cap);
 	buf_release(&t->cell);
 	free(t->width);
-	xfree_huge(t->cells, t->cap * sizeof(*t->cells));
+	xfree_huge(t->lens, t->cap);
 	free(t->align);
 	memset(t, 0, sizeof(*t));
 }

@@ -16,7 +16,7 @@
 struct tab {
 	size_t ncols;
 	char *align;
-	size_t *cells;     /* offsets of the cells in text (an xmalloc_huge block) */
+	uint8_t *lens;     /* each cell's length, 255 for 255 or more (an xmalloc_huge block) */
 	size_t ncells, cap;
 	struct buf text;   /* the cells, each ended by a NUL (an xmalloc_huge block) */
 	struct buf cell;   /* the cell being written (tab_cell_begin) */
