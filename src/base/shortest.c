@@ -369,8 +369,9 @@ static int scaled_fast(double a, int e2, int n, double *s, int *d, int *p)
 {
 	double lo = p10d[n - 1], hi = p10d[n];
 
-	/* floor(log10 a) is floor(e2 log10 2) or one more */
-	*d = (int)floor(e2 * 0.30102999566398120);
+	/* floor(log10 a) is floor(e2 log10 2) or one more; 78913 / 2^18 is log10 2 closely
+	 * enough for |e2| < 1650 (and >> of a negative int is arithmetic in GCC and Clang) */
+	*d = (e2 * 78913) >> 18;
 	*p = n - 1 - *d;
 	if (!times_pow10(a, *p, s))
 		return 0;
@@ -471,7 +472,7 @@ static int rounded_fast(double a, int ndig, char *dig, int *first)
 	e2 = bin_exp(a, &bits);
 	if (ndig > 15 || e2 == -1023 || e2 == 1024 || !scaled_fast(a, e2, ndig, &s, &d, &p))
 		return 0;
-	whole = floor(s);
+	whole = (double)(uint64_t)s;  /* floor: 0 < s < 2^53 */
 	frac = s - whole;
 	if (fabs(frac - 0.5) <= s * TOL_REL)
 		return 0;
