@@ -613,15 +613,16 @@ static void stats_run_thread(void *arg)
 
 /* Two runs side by side when every entry is a small payload of a local checkpoint (10^5 of
  * 1-4 KiB: reading, checking, summarising and formatting cost alike) with its shard opened
- * beforehand: the runs share nothing else. 1 when done so (r[0] then holds all the rows and
- * totals, r[1] is released), 0 to run one by one. */
+ * beforehand: the runs share nothing else. 1 when done so (r[0] then holds the totals of all
+ * the rows, which are r[0].t's and then those of r[1].t, an empty table when the second run
+ * was done again by the first), 0 to run one by one. */
 #define STATS_HALVES_MIN 256
 
 static int stats_halves(struct show *S, const struct bundle_entry **sel, size_t n,
 			struct stats_run *r)
 {
 	struct ck_err ignored;  /* a shard that cannot be opened: the one-by-one path says why */
-	struct tab t1;
+	struct tab *t1 = r[1].t;
 
 	if (S->o->index || S->o->json || n < STATS_HALVES_MIN || ck_store_is_remote(S->path))
 		return 0;
@@ -631,21 +632,20 @@ static int stats_halves(struct show *S, const struct bundle_entry **sel, size_t 
 		     bundle_shard_pread(S->b, sel[i]->shard, 0, NULL, 0, &ignored) < 0 : 0))
 			return 0;
 	(void)stats_impl(0);  /* the block loops chosen here, not by both threads at once */
-	tab_init(&t1, r[0].t->align);
 	r[1] = r[0];
 	batch_init(&r[1].w);
-	r[1].t = &t1;
+	r[1].t = t1;
 	r[0].hi = r[1].next = n / 2;
 	r[0].alone = r[1].alone = 1;
 	par_both(stats_run_thread, &r[0], &r[1]);
 	r[0].alone = r[1].alone = 0;
 	if (r[0].next < r[0].hi) {  /* the first half stopped: the second is done again */
+		tab_release(t1);
+		tab_init(t1, r[0].t->align);
 		r[0].hi = n;
 		stats_run_go(&r[0]);
 	} else {
 		stats_run_go(&r[1]);
-		tab_join(r[0].t, &t1);
-		r[0].next = r[1].next;
 		r[0].rc = r[1].rc;
 		r[0].elements += r[1].elements;
 		r[0].nan += r[1].nan;
@@ -653,14 +653,13 @@ static int stats_halves(struct show *S, const struct bundle_entry **sel, size_t 
 		r[0].bad += r[1].bad;
 		r[0].unchecked += r[1].unchecked;
 	}
-	tab_release(&t1);
 	batch_release(&r[1].w);
 	return 1;
 }
 
 static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n, int array)
 {
-	struct tab t;
+	struct tab t, t1;  /* t1: the rows of a second half (stats_halves) */
 	cJSON *arr = cJSON_CreateArray();
 	uint64_t elements, nan, inf, bad, unchecked;
 	struct buf kinds = BUF_INIT, names = BUF_INIT;
@@ -672,7 +671,9 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	for (const char *h = "NAME\0DTYPE\0SHAPE\0COUNT\0MIN\0MAX\0MEAN\0STD\0L2\0ZEROS\0NAN\0+INF\0-INF\0";
 	     *h; h += strlen(h) + 1)
 		tab_add(&t, h);
+	tab_init(&t1, "lllrrrrrrrrrr");
 	r[0] = (struct stats_run){ .S = S, .sel = sel, .hi = n, .t = &t, .arr = arr };
+	r[1].t = &t1;
 	batch_init(&r[0].w);
 	if (!stats_halves(S, sel, n, r))
 		stats_run_go(&r[0]);
@@ -688,7 +689,7 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	} else if (S->o->json) {
 		print_array(arr, array);
 	} else {
-		tab_print(&t, stdout);
+		tab_print_joined(&t, &t1, stdout);
 		printf("%zu %s, %s elements: ", n, n == 1 ? "tensor" : "tensors", fmt_count(c1, elements));
 		if (bad)
 			printf("%s NaN, %s Inf in %llu %s", fmt_count(c1, nan), fmt_count(c2, inf),
@@ -712,6 +713,7 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	}
 	cJSON_Delete(arr);
 	tab_release(&t);
+	tab_release(&t1);
 	batch_release(&r[0].w);
 	buf_release(&kinds);
 	buf_release(&names);

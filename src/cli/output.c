@@ -82,23 +82,6 @@ void tab_cell_end(struct tab *t)
 	t->col = t->col + 1 == t->ncols ? 0 : t->col + 1;
 }
 
-void tab_join(struct tab *t, const struct tab *more)
-{
-	size_t base = t->text.len;
-
-	tab_reserve(t, more->ncells, more->text.len);
-	if (more->text.len)
-		memcpy(t->text.p + base, more->text.p, more->text.len);
-	t->text.len += more->text.len;
-	t->text.p[t->text.len] = 0;
-	memcpy(t->lens + t->ncells, more->lens, more->ncells);
-	t->ncells += more->ncells;
-	for (size_t c = 0; c < t->ncols; c++)
-		if (more->width[c] > t->width[c])
-			t->width[c] = more->width[c];
-	t->col = (t->col + more->ncells) % t->ncols;
-}
-
 static void add_cell(struct tab *t, const char *s, size_t n)
 {
 	buf_add(tab_cell_begin(t), s, n);
@@ -322,46 +305,62 @@ static void flush_lines(struct buf *line, FILE *f, size_t at_least)
 	}
 }
 
-/* A stored table read row after row: where row r starts (its first cell and text). */
+/* Stored tables read row after row as one: where row r starts (its first cell and text) in
+ * t[k], the one holding it. */
 struct stored {
-	const struct tab *t;
-	size_t r, cell, at;
+	const struct tab *t[2];
+	int k;
+	size_t r, first, cell, at;  /* first: t[k]'s first row */
 };
 
-/* Row r of a stored table as cells: they lie back to back, NUL-separated, and are found from
+/* Row r of stored tables as cells: they lie back to back, NUL-separated, and are found from
  * the previous row's end (tab_print asks for them in order; any other row is walked to). */
 static void stored_row(void *ctx, size_t r, const char **cell, size_t *len)
 {
 	struct stored *s = ctx;
-	const struct tab *t = s->t;
-	const char *text = (const char *)t->text.p;
 
 	if (r < s->r)
-		*s = (struct stored){ .t = t };
-	for (; s->r <= r; s->r++)
+		*s = (struct stored){ .t = { s->t[0], s->t[1] } };
+	for (; s->r <= r; s->r++) {
+		const struct tab *t = s->t[s->k];
+		if (s->cell == t->ncells && !s->k && s->t[1]) {  /* on to the next table */
+			s->first = s->r;
+			t = s->t[++s->k];
+			s->cell = s->at = 0;
+		}
 		for (size_t c = 0; c < t->ncols; c++) {
+			const char *text = (const char *)t->text.p + s->at;
 			size_t n = t->lens[s->cell++];
 			if (n == 255)
-				n = strlen(text + s->at);
-			cell[c] = text + s->at;
+				n = strlen(text);
+			cell[c] = text;
 			len[c] = n;
 			s->at += n + 1;
 		}
+	}
 }
 
-void tab_print(const struct tab *t, FILE *f)
+void tab_print_joined(const struct tab *t, const struct tab *more, FILE *f)
 {
-	struct stored s = { .t = t };
+	struct stored s = { .t = { t, more } };
+	size_t rows = t->ncells / t->ncols + (more ? more->ncells / more->ncols : 0);
 	size_t *width;
 
-	if (t->ncells % t->ncols) {  /* a row left incomplete is not printed, nor measured */
+	if (t->ncells % t->ncols || (more && more->ncells % more->ncols)) {
+		/* a row left incomplete is not printed, nor measured */
 		tab_print_rows(t, t->ncells / t->ncols, stored_row, &s, f);
 		return;
 	}
 	width = xcalloc(t->ncols, sizeof(size_t));
-	memcpy(width, t->width, t->ncols * sizeof(size_t));
-	tab_print_measured(t, t->ncells / t->ncols, stored_row, &s, width, f);
+	for (size_t c = 0; c < t->ncols; c++)
+		width[c] = more && more->width[c] > t->width[c] ? more->width[c] : t->width[c];
+	tab_print_measured(t, rows, stored_row, &s, width, f);
 	free(width);
+}
+
+void tab_print(const struct tab *t, FILE *f)
+{
+	tab_print_joined(t, NULL, f);
 }
 
 void tab_measure(const struct tab *t, const char *const *cell, const size_t *len, size_t *width)

@@ -32,13 +32,13 @@ void tab_add_u64(struct tab *t, uint64_t v);
  * returns (buf_add and the formatters of fmt.h and values.h), then call tab_cell_end. */
 struct buf *tab_cell_begin(struct tab *t);
 void tab_cell_end(struct tab *t);
-/* Append the cells of more (a table of the same columns, made apart: on another thread) to
- * t's, as if they had been added to t; more is left as it was. */
-void tab_join(struct tab *t, const struct tab *more);
 /* Print with the first row as a header (bold on a colour terminal, see out_color). When the
  * table is wider than out_width(), the widest left-aligned column is shortened with an
  * ellipsis in the middle, keeping both ends of long tensor names. */
 void tab_print(const struct tab *t, FILE *f);
+/* t's rows and then those of more (the same columns, made apart: on another thread, without
+ * a header), printed as one table; more may be NULL. */
+void tab_print_joined(const struct tab *t, const struct tab *more, FILE *f);
 /* The same layout for a table too long to hold as cells (a listing of 10^5 tensors): t gives
  * the columns (its cells, if any, are not used), and the rows are made on demand, twice each
  * (once to measure the columns, once to print), so memory stays one row. row(ctx, r, cell,
