@@ -624,7 +624,7 @@ static int stats_halves(struct show *S, const struct bundle_entry **sel, size_t 
 	struct ck_err ignored;  /* a shard that cannot be opened: the one-by-one path says why */
 	struct tab *t1 = r[1].t;
 
-	if (S->o->index || S->o->json || n < STATS_HALVES_MIN || ck_store_is_remote(S->path))
+	if (S->o->index || S->o->json || n < STATS_HALVES_MIN || ck_store_is_remote(S->b->prefix))
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!batch_eligible(S->b, sel[i]) || is_opaque(sel[i]->dtype) ||
