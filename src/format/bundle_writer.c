@@ -413,7 +413,7 @@ void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n)
 
 /* The entries live in huge pages (xmalloc_huge) once large: 100 000 of them fault in 11 MB,
  * and a fault per 4 KiB page cost a tenth of a small-tensor merge. */
-void bundle_writer_reserve(struct bundle_writer *w, size_t n)
+static void reserve(struct bundle_writer *w, size_t n)
 {
 	if (n <= w->cap)
 		return;
@@ -434,7 +434,7 @@ static struct bundle_entry *entry_new(struct bundle_writer *w, const struct bund
 		return NULL;
 	}
 	if (w->n == w->cap)
-		bundle_writer_reserve(w, w->cap ? w->cap * 2 : 64);
+		reserve(w, w->cap ? w->cap * 2 : 64);
 	w->entries[w->n] = *e;
 	return &w->entries[w->n++];
 }
@@ -451,11 +451,6 @@ int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *
 	nsl = e->nslices * (size_t)e->rank * 2;
 	c->slices = e->nslices ? pool_copy(&w->names, e->slices, nsl * sizeof(int64_t)) : NULL;
 	return 0;
-}
-
-int bundle_writer_add_entry_ref(struct bundle_writer *w, const struct bundle_entry *e)
-{
-	return entry_new(w, e) ? 0 : w->status;
 }
 
 void bundle_writer_add_sorted(struct bundle_writer *w, size_t n,

@@ -73,10 +73,6 @@ int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_
 int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length);
 void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n);
 int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e);
-/* The same, but e's name, dims and slices are borrowed, not copied: the caller keeps them
- * unchanged until finish or abort (the surgery commands' plans and inputs live that long;
- * 100 000 copies of names are a sixth of a small-tensor merge). */
-int bundle_writer_add_entry_ref(struct bundle_writer *w, const struct bundle_entry *e);
 /* n entries the caller holds, given at once instead of one add each: get(ctx, i, e) fills
  * entry i (i < n); they come in strictly increasing key order (key_cmp) and get stays callable,
  * with e's name, dims and slices unchanged, until finish or abort. The writer keeps no copy
@@ -84,8 +80,6 @@ int bundle_writer_add_entry_ref(struct bundle_writer *w, const struct bundle_ent
  * the other ways are merged in by key at finish. At most one such call per writer. */
 void bundle_writer_add_sorted(struct bundle_writer *w, size_t n,
 			      void (*get)(void *ctx, size_t i, struct bundle_entry *e), void *ctx);
-/* Room for n entries in all, made at once (a hint: more may still be added). */
-void bundle_writer_reserve(struct bundle_writer *w, size_t n);
 
 /* Tensor bytes are big-endian (kept from a big-endian input); recorded in the header. */
 void bundle_writer_set_big_endian(struct bundle_writer *w, int big_endian);
