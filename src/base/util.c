@@ -348,6 +348,26 @@ int write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
+int pwrite_full(int fd, const void *p, size_t n, uint64_t off)
+{
+	const char *q = p;
+
+	while (n) {
+		ssize_t r = pwrite(fd, q, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (!r)  /* no progress: not to loop forever */
+				errno = EIO;
+			return -1;
+		}
+		q += r;
+		off += (uint64_t)r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
 int utf8_seq_len(const uint8_t *p, size_t n)
 {
 	uint32_t cp;

@@ -94,6 +94,7 @@ int make_dirs(const char *dir, struct ck_err *err);
  * pread_full returns the bytes read (short only at end of file). */
 long long pread_full(int fd, void *p, size_t n, uint64_t off);
 int write_full(int fd, const void *p, size_t n);
+int pwrite_full(int fd, const void *p, size_t n, uint64_t off);
 
 #endif
 

@@ -7,7 +7,7 @@
 #include "format/path.h"
 #include "tensor/assemble.h"
 #include "tensor/castconv.h"
-#include "edit/average.h"
+#include "edit/cast.h"
 #include "edit/surgery.h"
 #include "edit/xform.h"
 #include "cli/cli.h"
@@ -77,13 +77,12 @@ static int cast_tensor(struct bundle_writer *w, struct bundle *b, const struct b
 	int rc = 0;
 
 	if (!e->nslices) {
-		struct avg_src src = { b, e };
 		t->bytes_in += e->size;
 		if (!convert) {
 			t->bytes_out += e->size;
 			return xform_copy(w, 0, b, e, e->name, e->name_len, err);
 		}
-		rc = average_payload(w, &src, 1, to, 0, &st, &t->bytes_out, err);
+		rc = cast_payload(w, b, e, to, &st, &t->bytes_out, err);
 		goto done;
 	}
 	rc = partition_check(b, e, err);
@@ -95,13 +94,13 @@ static int cast_tensor(struct bundle_writer *w, struct bundle *b, const struct b
 	rc = xform_copy(w, 0, b, &pe, e->name, e->name_len, err);
 	ext = xcalloc((size_t)e->rank * 2 + 1, sizeof(int64_t));
 	for (size_t s = 0; s < e->nslices && !rc; s++) {
-		struct avg_src src = { b, slice_entry(b, e, s, ext) };
-		t->bytes_in += src.e->size;
+		const struct bundle_entry *se = slice_entry(b, e, s, ext);
+		t->bytes_in += se->size;
 		if (convert) {
-			rc = average_payload(w, &src, 1, to, 0, &st, &t->bytes_out, err);
+			rc = cast_payload(w, b, se, to, &st, &t->bytes_out, err);
 		} else {
-			t->bytes_out += src.e->size;
-			rc = xform_copy(w, 0, b, src.e, src.e->name, src.e->name_len, err);
+			t->bytes_out += se->size;
+			rc = xform_copy(w, 0, b, se, se->name, se->name_len, err);
 		}
 	}
 	free(ext);
