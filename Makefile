@@ -116,9 +116,9 @@ check-san:
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    CHECK_T="$(filter-out tests/crash.t,$(wildcard tests/*.t))" check
 
-# The unit tests of the code that runs on two threads (split reads, split diffs) under
+# The unit tests of the code that runs on two threads (split reads, diffs and casts) under
 # ThreadSanitizer.
-TSAN_UNITS = test_split test_compare
+TSAN_UNITS = test_split test_compare test_cast
 check-tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
 	    $(TSAN_UNITS:%=build/tsan/tests/%)
