@@ -65,6 +65,22 @@ int cpu_has_avx2(void)
 #endif
 }
 
+int cpu_has_avx512(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	static atomic_int avx512 = -1;  /* as avx2 above */
+	int v = atomic_load_explicit(&avx512, memory_order_relaxed);
+	if (v < 0) {
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+		atomic_store_explicit(&avx512, v, memory_order_relaxed);
+	}
+	return v;
+#else
+	return 0;
+#endif
+}
+
 #define HUGE_PAGE ((size_t)2 << 20)
 
 static size_t huge_len(size_t n)  /* the mapping's length, 0 for a malloc block */
