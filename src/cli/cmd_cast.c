@@ -67,7 +67,17 @@ static void warn_tensor(const struct bundle_entry *e, const struct cast_stats *s
 	buf_release(&name);
 }
 
-/* One full tensor: converted payload by payload (its slices, if partitioned), or copied. */
+static void add_stats(const struct bundle_entry *e, const struct cast_stats *st, int to,
+		      struct cast_totals *t)
+{
+	warn_tensor(e, st, to);
+	t->st.values += st->values;
+	t->st.changed += st->changed;
+	t->st.overflow += st->overflow;
+	t->st.underflow += st->underflow;
+}
+
+/* A tensor copied, or a partitioned one converted slice by slice. */
 static int cast_tensor(struct bundle_writer *w, struct bundle *b, const struct bundle_entry *e,
 		       int to, int convert, struct cast_totals *t, struct ck_err *err)
 {
@@ -78,12 +88,8 @@ static int cast_tensor(struct bundle_writer *w, struct bundle *b, const struct b
 
 	if (!e->nslices) {
 		t->bytes_in += e->size;
-		if (!convert) {
-			t->bytes_out += e->size;
-			return xform_copy(w, 0, b, e, e->name, e->name_len, err);
-		}
-		rc = cast_payload(w, b, e, to, &st, &t->bytes_out, err);
-		goto done;
+		t->bytes_out += e->size;
+		return xform_copy(w, 0, b, e, e->name, e->name_len, err);
 	}
 	rc = partition_check(b, e, err);
 	if (rc < 0)
@@ -104,17 +110,26 @@ static int cast_tensor(struct bundle_writer *w, struct bundle *b, const struct b
 		}
 	}
 	free(ext);
-	if (!convert)
-		return rc;
-done:
-	if (rc < 0)
-		return rc;
-	warn_tensor(e, &st, to);
-	t->st.values += st.values;
-	t->st.changed += st.changed;
-	t->st.overflow += st.overflow;
-	t->st.underflow += st.underflow;
-	return 0;
+	if (!rc && convert)
+		add_stats(e, &st, to, t);
+	return rc;
+}
+
+/* Tensors to convert are gathered, up to this many, and converted together (edit/cast.h:
+ * the two threads meet once a batch); their output order stays the input's. */
+#define GATHER 1024
+
+static int cast_gathered(struct bundle_writer *w, struct bundle *b, struct cast_item *items,
+			 size_t *n, int to, struct cast_totals *t, struct ck_err *err)
+{
+	int rc = cast_payloads(w, b, items, *n, to, &t->bytes_out, err);
+
+	for (size_t i = 0; i < *n && !rc; i++) {
+		t->bytes_in += items[i].e->size;
+		add_stats(items[i].e, &items[i].st, to, t);
+	}
+	*n = 0;
+	return rc;
 }
 
 static void print_summary(const char *out, int to, const struct cast_totals *t, int json)
@@ -170,6 +185,8 @@ static int cmd_cast(const struct cmd_entry *self, int argc, char **argv)
 	struct bundle_writer *w = NULL;
 	struct ck_err err = { 0 };
 	struct cast_totals t = { 0 };
+	struct cast_item *items = NULL;
+	size_t nitems = 0;
 	char *out = NULL;
 	int c, to = -1, force = 0, verify = 0, nosync = 0, json = 0, status = EXIT_TROUBLE;
 
@@ -229,6 +246,7 @@ static int cmd_cast(const struct cmd_entry *self, int argc, char **argv)
 		goto out;
 	}
 	bundle_writer_set_big_endian(w, in.b->big_endian);
+	items = xcalloc(GATHER, sizeof(*items));
 	for (size_t k = 0; k < in.b->nentries; k++) {
 		const struct bundle_entry *e = &in.b->entries[k];
 		int convert;
@@ -236,13 +254,24 @@ static int cmd_cast(const struct cmd_entry *self, int argc, char **argv)
 			continue;
 		convert = cast_is_float(e->dtype) && e->dtype != to && !is_graph_key(e->name, e->name_len) &&
 			  namefilter_match(&filter, e->name);
-		if (cast_tensor(w, in.b, e, to, convert, &t, &err) < 0) {
+		t.cast += convert;
+		t.copied += !convert && !is_graph_key(e->name, e->name_len);
+		if (convert && !e->nslices) {
+			items[nitems++].e = e;
+			if (nitems < GATHER)
+				continue;
+		}
+		if ((nitems && cast_gathered(w, in.b, items, &nitems, to, &t, &err) < 0) ||
+		    (!(convert && !e->nslices) && cast_tensor(w, in.b, e, to, convert, &t, &err) < 0)) {
 			bundle_writer_abort(w);
 			status = cli_error(&err);
 			goto out;
 		}
-		t.cast += convert;
-		t.copied += !convert && !is_graph_key(e->name, e->name_len);
+	}
+	if (nitems && cast_gathered(w, in.b, items, &nitems, to, &t, &err) < 0) {
+		bundle_writer_abort(w);
+		status = cli_error(&err);
+		goto out;
 	}
 	if (bundle_writer_finish(w, &err) < 0) {
 		status = cli_error(&err);
@@ -251,6 +280,7 @@ static int cmd_cast(const struct cmd_entry *self, int argc, char **argv)
 	print_summary(out, to, &t, json);
 	status = cli_finish(EXIT_OK);
 out:
+	free(items);
 	namefilter_release(&filter);
 	bundle_free(in.b);
 	ckpt_path_release(&in.where);
