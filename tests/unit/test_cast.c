@@ -1,8 +1,9 @@
-/* cast_payload: payloads around the split size converted on two cores are, bit for bit, what
- * one cast_elements call over the whole array gives, with the same counts; the CRC stored is
- * that of the bytes written (the writer re-reads them, BW_VERIFY_DATA); tensors written after
- * a conversion land after it; big-endian inputs stay big-endian; a bad byte in either half
- * is reported. Meant to be run under -fsanitize=thread as well (make check-tsan). */
+/* cast_payload(s): payloads around the chunk and two-thread sizes converted by two threads
+ * are, bit for bit, what one cast_elements call over the whole array gives, with the same
+ * counts, alone or in one batch; the CRC stored is that of the bytes written (the writer
+ * re-reads them, BW_VERIFY_DATA); tensors written after a conversion land after it;
+ * big-endian inputs stay big-endian; a bad byte anywhere is reported, in a batch the first
+ * payload's in order. Meant to be run under -fsanitize=thread as well (make check-tsan). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,51 @@ static void convert_all(int big_endian)
 	bundle_free(b);
 }
 
+/* All cases in one batch, with no tensor between them: the same bits as one call each. */
+static void batch_all(void)
+{
+	struct bundle *b, *o = NULL;
+	struct bundle_writer *w;
+	struct ck_err err = { 0 };
+	struct cast_item items[NCASES];
+	struct buf got = BUF_INIT;
+	uint64_t bytes = 0, want_bytes = 0;
+	int same = 1, counts = 1;
+
+	bundle_open(&b, in_prefix, &err);
+	bundle_writer_open(&w, out_prefix, 1, BW_FORCE | BW_VERIFY_DATA | BW_NO_SYNC, &err);
+	for (size_t c = 0; c < NCASES; c++) {
+		char name[16];
+		name_of(name, c);
+		items[c] = (struct cast_item){ .e = bundle_find(b, name, strlen(name)) };
+		want_bytes += cases[c].n * (uint64_t)dtype_info(DT_HALF)->size;
+	}
+	is_int(cast_payloads(w, b, items, NCASES, DT_HALF, &bytes, &err), 0,
+	       "one batch of %zu payloads to float16: %s", NCASES, err.msg);
+	is_int(bytes, want_bytes, "batch: bytes counted");
+	is_int(bundle_writer_finish(w, &err), 0, "batch: every CRC checked: %s", err.msg);
+	bundle_open(&o, out_prefix, &err);
+	for (size_t c = 0; o && c < NCASES; c++) {
+		char name[16];
+		size_t n = cases[c].n;
+		uint8_t *want = malloc(n * 2 + 1);
+		struct cast_stats st = { 0 };
+		const struct bundle_entry *e;
+		name_of(name, c);
+		cast_elements(cases[c].dtype, data[c], DT_HALF, want, n, &st);
+		e = bundle_find(o, name, strlen(name));
+		same &= e && bundle_read(o, e, &got, &err) == 0 && got.len == n * 2 &&
+			!memcmp(got.p, want, n * 2);
+		counts &= !memcmp(&st, &items[c].st, sizeof(st));
+		free(want);
+	}
+	ok(o && same, "batch: each payload the bits of one cast_elements call");
+	ok(counts, "batch: each payload's counts its own");
+	buf_release(&got);
+	bundle_free(o);
+	bundle_free(b);
+}
+
 static void poke(long off)
 {
 	char shard[300];
@@ -224,6 +270,31 @@ static void mismatches(void)
 		poke((long)e->offset + bad[k].at);  /* mended */
 		bundle_free(b);
 	}
+	{  /* two bad payloads in one batch: the first in order is reported */
+		struct bundle *b;
+		struct bundle_writer *w;
+		struct ck_err err = { 0 };
+		struct cast_item items[NCASES];
+		long at4, at7;
+		bundle_open(&b, in_prefix, &err);
+		for (size_t c = 0; c < NCASES; c++) {
+			char name[16];
+			name_of(name, c);
+			items[c] = (struct cast_item){ .e = bundle_find(b, name, strlen(name)) };
+		}
+		at4 = (long)items[4].e->offset + 3 * SPLIT_CHUNK + 9;
+		at7 = (long)items[7].e->offset + 11;
+		poke(at4);
+		poke(at7);
+		bundle_writer_open(&w, out_prefix, 1, BW_FORCE | BW_NO_SYNC, &err);
+		ok(cast_payloads(w, b, items, NCASES, DT_BFLOAT16, NULL, &err) == CK_ECORRUPT &&
+		   strstr(err.msg, "checksum mismatch") && strstr(err.msg, "\"t4\""),
+		   "two bad payloads in a batch: the first reported: %s", err.msg);
+		bundle_writer_abort(w);
+		poke(at4);
+		poke(at7);
+		bundle_free(b);
+	}
 }
 
 int main(void)
@@ -236,6 +307,7 @@ int main(void)
 		fill(c);
 	write_inputs(0);
 	convert_all(0);
+	batch_all();
 	mismatches();
 	write_inputs(1);
 	convert_all(1);
