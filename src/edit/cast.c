@@ -10,7 +10,6 @@
 #include "format/bundle_writer.h"
 #include "format/dtype.h"
 #include "tensor/assemble.h"
-#include "tensor/split.h"
 
 /* Payloads per batch: the threads meet after each, and its arrays stay small whatever the
  * number of tensors. */
@@ -49,8 +48,8 @@ static int do_chunk(struct worker *k, size_t i, uint64_t c)
 	struct batch *t = k->t;
 	const struct bundle_entry *e = t->items[i].e;
 	size_t es = (size_t)dtype_info(e->dtype)->size, os = (size_t)dtype_info(t->to)->size;
-	uint64_t off = (c - t->first[i]) * SPLIT_CHUNK;
-	size_t n = e->size - off < SPLIT_CHUNK ? (size_t)(e->size - off) : SPLIT_CHUNK, m = n / es;
+	uint64_t off = (c - t->first[i]) * CAST_CHUNK;
+	size_t n = e->size - off < CAST_CHUNK ? (size_t)(e->size - off) : CAST_CHUNK, m = n / es;
 
 	k->rc = bundle_pread(t->b, e, off, k->in, n, &k->err);
 	if (k->rc)
@@ -158,7 +157,7 @@ static int end_items(struct batch *t, struct worker k[2], uint64_t *bytes, struc
 				*err = bad->err;
 			return bad->rc;
 		}
-		crc = join_crcs(t->crc_in, t->first[i], t->first[i + 1], e->size, SPLIT_CHUNK);
+		crc = join_crcs(t->crc_in, t->first[i], t->first[i + 1], e->size, CAST_CHUNK);
 		rc = bundle_check_crc(t->b, e, crc, err);
 		if (rc < 0)
 			return rc;
@@ -167,7 +166,7 @@ static int end_items(struct batch *t, struct worker k[2], uint64_t *bytes, struc
 		oe.offset = t->out_off[i];
 		oe.size = e->elements * os;
 		oe.crc32c = crc32c_mask(join_crcs(t->crc_out, t->first[i], t->first[i + 1], oe.size,
-						  SPLIT_CHUNK / es * os));
+						  CAST_CHUNK / es * os));
 		if (bundle_writer_add_entry(t->w, &oe))
 			return bundle_writer_status(t->w, err);
 		if (bytes)
@@ -177,13 +176,13 @@ static int end_items(struct batch *t, struct worker k[2], uint64_t *bytes, struc
 }
 
 /* One batch: on two threads when the input allows reads from both at once (V2) and there
- * are bytes enough to share. */
+ * are chunks enough to share. */
 static int run(struct bundle_writer *w, struct bundle *b, struct cast_item *items, size_t n,
 	       int to, uint64_t *bytes, struct ck_err *err)
 {
 	struct batch t = { .b = b, .w = w, .items = items, .n = n, .to = to };
 	struct worker k[2];
-	uint64_t chunks = 0, total = 0;
+	uint64_t chunks = 0;
 	int rc = 0;
 
 	t.first = xmalloc((n + 1) * sizeof(*t.first));
@@ -191,8 +190,7 @@ static int run(struct bundle_writer *w, struct bundle *b, struct cast_item *item
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = begin_item(w, b, items[i].e, to, &t.out_off[i], err);
 		t.first[i] = chunks;
-		chunks += (items[i].e->size + SPLIT_CHUNK - 1) / SPLIT_CHUNK;
-		total += items[i].e->size;
+		chunks += (items[i].e->size + CAST_CHUNK - 1) / CAST_CHUNK;
 	}
 	t.first[n] = chunks;
 	t.crc_in = xmalloc((chunks + 1) * sizeof(uint32_t));
@@ -201,15 +199,15 @@ static int run(struct bundle_writer *w, struct bundle *b, struct cast_item *item
 	atomic_init(&t.stop, 0);
 	for (int j = 0; j < 2; j++) {
 		if (!ins[j]) {
-			ins[j] = xmalloc_io(SPLIT_CHUNK);
-			outs[j] = xmalloc_io(8 * (size_t)SPLIT_CHUNK);
+			ins[j] = xmalloc_io(CAST_CHUNK);
+			outs[j] = xmalloc_io(8 * (size_t)CAST_CHUNK);
 		}
 		k[j] = (struct worker){ .t = &t, .in = ins[j], .out = outs[j],
 					.st = xcalloc(n + 1, sizeof(struct cast_stats)),
 					.failed_at = UINT64_MAX };
 	}
 	if (!rc) {
-		if (b->format == 2 && total >= SPLIT_MIN)
+		if (b->format == 2 && chunks >= 2)
 			par_both(work, &k[0], &k[1]);
 		else
 			work(&k[0]);

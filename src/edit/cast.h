@@ -3,7 +3,7 @@
  * A conversion is the read (the copy out of the page cache and the CRC-32C check), the
  * conversion, the CRC of the result and its write: four passes over the bytes, which one core
  * does about half as fast as `cp` copies them in the kernel. So the payloads of a batch are
- * cut into chunks (SPLIT_CHUNK) that two threads take in turn, each chunk read, converted,
+ * cut into chunks (CAST_CHUNK) that two threads take in turn, each chunk read, converted,
  * summed and written at its own offset (bundle_writer_write_at); the chunks' CRCs are joined
  * (crc32c_combine) and checked once both threads are done. Taking chunks, not halves, keeps
  * both threads busy to the end of the batch on a loaded machine, where either may be set
@@ -21,6 +21,10 @@
 #include "tensor/castconv.h"
 
 struct bundle_writer;
+
+/* Bytes read per chunk: 1 MiB took about a tenth less CPU time than 256 KiB (fewer calls into the
+ * kernel) and 4 MiB more (the chunk no longer stays in a core's L2 between the passes). */
+#define CAST_CHUNK ((size_t)1 << 20)
 
 /* One payload to convert (in) and what its conversion did (out). */
 struct cast_item {

@@ -14,16 +14,15 @@
 #include "format/bundle_writer.h"
 #include "format/dtype.h"
 #include "tensor/assemble.h"
-#include "tensor/split.h"
 #include "edit/cast.h"
 #include "tap.h"
 
-#define Q (SPLIT_CHUNK / 4)  /* float32 elements per chunk */
+#define Q (CAST_CHUNK / 4)  /* float32 elements per chunk */
 
 static char dir[] = "/tmp/ckpt-test-cast.XXXXXX";
 static char in_prefix[256], out_prefix[256];
 
-/* The inputs: float32 around a chunk and the split size (4 chunks), float64 of two splits. */
+/* The inputs: float32 around one chunk (one thread) and several (two), float64 too. */
 static const struct { int dtype; size_t n; int to; } cases[] = {
 	{ DT_FLOAT, 0, DT_BFLOAT16 },
 	{ DT_FLOAT, 1, DT_BFLOAT16 },
@@ -243,13 +242,13 @@ static void poke(long off)
 	close(fd);
 }
 
-/* A flipped byte in the first half, the second half and a payload read in order. */
+/* A flipped byte in the first chunk, the last, and a payload of one chunk. */
 static void mismatches(void)
 {
 	static const struct { size_t c; long at; const char *what; } bad[] = {
-		{ 5, 7, "first half" },
-		{ 5, 9 * SPLIT_CHUNK + 1, "second half" },
-		{ 3, 2 * SPLIT_CHUNK, "in order" },
+		{ 5, 7, "first chunk" },
+		{ 5, 9 * (long)CAST_CHUNK + 1, "last chunk" },
+		{ 1, 2, "one chunk, on the caller's thread" },
 	};
 
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
@@ -282,7 +281,7 @@ static void mismatches(void)
 			name_of(name, c);
 			items[c] = (struct cast_item){ .e = bundle_find(b, name, strlen(name)) };
 		}
-		at4 = (long)items[4].e->offset + 3 * SPLIT_CHUNK + 9;
+		at4 = (long)items[4].e->offset + 3 * (long)CAST_CHUNK + 9;
 		at7 = (long)items[7].e->offset + 11;
 		poke(at4);
 		poke(at7);
