@@ -22,8 +22,8 @@
 
 struct bundle_writer;
 
-/* Bytes read per chunk: 1 MiB took about a tenth less CPU time than 256 KiB (fewer calls into the
- * kernel) and 4 MiB more (the chunk no longer stays in a core's L2 between the passes). */
+/* Bytes read per chunk: 1 MiB took about a tenth less CPU time than 256 KiB (fewer calls
+ * into the kernel) and 4 MiB more (the chunk no longer stays in a core's L2 between passes). */
 #define CAST_CHUNK ((size_t)1 << 20)
 
 /* One payload to convert (in) and what its conversion did (out). */
