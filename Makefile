@@ -116,10 +116,9 @@ check-san:
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    CHECK_T="$(filter-out tests/crash.t,$(wildcard tests/*.t))" check
 
-# The unit tests of the code that runs on two threads (split reads, split diffs, the writer's
-# queued copies) under
-# ThreadSanitizer.
-TSAN_UNITS = test_split test_compare test_bundle_writer
+# The unit tests of the code that runs on two threads (split reads, diffs and casts, the
+# writer's queued copies) under ThreadSanitizer.
+TSAN_UNITS = test_split test_compare test_cast test_bundle_writer
 check-tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
 	    $(TSAN_UNITS:%=build/tsan/tests/%)

@@ -397,6 +397,34 @@ int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_
 	return 0;
 }
 
+int bundle_writer_extend(struct bundle_writer *w, int shard, uint64_t n, uint64_t *offset)
+{
+	struct wshard *s;
+
+	if (bundle_writer_begin(w, shard, offset))
+		return w->status;
+	s = &w->shards[shard];
+	if (s->linked)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
+					s->out.tmp));
+	/* The next write(2) or copy_file_range goes after the room, filled or not yet. */
+	if (lseek(s->out.fd, (off_t)(s->length + n), SEEK_SET) < 0)
+		return fail(w, ck_syserr(&w->err, errno, "%s", s->out.tmp));
+	s->length += n;
+	return 0;
+}
+
+int bundle_writer_write_at(const struct bundle_writer *w, int shard, uint64_t off, const void *p,
+			   size_t n)
+{
+	return pwrite_full(w->shards[shard].out.fd, p, n, off) < 0 ? errno : 0;
+}
+
+int bundle_writer_write_failed(struct bundle_writer *w, int shard, int errnum)
+{
+	return fail(w, ck_syserr(&w->err, errnum, "%s: write", w->shards[shard].out.tmp));
+}
+
 int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length)
 {
 	if (copies_wait(w) || check_shard(w, shard))

@@ -72,6 +72,16 @@ int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_
 /* The fd of a shard's temporary file (for copy_file_range), and its current length. */
 int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length);
 void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n);
+/* A payload written by several threads at once: bundle_writer_extend makes room for n bytes
+ * at the end of a shard (*offset: where they start); bundle_writer_write_at then fills them,
+ * range by range, in any order and from any thread: it reads the shard's descriptor and
+ * touches nothing else of the writer. It returns 0 or an errno value, which the caller hands
+ * back (on its own thread) to bundle_writer_write_failed: the writer keeps it as its error
+ * ("TMP: write: why") and returns it. */
+int bundle_writer_extend(struct bundle_writer *w, int shard, uint64_t n, uint64_t *offset);
+int bundle_writer_write_at(const struct bundle_writer *w, int shard, uint64_t off, const void *p,
+			   size_t n);
+int bundle_writer_write_failed(struct bundle_writer *w, int shard, int errnum);
 int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *e);
 /* n entries the caller holds, given at once instead of one add each: get(ctx, i, e) fills
  * entry i (i < n); they come in strictly increasing key order (key_cmp) and get stays callable,
