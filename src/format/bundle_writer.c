@@ -401,7 +401,7 @@ int bundle_writer_extend(struct bundle_writer *w, int shard, uint64_t n, uint64_
 {
 	struct wshard *s;
 
-	if (bundle_writer_begin(w, shard, offset))
+	if (copies_wait(w) || bundle_writer_begin(w, shard, offset)) /* the fd's offset moves */
 		return w->status;
 	s = &w->shards[shard];
 	if (s->linked)
