@@ -81,6 +81,11 @@ $(BUILD)/tests/test_output: tests/unit/test_output.c tests/unit/tap.h $(BUILD)/c
 	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/cli/output.o $(BUILD)/libckpt.a \
 	    $(LDLIBS)
 
+# The CRC-32 test compares with zlib's crc32(), an independent implementation.
+$(BUILD)/tests/test_crc32: tests/unit/test_crc32.c tests/unit/tap.h $(BUILD)/libckpt.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libckpt.a $(LDLIBS) -lz
+
 $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libckpt.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CKPT_CFLAGS) -o $@ $< $(BUILD)/libckpt.a $(LDLIBS)
