@@ -286,8 +286,8 @@ static int produce(struct xtensor *t, struct ck_err *err)
 }
 
 /* Elements as stored, read straight into the caller's buffer: no copy through pend. For
- * large reads only (safetensors asks for CHUNK_BYTES; libzip for a few KiB, which are better
- * served from pend than by a read each). */
+ * large reads only (safetensors asks for CHUNK_BYTES, the .npz writer for up to 1 MiB; the
+ * tail of a small tensor is better served from pend than by a read each). */
 #define DIRECT_MIN (64u << 10)
 
 static long long read_direct(struct xtensor *t, void *p, size_t n, struct ck_err *err)

@@ -345,9 +345,7 @@ static int patch_local(struct npz_writer *w, const struct npz_entry *e, struct c
 	int rc;
 
 	le32(t, e->crc);
-	le32(t + 4, (uint32_t)e->csize);  /* zip64: 0xFFFFFFFF, rewritten as it was */
-	if (e->zip64)
-		le32(t + 4, 0xffffffffu);
+	le32(t + 4, e->zip64 ? 0xffffffffu : (uint32_t)e->csize);  /* zip64: as it was */
 	rc = patch(w, e->off + 14, t, 8, err);
 	if (rc == 0 && e->zip64 && e->method) {
 		le64(t, e->csize);
