@@ -368,7 +368,9 @@ static int copy_stored(struct npz_writer *w, struct wmember *m, struct ck_err *e
 		size_t room;
 		long long got;
 		int rc;
-		if (w->len >= FLUSH_AT && (rc = flush(w, err)) < 0)
+		/* a member of one piece stays whole in the buffer (write_member left room), with
+		 * its header, whose CRC is then filled in there rather than by pwrite */
+		if (m->e.size > PIECE && w->len >= FLUSH_AT && (rc = flush(w, err)) < 0)
 			return rc;
 		room = OUT_BUF - w->len < PIECE ? OUT_BUF - w->len : PIECE;
 		got = m->src.read(m->src.ctx, w->buf + w->len, left < room ? (size_t)left : room, err);
@@ -432,6 +434,8 @@ static int write_member(struct npz_writer *w, struct wmember *m, struct ck_err *
 	struct buf h = BUF_INIT;
 	int rc;
 
+	if (w->len >= FLUSH_AT && (rc = flush(w, err)) < 0)  /* room for a piece (copy_stored) */
+		return rc;
 	m->e.off = w->boff + w->len;
 	m->e.crc = 0;
 	m->e.csize = m->e.method ? 0 : m->e.size;
