@@ -239,7 +239,7 @@ static int read_stored(struct xtensor *t, uint8_t *p, size_t m, struct ck_err *e
 static int produce(struct xtensor *t, struct ck_err *err)
 {
 	uint64_t left = t->selems - t->next;
-	size_t esize, m;
+	size_t esize, wide, m;
 	int rc;
 
 	buf_reset(&t->pend);
@@ -256,7 +256,11 @@ static int produce(struct xtensor *t, struct ck_err *err)
 		return 0;
 	}
 	esize = (size_t)dtype_info(t->e->dtype)->size;
-	m = (size_t)(left < CHUNK_BYTES / 4 / esize ? left : CHUNK_BYTES / 4 / esize);
+	/* as many elements as fit CHUNK_BYTES / 4 both as read and as cast (float8 to float64
+	 * is 8 times wider: sized by the source alone, the cast overran its buffer) */
+	wide = esize > (size_t)dtype_info(t->o->dtype)->size ? esize
+							     : (size_t)dtype_info(t->o->dtype)->size;
+	m = (size_t)(left < CHUNK_BYTES / 4 / wide ? left : CHUNK_BYTES / 4 / wide);
 	if (!m)
 		m = 1;
 	rc = read_stored(t, t->raw, m, err);
@@ -264,7 +268,7 @@ static int produce(struct xtensor *t, struct ck_err *err)
 		return rc;
 	if (t->b->big_endian)
 		swap_elements(t->e->dtype, t->raw, m);
-	if (t->cast) {  /* --rules cast: the chunk holds CHUNK_BYTES / 4 bytes, at most 8 bytes wide */
+	if (t->cast) {  /* --rules cast: at most CHUNK_BYTES / 4 bytes either way */
 		cast_elements(t->e->dtype, t->raw, t->o->dtype, t->cast, m, NULL);
 		memcpy(t->raw, t->cast, m * (size_t)dtype_info(t->o->dtype)->size);
 		esize = (size_t)dtype_info(t->o->dtype)->size;
