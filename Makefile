@@ -123,9 +123,9 @@ check-san:
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    CHECK_T="$(filter-out tests/crash.t,$(wildcard tests/*.t))" check
 
-# The unit tests of the code that runs on two threads (split reads, split diffs) under
-# ThreadSanitizer.
-TSAN_UNITS = test_split test_compare
+# The unit tests of the code that runs on two threads (split reads, diffs and casts, the
+# writer's queued copies) under ThreadSanitizer.
+TSAN_UNITS = test_split test_compare test_cast test_bundle_writer
 check-tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
 	    $(TSAN_UNITS:%=build/tsan/tests/%)
@@ -240,16 +240,18 @@ $(FUZZ_BIN)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BIN)/lib/libckp
 fuzz: fuzz-build $(BUILD)/tests/mkckpt
 	-@$(MAKE) --no-print-directory $(BUILD)/ckpt >/dev/null 2>&1  # optional: finds object graphs to seed
 	perl tests/fuzz/seed.pl $(BUILD)/ckpt $(BUILD)/tests/mkckpt $(FUZZ_FIXTURES) build/fuzz-corpus/seed
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	    mkdir -p build/fuzz-corpus/$$t build/fuzz-artifacts/$$t; \
-	    regress=; [ -d tests/fuzz/corpus-regress/$$t ] && regress=tests/fuzz/corpus-regress/$$t; \
-	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
-	    $(FUZZ_BIN)/fuzz_$$t $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
-	        -artifact_prefix=build/fuzz-artifacts/$$t/ build/fuzz-corpus/$$t \
-	        build/fuzz-corpus/seed/$$t $$regress 2>build/fuzz-artifacts/$$t/log || \
-	        { tail -40 build/fuzz-artifacts/$$t/log; exit 1; }; \
-	    grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' build/fuzz-artifacts/$$t/log | tail -2; \
-	done
+	@$(MAKE) --no-print-directory -j2 --output-sync=target $(FUZZ_TARGETS:%=fuzz-run-%)
+
+# One target's run; `make fuzz` runs two at a time (each libFuzzer run uses one core).
+fuzz-run-%:
+	@mkdir -p build/fuzz-corpus/$* build/fuzz-artifacts/$*
+	@regress=; [ -d tests/fuzz/corpus-regress/$* ] && regress=tests/fuzz/corpus-regress/$*; \
+	 echo "== fuzz_$* for $(FUZZ_SECONDS) s"; \
+	 $(FUZZ_BIN)/fuzz_$* $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=build/fuzz-artifacts/$*/ build/fuzz-corpus/$* \
+	    build/fuzz-corpus/seed/$* $$regress 2>build/fuzz-artifacts/$*/log || \
+	    { tail -40 build/fuzz-artifacts/$*/log; exit 1; }; \
+	 grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' build/fuzz-artifacts/$*/log | tail -2
 
 fuzz-regress: fuzz-build
 	@set -e; for t in $(FUZZ_ALL); do \

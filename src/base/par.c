@@ -61,6 +61,13 @@ static void start_worker(void)
 	have_worker = !par_spawn(&t, worker, NULL) && !pthread_detach(t);
 }
 
+/* With mu held: the helper is free (a par_start job may still run). */
+static void wait_idle(void)
+{
+	while (job_pending)
+		pthread_cond_wait(&cv, &mu);
+}
+
 void par_both(void (*fn)(void *), void *a, void *b)
 {
 	pthread_once(&once, start_worker);
@@ -70,6 +77,7 @@ void par_both(void (*fn)(void *), void *a, void *b)
 		return;
 	}
 	pthread_mutex_lock(&mu);
+	wait_idle();
 	job_fn = fn;
 	job_arg = b;
 	job_pending = 1;
@@ -79,5 +87,28 @@ void par_both(void (*fn)(void *), void *a, void *b)
 	pthread_mutex_lock(&mu);
 	while (job_pending)
 		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+void par_start(void (*fn)(void *), void *arg)
+{
+	pthread_once(&once, start_worker);
+	if (!have_worker) {
+		fn(arg);
+		return;
+	}
+	pthread_mutex_lock(&mu);
+	wait_idle();
+	job_fn = fn;
+	job_arg = arg;
+	job_pending = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+void par_wait(void)
+{
+	pthread_mutex_lock(&mu);
+	wait_idle();
 	pthread_mutex_unlock(&mu);
 }

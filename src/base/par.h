@@ -8,4 +8,11 @@
  * they run one after the other. */
 void par_both(void (*fn)(void *), void *a, void *b);
 
+/* fn(arg) on the helper thread while the caller goes on, until par_wait(): work that overlaps
+ * with what the caller does next (a writer's copies with its index). One job at a time: a
+ * second par_start, or a par_both, first waits for the first. Without a helper, fn runs here
+ * and now. */
+void par_start(void (*fn)(void *), void *arg);
+void par_wait(void);
+
 #endif

@@ -65,6 +65,22 @@ int cpu_has_avx2(void)
 #endif
 }
 
+int cpu_has_avx512(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	static atomic_int avx512 = -1;  /* as avx2 above */
+	int v = atomic_load_explicit(&avx512, memory_order_relaxed);
+	if (v < 0) {
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+		atomic_store_explicit(&avx512, v, memory_order_relaxed);
+	}
+	return v;
+#else
+	return 0;
+#endif
+}
+
 #define HUGE_PAGE ((size_t)2 << 20)
 
 static size_t huge_len(size_t n)  /* the mapping's length, 0 for a malloc block */
@@ -343,6 +359,26 @@ int write_full(int fd, const void *p, size_t n)
 			return -1;
 		}
 		q += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int pwrite_full(int fd, const void *p, size_t n, uint64_t off)
+{
+	const char *q = p;
+
+	while (n) {
+		ssize_t r = pwrite(fd, q, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (!r)  /* no progress: not to loop forever */
+				errno = EIO;
+			return -1;
+		}
+		q += r;
+		off += (uint64_t)r;
 		n -= (size_t)r;
 	}
 	return 0;

@@ -30,6 +30,9 @@ void *xmalloc_io(size_t n);
 /* 1 if the CPU runs AVX2 (x86-64 with GCC or Clang; else 0): block loops with an AVX2 copy of
  * their C (target("avx2")) choose it by this. Safe from any thread. */
 int cpu_has_avx2(void);
+/* 1 if the CPU runs AVX-512 F and BW (the same compilers; else 0), for target("avx512f,avx512bw")
+ * copies. Safe from any thread. */
+int cpu_has_avx512(void);
 
 /* Large blocks that get filled (a bundle's entries and names): from XMALLOC_HUGE_MIN bytes on,
  * a mapping of their own, 2 MiB-aligned and marked for transparent huge pages, so that filling
@@ -94,6 +97,7 @@ int make_dirs(const char *dir, struct ck_err *err);
  * pread_full returns the bytes read (short only at end of file). */
 long long pread_full(int fd, void *p, size_t n, uint64_t off);
 int write_full(int fd, const void *p, size_t n);
+int pwrite_full(int fd, const void *p, size_t n, uint64_t off);
 
 #endif
 

@@ -7,7 +7,7 @@
 #include "format/path.h"
 #include "tensor/assemble.h"
 #include "tensor/castconv.h"
-#include "edit/average.h"
+#include "edit/cast.h"
 #include "edit/surgery.h"
 #include "edit/xform.h"
 #include "cli/cli.h"
@@ -67,7 +67,17 @@ static void warn_tensor(const struct bundle_entry *e, const struct cast_stats *s
 	buf_release(&name);
 }
 
-/* One full tensor: converted payload by payload (its slices, if partitioned), or copied. */
+static void add_stats(const struct bundle_entry *e, const struct cast_stats *st, int to,
+		      struct cast_totals *t)
+{
+	warn_tensor(e, st, to);
+	t->st.values += st->values;
+	t->st.changed += st->changed;
+	t->st.overflow += st->overflow;
+	t->st.underflow += st->underflow;
+}
+
+/* A tensor copied, or a partitioned one converted slice by slice. */
 static int cast_tensor(struct bundle_writer *w, struct bundle *b, const struct bundle_entry *e,
 		       int to, int convert, struct cast_totals *t, struct ck_err *err)
 {
@@ -77,14 +87,9 @@ static int cast_tensor(struct bundle_writer *w, struct bundle *b, const struct b
 	int rc = 0;
 
 	if (!e->nslices) {
-		struct avg_src src = { b, e };
 		t->bytes_in += e->size;
-		if (!convert) {
-			t->bytes_out += e->size;
-			return xform_copy(w, 0, b, e, e->name, e->name_len, err);
-		}
-		rc = average_payload(w, &src, 1, to, 0, &st, &t->bytes_out, err);
-		goto done;
+		t->bytes_out += e->size;
+		return xform_copy(w, 0, b, e, e->name, e->name_len, err);
 	}
 	rc = partition_check(b, e, err);
 	if (rc < 0)
@@ -95,27 +100,36 @@ static int cast_tensor(struct bundle_writer *w, struct bundle *b, const struct b
 	rc = xform_copy(w, 0, b, &pe, e->name, e->name_len, err);
 	ext = xcalloc((size_t)e->rank * 2 + 1, sizeof(int64_t));
 	for (size_t s = 0; s < e->nslices && !rc; s++) {
-		struct avg_src src = { b, slice_entry(b, e, s, ext) };
-		t->bytes_in += src.e->size;
+		const struct bundle_entry *se = slice_entry(b, e, s, ext);
+		t->bytes_in += se->size;
 		if (convert) {
-			rc = average_payload(w, &src, 1, to, 0, &st, &t->bytes_out, err);
+			rc = cast_payload(w, b, se, to, &st, &t->bytes_out, err);
 		} else {
-			t->bytes_out += src.e->size;
-			rc = xform_copy(w, 0, b, src.e, src.e->name, src.e->name_len, err);
+			t->bytes_out += se->size;
+			rc = xform_copy(w, 0, b, se, se->name, se->name_len, err);
 		}
 	}
 	free(ext);
-	if (!convert)
-		return rc;
-done:
-	if (rc < 0)
-		return rc;
-	warn_tensor(e, &st, to);
-	t->st.values += st.values;
-	t->st.changed += st.changed;
-	t->st.overflow += st.overflow;
-	t->st.underflow += st.underflow;
-	return 0;
+	if (!rc && convert)
+		add_stats(e, &st, to, t);
+	return rc;
+}
+
+/* Tensors to convert are gathered, up to this many, and converted together (edit/cast.h:
+ * the two threads meet once a batch); their output order stays the input's. */
+#define GATHER 1024
+
+static int cast_gathered(struct bundle_writer *w, struct bundle *b, struct cast_item *items,
+			 size_t *n, int to, struct cast_totals *t, struct ck_err *err)
+{
+	int rc = cast_payloads(w, b, items, *n, to, &t->bytes_out, err);
+
+	for (size_t i = 0; i < *n && !rc; i++) {
+		t->bytes_in += items[i].e->size;
+		add_stats(items[i].e, &items[i].st, to, t);
+	}
+	*n = 0;
+	return rc;
 }
 
 static void print_summary(const char *out, int to, const struct cast_totals *t, int json)
@@ -171,6 +185,8 @@ static int cmd_cast(const struct cmd_entry *self, int argc, char **argv)
 	struct bundle_writer *w = NULL;
 	struct ck_err err = { 0 };
 	struct cast_totals t = { 0 };
+	struct cast_item *items = NULL;
+	size_t nitems = 0;
 	char *out = NULL;
 	int c, to = -1, force = 0, verify = 0, nosync = 0, json = 0, status = EXIT_TROUBLE;
 
@@ -230,6 +246,7 @@ static int cmd_cast(const struct cmd_entry *self, int argc, char **argv)
 		goto out;
 	}
 	bundle_writer_set_big_endian(w, in.b->big_endian);
+	items = xcalloc(GATHER, sizeof(*items));
 	for (size_t k = 0; k < in.b->nentries; k++) {
 		const struct bundle_entry *e = &in.b->entries[k];
 		int convert;
@@ -237,13 +254,24 @@ static int cmd_cast(const struct cmd_entry *self, int argc, char **argv)
 			continue;
 		convert = cast_is_float(e->dtype) && e->dtype != to && !is_graph_key(e->name, e->name_len) &&
 			  namefilter_match(&filter, e->name);
-		if (cast_tensor(w, in.b, e, to, convert, &t, &err) < 0) {
+		t.cast += convert;
+		t.copied += !convert && !is_graph_key(e->name, e->name_len);
+		if (convert && !e->nslices) {
+			items[nitems++].e = e;
+			if (nitems < GATHER)
+				continue;
+		}
+		if ((nitems && cast_gathered(w, in.b, items, &nitems, to, &t, &err) < 0) ||
+		    (!(convert && !e->nslices) && cast_tensor(w, in.b, e, to, convert, &t, &err) < 0)) {
 			bundle_writer_abort(w);
 			status = cli_error(&err);
 			goto out;
 		}
-		t.cast += convert;
-		t.copied += !convert && !is_graph_key(e->name, e->name_len);
+	}
+	if (nitems && cast_gathered(w, in.b, items, &nitems, to, &t, &err) < 0) {
+		bundle_writer_abort(w);
+		status = cli_error(&err);
+		goto out;
 	}
 	if (bundle_writer_finish(w, &err) < 0) {
 		status = cli_error(&err);
@@ -252,6 +280,7 @@ static int cmd_cast(const struct cmd_entry *self, int argc, char **argv)
 	print_summary(out, to, &t, json);
 	status = cli_finish(EXIT_OK);
 out:
+	free(items);
 	namefilter_release(&filter);
 	bundle_free(in.b);
 	ckpt_path_release(&in.where);

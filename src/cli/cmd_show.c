@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "store/outguard.h"
+#include "base/par.h"
+#include "store/file.h"
 #include "format/bundle.h"
 #include "format/dtype.h"
 #include "format/objgraph.h"
@@ -435,36 +437,31 @@ static void print_array(cJSON *arr, int array)
 
 /* ---- --stats ---------------------------------------------------------------------- */
 
-/* b: scratch, reused from cell to cell (a malloc each cost as much as the digits). */
-static void cell_number(struct tab *t, struct buf *b, int dtype, double v, int shortest_form)
+/* Written into the table in place (a copy and a malloc each cost as much as the digits). */
+static void cell_number(struct tab *t, int dtype, double v, int shortest_form)
 {
-	buf_reset(b);
+	struct buf *b = tab_cell_begin(t);
+
 	if (shortest_form)
 		format_shortest(b, dtype, v);
 	else if (isnan(v))
 		buf_add(b, "nan", 3);
 	else
 		format_g(b, v, 7);
-	tab_add(t, (char *)b->p);
+	tab_cell_end(t);
 }
 
-/* tmp: scratch for the cells' text, reused. */
-static void stats_row(struct tab *t, struct buf *tmp, const struct bundle_entry *e,
-		      const struct stats *st)
+static void stats_row(struct tab *t, const struct bundle_entry *e, const struct stats *st)
 {
 	int numeric = st->kind != STATS_NONE, some = numeric && st->finite;
 	int dt = e->dtype == DT_COMPLEX64 ? DT_FLOAT : e->dtype;
-	char num[32];  /* counts without printf: this runs once a tensor */
 
-	buf_reset(tmp);
-	name_escaped(tmp, e->name, e->name_len);
-	buf_addc(tmp, 0);
-	tab_add(t, (char *)tmp->p);
+	name_escaped(tab_cell_begin(t), e->name, e->name_len);
+	tab_cell_end(t);
 	tab_add(t, dtype_name(e->dtype));
-	buf_reset(tmp);
-	shape_format(tmp, e->dims, e->rank);
-	tab_add(t, (char *)tmp->p);
-	tab_add(t, (fmt_u64(num, st->count), num));
+	shape_format(tab_cell_begin(t), e->dims, e->rank);
+	tab_cell_end(t);
+	tab_add_u64(t, st->count);  /* counts without printf: this runs once a tensor */
 	if (!some) {
 		for (int i = 0; i < 5; i++)
 			tab_add(t, "-");
@@ -476,18 +473,18 @@ static void stats_row(struct tab *t, struct buf *tmp, const struct bundle_entry 
 			tab_addf(t, "%llu", (unsigned long long)st->umin);
 			tab_addf(t, "%llu", (unsigned long long)st->umax);
 		} else {
-			cell_number(t, tmp, dt, st->min, 1);
-			cell_number(t, tmp, dt, st->max, 1);
+			cell_number(t, dt, st->min, 1);
+			cell_number(t, dt, st->max, 1);
 		}
-		cell_number(t, tmp, DT_DOUBLE, st->mean, 0);
-		cell_number(t, tmp, DT_DOUBLE, stats_std(st), 0);
-		cell_number(t, tmp, DT_DOUBLE, stats_l2(st), 0);
+		cell_number(t, DT_DOUBLE, st->mean, 0);
+		cell_number(t, DT_DOUBLE, stats_std(st), 0);
+		cell_number(t, DT_DOUBLE, stats_l2(st), 0);
 	}
 	if (numeric) {
-		tab_add(t, (fmt_u64(num, st->zeros), num));
-		tab_add(t, (fmt_u64(num, st->nan), num));
-		tab_add(t, (fmt_u64(num, st->posinf), num));
-		tab_add(t, (fmt_u64(num, st->neginf), num));
+		tab_add_u64(t, st->zeros);
+		tab_add_u64(t, st->nan);
+		tab_add_u64(t, st->posinf);
+		tab_add_u64(t, st->neginf);
 	} else {
 		for (int i = 0; i < 4; i++)
 			tab_add(t, "-");
@@ -544,65 +541,155 @@ static void unchecked_text(const struct bundle_entry **sel, size_t n, struct buf
 		buf_addf(names, " and %zu more", count - shown);
 }
 
-static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n, int array)
-{
-	struct tab t;
-	cJSON *arr = cJSON_CreateArray();
-	uint64_t elements = 0, nan = 0, inf = 0, bad = 0, unchecked = 0;
-	struct buf kinds = BUF_INIT, names = BUF_INIT;
-	char c1[32], c2[32];
+/* The --stats rows of sel[next..hi), with their own window, table and totals, so that two
+ * runs can go side by side (stats_halves). A run on its own (alone) stops, next < hi, at the
+ * first entry it cannot do without the shared state of the one-by-one path (no window held
+ * it) or that fails: the main thread then takes over from there and says why. */
+struct stats_run {
+	struct show *S;
+	const struct bundle_entry **sel;
+	size_t next, hi;
+	int alone, rc;
+	struct tab *t;
+	cJSON *arr;
 	struct batch w;
-	struct buf tmp = BUF_INIT;
-	int rc = 0;
+	struct ck_err err;
+	uint64_t elements, nan, inf, bad, unchecked;
+};
 
-	tab_init(&t, "lllrrrrrrrrrr");
-	for (const char *h = "NAME\0DTYPE\0SHAPE\0COUNT\0MIN\0MAX\0MEAN\0STD\0L2\0ZEROS\0NAN\0+INF\0-INF\0";
-	     *h; h += strlen(h) + 1)
-		tab_add(&t, h);
-	batch_init(&w);
-	for (size_t i = 0, j = 0; i < n && !rc; i++) {
+static void stats_run_go(struct stats_run *r)
+{
+	struct show *S = r->S;
+
+	batch_start(&r->w, S->b);
+	for (size_t i = r->next, j = i; i < r->hi && !r->rc; i++) {
+		const struct bundle_entry *e = r->sel[i];
 		const uint8_t *p = NULL;
 		struct stats st;
 		/* Small payloads a window at a time, as verify reads them (a pread each cost more
 		 * than their statistics); the others, and any a window missed, one by one. */
 		if (!S->o->index) {
 			if (i == j) {
-				batch_start(&w, S->b);
-				while (j < n && batch_add(&w, sel[j]))
+				batch_start(&r->w, S->b);
+				while (j < r->hi && batch_add(&r->w, r->sel[j]))
 					j++;
 				j += j == i;
-				batch_fill(&w, NULL);  /* on failure, the one-by-one reads say why */
+				batch_fill(&r->w, NULL);  /* on failure, the one-by-one reads say why */
 			}
-			p = batch_payload(&w, sel[i]);
+			p = batch_payload(&r->w, e);
 		}
-		rc = tensor_stats(S, sel[i], p, &st);
-		if (rc < 0)
+		if (r->alone) {
+			if (!p || is_opaque(e->dtype) ||
+			    stats_tensor_bytes(S->b, e, p, &st, &r->err) < 0)
+				break;
+		} else if ((r->rc = tensor_stats(S, e, p, &st)) < 0) {
 			break;
+		}
 		if (S->o->json) {
-			cJSON *o = json_tensor(sel[i]);
+			cJSON *o = json_tensor(e);
 			if (S->o->index) {
 				cJSON_AddStringToObject(o, "index", S->o->index);
 			}
-			stats_json(o, sel[i]->dtype, &st);
-			if (is_opaque(sel[i]->dtype))
+			stats_json(o, e->dtype, &st);
+			if (is_opaque(e->dtype))
 				cJSON_AddStringToObject(o, "note", "not decoded: not checked");
-			cJSON_AddItemToArray(arr, o);
+			cJSON_AddItemToArray(r->arr, o);
 		} else {
-			stats_row(&t, &tmp, sel[i], &st);
+			stats_row(r->t, e, &st);
 		}
-		unchecked += is_opaque(sel[i]->dtype);
-		elements += st.count;
-		nan += st.nan;
-		inf += st.posinf + st.neginf;
-		bad += st.nan || st.posinf || st.neginf;
+		r->unchecked += is_opaque(e->dtype);
+		r->elements += st.count;
+		r->nan += st.nan;
+		r->inf += st.posinf + st.neginf;
+		r->bad += st.nan || st.posinf || st.neginf;
+		r->next = i + 1;
 	}
+}
+
+static void stats_run_thread(void *arg)
+{
+	stats_run_go(arg);
+}
+
+/* Two runs side by side when every entry is a small payload of a local checkpoint (10^5 of
+ * 1-4 KiB: reading, checking, summarising and formatting cost alike) with its shard opened
+ * beforehand: the runs share nothing else. 1 when done so (r[0] then holds the totals of all
+ * the rows, which are r[0].t's and then those of r[1].t, an empty table when the second run
+ * was done again by the first), 0 to run one by one. */
+#define STATS_HALVES_MIN 256
+
+static int stats_halves(struct show *S, const struct bundle_entry **sel, size_t n,
+			struct stats_run *r)
+{
+	struct ck_err ignored;  /* a shard that cannot be opened: the one-by-one path says why */
+	struct tab *t1 = r[1].t;
+
+	if (S->o->index || S->o->json || n < STATS_HALVES_MIN || ck_store_is_remote(S->b->prefix))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!batch_eligible(S->b, sel[i]) || is_opaque(sel[i]->dtype) ||
+		    (!i || sel[i]->shard != sel[i - 1]->shard ?
+		     bundle_shard_pread(S->b, sel[i]->shard, 0, NULL, 0, &ignored) < 0 : 0))
+			return 0;
+	(void)stats_impl(0);  /* the block loops chosen here, not by both threads at once */
+	r[1] = r[0];
+	batch_init(&r[1].w);
+	r[1].t = t1;
+	r[0].hi = r[1].next = n / 2;
+	r[0].alone = r[1].alone = 1;
+	par_both(stats_run_thread, &r[0], &r[1]);
+	r[0].alone = r[1].alone = 0;
+	if (r[0].next < r[0].hi) {  /* the first half stopped: the second is done again */
+		tab_release(t1);
+		tab_init(t1, r[0].t->align);
+		r[0].hi = n;
+		stats_run_go(&r[0]);
+	} else {
+		stats_run_go(&r[1]);
+		r[0].rc = r[1].rc;
+		r[0].elements += r[1].elements;
+		r[0].nan += r[1].nan;
+		r[0].inf += r[1].inf;
+		r[0].bad += r[1].bad;
+		r[0].unchecked += r[1].unchecked;
+	}
+	batch_release(&r[1].w);
+	return 1;
+}
+
+static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n, int array)
+{
+	struct tab t, t1;  /* t1: the rows of a second half (stats_halves) */
+	cJSON *arr = cJSON_CreateArray();
+	uint64_t elements, nan, inf, bad, unchecked;
+	struct buf kinds = BUF_INIT, names = BUF_INIT;
+	char c1[32], c2[32];
+	struct stats_run r[2];
+	int rc;
+
+	tab_init(&t, "lllrrrrrrrrrr");
+	for (const char *h = "NAME\0DTYPE\0SHAPE\0COUNT\0MIN\0MAX\0MEAN\0STD\0L2\0ZEROS\0NAN\0+INF\0-INF\0";
+	     *h; h += strlen(h) + 1)
+		tab_add(&t, h);
+	tab_init(&t1, "lllrrrrrrrrrr");
+	r[0] = (struct stats_run){ .S = S, .sel = sel, .hi = n, .t = &t, .arr = arr };
+	r[1].t = &t1;
+	batch_init(&r[0].w);
+	if (!stats_halves(S, sel, n, r))
+		stats_run_go(&r[0]);
+	rc = r[0].rc;
+	elements = r[0].elements;
+	nan = r[0].nan;
+	inf = r[0].inf;
+	bad = r[0].bad;
+	unchecked = r[0].unchecked;
 	unchecked_text(sel, n, &kinds, &names);
 	if (rc < 0) {
 		cli_error(&S->err);
 	} else if (S->o->json) {
 		print_array(arr, array);
 	} else {
-		tab_print(&t, stdout);
+		tab_print_joined(&t, &t1, stdout);
 		printf("%zu %s, %s elements: ", n, n == 1 ? "tensor" : "tensors", fmt_count(c1, elements));
 		if (bad)
 			printf("%s NaN, %s Inf in %llu %s", fmt_count(c1, nan), fmt_count(c2, inf),
@@ -626,8 +713,8 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	}
 	cJSON_Delete(arr);
 	tab_release(&t);
-	batch_release(&w);
-	buf_release(&tmp);
+	tab_release(&t1);
+	batch_release(&r[0].w);
 	buf_release(&kinds);
 	buf_release(&names);
 	if (rc < 0)

@@ -18,6 +18,7 @@ void tab_init(struct tab *t, const char *align)
 	memset(t, 0, sizeof(*t));
 	t->ncols = strlen(align);
 	t->align = xstrdup(align);
+	t->width = xcalloc(t->ncols ? t->ncols : 1, sizeof(*t->width));
 }
 
 /* Room for n more bytes at the end of b (and its NUL); returns where they go. The callers
@@ -29,20 +30,62 @@ static inline char *buf_room(struct buf *b, size_t n)
 	return (char *)b->p + b->len;
 }
 
-/* Cells live back to back in one buffer (t->text); t->cells holds their offsets until
- * tab_print turns them into pointers. One allocation for the whole table, not one a cell. */
+static inline size_t width_n(const char *s, size_t n);
+
+/* Cells live back to back in one buffer (t->text), each ended by a NUL, with a byte of length
+ * apiece (t->lens: offsets took eight) that tab_print walks in order. One allocation for the
+ * whole table, not one a cell, in huge pages (xmalloc_huge): a table of 10^5 rows fills
+ * 10 MB, and its first touches of small pages cost more than the formatting on a VM. */
+struct buf *tab_cell_begin(struct tab *t)
+{
+	buf_reset(&t->cell);
+	return &t->cell;
+}
+
+/* Room for ncells more cells of nbytes more text (their NULs included) and the terminator. */
+static void tab_reserve(struct tab *t, size_t ncells, size_t nbytes)
+{
+	struct buf *b = &t->text;
+
+	if (t->cap - t->ncells < ncells) {
+		size_t cap = t->cap ? t->cap : 64;
+		while (cap - t->ncells < ncells)
+			cap *= 2;
+		t->lens = xrealloc_huge(t->lens, t->cap, cap);
+		t->cap = cap;
+	}
+	if (b->cap - b->len < nbytes + 1) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->len < nbytes + 1)
+			cap *= 2;
+		b->p = xrealloc_huge(b->p, b->cap, cap);
+		b->cap = cap;
+	}
+}
+
+/* The columns are measured here, once a cell, so that tab_print needs no pass of its own
+ * over a table of 10^5 rows. */
+void tab_cell_end(struct tab *t)
+{
+	size_t n = t->cell.len, w = width_n((const char *)t->cell.p, n);
+	struct buf *b = &t->text;
+
+	tab_reserve(t, 1, n + 1);
+	t->lens[t->ncells++] = (uint8_t)(n < 255 ? n : 255);
+	if (n)
+		memcpy(b->p + b->len, t->cell.p, n);
+	b->len += n;
+	b->p[b->len++] = 0;  /* ends the cell */
+	b->p[b->len] = 0;    /* the buffer's own terminator */
+	if (w > t->width[t->col])
+		t->width[t->col] = w;
+	t->col = t->col + 1 == t->ncols ? 0 : t->col + 1;
+}
+
 static void add_cell(struct tab *t, const char *s, size_t n)
 {
-	if (t->ncells == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->cells = xreallocarray(t->cells, t->cap, sizeof(*t->cells));
-	}
-	t->cells[t->ncells++] = t->text.len;
-	buf_room(&t->text, n + 1);
-	memcpy(t->text.p + t->text.len, s, n);
-	t->text.p[t->text.len + n] = 0;  /* ends the cell */
-	t->text.len += n + 1;
-	t->text.p[t->text.len] = 0;     /* the buffer's own terminator */
+	buf_add(tab_cell_begin(t), s, n);
+	tab_cell_end(t);
 }
 
 void tab_add(struct tab *t, const char *s)
@@ -262,20 +305,62 @@ static void flush_lines(struct buf *line, FILE *f, size_t at_least)
 	}
 }
 
-/* Row r of a stored table (ctx) as cells: they lie back to back, NUL-separated. */
+/* Stored tables read row after row as one: where row r starts (its first cell and text) in
+ * t[k], the one holding it. */
+struct stored {
+	const struct tab *t[2];
+	int k;
+	size_t r, first, cell, at;  /* first: t[k]'s first row */
+};
+
+/* Row r of stored tables as cells: they lie back to back, NUL-separated, and are found from
+ * the previous row's end (tab_print asks for them in order; any other row is walked to). */
 static void stored_row(void *ctx, size_t r, const char **cell, size_t *len)
 {
-	const struct tab *t = ctx;
+	struct stored *s = ctx;
 
-	for (size_t c = 0, i = r * t->ncols; c < t->ncols; c++, i++) {
-		cell[c] = (const char *)t->text.p + t->cells[i];
-		len[c] = (i + 1 < t->ncells ? t->cells[i + 1] : t->text.len) - t->cells[i] - 1;
+	if (r < s->r)
+		*s = (struct stored){ .t = { s->t[0], s->t[1] } };
+	for (; s->r <= r; s->r++) {
+		const struct tab *t = s->t[s->k];
+		if (s->cell == t->ncells && !s->k && s->t[1]) {  /* on to the next table */
+			s->first = s->r;
+			t = s->t[++s->k];
+			s->cell = s->at = 0;
+		}
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *text = (const char *)t->text.p + s->at;
+			size_t n = t->lens[s->cell++];
+			if (n == 255)
+				n = strlen(text);
+			cell[c] = text;
+			len[c] = n;
+			s->at += n + 1;
+		}
 	}
+}
+
+void tab_print_joined(const struct tab *t, const struct tab *more, FILE *f)
+{
+	struct stored s = { .t = { t, more } };
+	size_t rows = t->ncells / t->ncols + (more ? more->ncells / more->ncols : 0);
+	size_t *width;
+
+	if (t->ncells % t->ncols || (more && more->ncells % more->ncols)) {
+		/* a row left incomplete is not printed, nor measured */
+		tab_print_rows(t, t->ncells / t->ncols, stored_row, &s, f);
+		return;
+	}
+	width = xcalloc(t->ncols, sizeof(size_t));
+	for (size_t c = 0; c < t->ncols; c++)
+		width[c] = more && more->width[c] > t->width[c] ? more->width[c] : t->width[c];
+	tab_print_measured(t, rows, stored_row, &s, width, f);
+	free(width);
 }
 
 void tab_print(const struct tab *t, FILE *f)
 {
-	tab_print_rows(t, t->ncells / t->ncols, stored_row, (void *)t, f);
+	tab_print_joined(t, NULL, f);
 }
 
 void tab_measure(const struct tab *t, const char *const *cell, const size_t *len, size_t *width)
@@ -323,8 +408,10 @@ void tab_print_rows(const struct tab *t, size_t nrows,
 
 void tab_release(struct tab *t)
 {
-	buf_release(&t->text);
-	free(t->cells);
+	xfree_huge(t->text.p, t->text.cap);
+	buf_release(&t->cell);
+	free(t->width);
+	xfree_huge(t->lens, t->cap);
 	free(t->align);
 	memset(t, 0, sizeof(*t));
 }

@@ -16,19 +16,29 @@
 struct tab {
 	size_t ncols;
 	char *align;
-	size_t *cells;     /* offsets of the cells in text */
+	uint8_t *lens;     /* each cell's length, 255 for 255 or more (an xmalloc_huge block) */
 	size_t ncells, cap;
-	struct buf text;
+	struct buf text;   /* the cells, each ended by a NUL (an xmalloc_huge block) */
+	struct buf cell;   /* the cell being written (tab_cell_begin) */
+	size_t *width;     /* of each column so far, measured as cells are added */
+	size_t col;        /* the column of the next cell */
 };
 
 void tab_init(struct tab *t, const char *align);
 void tab_add(struct tab *t, const char *s);
 void tab_addf(struct tab *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tab_add_u64(struct tab *t, uint64_t v);
+/* A cell written in place, without a copy: append its text to the buffer tab_cell_begin
+ * returns (buf_add and the formatters of fmt.h and values.h), then call tab_cell_end. */
+struct buf *tab_cell_begin(struct tab *t);
+void tab_cell_end(struct tab *t);
 /* Print with the first row as a header (bold on a colour terminal, see out_color). When the
  * table is wider than out_width(), the widest left-aligned column is shortened with an
  * ellipsis in the middle, keeping both ends of long tensor names. */
 void tab_print(const struct tab *t, FILE *f);
+/* t's rows and then those of more (the same columns, made apart: on another thread, without
+ * a header), printed as one table; more may be NULL. */
+void tab_print_joined(const struct tab *t, const struct tab *more, FILE *f);
 /* The same layout for a table too long to hold as cells (a listing of 10^5 tensors): t gives
  * the columns (its cells, if any, are not used), and the rows are made on demand, twice each
  * (once to measure the columns, once to print), so memory stays one row. row(ctx, r, cell,

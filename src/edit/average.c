@@ -10,6 +10,7 @@
 #include "format/objgraph.h"
 #include "tensor/assemble.h"
 #include "tensor/convert.h"
+#include "edit/cast.h"
 #include "edit/xform.h"
 
 int average_dtype(int dtype)
@@ -240,10 +241,8 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 	const struct dtype_info *d = dtype_info(e->dtype);
 	size_t esize = (size_t)d->size, parts = d->kind == DK_COMPLEX ? 2 : 1;
 	size_t osize = (size_t)dtype_info(to)->size;
-	int direct = n == 1 && cast_is_float(e->dtype) && cast_is_float(to);
-	int f32 = !direct && e->dtype == DT_FLOAT && to == DT_FLOAT &&
-		  __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
-	struct tensor_stream *ts = xcalloc(n, sizeof(*ts));
+	int f32 = e->dtype == DT_FLOAT && to == DT_FLOAT && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+	struct tensor_stream *ts;
 	struct bundle_entry oe = *e;
 	uint8_t *raw = NULL, *outb = NULL;
 	double *acc = NULL, *tmp = NULL;
@@ -251,6 +250,9 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 	uint32_t crc = 0;
 	int rc = 0;
 
+	if (n == 1 && cast_is_float(e->dtype) && cast_is_float(to))  /* a plain conversion */
+		return cast_payload(w, src[0].b, e, to, st, bytes, err);
+	ts = xcalloc(n, sizeof(*ts));
 	if (!chunk)
 		chunk = 65536;
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -297,17 +299,14 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 				mean_add(acc, (const float *)raw, mean_padded(m), i == 0);
 				continue;
 			}
-			if (direct)  /* a plain conversion: straight from format to format */
-				cast_elements(e->dtype, raw, to, outb, m, st);
-			else
-				elements_to_double(e->dtype, raw, m, dst);
+			elements_to_double(e->dtype, raw, m, dst);
 			if (i)
 				for (size_t k = 0; k < m * parts; k++)
 					acc[k] += tmp[k];
 		}
 		if (f32) {
 			mean_out(acc, n, (float *)outb, m, mean_padded(m), st);
-		} else if (!direct) {
+		} else {
 			for (size_t k = 0; k < m * parts; k++)
 				acc[k] /= (double)n;
 			doubles_to_elements(to, acc, m, outb, st);

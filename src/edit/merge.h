@@ -32,7 +32,7 @@ struct merge_plan {
 	/* results */
 	struct merge_cand *cands;    /* every tensor of every input under its new name, sorted */
 	struct pool names;           /* the candidates' prefixed names */
-	size_t ncand;
+	size_t ncand, cand_cap;
 	size_t nconf;                /* names in several inputs */
 	struct buf conflicts;        /* those names, '\n  "name": IN dtype[shape] vs ...' (bounded) */
 	size_t ngraphs;              /* TF2 inputs whose object graphs go under a new root */

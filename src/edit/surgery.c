@@ -271,19 +271,61 @@ static double now(void)
  * neighbouring payloads merge into one copy. */
 static const struct surg_plan *order_plan;
 
-static int cmp_copy_order(const void *a, const void *b)
+static int cmp_copy_items(const struct surg_item *x, const struct surg_item *y)
 {
-	const struct surg_item *x = &order_plan->items[*(const size_t *)a];
-	const struct surg_item *y = &order_plan->items[*(const size_t *)b];
-
 	if (x->input != y->input)
 		return x->input < y->input ? -1 : 1;
 	if (x->src->shard != y->src->shard)
 		return x->src->shard < y->src->shard ? -1 : 1;
 	if (x->src->offset != y->src->offset)
 		return x->src->offset < y->src->offset ? -1 : 1;
+	return 0;
+}
+
+static int cmp_copy_order(const void *a, const void *b)
+{
+	int c = cmp_copy_items(&order_plan->items[*(const size_t *)a],
+			       &order_plan->items[*(const size_t *)b]);
+	if (c)
+		return c;
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
+
+/* The copy order (indexes into p->items), or NULL when the name order is the copy order
+ * already, as in checkpoints whose data was written in name order (TF's): no array of a
+ * pointer per tensor to fill with fresh pages. Caller frees (xfree_huge, p->n + 1 of them). */
+static size_t *copy_order(const struct surg_plan *p)
+{
+	size_t *order, *start, i = 1;
+
+	while (i < p->n && cmp_copy_items(&p->items[i - 1], &p->items[i]) <= 0)
+		i++;
+	if (i >= p->n)
+		return NULL;
+	order = xmalloc_huge((p->n + 1) * sizeof(*order));
+	/* By input first, keeping name order within one (a counting sort): a merge's inputs
+	 * interleave by name, but each is mostly in data order already, which sort_array then
+	 * takes in one pass instead of a qsort of every tensor. */
+	start = xcalloc(p->nin + 1, sizeof(*start));
+	for (i = 0; i < p->n; i++)
+		start[p->items[i].input + 1]++;
+	for (size_t k = 0; k < p->nin; k++)
+		start[k + 1] += start[k];
+	for (i = 0; i < p->n; i++)
+		order[start[p->items[i].input]++] = i;
+	order_plan = p;
+	for (size_t k = 0, from = 0; k < p->nin; from = start[k++])
+		sort_array(order + from, start[k] - from, sizeof(*order), cmp_copy_order);
+	free(start);
+	return order;
+}
+
+static struct surg_item *item_at(struct surg_plan *p, const size_t *order, size_t k)
+{
+	return &p->items[order ? order[k] : k];
+}
+
+#define COPY_AHEAD ((uint64_t)256 << 20)  /* queued copies a progress report runs ahead by */
 
 struct run {
 	int active;
@@ -298,7 +340,7 @@ static int flush_run(struct bundle_writer *w, struct run *r, uint64_t *copied)
 {
 	int rc = 0;
 	if (r->active && r->end > r->start) {
-		rc = bundle_writer_copy(w, r->dshard, r->f, r->start, r->end - r->start, r->name);
+		rc = bundle_writer_copy_later(w, r->dshard, r->f, r->start, r->end - r->start, r->name);
 		*copied += r->end - r->start;
 	}
 	r->active = 0;
@@ -352,6 +394,13 @@ static void entry_as(struct bundle_entry *out, const struct surg_item *it)
 	out->name_len = it->name.len;
 	out->shard = it->shard;
 	out->offset = it->offset;
+	out->crc32c = it->crc32c;
+}
+
+/* The writer's view of the plan (bundle_writer_add_sorted): items are in name order. */
+static void plan_entry(void *ctx, size_t i, struct bundle_entry *e)
+{
+	entry_as(e, &((const struct surg_plan *)ctx)->items[i]);
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -415,9 +464,9 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 		free(path);
 	}
 	for (size_t i = 0; i < p->n && rc == 0; i++) {
-		struct bundle_entry e;
 		p->items[i].shard = p->items[i].src->shard;
 		p->items[i].offset = p->items[i].src->offset;
+		p->items[i].crc32c = p->items[i].src->crc32c;
 		if (!p->items[i].src->nslices &&
 		    p->items[i].src->offset + p->items[i].src->size >
 			    bundle_writer_shard_length(w, p->items[i].shard)) {
@@ -431,8 +480,6 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 			buf_release(&n);
 			return rc;
 		}
-		entry_as(&e, &p->items[i]);
-		rc = bundle_writer_add_entry_ref(w, &e);
 	}
 	/* A new object graph goes to a file of its own: the shared ones may be hard links. */
 	if (rc == 0 && p->graph)
@@ -440,37 +487,51 @@ static int write_shared(struct bundle_writer *w, struct surg_plan *p, const stru
 	return rc;
 }
 
-static int write_compact(struct bundle_writer *w, struct surg_plan *p, const size_t *order,
-			 const struct surg_opts *o, struct surg_result *r, struct ck_err *err)
+/* The data files of every input, opened as the copy reaches them; they stay open until the
+ * writer is done with them (its copies run on while the index is written). */
+static struct src_files *src_files_new(const struct surg_plan *p)
 {
-	struct src_files *files = xcalloc(p->nin, sizeof(*files));
-	struct run run = { 0 };
-	uint64_t total = surg_plan_bytes(p), done = 0;
-	double last = now();
-	int rc = 0;
+	struct src_files *files = xcalloc(p->nin + 1, sizeof(*files));
 
 	for (size_t i = 0; i < p->nin; i++) {
 		files[i].n = p->in[i].b->num_shards;
 		files[i].f = xcalloc((size_t)files[i].n + 1, sizeof(*files[i].f));
 	}
+	return files;
+}
+
+static void src_files_free(struct src_files *files, size_t nin)
+{
+	for (size_t i = 0; files && i < nin; i++) {
+		for (int k = 0; k < files[i].n; k++)
+			ck_file_close(files[i].f[k]);
+		free(files[i].f);
+	}
+	free(files);
+}
+
+static int write_compact(struct bundle_writer *w, struct surg_plan *p, const size_t *order,
+			 struct src_files *files, const struct surg_opts *o, struct surg_result *r,
+			 struct ck_err *err)
+{
+	struct run run = { 0 };
+	uint64_t total = surg_plan_bytes(p), done = 0;
+	double last = now();
+	int rc = 0;
+
 	for (size_t k = 0; k < p->n && rc == 0; k++) {
-		struct surg_item *it = &p->items[order[k]];
+		struct surg_item *it = item_at(p, order, k);
 		const struct bundle_entry *e = it->src;
 		struct surg_input *in = &p->in[it->input];
-		struct bundle_entry out;
 		struct ck_file *f = NULL;
 
-		entry_as(&out, it);
-		if (e->nslices) {
-			rc = bundle_writer_add_entry_ref(w, &out);
+		it->crc32c = e->crc32c;
+		if (e->nslices)
 			continue;
-		}
 		if (in->b->format != 2) {
 			rc = flush_run(w, &run, &r->copied);
 			if (rc == 0)
-				rc = copy_stream(w, in->b, e, it->shard, &out.crc32c, err);
-			if (rc == 0)
-				rc = bundle_writer_add_entry_ref(w, &out);
+				rc = copy_stream(w, in->b, e, it->shard, &it->crc32c, err);
 			r->copied += e->size;
 			continue;
 		}
@@ -494,11 +555,12 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 					    in->b->index_path };
 		}
 		run.end += e->size;
-		if (rc == 0)
-			rc = bundle_writer_add_entry_ref(w, &out);
 		done += e->size;
 		if (o->progress && run.end - run.start >= (64u << 20)) {
 			rc = rc ? rc : flush_run(w, &run, &r->copied);
+			/* Reported bytes are queued ones: kept within a quarter second or so of
+			 * the copy, which may still overlap the index by that much. */
+			rc = rc ? rc : bundle_writer_wait(w, COPY_AHEAD);
 			if (now() - last > 0.25) {
 				o->progress(o->progress_ctx, done, total);
 				last = now();
@@ -511,12 +573,6 @@ static int write_compact(struct bundle_writer *w, struct surg_plan *p, const siz
 		rc = write_graph(w, p->graph, r->num_shards - 1, &r->bytes);
 	if (o->progress && total)
 		o->progress(o->progress_ctx, total, total);
-	for (size_t i = 0; i < p->nin; i++) {
-		for (int k = 0; k < files[i].n; k++)
-			ck_file_close(files[i].f[k]);
-		free(files[i].f);
-	}
-	free(files);
 	return rc;
 }
 
@@ -530,7 +586,7 @@ static int layout(struct surg_plan *p, const size_t *order, const struct surg_op
 	if (o->nshards > 1)
 		limit = (total + (uint64_t)o->nshards - 1) / (uint64_t)o->nshards;
 	for (size_t k = 0; k < p->n; k++) {
-		struct surg_item *it = &p->items[order[k]];
+		struct surg_item *it = item_at(p, order, k);
 		if (it->src->nslices) {
 			it->shard = 0;
 			it->offset = 0;
@@ -549,10 +605,27 @@ static int layout(struct surg_plan *p, const size_t *order, const struct surg_op
 	return o->nshards > shard + 1 ? o->nshards : shard + 1;
 }
 
+/* Tell the writer each shard's final size from the layout: its space can be had at once. */
+static void expect_sizes(struct bundle_writer *w, const struct surg_plan *p, int nshards)
+{
+	uint64_t *end = xcalloc((size_t)nshards, sizeof(*end));
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct surg_item *it = &p->items[i];
+		if (!it->src->nslices && it->shard >= 0 && it->shard < nshards &&
+		    it->offset + it->src->size > end[it->shard])
+			end[it->shard] = it->offset + it->src->size;
+	}
+	for (int i = 0; i < nshards; i++)
+		bundle_writer_expect(w, i, end[i]);
+	free(end);
+}
+
 int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_result *r,
 	       struct ck_err *err)
 {
 	struct bundle_writer *w = NULL;
+	struct src_files *files = NULL;
 	size_t *order = NULL;
 	double t0 = now();
 	int rc, flags = BW_MKDIR, big = p->nin ? p->in[0].b->big_endian : 0;
@@ -573,19 +646,19 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 		if (r->num_shards < 1)
 			r->num_shards = 1;
 	} else {
-		order = xcalloc(p->n + 1, sizeof(*order));
-		for (size_t i = 0; i < p->n; i++)
-			order[i] = i;
-		order_plan = p;
-		sort_array(order, p->n, sizeof(*order), cmp_copy_order);
+		order = copy_order(p);
 		r->num_shards = layout(p, order, o);
 	}
 	rc = bundle_writer_open(&w, o->out, r->num_shards, flags, err);
 	if (rc < 0)
 		goto out;
 	bundle_writer_set_big_endian(w, big);
-	bundle_writer_reserve(w, p->n + 1);
-	rc = o->share ? write_shared(w, p, o, r, err) : write_compact(w, p, order, o, r, err);
+	bundle_writer_add_sorted(w, p->n, plan_entry, p);
+	if (!o->share) {
+		files = src_files_new(p);
+		expect_sizes(w, p, r->num_shards);
+	}
+	rc = o->share ? write_shared(w, p, o, r, err) : write_compact(w, p, order, files, o, r, err);
 	if (rc < 0) {
 		/* A failure inside the writer is kept there; ours is already in err. */
 		bundle_writer_status(w, err);
@@ -604,7 +677,9 @@ int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_resul
 		ck_wrap(err, "%s: checkpoint written, but the state file not updated", o->out);
 	r->seconds = now() - t0;
 out:
-	free(order);
+	src_files_free(files, p->nin);  /* after the writer: its copies read them */
+	if (order)
+		xfree_huge(order, (p->n + 1) * sizeof(*order));
 	return rc;
 }
 

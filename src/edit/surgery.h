@@ -39,8 +39,9 @@ struct surg_item {
 		const uint8_t *p;
 		size_t len;
 	} name;                             /* output name (in the plan's pool) */
-	/* private: placement in the output */
+	/* private: placement in the output, and the masked CRC to store */
 	int shard;
+	uint32_t crc32c;
 	uint64_t offset;
 };
 
@@ -117,7 +118,7 @@ struct surg_result {
 	double seconds;
 };
 
-/* Write the plan (sorted, without duplicates) to o->out. */
+/* Write the plan (sorted by surg_plan_sort, without duplicates) to o->out. */
 int surg_write(struct surg_plan *p, const struct surg_opts *o, struct surg_result *r,
 	       struct ck_err *err);
 

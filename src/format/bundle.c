@@ -541,8 +541,7 @@ int bundle_scan_rewind(struct bundle_scan *s, struct ck_err *err)
 	size_t kn, vn;
 	int rc;
 
-	table_iter_free(s->it);
-	s->it = table_iter_new(s->t);
+	table_iter_rewind(s->it);
 	s->nentries = 0;
 	s->b->ntensors = 0;
 	rc = table_iter_next(s->it, &k, &kn, &v, &vn, err);  /* the header, read on open */

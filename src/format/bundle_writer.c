@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/crc32c.h"
+#include "base/par.h"
 #include "base/pool.h"
 #include "store/file.h"
 #include "store/outfile.h"
@@ -31,6 +33,14 @@ struct wshard {
 	int linked;   /* tmp is a hard link to an input's file: never write to it */
 };
 
+/* A copy bundle_writer_copy queued for the helper thread. */
+struct bw_copy {
+	int shard;
+	struct ck_file *src;
+	uint64_t off, n;
+	const char *name;
+};
+
 struct bundle_writer {
 	char *prefix;
 	struct ck_outfile index;  /* index.tmp named at open, the file created at finish */
@@ -44,10 +54,27 @@ struct bundle_writer {
 	struct wshard *shards;
 	struct bundle_entry *entries;
 	size_t n, cap;
+	/* Entries the caller holds in key order (bundle_writer_add_sorted), merged with the
+	 * entries above at finish. */
+	size_t nsorted;
+	void (*get)(void *ctx, size_t i, struct bundle_entry *e);
+	void *get_ctx;
 	struct pool names;            /* the entries' names, dims and slices: one malloc per
 	                               * 256 KiB, not three per entry */
 	int status;
 	struct ck_err err;
+	/* Copies from local files, done in order on the helper thread (par_start) while the
+	 * caller goes on, the index written meanwhile: on (e), the copy is half of a subset.
+	 * Every other use of the shards first waits for them (copies_wait). */
+	pthread_mutex_t qmu;          /* guards the queue and the copy_ fields */
+	pthread_cond_t qdone;         /* a queued copy is done */
+	struct bw_copy *queue;
+	size_t qhead, qn, qcap;
+	uint64_t qbytes;              /* bytes queued and not yet copied */
+	int qrunning;                 /* copy_job is on the helper */
+	int qstarted;                 /* par_start called, par_wait not yet */
+	int copy_rc;
+	struct ck_err copy_err;
 	struct outlock lock;         /* on the prefix, from open to finish or abort */
 	struct bundle_writer *next;  /* registry of open writers, for signal cleanup */
 };
@@ -214,6 +241,8 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	}
 	free(dir);
 	w = xcalloc(1, sizeof(*w));
+	pthread_mutex_init(&w->qmu, NULL);
+	pthread_cond_init(&w->qdone, NULL);
 	w->prefix = xstrdup(prefix);
 	w->num_shards = num_shards;
 	w->flags = flags;
@@ -254,11 +283,90 @@ int bundle_writer_open(struct bundle_writer **out, const char *prefix, int num_s
 	return 0;
 }
 
+/* On the helper thread: the queued copies, in order, until none is left. After a failure the
+ * rest are dropped; the failure waits in copy_rc for copies_wait. */
+static void copy_job(void *arg)
+{
+	struct bundle_writer *w = arg;
+	struct ck_err err;
+
+	pthread_mutex_lock(&w->qmu);
+	while (w->qhead < w->qn) {
+		struct bw_copy c = w->queue[w->qhead++];
+		struct wshard *s = &w->shards[c.shard];
+		int rc = 0, skip = w->copy_rc != 0;
+		pthread_mutex_unlock(&w->qmu);
+		if (!skip)
+			rc = bundle_copy_range(c.src, c.off, s->out.fd, c.n, c.name, s->out.tmp, &err);
+		pthread_mutex_lock(&w->qmu);
+		if (rc < 0 && !w->copy_rc) {
+			w->copy_rc = rc;
+			w->copy_err = err;
+		}
+		w->qbytes -= c.n;
+		pthread_cond_broadcast(&w->qdone);
+	}
+	w->qhead = w->qn = 0;
+	w->qrunning = 0;
+	pthread_mutex_unlock(&w->qmu);
+}
+
+static void copy_queue(struct bundle_writer *w, const struct bw_copy *c)
+{
+	int start;
+
+	pthread_mutex_lock(&w->qmu);
+	if (w->qn == w->qcap) {
+		w->qcap = w->qcap ? 2 * w->qcap : 64;
+		w->queue = xreallocarray(w->queue, w->qcap, sizeof(*w->queue));
+	}
+	w->queue[w->qn++] = *c;
+	w->qbytes += c->n;
+	start = !w->qrunning;
+	w->qrunning = 1;
+	pthread_mutex_unlock(&w->qmu);
+	if (start) {
+		w->qstarted = 1;
+		par_start(copy_job, w);
+	}
+}
+
+/* Wait for the queued copies; their failure becomes the writer's. */
+static int copies_wait(struct bundle_writer *w)
+{
+	if (w->qstarted) {
+		par_wait();
+		w->qstarted = 0;
+	}
+	if (w->copy_rc && !w->status) {
+		w->err = w->copy_err;
+		w->status = w->copy_rc;
+	}
+	return w->status;
+}
+
+int bundle_writer_wait(struct bundle_writer *w, uint64_t ahead)
+{
+	if (!ahead)
+		return copies_wait(w);
+	pthread_mutex_lock(&w->qmu);
+	while (w->qbytes > ahead && !w->copy_rc)
+		pthread_cond_wait(&w->qdone, &w->qmu);
+	pthread_mutex_unlock(&w->qmu);
+	return w->status;
+}
+
 static int check_shard(struct bundle_writer *w, int shard)
 {
 	if (shard < 0 || shard >= w->num_shards)
 		return fail(w, ck_error(&w->err, CK_EUSAGE, "shard %d out of range", shard));
 	return 0;
+}
+
+void bundle_writer_expect(struct bundle_writer *w, int shard, uint64_t n)
+{
+	if (!w->status && !check_shard(w, shard) && !w->shards[shard].linked)
+		ck_outfile_reserve(&w->shards[shard].out, n);
 }
 
 int bundle_writer_begin(struct bundle_writer *w, int shard, uint64_t *offset)
@@ -275,7 +383,7 @@ int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_
 {
 	struct wshard *s;
 
-	if (w->status)
+	if (copies_wait(w))
 		return w->status;
 	if (check_shard(w, shard))
 		return w->status;
@@ -289,9 +397,37 @@ int bundle_writer_write(struct bundle_writer *w, int shard, const void *p, size_
 	return 0;
 }
 
+int bundle_writer_extend(struct bundle_writer *w, int shard, uint64_t n, uint64_t *offset)
+{
+	struct wshard *s;
+
+	if (copies_wait(w) || bundle_writer_begin(w, shard, offset)) /* the fd's offset moves */
+		return w->status;
+	s = &w->shards[shard];
+	if (s->linked)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
+					s->out.tmp));
+	/* The next write(2) or copy_file_range goes after the room, filled or not yet. */
+	if (lseek(s->out.fd, (off_t)(s->length + n), SEEK_SET) < 0)
+		return fail(w, ck_syserr(&w->err, errno, "%s", s->out.tmp));
+	s->length += n;
+	return 0;
+}
+
+int bundle_writer_write_at(const struct bundle_writer *w, int shard, uint64_t off, const void *p,
+			   size_t n)
+{
+	return pwrite_full(w->shards[shard].out.fd, p, n, off) < 0 ? errno : 0;
+}
+
+int bundle_writer_write_failed(struct bundle_writer *w, int shard, int errnum)
+{
+	return fail(w, ck_syserr(&w->err, errnum, "%s: write", w->shards[shard].out.tmp));
+}
+
 int bundle_writer_shard_fd(struct bundle_writer *w, int shard, uint64_t *length)
 {
-	if (check_shard(w, shard))
+	if (copies_wait(w) || check_shard(w, shard))
 		return -1;
 	*length = w->shards[shard].length;
 	return w->shards[shard].out.fd;
@@ -305,7 +441,7 @@ void bundle_writer_shard_advance(struct bundle_writer *w, int shard, uint64_t n)
 
 /* The entries live in huge pages (xmalloc_huge) once large: 100 000 of them fault in 11 MB,
  * and a fault per 4 KiB page cost a tenth of a small-tensor merge. */
-void bundle_writer_reserve(struct bundle_writer *w, size_t n)
+static void reserve(struct bundle_writer *w, size_t n)
 {
 	if (n <= w->cap)
 		return;
@@ -326,7 +462,7 @@ static struct bundle_entry *entry_new(struct bundle_writer *w, const struct bund
 		return NULL;
 	}
 	if (w->n == w->cap)
-		bundle_writer_reserve(w, w->cap ? w->cap * 2 : 64);
+		reserve(w, w->cap ? w->cap * 2 : 64);
 	w->entries[w->n] = *e;
 	return &w->entries[w->n++];
 }
@@ -345,9 +481,35 @@ int bundle_writer_add_entry(struct bundle_writer *w, const struct bundle_entry *
 	return 0;
 }
 
-int bundle_writer_add_entry_ref(struct bundle_writer *w, const struct bundle_entry *e)
+void bundle_writer_add_sorted(struct bundle_writer *w, size_t n,
+			      void (*get)(void *ctx, size_t i, struct bundle_entry *e), void *ctx)
 {
-	return entry_new(w, e) ? 0 : w->status;
+	w->nsorted = n;
+	w->get = get;
+	w->get_ctx = ctx;
+}
+
+/* All entries in key order: the writer's own (sorted at finish) merged with the caller's
+ * sorted ones. An entry returned stays valid until the next call. */
+struct entry_walk {
+	size_t i, j;
+	struct bundle_entry tmp;
+};
+
+static const struct bundle_entry *walk_next(const struct bundle_writer *w, struct entry_walk *k)
+{
+	const struct bundle_entry *own = k->i < w->n ? &w->entries[k->i] : NULL;
+
+	if (k->j < w->nsorted) {
+		w->get(w->get_ctx, k->j, &k->tmp);
+		if (!own || key_cmp(k->tmp.name, k->tmp.name_len, own->name, own->name_len) < 0) {
+			k->j++;
+			return &k->tmp;
+		}
+	}
+	if (own)
+		k->i++;
+	return own;
 }
 
 static void meta(struct bundle_entry *e, const void *name, size_t name_len, int dtype,
@@ -514,7 +676,132 @@ void bundle_encode_header(struct buf *out, int num_shards, int big_endian)
 	out->len += tensorflow__bundle_header_proto__pack(&h, out->p + out->len);
 }
 
+/* ---- BundleEntryProto, packed by hand ----
+ *
+ *   BundleEntryProto  = dtype:1 varint | shape:2 bytes | shard_id:3 varint | offset:4 varint
+ *                       | size:5 varint | crc32c:6 fixed32 | slices:7 bytes (repeated)
+ *   TensorShapeProto  = dim:2 bytes (repeated)
+ *   Dim               = size:1 varint
+ *   TensorSliceProto  = extent:1 bytes (repeated)
+ *   Extent            = start:1 varint | length:2 varint (a oneof: present even when 0)
+ *
+ * proto3 as protobuf-c packs it: fields in ascending order, a scalar only when not 0, int32
+ * and enum values sign-extended to 64 bits (10 bytes when negative), the shape always (empty
+ * for a scalar). protobuf-c's generic packing (bundle_encode_entry_pb) cost a seventh of a
+ * small-tensor subset; tests/unit/test_entry_encode.c and tests/fuzz/fuzz_entry_encode.c hold
+ * this byte-equal to it. */
+
+static size_t vlen(uint64_t v)
+{
+	size_t n = 1;
+
+	for (; v >= 0x80; v >>= 7)
+		n++;
+	return n;
+}
+
+static uint8_t *vput(uint8_t *p, uint64_t v)
+{
+	for (; v >= 0x80; v >>= 7)
+		*p++ = (uint8_t)(v | 0x80);
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* A scalar field: tag and varint, or nothing for 0. */
+static size_t field_len(int64_t v)
+{
+	return v ? 1 + vlen((uint64_t)v) : 0;
+}
+
+static uint8_t *field_put(uint8_t *p, uint8_t tag, int64_t v)
+{
+	if (!v)
+		return p;
+	*p++ = tag;
+	return vput(p, (uint64_t)v);
+}
+
+/* Extent k of a slice, without its tag and length (length -1: the whole dim, an empty one). */
+static size_t extent_len(const int64_t *pair)
+{
+	return pair[1] < 0 ? 0 : field_len(pair[0]) + 1 + vlen((uint64_t)pair[1]);
+}
+
+static size_t shape_len(const struct bundle_entry *e)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < e->rank; i++) {
+		size_t d = field_len(e->dims[i]);
+		n += 1 + vlen(d) + d;
+	}
+	return n;
+}
+
+static size_t slice_len(const struct bundle_entry *e, size_t s)
+{
+	size_t n = 0;
+
+	for (int d = 0; d < e->rank; d++) {
+		size_t x = extent_len(e->slices + 2 * (s * (size_t)e->rank + (size_t)d));
+		n += 1 + vlen(x) + x;
+	}
+	return n;
+}
+
 void bundle_encode_entry(struct buf *out, const struct bundle_entry *e)
+{
+	size_t shape = shape_len(e), n = field_len(e->dtype) + 1 + vlen(shape) + shape;
+	uint8_t *p;
+
+	if (e->nslices) {
+		for (size_t s = 0; s < e->nslices; s++) {
+			size_t sl = slice_len(e, s);
+			n += 1 + vlen(sl) + sl;
+		}
+	} else {
+		n += field_len(e->shard) + field_len((int64_t)e->offset) + field_len((int64_t)e->size) +
+		     (e->crc32c ? 5 : 0);
+	}
+	buf_grow(out, n);
+	p = field_put(out->p + out->len, 0x08, e->dtype);
+	*p++ = 0x12;
+	p = vput(p, shape);
+	for (int i = 0; i < e->rank; i++) {
+		*p++ = 0x12;
+		p = vput(p, field_len(e->dims[i]));
+		p = field_put(p, 0x08, e->dims[i]);
+	}
+	if (e->nslices) {
+		for (size_t s = 0; s < e->nslices; s++) {
+			*p++ = 0x3a;
+			p = vput(p, slice_len(e, s));
+			for (int d = 0; d < e->rank; d++) {
+				const int64_t *pair = e->slices + 2 * (s * (size_t)e->rank + (size_t)d);
+				*p++ = 0x0a;
+				p = vput(p, extent_len(pair));
+				if (pair[1] >= 0) {
+					p = field_put(p, 0x08, pair[0]);
+					*p++ = 0x10;
+					p = vput(p, (uint64_t)pair[1]);
+				}
+			}
+		}
+	} else {
+		p = field_put(p, 0x18, e->shard);
+		p = field_put(p, 0x20, (int64_t)e->offset);
+		p = field_put(p, 0x28, (int64_t)e->size);
+		if (e->crc32c) {
+			*p++ = 0x35;
+			for (int k = 0; k < 4; k++)
+				*p++ = (uint8_t)(e->crc32c >> (8 * k));
+		}
+	}
+	out->len += n;
+}
+
+void bundle_encode_entry_pb(struct buf *out, const struct bundle_entry *e)
 {
 	Tensorflow__BundleEntryProto p = TENSORFLOW__BUNDLE_ENTRY_PROTO__INIT;
 	Tensorflow__TensorShapeProto shape = TENSORFLOW__TENSOR_SHAPE_PROTO__INIT;
@@ -643,22 +930,42 @@ int bundle_copy_range(struct ck_file *in, uint64_t off, int out, uint64_t n, con
 	return 0;
 }
 
+/* Checks shared by the copies: 0, or the writer's status. */
+static int copy_check(struct bundle_writer *w, int shard)
+{
+	if (w->status)
+		return w->status;
+	if (check_shard(w, shard))
+		return w->status;
+	if (w->shards[shard].linked)
+		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
+					w->shards[shard].out.tmp));
+	return 0;
+}
+
 int bundle_writer_copy(struct bundle_writer *w, int shard, struct ck_file *src, uint64_t src_off,
 		       uint64_t n, const char *src_name)
 {
 	struct wshard *s;
 
-	if (w->status)
-		return w->status;
-	if (check_shard(w, shard))
+	if (copies_wait(w) || copy_check(w, shard))
 		return w->status;
 	s = &w->shards[shard];
-	if (s->linked)
-		return fail(w, ck_error(&w->err, CK_EUSAGE, "%s: shared with an input, cannot grow",
-					s->out.tmp));
 	if (bundle_copy_range(src, src_off, s->out.fd, n, src_name, s->out.tmp, &w->err) < 0)
 		return fail(w, w->err.code);
 	s->length += n;
+	return 0;
+}
+
+int bundle_writer_copy_later(struct bundle_writer *w, int shard, struct ck_file *src,
+			     uint64_t src_off, uint64_t n, const char *src_name)
+{
+	if (src->fd < 0)  /* a remote input stays on this thread, with the store */
+		return bundle_writer_copy(w, shard, src, src_off, n, src_name);
+	if (copy_check(w, shard))
+		return w->status;
+	copy_queue(w, &(struct bw_copy){ shard, src, src_off, n, src_name });
+	w->shards[shard].length += n;
 	return 0;
 }
 
@@ -694,7 +1001,7 @@ int bundle_writer_share(struct bundle_writer *w, int shard, const char *src_path
 	struct ck_file *in;
 	int rc = 0;
 
-	if (w->status)
+	if (copies_wait(w))
 		return w->status;
 	if (check_shard(w, shard))
 		return w->status;
@@ -765,7 +1072,9 @@ uint64_t bundle_writer_shard_length(const struct bundle_writer *w, int shard)
 
 /* ---- finishing ---- */
 
-#define INDEX_FLUSH (1u << 20)  /* index bytes gathered before a write */
+/* Index bytes gathered before a write: about a block (256 KiB), so that the buffer stays in
+ * the pages it first touched (fresh pages cost more than the extra writes). */
+#define INDEX_FLUSH (256u << 10)
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -791,6 +1100,10 @@ static void check_dir_remove(struct bundle_writer *w)
 
 static void writer_free(struct bundle_writer *w)
 {
+	copies_wait(w);  /* before the files they write go */
+	free(w->queue);
+	pthread_cond_destroy(&w->qdone);
+	pthread_mutex_destroy(&w->qmu);
 	registry_remove(w);
 	check_dir_remove(w);
 	outlock_release(&w->lock);
@@ -831,20 +1144,21 @@ static int same_entry(const struct bundle_entry *a, const struct bundle_entry *b
 static int check_header(struct bundle_writer *w, const struct bundle *b, size_t n,
 			struct ck_err *err)
 {
-	if (b->num_shards != w->num_shards || b->big_endian != w->big_endian || n != w->n)
+	if (b->num_shards != w->num_shards || b->big_endian != w->big_endian ||
+	    n != w->n + w->nsorted)
 		return ck_error(err, CK_ECORRUPT,
 				"%s: re-reading the output: header or entry count differs", w->index.tmp);
 	return 0;
 }
 
-/* Entry i as read back: what was meant, and inside its data file. */
-static int check_entry(struct bundle_writer *w, const struct bundle_entry *e, size_t i,
-		       struct ck_err *err)
+/* An entry as read back: what was meant (want, NULL past the last), and inside its data file. */
+static int check_entry(struct bundle_writer *w, const struct bundle_entry *e,
+		       const struct bundle_entry *want, struct ck_err *err)
 {
 	struct buf tmp = BUF_INIT;
 	int rc = 0;
 
-	if (i >= w->n || !same_entry(e, &w->entries[i])) {
+	if (!want || !same_entry(e, want)) {
 		buf_add_name_msg(&tmp, e->name, e->name_len);
 		rc = ck_error(err, CK_ECORRUPT,
 			      "%s: re-reading the output: entry \"%s\" differs from what was written",
@@ -864,14 +1178,17 @@ static int check_scan(struct bundle_writer *w, const char *prefix, struct ck_err
 {
 	struct bundle_scan *sc = NULL;
 	const struct bundle_entry *e;
+	struct entry_walk k = { 0 };
 	size_t n = 0;
 	int rc = bundle_scan_open(&sc, prefix, err), ours = 0;
 
-	if (rc == 0 && (rc = check_header(w, bundle_scan_bundle(sc), w->n, err)) < 0)
+	if (rc == 0 && (rc = check_header(w, bundle_scan_bundle(sc), w->n + w->nsorted, err)) < 0)
 		ours = 1;
-	while (rc == 0 && (rc = bundle_scan_next(sc, &e, err)) > 0)
-		if ((rc = check_entry(w, e, n++, err)) < 0)
+	while (rc == 0 && (rc = bundle_scan_next(sc, &e, err)) > 0) {
+		n++;
+		if ((rc = check_entry(w, e, walk_next(w, &k), err)) < 0)
 			ours = 1;
+	}
 	if (rc == 0 && (rc = check_header(w, bundle_scan_bundle(sc), n, err)) < 0)
 		ours = 1;
 	if (rc < 0 && !ours)  /* the reader's own complaint */
@@ -884,6 +1201,7 @@ static int check_scan(struct bundle_writer *w, const char *prefix, struct ck_err
 static int check_bundle(struct bundle_writer *w, const char *prefix, struct ck_err *err)
 {
 	struct bundle *b = NULL;
+	struct entry_walk k = { 0 };
 	int rc = bundle_open(&b, prefix, err);
 
 	if (rc < 0) {
@@ -891,9 +1209,9 @@ static int check_bundle(struct bundle_writer *w, const char *prefix, struct ck_e
 		return rc;
 	}
 	rc = check_header(w, b, b->nentries, err);
-	for (size_t i = 0; i < w->n && rc == 0; i++) {
+	for (size_t i = 0; i < b->nentries && rc == 0; i++) {
 		const struct bundle_entry *e = &b->entries[i];
-		rc = check_entry(w, e, i, err);
+		rc = check_entry(w, e, walk_next(w, &k), err);
 		if (rc == 0 && !e->nslices && e->dtype != DT_VARIANT &&
 		    (rc = bundle_verify(b, e, err)) < 0)
 			ck_wrap(err, "re-reading the output");
@@ -955,12 +1273,26 @@ static int old_shards(const char *prefix)
 	return n;
 }
 
+static int two_named(const struct bundle_entry *e, struct ck_err *err)
+{
+	struct buf name = BUF_INIT;
+	int rc;
+
+	buf_add_name_msg(&name, e->name, e->name_len);
+	rc = ck_error(err, CK_EUSAGE, "two tensors named \"%s\"", (char *)name.p);
+	buf_release(&name);
+	return rc;
+}
+
 /* The index, written as it is built, a few blocks at a time: a whole index of 100 000 entries
  * in memory was megabytes of fresh pages, each a fault. */
 static int write_index(struct bundle_writer *w, struct ck_err *err)
 {
 	struct table_builder tb;
 	struct buf out = BUF_INIT, val = BUF_INIT;
+	struct entry_walk k = { 0 };
+	const char *prev = NULL;
+	size_t prev_len = 0;
 	int rc, nosync = w->flags & BW_NO_SYNC ? CK_OUT_NO_SYNC : 0;
 
 	rc = ck_outfile_create(&w->index, w->index_final, w->index.tmp, err);
@@ -969,10 +1301,24 @@ static int write_index(struct bundle_writer *w, struct ck_err *err)
 	table_builder_init(&tb, &out);
 	bundle_encode_header(&val, w->num_shards, w->big_endian);
 	table_builder_add(&tb, "", 0, val.p, val.len);
-	for (size_t i = 0; i < w->n && rc == 0; i++) {
+	for (size_t i = 0; i < w->n + w->nsorted && rc == 0; i++) {
+		const struct bundle_entry *e = walk_next(w, &k);
+		/* The caller's sorted entries are checked here, as entry_new checks the others; the
+		 * table builder refuses a key not above the last, which tells two of one name. */
+		if (!e->name_len) {
+			rc = ck_error(err, CK_EUSAGE, "a tensor cannot be named \"\": the empty key "
+				      "holds the checkpoint's header");
+			break;
+		}
 		buf_reset(&val);
-		bundle_encode_entry(&val, &w->entries[i]);
-		table_builder_add(&tb, w->entries[i].name, w->entries[i].name_len, val.p, val.len);
+		bundle_encode_entry(&val, e);
+		if (table_builder_add(&tb, e->name, e->name_len, val.p, val.len) < 0) {
+			if (e->name_len == prev_len && !memcmp(e->name, prev, prev_len))
+				rc = two_named(e, err);
+			break;
+		}
+		prev = e->name;
+		prev_len = e->name_len;
 		if (out.len >= INDEX_FLUSH) {
 			rc = ck_outfile_write(&w->index, out.p, out.len, err);
 			table_builder_drained(&tb);
@@ -1003,23 +1349,28 @@ int bundle_writer_finish(struct bundle_writer *w, struct ck_err *err)
 	sort_array(w->entries, w->n, sizeof(*w->entries), cmp_entry);
 	for (size_t i = 1; i < w->n; i++)
 		if (!cmp_entry(&w->entries[i - 1], &w->entries[i])) {
-			struct buf name = BUF_INIT;
-			buf_add_name_msg(&name, w->entries[i].name, w->entries[i].name_len);
-			rc = ck_error(err, CK_EUSAGE, "two tensors named \"%s\"", (char *)name.p);
-			buf_release(&name);
+			rc = two_named(&w->entries[i], err);
 			goto fail;
 		}
+	/* While queued copies run: the index, and its re-read check unless that reads the data
+	 * too (the shards' lengths are known already). */
+	rc = write_index(w, err);
+	if (rc == 0 && !(w->flags & BW_VERIFY_DATA))
+		rc = check_output(w, err);
+	if (rc < 0)
+		goto fail;
+	if ((rc = copies_wait(w)) < 0) {
+		if (err)
+			*err = w->err;
+		goto fail;
+	}
 	for (int i = 0; i < w->num_shards; i++) {
 		struct wshard *s = &w->shards[i];
 		/* (A hard link to an input has no descriptor: its data is already on disk.) */
 		if ((rc = ck_outfile_close(&s->out, nosync, err)) < 0)
 			goto fail;
 	}
-	rc = write_index(w, err);
-	if (rc < 0)
-		goto fail;
-	rc = check_output(w, err);
-	if (rc < 0)
+	if ((w->flags & BW_VERIFY_DATA) && (rc = check_output(w, err)) < 0)
 		goto fail;
 	rc = check_outputs(w, err);  /* again: a link may have appeared while we wrote */
 	if (rc < 0)

@@ -467,6 +467,14 @@ int table_iter_next(struct table_iter *it, const uint8_t **key, size_t *key_len,
 	return 1;
 }
 
+void table_iter_rewind(struct table_iter *it)
+{
+	block_iter_init(&it->idx, &it->t->index);
+	it->in_block = 0;   /* it->data keeps its buffer */
+	it->have_prev = 0;
+	buf_reset(&it->prev);
+}
+
 void table_iter_free(struct table_iter *it)
 {
 	if (!it)

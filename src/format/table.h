@@ -40,6 +40,9 @@ int table_get(struct table *t, const void *key, size_t key_len, struct buf *val,
 struct table_iter *table_iter_new(struct table *t);
 int table_iter_next(struct table_iter *it, const uint8_t **key, size_t *key_len,
 		    const uint8_t **val, size_t *val_len, struct ck_err *err);
+/* Back to the first key, keeping the iterator's buffers: a data block is 256 KiB, and fresh
+ * memory for it costs the clearing of a huge page (a second pass over an index, list). */
+void table_iter_rewind(struct table_iter *it);
 void table_iter_free(struct table_iter *it);
 
 /* Byte-wise key order (memcmp, then shorter first). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +89,16 @@ int ck_outfile_write(struct ck_outfile *f, const void *p, size_t n, struct ck_er
 	if (write_full(f->fd, p, n) < 0)
 		return ck_syserr(err, errno, "%s", f->tmp);
 	return 0;
+}
+
+#define EXT4_MAGIC 0xEF53  /* statfs f_type of ext2/3/4 (linux/magic.h) */
+
+void ck_outfile_reserve(struct ck_outfile *f, uint64_t n)
+{
+	struct statfs st;
+
+	if (f->fd >= 0 && n && n <= INT64_MAX && fstatfs(f->fd, &st) == 0 && st.f_type == EXT4_MAGIC)
+		(void)fallocate(f->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)n);
 }
 
 int ck_outfile_close(struct ck_outfile *f, int flags, struct ck_err *err)

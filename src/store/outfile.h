@@ -38,6 +38,11 @@ char *ck_outfile_tmp_name(const char *path);
  * 0, or the error naming tmp (CK_EEXIST when tmp exists). */
 int ck_outfile_create(struct ck_outfile *f, const char *path, char *tmp, struct ck_err *err);
 int ck_outfile_write(struct ck_outfile *f, const void *p, size_t n, struct ck_err *err);
+/* The file will be written to n bytes: on ext4, reserve its blocks now (fallocate, the size
+ * unchanged), which made a 256 MB copy_file_range a seventh faster than allocating them page
+ * by page as the data comes. Elsewhere nothing (a reserved range would spoil a reflink on
+ * btrfs or xfs). Best effort: never fails. */
+void ck_outfile_reserve(struct ck_outfile *f, uint64_t n);
 /* fsync unless CK_OUT_NO_SYNC, and close. */
 int ck_outfile_close(struct ck_outfile *f, int flags, struct ck_err *err);
 /* Rename the closed temporary file to its target: rename(2) with CK_OUT_FORCE, else never

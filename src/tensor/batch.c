@@ -26,7 +26,7 @@ void batch_start(struct batch *w, struct bundle *b)
 }
 
 /* Strings and variants have checks of their own; partitioned tensors no bytes of their own. */
-static int eligible(const struct bundle *b, const struct bundle_entry *e)
+int batch_eligible(const struct bundle *b, const struct bundle_entry *e)
 {
 	return b->format == 2 && !e->nslices && e->size && e->size <= BATCH_SMALL &&
 	       e->dtype != DT_STRING && e->dtype != DT_VARIANT && e->shard >= 0 &&
@@ -37,7 +37,7 @@ int batch_add(struct batch *w, const struct bundle_entry *e)
 {
 	uint64_t lo, hi, used;
 
-	if (!eligible(w->b, e))
+	if (!batch_eligible(w->b, e))
 		return 0;
 	if (!w->n) {
 		w->shard = e->shard;
@@ -83,7 +83,7 @@ const uint8_t *batch_payload(const struct batch *w, const struct bundle_entry *e
 {
 	uint64_t at;
 
-	if (!w->len || e->shard != w->shard || e->offset < w->lo || !eligible(w->b, e))
+	if (!w->len || e->shard != w->shard || e->offset < w->lo || !batch_eligible(w->b, e))
 		return NULL;
 	at = e->offset - w->lo;
 	if (at > w->len || e->size > w->len - at)

@@ -48,6 +48,9 @@ void batch_start(struct batch *w, struct bundle *b);
  * whose check is a plain CRC (not strings, not variants) are batched. */
 int batch_add(struct batch *w, const struct bundle_entry *e);
 
+/* 1 if e is of a kind batch_add takes (whether it fits the window aside). */
+int batch_eligible(const struct bundle *b, const struct bundle_entry *e);
+
 /* Read the planned window (nothing when it plans fewer than two entries: one pread is as
  * fast then). A read error is returned, and batch_payload then gives NULL. */
 int batch_fill(struct batch *w, struct ck_err *err);

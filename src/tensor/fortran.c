@@ -29,23 +29,6 @@ void fortran_to_c_mem(const uint8_t *in, uint8_t *out, const int64_t *dims, int 
 	}
 }
 
-static int pwrite_full(int fd, const void *p, size_t n, uint64_t off)
-{
-	const uint8_t *q = p;
-
-	while (n) {
-		ssize_t put = pwrite(fd, q, n, (off_t)off);
-		if (put < 0 && errno == EINTR)
-			continue;
-		if (put <= 0)
-			return -1;
-		q += put;
-		n -= (size_t)put;
-		off += (uint64_t)put;
-	}
-	return 0;
-}
-
 static int get(int fd, void *p, size_t n, uint64_t off, struct ck_err *err)
 {
 	long long got = pread_full(fd, p, n, off);

@@ -87,7 +87,7 @@ static void trim_zeros(char *s)
 
 /* dig * 10^(e - first) as "123.45", "0.00123", "65500" (no point when nothing follows it);
  * n must exceed the length, which callers keep below 400 (|e| stays under 330). */
-static void put_positional(char *s, size_t n, const char *sign, const char *dig, int e)
+static size_t put_positional(char *s, size_t n, const char *sign, const char *dig, int e)
 {
 	size_t len = strlen(dig), at = strlen(sign);
 
@@ -102,7 +102,7 @@ static void put_positional(char *s, size_t n, const char *sign, const char *dig,
 			len = n - at - 1;
 		memcpy(s + at, dig, len);
 		s[at + len] = '\0';
-		return;
+		return at + len;
 	}
 	for (size_t i = 0; i <= (size_t)e && at + 1 < n; i++)
 		s[at++] = i < len ? dig[i] : '0';
@@ -112,10 +112,11 @@ static void put_positional(char *s, size_t n, const char *sign, const char *dig,
 		at += len - (size_t)e - 1;
 	}
 	s[at] = '\0';
+	return at;
 }
 
 /* dig * 10^(e - first) as "1.2345e-07", "6e+00" (n > 32 + strlen(dig)). */
-static void put_scientific(char *s, size_t n, const char *sign, const char *dig, int e)
+static size_t put_scientific(char *s, size_t n, const char *sign, const char *dig, int e)
 {
 	size_t at = strlen(sign), len = strlen(dig);
 	unsigned u = (unsigned)(e < 0 ? -e : e);
@@ -135,6 +136,7 @@ static void put_scientific(char *s, size_t n, const char *sign, const char *dig,
 	s[at++] = (char)('0' + u / 10 % 10);
 	s[at++] = (char)('0' + u % 10);
 	s[at] = '\0';
+	return at;
 }
 
 /* numpy's dragon4_positional / dragon4_scientific with unique=True, trim='.': the shortest
@@ -162,6 +164,7 @@ static void shortest(char *s, size_t n, int dtype, double x, int prec, int sci, 
 void format_shortest(struct buf *out, int dtype, double v)
 {
 	char s[400], dig[24];
+	size_t n;
 	int e;
 
 	if (!isfinite(v)) {
@@ -170,16 +173,17 @@ void format_shortest(struct buf *out, int dtype, double v)
 	}
 	e = float_digits(dtype, v, dig);
 	if (e < -4 || e >= (int)strlen(dig))
-		put_scientific(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
+		n = put_scientific(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
 	else
-		put_positional(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
-	buf_add(out, s, strlen(s));
+		n = put_positional(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
+	buf_add(out, s, n);
 }
 
 void format_g(struct buf *out, double v, int prec)
 {
 	char s[400], dig[24];
 	const char *sign = signbit(v) ? "-" : "";
+	size_t len;
 	int e, n;
 
 	if (!isfinite(v) || v == 0) {
@@ -192,10 +196,10 @@ void format_g(struct buf *out, double v, int prec)
 	for (n = prec; n > 1 && dig[n - 1] == '0'; n--)
 		dig[n - 1] = '\0';
 	if (e >= -4 && e < prec)
-		put_positional(s, sizeof(s), sign, dig, e);
+		len = put_positional(s, sizeof(s), sign, dig, e);
 	else
-		put_scientific(s, sizeof(s), sign, dig, e);
-	buf_add(out, s, strlen(s));
+		len = put_scientific(s, sizeof(s), sign, dig, e);
+	buf_add(out, s, len);
 }
 
 /* numpy's repr of a scalar: positional from 1e-4 to 1e16 (and for zero), else scientific;

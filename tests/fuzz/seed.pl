@@ -12,7 +12,7 @@ my ($ckpt, $mkckpt, $fix, $out) = @ARGV;
 die "usage: seed.pl CKPT MKCKPT FIXTURES OUT\n" unless defined $out;
 remove_tree($out);
 make_path(map { "$out/$_" } qw(table bundle state path slicekey v1 objgraph graph gen npy npz
-				    safetensors entry_proto));
+				    safetensors entry_proto entry_encode));
 system($mkckpt, 'all', "$out/gen") == 0 or die "mkckpt failed\n";
 
 my $n = 0;
@@ -73,6 +73,10 @@ put('entry_proto', "\x08\x09\x12\x00\x18\x01\x28\x08\x35\xff\xff\xff\xff");
 put('entry_proto', "\x08\x13\x12\x02\x18\x01");
 put('entry_proto', "\x08\x01\x12\x04\x12\x02\x08\x04\x3a\x06\x0a\x04\x08\x00\x10\x02");
 put('entry_proto', "\x12\x08\x12\x06\x08\x03\x12\x02\x61\x62");
+# Bytes entries are made from (tests/unit/entry_encode_same.h): a rank-2 tensor, and a
+# partitioned rank-2 one (head bit 7) with a whole-dim extent (a negative length).
+put('entry_encode', "\x02\x01\x90\x90\xc0\x81\x80\x00\x04\x00\x00\x00\x00\x00\x00\xc0\xc4");
+put('entry_encode', "\x82\x01\x90\x90\x00\xc8\x00\x02");
 
 # Path folders: records op|name|len|bytes (see fuzz_path.c), then the argument byte.
 my $st = "model_checkpoint_path: \"model.ckpt-1\"\nall_model_checkpoint_paths: \"model.ckpt-1\"\n";

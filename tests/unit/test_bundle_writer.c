@@ -172,6 +172,43 @@ static int copy_all(struct bundle *src, const char *prefix, const char *add, int
 	return bundle_writer_finish(w, err);
 }
 
+static void entry_of(void *ctx, size_t i, struct bundle_entry *e)
+{
+	const struct bundle_entry *const *es = ctx;
+	*e = *es[i];
+}
+
+/* b's entries but entry `skip` given through bundle_writer_add_sorted, entry `add` added
+ * with bundle_writer_add_entry, its data files shared. */
+static int sorted_copy(struct bundle *b, const char *prefix, size_t skip, size_t add, int flags,
+		       struct ck_err *err)
+{
+	const struct bundle_entry **es = xcalloc(b->nentries, sizeof(*es));
+	struct bundle_writer *w;
+	enum bw_share how;
+	size_t n = 0;
+	int rc = bundle_writer_open(&w, prefix, b->num_shards, BW_MKDIR | flags, err);
+
+	if (rc < 0) {
+		free(es);
+		return rc;
+	}
+	for (int i = 0; i < b->num_shards && rc == 0; i++) {
+		char *sp = bundle_shard_path(b, i);
+		rc = bundle_writer_share(w, i, sp, 0, NULL, 0, &how);
+		free(sp);
+	}
+	for (size_t i = 0; i < b->nentries; i++)
+		if (i != skip)
+			es[n++] = &b->entries[i];
+	bundle_writer_add_sorted(w, n, entry_of, es);
+	if (rc == 0)
+		bundle_writer_add_entry(w, &b->entries[add]);
+	rc = bundle_writer_finish(w, err);
+	free(es);
+	return rc;
+}
+
 int main(void)
 {
 	struct bundle *a = NULL, *b = NULL;
@@ -249,6 +286,37 @@ int main(void)
 		buf_release(&y);
 	}
 	ok(stat(path("share/s.data-00000-of-00002"), &st) == 0, "shared data file in place");
+
+	/* Entries given sorted (bundle_writer_add_sorted), one added the ordinary way: merged by
+	 * key into the same index, checked on re-reading (payloads too). */
+	ok(sorted_copy(a, path("sorted/s"), 2, 2, BW_VERIFY_DATA, &err) == 0,
+	   "sorted entries merged with an added one");
+	{
+		struct buf x = slurp(path("src/a.index")), y = slurp(path("sorted/s.index"));
+		is_mem(y.p, y.len, x.p, x.len, "and the index is byte-identical");
+		buf_release(&x);
+		buf_release(&y);
+	}
+	ok(sorted_copy(a, path("sorted/d"), SIZE_MAX, 1, 0, &err) == CK_EUSAGE &&
+	   strstr(err.msg, "two tensors named"), "an added entry named as a sorted one fails: %s",
+	   err.msg);
+	is_int(count_files("sorted"), 3, "and leaves no file (the first one's three stay)");
+
+	/* A copy that fails on the helper thread (its source ends early) fails the finish, with
+	 * the copy's message, and leaves no file. */
+	ok(bundle_writer_open(&w, path("early/e"), 1, BW_MKDIR, &err) == 0, "writer for a failing copy");
+	{
+		char *sp = bundle_shard_path(a, 0);
+		struct ck_file *f = NULL;
+		ok(ck_file_open(sp, &f, &err) == 0, "source opened");
+		ok(bundle_writer_copy_later(w, 0, f, 0, f->size + 100, sp) == 0,
+		   "the copy is queued: its failure shows later");
+		ok(bundle_writer_finish(w, &err) == CK_ECORRUPT && strstr(err.msg, "ends 100 bytes early"),
+		   "finish fails with the copy's error: %s", err.msg);
+		ck_file_close(f);
+		free(sp);
+	}
+	is_int(count_files("early"), 0, "and leaves no file");
 
 	/* Output exists: refused without force; with force, a 1-shard output replaces the
 	 * 2-shard one and its stale data files go. */

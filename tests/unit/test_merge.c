@@ -79,6 +79,30 @@ static int run(struct surg_input *in, enum merge_conflict on, const char *want, 
 	return rc;
 }
 
+/* n inputs, a and b in turn: their candidates, merged from n runs (an odd count leaves one
+ * run over in a round), must come out as one sort of them all would. */
+static void run_many(size_t n, enum merge_conflict on, const char *want)
+{
+	struct surg_input in[5] = { { 0 } };
+	struct merge_plan m = { .in = in, .nin = n, .on = on };
+	struct surg_plan plan;
+	struct ck_err err;
+
+	for (size_t i = 0; i < n; i++)
+		if (surg_input_open(&in[i], i % 2 ? pb : pa, &err) < 0)
+			die(&err);
+	surg_plan_init(&plan, in, n);
+	ok(merge_plan_build(&m, &plan, &err) == 0 && !strcmp(plan_str(&plan), want),
+	   "%zu inputs, %s wins: %s", n, on == MERGE_ON_FIRST ? "first" : "last", want);
+	if (strcmp(plan_str(&plan), want))
+		printf("#   got %s\n", plan_str(&plan));
+	is_int(m.nconf, n > 3 ? 3 : 2, "%zu inputs: names in several counted", n);
+	merge_plan_release(&m);
+	surg_plan_release(&plan);
+	for (size_t i = 0; i < n; i++)
+		surg_input_release(&in[i]);
+}
+
 int main(void)
 {
 	struct surg_input in[2] = { { 0 }, { 0 } };
@@ -105,6 +129,10 @@ int main(void)
 	run(in, MERGE_ON_ERROR, "a/only_a[0] a/shared[0] b/only_b[1] b/shared[1]", "prefixes");
 	surg_input_release(&in[0]);
 	surg_input_release(&in[1]);
+	run_many(3, MERGE_ON_LAST, "only_a[2] only_b[1] shared[2]");
+	run_many(3, MERGE_ON_FIRST, "only_a[0] only_b[1] shared[0]");
+	run_many(5, MERGE_ON_LAST, "only_a[4] only_b[3] shared[4]");
+	run_many(4, MERGE_ON_LAST, "only_a[2] only_b[3] shared[3]");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "store/optfile.h"
 #include "base/util.h"
+#include "store/outfile.h"
 #include "store/outguard.h"
 #include "tap.h"
 
@@ -94,6 +96,32 @@ static void test_rename(void)
 	unlink(b);
 	free(a);
 	free(b);
+}
+
+/* ck_outfile_reserve: on ext4 the blocks are had and the size stays; the writes then land in
+ * them and the file ends where they do. */
+static void test_reserve(void)
+{
+	struct ck_outfile f = CK_OUTFILE_INIT;
+	struct ck_err err;
+	struct statfs sf;
+	struct stat st;
+	char *path = at("reserved"), block[4096] = { 0 };
+	int ext4;
+
+	ok(ck_outfile_create(&f, path, NULL, &err) == 0, "an output file");
+	ext4 = fstatfs(f.fd, &sf) == 0 && sf.f_type == 0xEF53;
+	ck_outfile_reserve(&f, 1 << 20);
+	ok(fstat(f.fd, &st) == 0 && st.st_size == 0, "reserving space leaves its size at 0");
+	if (ext4)
+		ok(st.st_blocks * 512 >= (1 << 20), "on ext4 the space is had (%lld blocks)",
+		   (long long)st.st_blocks);
+	else
+		ok(st.st_blocks == 0, "elsewhere nothing is reserved (a reflink must stay possible)");
+	ok(ck_outfile_write(&f, block, sizeof(block), &err) == 0 && fstat(f.fd, &st) == 0 &&
+	   st.st_size == (off_t)sizeof(block), "a write after it makes the size");
+	ck_outfile_abort(&f);
+	free(path);
 }
 
 static void test_names(void)
@@ -182,6 +210,7 @@ int main(void)
 	test_locks();
 	test_rename();
 	test_names();
+	test_reserve();
 	test_optfile();
 	const char *names[] = { "in.bin", "sym", "hard", "other" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

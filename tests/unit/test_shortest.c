@@ -202,6 +202,15 @@ int main(void)
 			bad += !same(DT_FLOAT, f);
 	}
 	is_int(bad, 0, "2 million random float32 bit patterns");
+	/* Values of everyday size (the fast path's range) and short decimals, whose candidates
+	 * lie on or next to the interval's ends. */
+	bad = 0;
+	for (int i = 0; i < 1000000; i++) {
+		float f = ldexpf((float)(rnd() >> 40) / 16777216.0f + 0.5f, (int)(rnd() % 61) - 30);
+		float g = (float)((double)(int64_t)(rnd() % 2000001 - 1000000) / (double)(1 + rnd() % 10000));
+		bad += !same(DT_FLOAT, f) + !same(DT_FLOAT, g);
+	}
+	is_int(bad, 0, "float32 of everyday size and short decimals");
 	bad = 0;
 	for (int e = -149; e <= 127; e++) {  /* powers of two and their neighbours */
 		float p = ldexpf(1, e);
