@@ -156,8 +156,8 @@ ok(!@left || scalar(slurp("$dir/.err") =~ /tempstate|temporary/),
    map { basename($_) } @left);
 ok(digest(@inputs) eq $digest0, 'every input byte-identical after all runs');
 
-# ---- Ctrl-C during the single-file writers: export (.npz, whose archive libzip writes under a
-# temporary name of its own, and safetensors) and show --npy ----
+# ---- Ctrl-C during the single-file writers: export (.npz, written by our own zip writer, and
+# safetensors) and show --npy ----
 my $exp = "$dir/exp";
 my %files = (
 	npz         => ['export', '--npz', "$exp/x.npz", "$dir/in/model"],

@@ -191,11 +191,18 @@ static int x_open(void *ctx, struct ck_err *err)
 		rc = transpose_source(t, err);
 	if (rc < 0)
 		return rc;
-	t->raw = xmalloc(CHUNK_BYTES);
-	if (t->how == X_WIDEN)
-		t->dbl = xmalloc(CHUNK_BYTES * sizeof(double));
-	if (t->o->dtype != t->e->dtype)
-		t->cast = xmalloc(CHUNK_BYTES);
+	/* produce() takes at most CHUNK_BYTES / 4 bytes a time, as read and as cast, and no more
+	 * than the tensor's elements, at most 16 bytes wide (an export of 70000 small tensors
+	 * allocated 1 MiB for each; the sanitizers' allocator mapped and poisoned every one) */
+	{
+		uint64_t most = CHUNK_BYTES / 4, elems = t->selems < most ? t->selems : most;
+		size_t bytes = (size_t)(elems < most / 16 ? elems * 16 : most) + 16;
+		t->raw = xmalloc(bytes);
+		if (t->how == X_WIDEN)
+			t->dbl = xmalloc((size_t)elems * sizeof(double) + 16);
+		if (t->o->dtype != t->e->dtype)
+			t->cast = xmalloc(bytes);
+	}
 	return 0;
 }
 
@@ -239,7 +246,7 @@ static int read_stored(struct xtensor *t, uint8_t *p, size_t m, struct ck_err *e
 static int produce(struct xtensor *t, struct ck_err *err)
 {
 	uint64_t left = t->selems - t->next;
-	size_t esize, m;
+	size_t esize, wide, m;
 	int rc;
 
 	buf_reset(&t->pend);
@@ -256,7 +263,11 @@ static int produce(struct xtensor *t, struct ck_err *err)
 		return 0;
 	}
 	esize = (size_t)dtype_info(t->e->dtype)->size;
-	m = (size_t)(left < CHUNK_BYTES / 4 / esize ? left : CHUNK_BYTES / 4 / esize);
+	/* as many elements as fit CHUNK_BYTES / 4 both as read and as cast (float8 to float64
+	 * is 8 times wider: sized by the source alone, the cast overran its buffer) */
+	wide = esize > (size_t)dtype_info(t->o->dtype)->size ? esize
+							     : (size_t)dtype_info(t->o->dtype)->size;
+	m = (size_t)(left < CHUNK_BYTES / 4 / wide ? left : CHUNK_BYTES / 4 / wide);
 	if (!m)
 		m = 1;
 	rc = read_stored(t, t->raw, m, err);
@@ -264,7 +275,7 @@ static int produce(struct xtensor *t, struct ck_err *err)
 		return rc;
 	if (t->b->big_endian)
 		swap_elements(t->e->dtype, t->raw, m);
-	if (t->cast) {  /* --rules cast: the chunk holds CHUNK_BYTES / 4 bytes, at most 8 bytes wide */
+	if (t->cast) {  /* --rules cast: at most CHUNK_BYTES / 4 bytes either way */
 		cast_elements(t->e->dtype, t->raw, t->o->dtype, t->cast, m, NULL);
 		memcpy(t->raw, t->cast, m * (size_t)dtype_info(t->o->dtype)->size);
 		esize = (size_t)dtype_info(t->o->dtype)->size;
@@ -286,8 +297,8 @@ static int produce(struct xtensor *t, struct ck_err *err)
 }
 
 /* Elements as stored, read straight into the caller's buffer: no copy through pend. For
- * large reads only (safetensors asks for CHUNK_BYTES; libzip for a few KiB, which are better
- * served from pend than by a read each). */
+ * large reads only (safetensors asks for CHUNK_BYTES, the .npz writer for up to 1 MiB; the
+ * tail of a small tensor is better served from pend than by a read each). */
 #define DIRECT_MIN (64u << 10)
 
 static long long read_direct(struct xtensor *t, void *p, size_t n, struct ck_err *err)

@@ -1,9 +1,24 @@
-/* NumPy .npz archives: a zip file of .npy members, one per array ("name.npy"), through
- * Debian's libzip. Members are written stored (numpy.savez) or deflated (savez_compressed),
- * and read in either form; their bytes are streamed both ways, never held whole.
+/* NumPy .npz archives: a zip file of .npy members, one per array ("name.npy"). Members are
+ * written stored (numpy.savez) or deflated (savez_compressed) by our own writer, and read in
+ * either form through Debian's libzip; their bytes are streamed both ways, never held whole.
+ * The records, as PKWARE's APPNOTE.TXT (6.3) draws them (all integers little-endian):
  *
- *   local header + "a.npy" data | local header + "b/c.npy" data | ... | central directory
- *   (ZIP64 records when a member or the archive passes 4 GiB)
+ *   local header   50 4B 03 04 | need u16 | flags u16 | method u16 | time u16 | date u16 |
+ *                  crc32 u32 | compressed u32 | size u32 | name len u16 | extra len u16 |
+ *                  name | extra                                  then the member's bytes
+ *   central header 50 4B 01 02 | made by u16 | need ... name len (as above) | extra len u16 |
+ *                  comment len u16 | disk u16 | internal u16 | external u32 | offset u32 |
+ *                  name | extra                                  one per member, in order
+ *   [zip64 end     50 4B 06 06 | 44 u64 | made by u16 | need u16 | disk u32 | cd disk u32 |
+ *                  entries here u64 | entries u64 | cd size u64 | cd offset u64
+ *    zip64 locator 50 4B 06 07 | disk u32 | offset of zip64 end u64 | disks u32]
+ *   end            50 4B 05 06 | disk u16 | cd disk u16 | entries here u16 | entries u16 |
+ *                  cd size u32 | cd offset u32 | comment len u16
+ *
+ * ZIP64: a size or offset of 0xFFFFFFFF or more is written as 0xFFFFFFFF and given in the
+ * zip64 extra field (id 0x0001: size u64, compressed u64, offset u64; in a local header both
+ * sizes, in a central header only the fields marked); 65535 members or more, or a central
+ * directory at or past 4 GiB, add the zip64 end record and its locator.
  */
 #ifndef CKPT_NPZ_H
 #define CKPT_NPZ_H
@@ -61,6 +76,26 @@ int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 int npz_writer_finish(struct npz_writer *w, struct ck_err *err);
 /* Give up: remove the temporary file and free w. Safe on NULL. */
 void npz_writer_abort(struct npz_writer *w);
+
+/* ---- the records (exposed for tests: an archive past 4 GiB without writing 4 GiB) ---- */
+
+#define ZIP_MAX32 0xffffffffull  /* a 32-bit field holds less: this value marks ZIP64 */
+
+struct npz_entry {
+	const char *name;     /* the member name, name_len bytes */
+	size_t name_len;
+	uint64_t size, csize; /* uncompressed and compressed (stored: the same) */
+	uint64_t off;         /* of the local header */
+	uint32_t crc;
+	int method;           /* 0 stored, 8 deflated */
+	int zip64;            /* the local header carries the zip64 sizes */
+	uint16_t dos_time, dos_date;
+};
+
+void npz_local_header(struct buf *out, const struct npz_entry *e);
+void npz_central_header(struct buf *out, const struct npz_entry *e);
+/* The end records of a central directory of n headers, cd_size bytes at cd_off. */
+void npz_end_records(struct buf *out, uint64_t n, uint64_t cd_off, uint64_t cd_size);
 
 /* ---- reading ---- */
 

@@ -1,8 +1,12 @@
 /* .npz member names: every tensor name, of any bytes, becomes a plain relative member name
  * (no absolute path, no "." or ".." or empty component, no backslash or control byte, valid
  * UTF-8) and decodes back to itself exactly. */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "base/crc32.h"
+#include "base/err.h"
 #include "base/util.h"
 #include "tensor/npz.h"
 #include "tap.h"
@@ -46,6 +50,103 @@ static int round_trip(const void *name, size_t len)
 	return good;
 }
 
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+static void put_at(int fd, const struct buf *b, uint64_t off)
+{
+	if (pwrite(fd, b->p, b->len, (off_t)off) != (ssize_t)b->len)
+		abort();
+}
+
+/* A member of SMALL bytes; the archive's offsets past 4 GiB come from holes (a sparse file). */
+#define SMALL 100
+#define FAR (5ull << 30)
+
+/* An archive past 4 GiB without writing 4 GiB: "a.npy" at 0, "b.npy" at 5 GiB, and "big.npy",
+ * a hole of 4 GiB + 16 zero bytes whose CRC is not checked here (its header and size are).
+ * Its central directory starts past 9 GiB, so the end records are ZIP64's too. The file stays
+ * when $NPZ_SPARSE names it (tests/npz.t reads it with Python's zipfile). */
+static void zip64_offsets(void)
+{
+	const char *keep = getenv("NPZ_SPARSE");
+	char path[] = "/tmp/test_npz.XXXXXX";
+	struct npz_entry e[3] = {
+		{ "a.npy", 5, SMALL, SMALL, 0, 0, 0, 0, 1 << 11, 0x5821 },
+		{ "b.npy", 5, SMALL, SMALL, FAR, 0, 0, 0, 1 << 11, 0x5821 },
+		{ "big.npy", 7, (4ull << 30) + 16, (4ull << 30) + 16, FAR + 200, 0, 0, 1, 0, 0x5821 },
+	};
+	struct buf b = BUF_INIT, data = BUF_INIT;
+	struct npz_reader *r = NULL;
+	struct ck_err err;
+	uint64_t cd_off, cd_len;
+	int fd = keep ? open(keep, O_RDWR | O_CREAT | O_TRUNC, 0644) : mkstemp(path);
+	uint8_t got[SMALL];
+	int rc;
+
+	if (fd < 0)
+		abort();
+	for (int i = 0; i < SMALL; i++)
+		buf_addc(&data, (uint8_t)(i * 7));
+	for (int i = 0; i < 2; i++) {
+		data.p[0] = (uint8_t)i;
+		e[i].crc = crc32_update(0, data.p, SMALL);
+		buf_reset(&b);
+		npz_local_header(&b, &e[i]);
+		buf_add(&b, data.p, SMALL);
+		put_at(fd, &b, e[i].off);
+	}
+	buf_reset(&b);
+	npz_local_header(&b, &e[2]);
+	ok(b.len == 30 + 7 + 20 && rd32(b.p + 18) == 0xffffffffu && rd32(b.p + 22) == 0xffffffffu &&
+	   rd64(b.p + 41) == e[2].size && rd64(b.p + 49) == e[2].csize,
+	   "a member of 4 GiB or more: sizes 0xFFFFFFFF, both in the local zip64 extra field");
+	put_at(fd, &b, e[2].off);
+	cd_off = e[2].off + b.len + e[2].size;
+	buf_reset(&b);
+	for (int i = 0; i < 3; i++)
+		npz_central_header(&b, &e[i]);
+	cd_len = b.len;
+	/* central headers: a.npy 46 + 5 bytes; b.npy at 51, its extra the offset only; big.npy at
+	 * 51 + 46 + 5 + 12 = 114, its extra both sizes then the offset (APPNOTE 4.5.3) */
+	ok(rd32(b.p + 42) == 0 && b.p[30] == 0 && rd32(b.p + 51 + 42) == 0xffffffffu &&
+	   rd32(b.p + 51 + 20) == SMALL && b.p[51 + 30] == 12 && rd32(b.p + 102) == 0x00080001 &&
+	   rd64(b.p + 106) == FAR, "a member at 5 GiB: offset 0xFFFFFFFF, in the central zip64 extra");
+	ok(b.p[114 + 30] == 28 && rd32(b.p + 167) == 0x00180001 && rd64(b.p + 171) == e[2].size &&
+	   rd64(b.p + 179) == e[2].csize && rd64(b.p + 187) == e[2].off && cd_len == 195,
+	   "a member of 4 GiB past 4 GiB: size, compressed size, offset in that order");
+	npz_end_records(&b, 3, cd_off, cd_len);
+	put_at(fd, &b, cd_off);
+	ok(rd32(b.p + cd_len) == 0x06064b50 && rd64(b.p + cd_len + 48) == cd_off &&
+	   rd32(b.p + cd_len + 56) == 0x07064b50 && rd64(b.p + cd_len + 64) == cd_off + cd_len &&
+	   rd32(b.p + cd_len + 76) == 0x06054b50 && rd32(b.p + cd_len + 92) == 0xffffffffu,
+	   "a central directory past 4 GiB: ZIP64 end record and locator, offset 0xFFFFFFFF");
+	close(fd);
+
+	rc = npz_open(&r, keep ? keep : path, &err);
+	ok(rc == 0, "libzip opens it%s%s", rc ? ": " : "", rc ? err.msg : "");
+	if (rc == 0) {
+		ok(npz_count(r) == 3 && !strcmp(npz_name(r, 1), "b.npy") && npz_size(r, 1) == SMALL &&
+		   npz_size(r, 2) == e[2].size, "libzip sees the three members and their sizes");
+		rc = npz_member_open(r, 1, &err);
+		ok(rc == 0 && npz_member_read(r, got, SMALL, &err) == SMALL && got[0] == 1 &&
+		   !memcmp(got + 1, data.p + 1, SMALL - 1) && npz_member_read(r, got, 1, &err) == 0,
+		   "libzip reads the member at 5 GiB, CRC checked%s%s", rc ? ": " : "", rc ? err.msg : "");
+		npz_close(r);
+	}
+	if (!keep)
+		unlink(path);
+	buf_release(&b);
+	buf_release(&data);
+}
+
 int main(void)
 {
 	static const char *const names[] = {
@@ -86,5 +187,6 @@ int main(void)
 	ok(all, "2000 random names of '.', '/', '%%', '\\\\', controls and UTF-8");
 	buf_release(&m);
 	buf_release(&d);
+	zip64_offsets();
 	return tap_done();
 }
