@@ -168,7 +168,7 @@ deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    gcc g++ make pkg-config protobuf-c-compiler libprotobuf-c-dev libsnappy-dev \
-	    libcjson-dev libleveldb-dev libzip-dev libcurl4-openssl-dev python3-numpy perl mandoc jq zsh strace >/dev/null
+	    libcjson-dev libleveldb-dev libzip-dev zlib1g-dev unzip libcurl4-openssl-dev python3-numpy perl mandoc jq zsh strace >/dev/null
 
 # What `make fuzz`, `make check-valgrind`, tests/trend-html.t (headless Chromium) and
 # tests/remote.t (nginx, and s3rver from npm under /usr/local) need besides (CI installs it; not
