@@ -223,3 +223,12 @@ const char *crc32c_impl(void)
 	pthread_once(&once, init);
 	return impl_name;
 }
+
+uint32_t crc32c_join(const uint32_t *crc, uint64_t n, uint64_t size, uint64_t part_len)
+{
+	uint32_t c = n ? crc[0] : 0;
+
+	for (uint64_t j = 1; j < n; j++)
+		c = crc32c_combine(c, crc[j], j + 1 < n ? part_len : size - j * part_len);
+	return c;
+}

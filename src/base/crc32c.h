@@ -18,6 +18,10 @@ static inline uint32_t crc32c(const void *p, size_t n)
  * of one payload can be summed on different threads: B's CRC starts from 0. */
 uint32_t crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
 
+/* The CRC of size bytes from the CRCs of its n consecutive parts (each from 0), every part
+ * part_len bytes long but the last (size - (n - 1) * part_len): chunks summed apart. */
+uint32_t crc32c_join(const uint32_t *crc, uint64_t n, uint64_t size, uint64_t part_len);
+
 /* Portable implementation, exposed so that tests can compare both paths. */
 uint32_t crc32c_extend_sw(uint32_t crc, const void *p, size_t n);
 

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 
 /* The helper's stack. Its jobs keep blocks of 4096 elements on the stack (stats_add: about
  * 200 KiB with what it inlines), more than a thread gets by default on musl (128 KiB) or under
@@ -111,4 +112,53 @@ void par_wait(void)
 	pthread_mutex_lock(&mu);
 	wait_idle();
 	pthread_mutex_unlock(&mu);
+}
+
+struct chunks {                 /* what both threads of par_chunks share */
+	uint64_t n;
+	int (*fn)(void *, uint64_t);
+	atomic_uint_fast64_t next;  /* the next chunk to take */
+	atomic_int stop;            /* a thread failed: take no more */
+};
+
+struct chunk_taker {
+	struct chunks *t;
+	void *arg;
+	uint64_t failed_at;
+};
+
+static void take_chunks(void *arg)
+{
+	struct chunk_taker *k = arg;
+	struct chunks *t = k->t;
+
+	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
+		uint64_t c = atomic_fetch_add_explicit(&t->next, 1, memory_order_relaxed);
+		if (c >= t->n)
+			return;
+		if (t->fn(k->arg, c)) {
+			k->failed_at = c;
+			atomic_store_explicit(&t->stop, 1, memory_order_relaxed);
+			return;
+		}
+	}
+}
+
+uint64_t par_chunks(uint64_t n, int two, int (*fn)(void *arg, uint64_t c), void *a, void *b,
+		    int *who)
+{
+	struct chunks t = { .n = n, .fn = fn };
+	struct chunk_taker k[2] = { { &t, a, UINT64_MAX }, { &t, b, UINT64_MAX } };
+	int bad;
+
+	atomic_init(&t.next, 0);
+	atomic_init(&t.stop, 0);
+	if (two && n >= 2)
+		par_both(take_chunks, &k[0], &k[1]);
+	else
+		take_chunks(&k[0]);
+	bad = k[1].failed_at < k[0].failed_at;
+	if (who)
+		*who = bad;
+	return k[bad].failed_at;
 }

@@ -3,6 +3,8 @@
 #ifndef CKPT_PAR_H
 #define CKPT_PAR_H
 
+#include <stdint.h>
+
 /* fn(a) on this thread while fn(b) runs on a helper thread (one, kept for the process);
  * returns when both are done. One caller at a time. Without a helper (none could be made)
  * they run one after the other. */
@@ -14,5 +16,14 @@ void par_both(void (*fn)(void *), void *a, void *b);
  * and now. */
 void par_start(void (*fn)(void *), void *arg);
 void par_wait(void);
+
+/* Chunks 0 to n - 1 of a job, taken in turn from a shared counter by two threads (par_both;
+ * by this one alone when !two), fn(a or b, c) for each, each thread's in rising order. Chunks,
+ * not halves, keep both threads busy to the end on a loaded machine, where either may be set
+ * aside for a while. A nonzero return from fn stops both from taking more; the result is then
+ * the lowest chunk that failed (every chunk below it was done) and *who (may be NULL) 0 or 1
+ * for the argument it failed with; else UINT64_MAX. */
+uint64_t par_chunks(uint64_t n, int two, int (*fn)(void *arg, uint64_t c), void *a, void *b,
+		    int *who);
 
 #endif

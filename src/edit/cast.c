@@ -1,7 +1,6 @@
 /* Float payloads converted in chunks that two threads take in turn (cast.h). */
 #include "edit/cast.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "base/crc32c.h"
@@ -29,15 +28,13 @@ struct batch {                  /* what both threads share */
 	uint64_t *first;            /* item i's chunks: first[i] to first[i + 1] - 1 */
 	uint64_t *out_off;          /* where item i goes in shard 0 */
 	uint32_t *crc_in, *crc_out; /* per chunk, each from 0 */
-	atomic_uint_fast64_t next;  /* the next chunk to take */
-	atomic_int stop;            /* a thread failed: take no more */
 };
 
 struct worker {
 	struct batch *t;
 	uint8_t *in, *out;
 	struct cast_stats *st;      /* per item */
-	uint64_t failed_at;         /* the chunk that failed (UINT64_MAX: none) */
+	size_t i;                   /* the item of the last chunk taken */
 	int rc, errnum;             /* a read's error (in err), or a write's errno */
 	struct ck_err err;
 };
@@ -65,37 +62,14 @@ static int do_chunk(struct worker *k, size_t i, uint64_t c)
 	return k->errnum ? -1 : 0;
 }
 
-/* par_both's job: chunks in the order taken (each thread's in rising order) until none is
- * left or a thread failed. */
-static void work(void *arg)
+/* par_chunks' job: chunk c, of the item at or after the last one this thread did. */
+static int take(void *arg, uint64_t c)
 {
 	struct worker *k = arg;
-	struct batch *t = k->t;
-	size_t i = 0;
 
-	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
-		uint64_t c = atomic_fetch_add_explicit(&t->next, 1, memory_order_relaxed);
-		if (c >= t->first[t->n])
-			return;
-		while (t->first[i + 1] <= c)
-			i++;
-		if (do_chunk(k, i, c) < 0) {
-			k->failed_at = c;
-			atomic_store_explicit(&t->stop, 1, memory_order_relaxed);
-			return;
-		}
-	}
-}
-
-/* The CRC of chunks [from, to) of `size` bytes in all, each chunk_len long but the last. */
-static uint32_t join_crcs(const uint32_t *crc, uint64_t from, uint64_t to, uint64_t size,
-			  uint64_t chunk_len)
-{
-	uint32_t c = from < to ? crc[from] : 0;
-
-	for (uint64_t j = from + 1; j < to; j++)
-		c = crc32c_combine(c, crc[j], j + 1 < to ? chunk_len : size - (j - from) * chunk_len);
-	return c;
+	while (k->t->first[k->i + 1] <= c)
+		k->i++;
+	return do_chunk(k, k->i, c);
 }
 
 /* Checked, opened for reading (the shard, before the threads pread it) and given its room
@@ -137,9 +111,9 @@ static void stats_sum(struct cast_stats *st, const struct cast_stats *a)
 
 /* After the threads: each item's CRC checked and its entry added, in order, up to the first
  * chunk that failed, whose error is then returned. */
-static int end_items(struct batch *t, struct worker k[2], uint64_t *bytes, struct ck_err *err)
+static int end_items(struct batch *t, const struct worker *bad, uint64_t failed_at,
+		     uint64_t *bytes, struct ck_err *err)
 {
-	struct worker *bad = k[1].failed_at < k[0].failed_at ? &k[1] : &k[0];
 	size_t os = (size_t)dtype_info(t->to)->size;
 
 	for (size_t i = 0; i < t->n; i++) {
@@ -148,7 +122,7 @@ static int end_items(struct batch *t, struct worker k[2], uint64_t *bytes, struc
 		struct bundle_entry oe = *e;
 		uint32_t crc;
 		int rc;
-		if (t->first[i + 1] > bad->failed_at) {
+		if (t->first[i + 1] > failed_at) {
 			if (bad->errnum) {
 				bundle_writer_write_failed(t->w, 0, bad->errnum);
 				return bundle_writer_status(t->w, err);
@@ -157,7 +131,8 @@ static int end_items(struct batch *t, struct worker k[2], uint64_t *bytes, struc
 				*err = bad->err;
 			return bad->rc;
 		}
-		crc = join_crcs(t->crc_in, t->first[i], t->first[i + 1], e->size, CAST_CHUNK);
+		crc = crc32c_join(t->crc_in + t->first[i], t->first[i + 1] - t->first[i], e->size,
+				  CAST_CHUNK);
 		rc = bundle_check_crc(t->b, e, crc, err);
 		if (rc < 0)
 			return rc;
@@ -165,8 +140,9 @@ static int end_items(struct batch *t, struct worker k[2], uint64_t *bytes, struc
 		oe.dtype = t->to;
 		oe.offset = t->out_off[i];
 		oe.size = e->elements * os;
-		oe.crc32c = crc32c_mask(join_crcs(t->crc_out, t->first[i], t->first[i + 1], oe.size,
-						  CAST_CHUNK / es * os));
+		oe.crc32c = crc32c_mask(crc32c_join(t->crc_out + t->first[i],
+						    t->first[i + 1] - t->first[i], oe.size,
+						    CAST_CHUNK / es * os));
 		if (bundle_writer_add_entry(t->w, &oe))
 			return bundle_writer_status(t->w, err);
 		if (bytes)
@@ -182,8 +158,8 @@ static int run(struct bundle_writer *w, struct bundle *b, struct cast_item *item
 {
 	struct batch t = { .b = b, .w = w, .items = items, .n = n, .to = to };
 	struct worker k[2];
-	uint64_t chunks = 0;
-	int rc = 0;
+	uint64_t chunks = 0, failed_at;
+	int rc = 0, who;
 
 	t.first = xmalloc((n + 1) * sizeof(*t.first));
 	t.out_off = xmalloc((n + 1) * sizeof(*t.out_off));
@@ -195,23 +171,17 @@ static int run(struct bundle_writer *w, struct bundle *b, struct cast_item *item
 	t.first[n] = chunks;
 	t.crc_in = xmalloc((chunks + 1) * sizeof(uint32_t));
 	t.crc_out = xmalloc((chunks + 1) * sizeof(uint32_t));
-	atomic_init(&t.next, 0);
-	atomic_init(&t.stop, 0);
 	for (int j = 0; j < 2; j++) {
 		if (!ins[j]) {
 			ins[j] = xmalloc_io(CAST_CHUNK);
 			outs[j] = xmalloc_io(8 * (size_t)CAST_CHUNK);
 		}
 		k[j] = (struct worker){ .t = &t, .in = ins[j], .out = outs[j],
-					.st = xcalloc(n + 1, sizeof(struct cast_stats)),
-					.failed_at = UINT64_MAX };
+					.st = xcalloc(n + 1, sizeof(struct cast_stats)) };
 	}
 	if (!rc) {
-		if (b->format == 2 && chunks >= 2)
-			par_both(work, &k[0], &k[1]);
-		else
-			work(&k[0]);
-		rc = end_items(&t, k, bytes, err);
+		failed_at = par_chunks(chunks, b->format == 2, take, &k[0], &k[1], &who);
+		rc = end_items(&t, &k[who], failed_at, bytes, err);
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		items[i].st = k[0].st[i];
