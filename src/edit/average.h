@@ -1,6 +1,6 @@
 /* The element-wise mean of N checkpoints (`ckpt average`), streamed: each float tensor is read
  * from all inputs a chunk at a time, summed in double precision, divided and rounded back to
- * its dtype, so memory is one chunk per input whatever the model's size. */
+ * its dtype, so memory is a few chunks whatever the model's size. */
 #ifndef CKPT_AVERAGE_H
 #define CKPT_AVERAGE_H
 
@@ -16,7 +16,8 @@ struct avg_opts {
 	int keep_optimizer;   /* average optimizer slots too (else they are left out) */
 	int intersect;        /* average what every input has alike; else differences are errors */
 	int flags;            /* bundle writer flags (BW_FORCE, BW_MKDIR, BW_VERIFY_DATA) */
-	size_t chunk;         /* elements read from each input at a time (0: 64 Ki) */
+	size_t chunk;         /* elements read from each input at a time, on one thread (0: the
+				 default, with large float32 tensors on two cores) */
 };
 
 struct avg_result {
@@ -41,7 +42,9 @@ struct avg_src {
 /* The element-wise mean of n stored payloads of one dtype (a float or complex type) and
  * element count, each read from its input CRC-checked, encoded as dtype to and appended to
  * shard 0 of w as an entry like src[n - 1].e (name, shape) with the new dtype and CRC.
- * n == 1 is a conversion. chunk: elements per read (0: 64 Ki). Rounding is counted into st (may be NULL), bytes written added to
+ * n == 1 is a conversion. chunk: elements per read on this thread (0: 64 Ki, and float32
+ * payloads of V2 inputs larger than CAST_CHUNK bytes on two cores, in chunks of that many
+ * bytes: the same bits, about twice as fast; see average.c). Rounding is counted into st (may be NULL), bytes written added to
  * *bytes (may be NULL). Inputs and output keep the last input's byte order. */
 struct bundle_writer;
 int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n, int to,

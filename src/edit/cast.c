@@ -101,14 +101,6 @@ static int begin_item(struct bundle_writer *w, struct bundle *b, const struct bu
 	return 0;
 }
 
-static void stats_sum(struct cast_stats *st, const struct cast_stats *a)
-{
-	st->values += a->values;
-	st->changed += a->changed;
-	st->overflow += a->overflow;
-	st->underflow += a->underflow;
-}
-
 /* After the threads: each item's CRC checked and its entry added, in order, up to the first
  * chunk that failed, whose error is then returned. */
 static int end_items(struct batch *t, const struct worker *bad, uint64_t failed_at,
@@ -185,7 +177,7 @@ static int run(struct bundle_writer *w, struct bundle *b, struct cast_item *item
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		items[i].st = k[0].st[i];
-		stats_sum(&items[i].st, &k[1].st[i]);
+		cast_stats_add(&items[i].st, &k[1].st[i]);
 	}
 	free(k[0].st);
 	free(k[1].st);
@@ -216,6 +208,6 @@ int cast_payload(struct bundle_writer *w, struct bundle *b, const struct bundle_
 	int rc = cast_payloads(w, b, &it, 1, to, bytes, err);
 
 	if (!rc && st)
-		stats_sum(st, &it.st);
+		cast_stats_add(st, &it.st);
 	return rc;
 }

@@ -22,6 +22,15 @@ struct cast_stats {
 	uint64_t underflow;  /* non-zero values that became zero */
 };
 
+/* st += a: the counts of work done in parts (by several threads). */
+static inline void cast_stats_add(struct cast_stats *st, const struct cast_stats *a)
+{
+	st->values += a->values;
+	st->changed += a->changed;
+	st->overflow += a->overflow;
+	st->underflow += a->underflow;
+}
+
 /* The bits of the representable value of the format nearest to x (ties to even). A finite x
  * too large for the format sets *overflow (if not NULL) and gives Inf, or NaN in formats
  * without Inf. NaN stays NaN (quiet, sign kept where the format has signed NaNs). */

@@ -1,0 +1,225 @@
+/* average: float32 means of more than a chunk, done on two cores (chunk 0), are the one-thread
+ * path's bit for bit (an explicit chunk), rounding counts too; a damaged input chunk, the first
+ * or the last, gives the one-thread path's error. */
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format/bundle.h"
+#include "format/bundle_writer.h"
+#include "format/dtype.h"
+#include "edit/average.h"
+#include "edit/cast.h"
+#include "tap.h"
+
+#define N 3
+#define CE (CAST_CHUNK / 4)  /* float32 elements in a chunk */
+
+static const struct {
+	const char *name;
+	size_t elements;
+} tensors[] = {
+	{ "small", 1000 },              /* less than a chunk: one thread */
+	{ "one_more", CE + 1 },         /* the smallest on two cores: a last chunk of one */
+	{ "exact", 3 * CE },            /* several whole chunks */
+	{ "ragged", 4 * CE + 12345 },   /* not a multiple of the chunk */
+};
+#define NT (sizeof(tensors) / sizeof(tensors[0]))
+
+static void die(const struct ck_err *e)
+{
+	printf("Bail out! %s\n", e->msg);
+	exit(1);
+}
+
+static void make(const char *prefix, int k)
+{
+	struct bundle_writer *w;
+	struct ck_err err;
+
+	srand(5 + k);
+	if (bundle_writer_open(&w, prefix, 1, BW_FORCE, &err) < 0)
+		die(&err);
+	for (size_t t = 0; t < NT; t++) {
+		size_t m = tensors[t].elements;
+		int64_t dim = (int64_t)m;
+		float *v = malloc(m * sizeof(float));
+		for (size_t i = 0; i < m; i++)
+			v[i] = ((float)rand() / RAND_MAX - 0.5f) * (float)(1 << (rand() % 20));
+		/* special values at chunk edges: NaN, infinities, a subnormal, the largest float */
+		v[0] = k == 0 ? NAN : v[0];
+		v[m - 1] = k == 1 ? INFINITY : k == 2 ? -INFINITY : v[m - 1];
+		v[m / 2] = k == 0 ? 1e-45f : 0;
+		v[m / 3] = 3.4028235e38f;
+		bundle_writer_add(w, tensors[t].name, strlen(tensors[t].name), DT_FLOAT, &dim, 1, 0, v,
+				  m * sizeof(float));
+		free(v);
+	}
+	if (bundle_writer_finish(w, &err) < 0)
+		die(&err);
+}
+
+static void open_all(struct bundle *in[N], char p[N][256])
+{
+	struct ck_err err;
+
+	for (int k = 0; k < N; k++)
+		if (bundle_open(&in[k], p[k], &err) < 0)
+			die(&err);
+}
+
+static void free_all(struct bundle *in[N])
+{
+	for (int k = 0; k < N; k++)
+		bundle_free(in[k]);
+}
+
+/* Average tensor t of in into a new checkpoint at out, chunk as given. rc; err set. */
+static int average_one(struct bundle *in[N], size_t t, const char *out, size_t chunk,
+		       struct cast_stats *st, struct ck_err *err)
+{
+	struct avg_src src[N];
+	struct bundle_writer *w;
+	uint64_t bytes = 0;
+	int rc;
+
+	for (int k = 0; k < N; k++) {
+		src[k].b = in[k];
+		src[k].e = bundle_find(in[k], tensors[t].name, strlen(tensors[t].name));
+	}
+	memset(st, 0, sizeof(*st));
+	if (bundle_writer_open(&w, out, 1, BW_FORCE, err) < 0)
+		die(err);
+	rc = average_payload(w, src, N, DT_FLOAT, chunk, st, &bytes, err);
+	if (rc < 0) {
+		bundle_writer_abort(w);
+		return rc;
+	}
+	if (bytes != tensors[t].elements * 4)
+		printf("# %zu bytes counted\n", (size_t)bytes);
+	return bundle_writer_finish(w, err);
+}
+
+/* The payload of the only tensor of checkpoint prefix (CRC-checked), and its stored CRC. */
+static void read_out(const char *prefix, const char *name, struct buf *b, uint32_t *crc)
+{
+	struct bundle *o;
+	const struct bundle_entry *e;
+	struct ck_err err;
+
+	if (bundle_open(&o, prefix, &err) < 0)
+		die(&err);
+	e = bundle_find(o, name, strlen(name));
+	if (!e || bundle_read(o, e, b, &err) < 0)
+		die(e ? &err : &(struct ck_err){ .msg = "no tensor" });
+	*crc = e->crc32c;
+	bundle_free(o);
+}
+
+/* Flip a bit of input k's tensor t at element i. */
+static void damage(struct bundle *in[N], char p[N][256], int k, size_t t, size_t i)
+{
+	const struct bundle_entry *e = bundle_find(in[k], tensors[t].name, strlen(tensors[t].name));
+	char path[300];
+	unsigned char c;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.data-00000-of-00001", p[k]);
+	fd = open(path, O_RDWR);
+	if (fd < 0 || pread(fd, &c, 1, (off_t)(e->offset + i * 4)) != 1) {
+		printf("Bail out! %s\n", path);
+		exit(1);
+	}
+	c ^= 0x10;
+	if (pwrite(fd, &c, 1, (off_t)(e->offset + i * 4)) != 1) {
+		printf("Bail out! %s\n", path);
+		exit(1);
+	}
+	close(fd);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/ckpt-avgpar-XXXXXX", p[N][256], one[300], two[300], bad[300], idx[310];
+	struct bundle *in[N];
+	struct ck_err err, err1;
+
+	if (!mkdtemp(dir)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	for (int k = 0; k < N; k++) {
+		snprintf(p[k], sizeof(p[k]), "%s/ckpt-%d", dir, k);
+		make(p[k], k);
+	}
+	snprintf(one, sizeof(one), "%s/one", dir);
+	snprintf(two, sizeof(two), "%s/two", dir);
+	snprintf(bad, sizeof(bad), "%s/bad", dir);
+	snprintf(idx, sizeof(idx), "%s.index", bad);
+	open_all(in, p);
+	for (size_t t = 0; t < NT; t++) {
+		const char *name = tensors[t].name;
+		struct cast_stats s1, s2;
+		struct buf b1 = BUF_INIT, b2 = BUF_INIT;
+		uint32_t c1, c2;
+		if (average_one(in, t, one, 65536, &s1, &err) < 0 ||
+		    average_one(in, t, two, 0, &s2, &err) < 0)
+			die(&err);
+		read_out(one, name, &b1, &c1);
+		read_out(two, name, &b2, &c2);
+		ok(b1.len == tensors[t].elements * 4 && b1.len == b2.len &&
+		   !memcmp(b1.p, b2.p, b1.len), "%s: two cores, the one-thread path's bits", name);
+		is_int(c2, c1, "%s: the same CRC", name);
+		ok(s1.values == s2.values && s1.changed == s2.changed && s1.overflow == s2.overflow &&
+		   s1.underflow == s2.underflow && s2.values == tensors[t].elements,
+		   "%s: the same rounding counted (%llu changed, %llu underflow)", name,
+		   (unsigned long long)s2.changed, (unsigned long long)s2.underflow);
+		buf_release(&b1);
+		buf_release(&b2);
+	}
+	free_all(in);
+
+	/* Input B damaged in the first chunk of "ragged", then C also in its last. */
+	{
+		const size_t t = 3, where[2] = { 7, 4 * CE + 100 };
+		for (int d = 0; d < 2; d++) {
+			struct cast_stats st;
+			int rc1, rc2;
+			open_all(in, p);
+			damage(in, p, d ? 2 : 1, t, where[d]);
+			free_all(in);
+			open_all(in, p);
+			rc1 = average_one(in, t, one, 65536, &st, &err1);
+			rc2 = average_one(in, t, bad, 0, &st, &err);
+			ok(rc1 == CK_ECORRUPT && rc2 == rc1, "damaged %s chunk: CK_ECORRUPT (%d, %d)",
+			   d ? "last" : "first", rc1, rc2);
+			ok(!strcmp(err.msg, err1.msg) && strstr(err.msg, "ckpt-1"),
+			   "the same error, about the first input damaged: %s", err.msg);
+			ok(access(idx, F_OK) != 0, "nothing written");
+			free_all(in);
+		}
+		/* B repaired: the error is C's, found in the last chunk. */
+		open_all(in, p);
+		damage(in, p, 1, t, where[0]);
+		free_all(in);
+		open_all(in, p);
+		{
+			struct cast_stats st;
+			int rc1 = average_one(in, t, one, 65536, &st, &err1);
+			int rc2 = average_one(in, t, two, 0, &st, &err);
+			ok(rc1 == CK_ECORRUPT && rc2 == rc1 && !strcmp(err.msg, err1.msg) &&
+			   strstr(err.msg, "ckpt-2"), "damaged last chunk alone: %s", err.msg);
+		}
+		free_all(in);
+	}
+	{
+		char cmd[350];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	}
+	return tap_done();
+}
