@@ -45,6 +45,16 @@ int main(void)
 		ok(combined, "combining the CRCs of two parts equals one pass, for any cut");
 		is_int(crc32c_combine(0xe3069283u, 0, 0), 0xe3069283u, "combining with nothing");
 	}
+	{
+		/* 200000 bytes in parts of 65536: three whole and a short last one. */
+		uint32_t parts[4];
+		for (int j = 0; j < 4; j++)
+			parts[j] = crc32c(buf + j * 65536, j < 3 ? 65536 : 200000 - 3 * 65536);
+		is_int(crc32c_join(parts, 4, 200000, 65536), crc32c(buf, 200000),
+		       "joining the CRCs of chunks equals one pass");
+		is_int(crc32c_join(parts, 1, 65536, 65536), parts[0], "one part is itself");
+		is_int(crc32c_join(parts, 0, 0, 65536), 0, "no part: the CRC of nothing");
+	}
 	for (uint32_t v = 1; v; v <<= 1)
 		if (crc32c_unmask(crc32c_mask(v)) != v)
 			all_same = 0;

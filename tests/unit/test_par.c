@@ -1,7 +1,9 @@
 /* par: both halves run, and the helper thread's stack holds what its jobs put there (stats_add
  * keeps ~200 KiB of blocks on the stack) even where the default thread stack is small: the
- * test runs itself again under a 256 KiB `ulimit -s`, which glibc takes as that default. */
+ * test runs itself again under a 256 KiB `ulimit -s`, which glibc takes as that default;
+ * par_chunks does every chunk, or stops at the first failure with every chunk below it done. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,41 @@ static void job(void *arg)
 	}
 }
 
+/* par_chunks: each chunk marked by the argument that did it; chunk fail_at fails. */
+#define NCHUNKS 5000
+static unsigned char done_by[NCHUNKS];
+static uint64_t fail_at = UINT64_MAX;
+
+static int mark(void *arg, uint64_t c)
+{
+	if (c == fail_at)
+		return -1;
+	done_by[c] = (unsigned char)(*(int *)arg);
+	return 0;
+}
+
+static void test_chunks(void)
+{
+	int one = 1, two = 2, who = -1, all = 1;
+	uint64_t r = par_chunks(NCHUNKS, 1, mark, &one, &two, &who);
+
+	for (size_t c = 0; c < NCHUNKS; c++)
+		all &= done_by[c] != 0;
+	ok(r == UINT64_MAX && all, "par_chunks did every chunk once");
+	memset(done_by, 0, sizeof(done_by));
+	fail_at = 1234;
+	r = par_chunks(NCHUNKS, 1, mark, &one, &two, &who);
+	all = 1;
+	for (size_t c = 0; c < 1234; c++)
+		all &= done_by[c] != 0;
+	ok(r == 1234 && all && (who == 0 || who == 1), "a failed chunk: its number, every chunk "
+	   "below it done (by %d)", who);
+	memset(done_by, 0, sizeof(done_by));
+	r = par_chunks(NCHUNKS, 0, mark, &one, &two, &who);
+	ok(r == 1234 && who == 0 && done_by[0] == 1 && done_by[1233] == 1 && !done_by[1235],
+	   "one thread: the first argument, stopped at the failure");
+}
+
 int main(int argc, char **argv)
 {
 	struct half a = { 0 }, b = { 0 };
@@ -43,5 +80,6 @@ int main(int argc, char **argv)
 	ok(a.ran && b.ran, "par_both ran both halves");
 	ok(b.stack >= (size_t)4 << 20, "the helper thread has a stack of %zu KiB (at least 4 MiB)%s",
 	   b.stack >> 10, getenv("TEST_PAR_SMALL_STACK") ? " under ulimit -s 256" : "");
+	test_chunks();
 	return tap_done();
 }
