@@ -7,46 +7,23 @@
  * 1 byte per cycle; this at over 10, so the CRC of a stored .npz member costs less than
  * writing it. The constants are x^k mod P(x) in the reflected domain, from the paper. */
 #include "base/crc32.h"
+#include "base/crctab.h"
 
 #include <pthread.h>
 #include <string.h>
 
 #define POLY 0xedb88320u  /* reflected 0x04C11DB7 */
 
-static uint32_t sw_table[8][256];
+static crctab sw_table;
 
 static void sw_init(void)
 {
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ ((c & 1) ? POLY : 0);
-		sw_table[0][i] = c;
-	}
-	for (uint32_t i = 0; i < 256; i++)
-		for (int t = 1; t < 8; t++)
-			sw_table[t][i] = (sw_table[t - 1][i] >> 8) ^ sw_table[0][sw_table[t - 1][i] & 0xff];
+	crctab_init(sw_table, POLY);
 }
 
-/* Works on the raw register (pre- and post-inversion done by the callers). */
 static uint32_t sw_update(uint32_t r, const uint8_t *p, size_t n)
 {
-	while (n && ((uintptr_t)p & 7)) {
-		r = (r >> 8) ^ sw_table[0][(r ^ *p++) & 0xff];
-		n--;
-	}
-	while (n >= 8) {
-		uint32_t lo = r ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-				   (uint32_t)p[3] << 24);
-		r = sw_table[7][lo & 0xff] ^ sw_table[6][(lo >> 8) & 0xff] ^
-		    sw_table[5][(lo >> 16) & 0xff] ^ sw_table[4][lo >> 24] ^ sw_table[3][p[4]] ^
-		    sw_table[2][p[5]] ^ sw_table[1][p[6]] ^ sw_table[0][p[7]];
-		p += 8;
-		n -= 8;
-	}
-	while (n--)
-		r = (r >> 8) ^ sw_table[0][(r ^ *p++) & 0xff];
-	return r;
+	return crctab_update(sw_table, r, p, n);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)

@@ -2,6 +2,7 @@
 #ifndef CKPT_TAP_H
 #define CKPT_TAP_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,16 @@ static int tap_n, tap_failed;
 
 #define is_mem(got, gn, want, wn, ...)                                             \
 	ok((size_t)(gn) == (size_t)(wn) && !memcmp((got), (want), (wn)), __VA_ARGS__)
+
+/* xorshift64: reproducible random inputs, each test with its own seed in *state. */
+static inline uint64_t tap_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *state = x;
+}
 
 static inline int tap_done(void)
 {

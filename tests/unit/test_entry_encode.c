@@ -11,11 +11,7 @@ static uint64_t rng_state = 0x243f6a8885a308d3ull;
 
 static uint64_t rnd(void)
 {
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
+	return tap_rand(&rng_state);
 }
 
 static void known(void)

@@ -1,0 +1,18 @@
+/* Slicing-by-8 tables for a bit-reflected CRC-32 of any polynomial: the portable path of both
+ * CRC-32C (crc32c.c, TensorFlow's) and CRC-32 (crc32.c, zip's), and the tails of their
+ * hardware paths. Eight bytes a step through eight tables is about one byte a cycle. */
+#ifndef CKPT_CRCTAB_H
+#define CKPT_CRCTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint32_t crctab[8][256];
+
+/* Fill t for the reflected polynomial poly (0x82f63b78 for CRC-32C, 0xedb88320 for CRC-32). */
+void crctab_init(crctab t, uint32_t poly);
+
+/* The raw register r run over n bytes (pre- and post-inversion are the callers'). */
+uint32_t crctab_update(const crctab t, uint32_t r, const uint8_t *p, size_t n);
+
+#endif
