@@ -1,6 +1,7 @@
 /* Streamed averaging of checkpoints (see average.h). */
 #include "edit/average.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,8 +248,23 @@ static void mean_out(const double *acc, size_t n, float *out, size_t m, size_t m
  * same order: the same bits. */
 #define MEAN_CHUNK (CAST_CHUNK / sizeof(float))  /* elements: whole blocks */
 
+/* The writes. Two threads writing one file at once contend for its inode lock in the kernel
+ * (one spins while the other copies into the page cache: 11% of the time, measured), and the
+ * copies are one after the other anyway. So one thread writes at a time: a thread done with a
+ * chunk queues its means and, if no one is writing, writes the queue until it is empty; else
+ * it goes on to its next chunk (into its other result buffer) while the writer writes its
+ * means too. */
+#define MEAN_BUFS 2             /* result buffers per thread */
+
+struct mean_write {
+	const uint8_t *p;
+	uint64_t off, c;
+	size_t len;
+	int *busy;                  /* cleared once written */
+};
+
 /* Per thread, kept for the run: a chunk read, its sums and its means (page-aligned). */
-static uint8_t *mean_raw[2], *mean_res[2];
+static uint8_t *mean_raw[2], *mean_res[2][MEAN_BUFS];
 static double *mean_acc[2];
 
 struct mean_job {               /* what both threads share */
@@ -258,17 +274,49 @@ struct mean_job {               /* what both threads share */
 	uint64_t elements, chunks, out_off;
 	uint32_t *crc_in;           /* input i's chunk c: crc_in[i * chunks + c], each from 0 */
 	uint32_t *crc_out;          /* per chunk */
+	pthread_mutex_t mu;         /* guards what follows and the workers' busy flags */
+	pthread_cond_t freed;       /* a result buffer was written */
+	struct mean_write queue[2 * MEAN_BUFS];
+	size_t queued;
+	int writing;                /* a thread writes the queue */
+	int werrnum;                /* the first failed write's errno (at chunk wfailed) */
+	uint64_t wfailed;           /* the lowest chunk whose write failed, or UINT64_MAX */
 };
 
 struct mean_worker {
 	struct mean_job *t;
-	uint8_t *raw, *res;
+	uint8_t *raw, *res[MEAN_BUFS];
+	int busy[MEAN_BUFS], cur;   /* res[b] queued or being written; the buffer to fill next */
 	double *acc;
 	struct cast_stats st, *stp;  /* stp: &st, or NULL when the caller counts nothing */
-	size_t failed_input;        /* the input whose read failed, n for the write */
-	int rc, errnum;             /* a read's error (in err), or a write's errno */
+	size_t failed_input;        /* the input whose read failed */
+	int rc;                     /* that read's error (in err) */
 	struct ck_err err;
 };
+
+/* With t->mu held: write the queue, oldest first, until it is empty (the lock is let go
+ * during each write). After a failed write the rest is dropped: the output is given up. */
+static void mean_write_queue(struct mean_job *t)
+{
+	t->writing = 1;
+	while (t->queued) {
+		struct mean_write q = t->queue[0];
+		int errnum = 0;
+		memmove(t->queue, t->queue + 1, --t->queued * sizeof(t->queue[0]));
+		if (t->wfailed == UINT64_MAX) {
+			pthread_mutex_unlock(&t->mu);
+			errnum = bundle_writer_write_at(t->w, 0, q.off, q.p, q.len);
+			pthread_mutex_lock(&t->mu);
+		}
+		if (errnum && q.c < t->wfailed) {
+			t->wfailed = q.c;
+			t->werrnum = errnum;
+		}
+		*q.busy = 0;
+		pthread_cond_broadcast(&t->freed);
+	}
+	t->writing = 0;
+}
 
 /* par_chunks' job: chunk c of every input, summed, divided, rounded, written. */
 static int mean_chunk(void *arg, uint64_t c)
@@ -278,7 +326,17 @@ static int mean_chunk(void *arg, uint64_t c)
 	uint64_t first = c * MEAN_CHUNK;
 	size_t m = t->elements - first < MEAN_CHUNK ? (size_t)(t->elements - first) : MEAN_CHUNK;
 	size_t mp = mean_padded(m);
+	int b = k->cur;
+	uint8_t *res = k->res[b];
 
+	pthread_mutex_lock(&t->mu);
+	while (k->busy[b])
+		pthread_cond_wait(&t->freed, &t->mu);
+	if (t->wfailed != UINT64_MAX) {  /* a lower chunk's write failed: stop (k->rc 0) */
+		pthread_mutex_unlock(&t->mu);
+		return -1;
+	}
+	pthread_mutex_unlock(&t->mu);
 	for (size_t i = 0; i < t->n; i++) {
 		k->rc = bundle_pread(t->src[i].b, t->src[i].e, first * sizeof(float), k->raw,
 				     m * sizeof(float), &k->err);
@@ -290,12 +348,17 @@ static int mean_chunk(void *arg, uint64_t c)
 		memset(k->raw + m * sizeof(float), 0, (mp - m) * sizeof(float));
 		mean_add(k->acc, (const float *)k->raw, mp, i == 0);
 	}
-	mean_out(k->acc, t->n, (float *)k->res, m, mp, k->stp);
-	t->crc_out[c] = crc32c_extend(0, k->res, m * sizeof(float));
-	k->errnum = bundle_writer_write_at(t->w, 0, t->out_off + first * sizeof(float), k->res,
-					   m * sizeof(float));
-	k->failed_input = t->n;
-	return k->errnum ? -1 : 0;
+	mean_out(k->acc, t->n, (float *)res, m, mp, k->stp);
+	t->crc_out[c] = crc32c_extend(0, res, m * sizeof(float));
+	pthread_mutex_lock(&t->mu);
+	k->busy[b] = 1;
+	k->cur = (b + 1) % MEAN_BUFS;
+	t->queue[t->queued++] = (struct mean_write){ res, t->out_off + first * sizeof(float), c,
+						     m * sizeof(float), &k->busy[b] };
+	if (!t->writing)
+		mean_write_queue(t);
+	pthread_mutex_unlock(&t->mu);
+	return 0;
 }
 
 /* The CRCs of inputs [0, upto), checked in order. */
@@ -311,18 +374,22 @@ static int mean_check_crcs(const struct mean_job *t, size_t upto, struct ck_err 
 	return 0;
 }
 
-/* After the threads: the error the one-thread path meets first. It reads chunk by chunk,
- * input by input, and checks an input's CRC as it reads its last chunk. */
+/* After the threads: the error the one-thread path meets first, a read's at chunk c (bad's)
+ * or a write's at t->wfailed. It reads chunk by chunk, input by input, checks an input's CRC
+ * as it reads its last chunk, and writes a chunk's means after reading it. */
 static int mean_failed(struct mean_job *t, struct mean_worker *bad, uint64_t c,
 		       struct ck_err *err)
 {
-	if (c + 1 == t->chunks) {
-		int rc = mean_check_crcs(t, bad->failed_input, err);
+	int write = t->wfailed <= c;
+	uint64_t at = write ? t->wfailed : c;
+
+	if (at + 1 == t->chunks) {
+		int rc = mean_check_crcs(t, write ? t->n : bad->failed_input, err);
 		if (rc < 0)
 			return rc;
 	}
-	if (bad->errnum) {
-		bundle_writer_write_failed(t->w, 0, bad->errnum);
+	if (write) {
+		bundle_writer_write_failed(t->w, 0, t->werrnum);
 		return bundle_writer_status(t->w, err);
 	}
 	if (err)
@@ -335,7 +402,8 @@ static int mean_failed(struct mean_job *t, struct mean_worker *bad, uint64_t c,
 static int mean_f32_chunks(struct bundle_writer *w, const struct avg_src *src, size_t n,
 			   struct bundle_entry *oe, struct cast_stats *st, struct ck_err *err)
 {
-	struct mean_job t = { .src = src, .n = n, .w = w, .elements = oe->elements };
+	struct mean_job t = { .src = src, .n = n, .w = w, .elements = oe->elements,
+			      .wfailed = UINT64_MAX };
 	struct mean_worker k[2];
 	uint64_t failed_at;
 	int rc = 0, who;
@@ -347,17 +415,23 @@ static int mean_f32_chunks(struct bundle_writer *w, const struct avg_src *src, s
 	oe->offset = t.out_off;
 	t.crc_in = xmalloc(n * t.chunks * sizeof(uint32_t));
 	t.crc_out = xmalloc(t.chunks * sizeof(uint32_t));
+	pthread_mutex_init(&t.mu, NULL);
+	pthread_cond_init(&t.freed, NULL);
 	for (int j = 0; j < 2; j++) {
 		if (!mean_raw[j]) {
 			mean_raw[j] = xmalloc_io(MEAN_CHUNK * sizeof(float));
-			mean_res[j] = xmalloc_io(MEAN_CHUNK * sizeof(float));
+			for (int b = 0; b < MEAN_BUFS; b++)
+				mean_res[j][b] = xmalloc_io(MEAN_CHUNK * sizeof(float));
 			mean_acc[j] = xmalloc_io(MEAN_CHUNK * sizeof(double));
 		}
-		k[j] = (struct mean_worker){ .t = &t, .raw = mean_raw[j], .res = mean_res[j],
-					     .acc = mean_acc[j], .stp = st ? &k[j].st : NULL };
+		k[j] = (struct mean_worker){ .t = &t, .raw = mean_raw[j], .acc = mean_acc[j],
+					     .stp = st ? &k[j].st : NULL };
+		memcpy(k[j].res, mean_res[j], sizeof(k[j].res));
 	}
+	/* Every queued write is done when both threads are: a thread that queues one either
+	 * writes the queue to its end or leaves it to the thread writing it, which does. */
 	failed_at = par_chunks(t.chunks, 1, mean_chunk, &k[0], &k[1], &who);
-	if (failed_at != UINT64_MAX)
+	if (failed_at != UINT64_MAX || t.wfailed != UINT64_MAX)
 		rc = mean_failed(&t, &k[who], failed_at, err);
 	else
 		rc = mean_check_crcs(&t, n, err);
@@ -368,6 +442,8 @@ static int mean_f32_chunks(struct bundle_writer *w, const struct avg_src *src, s
 			cast_stats_add(st, &k[1].st);
 		}
 	}
+	pthread_mutex_destroy(&t.mu);
+	pthread_cond_destroy(&t.freed);
 	free(t.crc_in);
 	free(t.crc_out);
 	return rc;
