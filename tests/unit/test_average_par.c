@@ -3,9 +3,11 @@
  * or the last, gives the one-thread path's error. */
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "format/bundle.h"
@@ -212,6 +214,31 @@ int main(void)
 			int rc2 = average_one(in, t, two, 0, &st, &err);
 			ok(rc1 == CK_ECORRUPT && rc2 == rc1 && !strcmp(err.msg, err1.msg) &&
 			   strstr(err.msg, "ckpt-2"), "damaged last chunk alone: %s", err.msg);
+		}
+		free_all(in);
+	}
+	/* Writes past a file size limit fail (EFBIG, SIGXFSZ ignored) from the third chunk on:
+	 * the threads' queued writes report it as the one-thread path does, and leave nothing.
+	 * C is still damaged in its last chunk: the failed write, in an earlier one, comes first. */
+	{
+		struct rlimit old, lim;
+		struct cast_stats st;
+		int rc1, rc2;
+		open_all(in, p);
+		getrlimit(RLIMIT_FSIZE, &old);
+		lim = old;
+		lim.rlim_cur = 2 * CE * 4 + 100;
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &lim) == 0) {
+			rc1 = average_one(in, 3, one, 65536, &st, &err1);
+			rc2 = average_one(in, 3, bad, 0, &st, &err);
+			setrlimit(RLIMIT_FSIZE, &old);
+			ok(rc1 < 0 && rc2 == rc1 && strstr(err1.msg, "File too large") &&
+			   strstr(err.msg, ": write: File too large"), "a write fails: %s (one thread: %s)",
+			   err.msg, err1.msg);
+			ok(access(idx, F_OK) != 0, "nothing written");
+		} else {
+			ok(1, "# skip cannot set RLIMIT_FSIZE");
 		}
 		free_all(in);
 	}
