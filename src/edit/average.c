@@ -195,8 +195,9 @@ static inline __attribute__((always_inline)) void mean_out_body(const double *re
 	}
 }
 
-/* The loops as they are, and in AVX2 where the CPU has it (the same operations lane by lane,
- * no FMA: the same bits; twice the divisions a cycle). */
+/* The loops as they are, and in AVX2 or AVX-512 where the CPU has it (the same operations
+ * lane by lane, no FMA: the same bits; two or four times the divisions a cycle). GCC keeps to
+ * 256-bit registers unless told; the target is cpu_has_avx512()'s. */
 #define MEAN_FNS(sfx, ATTR)                                                                \
 	ATTR static void mean_add_##sfx(double *acc, const float *x, size_t mp, int first) \
 	{                                                                                  \
@@ -211,11 +212,21 @@ MEAN_FNS(c, )
 #if defined(__x86_64__) && defined(__GNUC__)
 #define MEAN_AVX2 1
 MEAN_FNS(avx2, __attribute__((target("avx2"))))
+#ifdef __clang__
+#define MEAN_AVX512_TARGET "avx512f,avx512bw"
+#else
+#define MEAN_AVX512_TARGET "avx512f,avx512bw,prefer-vector-width=512"
+#endif
+MEAN_FNS(avx512, __attribute__((target(MEAN_AVX512_TARGET))))
 #endif
 
 static void mean_add(double *acc, const float *x, size_t mp, int first)
 {
 #ifdef MEAN_AVX2
+	if (cpu_has_avx512()) {
+		mean_add_avx512(acc, x, mp, first);
+		return;
+	}
 	if (cpu_has_avx2()) {
 		mean_add_avx2(acc, x, mp, first);
 		return;
@@ -228,6 +239,10 @@ static void mean_out(const double *acc, size_t n, float *out, size_t m, size_t m
 		     struct cast_stats *st)
 {
 #ifdef MEAN_AVX2
+	if (cpu_has_avx512()) {
+		mean_out_avx512(acc, n, out, m, mp, st);
+		return;
+	}
 	if (cpu_has_avx2()) {
 		mean_out_avx2(acc, n, out, m, mp, st);
 		return;
