@@ -195,6 +195,26 @@ static inline __attribute__((always_inline)) void mean_out_body(const double *re
 	}
 }
 
+/* out = the mean of n inputs' blocks (x[i], as mean_add takes them), summed a stretch of
+ * MEAN_STRETCH elements at a time, in an accumulator that stays in the L1 cache: mean_add
+ * and mean_out over a whole chunk take its 2 MiB of sums through memory n + 1 times. The
+ * same operations on each element in the same order: the same bits. */
+#define MEAN_STRETCH (4 * MEAN_BLOCK)
+
+static inline __attribute__((always_inline)) void mean_fused_body(const float *const *x,
+								   size_t n, float *restrict out,
+								   size_t m, size_t mp,
+								   struct cast_stats *st)
+{
+	for (size_t o = 0; o < mp; o += MEAN_STRETCH) {
+		double acc[MEAN_STRETCH];
+		size_t len = mp - o < MEAN_STRETCH ? mp - o : MEAN_STRETCH;
+		for (size_t i = 0; i < n; i++)
+			mean_add_body(acc, x[i] + o, len, i == 0);
+		mean_out_body(acc, n, out + o, m - o < len ? m - o : len, len, st);
+	}
+}
+
 /* The loops as they are, and in AVX2 or AVX-512 where the CPU has it (the same operations
  * lane by lane, no FMA: the same bits; two or four times the divisions a cycle). GCC keeps to
  * 256-bit registers unless told; the target is cpu_has_avx512()'s. */
@@ -207,6 +227,11 @@ static inline __attribute__((always_inline)) void mean_out_body(const double *re
 					size_t mp, struct cast_stats *st)                  \
 	{                                                                                  \
 		mean_out_body(acc, n, out, m, mp, st);                                     \
+	}                                                                                  \
+	ATTR static void mean_fused_##sfx(const float *const *x, size_t n, float *out,     \
+					  size_t m, size_t mp, struct cast_stats *st)      \
+	{                                                                                  \
+		mean_fused_body(x, n, out, m, mp, st);                                     \
 	}
 MEAN_FNS(c, )
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -251,6 +276,22 @@ static void mean_out(const double *acc, size_t n, float *out, size_t m, size_t m
 	mean_out_c(acc, n, out, m, mp, st);
 }
 
+static void mean_fused(const float *const *x, size_t n, float *out, size_t m, size_t mp,
+		       struct cast_stats *st)
+{
+#ifdef MEAN_AVX2
+	if (cpu_has_avx512()) {
+		mean_fused_avx512(x, n, out, m, mp, st);
+		return;
+	}
+	if (cpu_has_avx2()) {
+		mean_fused_avx2(x, n, out, m, mp, st);
+		return;
+	}
+#endif
+	mean_fused_c(x, n, out, m, mp, st);
+}
+
 /* ---- float32 means on two cores ---------------------------------------------------------- */
 
 /* A mean is n reads (copies out of the page cache and CRCs), n sums, a division, the CRC of
@@ -278,7 +319,9 @@ struct mean_write {
 	int *busy;                  /* cleared once written */
 };
 
-/* Per thread, kept for the run: a chunk read, its sums and its means (page-aligned). */
+/* Per thread, kept for the run: a chunk read of up to MEAN_FUSE inputs, the sums when there
+ * are more, and its means (page-aligned). */
+#define MEAN_FUSE 4             /* up to this many inputs: each chunk read whole, mean_fused */
 static uint8_t *mean_raw[2], *mean_res[2][MEAN_BUFS];
 static double *mean_acc[2];
 
@@ -353,17 +396,26 @@ static int mean_chunk(void *arg, uint64_t c)
 	}
 	pthread_mutex_unlock(&t->mu);
 	for (size_t i = 0; i < t->n; i++) {
-		k->rc = bundle_pread(t->src[i].b, t->src[i].e, first * sizeof(float), k->raw,
+		uint8_t *raw = k->raw + (t->n <= MEAN_FUSE ? i * MEAN_CHUNK * sizeof(float) : 0);
+		k->rc = bundle_pread(t->src[i].b, t->src[i].e, first * sizeof(float), raw,
 				     m * sizeof(float), &k->err);
 		if (k->rc) {
 			k->failed_input = i;
 			return -1;
 		}
-		t->crc_in[i * t->chunks + c] = crc32c_extend(0, k->raw, m * sizeof(float));
-		memset(k->raw + m * sizeof(float), 0, (mp - m) * sizeof(float));
-		mean_add(k->acc, (const float *)k->raw, mp, i == 0);
+		t->crc_in[i * t->chunks + c] = crc32c_extend(0, raw, m * sizeof(float));
+		memset(raw + m * sizeof(float), 0, (mp - m) * sizeof(float));
+		if (t->n > MEAN_FUSE)
+			mean_add(k->acc, (const float *)raw, mp, i == 0);
 	}
-	mean_out(k->acc, t->n, (float *)res, m, mp, k->stp);
+	if (t->n <= MEAN_FUSE) {
+		const float *x[MEAN_FUSE];
+		for (size_t i = 0; i < t->n; i++)
+			x[i] = (const float *)(k->raw + i * MEAN_CHUNK * sizeof(float));
+		mean_fused(x, t->n, (float *)res, m, mp, k->stp);
+	} else {
+		mean_out(k->acc, t->n, (float *)res, m, mp, k->stp);
+	}
 	t->crc_out[c] = crc32c_extend(0, res, m * sizeof(float));
 	pthread_mutex_lock(&t->mu);
 	k->busy[b] = 1;
@@ -434,7 +486,7 @@ static int mean_f32_chunks(struct bundle_writer *w, const struct avg_src *src, s
 	pthread_cond_init(&t.freed, NULL);
 	for (int j = 0; j < 2; j++) {
 		if (!mean_raw[j]) {
-			mean_raw[j] = xmalloc_io(MEAN_CHUNK * sizeof(float));
+			mean_raw[j] = xmalloc_io(MEAN_FUSE * MEAN_CHUNK * sizeof(float));
 			for (int b = 0; b < MEAN_BUFS; b++)
 				mean_res[j][b] = xmalloc_io(MEAN_CHUNK * sizeof(float));
 			mean_acc[j] = xmalloc_io(MEAN_CHUNK * sizeof(double));

@@ -80,22 +80,23 @@ static void free_all(struct bundle *in[N])
 }
 
 /* Average tensor t of in into a new checkpoint at out, chunk as given. rc; err set. */
-static int average_one(struct bundle *in[N], size_t t, const char *out, size_t chunk,
-		       struct cast_stats *st, struct ck_err *err)
+/* Average tensor t of nsrc inputs, in[k % N] for the k-th, into a new checkpoint at out. */
+static int average_many(struct bundle *in[N], size_t nsrc, size_t t, const char *out,
+			size_t chunk, struct cast_stats *st, struct ck_err *err)
 {
-	struct avg_src src[N];
+	struct avg_src src[2 * N];
 	struct bundle_writer *w;
 	uint64_t bytes = 0;
 	int rc;
 
-	for (int k = 0; k < N; k++) {
-		src[k].b = in[k];
-		src[k].e = bundle_find(in[k], tensors[t].name, strlen(tensors[t].name));
+	for (size_t k = 0; k < nsrc; k++) {
+		src[k].b = in[k % N];
+		src[k].e = bundle_find(in[k % N], tensors[t].name, strlen(tensors[t].name));
 	}
 	memset(st, 0, sizeof(*st));
 	if (bundle_writer_open(&w, out, 1, BW_FORCE, err) < 0)
 		die(err);
-	rc = average_payload(w, src, N, DT_FLOAT, chunk, st, &bytes, err);
+	rc = average_payload(w, src, nsrc, DT_FLOAT, chunk, st, &bytes, err);
 	if (rc < 0) {
 		bundle_writer_abort(w);
 		return rc;
@@ -103,6 +104,12 @@ static int average_one(struct bundle *in[N], size_t t, const char *out, size_t c
 	if (bytes != tensors[t].elements * 4)
 		printf("# %zu bytes counted\n", (size_t)bytes);
 	return bundle_writer_finish(w, err);
+}
+
+static int average_one(struct bundle *in[N], size_t t, const char *out, size_t chunk,
+		       struct cast_stats *st, struct ck_err *err)
+{
+	return average_many(in, N, t, out, chunk, st, err);
 }
 
 /* The payload of the only tensor of checkpoint prefix (CRC-checked), and its stored CRC. */
@@ -179,6 +186,22 @@ int main(void)
 		   s1.underflow == s2.underflow && s2.values == tensors[t].elements,
 		   "%s: the same rounding counted (%llu changed, %llu underflow)", name,
 		   (unsigned long long)s2.changed, (unsigned long long)s2.underflow);
+		buf_release(&b1);
+		buf_release(&b2);
+	}
+	/* More inputs than two cores take a chunk of each at once (sums kept in memory). */
+	{
+		struct cast_stats s1, s2;
+		struct buf b1 = BUF_INIT, b2 = BUF_INIT;
+		uint32_t c1, c2;
+		if (average_many(in, 2 * N, 3, one, 65536, &s1, &err) < 0 ||
+		    average_many(in, 2 * N, 3, two, 0, &s2, &err) < 0)
+			die(&err);
+		read_out(one, "ragged", &b1, &c1);
+		read_out(two, "ragged", &b2, &c2);
+		ok(b1.len == b2.len && !memcmp(b1.p, b2.p, b1.len) && c1 == c2 &&
+		   s1.changed == s2.changed && s1.underflow == s2.underflow,
+		   "%d inputs: two cores, the one-thread path's bits, CRC and counts", 2 * N);
 		buf_release(&b1);
 		buf_release(&b2);
 	}
