@@ -198,8 +198,9 @@ static inline __attribute__((always_inline)) void mean_out_body(const double *re
 /* out = the mean of n inputs' blocks (x[i], as mean_add takes them), summed a stretch of
  * MEAN_STRETCH elements at a time, in an accumulator that stays in the L1 cache: mean_add
  * and mean_out over a whole chunk take its 2 MiB of sums through memory n + 1 times. The
- * same operations on each element in the same order: the same bits. */
-#define MEAN_STRETCH (4 * MEAN_BLOCK)
+ * same operations on each element in the same order: the same bits. (One block a stretch:
+ * 25% fewer samples than four, measured.) */
+#define MEAN_STRETCH MEAN_BLOCK
 
 static inline __attribute__((always_inline)) void mean_fused_body(const float *const *x,
 								   size_t n, float *restrict out,
