@@ -238,18 +238,25 @@ Z_TARGET static uint32_t fold512(uint32_t r, const uint8_t *p, size_t n)
 		      _mm512_extracti32x4_epi32(z1, 2), _mm512_extracti32x4_epi32(z1, 3));
 }
 
-/* Runs of at least fold_min bytes are folded (by fold_fn) down to the last 63 or fewer,
- * which go through the crc32 instruction like shorter runs. FOLD_MIN: where folding got
- * faster than three crc32 streams on 1-4 KiB tensors (measured on AMD EPYC with AVX-512). */
-#define FOLD_MIN 256
-static uint32_t (*fold_fn)(uint32_t, const uint8_t *, size_t) = fold;
-static size_t fold_min = FOLD_MIN;
+/* Which path a run takes, by its length (measured on AMD EPYC with AVX-512, 1-4 KiB runs):
+ * three crc32 streams need 3 * SHORT_LEN bytes and run at about 8 bytes a cycle beyond;
+ * below that one stream does 8 bytes in 3 cycles, and 128-bit folding is faster from 128
+ * bytes on; 512-bit folding is faster than either from 256 bytes on (3x at 1 KiB). The
+ * folds leave the last 63 or fewer bytes to the crc32 instruction. */
+#define FOLD_MIN 128
+#define FOLD512_MIN 256
+static int use_fold, use_fold512;
 
 static uint32_t fold_update(uint32_t r, const uint8_t *p, size_t n)
 {
-	if (n >= fold_min) {
+	if (use_fold512 && n >= FOLD512_MIN) {
 		size_t bulk = n & ~(size_t)63;
-		r = fold_fn(r, p, bulk);
+		r = fold512(r, p, bulk);
+		p += bulk;
+		n -= bulk;
+	} else if (use_fold && n >= FOLD_MIN && n < 3 * SHORT_LEN) {
+		size_t bulk = n & ~(size_t)63;
+		r = fold(r, p, bulk);
 		p += bulk;
 		n -= bulk;
 	}
@@ -271,8 +278,8 @@ static void select_impl(int i)
 	impl_name = impl_names[i];
 #if HAVE_HW
 	update_fn = i == 0 ? sw_update : i == 1 ? hw_update : fold_update;
-	fold_fn = i == 3 ? fold512 : fold;
-	fold_min = i == 3 ? FOLD_MIN : 64;
+	use_fold = i >= 2;
+	use_fold512 = i == 3;
 #else
 	update_fn = sw_update;
 #endif
@@ -294,8 +301,7 @@ static void init(void)
 			    __builtin_cpu_supports("vpclmulqdq"))
 				best = 3;
 		}
-		/* With 128-bit PCLMULQDQ, folding is no faster than three crc32 streams. */
-		select_impl(best == 3 ? 3 : 1);
+		select_impl(best);
 		return;
 	}
 #endif
