@@ -159,7 +159,8 @@ __attribute__((target("sse4.2"))) static uint32_t hw_update(uint32_t r, const ui
 
 /* Folding constants: x^k mod P(x), bit-reflected over 33 bits (reflect32 << 1), the formula
  * that gives crc32.c's constants for CRC-32's P. K64 folds over 64 bytes (k = 512 -+ 32),
- * K16 over 16 (k = 128 -+ 32), K256 over 256 (k = 2048 -+ 32); high lane first. */
+ * K16 over 16 (k = 128 -+ 32), K256 over 256 (k = 2048 -+ 32); as _mm_set_epi64x takes them,
+ * the high lane's (k - 32) first. A throwaway program computed them; test_crc32c checks them. */
 #define K64 _mm_set_epi64x(0x009e4addf8, 0x00740eef02)
 #define K16 _mm_set_epi64x(0x014cd00bd6, 0x00f20c0dfe)
 #define K256 _mm_set_epi64x(0x00b9e02b86, 0x00dcb17aa4)
