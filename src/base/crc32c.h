@@ -6,7 +6,9 @@
 #include <stdint.h>
 
 /* Extend crc (the value of the bytes so far; 0 for none) with n more bytes. Uses the SSE4.2
- * crc32 instruction on three interleaved streams when the CPU has it, a table otherwise. */
+ * crc32 instruction on three interleaved streams when the CPU has it, a table otherwise; runs
+ * of 256 bytes or more are folded with VPCLMULQDQ on AVX-512, and runs of 128 to 767 bytes
+ * with PCLMULQDQ, when the CPU has them. */
 uint32_t crc32c_extend(uint32_t crc, const void *p, size_t n);
 
 static inline uint32_t crc32c(const void *p, size_t n)
@@ -25,8 +27,13 @@ uint32_t crc32c_join(const uint32_t *crc, uint64_t n, uint64_t size, uint64_t pa
 /* Portable implementation, exposed so that tests can compare both paths. */
 uint32_t crc32c_extend_sw(uint32_t crc, const void *p, size_t n);
 
-/* Name of the implementation chosen at run time ("sse4.2" or "table"). */
+/* Name of the implementation chosen at run time, the best the CPU has: "vpclmulqdq",
+ * "pclmul", "sse4.2" or "table". */
 const char *crc32c_impl(void);
+
+/* For tests: use the implementation of that name instead; -1 if this CPU lacks it. Not
+ * thread-safe. */
+int crc32c_use(const char *name);
 
 #define CRC32C_MASK_DELTA 0xa282ead8u
 
