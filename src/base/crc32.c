@@ -28,7 +28,7 @@ static uint32_t sw_update(uint32_t r, const uint8_t *p, size_t n)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_HW 1
-#include <immintrin.h>
+#include "base/clmul.h"
 
 #define HW_TARGET __attribute__((target("pclmul,sse4.1")))
 
@@ -37,28 +37,21 @@ static uint32_t sw_update(uint32_t r, const uint8_t *p, size_t n)
 #define K64 _mm_set_epi64x(0x01c6e41596, 0x0154442bd4)
 #define K16 _mm_set_epi64x(0x00ccaa009e, 0x01751997d0)
 
-#define FOLD(x, k, next) \
-	do { \
-		__m128i lo_ = _mm_clmulepi64_si128((x), (k), 0x00); \
-		(x) = _mm_clmulepi64_si128((x), (k), 0x11); \
-		(x) = _mm_xor_si128(_mm_xor_si128((x), lo_), (next)); \
-	} while (0)
+#define K256 _mm_set_epi64x(0x01322d1430, 0x011542778a)
 
 /* Four lanes that hold the last 64 bytes folded, then n more bytes (a multiple of 16): the
  * raw register. */
-HW_TARGET static uint32_t reduce(__m128i x1, __m128i x2, __m128i x3, __m128i x4,
-				 const uint8_t *p, size_t n)
+HW_TARGET static uint32_t reduce(const __m128i x[4], const uint8_t *p, size_t n)
 {
 	const __m128i k5k0 = _mm_set_epi64x(0, 0x0163cd6124);             /* 64 -> 32 bits */
 	const __m128i poly = _mm_set_epi64x(0x01f7011641, 0x01db710641);  /* P(x), Barrett mu */
 	const __m128i low32 = _mm_setr_epi32(~0, 0, ~0, 0);
-	__m128i k = K16;
+	__m128i k = K16, x1 = x[0], x2;
 
-	FOLD(x1, k, x2);
-	FOLD(x1, k, x3);
-	FOLD(x1, k, x4);
+	for (int i = 1; i < 4; i++)
+		x1 = clmul_fold(x1, k, x[i]);
 	for (; n >= 16; p += 16, n -= 16)
-		FOLD(x1, k, _mm_loadu_si128((const __m128i *)p));
+		x1 = clmul_fold(x1, k, _mm_loadu_si128((const __m128i *)p));
 	/* 128 -> 64 bits, 64 -> 32 bits, then Barrett reduction to the 32-bit remainder. */
 	x2 = _mm_clmulepi64_si128(x1, k, 0x10);
 	x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), x2);
@@ -75,51 +68,20 @@ HW_TARGET static uint32_t reduce(__m128i x1, __m128i x2, __m128i x3, __m128i x4,
 /* The raw register over n bytes, n >= 64 and a multiple of 16. */
 HW_TARGET static uint32_t fold(uint32_t r, const uint8_t *p, size_t n)
 {
-	__m128i k = K64, x1, x2, x3, x4;
+	__m128i x[4];
+	size_t left = clmul_fold64(x, r, p, n, K64);
 
-	x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_cvtsi32_si128((int)r));
-	x2 = _mm_loadu_si128((const __m128i *)(p + 16));
-	x3 = _mm_loadu_si128((const __m128i *)(p + 32));
-	x4 = _mm_loadu_si128((const __m128i *)(p + 48));
-	for (p += 64, n -= 64; n >= 64; p += 64, n -= 64) {
-		FOLD(x1, k, _mm_loadu_si128((const __m128i *)p));
-		FOLD(x2, k, _mm_loadu_si128((const __m128i *)(p + 16)));
-		FOLD(x3, k, _mm_loadu_si128((const __m128i *)(p + 32)));
-		FOLD(x4, k, _mm_loadu_si128((const __m128i *)(p + 48)));
-	}
-	return reduce(x1, x2, x3, x4, p, n);
+	return reduce(x, p + n - left, left);
 }
 
-/* The same with VPCLMULQDQ on 512-bit registers: four of them fold 256 bytes at a time (k for
- * x^(2048 +- 32)), then fold into one another over 64 bytes (K64), and that register's four
- * lanes are where fold() is after its loop. n >= 256 and a multiple of 16. */
-#define Z_TARGET __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.1")))
-#define ZFOLD(z, k, next) \
-	((z) = _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128((z), (k), 0x00), \
-					 _mm512_clmulepi64_epi128((z), (k), 0x11), (next), 0x96))
-
-Z_TARGET static uint32_t fold512(uint32_t r, const uint8_t *p, size_t n)
+/* The same with VPCLMULQDQ on 512-bit registers (K256 for x^(2048 +- 32)). n >= 256 and a
+ * multiple of 16. */
+CLMUL512_TARGET static uint32_t fold512(uint32_t r, const uint8_t *p, size_t n)
 {
-	__m512i k = _mm512_broadcast_i32x4(_mm_set_epi64x(0x01322d1430, 0x011542778a));
-	__m512i z1, z2, z3, z4;
+	__m128i x[4];
+	size_t left = clmul_fold256(x, r, p, n, K256, K64);
 
-	z1 = _mm512_xor_si512(_mm512_loadu_si512(p),
-			      _mm512_inserti32x4(_mm512_setzero_si512(), _mm_cvtsi32_si128((int)r), 0));
-	z2 = _mm512_loadu_si512(p + 64);
-	z3 = _mm512_loadu_si512(p + 128);
-	z4 = _mm512_loadu_si512(p + 192);
-	for (p += 256, n -= 256; n >= 256; p += 256, n -= 256) {
-		ZFOLD(z1, k, _mm512_loadu_si512(p));
-		ZFOLD(z2, k, _mm512_loadu_si512(p + 64));
-		ZFOLD(z3, k, _mm512_loadu_si512(p + 128));
-		ZFOLD(z4, k, _mm512_loadu_si512(p + 192));
-	}
-	k = _mm512_broadcast_i32x4(K64);
-	ZFOLD(z1, k, z2);
-	ZFOLD(z1, k, z3);
-	ZFOLD(z1, k, z4);
-	return reduce(_mm512_extracti32x4_epi32(z1, 0), _mm512_extracti32x4_epi32(z1, 1),
-		      _mm512_extracti32x4_epi32(z1, 2), _mm512_extracti32x4_epi32(z1, 3), p, n);
+	return reduce(x, p + n - left, left);
 }
 
 static int have_z;  /* fold512 may be used */

@@ -112,7 +112,7 @@ static inline uint32_t shift(uint32_t table[4][256], uint32_t r)
 	       table[3][r >> 24];
 }
 
-#include <immintrin.h>
+#include "base/clmul.h"
 
 __attribute__((target("sse4.2"))) static uint32_t hw_update(uint32_t r, const uint8_t *p, size_t n)
 {
@@ -165,24 +165,16 @@ __attribute__((target("sse4.2"))) static uint32_t hw_update(uint32_t r, const ui
 #define K16 _mm_set_epi64x(0x014cd00bd6, 0x00f20c0dfe)
 #define K256 _mm_set_epi64x(0x00b9e02b86, 0x00dcb17aa4)
 
-#define FOLD(x, k, next) \
-	do { \
-		__m128i lo_ = _mm_clmulepi64_si128((x), (k), 0x00); \
-		(x) = _mm_clmulepi64_si128((x), (k), 0x11); \
-		(x) = _mm_xor_si128(_mm_xor_si128((x), lo_), (next)); \
-	} while (0)
-
 #define FOLD_TARGET __attribute__((target("pclmul,sse4.2")))
 
 /* Four lanes that hold the last 64 bytes folded: the raw register. Folded into one lane,
  * they are 16 bytes with the CRC of all the data before, fed from a zero register. */
-FOLD_TARGET static uint32_t reduce(__m128i x1, __m128i x2, __m128i x3, __m128i x4)
+FOLD_TARGET static uint32_t reduce(const __m128i x[4])
 {
-	__m128i k = K16;
+	__m128i x1 = x[0];
 
-	FOLD(x1, k, x2);
-	FOLD(x1, k, x3);
-	FOLD(x1, k, x4);
+	for (int i = 1; i < 4; i++)
+		x1 = clmul_fold(x1, K16, x[i]);
 	return (uint32_t)__builtin_ia32_crc32di(
 		__builtin_ia32_crc32di(0, (uint64_t)_mm_cvtsi128_si64(x1)),
 		(uint64_t)_mm_extract_epi64(x1, 1));
@@ -191,52 +183,20 @@ FOLD_TARGET static uint32_t reduce(__m128i x1, __m128i x2, __m128i x3, __m128i x
 /* The raw register over n bytes, n >= 64 and a multiple of 64. */
 FOLD_TARGET static uint32_t fold(uint32_t r, const uint8_t *p, size_t n)
 {
-	__m128i k = K64, x1, x2, x3, x4;
+	__m128i x[4];
 
-	x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_cvtsi32_si128((int)r));
-	x2 = _mm_loadu_si128((const __m128i *)(p + 16));
-	x3 = _mm_loadu_si128((const __m128i *)(p + 32));
-	x4 = _mm_loadu_si128((const __m128i *)(p + 48));
-	for (p += 64, n -= 64; n; p += 64, n -= 64) {
-		FOLD(x1, k, _mm_loadu_si128((const __m128i *)p));
-		FOLD(x2, k, _mm_loadu_si128((const __m128i *)(p + 16)));
-		FOLD(x3, k, _mm_loadu_si128((const __m128i *)(p + 32)));
-		FOLD(x4, k, _mm_loadu_si128((const __m128i *)(p + 48)));
-	}
-	return reduce(x1, x2, x3, x4);
+	clmul_fold64(x, r, p, n, K64);
+	return reduce(x);
 }
 
-/* The same on 512-bit registers: four fold 256 bytes a step, then into one another over 64
- * bytes, which folds the rest 64 bytes a step. n >= 256 and a multiple of 64. */
-#define Z_TARGET __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2")))
-#define ZFOLD(z, k, next) \
-	((z) = _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128((z), (k), 0x00), \
-					 _mm512_clmulepi64_epi128((z), (k), 0x11), (next), 0x96))
-
-Z_TARGET static uint32_t fold512(uint32_t r, const uint8_t *p, size_t n)
+/* The same on 512-bit registers: n >= 256 and a multiple of 64. */
+__attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2")))
+static uint32_t fold512(uint32_t r, const uint8_t *p, size_t n)
 {
-	__m512i k = _mm512_broadcast_i32x4(K256);
-	__m512i z1, z2, z3, z4;
+	__m128i x[4];
 
-	z1 = _mm512_xor_si512(_mm512_loadu_si512(p),
-			      _mm512_inserti32x4(_mm512_setzero_si512(), _mm_cvtsi32_si128((int)r), 0));
-	z2 = _mm512_loadu_si512(p + 64);
-	z3 = _mm512_loadu_si512(p + 128);
-	z4 = _mm512_loadu_si512(p + 192);
-	for (p += 256, n -= 256; n >= 256; p += 256, n -= 256) {
-		ZFOLD(z1, k, _mm512_loadu_si512(p));
-		ZFOLD(z2, k, _mm512_loadu_si512(p + 64));
-		ZFOLD(z3, k, _mm512_loadu_si512(p + 128));
-		ZFOLD(z4, k, _mm512_loadu_si512(p + 192));
-	}
-	k = _mm512_broadcast_i32x4(K64);
-	ZFOLD(z1, k, z2);
-	ZFOLD(z1, k, z3);
-	ZFOLD(z1, k, z4);
-	for (; n; p += 64, n -= 64)
-		ZFOLD(z1, k, _mm512_loadu_si512(p));
-	return reduce(_mm512_extracti32x4_epi32(z1, 0), _mm512_extracti32x4_epi32(z1, 1),
-		      _mm512_extracti32x4_epi32(z1, 2), _mm512_extracti32x4_epi32(z1, 3));
+	clmul_fold256(x, r, p, n, K256, K64);
+	return reduce(x);
 }
 
 /* Which path a run takes, by its length (measured on AMD EPYC with AVX-512, 1-4 KiB runs):

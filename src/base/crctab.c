@@ -13,7 +13,7 @@ void crctab_init(crctab t, uint32_t poly)
 			t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
 }
 
-uint32_t crctab_update(const crctab t, uint32_t r, const uint8_t *p, size_t n)
+uint32_t crctab_update(crctab t, uint32_t r, const uint8_t *p, size_t n)
 {
 	while (n && ((uintptr_t)p & 7)) {
 		r = (r >> 8) ^ t[0][(r ^ *p++) & 0xff];

@@ -12,7 +12,8 @@ typedef uint32_t crctab[8][256];
 /* Fill t for the reflected polynomial poly (0x82f63b78 for CRC-32C, 0xedb88320 for CRC-32). */
 void crctab_init(crctab t, uint32_t poly);
 
-/* The raw register r run over n bytes (pre- and post-inversion are the callers'). */
-uint32_t crctab_update(const crctab t, uint32_t r, const uint8_t *p, size_t n);
+/* The raw register r run over n bytes (pre- and post-inversion are the callers'); t is
+ * only read (not const: a pointer to const arrays is not compatible before C23). */
+uint32_t crctab_update(crctab t, uint32_t r, const uint8_t *p, size_t n);
 
 #endif
