@@ -598,15 +598,10 @@ static int apply(struct ctx *c, struct surg_opts *o, int only_matched, int json,
 	}
 	if (in->graph_entry) {
 		/* TF2: the object graph's keys follow the renames, as in 'ckpt rename'. */
-		if (in->graph && (objgraph_rename(in->graph, graph_key, c) ||
-				  (only_matched && plan.n < c->src.n))) {
-			plan.graph = in->graph;
-			in->graph = NULL;
-		} else {
-			surg_plan_add(&plan, 0, in->graph_entry, in->graph_entry->name,
-				      in->graph_entry->name_len);
+		surg_plan_graph(&plan, in, in->graph && (objgraph_rename(in->graph, graph_key, c) ||
+							 (only_matched && plan.n < c->src.n)));
+		if (!plan.graph)
 			surg_plan_sort(&plan, NULL, NULL);
-		}
 	} else if (c->tgt.kind == MS_CHECKPOINT && c->tgt.in->graph && c->r.npaired) {
 		/* TF1 -> TF2: the keys are now the target's; so is the graph that names them. */
 		plan.graph = c->tgt.in->graph;

@@ -244,15 +244,9 @@ static void subset_plan(struct subset *s, struct surg_input *in, struct surg_pla
 		if (s->keep[i] && !is_graph_key(in->b->entries[i].name, in->b->entries[i].name_len))
 			surg_plan_add(plan, 0, &in->b->entries[i], in->b->entries[i].name,
 				      in->b->entries[i].name_len);
-	if (in->graph_entry && s->keep[in->graph_entry - in->b->entries]) {
-		if (in->graph && s->ndrop && objgraph_drop(in->graph, graph_keeps, s)) {
-			plan->graph = in->graph;
-			in->graph = NULL;
-		} else {
-			surg_plan_add(plan, 0, in->graph_entry, in->graph_entry->name,
-				      in->graph_entry->name_len);
-		}
-	}
+	if (in->graph_entry && s->keep[in->graph_entry - in->b->entries])
+		surg_plan_graph(plan, in,
+				in->graph && s->ndrop && objgraph_drop(in->graph, graph_keeps, s));
 	surg_plan_sort(plan, NULL, NULL);
 }
 

@@ -268,14 +268,10 @@ void rename_map_graph(const struct rename_map *m, struct surg_input *in, struct 
 	if (!in->graph_entry || m->full)
 		return;
 	ndropped = in->graph ? objgraph_drop(in->graph, graph_keep, &c) : 0;
-	if (in->graph && (objgraph_rename(in->graph, graph_key, &c) || ndropped)) {
-		plan->graph = in->graph;
-		in->graph = NULL;
-	} else {
-		surg_plan_add(plan, 0, in->graph_entry, in->graph_entry->name,
-			      in->graph_entry->name_len);
+	surg_plan_graph(plan, in,
+			in->graph && (objgraph_rename(in->graph, graph_key, &c) || ndropped));
+	if (!plan->graph)
 		surg_plan_sort(plan, NULL, NULL);
-	}
 }
 
 void rename_map_release(struct rename_map *m)

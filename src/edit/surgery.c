@@ -120,6 +120,17 @@ void surg_plan_add(struct surg_plan *p, size_t input, const struct bundle_entry 
 	buf_release(&neu);
 }
 
+void surg_plan_graph(struct surg_plan *p, struct surg_input *in, int changed)
+{
+	if (changed) {
+		p->graph = in->graph;
+		in->graph = NULL;
+	} else {
+		surg_plan_add(p, 0, in->graph_entry, in->graph_entry->name,
+			      in->graph_entry->name_len);
+	}
+}
+
 static int cmp_item_name(const void *a, const void *b)
 {
 	const struct surg_item *x = a, *y = b;

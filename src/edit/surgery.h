@@ -60,6 +60,9 @@ void surg_plan_release(struct surg_plan *p);
  * keys re-encoded under the new name. */
 void surg_plan_add(struct surg_plan *p, size_t input, const struct bundle_entry *e,
 		   const void *name, size_t len);
+/* The input's TF2 object graph into p (input 0, which has one): rewritten (changed: p takes
+ * in->graph, written anew at finish) or its entry copied as it is. */
+void surg_plan_graph(struct surg_plan *p, struct surg_input *in, int changed);
 /* A surg_plan_sort callback for a message (ctx: a struct buf): one line per group of tensors
  * that would get one name, `"a", "b" -> "c"`, names elided as messages elide them; stops adding
  * once the message is long. */

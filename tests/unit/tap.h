@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -30,6 +31,13 @@ static int tap_n, tap_failed;
 
 #define is_mem(got, gn, want, wn, ...)                                             \
 	ok((size_t)(gn) == (size_t)(wn) && !memcmp((got), (want), (wn)), __VA_ARGS__)
+
+/* Stop the whole test: set-up failed (TAP's "Bail out!"), saying why. */
+static inline _Noreturn void tap_bail(const char *why)
+{
+	printf("Bail out! %s\n", why);
+	exit(1);
+}
 
 /* xorshift64: reproducible random inputs, each test with its own seed in *state. */
 static inline uint64_t tap_rand(uint64_t *state)

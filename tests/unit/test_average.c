@@ -23,12 +23,6 @@ static float kernel[N][KN], bias[N][5], emb[N][12], slot[N][5];
 static uint16_t halfv[N][4], bf[N][4];
 static double dbl[N][3];
 
-static void die(const struct ck_err *e)
-{
-	printf("Bail out! %s\n", e->msg);
-	exit(1);
-}
-
 static void make(const char *prefix, int k, int extra)
 {
 	struct bundle_writer *w;
@@ -62,7 +56,7 @@ static void make(const char *prefix, int k, int extra)
 	for (int i = 0; i < 3; i++)
 		dbl[k][i] = 1.0 / 3 + i + k * 1e-9;
 	if (bundle_writer_open(&w, prefix, 1, BW_FORCE, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	bundle_writer_add(w, "global_step", 11, DT_INT64, NULL, 0, 0, &step, 8);
 	bundle_writer_add(w, "dense/kernel", 12, DT_FLOAT, kd, 2, 0, kernel[k], sizeof(kernel[k]));
 	bundle_writer_add(w, "dense/bias", 10, DT_FLOAT, bd, 1, 0, bias[k], sizeof(bias[k]));
@@ -83,7 +77,7 @@ static void make(const char *prefix, int k, int extra)
 		bundle_writer_add(w, "extra", 5, DT_FLOAT, bd, 1, 0, bias[k], sizeof(bias[k]));
 	buf_release(&key);
 	if (bundle_writer_finish(w, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 }
 
 /* What rounding the mean x to y counts (castconv.h's rules), added up over the test's tensors. */
@@ -106,7 +100,7 @@ static void read_all(struct bundle *b, const char *name, void *out, size_t size)
 	if (!e)
 		return;
 	if (tensor_verify(b, e, &err) < 0 || tensor_read_range(b, e, 0, e->elements, out, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	is_int(e->elements * (uint64_t)dtype_info(e->dtype)->size, size, "%s: size", name);
 }
 
@@ -129,7 +123,7 @@ int main(void)
 		snprintf(p[k], sizeof(p[k]), "%s/ckpt-%d", dir, k);
 		make(p[k], k, 0);
 		if (bundle_open(&in[k], p[k], &err) < 0)
-			die(&err);
+			tap_bail(err.msg);
 	}
 	snprintf(out, sizeof(out), "%s/avg", dir);
 	opts.chunk = 7;  /* many chunks, the last one partial */
@@ -142,7 +136,7 @@ int main(void)
 	st = r.st;
 	avg_result_release(&r);
 	if (bundle_open(&o, out, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	ok(!bundle_find(o, "dense/bias/Adam", 15), "no optimizer slot in the output");
 	{
 		float got[KN];
@@ -216,7 +210,7 @@ int main(void)
 	make(p[1], 1, 1);
 	bundle_free(in[1]);
 	if (bundle_open(&in[1], p[1], &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	snprintf(out2, sizeof(out2), "%s/avg2", dir);
 	ok(average_checkpoints(in, labels, N, out2, &opts, &r, &err) == CK_EUSAGE,
 	   "differing inputs are an error");
@@ -231,7 +225,7 @@ int main(void)
 	is_int(r.averaged, 7, "with --keep-optimizer the slot is averaged too");
 	avg_result_release(&r);
 	if (bundle_open(&o, out2, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	ok(!bundle_find(o, "extra", 5), "the extra tensor is left out");
 	{
 		float got[5];

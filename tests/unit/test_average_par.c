@@ -31,12 +31,6 @@ static const struct {
 };
 #define NT (sizeof(tensors) / sizeof(tensors[0]))
 
-static void die(const struct ck_err *e)
-{
-	printf("Bail out! %s\n", e->msg);
-	exit(1);
-}
-
 static void make(const char *prefix, int k)
 {
 	struct bundle_writer *w;
@@ -44,7 +38,7 @@ static void make(const char *prefix, int k)
 
 	srand(5 + k);
 	if (bundle_writer_open(&w, prefix, 1, BW_FORCE, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	for (size_t t = 0; t < NT; t++) {
 		size_t m = tensors[t].elements;
 		int64_t dim = (int64_t)m;
@@ -61,7 +55,7 @@ static void make(const char *prefix, int k)
 		free(v);
 	}
 	if (bundle_writer_finish(w, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 }
 
 static void open_all(struct bundle *in[N], char p[N][256])
@@ -70,7 +64,7 @@ static void open_all(struct bundle *in[N], char p[N][256])
 
 	for (int k = 0; k < N; k++)
 		if (bundle_open(&in[k], p[k], &err) < 0)
-			die(&err);
+			tap_bail(err.msg);
 }
 
 static void free_all(struct bundle *in[N])
@@ -95,7 +89,7 @@ static int average_many(struct bundle *in[N], size_t nsrc, size_t t, const char 
 	}
 	memset(st, 0, sizeof(*st));
 	if (bundle_writer_open(&w, out, 1, BW_FORCE, err) < 0)
-		die(err);
+		tap_bail(err->msg);
 	rc = average_payload(w, src, nsrc, DT_FLOAT, chunk, st, &bytes, err);
 	if (rc < 0) {
 		bundle_writer_abort(w);
@@ -120,10 +114,10 @@ static void read_out(const char *prefix, const char *name, struct buf *b, uint32
 	struct ck_err err;
 
 	if (bundle_open(&o, prefix, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	e = bundle_find(o, name, strlen(name));
 	if (!e || bundle_read(o, e, b, &err) < 0)
-		die(e ? &err : &(struct ck_err){ .msg = "no tensor" });
+		tap_bail(e ? err.msg : "no tensor");
 	*crc = e->crc32c;
 	bundle_free(o);
 }
@@ -176,7 +170,7 @@ int main(void)
 		uint32_t c1, c2;
 		if (average_one(in, t, one, 65536, &s1, &err) < 0 ||
 		    average_one(in, t, two, 0, &s2, &err) < 0)
-			die(&err);
+			tap_bail(err.msg);
 		read_out(one, name, &b1, &c1);
 		read_out(two, name, &b2, &c2);
 		ok(b1.len == tensors[t].elements * 4 && b1.len == b2.len &&
@@ -196,7 +190,7 @@ int main(void)
 		uint32_t c1, c2;
 		if (average_many(in, 2 * N, 3, one, 65536, &s1, &err) < 0 ||
 		    average_many(in, 2 * N, 3, two, 0, &s2, &err) < 0)
-			die(&err);
+			tap_bail(err.msg);
 		read_out(one, "ragged", &b1, &c1);
 		read_out(two, "ragged", &b2, &c2);
 		ok(b1.len == b2.len && !memcmp(b1.p, b2.p, b1.len) && c1 == c2 &&

@@ -18,12 +18,6 @@
 static char dir[] = "/tmp/ckpt-test-export-XXXXXX";
 static char prefix[300];
 
-static void die(const struct ck_err *e)
-{
-	printf("Bail out! %s\n", e->msg);
-	exit(1);
-}
-
 /* kernel [2,3] = 0..5, bias [3], its Adam slot, a step, a bfloat16 [2], a string [2]. */
 static void make(void)
 {
@@ -36,7 +30,7 @@ static void make(void)
 	size_t lens[2] = { 2, 1 };
 
 	if (bundle_writer_open(&w, prefix, 1, BW_FORCE | BW_NO_SYNC, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	bundle_writer_add(w, "dense/kernel", 12, DT_FLOAT, kd, 2, 0, kernel, sizeof(kernel));
 	bundle_writer_add(w, "dense/bias", 10, DT_FLOAT, bd, 1, 0, bias, sizeof(bias));
 	bundle_writer_add(w, "dense/bias/Adam", 15, DT_FLOAT, bd, 1, 0, slot, sizeof(slot));
@@ -44,7 +38,7 @@ static void make(void)
 	bundle_writer_add(w, "emb", 3, DT_BFLOAT16, hd, 1, 0, bf, sizeof(bf));
 	bundle_writer_add_strings(w, "names", 5, hd, 1, 0, strs, lens, 2);
 	if (bundle_writer_finish(w, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 }
 
 static int has(const struct buf *b, const char *s)
@@ -88,7 +82,7 @@ static void load(struct maprules *m, const char *text)
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		snprintf(line, sizeof(line), "%.*s", (int)len, p);
 		if (maprules_parse_line(m, line, "test.rules", ++n, &err) < 0)
-			die(&err);
+			tap_bail(err.msg);
 		p += len + (nl ? 1 : 0);
 	}
 }
@@ -186,7 +180,7 @@ int main(void)
 	snprintf(prefix, sizeof(prefix), "%s/model.ckpt", dir);
 	make();
 	if (surg_input_open(&in, prefix, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	test_plain(&in);
 	test_mapped(&in);
 	test_problems(&in);

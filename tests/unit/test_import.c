@@ -15,12 +15,6 @@
 
 static char dir[] = "/tmp/ckpt-test-import-XXXXXX";
 
-static void die(const struct ck_err *e)
-{
-	printf("Bail out! %s\n", e->msg);
-	exit(1);
-}
-
 static void put(const char *rel, const char *header_dict, const void *data, size_t n)
 {
 	char path[400];
@@ -100,9 +94,9 @@ int main(void)
 
 	snprintf(out, sizeof(out), "%s/out/model.ckpt", dir);
 	if (bundle_writer_open(&im.w, out, 1, BW_MKDIR | BW_NO_SYNC, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	if (namefilter_add(&im.filter, "^skip$", 1, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	snprintf(sub, sizeof(sub), "%s/in", dir);
 	is_int(import_read(&im, sub, IMPORT_DIR, &err), 0, "read: the folder imported");
 	is_int(im.tensors, 3, "read: three arrays, the excluded one left out");
@@ -110,7 +104,7 @@ int main(void)
 	importer_release(&im);
 
 	if (bundle_open(&b, out, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	is_int(b->ntensors, 3, "checkpoint: three tensors");
 	ok(floats(b, "c", got, 6) && !memcmp(got, c, sizeof(c)), "checkpoint: c as written");
 	ok(floats(b, "f", got, 6) && !memcmp(got, c, sizeof(c)), "checkpoint: f in C order");
@@ -121,7 +115,7 @@ int main(void)
 	snprintf(out, sizeof(out), "%s/none/model.ckpt", dir);
 	memset(&im, 0, sizeof(im));
 	if (bundle_writer_open(&im.w, out, 1, BW_MKDIR | BW_NO_SYNC, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	namefilter_add(&im.filter, "^nothing$", 0, &err);
 	ok(import_read(&im, sub, IMPORT_DIR, &err) == CK_EUSAGE && strstr(err.msg, "no array to import"),
 	   "read: nothing selected is an error");

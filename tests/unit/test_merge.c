@@ -14,12 +14,6 @@
 static char dir[] = "/tmp/ckpt-test-merge-XXXXXX";
 static char pa[300], pb[300];
 
-static void die(const struct ck_err *e)
-{
-	printf("Bail out! %s\n", e->msg);
-	exit(1);
-}
-
 /* a: shared [3], only_a [1]; b: shared [2] float64, only_b [1]. */
 static void make(const char *prefix, int second)
 {
@@ -29,7 +23,7 @@ static void make(const char *prefix, int second)
 	int64_t d3[1] = { 3 }, d2[1] = { 2 }, d1[1] = { 1 };
 
 	if (bundle_writer_open(&w, prefix, 1, BW_FORCE | BW_NO_SYNC, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	if (second) {
 		bundle_writer_add(w, "only_b", 6, DT_DOUBLE, d1, 1, 0, v, 8);
 		bundle_writer_add(w, "shared", 6, DT_DOUBLE, d2, 1, 0, v, 16);
@@ -38,7 +32,7 @@ static void make(const char *prefix, int second)
 		bundle_writer_add(w, "shared", 6, DT_FLOAT, d3, 1, 0, v, 12);
 	}
 	if (bundle_writer_finish(w, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 }
 
 /* The plan's names and, in brackets, the input each comes from: "only_a[0] shared[1] ...". */
@@ -90,7 +84,7 @@ static void run_many(size_t n, enum merge_conflict on, const char *want)
 
 	for (size_t i = 0; i < n; i++)
 		if (surg_input_open(&in[i], i % 2 ? pb : pa, &err) < 0)
-			die(&err);
+			tap_bail(err.msg);
 	surg_plan_init(&plan, in, n);
 	ok(merge_plan_build(&m, &plan, &err) == 0 && !strcmp(plan_str(&plan), want),
 	   "%zu inputs, %s wins: %s", n, on == MERGE_ON_FIRST ? "first" : "last", want);
@@ -118,7 +112,7 @@ int main(void)
 	make(pa, 0);
 	make(pb, 1);
 	if (surg_input_open(&in[0], pa, &err) < 0 || surg_input_open(&in[1], pb, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	snprintf(want, sizeof(want), "1 name is in several inputs (use --on-conflict first|last to "
 		 "choose):\n  \"shared\": %s float32 [3] vs %s float64 [2]", pa, pb);
 	is_int(run(in, MERGE_ON_ERROR, want, "on error"), CK_EUSAGE, "on error: CK_EUSAGE");

@@ -14,12 +14,6 @@
 static char dir[] = "/tmp/ckpt-test-rename-XXXXXX";
 static char prefix[300];
 
-static void die(const struct ck_err *e)
-{
-	printf("Bail out! %s\n", e->msg);
-	exit(1);
-}
-
 static void make(void)
 {
 	struct bundle_writer *w;
@@ -28,13 +22,13 @@ static void make(void)
 	int64_t d[1] = { 3 };
 
 	if (bundle_writer_open(&w, prefix, 1, BW_FORCE | BW_NO_SYNC, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	bundle_writer_add(w, "dense/bias", 10, DT_FLOAT, d, 1, 0, v, sizeof(v));
 	bundle_writer_add(w, "dense/bias/Adam", 15, DT_FLOAT, d, 1, 0, v, sizeof(v));
 	bundle_writer_add(w, "dense/kernel", 12, DT_FLOAT, d, 1, 0, v, sizeof(v));
 	bundle_writer_add(w, "step", 4, DT_FLOAT, d, 1, 0, v, sizeof(v));
 	if (bundle_writer_finish(w, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 }
 
 static int has(const char *s, const char *sub)
@@ -63,7 +57,7 @@ static void rules_of(struct rules *r, const char *const *v)
 	rules_init(r);
 	for (; *v; v++)
 		if (rules_parse(r, *v, &err) < 0)
-			die(&err);
+			tap_bail(err.msg);
 }
 
 static void test_rules(struct surg_input *in)
@@ -125,7 +119,7 @@ static void load(struct maprules *mr, const char *const *lines)
 	maprules_init(mr);
 	for (size_t n = 0; lines[n]; n++)
 		if (maprules_parse_line(mr, lines[n], "r", n + 1, &err) < 0)
-			die(&err);
+			tap_bail(err.msg);
 }
 
 static void test_maprules(struct surg_input *in)
@@ -179,7 +173,7 @@ int main(void)
 	snprintf(prefix, sizeof(prefix), "%s/model.ckpt", dir);
 	make();
 	if (surg_input_open(&in, prefix, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	test_rules(&in);
 	test_maprules(&in);
 	surg_input_release(&in);

@@ -16,12 +16,6 @@
 static char dir[] = "/tmp/ckpt-test-verify-XXXXXX";
 static char prefix[300], data[320];
 
-static void die(const struct ck_err *e)
-{
-	printf("Bail out! %s\n", e->msg);
-	exit(1);
-}
-
 static void make(void)
 {
 	struct bundle_writer *w;
@@ -32,11 +26,11 @@ static void make(void)
 	for (int i = 0; i < 64; i++)
 		a[i] = (float)i, b[i] = (float)-i;
 	if (bundle_writer_open(&w, prefix, 1, BW_FORCE | BW_NO_SYNC, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	bundle_writer_add(w, "a", 1, DT_FLOAT, d, 1, 0, a, sizeof(a));
 	bundle_writer_add(w, "b", 1, DT_FLOAT, d, 1, 0, b, sizeof(b));
 	if (bundle_writer_finish(w, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 }
 
 /* The byte offset of tensor name in the data file. */
@@ -47,7 +41,7 @@ static uint64_t offset_of(const char *name)
 	uint64_t off;
 
 	if (bundle_open(&b, prefix, &err) < 0)
-		die(&err);
+		tap_bail(err.msg);
 	off = bundle_find(b, name, strlen(name))->offset;
 	bundle_free(b);
 	return off;
