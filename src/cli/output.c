@@ -32,6 +32,40 @@ static inline char *buf_room(struct buf *b, size_t n)
 
 static inline size_t width_n(const char *s, size_t n);
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Eight bytes at p, at any alignment, as one word. */
+static inline uint64_t word_at(const void *p)
+{
+	uint64_t x;
+	memcpy(&x, p, 8);
+	return x;
+}
+
+/* Continuation bytes (10xxxxxx) in a word: bit 7 set and bit 6, shifted up to bit 7, clear. */
+static inline size_t continuations(uint64_t x)
+{
+	uint64_t hi = x & HIGHS;
+	return hi ? (size_t)__builtin_popcountll(hi & ~(x << 1)) : 0;
+}
+
+/* The first r bytes (r >= 1; all eight from 8 on) of a word read from memory, the others zero
+ * (they count as nothing in continuations). */
+static inline uint64_t first_bytes(uint64_t x, size_t r)
+{
+	if (r >= 8)
+		return x;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return x & ~(~0ull >> (8 * r));
+#else
+	return x & ((1ull << (8 * r)) - 1);
+#endif
+}
+
+/* Room kept past the end of a table's cells, and of its scratch cell: a word. */
+#define CELL_SLACK 8
+
 /* Cells live back to back in one buffer (t->text), each ended by a NUL, with a byte of length
  * apiece (t->lens: offsets took eight) that tab_print walks in order. One allocation for the
  * whole table, not one a cell, in huge pages (xmalloc_huge): a table of 10^5 rows fills
@@ -64,21 +98,33 @@ static void tab_reserve(struct tab *t, size_t ncells, size_t nbytes)
 }
 
 /* The columns are measured here, once a cell, so that tab_print needs no pass of its own
- * over a table of 10^5 rows. */
+ * over a table of 10^5 rows. The cell goes over a word at a time, measured as it is copied:
+ * the scratch buffer and the table keep a word of room past their ends (CELL_SLACK), so
+ * that a short cell costs no call to memcpy and no byte-wise tail. */
 void tab_cell_end(struct tab *t)
 {
-	size_t n = t->cell.len, w = width_n((const char *)t->cell.p, n);
 	struct buf *b = &t->text;
+	size_t n = t->cell.len, cont = 0;
+	const uint8_t *src;
+	uint8_t *dst;
 
-	tab_reserve(t, 1, n + 1);
+	if (t->cell.cap < n + CELL_SLACK)
+		buf_grow(&t->cell, CELL_SLACK);
+	tab_reserve(t, 1, n + 1 + CELL_SLACK);
 	t->lens[t->ncells++] = (uint8_t)(n < 255 ? n : 255);
-	if (n)
-		memcpy(b->p + b->len, t->cell.p, n);
+	src = t->cell.p;
+	dst = b->p + b->len;
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t x = word_at(src + i);
+		memcpy(dst + i, &x, 8);
+		cont += continuations(first_bytes(x, n - i));
+	}
+	t->wide |= cont != 0;
 	b->len += n;
 	b->p[b->len++] = 0;  /* ends the cell */
 	b->p[b->len] = 0;    /* the buffer's own terminator */
-	if (w > t->width[t->col])
-		t->width[t->col] = w;
+	if (n - cont > t->width[t->col])
+		t->width[t->col] = n - cont;
 	t->col = t->col + 1 == t->ncols ? 0 : t->col + 1;
 }
 
@@ -119,24 +165,6 @@ void tab_add_u64(struct tab *t, uint64_t v)
 {
 	char s[24];
 	add_cell(t, s, fmt_u64(s, v));
-}
-
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/* Eight bytes at p, at any alignment, as one word. */
-static inline uint64_t word_at(const void *p)
-{
-	uint64_t x;
-	memcpy(&x, p, 8);
-	return x;
-}
-
-/* Continuation bytes (10xxxxxx) in a word: bit 7 set and bit 6, shifted up to bit 7, clear. */
-static inline size_t continuations(uint64_t x)
-{
-	uint64_t hi = x & HIGHS;
-	return hi ? (size_t)__builtin_popcountll(hi & ~(x << 1)) : 0;
 }
 
 /* Display width of n bytes of UTF-8: the bytes that are not continuation bytes. Tables
@@ -244,11 +272,29 @@ static size_t fit_width(const struct tab *t, size_t *width)
 	return narrow;
 }
 
+#define ROWS_STORED 1  /* cells of tables (tab_cell_end): a word readable past each one */
+#define ROWS_PLAIN 2   /* no cell narrower than its bytes: a cell's width is its length */
+
+static const uint64_t spaces = 0x2020202020202020ull;
+
+/* Copies whole words (ROWS_STORED: a word of each side's room past n is used). */
+static inline void copy_words(char *d, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8)
+		memcpy(d + i, s + i, 8);
+}
+
+static inline void put_spaces(char *d, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8)
+		memcpy(d + i, &spaces, 8);
+}
+
 /* Append a row of ncols cells, laid out, to line. A cell of the narrowed column that is wider
  * than it is never cut (cut names look alike and cannot be pasted back): it is printed whole,
  * ending its line, and the row's other cells follow on the next line, in their columns. */
 static void emit_row(const struct tab *t, const char *const *cell, const size_t *len,
-		     const size_t *width, size_t narrow, int bold, struct buf *line)
+		     const size_t *width, size_t narrow, int bold, int how, struct buf *line)
 {
 	size_t last = t->ncols;
 
@@ -259,7 +305,7 @@ static void emit_row(const struct tab *t, const char *const *cell, const size_t 
 		buf_add(line, "\033[1m", 4);
 	for (size_t c = 0; c < last; c++) {
 		const char *s = cell[c];
-		size_t n = len[c], sw = width_n(s, n);
+		size_t n = len[c], sw = how & ROWS_PLAIN ? n : width_n(s, n);
 		size_t pad = sw < width[c] ? width[c] - sw : 0;
 		size_t lead = c ? 2 : 0, trail = c + 1 < last ? pad : 0;
 		char *p;
@@ -281,10 +327,16 @@ static void emit_row(const struct tab *t, const char *const *cell, const size_t 
 			lead += pad;
 			trail = 0;
 		}
-		p = buf_room(line, lead + n + trail);
-		memset(p, ' ', lead);
-		memcpy(p + lead, s, n);
-		memset(p + lead + n, ' ', trail);
+		p = buf_room(line, lead + n + trail + CELL_SLACK);
+		if (how & ROWS_STORED) {  /* in this order, each overwriting what the last ran over */
+			put_spaces(p, lead);
+			copy_words(p + lead, s, n);
+			put_spaces(p + lead + n, trail);
+		} else {
+			memset(p, ' ', lead);
+			memcpy(p + lead, s, n);
+			memset(p + lead + n, ' ', trail);
+		}
 		line->len += lead + n + trail;
 		line->p[line->len] = 0;
 	}
@@ -340,6 +392,28 @@ static void stored_row(void *ctx, size_t r, const char **cell, size_t *len)
 	}
 }
 
+/* tab_print_measured, with how: ROWS_ flags. */
+static void print_rows(const struct tab *t, size_t nrows,
+		       void (*row)(void *ctx, size_t r, const char **cell, size_t *len), void *ctx,
+		       size_t *width, int how, FILE *f)
+{
+	size_t *len = xcalloc(t->ncols, sizeof(size_t));
+	const char **cell = xcalloc(t->ncols, sizeof(*cell));
+	int color = out_color() && f == stdout;
+	struct buf line = BUF_INIT;
+	size_t narrow = fit_width(t, width);
+
+	for (size_t r = 0; r < nrows; r++) {
+		row(ctx, r, cell, len);
+		emit_row(t, cell, len, width, narrow, color && r == 0, how, &line);
+		flush_lines(&line, f, LINES_FLUSH);
+	}
+	flush_lines(&line, f, 0);
+	buf_release(&line);
+	free(cell);
+	free(len);
+}
+
 void tab_print_joined(const struct tab *t, const struct tab *more, FILE *f)
 {
 	struct stored s = { .t = { t, more } };
@@ -354,7 +428,8 @@ void tab_print_joined(const struct tab *t, const struct tab *more, FILE *f)
 	width = xcalloc(t->ncols, sizeof(size_t));
 	for (size_t c = 0; c < t->ncols; c++)
 		width[c] = more && more->width[c] > t->width[c] ? more->width[c] : t->width[c];
-	tab_print_measured(t, rows, stored_row, &s, width, f);
+	print_rows(t, rows, stored_row, &s, width,
+		   ROWS_STORED | (t->wide || (more && more->wide) ? 0 : ROWS_PLAIN), f);
 	free(width);
 }
 
@@ -372,21 +447,7 @@ void tab_print_measured(const struct tab *t, size_t nrows,
 			void (*row)(void *ctx, size_t r, const char **cell, size_t *len), void *ctx,
 			size_t *width, FILE *f)
 {
-	size_t *len = xcalloc(t->ncols, sizeof(size_t));
-	const char **cell = xcalloc(t->ncols, sizeof(*cell));
-	int color = out_color() && f == stdout;
-	struct buf line = BUF_INIT;
-	size_t narrow = fit_width(t, width);
-
-	for (size_t r = 0; r < nrows; r++) {
-		row(ctx, r, cell, len);
-		emit_row(t, cell, len, width, narrow, color && r == 0, &line);
-		flush_lines(&line, f, LINES_FLUSH);
-	}
-	flush_lines(&line, f, 0);
-	buf_release(&line);
-	free(cell);
-	free(len);
+	print_rows(t, nrows, row, ctx, width, 0, f);
 }
 
 void tab_print_rows(const struct tab *t, size_t nrows,

@@ -22,6 +22,7 @@ struct tab {
 	struct buf cell;   /* the cell being written (tab_cell_begin) */
 	size_t *width;     /* of each column so far, measured as cells are added */
 	size_t col;        /* the column of the next cell */
+	int wide;          /* some cell is narrower than its bytes (UTF-8): widths need measuring */
 };
 
 void tab_init(struct tab *t, const char *align);

@@ -70,6 +70,75 @@ static void test_rows(void)
 	tab_release(&streamed);
 }
 
+/* Plain ASCII cells of every length around the 8-byte words they are copied in (and one past
+ * 255 bytes, which the stored length cannot hold), laid out alike from a stored table, from
+ * two halves joined, and made on demand (byte by byte, with memcpy and memset). */
+#define PLAIN_ROWS 22
+static char plain_cell[PLAIN_ROWS][3][301];
+
+static void plain_row(void *ctx, size_t r, const char **cell, size_t *len)
+{
+	(void)ctx;
+	for (size_t c = 0; c < 3; c++) {
+		cell[c] = plain_cell[r][c];
+		len[c] = strlen(plain_cell[r][c]);
+	}
+}
+
+static char *render_big(const struct tab *t, const struct tab *more, int streamed)
+{
+	static char out[2][1 << 16];
+	static int which;
+	FILE *f = fmemopen(out[which ^= 1], sizeof(out[0]), "w");
+
+	out_set_width(0);
+	if (streamed)
+		tab_print_rows(t, PLAIN_ROWS, plain_row, NULL, f);
+	else
+		tab_print_joined(t, more, f);
+	fclose(f);
+	return out[which];
+}
+
+static void test_plain_rows(void)
+{
+	struct tab whole, first, second, streamed;
+	char line[302 + 21 + 2];
+	const char *a, *b;
+
+	for (size_t r = 0; r < PLAIN_ROWS; r++) {
+		size_t n = r == PLAIN_ROWS - 1 ? 300 : r;
+		memset(plain_cell[r][0], 'a' + (int)(r % 26), n);
+		memset(plain_cell[r][1], '0' + (int)(r % 10), PLAIN_ROWS - 1 - r);
+		memset(plain_cell[r][2], 'z', r % 9);
+	}
+	tab_init(&whole, "lrl");
+	tab_init(&first, "lrl");
+	tab_init(&second, "lrl");
+	tab_init(&streamed, "lrl");
+	for (size_t r = 0; r < PLAIN_ROWS; r++)
+		for (size_t k = 0; k < 3; k++) {
+			tab_add(&whole, plain_cell[r][k]);
+			tab_add(r < PLAIN_ROWS / 2 ? &first : &second, plain_cell[r][k]);
+		}
+	a = render_big(&whole, NULL, 0);
+	b = render_big(&streamed, NULL, 1);
+	ok(!strcmp(a, b), "plain cells of 0 to 21 and 300 bytes: stored as made on demand");
+	b = render_big(&first, &second, 0);
+	ok(!strcmp(a, b), "and two halves joined as one table");
+	/* row 9: nine j's padded to the 300 of column 0, two blanks, twelve 9s right-aligned in
+	 * the 21 of column 1, and no note: the line ends there */
+	memset(line, ' ', sizeof(line));
+	memset(line, 'j', 9);
+	memset(line + 302 + 9, '9', 12);
+	strcpy(line + 302 + 21, "\n");
+	ok(strstr(a, line) != NULL, "a padded row, built from the widths by hand");
+	tab_release(&whole);
+	tab_release(&first);
+	tab_release(&second);
+	tab_release(&streamed);
+}
+
 /* On a terminal, COLUMNS gives the width (as for ls(1)); elsewhere tables are never narrowed,
  * whatever COLUMNS says. Standard output is pointed at a pseudo-terminal for the first. */
 static void test_columns(void)
@@ -249,6 +318,7 @@ int main(void)
 	   "a table wider than its limit wraps the long names of the narrowed column");
 	tab_release(&t);
 	test_rows();
+	test_plain_rows();
 	test_columns();
 	test_plain_ascii();
 	test_json_writer();
