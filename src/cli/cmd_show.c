@@ -192,7 +192,7 @@ static int select_tensors(struct show *S, char **names, int nnames, const struct
 		size_t hits = 0;
 		for (size_t i = 0; i < S->b->nentries; i++) {
 			const struct bundle_entry *e = &S->b->entries[i];
-			if (e->is_slice || regexec(&S->o->match.inc[k], e->name, 0, NULL, 0))
+			if (e->is_slice || !namefilter_inc_match(&S->o->match, k, e->name))
 				continue;
 			hits++;
 			if (!taken[i]) {

@@ -6,13 +6,29 @@
 
 #include "base/util.h"
 
+/* Patterns that match every name, or every nonempty one, are answered without regexec:
+ * `--match .` checks a whole checkpoint, and regexec costs ~70 ns a name, 7 ms for 10^5. */
+enum { RE_GENERAL, RE_NONEMPTY, RE_ALL };
+
+static unsigned char pattern_kind(const char *re)
+{
+	if (!strcmp(re, "."))
+		return RE_NONEMPTY;
+	if (!*re || !strcmp(re, ".*") || !strcmp(re, "^") || !strcmp(re, "$"))
+		return RE_ALL;
+	return RE_GENERAL;
+}
+
 int namefilter_add(struct namefilter *f, const char *re, int exclude, struct ck_err *err)
 {
 	regex_t **arr = exclude ? &f->exc : &f->inc;
+	unsigned char **kind = exclude ? &f->exc_kind : &f->inc_kind;
 	size_t *n = exclude ? &f->nexc : &f->ninc;
 	int rc;
 
 	*arr = xreallocarray(*arr, *n + 1, sizeof(regex_t));
+	*kind = xreallocarray(*kind, *n + 1, 1);
+	(*kind)[*n] = pattern_kind(re);
 	rc = regcomp(&(*arr)[*n], re, REG_EXTENDED | REG_NOSUB);
 	if (rc) {
 		char msg[256];
@@ -23,22 +39,32 @@ int namefilter_add(struct namefilter *f, const char *re, int exclude, struct ck_
 	return 0;
 }
 
-static int any_match(const regex_t *re, size_t n, const char *name)
+static int one_match(const regex_t *re, unsigned char kind, const char *name)
+{
+	return kind == RE_ALL || (kind == RE_NONEMPTY ? *name != 0 : !regexec(re, name, 0, NULL, 0));
+}
+
+static int any_match(const regex_t *re, const unsigned char *kind, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!regexec(&re[i], name, 0, NULL, 0))
+		if (one_match(&re[i], kind[i], name))
 			return 1;
 	return 0;
 }
 
+int namefilter_inc_match(const struct namefilter *f, size_t k, const char *name)
+{
+	return one_match(&f->inc[k], f->inc_kind[k], name);
+}
+
 int namefilter_included(const struct namefilter *f, const char *name)
 {
-	return any_match(f->inc, f->ninc, name);
+	return any_match(f->inc, f->inc_kind, f->ninc, name);
 }
 
 int namefilter_excluded(const struct namefilter *f, const char *name)
 {
-	return any_match(f->exc, f->nexc, name);
+	return any_match(f->exc, f->exc_kind, f->nexc, name);
 }
 
 int namefilter_match(const struct namefilter *f, const char *name)
@@ -54,6 +80,8 @@ void namefilter_release(struct namefilter *f)
 		regfree(&f->exc[i]);
 	free(f->inc);
 	free(f->exc);
+	free(f->inc_kind);
+	free(f->exc_kind);
 	memset(f, 0, sizeof(*f));
 }
 

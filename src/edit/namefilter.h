@@ -13,11 +13,14 @@
 struct namefilter {
 	regex_t *inc, *exc;
 	size_t ninc, nexc;
+	unsigned char *inc_kind, *exc_kind;  /* per pattern: what it matches without regexec */
 };
 
 /* CK_EUSAGE "bad regular expression 're': why" on a regex that does not compile. */
 int namefilter_add(struct namefilter *f, const char *re, int exclude, struct ck_err *err);
 int namefilter_match(const struct namefilter *f, const char *name);
+/* 1 if name matches include pattern k (0 <= k < ninc). */
+int namefilter_inc_match(const struct namefilter *f, size_t k, const char *name);
 /* The two halves: matches some include (0 when there are none); matches some exclude. */
 int namefilter_included(const struct namefilter *f, const char *name);
 int namefilter_excluded(const struct namefilter *f, const char *name);

@@ -3,6 +3,32 @@
 #include "edit/namefilter.h"
 #include "tap.h"
 
+/* The patterns answered without regexec (`--match .`) answer as regexec does. */
+static void test_trivial_patterns(void)
+{
+	static const char *const res[] = { ".", "", ".*", "^", "$", "a", ".." };
+	static const char *const names[] = { "", "a", "\n", "\xff", "a.b", "ab" };
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
+		struct namefilter f = { 0 };
+		struct ck_err err;
+		regex_t re;
+		if (namefilter_add(&f, res[i], 0, &err) ||
+		    regcomp(&re, res[i], REG_EXTENDED | REG_NOSUB)) {
+			bad++;
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (namefilter_inc_match(&f, 0, names[k]) != !regexec(&re, names[k], 0, NULL, 0) ||
+			    namefilter_match(&f, names[k]) != !regexec(&re, names[k], 0, NULL, 0))
+				bad++;
+		regfree(&re);
+		namefilter_release(&f);
+	}
+	ok(!bad, "patterns taken without regexec match as regexec does (%d wrong)", bad);
+}
+
 int main(void)
 {
 	/* Each spelling as the optimizer's source names it (tf.train, tf.contrib, Keras, BERT,
@@ -47,5 +73,6 @@ int main(void)
 	is_int(optimizer_slot_owner("enc/q_slot_vr"), 0, "a mesh-TF slot has no '/' of its own");
 	is_int(optimizer_slot_owner("training/Adam/dense/kernel/m"), 0, "Keras: a scope, not a suffix");
 	is_int(optimizer_slot_owner("dense/kernel"), 0, "a model variable");
+	test_trivial_patterns();
 	return tap_done();
 }
