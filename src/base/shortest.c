@@ -384,11 +384,41 @@ static int scaled_fast(double a, int e2, int n, double *s, int *d, int *p)
 	return *s > lo + *s * TOL_REL && *s < hi - *s * TOL_REL;
 }
 
-/* v (< 10^n) as exactly n digits, leading zeros included. */
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* v (< 10^n) as exactly n digits, leading zeros included: two at a time, in 32 bits when
+ * they fit (a statistics table formats five numbers a row, and a digit at a time was a chain
+ * of a dozen dependent 64-bit divisions). */
 static void put_digits(char *dig, uint64_t v, int n)
 {
-	for (int i = n - 1; i >= 0; i--, v /= 10)
-		dig[i] = (char)('0' + v % 10);
+	uint32_t w;
+
+	for (; n > 9; n -= 2, v /= 100)
+		memcpy(dig + n - 2, digit_pairs + 2 * (v % 100), 2);
+	for (w = (uint32_t)v; n >= 2; n -= 2, w /= 100)
+		memcpy(dig + n - 2, digit_pairs + 2 * (w % 100), 2);
+	if (n)
+		dig[0] = (char)('0' + w);
+}
+
+/* x / 10^k for k from 0 to 8, by constants (a division by a variable costs as much as the
+ * rest of a digit step). */
+static uint32_t div_pow10(uint32_t x, int k)
+{
+	switch (k) {
+	case 0: return x;
+	case 1: return x / 10;
+	case 2: return x / 100;
+	case 3: return x / 1000;
+	case 4: return x / 10000;
+	case 5: return x / 100000;
+	case 6: return x / 1000000;
+	case 7: return x / 10000000;
+	default: return x / 100000000;
+	}
 }
 
 static const uint32_t p10u[] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
@@ -433,7 +463,7 @@ static int shortest_fast(double a, int mant_bits, int emin_normal, char *dig, in
 		n0 = 7;
 	for (int n = n0; n <= 9; n++) {
 		uint32_t unit = p10u[9 - n];
-		uint64_t c = whole / unit;
+		uint64_t c = div_pow10(whole, 9 - n);
 		double cut = (double)(c * unit), up = (double)((c + 1) * unit), mid;
 		int low, high;
 		if (fabs(cut - lb) <= tol || fabs(up - ub) <= tol)
