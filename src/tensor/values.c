@@ -31,6 +31,19 @@ static double round_bits(double v, int mant, int emin)
 	return nearbyint(ldexp(v, mant - e)) * ldexp(1.0, e - mant);
 }
 
+/* 1 if a (> 0) is a normal value of a format of mant significand bits and least normal
+ * exponent emin: round_bits would give it back, after four calls to libm (a statistics table
+ * formats two such numbers a row). */
+static int is_normal_of(double a, int mant, int emin)
+{
+	uint64_t bits;
+	int e;
+
+	memcpy(&bits, &a, 8);
+	e = (int)(bits >> 52 & 0x7ff) - 1023;
+	return e >= emin && e < 1024 && !(bits & ((1ull << (53 - mant)) - 1));
+}
+
 /* A float dtype's significand bits (the leading one counted) and least normal exponent, as
  * its values are decoded (dtype.h); float64 for any other. */
 static void float_format(int dtype, int *mant, int *emin)
@@ -60,7 +73,7 @@ int float_digits(int dtype, double x, char dig[24])
 	}
 	float_format(dtype, &mant, &emin);
 	/* Callers pass values of the dtype; anything else stands for the nearest one. */
-	r = mant == 53 ? a : round_bits(a, mant - 1, emin);
+	r = mant == 53 || is_normal_of(a, mant, emin) ? a : round_bits(a, mant - 1, emin);
 	if (r == 0 || !isfinite(r)) {
 		r = a;
 		mant = 53;
