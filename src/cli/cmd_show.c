@@ -542,20 +542,41 @@ static void unchecked_text(const struct bundle_entry **sel, size_t n, struct buf
 }
 
 /* The --stats rows of sel[next..hi), with their own window, table and totals, so that two
- * runs can go side by side (stats_halves). A run on its own (alone) stops, next < hi, at the
+ * runs can go side by side (stats_chunks). A run on its own (alone) stops, next < hi, at the
  * first entry it cannot do without the shared state of the one-by-one path (no window held
- * it) or that fails: the main thread then takes over from there and says why. */
+ * it) or that fails: a one-by-one run then does what the others left, and says why. from,
+ * when the rows are made by several runs: for each entry, the id of the run that made its row
+ * (FROM_NONE until one did). */
 struct stats_run {
 	struct show *S;
 	const struct bundle_entry **sel;
-	size_t next, hi;
+	size_t n, next, hi;
 	int alone, rc;
+	unsigned char id, *from;
 	struct tab *t;
 	cJSON *arr;
 	struct batch w;
+	struct buf one;  /* a payload read on its own (alone_payload) */
 	struct ck_err err;
 	uint64_t elements, nan, inf, bad, unchecked;
 };
+
+#define FROM_NONE 255
+
+/* e's payload, read on its own by a run on its own, when no window holds it (a window of one
+ * entry is not read: batch_fill); NULL when it cannot be read whole. Only for entries batch
+ * takes (stats_chunks checks): V2 payloads of a few KiB whose check is a plain CRC. */
+static const uint8_t *alone_payload(struct stats_run *r, const struct bundle_entry *e)
+{
+	struct ck_err ignored;  /* the one-by-one run reads it again and says why */
+
+	buf_reset(&r->one);
+	buf_grow(&r->one, (size_t)e->size);
+	if (bundle_shard_pread(r->S->b, e->shard, e->offset, r->one.p, (size_t)e->size,
+			       &ignored) != (long long)e->size)
+		return NULL;
+	return r->one.p;
+}
 
 static void stats_run_go(struct stats_run *r)
 {
@@ -578,7 +599,13 @@ static void stats_run_go(struct stats_run *r)
 			}
 			p = batch_payload(&r->w, e);
 		}
+		if (r->from && r->from[i] != FROM_NONE) {  /* another run made this row */
+			r->next = i + 1;
+			continue;
+		}
 		if (r->alone) {
+			if (!p && !S->o->index)
+				p = alone_payload(r, e);
 			if (!p || is_opaque(e->dtype) ||
 			    stats_tensor_bytes(S->b, e, p, &st, &r->err) < 0)
 				break;
@@ -597,6 +624,8 @@ static void stats_run_go(struct stats_run *r)
 		} else {
 			stats_row(r->t, e, &st);
 		}
+		if (r->from)
+			r->from[i] = r->id;
 		r->unchecked += is_opaque(e->dtype);
 		r->elements += st.count;
 		r->nan += st.nan;
@@ -606,25 +635,35 @@ static void stats_run_go(struct stats_run *r)
 	}
 }
 
-static void stats_run_thread(void *arg)
+/* Entries a chunk of stats_chunks: hundreds, so that the two runs stay busy to the end (on a
+ * loaded machine either may be set aside a while), each a few windows of payloads. */
+#define STATS_CHUNK 512
+
+/* par_chunks' job: the rows of chunk c, by a run on its own; nonzero when it stopped. */
+static int stats_chunk(void *arg, uint64_t c)
 {
-	stats_run_go(arg);
+	struct stats_run *r = arg;
+
+	r->next = (size_t)c * STATS_CHUNK;
+	r->hi = r->n - r->next > STATS_CHUNK ? r->next + STATS_CHUNK : r->n;
+	stats_run_go(r);
+	return r->next < r->hi;
 }
 
-/* Two runs side by side when every entry is a small payload of a local checkpoint (10^5 of
- * 1-4 KiB: reading, checking, summarising and formatting cost alike) with its shard opened
- * beforehand: the runs share nothing else. 1 when done so (r[0] then holds the totals of all
- * the rows, which are r[0].t's and then those of r[1].t, an empty table when the second run
- * was done again by the first), 0 to run one by one. */
-#define STATS_HALVES_MIN 256
+/* Two runs side by side, taking chunks of entries in turn, when every entry is a small
+ * payload of a local checkpoint (10^5 of 1-4 KiB: reading, checking, summarising and
+ * formatting cost alike) with its shard opened beforehand: the runs share nothing else. Then
+ * a one-by-one run (r[2]) does any entry they could not. 1 when done so, r[0] holding the
+ * totals of all the rows and *from whose table (r[k].t) holds each row; 0 to run one by one. */
+#define STATS_CHUNKS_MIN 256
 
-static int stats_halves(struct show *S, const struct bundle_entry **sel, size_t n,
-			struct stats_run *r)
+static int stats_chunks(struct show *S, const struct bundle_entry **sel, size_t n,
+			struct stats_run *r, unsigned char **from)
 {
 	struct ck_err ignored;  /* a shard that cannot be opened: the one-by-one path says why */
-	struct tab *t1 = r[1].t;
+	uint64_t failed;
 
-	if (S->o->index || S->o->json || n < STATS_HALVES_MIN || ck_store_is_remote(S->b->prefix))
+	if (S->o->index || S->o->json || n < STATS_CHUNKS_MIN || ck_store_is_remote(S->b->prefix))
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!batch_eligible(S->b, sel[i]) || is_opaque(sel[i]->dtype) ||
@@ -632,39 +671,45 @@ static int stats_halves(struct show *S, const struct bundle_entry **sel, size_t 
 		     bundle_shard_pread(S->b, sel[i]->shard, 0, NULL, 0, &ignored) < 0 : 0))
 			return 0;
 	(void)stats_impl(0);  /* the block loops chosen here, not by both threads at once */
-	r[1] = r[0];
-	batch_init(&r[1].w);
-	r[1].t = t1;
-	r[0].hi = r[1].next = n / 2;
-	r[0].alone = r[1].alone = 1;
-	par_both(stats_run_thread, &r[0], &r[1]);
-	r[0].alone = r[1].alone = 0;
-	if (r[0].next < r[0].hi) {  /* the first half stopped: the second is done again */
-		tab_release(t1);
-		tab_init(t1, r[0].t->align);
-		r[0].hi = n;
-		stats_run_go(&r[0]);
-	} else {
-		stats_run_go(&r[1]);
-		r[0].rc = r[1].rc;
-		r[0].elements += r[1].elements;
-		r[0].nan += r[1].nan;
-		r[0].inf += r[1].inf;
-		r[0].bad += r[1].bad;
-		r[0].unchecked += r[1].unchecked;
+	*from = xmalloc(n);
+	memset(*from, FROM_NONE, n);
+	for (int k = 0; k < 3; k++) {
+		struct tab *t = r[k].t;
+		if (k)
+			batch_init(&r[k].w);
+		r[k] = (struct stats_run){ .S = S, .sel = sel, .n = n, .alone = k < 2,
+					   .id = (unsigned char)k, .from = *from, .t = t, .w = r[k].w };
 	}
-	batch_release(&r[1].w);
+	failed = par_chunks((n + STATS_CHUNK - 1) / STATS_CHUNK, 1, stats_chunk, &r[0], &r[1], NULL);
+	if (failed != UINT64_MAX) {
+		r[2].next = 0;
+		r[2].hi = n;
+		stats_run_go(&r[2]);
+	}
+	r[0].rc = r[2].rc;
+	for (int k = 1; k < 3; k++) {
+		r[0].elements += r[k].elements;
+		r[0].nan += r[k].nan;
+		r[0].inf += r[k].inf;
+		r[0].bad += r[k].bad;
+		r[0].unchecked += r[k].unchecked;
+		batch_release(&r[k].w);
+		buf_release(&r[k].one);
+	}
+	buf_release(&r[0].one);
 	return 1;
 }
 
 static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n, int array)
 {
-	struct tab t, t1;  /* t1: the rows of a second half (stats_halves) */
+	struct tab t, t1, t2;  /* t1, t2: rows made by the runs of stats_chunks */
+	const struct tab *tabs[3] = { &t, &t1, &t2 };
+	unsigned char *from = NULL;
 	cJSON *arr = cJSON_CreateArray();
 	uint64_t elements, nan, inf, bad, unchecked;
 	struct buf kinds = BUF_INIT, names = BUF_INIT;
 	char c1[32], c2[32];
-	struct stats_run r[2];
+	struct stats_run r[3];
 	int rc;
 
 	tab_init(&t, "lllrrrrrrrrrr");
@@ -672,10 +717,13 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	     *h; h += strlen(h) + 1)
 		tab_add(&t, h);
 	tab_init(&t1, "lllrrrrrrrrrr");
-	r[0] = (struct stats_run){ .S = S, .sel = sel, .hi = n, .t = &t, .arr = arr };
-	r[1].t = &t1;
+	tab_init(&t2, "lllrrrrrrrrrr");
 	batch_init(&r[0].w);
-	if (!stats_halves(S, sel, n, r))
+	r[0] = (struct stats_run){ .S = S, .sel = sel, .n = n, .hi = n, .t = &t, .arr = arr,
+				   .w = r[0].w };
+	r[1].t = &t1;
+	r[2].t = &t2;
+	if (!stats_chunks(S, sel, n, r, &from))
 		stats_run_go(&r[0]);
 	rc = r[0].rc;
 	elements = r[0].elements;
@@ -689,7 +737,7 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	} else if (S->o->json) {
 		print_array(arr, array);
 	} else {
-		tab_print_joined(&t, &t1, stdout);
+		tab_print_merged(tabs, 3, from, n + 1, stdout);
 		printf("%zu %s, %s elements: ", n, n == 1 ? "tensor" : "tensors", fmt_count(c1, elements));
 		if (bad)
 			printf("%s NaN, %s Inf in %llu %s", fmt_count(c1, nan), fmt_count(c2, inf),
@@ -714,6 +762,8 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	cJSON_Delete(arr);
 	tab_release(&t);
 	tab_release(&t1);
+	tab_release(&t2);
+	free(from);
 	batch_release(&r[0].w);
 	buf_release(&kinds);
 	buf_release(&names);

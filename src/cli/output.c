@@ -357,12 +357,14 @@ static void flush_lines(struct buf *line, FILE *f, size_t at_least)
 	}
 }
 
-/* Stored tables read row after row as one: where row r starts (its first cell and text) in
- * t[k], the one holding it. */
+/* Stored tables read row after row as one: row 0 is t[0]'s first (the header), row r after it
+ * the next row of t[from[r - 1]] (of t[0] when from is NULL); each table's next row starts at
+ * its cell[k], text at[k]. */
 struct stored {
-	const struct tab *t[2];
-	int k;
-	size_t r, first, cell, at;  /* first: t[k]'s first row */
+	const struct tab *const *t;
+	size_t ntabs;
+	const unsigned char *from;
+	size_t r, *cell, *at;
 };
 
 /* Row r of stored tables as cells: they lie back to back, NUL-separated, and are found from
@@ -371,23 +373,22 @@ static void stored_row(void *ctx, size_t r, const char **cell, size_t *len)
 {
 	struct stored *s = ctx;
 
-	if (r < s->r)
-		*s = (struct stored){ .t = { s->t[0], s->t[1] } };
+	if (r < s->r) {
+		s->r = 0;
+		memset(s->cell, 0, s->ntabs * sizeof(size_t));
+		memset(s->at, 0, s->ntabs * sizeof(size_t));
+	}
 	for (; s->r <= r; s->r++) {
-		const struct tab *t = s->t[s->k];
-		if (s->cell == t->ncells && !s->k && s->t[1]) {  /* on to the next table */
-			s->first = s->r;
-			t = s->t[++s->k];
-			s->cell = s->at = 0;
-		}
+		size_t k = s->r && s->from ? s->from[s->r - 1] : 0;
+		const struct tab *t = s->t[k];
 		for (size_t c = 0; c < t->ncols; c++) {
-			const char *text = (const char *)t->text.p + s->at;
-			size_t n = t->lens[s->cell++];
+			const char *text = (const char *)t->text.p + s->at[k];
+			size_t n = t->lens[s->cell[k]++];
 			if (n == 255)
 				n = strlen(text);
 			cell[c] = text;
 			len[c] = n;
-			s->at += n + 1;
+			s->at[k] += n + 1;
 		}
 	}
 }
@@ -414,28 +415,35 @@ static void print_rows(const struct tab *t, size_t nrows,
 	free(len);
 }
 
-void tab_print_joined(const struct tab *t, const struct tab *more, FILE *f)
+void tab_print_merged(const struct tab *const *t, size_t ntabs, const unsigned char *from,
+		      size_t nrows, FILE *f)
 {
-	struct stored s = { .t = { t, more } };
-	size_t rows = t->ncells / t->ncols + (more ? more->ncells / more->ncols : 0);
-	size_t *width;
+	struct stored s = { t, ntabs, from, 0, xcalloc(ntabs, sizeof(size_t)),
+			    xcalloc(ntabs, sizeof(size_t)) };
+	size_t *width = xcalloc(t[0]->ncols, sizeof(size_t)), rows = 0;
+	int how = ROWS_STORED | ROWS_PLAIN;
 
-	if (t->ncells % t->ncols || (more && more->ncells % more->ncols)) {
-		/* a row left incomplete is not printed, nor measured */
-		tab_print_rows(t, t->ncells / t->ncols, stored_row, &s, f);
-		return;
+	for (size_t k = 0; k < ntabs; k++) {
+		rows += t[k]->ncells % t[k]->ncols ? SIZE_MAX / 2 : t[k]->ncells / t[k]->ncols;
+		for (size_t c = 0; c < t[0]->ncols; c++)
+			width[c] = t[k]->width[c] > width[c] ? t[k]->width[c] : width[c];
+		how &= t[k]->wide ? ~ROWS_PLAIN : ~0;
 	}
-	width = xcalloc(t->ncols, sizeof(size_t));
-	for (size_t c = 0; c < t->ncols; c++)
-		width[c] = more && more->width[c] > t->width[c] ? more->width[c] : t->width[c];
-	print_rows(t, rows, stored_row, &s, width,
-		   ROWS_STORED | (t->wide || (more && more->wide) ? 0 : ROWS_PLAIN), f);
+	if (rows != nrows) {
+		/* a row left incomplete is not printed, nor measured (nor rows not there) */
+		s.from = NULL;
+		tab_print_rows(t[0], t[0]->ncells / t[0]->ncols, stored_row, &s, f);
+	} else {
+		print_rows(t[0], nrows, stored_row, &s, width, how, f);
+	}
 	free(width);
+	free(s.cell);
+	free(s.at);
 }
 
 void tab_print(const struct tab *t, FILE *f)
 {
-	tab_print_joined(t, NULL, f);
+	tab_print_merged(&t, 1, NULL, t->ncells / t->ncols + (t->ncells % t->ncols != 0), f);
 }
 
 void tab_measure(const struct tab *t, const char *const *cell, const size_t *len, size_t *width)

@@ -37,9 +37,12 @@ void tab_cell_end(struct tab *t);
  * table is wider than out_width(), the widest left-aligned column is shortened with an
  * ellipsis in the middle, keeping both ends of long tensor names. */
 void tab_print(const struct tab *t, FILE *f);
-/* t's rows and then those of more (the same columns, made apart: on another thread, without
- * a header), printed as one table; more may be NULL. */
-void tab_print_joined(const struct tab *t, const struct tab *more, FILE *f);
+/* Rows made apart (on two threads, without a header, and one more table for what neither
+ * did), printed as one table of nrows rows: t[0]'s first (the header), then row r (r >= 1)
+ * the next row of t[from[r - 1]] (of t[0] when from is NULL). The tables have the same
+ * columns; each one's rows come in the order they were added. */
+void tab_print_merged(const struct tab *const *t, size_t ntabs, const unsigned char *from,
+		      size_t nrows, FILE *f);
 /* The same layout for a table too long to hold as cells (a listing of 10^5 tensors): t gives
  * the columns (its cells, if any, are not used), and the rows are made on demand, twice each
  * (once to measure the columns, once to print), so memory stays one row. row(ctx, r, cell,

@@ -85,26 +85,28 @@ static void plain_row(void *ctx, size_t r, const char **cell, size_t *len)
 	}
 }
 
-static char *render_big(const struct tab *t, const struct tab *more, int streamed)
+static char *render_big(const struct tab *const *t, size_t ntabs, const unsigned char *from,
+			int streamed)
 {
-	static char out[2][1 << 16];
-	static int which;
-	FILE *f = fmemopen(out[which ^= 1], sizeof(out[0]), "w");
+	static char out[1 << 16];
+	FILE *f = fmemopen(out, sizeof(out), "w");
 
 	out_set_width(0);
 	if (streamed)
-		tab_print_rows(t, PLAIN_ROWS, plain_row, NULL, f);
+		tab_print_rows(t[0], PLAIN_ROWS, plain_row, NULL, f);
 	else
-		tab_print_joined(t, more, f);
+		tab_print_merged(t, ntabs, from, PLAIN_ROWS, f);
 	fclose(f);
-	return out[which];
+	return strdup(out);
 }
 
 static void test_plain_rows(void)
 {
-	struct tab whole, first, second, streamed;
-	char line[302 + 21 + 2];
-	const char *a, *b;
+	struct tab whole, part[3], streamed;
+	const struct tab *whole_p = &whole, *streamed_p = &streamed;
+	const struct tab *parts[3] = { &part[0], &part[1], &part[2] };
+	unsigned char from[PLAIN_ROWS - 1];
+	char line[302 + 21 + 2], *a, *b, *merged;
 
 	for (size_t r = 0; r < PLAIN_ROWS; r++) {
 		size_t n = r == PLAIN_ROWS - 1 ? 300 : r;
@@ -113,19 +115,24 @@ static void test_plain_rows(void)
 		memset(plain_cell[r][2], 'z', r % 9);
 	}
 	tab_init(&whole, "lrl");
-	tab_init(&first, "lrl");
-	tab_init(&second, "lrl");
 	tab_init(&streamed, "lrl");
-	for (size_t r = 0; r < PLAIN_ROWS; r++)
-		for (size_t k = 0; k < 3; k++) {
-			tab_add(&whole, plain_cell[r][k]);
-			tab_add(r < PLAIN_ROWS / 2 ? &first : &second, plain_cell[r][k]);
+	for (size_t k = 0; k < 3; k++)
+		tab_init(&part[k], "lrl");
+	for (size_t r = 0; r < PLAIN_ROWS; r++) {
+		/* the header in part 0; then runs of three rows to parts 0, 1, 2, 1, 0, ... */
+		size_t k = r ? (size_t)"\0\1\2\1"[(r - 1) / 3 % 4] : 0;
+		if (r)
+			from[r - 1] = (unsigned char)k;
+		for (size_t c = 0; c < 3; c++) {
+			tab_add(&whole, plain_cell[r][c]);
+			tab_add(&part[k], plain_cell[r][c]);
 		}
-	a = render_big(&whole, NULL, 0);
-	b = render_big(&streamed, NULL, 1);
+	}
+	a = render_big(&whole_p, 1, NULL, 0);
+	b = render_big(&streamed_p, 1, NULL, 1);
 	ok(!strcmp(a, b), "plain cells of 0 to 21 and 300 bytes: stored as made on demand");
-	b = render_big(&first, &second, 0);
-	ok(!strcmp(a, b), "and two halves joined as one table");
+	merged = render_big(parts, 3, from, 0);
+	ok(!strcmp(a, merged), "and rows made in three tables, merged, as one table");
 	/* row 9: nine j's padded to the 300 of column 0, two blanks, twelve 9s right-aligned in
 	 * the 21 of column 1, and no note: the line ends there */
 	memset(line, ' ', sizeof(line));
@@ -133,10 +140,13 @@ static void test_plain_rows(void)
 	memset(line + 302 + 9, '9', 12);
 	strcpy(line + 302 + 21, "\n");
 	ok(strstr(a, line) != NULL, "a padded row, built from the widths by hand");
+	free(a);
+	free(b);
+	free(merged);
 	tab_release(&whole);
-	tab_release(&first);
-	tab_release(&second);
 	tab_release(&streamed);
+	for (size_t k = 0; k < 3; k++)
+		tab_release(&part[k]);
 }
 
 /* On a terminal, COLUMNS gives the width (as for ls(1)); elsewhere tables are never narrowed,
