@@ -19,6 +19,7 @@ void tab_init(struct tab *t, const char *align)
 	t->ncols = strlen(align);
 	t->align = xstrdup(align);
 	t->width = xcalloc(t->ncols ? t->ncols : 1, sizeof(*t->width));
+	t->cell_len = xcalloc(t->ncols ? t->ncols : 1, sizeof(*t->cell_len));
 }
 
 /* Room for n more bytes at the end of b (and its NUL); returns where they go. The callers
@@ -72,7 +73,7 @@ static inline uint64_t first_bytes(uint64_t x, size_t r)
  * 10 MB, and its first touches of small pages cost more than the formatting on a VM. */
 struct buf *tab_cell_begin(struct tab *t)
 {
-	buf_reset(&t->cell);
+	t->cell_at = t->cell.len;
 	return &t->cell;
 }
 
@@ -97,35 +98,51 @@ static void tab_reserve(struct tab *t, size_t ncells, size_t nbytes)
 	}
 }
 
-/* The columns are measured here, once a cell, so that tab_print needs no pass of its own
- * over a table of 10^5 rows. The cell goes over a word at a time, measured as it is copied:
- * the scratch buffer and the table keep a word of room past their ends (CELL_SLACK), so
- * that a short cell costs no call to memcpy and no byte-wise tail. */
-void tab_cell_end(struct tab *t)
+/* A row's cells are written one after the other into t->cell and go into the table together,
+ * in words, once the row is complete: a cell copied as soon as it was written was read back
+ * while its bytes were still on their way to the cache (one stall a cell, not a row). The
+ * columns are measured here, so that tab_print needs no pass of its own over a table of 10^5
+ * rows: a row without a byte of UTF-8 is as wide as its bytes, cell by cell. The scratch row
+ * and the table keep a word of room past their ends (CELL_SLACK). */
+static void add_row(struct tab *t)
 {
 	struct buf *b = &t->text;
-	size_t n = t->cell.len, cont = 0;
+	size_t n = t->cell.len, at = b->len;
+	uint64_t high = 0;
 	const uint8_t *src;
 	uint8_t *dst;
 
 	if (t->cell.cap < n + CELL_SLACK)
 		buf_grow(&t->cell, CELL_SLACK);
-	tab_reserve(t, 1, n + 1 + CELL_SLACK);
-	t->lens[t->ncells++] = (uint8_t)(n < 255 ? n : 255);
+	tab_reserve(t, t->ncols, n + CELL_SLACK);
 	src = t->cell.p;
-	dst = b->p + b->len;
+	dst = b->p + at;
 	for (size_t i = 0; i < n; i += 8) {
 		uint64_t x = word_at(src + i);
 		memcpy(dst + i, &x, 8);
-		cont += continuations(first_bytes(x, n - i));
+		high |= first_bytes(x, n - i) & HIGHS;
 	}
-	t->wide |= cont != 0;
 	b->len += n;
-	b->p[b->len++] = 0;  /* ends the cell */
-	b->p[b->len] = 0;    /* the buffer's own terminator */
-	if (n - cont > t->width[t->col])
-		t->width[t->col] = n - cont;
-	t->col = t->col + 1 == t->ncols ? 0 : t->col + 1;
+	b->p[b->len] = 0;  /* the buffer's own terminator */
+	for (size_t c = 0; c < t->ncols; c++) {
+		size_t len = t->cell_len[c], w = high ? width_n((const char *)b->p + at, len) : len;
+		t->lens[t->ncells++] = (uint8_t)(len < 255 ? len : 255);
+		t->wide |= w != len;
+		if (w > t->width[c])
+			t->width[c] = w;
+		at += len + 1;
+	}
+	buf_reset(&t->cell);
+}
+
+void tab_cell_end(struct tab *t)
+{
+	t->cell_len[t->col] = t->cell.len - t->cell_at;
+	buf_addc(&t->cell, 0);  /* ends the cell */
+	if (++t->col == t->ncols) {
+		t->col = 0;
+		add_row(t);
+	}
 }
 
 static void add_cell(struct tab *t, const char *s, size_t n)
@@ -480,6 +497,7 @@ void tab_release(struct tab *t)
 	xfree_huge(t->text.p, t->text.cap);
 	buf_release(&t->cell);
 	free(t->width);
+	free(t->cell_len);
 	xfree_huge(t->lens, t->cap);
 	free(t->align);
 	memset(t, 0, sizeof(*t));

@@ -19,8 +19,10 @@ struct tab {
 	uint8_t *lens;     /* each cell's length, 255 for 255 or more (an xmalloc_huge block) */
 	size_t ncells, cap;
 	struct buf text;   /* the cells, each ended by a NUL (an xmalloc_huge block) */
-	struct buf cell;   /* the cell being written (tab_cell_begin) */
-	size_t *width;     /* of each column so far, measured as cells are added */
+	struct buf cell;   /* the row being written, its cells each ended by a NUL (tab_cell_begin) */
+	size_t *cell_len;  /* of each cell of that row so far */
+	size_t cell_at;    /* where in it the cell being written starts */
+	size_t *width;     /* of each column so far, measured as rows are added */
 	size_t col;        /* the column of the next cell */
 	int wide;          /* some cell is narrower than its bytes (UTF-8): widths need measuring */
 };
