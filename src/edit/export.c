@@ -56,8 +56,7 @@ struct xtensor {
 	double *dbl;
 	uint8_t *cast;        /* elements after a --rules cast */
 	int tfd;              /* transposed: the elements in output order, in a temporary file */
-	uint8_t *tmem;        /* ... or in memory: in *tbuf (permute_out unless the writer says) */
-	struct scratch_buf *tbuf;
+	uint8_t *tmem;        /* ... or in memory */
 	uint64_t src_next;    /* elements of the source read into the transpose */
 	/* --rules split: this tensor is part `part` of `nparts` of e along e's axis part_axis;
 	 * sdims and selems describe what is read (e's own unless split) */
@@ -181,7 +180,7 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 		return ck_error(err, CK_EUNSUP, "\"%.*s\": a transpose other than a reversal of all axes "
 				"is done in memory, and this tensor has more than %llu bytes",
 				(int)t->e->name_len, t->e->name, (unsigned long long)PERMUTE_MEMORY);
-	t->tmem = scratch(t->tbuf ? t->tbuf : &permute_out, bytes);
+	t->tmem = scratch(&permute_out, bytes);
 	if (!t->by_range && t->e->rank == 2 && t->perm[0] == 1 &&
 	    (uint64_t)t->e->dims[1] * esize <= SPLIT_CHUNK / TRANSPOSE_ROWS) {  /* a dense kernel */
 		void *ctx[2] = { t, t };
@@ -351,15 +350,6 @@ static long long read_direct(struct xtensor *t, void *p, size_t n, struct ck_err
 		swap_elements(t->e->dtype, p, m);
 	t->next += m;
 	return (long long)(m * esize);
-}
-
-/* The tensor's bytes as written, all in memory (a transpose's output needing no conversion),
- * else NULL: written from there, without a copy through a chunk. */
-static const uint8_t *x_whole(const struct xtensor *t)
-{
-	if (!t->tmem || t->how != X_RAW || t->cast || t->b->big_endian || t->head.len)
-		return NULL;
-	return t->tmem;
 }
 
 static long long x_read(void *ctx, void *p, size_t n, struct ck_err *err)
@@ -574,7 +564,7 @@ static int cmp_align(const void *a, const void *b)
  * being written while the other fills. One write is in flight at a time. */
 struct st_pipe {
 	struct outfile of;
-	struct scratch_buf chunk[2], tmem[2];
+	struct scratch_buf chunk[2];
 	const uint8_t *p;     /* the write in flight, n bytes */
 	size_t n;
 	int rc;               /* the first write that failed, with err */
@@ -612,34 +602,21 @@ static int pipe_put(struct st_pipe *w, const uint8_t *p, size_t n, struct ck_err
 	return 0;
 }
 
-/* The buffer of a pair that is not being written. */
-static struct scratch_buf *pipe_free(struct st_pipe *w, struct scratch_buf pair[2])
+/* The chunk that is not being written. */
+static uint8_t *pipe_chunk(struct st_pipe *w)
 {
-	return w->p && w->p == pair[0].p ? &pair[1] : &pair[0];
+	return scratch(&w->chunk[w->p && w->p == w->chunk[0].p], CHUNK_BYTES);
 }
 
 static int pipe_tensor(struct st_pipe *w, struct xtensor *t, struct ck_err *err)
 {
 	uint64_t left = t->size;
-	int rc = 0;
+	int rc = x_open(t, err);
 
-	if (t->transposed) {
-		/* over FORTRAN_MEMORY (a permutation in memory of up to PERMUTE_MEMORY, or through
-		 * temporary files) no second tensor is held while one is written */
-		if (t->selems * (uint64_t)dtype_info(t->e->dtype)->size > FORTRAN_MEMORY) {
-			rc = pipe_wait(w, err);
-			scratch_free(&w->tmem[0]);
-			scratch_free(&w->tmem[1]);
-		}
-		t->tbuf = pipe_free(w, w->tmem);
-	}
-	rc = rc ? rc : x_open(t, err);
-	if (!rc && x_whole(t)) {
-		rc = pipe_put(w, x_whole(t), (size_t)left, err);
-		left = 0;
-	}
+	/* a transpose's output is copied into chunks too: the kernel's own copy from 9 MB of
+	 * memory not in cache took twice as long as a chunk in cache and the copy into it */
 	while (!rc && left) {
-		uint8_t *chunk = scratch(pipe_free(w, w->chunk), CHUNK_BYTES);
+		uint8_t *chunk = pipe_chunk(w);
 		long long got = x_read(t, chunk, left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, err);
 		if (got <= 0) {
 			rc = got < 0 ? (int)got : ck_error(err, CK_EIO, "tensor data ended early");
@@ -649,7 +626,6 @@ static int pipe_tensor(struct st_pipe *w, struct xtensor *t, struct ck_err *err)
 		left -= (uint64_t)got;
 	}
 	x_close(t);
-	t->tbuf = NULL;
 	return rc;
 }
 
@@ -681,10 +657,8 @@ static int write_safetensors(struct exporter *x, const struct export_opts *o, st
 	if (rc == 0)
 		rc = outfile_commit(&w.of, err);
 	outfile_abort(&w.of);
-	for (int k = 0; k < 2; k++) {
-		scratch_free(&w.chunk[k]);
-		scratch_free(&w.tmem[k]);
-	}
+	scratch_free(&w.chunk[0]);
+	scratch_free(&w.chunk[1]);
 	for (size_t i = 0; i < x->n; i++)
 		free(st[i].name);
 	free(st);
