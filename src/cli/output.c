@@ -137,8 +137,12 @@ static void add_row(struct tab *t)
 
 void tab_cell_end(struct tab *t)
 {
-	t->cell_len[t->col] = t->cell.len - t->cell_at;
-	buf_addc(&t->cell, 0);  /* ends the cell */
+	struct buf *b = &t->cell;
+
+	t->cell_len[t->col] = b->len - t->cell_at;
+	buf_room(b, 1);
+	b->p[b->len++] = 0;  /* ends the cell */
+	b->p[b->len] = 0;
 	if (++t->col == t->ncols) {
 		t->col = 0;
 		add_row(t);

@@ -98,11 +98,13 @@ static void trim_zeros(char *s)
 		*end = '\0';
 }
 
-/* dig * 10^(e - first) as "123.45", "0.00123", "65500" (no point when nothing follows it);
- * n must exceed the length, which callers keep below 400 (|e| stays under 330). */
-static size_t put_positional(char *s, size_t n, const char *sign, const char *dig, int e)
+/* dig (len digits) * 10^(e - first) as "123.45", "0.00123", "65500" (no point when nothing
+ * follows it); sign is "", "-" or "+"; n must exceed the length, which callers keep below 400
+ * (|e| stays under 330). */
+static size_t put_positional(char *s, size_t n, const char *sign, const char *dig, size_t len,
+			     int e)
 {
-	size_t len = strlen(dig), at = strlen(sign);
+	size_t at = *sign != 0;
 
 	/* Without printf: a statistics table lays out several numbers a row. */
 	memcpy(s, sign, at);
@@ -128,10 +130,11 @@ static size_t put_positional(char *s, size_t n, const char *sign, const char *di
 	return at;
 }
 
-/* dig * 10^(e - first) as "1.2345e-07", "6e+00" (n > 32 + strlen(dig)). */
-static size_t put_scientific(char *s, size_t n, const char *sign, const char *dig, int e)
+/* dig (len digits) * 10^(e - first) as "1.2345e-07", "6e+00" (n > 32 + len). */
+static size_t put_scientific(char *s, size_t n, const char *sign, const char *dig, size_t len,
+			     int e)
 {
-	size_t at = strlen(sign), len = strlen(dig);
+	size_t at = *sign != 0;
 	unsigned u = (unsigned)(e < 0 ? -e : e);
 
 	(void)n;
@@ -167,17 +170,21 @@ static void shortest(char *s, size_t n, int dtype, double x, int prec, int sci, 
 		snprintf(s, n, fmt, prec, x);
 		trim_zeros(s);
 	} else if (sci) {
-		put_scientific(s, n, sign, dig, e);
+		put_scientific(s, n, sign, dig, (size_t)len, e);
 	} else {
-		put_positional(s, n, sign, dig, e);
+		put_positional(s, n, sign, dig, (size_t)len, e);
 	}
 }
+
+/* Room for a number written straight into out (put_positional, put_scientific): a statistics
+ * table formats five a row, and a copy each cost as much as the digits. */
+#define NUMBER_MAX 400
 
 /* printf's %g with the shortest digits: positional for exponents -4 to digits - 1. */
 void format_shortest(struct buf *out, int dtype, double v)
 {
-	char s[400], dig[24];
-	size_t n;
+	char dig[24];
+	size_t len;
 	int e;
 
 	if (!isfinite(v)) {
@@ -185,18 +192,20 @@ void format_shortest(struct buf *out, int dtype, double v)
 		return;
 	}
 	e = float_digits(dtype, v, dig);
-	if (e < -4 || e >= (int)strlen(dig))
-		n = put_scientific(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
+	len = strlen(dig);
+	buf_grow(out, NUMBER_MAX);
+	if (e < -4 || e >= (int)len)
+		out->len += put_scientific((char *)out->p + out->len, NUMBER_MAX,
+					   signbit(v) ? "-" : "", dig, len, e);
 	else
-		n = put_positional(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
-	buf_add(out, s, n);
+		out->len += put_positional((char *)out->p + out->len, NUMBER_MAX,
+					   signbit(v) ? "-" : "", dig, len, e);
 }
 
 void format_g(struct buf *out, double v, int prec)
 {
-	char s[400], dig[24];
+	char dig[24];
 	const char *sign = signbit(v) ? "-" : "";
-	size_t len;
 	int e, n;
 
 	if (!isfinite(v) || v == 0) {
@@ -208,11 +217,13 @@ void format_g(struct buf *out, double v, int prec)
 	e = rounded_digits(fabs(v), prec, dig);
 	for (n = prec; n > 1 && dig[n - 1] == '0'; n--)
 		dig[n - 1] = '\0';
+	buf_grow(out, NUMBER_MAX);
 	if (e >= -4 && e < prec)
-		len = put_positional(s, sizeof(s), sign, dig, e);
+		out->len += put_positional((char *)out->p + out->len, NUMBER_MAX, sign, dig,
+					   (size_t)n, e);
 	else
-		len = put_scientific(s, sizeof(s), sign, dig, e);
-	buf_add(out, s, len);
+		out->len += put_scientific((char *)out->p + out->len, NUMBER_MAX, sign, dig,
+					   (size_t)n, e);
 }
 
 /* numpy's repr of a scalar: positional from 1e-4 to 1e16 (and for zero), else scientific;
@@ -229,10 +240,10 @@ static void repr_text(struct buf *out, int dtype, double v, int point)
 	}
 	e = float_digits(dtype, v, dig);
 	if (a == 0 || (a >= 1e-4 && a < 1e16)) {
-		put_positional(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
+		put_positional(s, sizeof(s), signbit(v) ? "-" : "", dig, strlen(dig), e);
 		buf_addf(out, "%s%s", s, point && !strchr(s, '.') ? ".0" : "");
 	} else {
-		put_scientific(s, sizeof(s), signbit(v) ? "-" : "", dig, e);
+		put_scientific(s, sizeof(s), signbit(v) ? "-" : "", dig, strlen(dig), e);
 		buf_addf(out, "%s", s);
 	}
 }
