@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/par.h"
 #include "store/outguard.h"
 #include "format/dtype.h"
 #include "tensor/assemble.h"
@@ -559,56 +558,22 @@ static int cmp_align(const void *a, const void *b)
 	return x->e < y->e ? -1 : x->e > y->e;
 }
 
-/* The safetensors writer's output goes through a second thread (par_bg_start) while the next
- * piece is read, converted or transposed on this one (and the helper): buffers in pairs, one
- * being written while the other fills. One write is in flight at a time. */
-struct st_pipe {
+/* safetensors: each chunk written on a second thread (outfile_write_bg) while the next is
+ * read, converted or transposed on this one (and the helper), two chunks taking turns. */
+struct st_out {
 	struct outfile of;
 	struct scratch_buf chunk[2];
-	const uint8_t *p;     /* the write in flight, n bytes */
-	size_t n;
-	int rc;               /* the first write that failed, with err */
-	struct ck_err err;
 };
 
-static void pipe_job(void *arg)
-{
-	struct st_pipe *w = arg;
-
-	if (!w->rc)
-		w->rc = outfile_write(&w->of, w->p, w->n, &w->err);
-}
-
-/* Wait for the write in flight; its result. */
-static int pipe_wait(struct st_pipe *w, struct ck_err *err)
-{
-	par_bg_wait();
-	w->p = NULL;
-	if (w->rc && err)
-		*err = w->err;
-	return w->rc;
-}
-
-/* Write n bytes at p (the start of one of w's buffers) once the last write is done. */
-static int pipe_put(struct st_pipe *w, const uint8_t *p, size_t n, struct ck_err *err)
-{
-	int rc = pipe_wait(w, err);
-
-	if (rc)
-		return rc;
-	w->p = p;
-	w->n = n;
-	par_bg_start(pipe_job, w);
-	return 0;
-}
-
 /* The chunk that is not being written. */
-static uint8_t *pipe_chunk(struct st_pipe *w)
+static uint8_t *free_chunk(struct st_out *w)
 {
-	return scratch(&w->chunk[w->p && w->p == w->chunk[0].p], CHUNK_BYTES);
+	const void *busy = outfile_in_flight(&w->of);
+
+	return scratch(&w->chunk[busy && busy == w->chunk[0].p], CHUNK_BYTES);
 }
 
-static int pipe_tensor(struct st_pipe *w, struct xtensor *t, struct ck_err *err)
+static int write_tensor(struct st_out *w, struct xtensor *t, struct ck_err *err)
 {
 	uint64_t left = t->size;
 	int rc = x_open(t, err);
@@ -616,13 +581,13 @@ static int pipe_tensor(struct st_pipe *w, struct xtensor *t, struct ck_err *err)
 	/* a transpose's output is copied into chunks too: the kernel's own copy from 9 MB of
 	 * memory not in cache took twice as long as a chunk in cache and the copy into it */
 	while (!rc && left) {
-		uint8_t *chunk = pipe_chunk(w);
+		uint8_t *chunk = free_chunk(w);
 		long long got = x_read(t, chunk, left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, err);
 		if (got <= 0) {
 			rc = got < 0 ? (int)got : ck_error(err, CK_EIO, "tensor data ended early");
 			break;
 		}
-		rc = pipe_put(w, chunk, (size_t)got, err);
+		rc = outfile_write_bg(&w->of, chunk, (size_t)got, err);
 		left -= (uint64_t)got;
 	}
 	x_close(t);
@@ -631,7 +596,7 @@ static int pipe_tensor(struct st_pipe *w, struct xtensor *t, struct ck_err *err)
 
 static int write_safetensors(struct exporter *x, const struct export_opts *o, struct ck_err *err)
 {
-	struct st_pipe w = { .of = OUTFILE_INIT };
+	struct st_out w = { .of = OUTFILE_INIT };
 	struct st_tensor *st = xcalloc(x->n + 1, sizeof(*st));
 	struct buf head = BUF_INIT;
 	int rc;
@@ -651,9 +616,7 @@ static int write_safetensors(struct exporter *x, const struct export_opts *o, st
 	if (rc == 0)
 		rc = outfile_write(&w.of, head.p, head.len, err);
 	for (size_t i = 0; i < x->n && !rc; i++)
-		rc = pipe_tensor(&w, &x->t[i], err);
-	if (pipe_wait(&w, rc ? NULL : err) && !rc)  /* nothing in flight past here */
-		rc = w.rc;
+		rc = write_tensor(&w, &x->t[i], err);
 	if (rc == 0)
 		rc = outfile_commit(&w.of, err);
 	outfile_abort(&w.of);
