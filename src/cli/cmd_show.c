@@ -19,6 +19,7 @@
 #include "tensor/stats.h"
 #include "tensor/values.h"
 #include "tensor/window.h"
+#include "edit/statsmany.h"
 #include "edit/surgery.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
@@ -541,77 +542,60 @@ static void unchecked_text(const struct bundle_entry **sel, size_t n, struct buf
 		buf_addf(names, " and %zu more", count - shown);
 }
 
-/* The --stats rows of sel[next..hi), with their own window, table and totals, so that two
- * runs can go side by side (stats_chunks). A run on its own (alone) stops, next < hi, at the
- * first entry it cannot do without the shared state of the one-by-one path (no window held
- * it) or that fails: a one-by-one run then does what the others left, and says why. from,
- * when the rows are made by several runs: for each entry, the id of the run that made its row
- * (FROM_NONE until one did). */
-struct stats_run {
-	struct show *S;
-	const struct bundle_entry **sel;
-	size_t n, next, hi;
-	int alone, rc;
-	unsigned char id, *from;
+/* Totals of --stats rows, and the table they go to (one a run of statsmany_run). */
+struct stats_sink {
 	struct tab *t;
-	cJSON *arr;
-	struct batch w;
-	struct buf one;  /* a payload read on its own (alone_payload) */
-	struct ck_err err;
 	uint64_t elements, nan, inf, bad, unchecked;
 };
 
-#define FROM_NONE 255
-
-/* e's payload, read on its own by a run on its own, when no window holds it (a window of one
- * entry is not read: batch_fill); NULL when it cannot be read whole. Only for entries batch
- * takes (stats_chunks checks): V2 payloads of a few KiB whose check is a plain CRC. */
-static const uint8_t *alone_payload(struct stats_run *r, const struct bundle_entry *e)
+static void sink_add(struct stats_sink *k, const struct bundle_entry *e, const struct stats *st)
 {
-	struct ck_err ignored;  /* the one-by-one run reads it again and says why */
-
-	buf_reset(&r->one);
-	buf_grow(&r->one, (size_t)e->size);
-	if (bundle_shard_pread(r->S->b, e->shard, e->offset, r->one.p, (size_t)e->size,
-			       &ignored) != (long long)e->size)
-		return NULL;
-	return r->one.p;
+	k->unchecked += is_opaque(e->dtype);
+	k->elements += st->count;
+	k->nan += st->nan;
+	k->inf += st->posinf + st->neginf;
+	k->bad += st->nan || st->posinf || st->neginf;
 }
 
-static void stats_run_go(struct stats_run *r)
+/* statsmany_run's sink: a table row, on the run's thread. */
+static void sink_row(void *arg, const struct bundle_entry *e, const struct stats *st)
 {
-	struct show *S = r->S;
+	struct stats_sink *k = arg;
 
-	batch_start(&r->w, S->b);
-	for (size_t i = r->next, j = i; i < r->hi && !r->rc; i++) {
-		const struct bundle_entry *e = r->sel[i];
+	stats_row(k->t, e, st);
+	sink_add(k, e, st);
+}
+
+/* The --stats rows (or JSON objects) of the entries of sel[0..n) whose from[i] is still
+ * STATSMANY_NONE (all of them when from is NULL), one by one, into k. 0, or the first error. */
+static int stats_one_by_one(struct show *S, const struct bundle_entry **sel, size_t n,
+			    const unsigned char *from, cJSON *arr, struct stats_sink *k)
+{
+	struct batch w;
+	int rc = 0;
+
+	batch_init(&w);
+	batch_start(&w, S->b);
+	for (size_t i = 0, j = 0; i < n && !rc; i++) {
+		const struct bundle_entry *e = sel[i];
 		const uint8_t *p = NULL;
 		struct stats st;
 		/* Small payloads a window at a time, as verify reads them (a pread each cost more
 		 * than their statistics); the others, and any a window missed, one by one. */
 		if (!S->o->index) {
 			if (i == j) {
-				batch_start(&r->w, S->b);
-				while (j < r->hi && batch_add(&r->w, r->sel[j]))
+				batch_start(&w, S->b);
+				while (j < n && batch_add(&w, sel[j]))
 					j++;
 				j += j == i;
-				batch_fill(&r->w, NULL);  /* on failure, the one-by-one reads say why */
+				batch_fill(&w, NULL);  /* on failure, the one-by-one reads say why */
 			}
-			p = batch_payload(&r->w, e);
+			p = batch_payload(&w, e);
 		}
-		if (r->from && r->from[i] != FROM_NONE) {  /* another run made this row */
-			r->next = i + 1;
+		if (from && from[i] != STATSMANY_NONE)  /* a run of statsmany_run made this row */
 			continue;
-		}
-		if (r->alone) {
-			if (!p && !S->o->index)
-				p = alone_payload(r, e);
-			if (!p || is_opaque(e->dtype) ||
-			    stats_tensor_bytes(S->b, e, p, &st, &r->err) < 0)
-				break;
-		} else if ((r->rc = tensor_stats(S, e, p, &st)) < 0) {
+		if ((rc = tensor_stats(S, e, p, &st)) < 0)
 			break;
-		}
 		if (S->o->json) {
 			cJSON *o = json_tensor(e);
 			if (S->o->index) {
@@ -620,97 +604,28 @@ static void stats_run_go(struct stats_run *r)
 			stats_json(o, e->dtype, &st);
 			if (is_opaque(e->dtype))
 				cJSON_AddStringToObject(o, "note", "not decoded: not checked");
-			cJSON_AddItemToArray(r->arr, o);
+			cJSON_AddItemToArray(arr, o);
 		} else {
-			stats_row(r->t, e, &st);
+			stats_row(k->t, e, &st);
 		}
-		if (r->from)
-			r->from[i] = r->id;
-		r->unchecked += is_opaque(e->dtype);
-		r->elements += st.count;
-		r->nan += st.nan;
-		r->inf += st.posinf + st.neginf;
-		r->bad += st.nan || st.posinf || st.neginf;
-		r->next = i + 1;
+		sink_add(k, e, &st);
 	}
-}
-
-/* Entries a chunk of stats_chunks: hundreds, so that the two runs stay busy to the end (on a
- * loaded machine either may be set aside a while), each a few windows of payloads. */
-#define STATS_CHUNK 512
-
-/* par_chunks' job: the rows of chunk c, by a run on its own; nonzero when it stopped. */
-static int stats_chunk(void *arg, uint64_t c)
-{
-	struct stats_run *r = arg;
-
-	r->next = (size_t)c * STATS_CHUNK;
-	r->hi = r->n - r->next > STATS_CHUNK ? r->next + STATS_CHUNK : r->n;
-	stats_run_go(r);
-	return r->next < r->hi;
-}
-
-/* Two runs side by side, taking chunks of entries in turn, when every entry is a small
- * payload of a local checkpoint (10^5 of 1-4 KiB: reading, checking, summarising and
- * formatting cost alike) with its shard opened beforehand: the runs share nothing else. Then
- * a one-by-one run (r[2]) does any entry they could not. 1 when done so, r[0] holding the
- * totals of all the rows and *from whose table (r[k].t) holds each row; 0 to run one by one. */
-#define STATS_CHUNKS_MIN 256
-
-static int stats_chunks(struct show *S, const struct bundle_entry **sel, size_t n,
-			struct stats_run *r, unsigned char **from)
-{
-	struct ck_err ignored;  /* a shard that cannot be opened: the one-by-one path says why */
-	uint64_t failed;
-
-	if (S->o->index || S->o->json || n < STATS_CHUNKS_MIN || ck_store_is_remote(S->b->prefix))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!batch_eligible(S->b, sel[i]) || is_opaque(sel[i]->dtype) ||
-		    (!i || sel[i]->shard != sel[i - 1]->shard ?
-		     bundle_shard_pread(S->b, sel[i]->shard, 0, NULL, 0, &ignored) < 0 : 0))
-			return 0;
-	(void)stats_impl(0);  /* the block loops chosen here, not by both threads at once */
-	*from = xmalloc(n);
-	memset(*from, FROM_NONE, n);
-	for (int k = 0; k < 3; k++) {
-		struct tab *t = r[k].t;
-		if (k)
-			batch_init(&r[k].w);
-		r[k] = (struct stats_run){ .S = S, .sel = sel, .n = n, .alone = k < 2,
-					   .id = (unsigned char)k, .from = *from, .t = t, .w = r[k].w };
-	}
-	failed = par_chunks((n + STATS_CHUNK - 1) / STATS_CHUNK, 1, stats_chunk, &r[0], &r[1], NULL);
-	if (failed != UINT64_MAX) {
-		r[2].next = 0;
-		r[2].hi = n;
-		stats_run_go(&r[2]);
-	}
-	r[0].rc = r[2].rc;
-	for (int k = 1; k < 3; k++) {
-		r[0].elements += r[k].elements;
-		r[0].nan += r[k].nan;
-		r[0].inf += r[k].inf;
-		r[0].bad += r[k].bad;
-		r[0].unchecked += r[k].unchecked;
-		batch_release(&r[k].w);
-		buf_release(&r[k].one);
-	}
-	buf_release(&r[0].one);
-	return 1;
+	batch_release(&w);
+	return rc;
 }
 
 static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n, int array)
 {
-	struct tab t, t1, t2;  /* t1, t2: rows made by the runs of stats_chunks */
+	struct tab t, t1, t2;  /* t1, t2: rows made by the runs of statsmany_run */
 	const struct tab *tabs[3] = { &t, &t1, &t2 };
+	struct stats_sink k[3] = { { .t = &t }, { .t = &t1 }, { .t = &t2 } };
+	void *sinks[2] = { &k[0], &k[1] };
 	unsigned char *from = NULL;
 	cJSON *arr = cJSON_CreateArray();
-	uint64_t elements, nan, inf, bad, unchecked;
+	uint64_t elements = 0, nan = 0, inf = 0, bad = 0, unchecked = 0;
 	struct buf kinds = BUF_INIT, names = BUF_INIT;
 	char c1[32], c2[32];
-	struct stats_run r[3];
-	int rc;
+	int rc = 0;
 
 	tab_init(&t, "lllrrrrrrrrrr");
 	for (const char *h = "NAME\0DTYPE\0SHAPE\0COUNT\0MIN\0MAX\0MEAN\0STD\0L2\0ZEROS\0NAN\0+INF\0-INF\0";
@@ -718,19 +633,21 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 		tab_add(&t, h);
 	tab_init(&t1, "lllrrrrrrrrrr");
 	tab_init(&t2, "lllrrrrrrrrrr");
-	batch_init(&r[0].w);
-	r[0] = (struct stats_run){ .S = S, .sel = sel, .n = n, .hi = n, .t = &t, .arr = arr,
-				   .w = r[0].w };
-	r[1].t = &t1;
-	r[2].t = &t2;
-	if (!stats_chunks(S, sel, n, r, &from))
-		stats_run_go(&r[0]);
-	rc = r[0].rc;
-	elements = r[0].elements;
-	nan = r[0].nan;
-	inf = r[0].inf;
-	bad = r[0].bad;
-	unchecked = r[0].unchecked;
+	/* Whole small tensors on two cores; what they leave (all, when they cannot) one by one. */
+	if (!S->o->index && !S->o->json && statsmany_eligible(S->b, sel, n)) {
+		from = xmalloc(n);
+		if (statsmany_run(S->b, sel, n, sink_row, sinks, from))
+			rc = stats_one_by_one(S, sel, n, from, arr, &k[2]);
+	} else {
+		rc = stats_one_by_one(S, sel, n, NULL, arr, &k[0]);
+	}
+	for (int i = 0; i < 3; i++) {
+		elements += k[i].elements;
+		nan += k[i].nan;
+		inf += k[i].inf;
+		bad += k[i].bad;
+		unchecked += k[i].unchecked;
+	}
 	unchecked_text(sel, n, &kinds, &names);
 	if (rc < 0) {
 		cli_error(&S->err);
@@ -764,7 +681,6 @@ static int show_stats(struct show *S, const struct bundle_entry **sel, size_t n,
 	tab_release(&t1);
 	tab_release(&t2);
 	free(from);
-	batch_release(&r[0].w);
 	buf_release(&kinds);
 	buf_release(&names);
 	if (rc < 0)
