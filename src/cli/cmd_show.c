@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "store/outguard.h"
-#include "base/par.h"
 #include "store/file.h"
 #include "format/bundle.h"
 #include "format/dtype.h"
