@@ -120,11 +120,13 @@ static long long source_read(void *ctx, void *p, size_t n, struct ck_err *err)
  * tensor cost more than the permutation itself. */
 static struct scratch_buf permute_in, permute_out;
 
+/* In huge pages: filling 9 MB of fresh small pages cost 2,300 page faults, over 10 us each on
+ * a virtual machine (util.h). */
 static uint8_t *scratch(struct scratch_buf *s, uint64_t n)
 {
 	if (n + 1 > s->cap) {
-		free(s->p);
-		s->p = xmalloc(n + 1);
+		xfree_huge(s->p, s->cap);
+		s->p = xmalloc_huge(n + 1);
 		s->cap = n + 1;
 	}
 	return s->p;
@@ -132,7 +134,7 @@ static uint8_t *scratch(struct scratch_buf *s, uint64_t n)
 
 static void scratch_free(struct scratch_buf *s)
 {
-	free(s->p);
+	xfree_huge(s->p, s->cap);
 	*s = (struct scratch_buf){ NULL, 0 };
 }
 
@@ -144,7 +146,8 @@ static void scratch_release(void)
 
 /* split_read's callback for a 2-D transpose: each chunk put in its places as it is read, while
  * it is in the core's cache (both halves write t->tmem, each its own elements). Chunks hold
- * whole groups of TRANSPOSE_ROWS rows, as the block transpose takes them (maprules.h). */
+ * whole groups of TRANSPOSE_ROWS rows, the height of the block transpose's 8 x 8 register
+ * blocks (maprules.c): no row of a chunk is left to the slow edge loop. */
 #define TRANSPOSE_ROWS 8
 
 static int transpose_chunk(void *ctx, const uint8_t *p, size_t n, uint64_t off)
@@ -157,18 +160,35 @@ static int transpose_chunk(void *ctx, const uint8_t *p, size_t n, uint64_t off)
 	return 0;
 }
 
+/* What t reads, whole, into in (bytes long): a payload on two cores, each chunk read into
+ * place; slices and parts by range. */
+static int read_whole(struct xtensor *t, uint8_t *in, uint64_t bytes, struct ck_err *err)
+{
+	if (!t->by_range)
+		return split_read_into(t->b, t->e, in, err);
+	for (uint64_t got = 0; got < bytes;) {
+		long long k = source_read(t, in + got, (size_t)(bytes - got), err);
+		if (k <= 0) {
+			return k < 0 ? (int)k : ck_error(err, CK_ECORRUPT, "%s: tensor payload ends early",
+							 t->b->index_path);
+		}
+		got += (uint64_t)k;
+	}
+	return 0;
+}
+
 /* Put the source's elements in output order: a reversal of the axes (numpy's .T, a dense
  * kernel's 1,0) of a tensor larger than FORTRAN_MEMORY streams through temporary files in
  * bounded memory (fortran.h); smaller tensors, and other permutations up to PERMUTE_MEMORY,
- * are permuted in memory. */
+ * are permuted in memory: a dense kernel as it is read, others once read whole. */
 static int transpose_source(struct xtensor *t, struct ck_err *err)
 {
 	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
 	uint64_t bytes = t->selems * (uint64_t)esize;
 	uint8_t *in;
+	int rc;
 
 	t->src_next = 0;
-	/* a tensor within fortran.h's memory budget is permuted in memory, in one pass */
 	if (bytes > FORTRAN_MEMORY && maprules_perm_reverses(t->perm, t->e->rank)) {
 		int64_t rev[MAPRULES_MAX_RANK];
 		for (int k = 0; k < t->e->rank; k++)  /* row-major (a0..ak) is column-major (ak..a0) */
@@ -181,26 +201,15 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 				(int)t->e->name_len, t->e->name, (unsigned long long)PERMUTE_MEMORY);
 	t->tmem = scratch(&permute_out, bytes);
 	if (!t->by_range && t->e->rank == 2 && t->perm[0] == 1 &&
-	    (uint64_t)t->e->dims[1] * esize <= SPLIT_CHUNK / TRANSPOSE_ROWS) {  /* a dense kernel */
+	    (uint64_t)t->e->dims[1] * esize <= SPLIT_CHUNK / TRANSPOSE_ROWS) {
 		void *ctx[2] = { t, t };
 		int halves;
 		return split_read_units(t->b, t->e, TRANSPOSE_ROWS * (size_t)t->e->dims[1] * esize,
 					transpose_chunk, ctx, &halves, err);
 	}
 	in = scratch(&permute_in, bytes);
-	if (!t->by_range) {  /* the whole payload: on two cores, each chunk read into place */
-		int rc = split_read_into(t->b, t->e, in, err);
-		if (rc < 0)
-			return rc;
-	}
-	for (uint64_t got = t->by_range ? 0 : bytes; got < bytes;) {
-		long long k = source_read(t, in + got, (size_t)(bytes - got), err);
-		if (k <= 0) {
-			return k < 0 ? (int)k : ck_error(err, CK_ECORRUPT, "%s: tensor payload ends early",
-							 t->b->index_path);
-		}
-		got += (uint64_t)k;
-	}
+	if ((rc = read_whole(t, in, bytes, err)) < 0)
+		return rc;
 	maprules_permute(in, t->tmem, t->sdims, t->e->rank, t->perm, esize);
 	return 0;
 }

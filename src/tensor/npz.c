@@ -503,8 +503,8 @@ static void writer_free(struct npz_writer *w)
 	for (size_t i = 0; i < w->n; i++)
 		free((char *)w->m[i].e.name);
 	free(w->m);
-	free(w->buf);
-	free(w->spare);
+	xfree_huge(w->buf, OUT_BUF);
+	xfree_huge(w->spare, OUT_BUF);
 	free(w->zin);
 	if (w->z_ready)
 		pz_deflateEnd(&w->z);
@@ -537,8 +537,8 @@ int npz_writer_open(struct npz_writer **out, const char *path, int force, int co
 		w->z_ready = 1;
 		w->zin = xmalloc(DEFLATE_IN);
 	}
-	w->buf = xmalloc(OUT_BUF);
-	w->spare = xmalloc(OUT_BUF);
+	w->buf = xmalloc_huge(OUT_BUF);  /* a fault per 2 MiB, not per 4 KiB (util.h) */
+	w->spare = xmalloc_huge(OUT_BUF);
 	dos_now(&w->dos_time, &w->dos_date);
 	*out = w;
 	return 0;
