@@ -70,12 +70,13 @@ static int run_chunk(void *arg, uint64_t c)
 int statsmany_eligible(struct bundle *b, const struct bundle_entry **sel, size_t n)
 {
 	struct ck_err ignored;  /* a shard that cannot be opened: the one-by-one path says why */
+	struct stats st;
 
 	if (n < STATSMANY_MIN || ck_store_is_remote(b->prefix))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		struct stats st;
-		stats_init(&st, sel[i]->dtype);
+		if (!i || sel[i]->dtype != sel[i - 1]->dtype)  /* one dtype after another, mostly */
+			stats_init(&st, sel[i]->dtype);
 		if (!batch_eligible(b, sel[i]) || st.kind == STATS_NONE ||
 		    ((!i || sel[i]->shard != sel[i - 1]->shard) &&
 		     bundle_shard_pread(b, sel[i]->shard, 0, NULL, 0, &ignored) < 0))
