@@ -281,7 +281,14 @@ static int read_stored(struct xtensor *t, uint8_t *p, size_t m, struct ck_err *e
 	}
 	if (t->by_range)
 		return read_range(t, t->next, m, p, err);
-	return xform_read_exact(&t->ts, p, m * (size_t)dtype_info(t->e->dtype)->size, err);
+	if (m * esize >= SPLIT_MIN) {  /* a large piece: read and summed on two cores */
+		long long got = split_stream_read(&t->ts, p, m * esize, err);
+		if (got >= 0 && (size_t)got < m * esize)
+			return ck_error(err, CK_ECORRUPT, "%s: tensor payload ends early",
+					t->b->index_path);
+		return got < 0 ? (int)got : 0;
+	}
+	return xform_read_exact(&t->ts, p, m * esize, err);
 }
 
 /* The next piece of the tensor's bytes, as written, into t->pend. */
