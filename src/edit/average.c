@@ -251,16 +251,43 @@ MEAN_FUSED_FN(avx2, __attribute__((target("avx2"))))
 #endif
 MEAN_FNS(avx512, __attribute__((target(MEAN_AVX512_TARGET))))
 
+/* The hand-written kernel below: FMA too (cpu_has_avx512() checks it), only where written. */
+#define MEAN_AVX512K_TARGET MEAN_AVX512_TARGET ",fma"
+
+/* a / n rounded to double as the division rounds it, for the n of mean_fused (2 to 4), the
+ * sum of n floats: vdivpd takes 8 to 16 cycles a register, and the loop waited on it.
+ * n = 2 or 4: a * (1 / n) is exact (a power of two; a is 0 or at least 2^-149, so no
+ * underflow). n = 3, Markstein's correction: y = RN(1/3) = (1 - 2^-54) / 3, q = RN(a * y) is
+ * a / 3 or the double below it, so the remainder a - 3q is a small multiple of q's ulp, exact
+ * in the FMA; q + (a - 3q) * y is a / 3 within 2^-54 ulp, and a / 3 is never nearer than a
+ * sixth of an ulp to a midpoint (a = 3 * a midpoint would need 55 bits): RN of it is RN(a / 3).
+ * No under- or overflow on the way (|a| <= 3 * FLT_MAX). Where the remainder is 0 (q exact,
+ * a zero of either sign: the FMA would make -0 +0) or NaN (a infinite or NaN: q is then
+ * a / 3, with a's NaN payload as the division keeps it), q is the answer. */
+static inline __attribute__((always_inline, target(MEAN_AVX512K_TARGET))) __m512d
+mean_div(__m512d a, size_t n)
+{
+	if (n == 3) {
+		const __m512d y = _mm512_set1_pd(1.0 / 3), three = _mm512_set1_pd(3.0);
+		__m512d q = _mm512_mul_pd(a, y), r = _mm512_fnmadd_pd(q, three, a);
+		return _mm512_mask3_fmadd_pd(r, y, q, _mm512_cmp_pd_mask(r, _mm512_setzero_pd(),
+									  _CMP_NEQ_OQ));
+	}
+	if (n == 2 || n == 4)
+		return _mm512_mul_pd(a, _mm512_set1_pd(1.0 / (double)n));
+	return _mm512_div_pd(a, _mm512_set1_pd((double)n));
+}
+
 /* mean_fused in AVX-512 by hand, 16 elements at a time in registers: the compiled loops store
  * the sums, the quotients and the floats and load them again for the next loop and for the
  * counts (a third of the whole run's samples, measured). The same operations on each element
- * in the same order (sum in input order, divide, round; no FMA): the same bits. The counts
+ * in the same order (sum in input order, divide (mean_div), round): the same bits. The counts
  * are count()'s with masks: x the quotient, y the float; y is NaN exactly when x is, so
  * "x != y, not both NaN" is an ordered not-equal. */
 #define MEAN_CMP_COUNT(a, b, pred) \
 	((uint64_t)__builtin_popcount((unsigned)_mm512_cmp_pd_mask(a, b, pred)))
 
-static inline __attribute__((always_inline, target(MEAN_AVX512_TARGET))) void
+static inline __attribute__((always_inline, target(MEAN_AVX512K_TARGET))) void
 mean_count16(__m512d x, __m256 f, uint64_t c[3])
 {
 	const __m512d zero = _mm512_setzero_pd(), inf = _mm512_set1_pd(__builtin_inf());
@@ -273,11 +300,10 @@ mean_count16(__m512d x, __m256 f, uint64_t c[3])
 							_mm512_cmp_pd_mask(x, zero, _CMP_NEQ_UQ)));
 }
 
-static inline __attribute__((always_inline, target(MEAN_AVX512_TARGET))) void
+static inline __attribute__((always_inline, target(MEAN_AVX512K_TARGET))) void
 mean_fused_k(const float *const *x, size_t n, float *out, size_t m, size_t mp,
 	     struct cast_stats *st)
 {
-	const __m512d dn = _mm512_set1_pd((double)n);
 	uint64_t c[3] = { 0, 0, 0 };
 
 	for (size_t o = 0; o < mp; o += 16) {
@@ -288,8 +314,8 @@ mean_fused_k(const float *const *x, size_t n, float *out, size_t m, size_t mp,
 			lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm256_loadu_ps(x[i] + o)));
 			hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_loadu_ps(x[i] + o + 8)));
 		}
-		lo = _mm512_div_pd(lo, dn);
-		hi = _mm512_div_pd(hi, dn);
+		lo = mean_div(lo, n);
+		hi = mean_div(hi, n);
 		flo = _mm512_cvtpd_ps(lo);
 		fhi = _mm512_cvtpd_ps(hi);
 		_mm256_storeu_ps(out + o, flo);
@@ -308,7 +334,7 @@ mean_fused_k(const float *const *x, size_t n, float *out, size_t m, size_t mp,
 }
 
 /* n a constant in each call: the loop over the inputs unrolled. */
-__attribute__((target(MEAN_AVX512_TARGET))) static void
+__attribute__((target(MEAN_AVX512K_TARGET))) static void
 mean_fused_avx512k(const float *const *x, size_t n, float *out, size_t m, size_t mp,
 		   struct cast_stats *st)
 {
