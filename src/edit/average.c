@@ -283,20 +283,24 @@ mean_div(__m512d a, size_t n)
  * counts (a third of the whole run's samples, measured). The same operations on each element
  * in the same order (sum in input order, divide (mean_div), round): the same bits. The counts
  * are count()'s with masks: x the quotient, y the float; y is NaN exactly when x is, so
- * "x != y, not both NaN" is an ordered not-equal. */
-#define MEAN_CMP_COUNT(a, b, pred) \
-	((uint64_t)__builtin_popcount((unsigned)_mm512_cmp_pd_mask(a, b, pred)))
+ * "x != y, not both NaN" is an ordered not-equal, counted in the lanes of a vector. Overflow
+ * (y infinite, x not) and underflow (y 0, x not) need y 0 or infinite: tested 16 floats at
+ * once, and only where there is one, counted (mean_count_rare). */
+static inline __attribute__((always_inline, target(MEAN_AVX512K_TARGET))) __mmask8
+mean_changed8(__m512d x, __m256 f)
+{
+	return _mm512_cmp_pd_mask(x, _mm512_cvtps_pd(f), _CMP_NEQ_OQ);
+}
 
-static inline __attribute__((always_inline, target(MEAN_AVX512K_TARGET))) void
-mean_count16(__m512d x, __m256 f, uint64_t c[3])
+__attribute__((noinline, target(MEAN_AVX512K_TARGET))) static void
+mean_count_rare(__m512d x, __m256 f, uint64_t c[2])
 {
 	const __m512d zero = _mm512_setzero_pd(), inf = _mm512_set1_pd(__builtin_inf());
 	__m512d y = _mm512_cvtps_pd(f), ax = _mm512_abs_pd(x), ay = _mm512_abs_pd(y);
 
-	c[0] += MEAN_CMP_COUNT(x, y, _CMP_NEQ_OQ);
-	c[1] += (uint64_t)__builtin_popcount((unsigned)(_mm512_cmp_pd_mask(ay, inf, _CMP_EQ_OQ) &
+	c[0] += (uint64_t)__builtin_popcount((unsigned)(_mm512_cmp_pd_mask(ay, inf, _CMP_EQ_OQ) &
 							_mm512_cmp_pd_mask(ax, inf, _CMP_NEQ_UQ)));
-	c[2] += (uint64_t)__builtin_popcount((unsigned)(_mm512_cmp_pd_mask(y, zero, _CMP_EQ_OQ) &
+	c[1] += (uint64_t)__builtin_popcount((unsigned)(_mm512_cmp_pd_mask(y, zero, _CMP_EQ_OQ) &
 							_mm512_cmp_pd_mask(x, zero, _CMP_NEQ_UQ)));
 }
 
@@ -304,12 +308,16 @@ static inline __attribute__((always_inline, target(MEAN_AVX512K_TARGET))) void
 mean_fused_k(const float *const *x, size_t n, float *out, size_t m, size_t mp,
 	     struct cast_stats *st)
 {
-	uint64_t c[3] = { 0, 0, 0 };
+	const __m512 inf = _mm512_set1_ps(__builtin_inff());
+	const __m512i one = _mm512_set1_epi32(1);
+	__m512i changed = _mm512_setzero_si512();  /* lane k: a count of at most mp / 16 */
+	uint64_t c[2] = { 0, 0 };
 
 	for (size_t o = 0; o < mp; o += 16) {
 		__m512d lo = _mm512_cvtps_pd(_mm256_loadu_ps(x[0] + o));
 		__m512d hi = _mm512_cvtps_pd(_mm256_loadu_ps(x[0] + o + 8));
 		__m256 flo, fhi;
+		__m512 f;
 		for (size_t i = 1; i < n; i++) {
 			lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm256_loadu_ps(x[i] + o)));
 			hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_loadu_ps(x[i] + o + 8)));
@@ -318,18 +326,26 @@ mean_fused_k(const float *const *x, size_t n, float *out, size_t m, size_t mp,
 		hi = mean_div(hi, n);
 		flo = _mm512_cvtpd_ps(lo);
 		fhi = _mm512_cvtpd_ps(hi);
-		_mm256_storeu_ps(out + o, flo);
-		_mm256_storeu_ps(out + o + 8, fhi);
-		if (st) {  /* (the padding is 0 -> 0: it counts nothing) */
-			mean_count16(lo, flo, c);
-			mean_count16(hi, fhi, c);
+		f = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(flo)),
+							_mm256_castps_pd(fhi), 1));
+		_mm512_storeu_ps(out + o, f);
+		if (!st)
+			continue;
+		/* (the padding is 0 -> 0: it counts nothing) */
+		changed = _mm512_mask_add_epi32(changed, _mm512_kunpackb(mean_changed8(hi, fhi),
+									 mean_changed8(lo, flo)),
+						changed, one);
+		if (_mm512_cmp_ps_mask(_mm512_abs_ps(f), inf, _CMP_EQ_OQ) |
+		    _mm512_cmp_ps_mask(f, _mm512_setzero_ps(), _CMP_EQ_OQ)) {
+			mean_count_rare(lo, flo, c);
+			mean_count_rare(hi, fhi, c);
 		}
 	}
 	if (st) {
 		st->values += m;
-		st->changed += c[0];
-		st->overflow += c[1];
-		st->underflow += c[2];
+		st->changed += (uint64_t)(uint32_t)_mm512_reduce_add_epi32(changed);
+		st->overflow += c[0];
+		st->underflow += c[1];
 	}
 }
 
@@ -428,9 +444,10 @@ struct mean_write {
 	int *busy;                  /* cleared once written */
 };
 
-/* Per thread, kept for the run: a chunk read of up to MEAN_FUSE inputs, the sums when there
- * are more, and its means (page-aligned). */
-#define MEAN_FUSE 4             /* up to this many inputs: each chunk read whole, mean_fused */
+/* Per thread, kept for the run: a step read of up to MEAN_FUSE inputs, the sums when there
+ * are more, and a chunk's means (page-aligned). */
+#define MEAN_FUSE 4             /* up to this many inputs: each step read whole, mean_fused */
+#define MEAN_STEP (MEAN_CHUNK / 8)  /* elements of each input at once: whole blocks, 128 KiB */
 static uint8_t *mean_raw[2], *mean_res[2][MEAN_BUFS];
 static double *mean_acc[2];
 
@@ -485,14 +502,44 @@ static void mean_write_queue(struct mean_job *t)
 	t->writing = 0;
 }
 
-/* par_chunks' job: chunk c of every input, summed, divided, rounded, written. */
+/* After input i's read of step s of chunk c failed: the CRCs of the inputs before it, to the
+ * chunk's end, which mean_failed checks if c is the last chunk (the one-thread path reads
+ * them through before it reads input i's last part). A read failing on the way is the error
+ * then, at the lower input. */
+static void mean_crc_rest(struct mean_worker *k, uint64_t c, size_t i, size_t s, size_t m)
+{
+	struct mean_job *t = k->t;
+	uint64_t first = c * MEAN_CHUNK;
+
+	if (c + 1 != t->chunks)
+		return;
+	for (size_t j = 0; j < i; j++)
+		for (size_t u = s + MEAN_STEP; u < m; u += MEAN_STEP) {
+			size_t len = (m - u < MEAN_STEP ? m - u : MEAN_STEP) * sizeof(float);
+			uint32_t *crc = &t->crc_in[j * t->chunks + c];
+			struct ck_err err;
+			int rc = bundle_pread(t->src[j].b, t->src[j].e, (first + u) * sizeof(float),
+					      k->raw, len, &err);
+			if (rc) {
+				k->rc = rc;
+				k->err = err;
+				k->failed_input = j;
+				return;
+			}
+			*crc = crc32c_extend(*crc, k->raw, len);
+		}
+}
+
+/* par_chunks' job: chunk c of every input, summed, divided, rounded, written. A step of
+ * MEAN_STEP elements at a time: each input's part read, its CRC, the means and theirs while
+ * it is all in the L2 cache (the chunk at once went through memory: its reads, CRCs and sums
+ * three times). */
 static int mean_chunk(void *arg, uint64_t c)
 {
 	struct mean_worker *k = arg;
 	struct mean_job *t = k->t;
 	uint64_t first = c * MEAN_CHUNK;
 	size_t m = t->elements - first < MEAN_CHUNK ? (size_t)(t->elements - first) : MEAN_CHUNK;
-	size_t mp = mean_padded(m);
 	int b = k->cur;
 	uint8_t *res = k->res[b];
 
@@ -504,28 +551,34 @@ static int mean_chunk(void *arg, uint64_t c)
 		return -1;
 	}
 	pthread_mutex_unlock(&t->mu);
-	for (size_t i = 0; i < t->n; i++) {
-		uint8_t *raw = k->raw + (t->n <= MEAN_FUSE ? i * MEAN_CHUNK * sizeof(float) : 0);
-		k->rc = bundle_pread(t->src[i].b, t->src[i].e, first * sizeof(float), raw,
-				     m * sizeof(float), &k->err);
-		if (k->rc) {
-			k->failed_input = i;
-			return -1;
+	for (size_t s = 0; s < m; s += MEAN_STEP) {
+		size_t ms = m - s < MEAN_STEP ? m - s : MEAN_STEP, msp = mean_padded(ms);
+		float *out = (float *)res + s;
+		for (size_t i = 0; i < t->n; i++) {
+			uint8_t *raw = k->raw + (t->n <= MEAN_FUSE ? i * MEAN_STEP * sizeof(float) : 0);
+			uint32_t *crc = &t->crc_in[i * t->chunks + c];
+			k->rc = bundle_pread(t->src[i].b, t->src[i].e, (first + s) * sizeof(float), raw,
+					     ms * sizeof(float), &k->err);
+			if (k->rc) {
+				k->failed_input = i;
+				mean_crc_rest(k, c, i, s, m);
+				return -1;
+			}
+			*crc = crc32c_extend(s ? *crc : 0, raw, ms * sizeof(float));
+			memset(raw + ms * sizeof(float), 0, (msp - ms) * sizeof(float));
+			if (t->n > MEAN_FUSE)
+				mean_add(k->acc, (const float *)raw, msp, i == 0);
 		}
-		t->crc_in[i * t->chunks + c] = crc32c_extend(0, raw, m * sizeof(float));
-		memset(raw + m * sizeof(float), 0, (mp - m) * sizeof(float));
-		if (t->n > MEAN_FUSE)
-			mean_add(k->acc, (const float *)raw, mp, i == 0);
+		if (t->n <= MEAN_FUSE) {
+			const float *x[MEAN_FUSE];
+			for (size_t i = 0; i < t->n; i++)
+				x[i] = (const float *)(k->raw + i * MEAN_STEP * sizeof(float));
+			mean_fused(x, t->n, out, ms, msp, k->stp);
+		} else {
+			mean_out(k->acc, t->n, out, ms, msp, k->stp);
+		}
+		t->crc_out[c] = crc32c_extend(s ? t->crc_out[c] : 0, out, ms * sizeof(float));
 	}
-	if (t->n <= MEAN_FUSE) {
-		const float *x[MEAN_FUSE];
-		for (size_t i = 0; i < t->n; i++)
-			x[i] = (const float *)(k->raw + i * MEAN_CHUNK * sizeof(float));
-		mean_fused(x, t->n, (float *)res, m, mp, k->stp);
-	} else {
-		mean_out(k->acc, t->n, (float *)res, m, mp, k->stp);
-	}
-	t->crc_out[c] = crc32c_extend(0, res, m * sizeof(float));
 	pthread_mutex_lock(&t->mu);
 	k->busy[b] = 1;
 	k->cur = (b + 1) % MEAN_BUFS;
@@ -595,10 +648,10 @@ static int mean_f32_chunks(struct bundle_writer *w, const struct avg_src *src, s
 	pthread_cond_init(&t.freed, NULL);
 	for (int j = 0; j < 2; j++) {
 		if (!mean_raw[j]) {
-			mean_raw[j] = xmalloc_io(MEAN_FUSE * MEAN_CHUNK * sizeof(float));
+			mean_raw[j] = xmalloc_io(MEAN_FUSE * MEAN_STEP * sizeof(float));
 			for (int b = 0; b < MEAN_BUFS; b++)
 				mean_res[j][b] = xmalloc_io(MEAN_CHUNK * sizeof(float));
-			mean_acc[j] = xmalloc_io(MEAN_CHUNK * sizeof(double));
+			mean_acc[j] = xmalloc_io(MEAN_STEP * sizeof(double));
 		}
 		k[j] = (struct mean_worker){ .t = &t, .raw = mean_raw[j], .acc = mean_acc[j],
 					     .stp = st ? &k[j].st : NULL };
@@ -653,6 +706,7 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 	double *acc = NULL, *tmp = NULL;
 	uint64_t done = 0;
 	uint32_t crc = 0;
+	size_t cap;
 	int rc = 0;
 
 	if (n == 1 && cast_is_float(e->dtype) && cast_is_float(to))  /* a plain conversion */
@@ -682,11 +736,15 @@ int average_payload(struct bundle_writer *w, const struct avg_src *src, size_t n
 	}
 	if (!chunk)
 		chunk = 65536;
-	/* (f32: whole blocks; doubles and floats aligned for the block loops) */
-	raw = xmalloc_io(mean_padded(chunk) * esize);
-	outb = xmalloc_io(mean_padded(chunk) * osize);
-	acc = xmalloc_io(mean_padded(chunk) * parts * sizeof(double));
-	tmp = f32 ? NULL : xmalloc(chunk * parts * sizeof(double));
+	/* Buffers for the largest step, the tensor's size if smaller: chunk-sized ones are mapped
+	 * and unmapped by malloc for each small tensor, a page fault a page and a TLB shootdown to
+	 * the other core each time (5% of the samples of averaging BERT, measured).
+	 * (f32: whole blocks; doubles and floats aligned for the block loops) */
+	cap = e->elements < chunk ? (size_t)e->elements : chunk;
+	raw = xmalloc_io(mean_padded(cap) * esize);
+	outb = xmalloc_io(mean_padded(cap) * osize);
+	acc = xmalloc_io(mean_padded(cap) * parts * sizeof(double));
+	tmp = f32 ? NULL : xmalloc((cap ? cap : 1) * parts * sizeof(double));
 	if (bundle_writer_begin(w, 0, &oe.offset)) {
 		rc = bundle_writer_status(w, err);
 		goto out;
