@@ -451,13 +451,23 @@ struct mean_write {
 static uint8_t *mean_raw[2], *mean_res[2][MEAN_BUFS];
 static double *mean_acc[2];
 
-struct mean_job {               /* what both threads share */
-	const struct avg_src *src;
-	size_t n;
-	struct bundle_writer *w;
-	uint64_t elements, chunks, out_off;
+/* One payload of a job: its chunks are the job's [first, first + chunks). */
+struct mean_tensor {
+	const struct avg_src *src;  /* n */
+	uint64_t elements, chunks, first, out_off;
 	uint32_t *crc_in;           /* input i's chunk c: crc_in[i * chunks + c], each from 0 */
 	uint32_t *crc_out;          /* per chunk */
+	uint32_t crc;               /* masked, of the whole mean, once checked */
+};
+
+/* A job: one payload, or a run of them (mean_batch), whose chunks both threads take in turn
+ * as one sequence: no wait at the end of each payload for the other thread's last chunk. */
+struct mean_job {               /* what both threads share */
+	size_t n;
+	struct bundle_writer *w;
+	struct mean_tensor *ts;
+	size_t nts;
+	uint64_t chunks;            /* of all of them */
 	pthread_mutex_t mu;         /* guards what follows and the workers' busy flags */
 	pthread_cond_t freed;       /* a result buffer was written */
 	struct mean_write queue[2 * MEAN_BUFS];
@@ -469,6 +479,7 @@ struct mean_job {               /* what both threads share */
 
 struct mean_worker {
 	struct mean_job *t;
+	size_t tk;                  /* the payload of its last chunk (they come in rising order) */
 	uint8_t *raw, *res[MEAN_BUFS];
 	int busy[MEAN_BUFS], cur;   /* res[b] queued or being written; the buffer to fill next */
 	double *acc;
@@ -506,19 +517,19 @@ static void mean_write_queue(struct mean_job *t)
  * chunk's end, which mean_failed checks if c is the last chunk (the one-thread path reads
  * them through before it reads input i's last part). A read failing on the way is the error
  * then, at the lower input. */
-static void mean_crc_rest(struct mean_worker *k, uint64_t c, size_t i, size_t s, size_t m)
+static void mean_crc_rest(struct mean_worker *k, const struct mean_tensor *mt, uint64_t c,
+			  size_t i, size_t s, size_t m)
 {
-	struct mean_job *t = k->t;
 	uint64_t first = c * MEAN_CHUNK;
 
-	if (c + 1 != t->chunks)
+	if (c + 1 != mt->chunks)
 		return;
 	for (size_t j = 0; j < i; j++)
 		for (size_t u = s + MEAN_STEP; u < m; u += MEAN_STEP) {
 			size_t len = (m - u < MEAN_STEP ? m - u : MEAN_STEP) * sizeof(float);
-			uint32_t *crc = &t->crc_in[j * t->chunks + c];
+			uint32_t *crc = &mt->crc_in[j * mt->chunks + c];
 			struct ck_err err;
-			int rc = bundle_pread(t->src[j].b, t->src[j].e, (first + u) * sizeof(float),
+			int rc = bundle_pread(mt->src[j].b, mt->src[j].e, (first + u) * sizeof(float),
 					      k->raw, len, &err);
 			if (rc) {
 				k->rc = rc;
@@ -530,16 +541,18 @@ static void mean_crc_rest(struct mean_worker *k, uint64_t c, size_t i, size_t s,
 		}
 }
 
-/* par_chunks' job: chunk c of every input, summed, divided, rounded, written. A step of
+/* par_chunks' job: chunk g of the job (chunk c of a payload), of every input, summed, divided,
+ * rounded, written. A step of
  * MEAN_STEP elements at a time: each input's part read, its CRC, the means and theirs while
  * it is all in the L2 cache (the chunk at once went through memory: its reads, CRCs and sums
  * three times). */
-static int mean_chunk(void *arg, uint64_t c)
+static int mean_chunk(void *arg, uint64_t g)
 {
 	struct mean_worker *k = arg;
 	struct mean_job *t = k->t;
-	uint64_t first = c * MEAN_CHUNK;
-	size_t m = t->elements - first < MEAN_CHUNK ? (size_t)(t->elements - first) : MEAN_CHUNK;
+	const struct mean_tensor *mt;
+	uint64_t c, first;
+	size_t m;
 	int b = k->cur;
 	uint8_t *res = k->res[b];
 
@@ -551,17 +564,23 @@ static int mean_chunk(void *arg, uint64_t c)
 		return -1;
 	}
 	pthread_mutex_unlock(&t->mu);
+	while (g >= t->ts[k->tk].first + t->ts[k->tk].chunks)
+		k->tk++;
+	mt = &t->ts[k->tk];
+	c = g - mt->first;
+	first = c * MEAN_CHUNK;
+	m = mt->elements - first < MEAN_CHUNK ? (size_t)(mt->elements - first) : MEAN_CHUNK;
 	for (size_t s = 0; s < m; s += MEAN_STEP) {
 		size_t ms = m - s < MEAN_STEP ? m - s : MEAN_STEP, msp = mean_padded(ms);
 		float *out = (float *)res + s;
 		for (size_t i = 0; i < t->n; i++) {
 			uint8_t *raw = k->raw + (t->n <= MEAN_FUSE ? i * MEAN_STEP * sizeof(float) : 0);
-			uint32_t *crc = &t->crc_in[i * t->chunks + c];
-			k->rc = bundle_pread(t->src[i].b, t->src[i].e, (first + s) * sizeof(float), raw,
-					     ms * sizeof(float), &k->err);
+			uint32_t *crc = &mt->crc_in[i * mt->chunks + c];
+			k->rc = bundle_pread(mt->src[i].b, mt->src[i].e, (first + s) * sizeof(float),
+					     raw, ms * sizeof(float), &k->err);
 			if (k->rc) {
 				k->failed_input = i;
-				mean_crc_rest(k, c, i, s, m);
+				mean_crc_rest(k, mt, c, i, s, m);
 				return -1;
 			}
 			*crc = crc32c_extend(s ? *crc : 0, raw, ms * sizeof(float));
@@ -577,12 +596,12 @@ static int mean_chunk(void *arg, uint64_t c)
 		} else {
 			mean_out(k->acc, t->n, out, ms, msp, k->stp);
 		}
-		t->crc_out[c] = crc32c_extend(s ? t->crc_out[c] : 0, out, ms * sizeof(float));
+		mt->crc_out[c] = crc32c_extend(s ? mt->crc_out[c] : 0, out, ms * sizeof(float));
 	}
 	pthread_mutex_lock(&t->mu);
 	k->busy[b] = 1;
 	k->cur = (b + 1) % MEAN_BUFS;
-	t->queue[t->queued++] = (struct mean_write){ res, t->out_off + first * sizeof(float), c,
+	t->queue[t->queued++] = (struct mean_write){ res, mt->out_off + first * sizeof(float), g,
 						     m * sizeof(float), &k->busy[b] };
 	if (!t->writing)
 		mean_write_queue(t);
@@ -590,30 +609,40 @@ static int mean_chunk(void *arg, uint64_t c)
 	return 0;
 }
 
-/* The CRCs of inputs [0, upto), checked in order. */
-static int mean_check_crcs(const struct mean_job *t, size_t upto, struct ck_err *err)
+/* The CRCs of payload mt's inputs [0, upto), checked in order. */
+static int mean_check_crcs(const struct mean_tensor *mt, size_t upto, struct ck_err *err)
 {
 	for (size_t i = 0; i < upto; i++) {
-		const struct bundle_entry *e = t->src[i].e;
-		uint32_t crc = crc32c_join(t->crc_in + i * t->chunks, t->chunks, e->size, CAST_CHUNK);
-		int rc = bundle_check_crc(t->src[i].b, e, crc, err);
+		const struct bundle_entry *e = mt->src[i].e;
+		uint32_t crc = crc32c_join(mt->crc_in + i * mt->chunks, mt->chunks, e->size,
+					   CAST_CHUNK);
+		int rc = bundle_check_crc(mt->src[i].b, e, crc, err);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
 }
 
-/* After the threads: the error the one-thread path meets first, a read's at chunk c (bad's)
- * or a write's at t->wfailed. It reads chunk by chunk, input by input, checks an input's CRC
- * as it reads its last chunk, and writes a chunk's means after reading it. */
-static int mean_failed(struct mean_job *t, struct mean_worker *bad, uint64_t c,
+/* After the threads: the error the one-thread path meets first, a read's at chunk g (bad's)
+ * or a write's at t->wfailed. It takes the payloads in turn, each chunk by chunk, input by
+ * input, checks an input's CRC as it reads its last chunk, and writes a chunk's means after
+ * reading it. Every chunk below the failed one was done: the payloads before its own are
+ * whole, their CRCs checked first. */
+static int mean_failed(struct mean_job *t, struct mean_worker *bad, uint64_t g,
 		       struct ck_err *err)
 {
-	int write = t->wfailed <= c;
-	uint64_t at = write ? t->wfailed : c;
+	int write = t->wfailed <= g;
+	uint64_t at = write ? t->wfailed : g, c;
+	const struct mean_tensor *mt = t->ts;
 
-	if (at + 1 == t->chunks) {
-		int rc = mean_check_crcs(t, write ? t->n : bad->failed_input, err);
+	for (; at >= mt->first + mt->chunks; mt++) {
+		int rc = mean_check_crcs(mt, t->n, err);
+		if (rc < 0)
+			return rc;
+	}
+	c = at - mt->first;
+	if (c + 1 == mt->chunks) {
+		int rc = mean_check_crcs(mt, write ? t->n : bad->failed_input, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -626,24 +655,30 @@ static int mean_failed(struct mean_job *t, struct mean_worker *bad, uint64_t c,
 	return bad->rc;
 }
 
-/* The mean of float32 payloads of more than a chunk, of V2 inputs opened for reading
- * (tensor_stream_open), into oe (its offset, size and CRC). */
-static int mean_f32_chunks(struct bundle_writer *w, const struct avg_src *src, size_t n,
-			   struct bundle_entry *oe, struct cast_stats *st, struct ck_err *err)
+/* The means of float32 payloads ts[0..nts) (src, elements set) of n V2 inputs opened for
+ * reading (tensor_stream_open), one after the other into shard 0 of w, each with its offset
+ * (out_off) and the masked CRC of its mean (crc) set. */
+static int mean_run(struct bundle_writer *w, struct mean_tensor *ts, size_t nts, size_t n,
+		    struct cast_stats *st, struct ck_err *err)
 {
-	struct mean_job t = { .src = src, .n = n, .w = w, .elements = oe->elements,
-			      .wfailed = UINT64_MAX };
+	struct mean_job t = { .n = n, .w = w, .ts = ts, .nts = nts, .wfailed = UINT64_MAX };
 	struct mean_worker k[2];
+	uint32_t *crcs;
 	uint64_t failed_at;
 	int rc = 0, who;
 
-	t.chunks = (t.elements + MEAN_CHUNK - 1) / MEAN_CHUNK;
-	oe->size = t.elements * sizeof(float);
-	if (bundle_writer_extend(w, 0, oe->size, &t.out_off))
-		return bundle_writer_status(w, err);
-	oe->offset = t.out_off;
-	t.crc_in = xmalloc(n * t.chunks * sizeof(uint32_t));
-	t.crc_out = xmalloc(t.chunks * sizeof(uint32_t));
+	for (size_t j = 0; j < nts; j++) {
+		ts[j].chunks = (ts[j].elements + MEAN_CHUNK - 1) / MEAN_CHUNK;
+		ts[j].first = t.chunks;
+		t.chunks += ts[j].chunks;
+		if (bundle_writer_extend(w, 0, ts[j].elements * sizeof(float), &ts[j].out_off))
+			return bundle_writer_status(w, err);
+	}
+	crcs = xmalloc((n + 1) * t.chunks * sizeof(uint32_t));
+	for (size_t j = 0; j < nts; j++) {
+		ts[j].crc_in = crcs + n * ts[j].first;
+		ts[j].crc_out = crcs + n * t.chunks + ts[j].first;
+	}
 	pthread_mutex_init(&t.mu, NULL);
 	pthread_cond_init(&t.freed, NULL);
 	for (int j = 0; j < 2; j++) {
@@ -662,19 +697,32 @@ static int mean_f32_chunks(struct bundle_writer *w, const struct avg_src *src, s
 	failed_at = par_chunks(t.chunks, 1, mean_chunk, &k[0], &k[1], &who);
 	if (failed_at != UINT64_MAX || t.wfailed != UINT64_MAX)
 		rc = mean_failed(&t, &k[who], failed_at, err);
-	else
-		rc = mean_check_crcs(&t, n, err);
-	if (!rc) {
-		oe->crc32c = crc32c_mask(crc32c_join(t.crc_out, t.chunks, oe->size, CAST_CHUNK));
-		if (st) {
-			cast_stats_add(st, &k[0].st);
-			cast_stats_add(st, &k[1].st);
-		}
+	for (size_t j = 0; j < nts && !rc; j++) {
+		rc = mean_check_crcs(&ts[j], n, err);
+		ts[j].crc = crc32c_mask(crc32c_join(ts[j].crc_out, ts[j].chunks,
+						    ts[j].elements * sizeof(float), CAST_CHUNK));
+	}
+	if (!rc && st) {
+		cast_stats_add(st, &k[0].st);
+		cast_stats_add(st, &k[1].st);
 	}
 	pthread_mutex_destroy(&t.mu);
 	pthread_cond_destroy(&t.freed);
-	free(t.crc_in);
-	free(t.crc_out);
+	free(crcs);
+	return rc;
+}
+
+/* The mean of float32 payloads of more than a chunk, of V2 inputs opened for reading
+ * (tensor_stream_open), into oe (its offset, size and CRC). */
+static int mean_f32_chunks(struct bundle_writer *w, const struct avg_src *src, size_t n,
+			   struct bundle_entry *oe, struct cast_stats *st, struct ck_err *err)
+{
+	struct mean_tensor mt = { .src = src, .elements = oe->elements };
+	int rc = mean_run(w, &mt, 1, n, st, err);
+
+	oe->size = oe->elements * sizeof(float);
+	oe->offset = mt.out_off;
+	oe->crc32c = mt.crc;
 	return rc;
 }
 
