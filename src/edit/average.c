@@ -426,7 +426,8 @@ static void mean_fused(const float *const *x, size_t n, float *out, size_t m, si
  * the same elements of every input, sums them into its own accumulator, writes the mean at
  * its place (bundle_writer_write_at) and keeps the chunks' CRCs, joined and checked in input
  * order once both are done. The sums are the one-thread path's, element by element, in the
- * same order: the same bits. */
+ * same order: the same bits. average_checkpoints hands a run of float32 tensors, of any size,
+ * to one job (mean_batch): their chunks one sequence. */
 #define MEAN_CHUNK (CAST_CHUNK / sizeof(float))  /* elements: whole blocks */
 
 /* The writes. Two threads writing one file at once contend for its inode lock in the kernel
