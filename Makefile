@@ -125,7 +125,8 @@ check-san:
 
 # The unit tests of the code that runs on two threads (split reads, diffs and casts, the
 # writer's queued copies) under ThreadSanitizer.
-TSAN_UNITS = test_split test_compare test_cast test_bundle_writer test_average_par
+TSAN_UNITS = test_split test_compare test_cast test_bundle_writer test_average_par test_maprules \
+	test_par test_export
 check-tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
 	    $(TSAN_UNITS:%=build/tsan/tests/%)

@@ -1,6 +1,7 @@
 /* Helper threads (par.h). par_both hands its second half to one worker thread, started on
  * first use and kept until exit: a diff calls it for hundreds of tensors, and a thread made
- * per call costs more than the half of a small tensor it would take. */
+ * per call costs more than the half of a small tensor it would take. par_bg_start has a
+ * second one, so that its job never waits for par_both's nor par_both for it. */
 #include "base/par.h"
 
 #include <pthread.h>
@@ -31,87 +32,117 @@ static int par_spawn(pthread_t *t, void *(*fn)(void *), void *arg)
 	return rc ? -1 : 0;
 }
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;  /* a job given, or a job done */
-static void (*job_fn)(void *);
-static void *job_arg;
-static int job_pending;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int have_worker;
+/* A thread taking one job at a time. */
+struct lane {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;  /* a job given, or a job done */
+	void (*fn)(void *);
+	void *arg;
+	int pending;
+	pthread_once_t once;
+	int have_worker;
+};
+#define LANE_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, \
+		    PTHREAD_ONCE_INIT, 0 }
 
-static void *worker(void *unused)
+static struct lane helper = LANE_INIT;  /* par_both, par_start */
+static struct lane bg = LANE_INIT;      /* par_bg_start */
+
+static void *worker(void *arg)
 {
-	(void)unused;
-	pthread_mutex_lock(&mu);
+	struct lane *l = arg;
+
+	pthread_mutex_lock(&l->mu);
 	for (;;) {
-		while (!job_pending)
-			pthread_cond_wait(&cv, &mu);
-		pthread_mutex_unlock(&mu);
-		job_fn(job_arg);
-		pthread_mutex_lock(&mu);
-		job_pending = 0;
-		pthread_cond_broadcast(&cv);
+		while (!l->pending)
+			pthread_cond_wait(&l->cv, &l->mu);
+		pthread_mutex_unlock(&l->mu);
+		l->fn(l->arg);
+		pthread_mutex_lock(&l->mu);
+		l->pending = 0;
+		pthread_cond_broadcast(&l->cv);
 	}
 	return NULL;
 }
 
-static void start_worker(void)
+static void lane_spawn(struct lane *l)
 {
 	pthread_t t;
 
-	have_worker = !par_spawn(&t, worker, NULL) && !pthread_detach(t);
+	l->have_worker = !par_spawn(&t, worker, l) && !pthread_detach(t);
 }
 
-/* With mu held: the helper is free (a par_start job may still run). */
-static void wait_idle(void)
+static void start_helper(void)
 {
-	while (job_pending)
-		pthread_cond_wait(&cv, &mu);
+	lane_spawn(&helper);
+}
+
+static void start_bg(void)
+{
+	lane_spawn(&bg);
+}
+
+/* With l->mu held: the lane is free. */
+static void wait_idle(struct lane *l)
+{
+	while (l->pending)
+		pthread_cond_wait(&l->cv, &l->mu);
+}
+
+/* fn(arg) on l's thread (1), or nowhere (0: there is no thread; the caller runs it). */
+static int lane_give(struct lane *l, void (*start)(void), void (*fn)(void *), void *arg)
+{
+	pthread_once(&l->once, start);
+	if (!l->have_worker)
+		return 0;
+	pthread_mutex_lock(&l->mu);
+	wait_idle(l);
+	l->fn = fn;
+	l->arg = arg;
+	l->pending = 1;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	return 1;
+}
+
+static void lane_wait(struct lane *l)
+{
+	pthread_mutex_lock(&l->mu);
+	wait_idle(l);
+	pthread_mutex_unlock(&l->mu);
 }
 
 void par_both(void (*fn)(void *), void *a, void *b)
 {
-	pthread_once(&once, start_worker);
-	if (!have_worker) {
+	if (!lane_give(&helper, start_helper, fn, b)) {
 		fn(a);
 		fn(b);
 		return;
 	}
-	pthread_mutex_lock(&mu);
-	wait_idle();
-	job_fn = fn;
-	job_arg = b;
-	job_pending = 1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
 	fn(a);
-	pthread_mutex_lock(&mu);
-	while (job_pending)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+	lane_wait(&helper);
 }
 
 void par_start(void (*fn)(void *), void *arg)
 {
-	pthread_once(&once, start_worker);
-	if (!have_worker) {
+	if (!lane_give(&helper, start_helper, fn, arg))
 		fn(arg);
-		return;
-	}
-	pthread_mutex_lock(&mu);
-	wait_idle();
-	job_fn = fn;
-	job_arg = arg;
-	job_pending = 1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
 }
 
 void par_wait(void)
 {
-	pthread_mutex_lock(&mu);
-	wait_idle();
-	pthread_mutex_unlock(&mu);
+	lane_wait(&helper);
+}
+
+void par_bg_start(void (*fn)(void *), void *arg)
+{
+	if (!lane_give(&bg, start_bg, fn, arg))
+		fn(arg);
+}
+
+void par_bg_wait(void)
+{
+	lane_wait(&bg);
 }
 
 struct chunks {                 /* what both threads of par_chunks share */

@@ -17,6 +17,11 @@ void par_both(void (*fn)(void *), void *a, void *b);
 void par_start(void (*fn)(void *), void *arg);
 void par_wait(void);
 
+/* par_start and par_wait on a second helper thread of their own, for work that goes on
+ * beside the calls above (an export's writes while the next tensor is read on two cores). */
+void par_bg_start(void (*fn)(void *), void *arg);
+void par_bg_wait(void);
+
 /* Chunks 0 to n - 1 of a job, taken in turn from a shared counter by two threads (par_both;
  * by this one alone when !two), fn(a or b, c) for each, each thread's in rising order. Chunks,
  * not halves, keep both threads busy to the end on a loaded machine, where either may be set

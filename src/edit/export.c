@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/par.h"
 #include "store/outguard.h"
 #include "format/dtype.h"
 #include "tensor/assemble.h"
@@ -17,12 +18,19 @@
 #include "tensor/npy.h"
 #include "tensor/npz.h"
 #include "tensor/safetensors.h"
+#include "tensor/split.h"
 #include "edit/matchset.h"
 #include "edit/xform.h"
 
 enum how { X_RAW, X_WIDEN, X_STRINGS };
 
 #define CHUNK_BYTES (1u << 20)
+
+/* Memory kept from tensor to tensor, grown as needed (scratch()). */
+struct scratch_buf {
+	uint8_t *p;
+	uint64_t cap;
+};
 
 /* One tensor to write, and the state of streaming it. */
 struct xtensor {
@@ -109,12 +117,8 @@ static long long source_read(void *ctx, void *p, size_t n, struct ck_err *err)
 	return (long long)(m * esize);
 }
 
-/* The in-memory permutations reuse two buffers from tensor to tensor (one tensor is written
- * at a time): fresh pages for every tensor cost more than the permutation itself. */
-struct scratch_buf {
-	uint8_t *p;
-	uint64_t cap;
-};
+/* The in-memory permutations reuse their buffers from tensor to tensor: fresh pages for every
+ * tensor cost more than the permutation itself. */
 static struct scratch_buf permute_in, permute_out;
 
 static uint8_t *scratch(struct scratch_buf *s, uint64_t n)
@@ -127,11 +131,31 @@ static uint8_t *scratch(struct scratch_buf *s, uint64_t n)
 	return s->p;
 }
 
+static void scratch_free(struct scratch_buf *s)
+{
+	free(s->p);
+	*s = (struct scratch_buf){ NULL, 0 };
+}
+
 static void scratch_release(void)
 {
-	free(permute_in.p);
-	free(permute_out.p);
-	permute_in = permute_out = (struct scratch_buf){ NULL, 0 };
+	scratch_free(&permute_in);
+	scratch_free(&permute_out);
+}
+
+/* split_read's callback for a 2-D transpose: each chunk put in its places as it is read, while
+ * it is in the core's cache (both halves write t->tmem, each its own elements). Chunks hold
+ * whole groups of TRANSPOSE_ROWS rows, as the block transpose takes them (maprules.h). */
+#define TRANSPOSE_ROWS 8
+
+static int transpose_chunk(void *ctx, const uint8_t *p, size_t n, uint64_t off)
+{
+	const struct xtensor *t = ctx;
+	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
+
+	maprules_transpose_part(p, off / esize, n / esize, t->tmem, (uint64_t)t->e->dims[0],
+				(uint64_t)t->e->dims[1], esize);
+	return 0;
 }
 
 /* Put the source's elements in output order: a reversal of the axes (numpy's .T, a dense
@@ -143,7 +167,6 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
 	uint64_t bytes = t->selems * (uint64_t)esize;
 	uint8_t *in;
-	int rc;
 
 	t->src_next = 0;
 	/* a tensor within fortran.h's memory budget is permuted in memory, in one pass */
@@ -157,9 +180,21 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 		return ck_error(err, CK_EUNSUP, "\"%.*s\": a transpose other than a reversal of all axes "
 				"is done in memory, and this tensor has more than %llu bytes",
 				(int)t->e->name_len, t->e->name, (unsigned long long)PERMUTE_MEMORY);
-	in = scratch(&permute_in, bytes);
 	t->tmem = scratch(&permute_out, bytes);
-	for (uint64_t got = 0; got < bytes;) {
+	if (!t->by_range && t->e->rank == 2 && t->perm[0] == 1 &&
+	    (uint64_t)t->e->dims[1] * esize <= SPLIT_CHUNK / TRANSPOSE_ROWS) {  /* a dense kernel */
+		void *ctx[2] = { t, t };
+		int halves;
+		return split_read_units(t->b, t->e, TRANSPOSE_ROWS * (size_t)t->e->dims[1] * esize,
+					transpose_chunk, ctx, &halves, err);
+	}
+	in = scratch(&permute_in, bytes);
+	if (!t->by_range) {  /* the whole payload: on two cores, each chunk read into place */
+		int rc = split_read_into(t->b, t->e, in, err);
+		if (rc < 0)
+			return rc;
+	}
+	for (uint64_t got = t->by_range ? 0 : bytes; got < bytes;) {
 		long long k = source_read(t, in + got, (size_t)(bytes - got), err);
 		if (k <= 0) {
 			return k < 0 ? (int)k : ck_error(err, CK_ECORRUPT, "%s: tensor payload ends early",
@@ -168,8 +203,7 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 		got += (uint64_t)k;
 	}
 	maprules_permute(in, t->tmem, t->sdims, t->e->rank, t->perm, esize);
-	rc = 0;
-	return rc;
+	return 0;
 }
 
 static int x_open(void *ctx, struct ck_err *err)
@@ -525,12 +559,81 @@ static int cmp_align(const void *a, const void *b)
 	return x->e < y->e ? -1 : x->e > y->e;
 }
 
+/* The safetensors writer's output goes through a second thread (par_bg_start) while the next
+ * piece is read, converted or transposed on this one (and the helper): buffers in pairs, one
+ * being written while the other fills. One write is in flight at a time. */
+struct st_pipe {
+	struct outfile of;
+	struct scratch_buf chunk[2];
+	const uint8_t *p;     /* the write in flight, n bytes */
+	size_t n;
+	int rc;               /* the first write that failed, with err */
+	struct ck_err err;
+};
+
+static void pipe_job(void *arg)
+{
+	struct st_pipe *w = arg;
+
+	if (!w->rc)
+		w->rc = outfile_write(&w->of, w->p, w->n, &w->err);
+}
+
+/* Wait for the write in flight; its result. */
+static int pipe_wait(struct st_pipe *w, struct ck_err *err)
+{
+	par_bg_wait();
+	w->p = NULL;
+	if (w->rc && err)
+		*err = w->err;
+	return w->rc;
+}
+
+/* Write n bytes at p (the start of one of w's buffers) once the last write is done. */
+static int pipe_put(struct st_pipe *w, const uint8_t *p, size_t n, struct ck_err *err)
+{
+	int rc = pipe_wait(w, err);
+
+	if (rc)
+		return rc;
+	w->p = p;
+	w->n = n;
+	par_bg_start(pipe_job, w);
+	return 0;
+}
+
+/* The chunk that is not being written. */
+static uint8_t *pipe_chunk(struct st_pipe *w)
+{
+	return scratch(&w->chunk[w->p && w->p == w->chunk[0].p], CHUNK_BYTES);
+}
+
+static int pipe_tensor(struct st_pipe *w, struct xtensor *t, struct ck_err *err)
+{
+	uint64_t left = t->size;
+	int rc = x_open(t, err);
+
+	/* a transpose's output is copied into chunks too: the kernel's own copy from 9 MB of
+	 * memory not in cache took twice as long as a chunk in cache and the copy into it */
+	while (!rc && left) {
+		uint8_t *chunk = pipe_chunk(w);
+		long long got = x_read(t, chunk, left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, err);
+		if (got <= 0) {
+			rc = got < 0 ? (int)got : ck_error(err, CK_EIO, "tensor data ended early");
+			break;
+		}
+		rc = pipe_put(w, chunk, (size_t)got, err);
+		left -= (uint64_t)got;
+	}
+	x_close(t);
+	return rc;
+}
+
 static int write_safetensors(struct exporter *x, const struct export_opts *o, struct ck_err *err)
 {
-	struct outfile of = OUTFILE_INIT;
+	struct st_pipe w = { .of = OUTFILE_INIT };
 	struct st_tensor *st = xcalloc(x->n + 1, sizeof(*st));
 	struct buf head = BUF_INIT;
-	uint8_t *chunk = xmalloc(CHUNK_BYTES);
 	int rc;
 
 	sort_array(x->t, x->n, sizeof(*x->t), cmp_align);
@@ -543,32 +646,22 @@ static int write_safetensors(struct exporter *x, const struct export_opts *o, st
 		st[i].dims = e->dims;
 	}
 	safetensors_header(&head, st, x->n);
-	rc = outfile_create(&of, o->out, o->force, err);
-	of.no_sync = o->no_sync;
+	rc = outfile_create(&w.of, o->out, o->force, err);
+	w.of.no_sync = o->no_sync;
 	if (rc == 0)
-		rc = outfile_write(&of, head.p, head.len, err);
-	for (size_t i = 0; i < x->n && !rc; i++) {
-		struct xtensor *t = &x->t[i];
-		uint64_t left = t->size;
-		rc = x_open(t, err);
-		while (!rc && left) {
-			long long got = x_read(t, chunk, left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, err);
-			if (got <= 0) {
-				rc = got < 0 ? (int)got : ck_error(err, CK_EIO, "tensor data ended early");
-				break;
-			}
-			rc = outfile_write(&of, chunk, (size_t)got, err);
-			left -= (uint64_t)got;
-		}
-		x_close(t);
-	}
+		rc = outfile_write(&w.of, head.p, head.len, err);
+	for (size_t i = 0; i < x->n && !rc; i++)
+		rc = pipe_tensor(&w, &x->t[i], err);
+	if (pipe_wait(&w, rc ? NULL : err) && !rc)  /* nothing in flight past here */
+		rc = w.rc;
 	if (rc == 0)
-		rc = outfile_commit(&of, err);
-	outfile_abort(&of);
+		rc = outfile_commit(&w.of, err);
+	outfile_abort(&w.of);
+	scratch_free(&w.chunk[0]);
+	scratch_free(&w.chunk[1]);
 	for (size_t i = 0; i < x->n; i++)
 		free(st[i].name);
 	free(st);
-	free(chunk);
 	buf_release(&head);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/par.h"
 #include "store/file.h"
 #include "store/optfile.h"
 #include "format/dtype.h"
@@ -486,38 +487,92 @@ int maprules_perm_reverses(const int *perm, int rank)
 	return 1;
 }
 
-/* out (c x r) = in (r x c) transposed, in tiles of one cache line square (T x T elements of W
- * bytes, T * W = 64): a tile's T input lines are read into a small buffer, transposed there,
- * and written out as T whole output lines. Writing the output a column at a time instead
- * (element by element along a block) left each output line half written while the next ones
- * were touched: with a row length that is a multiple of 4 KiB (a 3072 x 768 or 1024 x 1024
- * kernel) those lines all fall in one cache set and were evicted and fetched again for every
- * element, 10x slower. W is constant per copy so that memcpy compiles to moves. */
+/* A block of rows x cols elements of W bytes, its rows is elements apart, transposed into
+ * out, whose rows are os elements apart: out[j][i] = in[i][j]. In tiles of one cache line
+ * square (T x T elements, T * W = 64): a tile's T input lines are read into a small buffer,
+ * transposed there, and written out as T whole output lines. Writing the output a column at a
+ * time instead (element by element along a block) left each output line half written while
+ * the next ones were touched: with a row length that is a multiple of 4 KiB (a 3072 x 768 or
+ * 1024 x 1024 kernel) those lines all fall in one cache set and were evicted and fetched again
+ * for every element, 10x slower. W is constant per copy so that memcpy compiles to moves. */
 #define TILE2(W)                                                                            \
 	do {                                                                                \
 		enum { T = 64 / (W) };                                                      \
 		uint8_t tmp[T * T * (W)];                                                   \
-		for (uint64_t ib = 0; ib < r; ib += T)                                      \
-			for (uint64_t jb = 0; jb < c; jb += T) {                            \
-				if (r - ib < T || c - jb < T) {  /* an edge: as it comes */ \
-					for (uint64_t i = ib; i < r && i < ib + T; i++)     \
-						for (uint64_t j = jb; j < c && j < jb + T; j++) \
-							memcpy(out + (j * r + i) * (W),     \
-							       in + (i * c + j) * (W), (W)); \
+		for (uint64_t ib = 0; ib < rows; ib += T)                                   \
+			for (uint64_t jb = 0; jb < cols; jb += T) {                         \
+				if (rows - ib < T || cols - jb < T) {  /* an edge */        \
+					for (uint64_t i = ib; i < rows && i < ib + T; i++)  \
+						for (uint64_t j = jb; j < cols && j < jb + T; j++) \
+							memcpy(out + (j * os + i) * (W),    \
+							       in + (i * is + j) * (W), (W)); \
 					continue;                                           \
 				}                                                           \
 				for (int i = 0; i < T; i++)                                 \
 					for (int j = 0; j < T; j++)                         \
 						memcpy(tmp + (j * T + i) * (W),             \
-						       in + ((ib + i) * c + jb + j) * (W), (W)); \
+						       in + ((ib + i) * is + jb + j) * (W), (W)); \
 				for (int j = 0; j < T; j++)                                 \
-					memcpy(out + ((jb + j) * r + ib) * (W), tmp + j * T * (W), \
+					memcpy(out + ((jb + j) * os + ib) * (W), tmp + j * T * (W), \
 					       T * (W));                                    \
 			}                                                                   \
 	} while (0)
 
-static void transpose2(const uint8_t *in, uint8_t *out, uint64_t r, uint64_t c, size_t w)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define AVX2_TRANSPOSE 1
+
+/* 8 x 8 four-byte elements in registers: in rows is elements apart, out rows os apart. */
+__attribute__((target("avx2"))) static inline void t8x8(const float *in, uint64_t is, float *out,
+							  uint64_t os)
 {
+	__m256 r[8], t[8], u[8];
+
+	for (int k = 0; k < 8; k++)
+		r[k] = _mm256_loadu_ps(in + k * is);
+	for (int k = 0; k < 8; k += 2) {  /* pairs of rows interleaved */
+		t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+		t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+	}
+	for (int k = 0; k < 8; k += 4) {  /* then quadruples, within each 128-bit lane */
+		u[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+		u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xee);
+		u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+		u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xee);
+	}
+	for (int k = 0; k < 4; k++) {  /* and the lanes of rows 0-3 with those of rows 4-7 */
+		_mm256_storeu_ps(out + k * os, _mm256_permute2f128_ps(u[k], u[k + 4], 0x20));
+		_mm256_storeu_ps(out + (k + 4) * os, _mm256_permute2f128_ps(u[k], u[k + 4], 0x31));
+	}
+}
+
+/* The block of four-byte elements in 8 x 8 register transposes, the edges as they come. */
+__attribute__((target("avx2"))) static void block4_avx2(const uint8_t *in, uint64_t is,
+							  uint8_t *out, uint64_t os, uint64_t rows,
+							  uint64_t cols)
+{
+	const float *a = (const float *)(const void *)in;
+	float *b = (float *)(void *)out;
+	uint64_t r8 = rows / 8 * 8, c8 = cols / 8 * 8;
+
+	for (uint64_t ib = 0; ib < r8; ib += 8)
+		for (uint64_t jb = 0; jb < c8; jb += 8)
+			t8x8(a + ib * is + jb, is, b + jb * os + ib, os);
+	for (uint64_t i = 0; i < rows; i++)
+		for (uint64_t j = i < r8 ? c8 : 0; j < cols; j++)
+			memcpy(out + (j * os + i) * 4, in + (i * is + j) * 4, 4);
+}
+#endif
+
+static void transpose_block(const uint8_t *in, uint64_t is, uint8_t *out, uint64_t os,
+			    uint64_t rows, uint64_t cols, size_t w)
+{
+#ifdef AVX2_TRANSPOSE
+	if (w == 4 && cpu_has_avx2()) {
+		block4_avx2(in, is, out, os, rows, cols);
+		return;
+	}
+#endif
 	switch (w) {
 	case 1: TILE2(1); return;
 	case 2: TILE2(2); return;
@@ -525,30 +580,53 @@ static void transpose2(const uint8_t *in, uint8_t *out, uint64_t r, uint64_t c, 
 	case 8: TILE2(8); return;
 	case 16: TILE2(16); return;
 	}
-	for (uint64_t i = 0; i < r; i++)  /* no such element size today */
-		for (uint64_t j = 0; j < c; j++)
-			memcpy(out + (j * r + i) * w, in + (i * c + j) * w, w);
+	for (uint64_t i = 0; i < rows; i++)  /* no such element size today */
+		for (uint64_t j = 0; j < cols; j++)
+			memcpy(out + (j * os + i) * w, in + (i * is + j) * w, w);
 }
 
-void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, int rank,
-		      const int *perm, size_t w)
+void maprules_transpose_part(const uint8_t *p, uint64_t first, uint64_t n, uint8_t *out,
+			     uint64_t r, uint64_t c, size_t w)
 {
-	uint64_t stride[MAPRULES_MAX_RANK], ostride[MAPRULES_MAX_RANK], idx[MAPRULES_MAX_RANK] = { 0 };
-	uint64_t total = 1, off = 0;
+	uint64_t i = first / c, j = first % c, head = j ? c - j : 0, full;
 
-	if (rank == 2 && perm[0] == 1) {  /* the common case: a dense kernel */
-		transpose2(in, out, (uint64_t)in_dims[0], (uint64_t)in_dims[1], w);
-		return;
+	if (head > n)
+		head = n;
+	for (uint64_t k = 0; k < head; k++)  /* the end of a row begun in the last part */
+		memcpy(out + ((j + k) * r + i) * w, p + k * w, w);
+	if (head) {
+		i++;
+		p += head * w;
+		n -= head;
 	}
+	full = n / c;
+	transpose_block(p, c, out + i * w, r, full, c, w);
+	for (uint64_t k = 0; k < n % c; k++)  /* a row the next part ends */
+		memcpy(out + (k * r + i + full) * w, p + (full * c + k) * w, w);
+}
+
+/* Output elements [lo, hi) of any permutation: an odometer over the output's coordinates,
+ * started at lo's. */
+static void permute_range(const uint8_t *in, uint8_t *out, const int64_t *in_dims, int rank,
+			  const int *perm, size_t w, uint64_t lo, uint64_t hi)
+{
+	uint64_t stride[MAPRULES_MAX_RANK], ostride[MAPRULES_MAX_RANK], idx[MAPRULES_MAX_RANK];
+	uint64_t total = 1, off = 0, rest = lo;
+
 	for (int k = rank - 1; k >= 0; k--) {
 		stride[k] = total;
 		total *= (uint64_t)in_dims[k];
 	}
-	for (int k = 0; k < rank; k++)  /* input stride of output axis k */
-		ostride[k] = stride[perm[k]];
-	for (uint64_t i = 0; i < total; i++) {
+	for (int k = rank - 1; k >= 0; k--) {  /* lo's coordinates, and its source offset */
+		uint64_t d = (uint64_t)in_dims[perm[k]];
+		ostride[k] = stride[perm[k]];  /* input stride of output axis k */
+		idx[k] = rest % d;
+		rest /= d;
+		off += idx[k] * ostride[k];
+	}
+	for (uint64_t i = lo; i < hi; i++) {
 		memcpy(out + i * w, in + off * w, w);
-		for (int k = rank - 1; k >= 0; k--) {  /* odometer over the output's dims */
+		for (int k = rank - 1; k >= 0; k--) {
 			off += ostride[k];
 			if (++idx[k] < (uint64_t)in_dims[perm[k]])
 				break;
@@ -556,6 +634,52 @@ void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, i
 			idx[k] = 0;
 		}
 	}
+}
+
+/* A permutation in parts that two threads take in turn (par.h): parts of about PERMUTE_PART
+ * bytes, of output rows (2-D) or output elements. */
+#define PERMUTE_PART (1u << 20)
+
+struct permute_job {
+	const uint8_t *in;
+	uint8_t *out;
+	const int64_t *dims;
+	int rank;
+	const int *perm;
+	size_t w;
+	uint64_t total, nparts;
+};
+
+static int permute_part(void *arg, uint64_t p)
+{
+	const struct permute_job *j = arg;
+
+	if (j->rank == 2 && j->perm[0] == 1) {  /* the common case: a dense kernel */
+		uint64_t r = (uint64_t)j->dims[0], c = (uint64_t)j->dims[1], blocks = (c + 63) / 64;
+		uint64_t c0 = blocks * p / j->nparts * 64, c1 = blocks * (p + 1) / j->nparts * 64;
+		transpose_block(j->in + c0 * j->w, c, j->out + c0 * r * j->w, r, r,
+				(c1 < c ? c1 : c) - c0, j->w);
+	} else {
+		permute_range(j->in, j->out, j->dims, j->rank, j->perm, j->w,
+			      j->total * p / j->nparts, j->total * (p + 1) / j->nparts);
+	}
+	return 0;
+}
+
+void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, int rank,
+		      const int *perm, size_t w)
+{
+	struct permute_job j = { in, out, in_dims, rank, perm, w, 1, 1 };
+
+	for (int k = 0; k < rank; k++)
+		j.total *= (uint64_t)in_dims[k];
+	j.nparts = j.total * w / PERMUTE_PART;
+	if (j.nparts < 2) {
+		j.nparts = 1;
+		permute_part(&j, 0);
+		return;
+	}
+	par_chunks(j.nparts, 1, permute_part, &j, &j, NULL);
 }
 
 /* The first folder that exists of those maprules.h names, into dir (empty if none). */

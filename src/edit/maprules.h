@@ -102,9 +102,15 @@ size_t maprules_unmatched(const struct maprules *m, size_t *out, size_t max);
 int maprules_perm_reverses(const int *perm, int rank);
 
 /* In memory: out = in with its axes permuted (output axis k is input axis perm[k]); in has
- * dims in_dims[rank], elements of w bytes; in and out do not overlap. */
+ * dims in_dims[rank], elements of w bytes; in and out do not overlap. Tensors over a MiB are
+ * permuted on two cores (par.h: not from a par job). */
 void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, int rank,
 		      const int *perm, size_t w);
+
+/* Elements [first, first + n) of an r x c matrix of w-byte elements, held at p, put in their
+ * places in out, its c x r transpose: the matrix transposed part by part as it is read. */
+void maprules_transpose_part(const uint8_t *p, uint64_t first, uint64_t n, uint8_t *out,
+			     uint64_t r, uint64_t c, size_t w);
 
 /* Presets: rule files NAME.rules shipped with ckpt, looked for in $CKPT_PRESETS if set, else
  * beside the binary (presets/ next to it or one folder up: the build tree) and in its

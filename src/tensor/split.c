@@ -19,7 +19,9 @@ struct half {
 	struct bundle *b;
 	const struct bundle_entry *e;
 	uint64_t lo, hi;
+	size_t chunk;         /* bytes a read: SPLIT_CHUNK, or less to hold whole units */
 	uint8_t *buf;
+	uint8_t *dst;         /* or each chunk read into dst + its offset */
 	uint32_t crc;
 	split_fn fn;
 	void *ctx;
@@ -31,37 +33,38 @@ static void half_run(void *arg)
 {
 	struct half *h = arg;
 
-	for (uint64_t pos = h->lo; pos < h->hi && !h->rc; pos += SPLIT_CHUNK) {
-		size_t n = h->hi - pos < SPLIT_CHUNK ? (size_t)(h->hi - pos) : SPLIT_CHUNK;
-		h->rc = bundle_pread(h->b, h->e, pos, h->buf, n, &h->err);
+	for (uint64_t pos = h->lo; pos < h->hi && !h->rc; pos += h->chunk) {
+		size_t n = h->hi - pos < h->chunk ? (size_t)(h->hi - pos) : h->chunk;
+		uint8_t *p = h->dst ? h->dst + pos : h->buf;
+		h->rc = bundle_pread(h->b, h->e, pos, p, n, &h->err);
 		if (h->rc) {
 			h->read_failed = 1;
 			break;
 		}
-		h->crc = crc32c_extend(h->crc, h->buf, n);
+		h->crc = crc32c_extend(h->crc, p, n);
 		if (h->fn)
-			h->rc = h->fn(h->ctx, h->buf, n, pos);
+			h->rc = h->fn(h->ctx, p, n, pos);
 	}
 }
 
 /* In order on this thread: tensor_stream_read checks the CRC (or the strings) itself. */
-static int read_in_order(struct tensor_stream *ts, split_fn fn, void *ctx, struct ck_err *err)
+static int read_in_order(struct tensor_stream *ts, uint8_t *dst, size_t chunk, split_fn fn,
+			 void *ctx, struct ck_err *err)
 {
-	uint8_t *buf = half_buf(0);
-	uint64_t pos = 0;
-	long long n;
-
-	while ((n = tensor_stream_read(ts, buf, SPLIT_CHUNK, err)) > 0) {
-		int rc = fn ? fn(ctx, buf, (size_t)n, pos) : 0;
+	for (uint64_t pos = 0;;) {
+		uint8_t *p = dst ? dst + pos : half_buf(0);
+		long long n = tensor_stream_read(ts, p, chunk, err);
+		int rc = n > 0 && fn ? fn(ctx, p, (size_t)n, pos) : 0;
+		if (n <= 0)
+			return (int)n;
 		if (rc)
 			return rc;
 		pos += (uint64_t)n;
 	}
-	return (int)n;
 }
 
-int split_read(struct bundle *b, const struct bundle_entry *e, split_fn fn, void *ctx[2],
-	       int *halves, struct ck_err *err)
+static int read_split(struct bundle *b, const struct bundle_entry *e, uint8_t *dst, size_t chunk,
+		      split_fn fn, void *ctx[2], int *halves, struct ck_err *err)
 {
 	struct tensor_stream ts;
 	struct half h[2];
@@ -73,12 +76,13 @@ int split_read(struct bundle *b, const struct bundle_entry *e, split_fn fn, void
 	if (rc < 0)
 		return rc;
 	if (b->format != 2 || !ts.check || e->size < SPLIT_MIN)
-		return read_in_order(&ts, fn, ctx[0], err);
+		return read_in_order(&ts, dst, chunk, fn, ctx[0], err);
 	*halves = 2;
-	mid = e->size / 2 / SPLIT_CHUNK * SPLIT_CHUNK;
+	mid = e->size / 2 / chunk * chunk;
 	for (int k = 0; k < 2; k++) {
 		h[k] = (struct half){ .b = b, .e = e, .lo = k ? mid : 0, .hi = k ? e->size : mid,
-				      .buf = half_buf(k), .fn = fn, .ctx = ctx[k] };
+				      .chunk = chunk, .buf = dst ? NULL : half_buf(k), .dst = dst, .fn = fn,
+				      .ctx = ctx[k] };
 	}
 	par_both(half_run, &h[0], &h[1]);
 	for (int k = 0; k < 2; k++) {
@@ -89,4 +93,25 @@ int split_read(struct bundle *b, const struct bundle_entry *e, split_fn fn, void
 		}
 	}
 	return bundle_check_crc(b, e, crc32c_combine(h[0].crc, h[1].crc, e->size - mid), err);
+}
+
+int split_read(struct bundle *b, const struct bundle_entry *e, split_fn fn, void *ctx[2],
+	       int *halves, struct ck_err *err)
+{
+	return read_split(b, e, NULL, SPLIT_CHUNK, fn, ctx, halves, err);
+}
+
+int split_read_units(struct bundle *b, const struct bundle_entry *e, size_t unit, split_fn fn,
+		     void *ctx[2], int *halves, struct ck_err *err)
+{
+	return read_split(b, e, NULL, SPLIT_CHUNK / unit * unit, fn, ctx, halves, err);
+}
+
+int split_read_into(struct bundle *b, const struct bundle_entry *e, uint8_t *dst,
+		    struct ck_err *err)
+{
+	void *ctx[2] = { NULL, NULL };
+	int halves;
+
+	return read_split(b, e, dst, SPLIT_CHUNK, NULL, ctx, &halves, err);
 }

@@ -182,6 +182,62 @@ int main(void)
 					   (long long)r, (long long)c, w);
 				}
 		}
+		{  /* over a MiB: in parts on two cores, rows of the 2-D case split on tile edges */
+			static const int64_t shapes[][3] = { { 1000, 777, 0 }, { 3, 700001, 0 },
+							     { 700001, 3, 0 }, { 64, 100, 101 } };
+			static const int perms[][3] = { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 2, 0, 1 } };
+			static const size_t ws[] = { 4, 1, 2, 4 };
+			for (size_t s = 0; s < sizeof(ws) / sizeof(ws[0]); s++) {
+				int rank = shapes[s][2] ? 3 : 2;
+				int64_t nk = rank == 3 ? shapes[s][2] : 1;
+				size_t w = ws[s], n = (size_t)(shapes[s][0] * shapes[s][1] * nk);
+				uint8_t *a = malloc(n * w), *b = malloc(n * w);
+				for (size_t i = 0; i < n * w; i++)
+					a[i] = (uint8_t)(i * 2654435761u >> 13);
+				maprules_permute(a, b, shapes[s], rank, perms[s], w);
+				good = 1;
+				for (int64_t i = 0; i < shapes[s][0]; i++)
+					for (int64_t j = 0; j < shapes[s][1]; j++)
+						for (int64_t k = 0; k < nk; k++) {
+							size_t from = (size_t)((i * shapes[s][1] + j) * nk + k);
+							size_t to = rank == 2 ? (size_t)(j * shapes[s][0] + i)
+									      : (size_t)((k * shapes[s][0] + i) *
+											 shapes[s][1] + j);
+							good &= !memcmp(b + to * w, a + from * w, w);
+						}
+				ok(good, "permutation of %zu elements of %zu bytes in parts", n, w);
+				free(a);
+				free(b);
+			}
+		}
+		{  /* transposed part by part as read: parts within a row, across rows, ragged */
+			static const int64_t shapes[][2] = { { 37, 83 }, { 1000, 777 }, { 9, 1 },
+							     { 1, 9 }, { 64, 3072 } };
+			static const size_t ws[] = { 4, 4, 2, 1, 4 };
+			uint64_t seed = 7;
+			for (size_t s = 0; s < sizeof(ws) / sizeof(ws[0]); s++) {
+				uint64_t r = (uint64_t)shapes[s][0], c = (uint64_t)shapes[s][1], n = r * c;
+				size_t w = ws[s];
+				uint8_t *a = malloc(n * w), *b = malloc(n * w), *want = malloc(n * w);
+				int p2[2] = { 1, 0 };
+				for (size_t i = 0; i < n * w; i++)
+					a[i] = (uint8_t)(i * 2654435761u >> 13);
+				maprules_permute(a, want, shapes[s], 2, p2, w);
+				memset(b, 0, n * w);
+				for (uint64_t first = 0, k; first < n; first += k) {
+					k = 1 + tap_rand(&seed) % (s == 1 ? 5 * c : c + 2);
+					if (k > n - first)
+						k = n - first;
+					maprules_transpose_part(a + first * w, first, k, b, r, c, w);
+				}
+				ok(!memcmp(b, want, n * w), "%llu x %llu elements of %zu bytes "
+				   "transposed in ragged parts", (unsigned long long)r,
+				   (unsigned long long)c, w);
+				free(a);
+				free(b);
+				free(want);
+			}
+		}
 		ok(maprules_perm_reverses((int[]){ 2, 1, 0 }, 3) && !maprules_perm_reverses(p, 3),
 		   "reversal");
 	}

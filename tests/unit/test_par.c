@@ -3,7 +3,9 @@
  * test runs itself again under a 256 KiB `ulimit -s`, which glibc takes as that default;
  * par_chunks does every chunk, or stops at the first failure with every chunk below it done. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,35 @@ static void test_chunks(void)
 	   "one thread: the first argument, stopped at the failure");
 }
 
+/* par_bg_start's thread is not par_both's: a background job waiting for a flag that a
+ * par_both half sets sees it (on one shared thread, par_both would wait for the job first and
+ * the job would give up after 5 s). */
+static atomic_int flag, bg_saw;
+
+static void bg_job(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 5000 && !atomic_load(&flag); i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	atomic_store(&bg_saw, atomic_load(&flag));
+}
+
+static void set_flag(void *arg)
+{
+	if (*(int *)arg)
+		atomic_store(&flag, 1);
+}
+
+static void test_bg(void)
+{
+	int zero = 0, one = 1;
+
+	par_bg_start(bg_job, NULL);
+	par_both(set_flag, &zero, &one);
+	par_bg_wait();
+	ok(atomic_load(&bg_saw), "a background job runs beside par_both");
+}
+
 int main(int argc, char **argv)
 {
 	struct half a = { 0 }, b = { 0 };
@@ -81,5 +112,6 @@ int main(int argc, char **argv)
 	ok(b.stack >= (size_t)4 << 20, "the helper thread has a stack of %zu KiB (at least 4 MiB)%s",
 	   b.stack >> 10, getenv("TEST_PAR_SMALL_STACK") ? " under ulimit -s 256" : "");
 	test_chunks();
+	test_bg();
 	return tap_done();
 }
