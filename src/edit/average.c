@@ -948,15 +948,17 @@ static int batchable(struct bundle *const *in, size_t n, const struct bundle_ent
 }
 
 /* Entries [k, *end) of the last input that are kept: each batchable (src: n per entry, in
- * order, of the kept ones) or left out; *end stops at the first kept one that is not. The
- * number kept. */
+ * order, of the kept ones) or left out; *end stops at the first kept one that is not, or
+ * after MEAN_RUN_MAX kept (what a run holds per tensor stays a few hundred KiB: 100 000
+ * small tensors would be 10 MB). The number kept. */
+#define MEAN_RUN_MAX 4096
 static size_t batch_collect(struct bundle *const *in, size_t n, const unsigned char *keep,
 			    size_t k, size_t chunk, struct avg_src **src, size_t *end)
 {
 	const struct bundle *last = in[n - 1];
 	size_t nb = 0, cap = 0;
 
-	for (; k < last->nentries; k++) {
+	for (; k < last->nentries && nb < MEAN_RUN_MAX; k++) {
 		if (!keep[k])
 			continue;
 		if (nb == cap) {
