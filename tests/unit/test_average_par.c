@@ -50,6 +50,7 @@ static void make(const char *prefix, int k)
 		v[m - 1] = k == 1 ? INFINITY : k == 2 ? -INFINITY : v[m - 1];
 		v[m / 2] = k == 0 ? 1e-45f : 0;
 		v[m / 3] = 3.4028235e38f;
+		v[m / 4] = -0.0f;  /* in every input: the mean is -0, not +0 */
 		bundle_writer_add(w, tensors[t].name, strlen(tensors[t].name), DT_FLOAT, &dim, 1, 0, v,
 				  m * sizeof(float));
 		free(v);
