@@ -123,10 +123,10 @@ check-san:
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    CHECK_T="$(filter-out tests/crash.t,$(wildcard tests/*.t))" check
 
-# The unit tests of the code that runs on two threads (split reads, diffs and casts, the
-# writer's queued copies) under ThreadSanitizer.
+# The unit tests of the code that runs on two threads (split reads, diffs, casts, transposes, the
+# writers' queued copies and background writes) under ThreadSanitizer.
 TSAN_UNITS = test_split test_compare test_cast test_bundle_writer test_average_par test_maprules \
-	test_par test_export
+	test_par test_export test_npz
 check-tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
 	    $(TSAN_UNITS:%=build/tsan/tests/%)

@@ -200,12 +200,13 @@ my $full = "$dir/full";
 make_path($full);
 my $mounted = $> == 0 && !$ENV{CRASH_NO_MOUNT} && system("mount -t tmpfs -o size=1m tmpfs '$full' 2>/dev/null") == 0;
 END { system("umount '$full' 2>/dev/null") if $mounted; }
-# safetensors are written on a second thread while the next tensor is read (and transposed):
-# its failed write must still end the run
+# exports write on a second thread while the next tensor is read (and transposed): a failed
+# write there must still end the run
 { open(my $h, ">", "$dir/t.rules") or die; print $h "transpose kernel\$ T\nkeep .\n"; close $h; }
 $ops{'export'} = ['export', '--safetensors', $out, "$dir/in/model"];
 $ops{'export-transposing'} = ['export', '--safetensors', $out, '--rules', "$dir/t.rules", "$dir/in/model"];
-for my $op (@opnames, 'export', 'export-transposing') {
+$ops{'export-npz'} = ['export', '--npz', $out, "$dir/in/model"];
+for my $op (@opnames, 'export', 'export-transposing', 'export-npz') {
 	my @argv = map { $_ eq $out ? "$full/o" : $_ } @{ $ops{$op} };
 	# Without a small file system: a 1 MiB file size limit, EFBIG instead of SIGXFSZ.
 	my $pre = $mounted ? undef : "trap '' XFSZ; ulimit -f 2048";

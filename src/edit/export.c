@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/par.h"
 #include "store/outguard.h"
 #include "format/dtype.h"
 #include "tensor/assemble.h"
@@ -56,7 +55,8 @@ struct xtensor {
 	double *dbl;
 	uint8_t *cast;        /* elements after a --rules cast */
 	int tfd;              /* transposed: the elements in output order, in a temporary file */
-	uint8_t *tmem;        /* ... or in memory */
+	uint8_t *tmem;        /* ... or in memory: in *tbuf (permute_out unless the writer says) */
+	struct scratch_buf *tbuf;
 	uint64_t src_next;    /* elements of the source read into the transpose */
 	/* --rules split: this tensor is part `part` of `nparts` of e along e's axis part_axis;
 	 * sdims and selems describe what is read (e's own unless split) */
@@ -121,11 +121,13 @@ static long long source_read(void *ctx, void *p, size_t n, struct ck_err *err)
  * tensor cost more than the permutation itself. */
 static struct scratch_buf permute_in, permute_out;
 
+/* In huge pages: filling 9 MB of fresh small pages cost 2,300 page faults, over 10 us each on
+ * a virtual machine (util.h). */
 static uint8_t *scratch(struct scratch_buf *s, uint64_t n)
 {
 	if (n + 1 > s->cap) {
-		free(s->p);
-		s->p = xmalloc(n + 1);
+		xfree_huge(s->p, s->cap);
+		s->p = xmalloc_huge(n + 1);
 		s->cap = n + 1;
 	}
 	return s->p;
@@ -133,7 +135,7 @@ static uint8_t *scratch(struct scratch_buf *s, uint64_t n)
 
 static void scratch_free(struct scratch_buf *s)
 {
-	free(s->p);
+	xfree_huge(s->p, s->cap);
 	*s = (struct scratch_buf){ NULL, 0 };
 }
 
@@ -145,7 +147,8 @@ static void scratch_release(void)
 
 /* split_read's callback for a 2-D transpose: each chunk put in its places as it is read, while
  * it is in the core's cache (both halves write t->tmem, each its own elements). Chunks hold
- * whole groups of TRANSPOSE_ROWS rows, as the block transpose takes them (maprules.h). */
+ * whole groups of TRANSPOSE_ROWS rows, the height of the block transpose's 8 x 8 register
+ * blocks (maprules.c): no row of a chunk is left to the slow edge loop. */
 #define TRANSPOSE_ROWS 8
 
 static int transpose_chunk(void *ctx, const uint8_t *p, size_t n, uint64_t off)
@@ -158,18 +161,35 @@ static int transpose_chunk(void *ctx, const uint8_t *p, size_t n, uint64_t off)
 	return 0;
 }
 
+/* What t reads, whole, into in (bytes long): a payload on two cores, each chunk read into
+ * place; slices and parts by range. */
+static int read_whole(struct xtensor *t, uint8_t *in, uint64_t bytes, struct ck_err *err)
+{
+	if (!t->by_range)
+		return split_read_into(t->b, t->e, in, err);
+	for (uint64_t got = 0; got < bytes;) {
+		long long k = source_read(t, in + got, (size_t)(bytes - got), err);
+		if (k <= 0) {
+			return k < 0 ? (int)k : ck_error(err, CK_ECORRUPT, "%s: tensor payload ends early",
+							 t->b->index_path);
+		}
+		got += (uint64_t)k;
+	}
+	return 0;
+}
+
 /* Put the source's elements in output order: a reversal of the axes (numpy's .T, a dense
  * kernel's 1,0) of a tensor larger than FORTRAN_MEMORY streams through temporary files in
  * bounded memory (fortran.h); smaller tensors, and other permutations up to PERMUTE_MEMORY,
- * are permuted in memory. */
+ * are permuted in memory: a dense kernel as it is read, others once read whole. */
 static int transpose_source(struct xtensor *t, struct ck_err *err)
 {
 	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
 	uint64_t bytes = t->selems * (uint64_t)esize;
 	uint8_t *in;
+	int rc;
 
 	t->src_next = 0;
-	/* a tensor within fortran.h's memory budget is permuted in memory, in one pass */
 	if (bytes > FORTRAN_MEMORY && maprules_perm_reverses(t->perm, t->e->rank)) {
 		int64_t rev[MAPRULES_MAX_RANK];
 		for (int k = 0; k < t->e->rank; k++)  /* row-major (a0..ak) is column-major (ak..a0) */
@@ -180,28 +200,17 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 		return ck_error(err, CK_EUNSUP, "\"%.*s\": a transpose other than a reversal of all axes "
 				"is done in memory, and this tensor has more than %llu bytes",
 				(int)t->e->name_len, t->e->name, (unsigned long long)PERMUTE_MEMORY);
-	t->tmem = scratch(&permute_out, bytes);
+	t->tmem = scratch(t->tbuf ? t->tbuf : &permute_out, bytes);
 	if (!t->by_range && t->e->rank == 2 && t->perm[0] == 1 &&
-	    (uint64_t)t->e->dims[1] * esize <= SPLIT_CHUNK / TRANSPOSE_ROWS) {  /* a dense kernel */
+	    (uint64_t)t->e->dims[1] * esize <= SPLIT_CHUNK / TRANSPOSE_ROWS) {
 		void *ctx[2] = { t, t };
 		int halves;
 		return split_read_units(t->b, t->e, TRANSPOSE_ROWS * (size_t)t->e->dims[1] * esize,
 					transpose_chunk, ctx, &halves, err);
 	}
 	in = scratch(&permute_in, bytes);
-	if (!t->by_range) {  /* the whole payload: on two cores, each chunk read into place */
-		int rc = split_read_into(t->b, t->e, in, err);
-		if (rc < 0)
-			return rc;
-	}
-	for (uint64_t got = t->by_range ? 0 : bytes; got < bytes;) {
-		long long k = source_read(t, in + got, (size_t)(bytes - got), err);
-		if (k <= 0) {
-			return k < 0 ? (int)k : ck_error(err, CK_ECORRUPT, "%s: tensor payload ends early",
-							 t->b->index_path);
-		}
-		got += (uint64_t)k;
-	}
+	if ((rc = read_whole(t, in, bytes, err)) < 0)
+		return rc;
 	maprules_permute(in, t->tmem, t->sdims, t->e->rank, t->perm, esize);
 	return 0;
 }
@@ -559,79 +568,69 @@ static int cmp_align(const void *a, const void *b)
 	return x->e < y->e ? -1 : x->e > y->e;
 }
 
-/* The safetensors writer's output goes through a second thread (par_bg_start) while the next
- * piece is read, converted or transposed on this one (and the helper): buffers in pairs, one
- * being written while the other fills. One write is in flight at a time. */
-struct st_pipe {
+/* safetensors: each chunk, and each transposed tensor whole, written on a second thread
+ * (outfile_write_bg) while the next is read, converted or transposed on this one (and the
+ * helper); buffers in pairs, one being written while the other fills. */
+struct st_out {
 	struct outfile of;
-	struct scratch_buf chunk[2];
-	const uint8_t *p;     /* the write in flight, n bytes */
-	size_t n;
-	int rc;               /* the first write that failed, with err */
-	struct ck_err err;
+	struct scratch_buf chunk[2], tmem[2];
 };
 
-static void pipe_job(void *arg)
+/* The buffer of a pair that is not being written. */
+static struct scratch_buf *free_one(struct st_out *w, struct scratch_buf pair[2])
 {
-	struct st_pipe *w = arg;
+	const void *busy = outfile_in_flight(&w->of);
 
-	if (!w->rc)
-		w->rc = outfile_write(&w->of, w->p, w->n, &w->err);
+	return &pair[busy && busy == pair[0].p];
 }
 
-/* Wait for the write in flight; its result. */
-static int pipe_wait(struct st_pipe *w, struct ck_err *err)
+/* The tensor's bytes as written, all in memory (a transpose needing no conversion), else
+ * NULL. */
+static const uint8_t *x_whole(const struct xtensor *t)
 {
-	par_bg_wait();
-	w->p = NULL;
-	if (w->rc && err)
-		*err = w->err;
-	return w->rc;
+	if (!t->tmem || t->how != X_RAW || t->cast || t->b->big_endian || t->head.len)
+		return NULL;
+	return t->tmem;
 }
 
-/* Write n bytes at p (the start of one of w's buffers) once the last write is done. */
-static int pipe_put(struct st_pipe *w, const uint8_t *p, size_t n, struct ck_err *err)
-{
-	int rc = pipe_wait(w, err);
-
-	if (rc)
-		return rc;
-	w->p = p;
-	w->n = n;
-	par_bg_start(pipe_job, w);
-	return 0;
-}
-
-/* The chunk that is not being written. */
-static uint8_t *pipe_chunk(struct st_pipe *w)
-{
-	return scratch(&w->chunk[w->p && w->p == w->chunk[0].p], CHUNK_BYTES);
-}
-
-static int pipe_tensor(struct st_pipe *w, struct xtensor *t, struct ck_err *err)
+static int write_tensor(struct st_out *w, struct xtensor *t, struct ck_err *err)
 {
 	uint64_t left = t->size;
-	int rc = x_open(t, err);
+	int rc = 0;
 
-	/* a transpose's output is copied into chunks too: the kernel's own copy from 9 MB of
-	 * memory not in cache took twice as long as a chunk in cache and the copy into it */
+	if (t->transposed) {
+		/* over FORTRAN_MEMORY (through temporary files, or a permutation in memory of up
+		 * to PERMUTE_MEMORY) no second tensor is held while one is written */
+		if (t->selems * (uint64_t)dtype_info(t->e->dtype)->size > FORTRAN_MEMORY) {
+			rc = outfile_drain(&w->of, err);
+			scratch_free(&w->tmem[0]);
+			scratch_free(&w->tmem[1]);
+		}
+		t->tbuf = free_one(w, w->tmem);
+	}
+	rc = rc ? rc : x_open(t, err);
+	if (!rc && x_whole(t)) {
+		rc = outfile_write_bg(&w->of, x_whole(t), (size_t)left, err);
+		left = 0;
+	}
 	while (!rc && left) {
-		uint8_t *chunk = pipe_chunk(w);
+		uint8_t *chunk = scratch(free_one(w, w->chunk), CHUNK_BYTES);
 		long long got = x_read(t, chunk, left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, err);
 		if (got <= 0) {
 			rc = got < 0 ? (int)got : ck_error(err, CK_EIO, "tensor data ended early");
 			break;
 		}
-		rc = pipe_put(w, chunk, (size_t)got, err);
+		rc = outfile_write_bg(&w->of, chunk, (size_t)got, err);
 		left -= (uint64_t)got;
 	}
 	x_close(t);
+	t->tbuf = NULL;
 	return rc;
 }
 
 static int write_safetensors(struct exporter *x, const struct export_opts *o, struct ck_err *err)
 {
-	struct st_pipe w = { .of = OUTFILE_INIT };
+	struct st_out w = { .of = OUTFILE_INIT };
 	struct st_tensor *st = xcalloc(x->n + 1, sizeof(*st));
 	struct buf head = BUF_INIT;
 	int rc;
@@ -651,14 +650,14 @@ static int write_safetensors(struct exporter *x, const struct export_opts *o, st
 	if (rc == 0)
 		rc = outfile_write(&w.of, head.p, head.len, err);
 	for (size_t i = 0; i < x->n && !rc; i++)
-		rc = pipe_tensor(&w, &x->t[i], err);
-	if (pipe_wait(&w, rc ? NULL : err) && !rc)  /* nothing in flight past here */
-		rc = w.rc;
+		rc = write_tensor(&w, &x->t[i], err);
 	if (rc == 0)
 		rc = outfile_commit(&w.of, err);
 	outfile_abort(&w.of);
-	scratch_free(&w.chunk[0]);
-	scratch_free(&w.chunk[1]);
+	for (int k = 0; k < 2; k++) {
+		scratch_free(&w.chunk[k]);
+		scratch_free(&w.tmem[k]);
+	}
 	for (size_t i = 0; i < x->n; i++)
 		free(st[i].name);
 	free(st);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/par.h"
 #include "store/file.h"
 #include "format/dtype.h"
 
@@ -147,17 +148,63 @@ int outfile_create(struct outfile *f, const char *path, int force, struct ck_err
 	return 0;
 }
 
-int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err)
+static int write_now(struct outfile *f, const void *p, size_t n, struct ck_err *err)
 {
 	if (write_full(f->f.fd, p, n) < 0)
 		return ck_syserr(err, errno, "%s", f->f.path);
 	return 0;
 }
 
+static void write_job(void *arg)
+{
+	struct outfile *f = arg;
+
+	if (!f->bg_rc)
+		f->bg_rc = write_now(f, f->bg_p, f->bg_n, &f->bg_err);
+}
+
+int outfile_drain(struct outfile *f, struct ck_err *err)
+{
+	if (f->bg_busy) {
+		par_bg_wait();
+		f->bg_busy = 0;
+	}
+	if (f->bg_rc && err)
+		*err = f->bg_err;
+	return f->bg_rc;
+}
+
+int outfile_write_bg(struct outfile *f, const void *p, size_t n, struct ck_err *err)
+{
+	int rc = outfile_drain(f, err);
+
+	if (rc)
+		return rc;
+	f->bg_p = p;
+	f->bg_n = n;
+	f->bg_busy = 1;
+	par_bg_start(write_job, f);
+	return 0;
+}
+
+const void *outfile_in_flight(const struct outfile *f)
+{
+	return f->bg_busy ? f->bg_p : NULL;
+}
+
+int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err)
+{
+	int rc = outfile_drain(f, err);
+
+	return rc ? rc : write_now(f, p, n, err);
+}
+
 int outfile_commit(struct outfile *f, struct ck_err *err)
 {
-	int rc = ck_outfile_close(&f->f, f->no_sync ? CK_OUT_NO_SYNC : 0, err);
+	int rc = outfile_drain(f, err);
 
+	if (rc == 0)
+		rc = ck_outfile_close(&f->f, f->no_sync ? CK_OUT_NO_SYNC : 0, err);
 	if (rc < 0 || (rc = outguard_check(f->f.path, err)) < 0) {
 		;  /* again: a link may have appeared */
 	} else {
@@ -171,6 +218,7 @@ int outfile_commit(struct outfile *f, struct ck_err *err)
 
 void outfile_abort(struct outfile *f)
 {
+	outfile_drain(f, NULL);  /* the file is not closed under a write */
 	ck_outfile_abort(&f->f);  /* after a rename the temporary name is gone: nothing to remove */
 	if (f->live)
 		live_del(f->live);

@@ -32,11 +32,25 @@ struct outfile {
 	int force;
 	struct outlock lock;  /* on path, while the file is being written (outguard.h) */
 	int no_sync;          /* set after outfile_create: commit without fsync (--no-sync) */
+	/* outfile_write_bg: the write on par's background thread, and the first that failed */
+	const void *bg_p;
+	size_t bg_n;
+	int bg_busy, bg_rc;
+	struct ck_err bg_err;
 };
-#define OUTFILE_INIT { CK_OUTFILE_INIT, NULL, 0, OUTLOCK_INIT, 0 }
+#define OUTFILE_INIT { .f = CK_OUTFILE_INIT, .lock = OUTLOCK_INIT }
 
 int outfile_create(struct outfile *f, const char *path, int force, struct ck_err *err);
 int outfile_write(struct outfile *f, const void *p, size_t n, struct ck_err *err);
+/* Write n bytes at p on a background thread (par_bg_start) while the caller goes on, once the
+ * last such write is done: p must stay as it is until outfile_in_flight no longer returns it.
+ * A failed write is returned by the next call here (or outfile_drain, outfile_write,
+ * outfile_commit). Writes stay in order: every other call waits for the one in flight. */
+int outfile_write_bg(struct outfile *f, const void *p, size_t n, struct ck_err *err);
+/* Wait for the write in flight; 0, or the first background write's error. */
+int outfile_drain(struct outfile *f, struct ck_err *err);
+/* The buffer being written in the background, or NULL. */
+const void *outfile_in_flight(const struct outfile *f);
 int outfile_commit(struct outfile *f, struct ck_err *err);
 /* Remove the temporary file (safe after commit, after a failed create, or on OUTFILE_INIT). */
 void outfile_abort(struct outfile *f);

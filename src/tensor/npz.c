@@ -147,6 +147,8 @@ struct npz_writer {
 	struct wmember *m;
 	size_t n, cap;
 	uint8_t *buf;         /* OUT_BUF bytes: [0, len) go to the file at boff */
+	uint8_t *spare;       /* the other OUT_BUF bytes, written in the background after a
+			       * flush while buf fills (outfile_write_bg) */
 	size_t len;
 	uint64_t boff;
 	uint16_t dos_time, dos_date;
@@ -284,10 +286,13 @@ void npz_end_records(struct buf *b, uint64_t n, uint64_t cd_off, uint64_t cd_siz
 
 static int flush(struct npz_writer *w, struct ck_err *err)
 {
-	int rc = w->len ? outfile_write(&w->of, w->buf, w->len, err) : 0;
+	uint8_t *filled = w->buf;
+	int rc = w->len ? outfile_write_bg(&w->of, filled, w->len, err) : 0;
 
 	w->boff += w->len;
 	w->len = 0;
+	w->buf = w->spare;  /* free again: outfile_write_bg waited for its write */
+	w->spare = filled;
 	return rc;
 }
 
@@ -329,10 +334,15 @@ static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 /* Overwrite n bytes at file offset at, which were put (put() keeps them in one piece). */
 static int patch(struct npz_writer *w, uint64_t at, const void *p, size_t n, struct ck_err *err)
 {
+	int rc;
+
 	if (at >= w->boff) {
 		memcpy(w->buf + (at - w->boff), p, n);
 		return 0;
 	}
+	rc = outfile_drain(&w->of, err);  /* in the file before it is overwritten there */
+	if (rc < 0)
+		return rc;
 	if (pwrite_all(w->of.f.fd, p, n, at) < 0)
 		return ck_syserr(err, errno, "%s", w->of.f.path);
 	return 0;
@@ -489,14 +499,15 @@ static void dos_now(uint16_t *t, uint16_t *d)
 
 static void writer_free(struct npz_writer *w)
 {
+	outfile_abort(&w->of);  /* first: waits for a write from a buffer */
 	for (size_t i = 0; i < w->n; i++)
 		free((char *)w->m[i].e.name);
 	free(w->m);
-	free(w->buf);
+	xfree_huge(w->buf, OUT_BUF);
+	xfree_huge(w->spare, OUT_BUF);
 	free(w->zin);
 	if (w->z_ready)
 		pz_deflateEnd(&w->z);
-	outfile_abort(&w->of);
 	free(w);
 }
 
@@ -526,7 +537,8 @@ int npz_writer_open(struct npz_writer **out, const char *path, int force, int co
 		w->z_ready = 1;
 		w->zin = xmalloc(DEFLATE_IN);
 	}
-	w->buf = xmalloc(OUT_BUF);
+	w->buf = xmalloc_huge(OUT_BUF);  /* a fault per 2 MiB, not per 4 KiB (util.h) */
+	w->spare = xmalloc_huge(OUT_BUF);
 	dos_now(&w->dos_time, &w->dos_date);
 	*out = w;
 	return 0;
