@@ -55,8 +55,7 @@ struct xtensor {
 	double *dbl;
 	uint8_t *cast;        /* elements after a --rules cast */
 	int tfd;              /* transposed: the elements in output order, in a temporary file */
-	uint8_t *tmem;        /* ... or in memory: in *tbuf (permute_out unless the writer says) */
-	struct scratch_buf *tbuf;
+	uint8_t *tmem;        /* ... or in memory */
 	uint64_t src_next;    /* elements of the source read into the transpose */
 	/* --rules split: this tensor is part `part` of `nparts` of e along e's axis part_axis;
 	 * sdims and selems describe what is read (e's own unless split) */
@@ -200,7 +199,7 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 		return ck_error(err, CK_EUNSUP, "\"%.*s\": a transpose other than a reversal of all axes "
 				"is done in memory, and this tensor has more than %llu bytes",
 				(int)t->e->name_len, t->e->name, (unsigned long long)PERMUTE_MEMORY);
-	t->tmem = scratch(t->tbuf ? t->tbuf : &permute_out, bytes);
+	t->tmem = scratch(&permute_out, bytes);
 	if (!t->by_range && t->e->rank == 2 && t->perm[0] == 1 &&
 	    (uint64_t)t->e->dims[1] * esize <= SPLIT_CHUNK / TRANSPOSE_ROWS) {
 		void *ctx[2] = { t, t };
@@ -282,7 +281,14 @@ static int read_stored(struct xtensor *t, uint8_t *p, size_t m, struct ck_err *e
 	}
 	if (t->by_range)
 		return read_range(t, t->next, m, p, err);
-	return xform_read_exact(&t->ts, p, m * (size_t)dtype_info(t->e->dtype)->size, err);
+	if (m * esize >= SPLIT_MIN) {  /* a large piece: read and summed on two cores */
+		long long got = split_stream_read(&t->ts, p, m * esize, err);
+		if (got >= 0 && (size_t)got < m * esize)
+			return ck_error(err, CK_ECORRUPT, "%s: tensor payload ends early",
+					t->b->index_path);
+		return got < 0 ? (int)got : 0;
+	}
+	return xform_read_exact(&t->ts, p, m * esize, err);
 }
 
 /* The next piece of the tensor's bytes, as written, into t->pend. */
@@ -568,53 +574,30 @@ static int cmp_align(const void *a, const void *b)
 	return x->e < y->e ? -1 : x->e > y->e;
 }
 
-/* safetensors: each chunk, and each transposed tensor whole, written on a second thread
- * (outfile_write_bg) while the next is read, converted or transposed on this one (and the
- * helper); buffers in pairs, one being written while the other fills. */
+/* safetensors: each chunk written on a second thread (outfile_write_bg) while the next is
+ * read, converted or transposed on this one (and the helper), two chunks taking turns. */
 struct st_out {
 	struct outfile of;
-	struct scratch_buf chunk[2], tmem[2];
+	struct scratch_buf chunk[2];
 };
 
-/* The buffer of a pair that is not being written. */
-static struct scratch_buf *free_one(struct st_out *w, struct scratch_buf pair[2])
+/* The chunk that is not being written. */
+static uint8_t *free_chunk(struct st_out *w)
 {
 	const void *busy = outfile_in_flight(&w->of);
 
-	return &pair[busy && busy == pair[0].p];
-}
-
-/* The tensor's bytes as written, all in memory (a transpose needing no conversion), else
- * NULL. */
-static const uint8_t *x_whole(const struct xtensor *t)
-{
-	if (!t->tmem || t->how != X_RAW || t->cast || t->b->big_endian || t->head.len)
-		return NULL;
-	return t->tmem;
+	return scratch(&w->chunk[busy && busy == w->chunk[0].p], CHUNK_BYTES);
 }
 
 static int write_tensor(struct st_out *w, struct xtensor *t, struct ck_err *err)
 {
 	uint64_t left = t->size;
-	int rc = 0;
+	int rc = x_open(t, err);
 
-	if (t->transposed) {
-		/* over FORTRAN_MEMORY (through temporary files, or a permutation in memory of up
-		 * to PERMUTE_MEMORY) no second tensor is held while one is written */
-		if (t->selems * (uint64_t)dtype_info(t->e->dtype)->size > FORTRAN_MEMORY) {
-			rc = outfile_drain(&w->of, err);
-			scratch_free(&w->tmem[0]);
-			scratch_free(&w->tmem[1]);
-		}
-		t->tbuf = free_one(w, w->tmem);
-	}
-	rc = rc ? rc : x_open(t, err);
-	if (!rc && x_whole(t)) {
-		rc = outfile_write_bg(&w->of, x_whole(t), (size_t)left, err);
-		left = 0;
-	}
+	/* a transpose's output is copied into chunks too: the kernel's own copy from 9 MB of
+	 * memory not in cache took twice as long as a chunk in cache and the copy into it */
 	while (!rc && left) {
-		uint8_t *chunk = scratch(free_one(w, w->chunk), CHUNK_BYTES);
+		uint8_t *chunk = free_chunk(w);
 		long long got = x_read(t, chunk, left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, err);
 		if (got <= 0) {
 			rc = got < 0 ? (int)got : ck_error(err, CK_EIO, "tensor data ended early");
@@ -624,7 +607,6 @@ static int write_tensor(struct st_out *w, struct xtensor *t, struct ck_err *err)
 		left -= (uint64_t)got;
 	}
 	x_close(t);
-	t->tbuf = NULL;
 	return rc;
 }
 
@@ -654,10 +636,8 @@ static int write_safetensors(struct exporter *x, const struct export_opts *o, st
 	if (rc == 0)
 		rc = outfile_commit(&w.of, err);
 	outfile_abort(&w.of);
-	for (int k = 0; k < 2; k++) {
-		scratch_free(&w.chunk[k]);
-		scratch_free(&w.tmem[k]);
-	}
+	scratch_free(&w.chunk[0]);
+	scratch_free(&w.chunk[1]);
 	for (size_t i = 0; i < x->n; i++)
 		free(st[i].name);
 	free(st);

@@ -40,4 +40,11 @@ int split_read_units(struct bundle *b, const struct bundle_entry *e, size_t unit
 int split_read_into(struct bundle *b, const struct bundle_entry *e, uint8_t *dst,
 		    struct ck_err *err);
 
+/* tensor_stream_read of n bytes (or what is left) on two cores: the first half read and
+ * summed here while the helper does the second, the CRCs combined into s's (checked at the
+ * end, as there). For a reader that takes a payload in large pieces, in order; a piece under
+ * SPLIT_MIN, a V1 bundle or a string payload is read by tensor_stream_read alone. Not from
+ * a par job (par.h). */
+long long split_stream_read(struct tensor_stream *s, void *p, size_t n, struct ck_err *err);
+
 #endif

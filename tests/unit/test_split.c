@@ -210,6 +210,43 @@ static void units(void)
 	bundle_free(b);
 }
 
+/* split_stream_read: a payload in pieces on two cores, bytes and CRC as tensor_stream_read's;
+ * a bad byte in either half of a piece found at the end. */
+static void stream_pieces(void)
+{
+	struct bundle *b;
+	struct ck_err err = { 0 };
+	const struct bundle_entry *e;
+	uint8_t *out;
+
+	bundle_open(&b, prefix, &err);
+	e = entry(b, NSIZES - 1);
+	out = calloc(e->size + 1, 1);
+	for (int bad = -1; bad < 2; bad++) {
+		struct tensor_stream ts;
+		long long got = 0, rc = 0;
+		long at = bad == 0 ? 5 : (long)SPLIT_MIN + 7;  /* first piece: first half; second */
+		if (bad >= 0)
+			poke((long)e->offset + at);
+		tensor_stream_open(&ts, b, e, &err);
+		for (uint64_t pos = 0; pos < e->size && rc >= 0; pos += (uint64_t)rc) {
+			rc = split_stream_read(&ts, out + pos, SPLIT_MIN + 4 * 3, &err);
+			got += rc > 0 ? rc : 0;
+		}
+		if (bad < 0)
+			ok(rc > 0 && (uint64_t)got == e->size && !memcmp(out, data[NSIZES - 1], e->size),
+			   "split_stream_read: %llu bytes in pieces: %s", (unsigned long long)got,
+			   err.msg);
+		else
+			ok(rc == CK_ECORRUPT && strstr(err.msg, "checksum mismatch"),
+			   "split_stream_read: a bad byte at %ld: %s", at, err.msg);
+		if (bad >= 0)
+			poke((long)e->offset + at);
+	}
+	free(out);
+	bundle_free(b);
+}
+
 /* split_read_into: every size read whole into place, and a bad byte in either half found. */
 static void into_place(void)
 {
@@ -312,6 +349,7 @@ int main(void)
 	mismatches();
 	into_place();
 	units();
+	stream_pieces();
 	stops_and_cuts();
 	stats_halves();
 	for (size_t i = 0; i < NSIZES; i++)
