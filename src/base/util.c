@@ -72,7 +72,8 @@ int cpu_has_avx512(void)
 	int v = atomic_load_explicit(&avx512, memory_order_relaxed);
 	if (v < 0) {
 		__builtin_cpu_init();
-		v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+		v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		    __builtin_cpu_supports("fma");
 		atomic_store_explicit(&avx512, v, memory_order_relaxed);
 	}
 	return v;

@@ -30,8 +30,8 @@ void *xmalloc_io(size_t n);
 /* 1 if the CPU runs AVX2 (x86-64 with GCC or Clang; else 0): block loops with an AVX2 copy of
  * their C (target("avx2")) choose it by this. Safe from any thread. */
 int cpu_has_avx2(void);
-/* 1 if the CPU runs AVX-512 F and BW (the same compilers; else 0), for target("avx512f,avx512bw")
- * copies. Safe from any thread. */
+/* 1 if the CPU runs AVX-512 F and BW, and FMA (every such CPU has it) (the same compilers;
+ * else 0), for target("avx512f,avx512bw,fma") copies. Safe from any thread. */
 int cpu_has_avx512(void);
 
 /* Large blocks that get filled (a bundle's entries and names): from XMALLOC_HUGE_MIN bytes on,

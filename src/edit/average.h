@@ -17,7 +17,8 @@ struct avg_opts {
 	int intersect;        /* average what every input has alike; else differences are errors */
 	int flags;            /* bundle writer flags (BW_FORCE, BW_MKDIR, BW_VERIFY_DATA) */
 	size_t chunk;         /* elements read from each input at a time, on one thread (0: the
-				 default, with large float32 tensors on two cores) */
+				 default, with float32 tensors on two cores, runs of them as
+				 one job) */
 };
 
 struct avg_result {

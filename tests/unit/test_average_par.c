@@ -50,6 +50,7 @@ static void make(const char *prefix, int k)
 		v[m - 1] = k == 1 ? INFINITY : k == 2 ? -INFINITY : v[m - 1];
 		v[m / 2] = k == 0 ? 1e-45f : 0;
 		v[m / 3] = 3.4028235e38f;
+		v[m / 4] = -0.0f;  /* in every input: the mean is -0, not +0 */
 		bundle_writer_add(w, tensors[t].name, strlen(tensors[t].name), DT_FLOAT, &dim, 1, 0, v,
 				  m * sizeof(float));
 		free(v);
@@ -122,6 +123,36 @@ static void read_out(const char *prefix, const char *name, struct buf *b, uint32
 	bundle_free(o);
 }
 
+/* Every tensor of checkpoints a and b: the same bytes and CRCs. */
+static int same_outputs(const char *a, const char *b)
+{
+	int same = 1;
+
+	for (size_t t = 0; t < NT; t++) {
+		struct buf x = BUF_INIT, y = BUF_INIT;
+		uint32_t cx, cy;
+		read_out(a, tensors[t].name, &x, &cx);
+		read_out(b, tensors[t].name, &y, &cy);
+		same &= x.len == y.len && !memcmp(x.p, y.p, x.len) && cx == cy;
+		buf_release(&x);
+		buf_release(&y);
+	}
+	return same;
+}
+
+/* All N inputs averaged whole (average_checkpoints), the float32 tensors as one two-core run
+ * (chunk 0) or one by one on this thread. */
+static int average_all(struct bundle *in[N], char p[N][256], const char *out, size_t chunk,
+		       struct avg_result *r, struct ck_err *err)
+{
+	const char *labels[N];
+	struct avg_opts o = { .keep_optimizer = 1, .flags = BW_FORCE, .chunk = chunk };
+
+	for (int k = 0; k < N; k++)
+		labels[k] = p[k];
+	return average_checkpoints(in, labels, N, out, &o, r, err);
+}
+
 /* Flip a bit of input k's tensor t at element i. */
 static void damage(struct bundle *in[N], char p[N][256], int k, size_t t, size_t i)
 {
@@ -183,23 +214,94 @@ int main(void)
 		buf_release(&b1);
 		buf_release(&b2);
 	}
-	/* More inputs than two cores take a chunk of each at once (sums kept in memory). */
-	{
+	/* Two and four inputs (each count its own unrolled loop), and more than four: a chunk of
+	 * each at once, sums kept in memory. */
+	for (size_t nsrc = 2; nsrc <= 2 * N; nsrc += 2) {
 		struct cast_stats s1, s2;
 		struct buf b1 = BUF_INIT, b2 = BUF_INIT;
 		uint32_t c1, c2;
-		if (average_many(in, 2 * N, 3, one, 65536, &s1, &err) < 0 ||
-		    average_many(in, 2 * N, 3, two, 0, &s2, &err) < 0)
+		if (average_many(in, nsrc, 3, one, 65536, &s1, &err) < 0 ||
+		    average_many(in, nsrc, 3, two, 0, &s2, &err) < 0)
 			tap_bail(err.msg);
 		read_out(one, "ragged", &b1, &c1);
 		read_out(two, "ragged", &b2, &c2);
 		ok(b1.len == b2.len && !memcmp(b1.p, b2.p, b1.len) && c1 == c2 &&
-		   s1.changed == s2.changed && s1.underflow == s2.underflow,
-		   "%d inputs: two cores, the one-thread path's bits, CRC and counts", 2 * N);
+		   s1.changed == s2.changed && s1.underflow == s2.underflow &&
+		   s1.overflow == s2.overflow,
+		   "%zu inputs: two cores, the one-thread path's bits, CRC and counts", nsrc);
 		buf_release(&b1);
 		buf_release(&b2);
 	}
+	/* The whole checkpoints: the run of all four tensors, small ones included, gives the
+	 * one-thread path's bytes, CRCs, counts and totals. */
+	{
+		struct avg_result r1, r2;
+		if (average_all(in, p, one, 65536, &r1, &err) < 0 ||
+		    average_all(in, p, two, 0, &r2, &err) < 0)
+			tap_bail(err.msg);
+		ok(same_outputs(one, two), "a run of tensors: the one-thread path's bits and CRCs");
+		ok(r1.averaged == NT && r2.averaged == NT && r1.bytes == r2.bytes &&
+		   r1.st.values == r2.st.values && r1.st.changed == r2.st.changed &&
+		   r1.st.underflow == r2.st.underflow, "and its counts (%zu averaged, %llu bytes)",
+		   r2.averaged, (unsigned long long)r2.bytes);
+		avg_result_release(&r1);
+		avg_result_release(&r2);
+	}
 	free_all(in);
+
+	/* A run with two damaged tensors, C's "exact" (third) in its last chunk and B's "ragged"
+	 * (fourth) in its first: the error is about the earlier tensor, as one by one. */
+	{
+		struct avg_result r1, r2;
+		int rc1, rc2;
+		open_all(in, p);
+		damage(in, p, 2, 2, 3 * CE - 5);
+		damage(in, p, 1, 3, 7);
+		free_all(in);
+		open_all(in, p);
+		rc1 = average_all(in, p, one, 65536, &r1, &err1);
+		rc2 = average_all(in, p, bad, 0, &r2, &err);
+		ok(rc1 == CK_ECORRUPT && rc2 == rc1 && !strcmp(err.msg, err1.msg) &&
+		   strstr(err.msg, "ckpt-2") && strstr(err.msg, "\"exact\""),
+		   "a run, two tensors damaged: the earlier one's error: %s", err.msg);
+		ok(access(idx, F_OK) != 0, "nothing written");
+		avg_result_release(&r1);
+		avg_result_release(&r2);
+		free_all(in);
+		/* B's "ragged" repaired (the bit flipped back) but cut short instead, once B is open
+		 * (its shard loaded, by a read): a read fails, in a later chunk of the run than C's
+		 * damage; the error is still C's. */
+		open_all(in, p);
+		damage(in, p, 1, 3, 7);
+		free_all(in);
+		open_all(in, p);
+		{
+			char path[300], cmd[700];
+			const struct bundle_entry *e = bundle_find(in[1], "ragged", 6);
+			struct buf small = BUF_INIT;
+			if (bundle_read(in[1], bundle_find(in[1], "small", 5), &small, &err) < 0)
+				tap_bail(err.msg);
+			buf_release(&small);
+			snprintf(path, sizeof(path), "%s.data-00000-of-00001", p[1]);
+			snprintf(cmd, sizeof(cmd), "cp '%s' '%s.keep'", path, path);
+			if (system(cmd) != 0 || truncate(path, (off_t)(e->offset + e->size - 100)) != 0)
+				tap_bail("truncate");
+			rc1 = average_all(in, p, one, 65536, &r1, &err1);
+			rc2 = average_all(in, p, bad, 0, &r2, &err);
+			ok(rc1 == CK_ECORRUPT && rc2 == rc1 && !strcmp(err.msg, err1.msg) &&
+			   strstr(err.msg, "\"exact\""),
+			   "a later read fails: still the earlier tensor's error: %s", err.msg);
+			avg_result_release(&r1);
+			avg_result_release(&r2);
+			free_all(in);
+			snprintf(cmd, sizeof(cmd), "mv '%s.keep' '%s'", path, path);
+			if (system(cmd) != 0)
+				tap_bail("restore");
+		}
+		open_all(in, p);
+		damage(in, p, 2, 2, 3 * CE - 5);  /* C repaired */
+		free_all(in);
+	}
 
 	/* Input B damaged in the first chunk of "ragged", then C also in its last. */
 	{
