@@ -56,6 +56,7 @@ struct xtensor {
 	uint8_t *cast;        /* elements after a --rules cast */
 	int tfd;              /* transposed: the elements in output order, in a temporary file */
 	uint8_t *tmem;        /* ... or in memory */
+	const uint8_t *tin;   /* ... or a 2-D source whole in memory, transposed as read */
 	uint64_t src_next;    /* elements of the source read into the transpose */
 	/* --rules split: this tensor is part `part` of `nparts` of e along e's axis part_axis;
 	 * sdims and selems describe what is read (e's own unless split) */
@@ -144,22 +145,6 @@ static void scratch_release(void)
 	scratch_free(&permute_out);
 }
 
-/* split_read's callback for a 2-D transpose: each chunk put in its places as it is read, while
- * it is in the core's cache (both halves write t->tmem, each its own elements). Chunks hold
- * whole groups of TRANSPOSE_ROWS rows, the height of the block transpose's 8 x 8 register
- * blocks (maprules.c): no row of a chunk is left to the slow edge loop. */
-#define TRANSPOSE_ROWS 8
-
-static int transpose_chunk(void *ctx, const uint8_t *p, size_t n, uint64_t off)
-{
-	const struct xtensor *t = ctx;
-	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
-
-	maprules_transpose_part(p, off / esize, n / esize, t->tmem, (uint64_t)t->e->dims[0],
-				(uint64_t)t->e->dims[1], esize);
-	return 0;
-}
-
 /* What t reads, whole, into in (bytes long): a payload on two cores, each chunk read into
  * place; slices and parts by range. */
 static int read_whole(struct xtensor *t, uint8_t *in, uint64_t bytes, struct ck_err *err)
@@ -180,7 +165,9 @@ static int read_whole(struct xtensor *t, uint8_t *in, uint64_t bytes, struct ck_
 /* Put the source's elements in output order: a reversal of the axes (numpy's .T, a dense
  * kernel's 1,0) of a tensor larger than FORTRAN_MEMORY streams through temporary files in
  * bounded memory (fortran.h); smaller tensors, and other permutations up to PERMUTE_MEMORY,
- * are permuted in memory: a dense kernel as it is read, others once read whole. */
+ * are read whole into memory. A dense kernel is then transposed piece by piece as it is
+ * written, into the writer's own buffer (read_stored): a whole transposed copy, written out
+ * of cache and read back, cost more than the transposing. Others are permuted at once. */
 static int transpose_source(struct xtensor *t, struct ck_err *err)
 {
 	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
@@ -199,17 +186,14 @@ static int transpose_source(struct xtensor *t, struct ck_err *err)
 		return ck_error(err, CK_EUNSUP, "\"%.*s\": a transpose other than a reversal of all axes "
 				"is done in memory, and this tensor has more than %llu bytes",
 				(int)t->e->name_len, t->e->name, (unsigned long long)PERMUTE_MEMORY);
-	t->tmem = scratch(&permute_out, bytes);
-	if (!t->by_range && t->e->rank == 2 && t->perm[0] == 1 &&
-	    (uint64_t)t->e->dims[1] * esize <= SPLIT_CHUNK / TRANSPOSE_ROWS) {
-		void *ctx[2] = { t, t };
-		int halves;
-		return split_read_units(t->b, t->e, TRANSPOSE_ROWS * (size_t)t->e->dims[1] * esize,
-					transpose_chunk, ctx, &halves, err);
-	}
 	in = scratch(&permute_in, bytes);
 	if ((rc = read_whole(t, in, bytes, err)) < 0)
 		return rc;
+	if (t->e->rank == 2 && t->perm[0] == 1) {  /* a dense kernel: transposed as written */
+		t->tin = in;
+		return 0;
+	}
+	t->tmem = scratch(&permute_out, bytes);
 	maprules_permute(in, t->tmem, t->sdims, t->e->rank, t->perm, esize);
 	return 0;
 }
@@ -263,6 +247,7 @@ static void x_close(void *ctx)
 	t->dbl = NULL;
 	t->cast = NULL;
 	t->tmem = NULL;
+	t->tin = NULL;
 	buf_release(&t->pend);
 }
 
@@ -270,6 +255,11 @@ static int read_stored(struct xtensor *t, uint8_t *p, size_t m, struct ck_err *e
 {
 	size_t esize = (size_t)dtype_info(t->e->dtype)->size;
 
+	if (t->tin) {
+		maprules_transpose_range(t->tin, (uint64_t)t->sdims[0], (uint64_t)t->sdims[1], t->next,
+					 m, p, esize);
+		return 0;
+	}
 	if (t->tmem) {
 		memcpy(p, t->tmem + t->next * esize, m * esize);
 		return 0;

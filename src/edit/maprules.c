@@ -585,24 +585,53 @@ static void transpose_block(const uint8_t *in, uint64_t is, uint8_t *out, uint64
 			memcpy(out + (j * os + i) * w, in + (i * is + j) * w, w);
 }
 
-void maprules_transpose_part(const uint8_t *p, uint64_t first, uint64_t n, uint8_t *out,
-			     uint64_t r, uint64_t c, size_t w)
+/* Output elements [first, first + n) of one thread's share (maprules_transpose_range). */
+static void transpose_range(const uint8_t *in, uint64_t r, uint64_t c, uint64_t first,
+			    uint64_t n, uint8_t *out, size_t w)
 {
-	uint64_t i = first / c, j = first % c, head = j ? c - j : 0, full;
+	uint64_t j = first / r, i = first % r, head = i ? r - i : 0, full;
 
 	if (head > n)
 		head = n;
-	for (uint64_t k = 0; k < head; k++)  /* the end of a row begun in the last part */
-		memcpy(out + ((j + k) * r + i) * w, p + k * w, w);
+	for (uint64_t k = 0; k < head; k++)  /* the end of an output row begun before */
+		memcpy(out + k * w, in + ((i + k) * c + j) * w, w);
 	if (head) {
-		i++;
-		p += head * w;
+		j++;
+		out += head * w;
 		n -= head;
 	}
-	full = n / c;
-	transpose_block(p, c, out + i * w, r, full, c, w);
-	for (uint64_t k = 0; k < n % c; k++)  /* a row the next part ends */
-		memcpy(out + (k * r + i + full) * w, p + (full * c + k) * w, w);
+	full = n / r;  /* whole output rows: in's columns j to j + full - 1 */
+	transpose_block(in + j * w, c, out, r, r, full, w);
+	for (uint64_t k = 0; k < n % r; k++)  /* the start of a row the next range ends */
+		memcpy(out + (full * r + k) * w, in + (k * c + j + full) * w, w);
+}
+
+struct range_job {
+	const uint8_t *in;
+	uint64_t r, c, first, n;
+	uint8_t *out;
+	size_t w;
+};
+
+static void range_run(void *arg)
+{
+	const struct range_job *j = arg;
+
+	transpose_range(j->in, j->r, j->c, j->first, j->n, j->out, j->w);
+}
+
+void maprules_transpose_range(const uint8_t *in, uint64_t r, uint64_t c, uint64_t first,
+			      uint64_t n, uint8_t *out, size_t w)
+{
+	uint64_t half = n / 2;
+	struct range_job h[2] = { { in, r, c, first, half, out, w },
+				  { in, r, c, first + half, n - half, out + half * w, w } };
+
+	if (n * w < TRANSPOSE_TWO_MIN) {
+		transpose_range(in, r, c, first, n, out, w);
+		return;
+	}
+	par_both(range_run, &h[0], &h[1]);
 }
 
 /* Output elements [lo, hi) of any permutation: an odometer over the output's coordinates,

@@ -107,10 +107,13 @@ int maprules_perm_reverses(const int *perm, int rank);
 void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, int rank,
 		      const int *perm, size_t w);
 
-/* Elements [first, first + n) of an r x c matrix of w-byte elements, held at p, put in their
- * places in out, its c x r transpose: the matrix transposed part by part as it is read. */
-void maprules_transpose_part(const uint8_t *p, uint64_t first, uint64_t n, uint8_t *out,
-			     uint64_t r, uint64_t c, size_t w);
+/* Elements [first, first + n) of the transpose (c x r) of in, an r x c matrix of w-byte
+ * elements, into out: a transpose taken in pieces in output order, each written straight into
+ * the writer's buffer. From TRANSPOSE_TWO_MIN bytes on, on two cores (par.h: not from a par
+ * job). */
+#define TRANSPOSE_TWO_MIN (256u << 10)
+void maprules_transpose_range(const uint8_t *in, uint64_t r, uint64_t c, uint64_t first,
+			      uint64_t n, uint8_t *out, size_t w);
 
 /* Presets: rule files NAME.rules shipped with ckpt, looked for in $CKPT_PRESETS if set, else
  * beside the binary (presets/ next to it or one folder up: the build tree) and in its

@@ -19,7 +19,6 @@ struct half {
 	struct bundle *b;
 	const struct bundle_entry *e;
 	uint64_t lo, hi;
-	size_t chunk;         /* bytes a read: SPLIT_CHUNK, or less to hold whole units */
 	uint8_t *buf;
 	uint8_t *dst;         /* or each chunk read into dst + its offset */
 	uint32_t crc;
@@ -33,8 +32,8 @@ static void half_run(void *arg)
 {
 	struct half *h = arg;
 
-	for (uint64_t pos = h->lo; pos < h->hi && !h->rc; pos += h->chunk) {
-		size_t n = h->hi - pos < h->chunk ? (size_t)(h->hi - pos) : h->chunk;
+	for (uint64_t pos = h->lo; pos < h->hi && !h->rc; pos += SPLIT_CHUNK) {
+		size_t n = h->hi - pos < SPLIT_CHUNK ? (size_t)(h->hi - pos) : SPLIT_CHUNK;
 		uint8_t *p = h->dst ? h->dst + pos : h->buf;
 		h->rc = bundle_pread(h->b, h->e, pos, p, n, &h->err);
 		if (h->rc) {
@@ -48,12 +47,12 @@ static void half_run(void *arg)
 }
 
 /* In order on this thread: tensor_stream_read checks the CRC (or the strings) itself. */
-static int read_in_order(struct tensor_stream *ts, uint8_t *dst, size_t chunk, split_fn fn,
-			 void *ctx, struct ck_err *err)
+static int read_in_order(struct tensor_stream *ts, uint8_t *dst, split_fn fn, void *ctx,
+			 struct ck_err *err)
 {
 	for (uint64_t pos = 0;;) {
 		uint8_t *p = dst ? dst + pos : half_buf(0);
-		long long n = tensor_stream_read(ts, p, chunk, err);
+		long long n = tensor_stream_read(ts, p, SPLIT_CHUNK, err);
 		int rc = n > 0 && fn ? fn(ctx, p, (size_t)n, pos) : 0;
 		if (n <= 0)
 			return (int)n;
@@ -63,8 +62,8 @@ static int read_in_order(struct tensor_stream *ts, uint8_t *dst, size_t chunk, s
 	}
 }
 
-static int read_split(struct bundle *b, const struct bundle_entry *e, uint8_t *dst, size_t chunk,
-		      split_fn fn, void *ctx[2], int *halves, struct ck_err *err)
+static int read_split(struct bundle *b, const struct bundle_entry *e, uint8_t *dst, split_fn fn,
+		      void *ctx[2], int *halves, struct ck_err *err)
 {
 	struct tensor_stream ts;
 	struct half h[2];
@@ -76,12 +75,12 @@ static int read_split(struct bundle *b, const struct bundle_entry *e, uint8_t *d
 	if (rc < 0)
 		return rc;
 	if (b->format != 2 || !ts.check || e->size < SPLIT_MIN)
-		return read_in_order(&ts, dst, chunk, fn, ctx[0], err);
+		return read_in_order(&ts, dst, fn, ctx[0], err);
 	*halves = 2;
-	mid = e->size / 2 / chunk * chunk;
+	mid = e->size / 2 / SPLIT_CHUNK * SPLIT_CHUNK;
 	for (int k = 0; k < 2; k++) {
 		h[k] = (struct half){ .b = b, .e = e, .lo = k ? mid : 0, .hi = k ? e->size : mid,
-				      .chunk = chunk, .buf = dst ? NULL : half_buf(k), .dst = dst, .fn = fn,
+				      .buf = dst ? NULL : half_buf(k), .dst = dst, .fn = fn,
 				      .ctx = ctx[k] };
 	}
 	par_both(half_run, &h[0], &h[1]);
@@ -98,14 +97,9 @@ static int read_split(struct bundle *b, const struct bundle_entry *e, uint8_t *d
 int split_read(struct bundle *b, const struct bundle_entry *e, split_fn fn, void *ctx[2],
 	       int *halves, struct ck_err *err)
 {
-	return read_split(b, e, NULL, SPLIT_CHUNK, fn, ctx, halves, err);
+	return read_split(b, e, NULL, fn, ctx, halves, err);
 }
 
-int split_read_units(struct bundle *b, const struct bundle_entry *e, size_t unit, split_fn fn,
-		     void *ctx[2], int *halves, struct ck_err *err)
-{
-	return read_split(b, e, NULL, SPLIT_CHUNK / unit * unit, fn, ctx, halves, err);
-}
 
 int split_read_into(struct bundle *b, const struct bundle_entry *e, uint8_t *dst,
 		    struct ck_err *err)
@@ -113,7 +107,7 @@ int split_read_into(struct bundle *b, const struct bundle_entry *e, uint8_t *dst
 	void *ctx[2] = { NULL, NULL };
 	int halves;
 
-	return read_split(b, e, dst, SPLIT_CHUNK, NULL, ctx, &halves, err);
+	return read_split(b, e, dst, NULL, ctx, &halves, err);
 }
 
 struct piece {

@@ -30,11 +30,6 @@ typedef int (*split_fn)(void *ctx, const uint8_t *p, size_t n, uint64_t off);
 int split_read(struct bundle *b, const struct bundle_entry *e, split_fn fn, void *ctx[2],
 	       int *halves, struct ck_err *err);
 
-/* split_read with every chunk but the last a whole number of units of `unit` bytes (1 to
- * SPLIT_CHUNK): whole groups of rows, for a reader that works on groups. */
-int split_read_units(struct bundle *b, const struct bundle_entry *e, size_t unit, split_fn fn,
-		     void *ctx[2], int *halves, struct ck_err *err);
-
 /* Read e whole into dst (e->size bytes), CRC-checked, as split_read does but each chunk read
  * straight into its place: a payload wanted whole in memory (a transpose) is copied once. */
 int split_read_into(struct bundle *b, const struct bundle_entry *e, uint8_t *dst,

@@ -82,15 +82,13 @@ struct seen {
 	long cut;              /* truncate the shard here on the first call (0: never) */
 };
 
-static size_t chunk_now = SPLIT_CHUNK;  /* the chunk size collect expects */
-
 static int collect(void *ctx, const uint8_t *p, size_t n, uint64_t off)
 {
 	struct seen *s = ctx;
 
 	if (s->first == UINT64_MAX)
 		s->first = s->next = off;
-	s->in_order &= off == s->next && n <= chunk_now && off % chunk_now == 0;
+	s->in_order &= off == s->next && n <= SPLIT_CHUNK && off % SPLIT_CHUNK == 0;
 	s->next = off + n;
 	memcpy(s->out + off, p, n);
 	if (s->cut && !s->calls++ && truncate(shard, s->cut)) {}
@@ -180,34 +178,6 @@ static void mismatches(void)
 		bundle_free(b);
 		free(out);
 	}
-}
-
-/* split_read_units: chunks of whole units (rows of a matrix), every byte once, in order. */
-static void units(void)
-{
-	static const size_t us[] = { 8 * 3072 * 4, 3 * 1024 + 5, 1, SPLIT_CHUNK };
-	struct bundle *b;
-	struct ck_err err = { 0 };
-
-	bundle_open(&b, prefix, &err);
-	for (size_t u = 0; u < sizeof(us) / sizeof(us[0]); u++) {
-		const struct bundle_entry *e = entry(b, NSIZES - 1);
-		uint8_t *out = calloc(e->size + 1, 1);
-		struct seen s[2] = { { 0 }, { 0 } };
-		void *ctx[2] = { &s[0], &s[1] };
-		int halves, rc;
-		for (int k = 0; k < 2; k++)
-			s[k] = (struct seen){ .out = out, .first = UINT64_MAX, .in_order = 1 };
-		chunk_now = SPLIT_CHUNK / us[u] * us[u];
-		rc = split_read_units(b, e, us[u], collect, ctx, &halves, &err);
-		ok(rc == 0 && !memcmp(out, data[NSIZES - 1], e->size) && halves == 2 &&
-		   s[0].in_order && s[1].in_order && s[0].next == s[1].first,
-		   "units of %zu bytes: chunks of %zu, halves meet at %llu", us[u], chunk_now,
-		   (unsigned long long)s[1].first);
-		free(out);
-	}
-	chunk_now = SPLIT_CHUNK;
-	bundle_free(b);
 }
 
 /* split_stream_read: a payload in pieces on two cores, bytes and CRC as tensor_stream_read's;
@@ -351,7 +321,6 @@ int main(void)
 	round_trips();
 	mismatches();
 	into_place();
-	units();
 	stream_pieces();
 	stops_and_cuts();
 	stats_halves();
