@@ -117,11 +117,12 @@ check-unit: $(UNIT_BIN)
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, but for crash.t
 # (killing runs at random moments tests no memory access, and takes minutes under ASan);
 # mutate.t draws 200 corrupt variants instead of 2000 (a process starts several times slower).
+# Two test files at a time: the run took 12 of CI's 30 minutes one at a time, on two cores.
 check-san:
 	ASAN_OPTIONS=detect_leaks=1 MUTATE_COUNT=200 \
 	    $(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    CHECK_T="$(filter-out tests/crash.t,$(wildcard tests/*.t))" check
+	    CHECK_T="$(filter-out tests/crash.t,$(wildcard tests/*.t))" PROVEFLAGS="-j2 $(PROVEFLAGS)" check
 
 # The unit tests of the code that runs on two threads (split reads, diffs, casts, transposes, the
 # writers' queued copies and background writes, statistics of many tensors) under ThreadSanitizer.
