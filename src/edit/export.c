@@ -3,6 +3,7 @@
  * for NumPy, strings as fixed-width bytes, mapping rules' casts, transposes and splits). */
 #include "edit/export.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "tensor/safetensors.h"
 #include "tensor/split.h"
 #include "edit/matchset.h"
+#include "edit/placed.h"
 #include "edit/xform.h"
 
 enum how { X_RAW, X_WIDEN, X_STRINGS };
@@ -564,8 +566,10 @@ static int cmp_align(const void *a, const void *b)
 	return x->e < y->e ? -1 : x->e > y->e;
 }
 
-/* safetensors: each chunk written on a second thread (outfile_write_bg) while the next is
- * read, converted or transposed on this one (and the helper), two chunks taking turns. */
+/* safetensors: the tensors placed_write does not take (conversions, slices and parts, large
+ * or other transposes) are streamed one by one, each chunk written on a second thread
+ * (outfile_write_bg) while the next is read, converted or transposed on this one (and the
+ * helper), two chunks taking turns. */
 struct st_out {
 	struct outfile of;
 	struct scratch_buf chunk[2];
@@ -600,10 +604,49 @@ static int write_tensor(struct st_out *w, struct xtensor *t, struct ck_err *err)
 	return rc;
 }
 
+/* A tensor placed_write can take: read as stored, no conversion but a 2-D transpose of at
+ * most FORTRAN_MEMORY bytes (a larger one streams through temporary files), its bytes as
+ * many as planned. */
+static int placeable(const struct xtensor *t)
+{
+	const struct dtype_info *d = dtype_info(t->e->dtype);
+
+	if (t->how != X_RAW || t->o->dtype != t->e->dtype || t->by_range || t->b->big_endian ||
+	    t->b->format != 2 || !d || !d->size || t->e->size != t->size)
+		return 0;
+	if (!t->transposed)
+		return 1;
+	return t->e->rank == 2 && t->perm[0] == 1 && t->e->size <= FORTRAN_MEMORY;
+}
+
+/* The tensors placeable takes, at their places off[] in w's file, on two cores; the rest
+ * marked in rest[]. */
+static int write_placed(struct exporter *x, const uint64_t *off, char *rest, struct st_out *w,
+			struct ck_err *err)
+{
+	struct placed *p = xcalloc(x->n + 1, sizeof(*p));
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < x->n; i++) {
+		const struct xtensor *t = &x->t[i];
+		rest[i] = !placeable(t);
+		if (rest[i])
+			continue;
+		p[n++] = (struct placed){ t->b, t->e, off[i], t->transposed ? (uint64_t)t->sdims[0] : 0,
+					  t->transposed ? (uint64_t)t->sdims[1] : 0 };
+	}
+	rc = placed_write(p, n, w->of.f.fd, w->of.f.path, err);
+	free(p);
+	return rc;
+}
+
 static int write_safetensors(struct exporter *x, const struct export_opts *o, struct ck_err *err)
 {
 	struct st_out w = { .of = OUTFILE_INIT };
 	struct st_tensor *st = xcalloc(x->n + 1, sizeof(*st));
+	uint64_t *off;
+	char *rest;
 	struct buf head = BUF_INIT;
 	int rc;
 
@@ -617,12 +660,26 @@ static int write_safetensors(struct exporter *x, const struct export_opts *o, st
 		st[i].dims = e->dims;
 	}
 	safetensors_header(&head, st, x->n);
+	rest = xcalloc(x->n + 1, 1);
+	off = xcalloc(x->n + 1, sizeof(*off));
+	for (size_t i = 0; i < x->n; i++)
+		off[i] = (i ? off[i - 1] + x->t[i - 1].size : head.len);
 	rc = outfile_create(&w.of, o->out, o->force, err);
 	w.of.no_sync = o->no_sync;
 	if (rc == 0)
 		rc = outfile_write(&w.of, head.p, head.len, err);
-	for (size_t i = 0; i < x->n && !rc; i++)
-		rc = write_tensor(&w, &x->t[i], err);
+	if (rc == 0)
+		rc = write_placed(x, off, rest, &w, err);
+	for (size_t i = 0; i < x->n && !rc; i++) {  /* the rest, streamed one by one */
+		if (!rest[i])
+			continue;
+		if ((rc = outfile_drain(&w.of, err)) < 0)
+			break;
+		if (lseek(w.of.f.fd, (off_t)off[i], SEEK_SET) < 0)
+			rc = ck_syserr(err, errno, "%s", w.of.f.path);
+		else
+			rc = write_tensor(&w, &x->t[i], err);
+	}
 	if (rc == 0)
 		rc = outfile_commit(&w.of, err);
 	outfile_abort(&w.of);
@@ -631,6 +688,8 @@ static int write_safetensors(struct exporter *x, const struct export_opts *o, st
 	for (size_t i = 0; i < x->n; i++)
 		free(st[i].name);
 	free(st);
+	free(rest);
+	free(off);
 	buf_release(&head);
 	return rc;
 }

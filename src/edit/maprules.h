@@ -114,6 +114,9 @@ void maprules_permute(const uint8_t *in, uint8_t *out, const int64_t *in_dims, i
 #define TRANSPOSE_TWO_MIN (256u << 10)
 void maprules_transpose_range(const uint8_t *in, uint64_t r, uint64_t c, uint64_t first,
 			      uint64_t n, uint8_t *out, size_t w);
+/* The same on the caller's thread alone (a par job may call it). */
+void maprules_transpose_part(const uint8_t *in, uint64_t r, uint64_t c, uint64_t first,
+			     uint64_t n, uint8_t *out, size_t w);
 
 /* Presets: rule files NAME.rules shipped with ckpt, looked for in $CKPT_PRESETS if set, else
  * beside the binary (presets/ next to it or one folder up: the build tree) and in its
