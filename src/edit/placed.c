@@ -32,8 +32,7 @@ struct job {                 /* what both threads share */
 
 struct worker {
 	struct job *j;
-	uint8_t *in;         /* a kernel, read whole (in_cap bytes) */
-	uint64_t in_cap;
+	uint8_t *in;         /* a kernel, read whole */
 	uint8_t *chunk;      /* PLACED_CHUNK bytes */
 	size_t failed;       /* the unit that failed, or SIZE_MAX */
 	int rc;
@@ -54,23 +53,12 @@ static int put(struct worker *w, const void *p, size_t n, uint64_t at)
 	return 0;
 }
 
-/* Huge pages: a fault costs over 10 us on a virtual machine, and a kernel is 9 MB. */
-static uint8_t *kernel_buf(struct worker *w, uint64_t n)
-{
-	if (n + 1 > w->in_cap) {
-		xfree_huge(w->in, w->in_cap);
-		w->in = xmalloc_huge(n + 1);
-		w->in_cap = n + 1;
-	}
-	return w->in;
-}
-
 /* A kernel: read whole and checked, then transposed into the chunk a piece at a time. */
 static int put_transposed(struct worker *w, const struct placed *p)
 {
 	size_t esize = (size_t)dtype_info(p->e->dtype)->size, per = PLACED_CHUNK / esize;
 	uint64_t elems = p->rows * p->cols;
-	uint8_t *in = kernel_buf(w, p->e->size);
+	uint8_t *in = w->in;
 	uint32_t crc = 0;
 	int rc;
 
@@ -168,6 +156,7 @@ int placed_write(const struct placed *p, size_t n, int fd, const char *path, str
 {
 	struct job j = { .fd = fd, .path = path };
 	struct worker w[2] = { { .j = &j, .failed = SIZE_MAX }, { .j = &j, .failed = SIZE_MAX } };
+	uint64_t in_size = 0;
 	int rc = 0, bad;
 
 	for (size_t i = 0; i < n; i++) {  /* open every shard here: the threads only pread */
@@ -178,8 +167,16 @@ int placed_write(const struct placed *p, size_t n, int fd, const char *path, str
 	j.u = plan(p, n, &j.n);
 	atomic_init(&j.next, 0);
 	atomic_init(&j.stop, 0);
-	for (int k = 0; k < 2 && j.n; k++)
+	/* Each thread's buffers, in huge pages and sized once: a fault costs over 10 us on a
+	 * virtual machine, a huge page's up to milliseconds when memory must be compacted, and
+	 * a buffer grown from a small kernel to a large one took both sizes' faults. */
+	for (size_t i = 0; i < n; i++)
+		if (p[i].rows && p[i].e->size > in_size)
+			in_size = p[i].e->size;
+	for (int k = 0; k < 2 && j.n; k++) {
 		w[k].chunk = xmalloc_huge(PLACED_CHUNK);
+		w[k].in = in_size ? xmalloc_huge(in_size) : NULL;
+	}
 	if (j.n)
 		par_both(work, &w[0], &w[1]);
 	bad = w[1].failed < w[0].failed;
@@ -190,7 +187,8 @@ int placed_write(const struct placed *p, size_t n, int fd, const char *path, str
 		rc = check_chunks(&j, err);
 	}
 	for (int k = 0; k < 2; k++) {
-		xfree_huge(w[k].in, w[k].in_cap);
+		if (w[k].in)
+			xfree_huge(w[k].in, in_size);
 		if (w[k].chunk)
 			xfree_huge(w[k].chunk, PLACED_CHUNK);
 	}
