@@ -604,15 +604,18 @@ static int write_tensor(struct st_out *w, struct xtensor *t, struct ck_err *err)
 	return rc;
 }
 
-/* A tensor placed_write can take: read as stored, no conversion but a 2-D transpose of at
- * most FORTRAN_MEMORY bytes (a larger one streams through temporary files), its bytes as
- * many as planned. */
+/* A tensor placed_write can take: read as stored, cast or not, no other change but a 2-D
+ * transpose of at most FORTRAN_MEMORY bytes (a larger one streams through temporary files),
+ * its bytes as many as planned. */
 static int placeable(const struct xtensor *t)
 {
-	const struct dtype_info *d = dtype_info(t->e->dtype);
+	const struct dtype_info *d = dtype_info(t->e->dtype), *od = dtype_info(t->o->dtype);
 
-	if (t->how != X_RAW || t->o->dtype != t->e->dtype || t->by_range || t->b->big_endian ||
-	    t->b->format != 2 || !d || !d->size || t->e->size != t->size)
+	if (t->how != X_RAW || t->by_range || t->b->big_endian || t->b->format != 2 || !d ||
+	    !d->size || !od || !od->size || t->e->size != t->e->elements * (uint64_t)d->size ||
+	    t->size != t->e->elements * (uint64_t)od->size)
+		return 0;
+	if (t->o->dtype != t->e->dtype && (!cast_is_float(t->e->dtype) || !cast_is_float(t->o->dtype)))
 		return 0;
 	if (!t->transposed)
 		return 1;
@@ -634,7 +637,7 @@ static int write_placed(struct exporter *x, const uint64_t *off, char *rest, str
 		if (rest[i])
 			continue;
 		p[n++] = (struct placed){ t->b, t->e, off[i], t->transposed ? (uint64_t)t->sdims[0] : 0,
-					  t->transposed ? (uint64_t)t->sdims[1] : 0 };
+					  t->transposed ? (uint64_t)t->sdims[1] : 0, t->o->dtype };
 	}
 	rc = placed_write(p, n, w->of.f.fd, w->of.f.path, err);
 	free(p);

@@ -9,15 +9,17 @@
 #include "base/par.h"
 #include "base/util.h"
 #include "format/dtype.h"
+#include "tensor/castconv.h"
 #include "edit/maprules.h"
 
-/* Bytes read and written at a time: a chunk stays in the core's L2 between the two. */
+/* Bytes read and written at a time, at most: a chunk stays in the core's L2 between the
+ * two. A chunk is a run of elements, as many as fit both as read and as written. */
 #define PLACED_CHUNK (1u << 20)
 #define WHOLE UINT64_MAX
 
 struct unit {
 	const struct placed *p;
-	uint64_t chunk;      /* the chunk of p's payload, or WHOLE: the kernel, transposed */
+	uint64_t chunk;      /* the chunk of p's elements, or WHOLE: the kernel, transposed */
 	uint32_t crc;        /* a chunk's CRC-32C, combined with the others' at the end */
 };
 
@@ -33,22 +35,51 @@ struct job {                 /* what both threads share */
 struct worker {
 	struct job *j;
 	uint8_t *in;         /* a kernel, read whole */
-	uint8_t *chunk;      /* PLACED_CHUNK bytes */
+	uint8_t *chunk;      /* PLACED_CHUNK bytes, as read or transposed */
+	uint8_t *cast;       /* PLACED_CHUNK bytes, as cast (when a tensor is) */
 	size_t failed;       /* the unit that failed, or SIZE_MAX */
 	int rc;
 	struct ck_err err;
 };
 
-static size_t chunk_len(const struct placed *p, uint64_t chunk)
+static size_t in_size(const struct placed *p)
 {
-	uint64_t pos = chunk * PLACED_CHUNK;
-
-	return p->e->size - pos < PLACED_CHUNK ? (size_t)(p->e->size - pos) : PLACED_CHUNK;
+	return (size_t)dtype_info(p->e->dtype)->size;
 }
 
-static int put(struct worker *w, const void *p, size_t n, uint64_t at)
+static size_t out_size(const struct placed *p)
 {
-	if (pwrite_full(w->j->fd, p, n, at) < 0)
+	return (size_t)dtype_info(p->dtype)->size;
+}
+
+/* Elements per chunk. */
+static uint64_t per_chunk(const struct placed *p)
+{
+	size_t w = in_size(p) > out_size(p) ? in_size(p) : out_size(p);
+
+	return PLACED_CHUNK / w;
+}
+
+static uint64_t chunk_elems(const struct placed *p, uint64_t chunk)
+{
+	uint64_t per = per_chunk(p), first = chunk * per;
+
+	return p->e->elements - first < per ? p->e->elements - first : per;
+}
+
+/* m elements at p's element `first`, as read into src: cast if p is, then written. */
+static int put(struct worker *w, const struct placed *p, uint8_t *src, uint64_t first, uint64_t m)
+{
+	const uint8_t *out = src;
+	size_t n = (size_t)m * out_size(p);
+
+	if (p->dtype != p->e->dtype) {
+		if (cast_elements(p->e->dtype, src, p->dtype, w->cast, (size_t)m, NULL) < 0)
+			return ck_error(&w->err, CK_EUNSUP, "%s: cannot cast %s to %s", w->j->path,
+					dtype_name(p->e->dtype), dtype_name(p->dtype));
+		out = w->cast;
+	}
+	if (pwrite_full(w->j->fd, out, n, p->at + first * out_size(p)) < 0)
 		return ck_syserr(&w->err, errno, "%s", w->j->path);
 	return 0;
 }
@@ -56,24 +87,22 @@ static int put(struct worker *w, const void *p, size_t n, uint64_t at)
 /* A kernel: read whole and checked, then transposed into the chunk a piece at a time. */
 static int put_transposed(struct worker *w, const struct placed *p)
 {
-	size_t esize = (size_t)dtype_info(p->e->dtype)->size, per = PLACED_CHUNK / esize;
-	uint64_t elems = p->rows * p->cols;
-	uint8_t *in = w->in;
+	uint64_t elems = p->rows * p->cols, per = per_chunk(p);
 	uint32_t crc = 0;
 	int rc;
 
 	for (uint64_t pos = 0; pos < p->e->size; pos += PLACED_CHUNK) {
-		size_t n = chunk_len(p, pos / PLACED_CHUNK);
-		if ((rc = bundle_pread(p->b, p->e, pos, in + pos, n, &w->err)) < 0)
+		size_t n = p->e->size - pos < PLACED_CHUNK ? (size_t)(p->e->size - pos) : PLACED_CHUNK;
+		if ((rc = bundle_pread(p->b, p->e, pos, w->in + pos, n, &w->err)) < 0)
 			return rc;
-		crc = crc32c_extend(crc, in + pos, n);
+		crc = crc32c_extend(crc, w->in + pos, n);
 	}
 	if ((rc = bundle_check_crc(p->b, p->e, crc, &w->err)) < 0)
 		return rc;
 	for (uint64_t first = 0; first < elems; first += per) {
 		uint64_t m = elems - first < per ? elems - first : per;
-		maprules_transpose_part(in, p->rows, p->cols, first, m, w->chunk, esize);
-		if ((rc = put(w, w->chunk, (size_t)(m * esize), p->at + first * esize)) < 0)
+		maprules_transpose_part(w->in, p->rows, p->cols, first, m, w->chunk, in_size(p));
+		if ((rc = put(w, p, w->chunk, first, m)) < 0)
 			return rc;
 	}
 	return 0;
@@ -82,17 +111,17 @@ static int put_transposed(struct worker *w, const struct placed *p)
 static int unit_run(struct worker *w, struct unit *u)
 {
 	const struct placed *p = u->p;
-	uint64_t pos = u->chunk * PLACED_CHUNK;
-	size_t n;
+	uint64_t first = u->chunk * per_chunk(p), m;
 	int rc;
 
 	if (u->chunk == WHOLE)
 		return put_transposed(w, p);
-	n = chunk_len(p, u->chunk);
-	if ((rc = bundle_pread(p->b, p->e, pos, w->chunk, n, &w->err)) < 0)
+	m = chunk_elems(p, u->chunk);
+	rc = bundle_pread(p->b, p->e, first * in_size(p), w->chunk, (size_t)m * in_size(p), &w->err);
+	if (rc < 0)
 		return rc;
-	u->crc = crc32c_extend(0, w->chunk, n);
-	return put(w, w->chunk, n, p->at + pos);
+	u->crc = crc32c_extend(0, w->chunk, (size_t)m * in_size(p));
+	return put(w, p, w->chunk, first, m);
 }
 
 static void work(void *arg)
@@ -121,7 +150,7 @@ static struct unit *plan(const struct placed *p, size_t n, size_t *nu)
 
 	for (int kernels = 1; kernels >= 0; kernels--)
 		for (size_t i = 0; i < n; i++) {
-			uint64_t chunks = (p[i].e->size + PLACED_CHUNK - 1) / PLACED_CHUNK;
+			uint64_t per = per_chunk(&p[i]), chunks = (p[i].e->elements + per - 1) / per;
 			if ((p[i].rows != 0) != kernels)
 				continue;
 			for (uint64_t c = 0; c < (kernels ? 1 : chunks + !chunks); c++) {
@@ -145,20 +174,42 @@ static int check_chunks(const struct job *j, struct ck_err *err)
 			continue;
 		}
 		for (; k < j->n && j->u[k].p == p; k++)
-			crc = crc32c_combine(crc, j->u[k].crc, chunk_len(p, j->u[k].chunk));
+			crc = crc32c_combine(crc, j->u[k].crc, chunk_elems(p, j->u[k].chunk) * in_size(p));
 		if (bundle_check_crc(p->b, p->e, crc, err) < 0)
 			return CK_ECORRUPT;
 	}
 	return 0;
 }
 
+/* Each thread's buffers, in huge pages and sized once: a fault costs over 10 us on a virtual
+ * machine, a huge page's up to milliseconds when memory must be compacted, and a buffer grown
+ * from a small kernel to a large one took both sizes' faults. */
+static void buffers(struct worker w[2], const struct placed *p, size_t n, uint64_t *in_bytes,
+		    int *cast)
+{
+	*in_bytes = 0;
+	*cast = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].rows && p[i].e->size > *in_bytes)
+			*in_bytes = p[i].e->size;
+		*cast |= p[i].dtype != p[i].e->dtype;
+	}
+	for (int k = 0; k < 2; k++) {
+		w[k].chunk = xmalloc_huge(PLACED_CHUNK);
+		w[k].cast = *cast ? xmalloc_huge(PLACED_CHUNK) : NULL;
+		w[k].in = *in_bytes ? xmalloc_huge(*in_bytes) : NULL;
+	}
+}
+
 int placed_write(const struct placed *p, size_t n, int fd, const char *path, struct ck_err *err)
 {
 	struct job j = { .fd = fd, .path = path };
 	struct worker w[2] = { { .j = &j, .failed = SIZE_MAX }, { .j = &j, .failed = SIZE_MAX } };
-	uint64_t in_size = 0;
-	int rc = 0, bad;
+	uint64_t in_bytes;
+	int rc = 0, bad, cast;
 
+	if (!n)
+		return 0;
 	for (size_t i = 0; i < n; i++) {  /* open every shard here: the threads only pread */
 		struct tensor_stream ts;
 		if ((rc = tensor_stream_open(&ts, p[i].b, p[i].e, err)) < 0)
@@ -167,18 +218,8 @@ int placed_write(const struct placed *p, size_t n, int fd, const char *path, str
 	j.u = plan(p, n, &j.n);
 	atomic_init(&j.next, 0);
 	atomic_init(&j.stop, 0);
-	/* Each thread's buffers, in huge pages and sized once: a fault costs over 10 us on a
-	 * virtual machine, a huge page's up to milliseconds when memory must be compacted, and
-	 * a buffer grown from a small kernel to a large one took both sizes' faults. */
-	for (size_t i = 0; i < n; i++)
-		if (p[i].rows && p[i].e->size > in_size)
-			in_size = p[i].e->size;
-	for (int k = 0; k < 2 && j.n; k++) {
-		w[k].chunk = xmalloc_huge(PLACED_CHUNK);
-		w[k].in = in_size ? xmalloc_huge(in_size) : NULL;
-	}
-	if (j.n)
-		par_both(work, &w[0], &w[1]);
+	buffers(w, p, n, &in_bytes, &cast);
+	par_both(work, &w[0], &w[1]);
 	bad = w[1].failed < w[0].failed;
 	if (w[bad].failed != SIZE_MAX) {
 		*err = w[bad].err;
@@ -187,10 +228,11 @@ int placed_write(const struct placed *p, size_t n, int fd, const char *path, str
 		rc = check_chunks(&j, err);
 	}
 	for (int k = 0; k < 2; k++) {
-		if (w[k].in)
-			xfree_huge(w[k].in, in_size);
-		if (w[k].chunk)
-			xfree_huge(w[k].chunk, PLACED_CHUNK);
+		xfree_huge(w[k].chunk, PLACED_CHUNK);
+		if (cast)
+			xfree_huge(w[k].cast, PLACED_CHUNK);
+		if (in_bytes)
+			xfree_huge(w[k].in, in_bytes);
 	}
 	free(j.u);
 	return rc;

@@ -16,14 +16,16 @@
 #include "base/err.h"
 #include "format/bundle.h"
 
-/* One tensor of a V2 bundle, its payload (e->size bytes, stored byte order) written at byte
+/* One tensor of a V2 bundle (e->size is its elements' bytes, little-endian) written at byte
  * `at` of the output: as stored, or, when rows is not 0, transposed as the rows x cols matrix
- * it is (e->size no larger than FORTRAN_MEMORY: each thread reads a kernel whole). */
+ * it is (e->size no larger than FORTRAN_MEMORY: each thread reads a kernel whole); and cast
+ * to dtype (cast_elements) when that is not e's. */
 struct placed {
 	struct bundle *b;
 	const struct bundle_entry *e;
 	uint64_t at;
 	uint64_t rows, cols;
+	int dtype;
 };
 
 /* Write the n tensors into fd (path: for messages), every payload's CRC checked; kernels are

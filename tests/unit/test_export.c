@@ -260,8 +260,8 @@ static void test_big(void)
 	surg_input_release(&in);
 }
 
-/* Export dmg through rules (one kernel transposed) into out: 0, or the error. */
-static int export_dmg(const char *ckpt, const char *out, struct ck_err *err)
+/* Export dmg through rules into out: 0, or the error. */
+static int export_dmg(const char *ckpt, const char *rules, const char *out, struct ck_err *err)
 {
 	struct surg_input in = { 0 };
 	struct export_mapping mp;
@@ -271,7 +271,7 @@ static int export_dmg(const char *ckpt, const char *out, struct ck_err *err)
 	int rc = surg_input_open(&in, ckpt, err);
 
 	export_mapping_init(&mp);
-	load(&mp.rules, "transpose ^k$ T\n");
+	load(&mp.rules, rules);
 	if (rc == 0)
 		rc = export_plan_mapped(&mp, &x, &in, &all, err);
 	if (rc == 0)
@@ -291,6 +291,36 @@ static void flip(const char *path, uint64_t at)
 	if (!f || fseek(f, (long)at, SEEK_SET) || (c = fgetc(f)) == EOF ||
 	    fseek(f, (long)at, SEEK_SET) || fputc(c ^ 1, f) == EOF || fclose(f))
 		tap_bail("flip");
+}
+
+/* Casts on the way: a transposed kernel to bfloat16 and a tensor of three chunks to float16,
+ * each value the source's, rounded, where it belongs. */
+static void test_cast_placed(const char *ckpt, const char *out, const float *v, uint64_t pk,
+			     uint64_t pn)
+{
+	struct st_file *f = NULL;
+	struct ck_err err = { 0 };
+	uint16_t *got = malloc((pk + pn) * 2);
+	uint64_t bad_k = 0, bad_p = 0;
+
+	is_int(export_dmg(ckpt, "transpose ^k$ T\ncast ^k$ bfloat16\ncast ^p$ float16\n", out, &err),
+	       0, "cast: written: %s", err.msg);
+	ok(safetensors_open(&f, out, &err) == 0 && f->n == 4, "cast: 4 tensors");
+	for (size_t i = 0; f && i < f->n; i++) {
+		if (!strcmp(f->t[i].name, "k") && safetensors_pread(f, i, 0, got, pk * 2, &err) == 0)
+			for (uint64_t j = 0; j < pk; j++)  /* [700, 300]: j = b * 300 + a holds in[a][b] */
+				bad_k += got[j] != double_to_bfloat16(v[(j % 300) * 700 + j / 300], NULL);
+		else if (!strcmp(f->t[i].name, "p") && safetensors_pread(f, i, 0, got, pn * 2, &err) == 0)
+			for (uint64_t j = 0; j < pn; j++)
+				bad_p += got[j] != double_to_half(v[pk + j], NULL);
+		else if (!strcmp(f->t[i].name, "k") || !strcmp(f->t[i].name, "p"))
+			bad_k = bad_p = 1;
+	}
+	ok(f && !bad_k, "cast: the kernel transposed and in bfloat16 (%llu wrong)",
+	   (unsigned long long)bad_k);
+	ok(f && !bad_p, "cast: the chunks in float16 (%llu wrong)", (unsigned long long)bad_p);
+	safetensors_close(f);
+	free(got);
 }
 
 /* Tensors written in chunks by two threads at once, each chunk's CRC summed apart and the
@@ -328,7 +358,7 @@ static void test_damaged(void)
 		free(d);
 	}
 
-	is_int(export_dmg(ckpt, out, &err), 0, "damaged: undamaged, written: %s", err.msg);
+	is_int(export_dmg(ckpt, "transpose ^k$ T\n", out, &err), 0, "damaged: undamaged, written: %s", err.msg);
 	ok(safetensors_open(&f, out, &err) == 0 && f->n == 4, "damaged: 4 tensors, 2 empty");
 	if (f) {
 		float got[2];
@@ -342,14 +372,16 @@ static void test_damaged(void)
 	unlink(out);
 
 	flip(data, at_p);
-	ok(export_dmg(ckpt, out, &err) == CK_ECORRUPT && strstr(err.msg, "tensor \"p\": checksum"),
+	ok(export_dmg(ckpt, "transpose ^k$ T\n", out, &err) == CK_ECORRUPT && strstr(err.msg, "tensor \"p\": checksum"),
 	   "damaged: a byte in a later chunk: %s", err.msg);
 	ok(access(out, F_OK) != 0, "damaged: nothing written");
 	flip(data, at_p);
 	flip(data, at_k);
-	ok(export_dmg(ckpt, out, &err) == CK_ECORRUPT && strstr(err.msg, "tensor \"k\": checksum"),
+	ok(export_dmg(ckpt, "transpose ^k$ T\n", out, &err) == CK_ECORRUPT && strstr(err.msg, "tensor \"k\": checksum"),
 	   "damaged: a byte in a kernel: %s", err.msg);
 	ok(access(out, F_OK) != 0, "damaged: nothing written");
+	flip(data, at_k);
+	test_cast_placed(ckpt, out, v, pk, pn);
 	free(v);
 }
 
