@@ -156,3 +156,17 @@ const char *crc32_impl(void)
 	pthread_once(&once, init);
 	return impl_name;
 }
+
+static crczeros zeros;  /* crctab.h: only for crc32_concat */
+static pthread_once_t zeros_once = PTHREAD_ONCE_INIT;
+
+static void zeros_init(void)
+{
+	crczeros_init(zeros, POLY, 0, 64);
+}
+
+uint32_t crc32_concat(uint32_t crc1, uint32_t crc2, uint64_t len2)
+{
+	pthread_once(&zeros_once, zeros_init);
+	return crczeros_shift(zeros, crc1, len2) ^ crc2;
+}

@@ -11,6 +11,11 @@
  * the CPU has it, slicing-by-8 tables otherwise. */
 uint32_t crc32_update(uint32_t crc, const void *p, size_t n);
 
+/* The CRC-32 of A || B from crc1 = CRC-32(A), crc2 = CRC-32(B) and B's length: pieces
+ * summed apart (on two threads) joined in order: zlib's crc32_combine, named apart from it
+ * since zlib.h may be included beside this. */
+uint32_t crc32_concat(uint32_t crc1, uint32_t crc2, uint64_t len2);
+
 /* The table implementation, exposed so that tests can compare both paths. */
 uint32_t crc32_update_sw(uint32_t crc, const void *p, size_t n);
 

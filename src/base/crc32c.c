@@ -28,59 +28,21 @@ static uint32_t sw_update(uint32_t r, const uint8_t *p, size_t n)
 	return crctab_update(sw_table, r, p, n);
 }
 
-/* 32x32 GF(2) matrices as 32 column vectors. */
-static uint32_t gf2_times(const uint32_t *mat, uint32_t vec)
-{
-	uint32_t sum = 0;
-	for (int i = 0; vec; i++, vec >>= 1)
-		if (vec & 1)
-			sum ^= mat[i];
-	return sum;
-}
-
-static void gf2_mul(uint32_t *out, const uint32_t *a, const uint32_t *b)
-{
-	uint32_t t[32];
-	for (int i = 0; i < 32; i++)
-		t[i] = gf2_times(a, b[i]);
-	memcpy(out, t, sizeof(t));
-}
-
-/* zeros_pow2[k]: the operator that feeds 2^k zero bytes through the register. The first
- * ZEROS_FIRST are made with the shift tables (every run that reads data needs them); the rest
- * only for crc32c_combine. */
+/* zeros[k]: the operator that feeds 2^k zero bytes through the register (crctab.h). The
+ * first ZEROS_FIRST are made with the shift tables (every run that reads data needs them);
+ * the rest only for crc32c_combine. */
 #define ZEROS_FIRST 14
-static uint32_t zeros_pow2[64][32];
-
-static void zeros_init(int from, int to)
-{
-	uint32_t *op = zeros_pow2[0];
-
-	if (!from) {
-		/* One zero bit: shift right, xor the polynomial when the low bit falls out. */
-		op[0] = POLY;
-		for (int i = 1; i < 32; i++)
-			op[i] = 1u << (i - 1);
-		for (int k = 0; k < 3; k++)  /* 1 -> 2 -> 4 -> 8 bits */
-			gf2_mul(op, op, op);
-		from = 1;
-	}
-	for (int k = from; k < to; k++)
-		gf2_mul(zeros_pow2[k], zeros_pow2[k - 1], zeros_pow2[k - 1]);
-}
+static crczeros zeros;
 
 static void zeros_init_rest(void)
 {
-	zeros_init(ZEROS_FIRST, 64);
+	crczeros_init(zeros, POLY, ZEROS_FIRST, 64);
 }
 
 /* r fed through len zero bytes. */
 static uint32_t zeros_shift(uint32_t r, uint64_t len)
 {
-	for (int k = 0; len; k++, len >>= 1)
-		if (len & 1)
-			r = gf2_times(zeros_pow2[k], r);
-	return r;
+	return crczeros_shift(zeros, r, len);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -249,7 +211,7 @@ static void select_impl(int i)
 /* Only what the chosen path needs: `ckpt list` checks a few index blocks and is done. */
 static void init(void)
 {
-	zeros_init(0, ZEROS_FIRST);
+	crczeros_init(zeros, POLY, 0, ZEROS_FIRST);
 #if HAVE_HW
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("sse4.2")) {

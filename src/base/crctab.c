@@ -1,5 +1,7 @@
 #include "base/crctab.h"
 
+#include <string.h>
+
 void crctab_init(crctab t, uint32_t poly)
 {
 	for (uint32_t i = 0; i < 256; i++) {
@@ -29,5 +31,46 @@ uint32_t crctab_update(crctab t, uint32_t r, const uint8_t *p, size_t n)
 	}
 	while (n--)
 		r = (r >> 8) ^ t[0][(r ^ *p++) & 0xff];
+	return r;
+}
+
+static uint32_t gf2_times(const uint32_t *mat, uint32_t vec)
+{
+	uint32_t sum = 0;
+	for (int i = 0; vec; i++, vec >>= 1)
+		if (vec & 1)
+			sum ^= mat[i];
+	return sum;
+}
+
+static void gf2_mul(uint32_t *out, const uint32_t *a, const uint32_t *b)
+{
+	uint32_t t[32];
+	for (int i = 0; i < 32; i++)
+		t[i] = gf2_times(a, b[i]);
+	memcpy(out, t, sizeof(t));
+}
+
+void crczeros_init(crczeros z, uint32_t poly, int from, int to)
+{
+	if (!from) {
+		uint32_t *op = z[0];
+		/* One zero bit: shift right, xor the polynomial when the low bit falls out. */
+		op[0] = poly;
+		for (int i = 1; i < 32; i++)
+			op[i] = 1u << (i - 1);
+		for (int k = 0; k < 3; k++)  /* 1 -> 2 -> 4 -> 8 bits */
+			gf2_mul(op, op, op);
+		from = 1;
+	}
+	for (int k = from; k < to; k++)
+		gf2_mul(z[k], z[k - 1], z[k - 1]);
+}
+
+uint32_t crczeros_shift(crczeros z, uint32_t r, uint64_t len)
+{
+	for (int k = 0; len; k++, len >>= 1)
+		if (len & 1)
+			r = gf2_times(z[k], r);
 	return r;
 }

@@ -16,4 +16,15 @@ void crctab_init(crctab t, uint32_t poly);
  * only read (not const: a pointer to const arrays is not compatible before C23). */
 uint32_t crctab_update(crctab t, uint32_t r, const uint8_t *p, size_t n);
 
+/* CRC is linear over GF(2): crc(A || B) = shift(crc(A), len B) ^ crc(B), where shift feeds
+ * the register through len B zero bytes. z[k] is the operator for 2^k zero bytes, a 32 x 32
+ * matrix as 32 column vectors. crczeros_init fills z[from..to) (z[0] from poly when from is
+ * 0; later entries need the ones before them), so that a caller may build the few it needs
+ * at once and the rest later. */
+typedef uint32_t crczeros[64][32];
+void crczeros_init(crczeros z, uint32_t poly, int from, int to);
+
+/* The register r fed through len zero bytes (len < 2^to of the entries filled). */
+uint32_t crczeros_shift(crczeros z, uint32_t r, uint64_t len);
+
 #endif

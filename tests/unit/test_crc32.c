@@ -45,6 +45,15 @@ int main(void)
 				  (uint32_t)crc32(0, buf, SIZE);
 		ok(pieces, "%s: extending in two pieces equals one pass", names[impl]);
 	}
+	{  /* joining the CRCs of two parts: zlib's one pass over both, for any cut */
+		int joined = 1;
+		for (size_t cut = 0; cut <= SIZE; cut += SIZE / 37 + 1)
+			joined &= crc32_concat(crc32_update(0, buf, cut), crc32_update(0, buf + cut, SIZE - cut),
+						SIZE - cut) == (uint32_t)crc32(0, buf, SIZE);
+		ok(joined, "combining the CRCs of two parts equals one pass, for any cut");
+		is_int(crc32_concat(0xcbf43926u, 0, 0), 0xcbf43926u, "combining with nothing");
+		is_int(crc32_concat(0, 0xcbf43926u, 9), 0xcbf43926u, "nothing combined with a part");
+	}
 	memset(buf, 0, 4096);
 	is_int(crc32_update(0, buf, 4096), (uint32_t)crc32(0, buf, 4096), "4 KiB of zeros");
 	memset(buf, 0xff, 4096);
