@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "base/crc32.h"
 #include "base/crc32c.h"
 #include "base/par.h"
 #include "base/util.h"
@@ -18,9 +19,10 @@
 #define WHOLE UINT64_MAX
 
 struct unit {
-	const struct placed *p;
+	struct placed *p;
 	uint64_t chunk;      /* the chunk of p's elements, or WHOLE: the kernel, transposed */
 	uint32_t crc;        /* a chunk's CRC-32C, combined with the others' at the end */
+	uint32_t zip;        /* p->zip: the CRC-32 of the chunk as written, likewise */
 };
 
 struct job {                 /* what both threads share */
@@ -67,8 +69,10 @@ static uint64_t chunk_elems(const struct placed *p, uint64_t chunk)
 	return p->e->elements - first < per ? p->e->elements - first : per;
 }
 
-/* m elements at p's element `first`, as read into src: cast if p is, then written. */
-static int put(struct worker *w, const struct placed *p, uint8_t *src, uint64_t first, uint64_t m)
+/* m elements at p's element `first`, as read into src: cast if p is, then written; their
+ * CRC-32 as written extends *zip when p->zip. */
+static int put(struct worker *w, const struct placed *p, uint8_t *src, uint64_t first, uint64_t m,
+	       uint32_t *zip)
 {
 	const uint8_t *out = src;
 	size_t n = (size_t)m * out_size(p);
@@ -79,13 +83,15 @@ static int put(struct worker *w, const struct placed *p, uint8_t *src, uint64_t 
 					dtype_name(p->e->dtype), dtype_name(p->dtype));
 		out = w->cast;
 	}
+	if (p->zip)
+		*zip = crc32_update(*zip, out, n);
 	if (pwrite_full(w->j->fd, out, n, p->at + first * out_size(p)) < 0)
 		return ck_syserr(&w->err, errno, "%s", w->j->path);
 	return 0;
 }
 
 /* A kernel: read whole and checked, then transposed into the chunk a piece at a time. */
-static int put_transposed(struct worker *w, const struct placed *p)
+static int put_transposed(struct worker *w, struct placed *p)
 {
 	uint64_t elems = p->rows * p->cols, per = per_chunk(p);
 	uint32_t crc = 0;
@@ -102,7 +108,7 @@ static int put_transposed(struct worker *w, const struct placed *p)
 	for (uint64_t first = 0; first < elems; first += per) {
 		uint64_t m = elems - first < per ? elems - first : per;
 		maprules_transpose_part(w->in, p->rows, p->cols, first, m, w->chunk, in_size(p));
-		if ((rc = put(w, p, w->chunk, first, m)) < 0)
+		if ((rc = put(w, p, w->chunk, first, m, &p->crc32)) < 0)
 			return rc;
 	}
 	return 0;
@@ -110,7 +116,7 @@ static int put_transposed(struct worker *w, const struct placed *p)
 
 static int unit_run(struct worker *w, struct unit *u)
 {
-	const struct placed *p = u->p;
+	struct placed *p = u->p;
 	uint64_t first = u->chunk * per_chunk(p), m;
 	int rc;
 
@@ -121,7 +127,7 @@ static int unit_run(struct worker *w, struct unit *u)
 	if (rc < 0)
 		return rc;
 	u->crc = crc32c_extend(0, w->chunk, (size_t)m * in_size(p));
-	return put(w, p, w->chunk, first, m);
+	return put(w, p, w->chunk, first, m, &u->zip);
 }
 
 static void work(void *arg)
@@ -143,7 +149,7 @@ static void work(void *arg)
 
 /* Kernels first, then every chunk of the others in order (an empty payload is one empty
  * chunk, so that its CRC is checked too). */
-static struct unit *plan(const struct placed *p, size_t n, size_t *nu)
+static struct unit *plan(struct placed *p, size_t n, size_t *nu)
 {
 	struct unit *u = NULL;
 	size_t k = 0, cap = 0;
@@ -156,25 +162,29 @@ static struct unit *plan(const struct placed *p, size_t n, size_t *nu)
 			for (uint64_t c = 0; c < (kernels ? 1 : chunks + !chunks); c++) {
 				if (k == cap)
 					u = xreallocarray(u, cap = cap ? 2 * cap : 64, sizeof(*u));
-				u[k++] = (struct unit){ &p[i], kernels ? WHOLE : c, 0 };
+				u[k++] = (struct unit){ &p[i], kernels ? WHOLE : c, 0, 0 };
 			}
 		}
 	*nu = k;
 	return u;
 }
 
-/* Each chunked payload's CRC: its chunks' combined in order. */
+/* Each chunked payload's CRC: its chunks' combined in order (and so their CRC-32s as
+ * written). */
 static int check_chunks(const struct job *j, struct ck_err *err)
 {
 	for (size_t k = 0; k < j->n;) {
-		const struct placed *p = j->u[k].p;
+		struct placed *p = j->u[k].p;
 		uint32_t crc = 0;
 		if (j->u[k].chunk == WHOLE) {
 			k++;
 			continue;
 		}
-		for (; k < j->n && j->u[k].p == p; k++)
-			crc = crc32c_combine(crc, j->u[k].crc, chunk_elems(p, j->u[k].chunk) * in_size(p));
+		for (; k < j->n && j->u[k].p == p; k++) {
+			uint64_t m = chunk_elems(p, j->u[k].chunk);
+			crc = crc32c_combine(crc, j->u[k].crc, m * in_size(p));
+			p->crc32 = crc32_concat(p->crc32, j->u[k].zip, m * out_size(p));
+		}
 		if (bundle_check_crc(p->b, p->e, crc, err) < 0)
 			return CK_ECORRUPT;
 	}
@@ -201,7 +211,7 @@ static void buffers(struct worker w[2], const struct placed *p, size_t n, uint64
 	}
 }
 
-int placed_write(const struct placed *p, size_t n, int fd, const char *path, struct ck_err *err)
+int placed_write(struct placed *p, size_t n, int fd, const char *path, struct ck_err *err)
 {
 	struct job j = { .fd = fd, .path = path };
 	struct worker w[2] = { { .j = &j, .failed = SIZE_MAX }, { .j = &j, .failed = SIZE_MAX } };
@@ -215,6 +225,8 @@ int placed_write(const struct placed *p, size_t n, int fd, const char *path, str
 		if ((rc = tensor_stream_open(&ts, p[i].b, p[i].e, err)) < 0)
 			return rc;
 	}
+	for (size_t i = 0; i < n; i++)
+		p[i].crc32 = 0;
 	j.u = plan(p, n, &j.n);
 	atomic_init(&j.next, 0);
 	atomic_init(&j.stop, 0);

@@ -26,12 +26,14 @@ struct placed {
 	uint64_t at;
 	uint64_t rows, cols;
 	int dtype;
+	int zip;       /* sum crc32, zip's CRC-32 of the bytes written (a .npz member's) */
+	uint32_t crc32;
 };
 
 /* Write the n tensors into fd (path: for messages), every payload's CRC checked; kernels are
  * taken first, so that none is left to one thread at the end. Returns 0, or the error of the
  * unit that failed first (a read error, a CRC mismatch, the write's errno): the file is then
  * partly written. Not from a par job (par.h). */
-int placed_write(const struct placed *p, size_t n, int fd, const char *path, struct ck_err *err);
+int placed_write(struct placed *p, size_t n, int fd, const char *path, struct ck_err *err);
 
 #endif

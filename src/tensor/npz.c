@@ -139,6 +139,13 @@ static struct dynlib libz = { Z_SONAME, z_names, z_slots, 0, "" };
 struct wmember {
 	struct npz_entry e;
 	struct npz_source src;
+	/* npz_writer_add_hole: the first bytes, given; the rest the caller's, at hole_at, with
+	 * their CRC-32 (filled: given) */
+	uint8_t *head;
+	size_t head_len;
+	int hole, filled;
+	uint64_t hole_at;
+	uint32_t hole_crc;
 };
 
 struct npz_writer {
@@ -155,6 +162,7 @@ struct npz_writer {
 	z_stream z;           /* compress: one deflate stream, reset for each member */
 	int z_ready;
 	uint8_t *zin;         /* compress: a member's bytes before deflate */
+	int laid;             /* npz_writer_lay done: every member in the file */
 };
 
 static void le16(uint8_t *p, uint16_t v)
@@ -439,6 +447,26 @@ static int copy_deflated(struct npz_writer *w, struct wmember *m, struct ck_err 
 	return 0;
 }
 
+/* A hole: its head into the buffer, then the file's position moved past the rest, which the
+ * caller writes later (the background write first: it writes at the position). */
+static int skip_hole(struct npz_writer *w, struct wmember *m, struct ck_err *err)
+{
+	int rc = put(w, m->head, m->head_len, err);
+
+	m->e.crc = crc32_update(0, m->head, m->head_len);
+	m->hole_at = w->boff + w->len;
+	if (rc == 0)
+		rc = flush(w, err);
+	if (rc == 0)
+		rc = outfile_drain(&w->of, err);
+	if (rc < 0)
+		return rc;
+	w->boff = m->hole_at + (m->e.size - m->head_len);
+	if (lseek(w->of.f.fd, (off_t)w->boff, SEEK_SET) < 0)
+		return ck_syserr(err, errno, "%s", w->of.f.path);
+	return 0;
+}
+
 static int write_member(struct npz_writer *w, struct wmember *m, struct ck_err *err)
 {
 	struct buf h = BUF_INIT;
@@ -454,6 +482,8 @@ static int write_member(struct npz_writer *w, struct wmember *m, struct ck_err *
 	buf_release(&h);
 	if (rc < 0)
 		return rc;
+	if (m->hole)  /* its CRC is patched in by npz_writer_finish, once filled */
+		return skip_hole(w, m, err);
 	if (m->src.open && (rc = m->src.open(m->src.ctx, err)) < 0)
 		return rc;
 	rc = m->e.method ? copy_deflated(w, m, err) : copy_stored(w, m, err);
@@ -500,8 +530,10 @@ static void dos_now(uint16_t *t, uint16_t *d)
 static void writer_free(struct npz_writer *w)
 {
 	outfile_abort(&w->of);  /* first: waits for a write from a buffer */
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n; i++) {
 		free((char *)w->m[i].e.name);
+		free(w->m[i].head);
+	}
 	free(w->m);
 	xfree_huge(w->buf, OUT_BUF);
 	xfree_huge(w->spare, OUT_BUF);
@@ -576,7 +608,25 @@ int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 	return 0;
 }
 
-int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
+int npz_writer_add_hole(struct npz_writer *w, const char *name, uint64_t size,
+			const void *head, size_t head_len, struct ck_err *err)
+{
+	struct wmember *m;
+	int rc;
+
+	if (w->compress || head_len > size)
+		return ck_error(err, CK_EUSAGE, "%s: a hole in a deflated archive, or shorter than "
+				"its head", w->of.f.path);
+	if ((rc = npz_writer_add(w, name, size, &(struct npz_source){ 0 }, err)) < 0)
+		return rc;
+	m = &w->m[w->n - 1];
+	m->hole = 1;
+	m->head = xmemdup(head, head_len);
+	m->head_len = head_len;
+	return 0;
+}
+
+int npz_writer_lay(struct npz_writer *w, struct ck_err *err)
 {
 	int rc = 0;
 
@@ -584,6 +634,55 @@ int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
 		rc = ck_error(err, CK_EUSAGE, "%s: no arrays to write", w->of.f.path);
 	for (size_t i = 0; i < w->n && rc == 0; i++)
 		rc = write_member(w, &w->m[i], err);
+	if (rc == 0)
+		rc = flush(w, err);
+	if (rc == 0)
+		rc = outfile_drain(&w->of, err);  /* nothing of ours in flight while holes fill */
+	w->laid = rc == 0;
+	return rc;
+}
+
+int npz_writer_file(const struct npz_writer *w, const char **path)
+{
+	*path = w->of.f.path;
+	return w->of.f.fd;
+}
+
+uint64_t npz_writer_hole_at(const struct npz_writer *w, size_t member)
+{
+	return w->m[member].hole_at;
+}
+
+void npz_writer_fill(struct npz_writer *w, size_t member, uint32_t crc)
+{
+	w->m[member].hole_crc = crc;
+	w->m[member].filled = 1;
+}
+
+/* Each hole's CRC (its head's and the caller's joined) into its local header. */
+static int patch_holes(struct npz_writer *w, struct ck_err *err)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct wmember *m = &w->m[i];
+		int rc;
+		if (!m->hole)
+			continue;
+		if (!m->filled)
+			return ck_error(err, CK_EUSAGE, "%s: member \"%s\" was never filled",
+					w->of.f.path, m->e.name);
+		m->e.crc = crc32_concat(m->e.crc, m->hole_crc, m->e.size - m->head_len);
+		if ((rc = patch_local(w, &m->e, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int npz_writer_finish(struct npz_writer *w, struct ck_err *err)
+{
+	int rc = w->laid ? 0 : npz_writer_lay(w, err);
+
+	if (rc == 0)
+		rc = patch_holes(w, err);
 	if (rc == 0)
 		rc = write_directory(w, err);
 	if (rc == 0)

@@ -71,8 +71,23 @@ void npz_writer_no_sync(struct npz_writer *w);
  * so src->ctx must stay valid until finish. */
 int npz_writer_add(struct npz_writer *w, const char *name, uint64_t size,
 		   const struct npz_source *src, struct ck_err *err);
-/* Write the archive, sync it and move it into place; frees w in all cases. On failure the
- * temporary file is removed and err says why (a source's own error when one failed). */
+/* A stored member (not in a deflated archive) of size bytes whose first head_len are given
+ * here and whose rest the caller writes itself, at a place known once the archive is laid
+ * out: chunks of it may then be written at once by several threads. After every member is
+ * added, npz_writer_lay writes the archive up to its directory, every other member streamed,
+ * and leaves each hole's rest unwritten; the caller writes it (npz_writer_file,
+ * npz_writer_hole_at: the file offset of its first byte; member counts from 0 in the order
+ * added) and gives its CRC-32 (npz_writer_fill) before npz_writer_finish. */
+int npz_writer_add_hole(struct npz_writer *w, const char *name, uint64_t size,
+			const void *head, size_t head_len, struct ck_err *err);
+int npz_writer_lay(struct npz_writer *w, struct ck_err *err);
+/* The temporary file's descriptor, and its name for messages. */
+int npz_writer_file(const struct npz_writer *w, const char **path);
+uint64_t npz_writer_hole_at(const struct npz_writer *w, size_t member);
+void npz_writer_fill(struct npz_writer *w, size_t member, uint32_t crc);
+/* Write the archive (laid out first unless it was), sync it and move it into place; frees w
+ * in all cases. On failure the temporary file is removed and err says why (a source's own
+ * error when one failed; a hole never filled is CK_EUSAGE). */
 int npz_writer_finish(struct npz_writer *w, struct ck_err *err);
 /* Give up: remove the temporary file and free w. Safe on NULL. */
 void npz_writer_abort(struct npz_writer *w);

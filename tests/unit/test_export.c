@@ -11,6 +11,7 @@
 #include "format/bundle_writer.h"
 #include "format/dtype.h"
 #include "tensor/castconv.h"
+#include "tensor/npz.h"
 #include "tensor/safetensors.h"
 #include "edit/export.h"
 #include "tap.h"
@@ -260,12 +261,12 @@ static void test_big(void)
 	surg_input_release(&in);
 }
 
-/* Export dmg through rules into out: 0, or the error. */
+/* Export dmg through rules into out (.npz when its name says so): 0, or the error. */
 static int export_dmg(const char *ckpt, const char *rules, const char *out, struct ck_err *err)
 {
 	struct surg_input in = { 0 };
 	struct export_mapping mp;
-	struct exporter x = { .safetensors = 1 };
+	struct exporter x = { .safetensors = !strstr(out, ".npz") };
 	struct namefilter all = { 0 };
 	struct export_opts o = { .out = out, .no_sync = 1, .force = 1 };
 	int rc = surg_input_open(&in, ckpt, err);
@@ -308,8 +309,8 @@ static void test_cast_placed(const char *ckpt, const char *out, const float *v, 
 	ok(safetensors_open(&f, out, &err) == 0 && f->n == 4, "cast: 4 tensors");
 	for (size_t i = 0; f && i < f->n; i++) {
 		if (!strcmp(f->t[i].name, "k") && safetensors_pread(f, i, 0, got, pk * 2, &err) == 0)
-			for (uint64_t j = 0; j < pk; j++)  /* [700, 300]: j = b * 300 + a holds in[a][b] */
-				bad_k += got[j] != double_to_bfloat16(v[(j % 300) * 700 + j / 300], NULL);
+			for (uint64_t j = 0; j < pk; j++)  /* [700, 400]: j = b * 400 + a holds in[a][b] */
+				bad_k += got[j] != double_to_bfloat16(v[(j % 400) * 700 + j / 400], NULL);
 		else if (!strcmp(f->t[i].name, "p") && safetensors_pread(f, i, 0, got, pn * 2, &err) == 0)
 			for (uint64_t j = 0; j < pn; j++)
 				bad_p += got[j] != double_to_half(v[pk + j], NULL);
@@ -323,6 +324,73 @@ static void test_cast_placed(const char *ckpt, const char *out, const float *v, 
 	free(got);
 }
 
+/* Member name's bytes after its .npy header (version 1: the header's length at 8), into p. */
+static int npz_payload(struct npz_reader *r, const char *name, void *p, size_t n)
+{
+	uint8_t head[10];
+	size_t i = 0, hlen;
+	struct ck_err err;
+
+	while (i < npz_count(r) && strcmp(npz_name(r, i), name))
+		i++;
+	if (i == npz_count(r) || npz_member_open(r, i, &err) < 0 ||
+	    npz_member_read(r, head, 10, &err) != 10)
+		return -1;
+	hlen = (size_t)head[8] | (size_t)head[9] << 8;
+	for (uint8_t skip[256]; hlen;) {
+		long long k = npz_member_read(r, skip, hlen < sizeof(skip) ? hlen : sizeof(skip), &err);
+		if (k <= 0)
+			return -1;
+		hlen -= (size_t)k;
+	}
+	for (size_t got = 0; got < n;) {
+		long long k = npz_member_read(r, (uint8_t *)p + got, n - got, &err);
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	if (npz_member_read(r, head, 1, &err) != 0)  /* the end, where libzip checks the CRC */
+		return -1;
+	npz_member_close(r);
+	return 0;
+}
+
+/* The same into a stored .npz, each member's CRC-32 summed in chunks on two threads: libzip
+ * reads every value back where it belongs, CRCs checked; a damaged byte fails it. */
+static void test_npz_placed(const char *ckpt, const char *data, uint64_t at_p, const float *v,
+			    uint64_t pk, uint64_t pn)
+{
+	char out[400];
+	struct npz_reader *r = NULL;
+	struct ck_err err = { 0 };
+	float *k = malloc(pk * 4);
+	uint16_t *h = malloc(pn * 2);
+	uint64_t bad = 0;
+
+	snprintf(out, sizeof(out), "%s/dmg.npz", dir);
+	is_int(export_dmg(ckpt, "transpose ^k$ T\ncast ^p$ float16\n", out, &err), 0,
+	       "npz: written: %s", err.msg);
+	ok(npz_open(&r, out, &err) == 0 && npz_count(r) == 4, "npz: libzip opens 4 members");
+	if (r && npz_payload(r, "k.npy", k, pk * 4) == 0 && npz_payload(r, "p.npy", h, pn * 2) == 0) {
+		for (uint64_t j = 0; j < pk; j++)
+			bad += k[j] != v[(j % 400) * 700 + j / 400];
+		for (uint64_t j = 0; j < pn; j++)
+			bad += h[j] != double_to_half(v[pk + j], NULL);
+	} else {
+		bad = 1;
+	}
+	ok(!bad, "npz: the kernel transposed, the chunks in float16, CRCs checked");
+	npz_close(r);
+	unlink(out);
+	flip(data, at_p);
+	ok(export_dmg(ckpt, "transpose ^k$ T\n", out, &err) == CK_ECORRUPT &&
+	   strstr(err.msg, "tensor \"p\": checksum") && access(out, F_OK) != 0,
+	   "npz: a damaged byte fails it, nothing written: %s", err.msg);
+	flip(data, at_p);
+	free(k);
+	free(h);
+}
+
 /* Tensors written in chunks by two threads at once, each chunk's CRC summed apart and the
  * sums combined: a damaged byte in a later chunk, or in a kernel read whole, fails the export
  * with the checksum error, and nothing is left behind; empty tensors are written and checked. */
@@ -333,8 +401,8 @@ static void test_damaged(void)
 	struct surg_input in = { 0 };
 	struct st_file *f = NULL;
 	struct ck_err err = { 0 };
-	int64_t kd[2] = { 300, 700 }, pd[1] = { 700001 }, ed[2] = { 0, 4 };
-	uint64_t pk = 300 * 700, pn = 700001, at_k, at_p;
+	int64_t kd[2] = { 400, 700 }, pd[1] = { 700001 }, ed[2] = { 0, 4 };
+	uint64_t pk = 400 * 700, pn = 700001, at_k, at_p;
 	float *v = malloc((pk + pn) * 4);
 
 	snprintf(ckpt, sizeof(ckpt), "%s/dmg", dir);
@@ -382,6 +450,7 @@ static void test_damaged(void)
 	ok(access(out, F_OK) != 0, "damaged: nothing written");
 	flip(data, at_k);
 	test_cast_placed(ckpt, out, v, pk, pn);
+	test_npz_placed(ckpt, data, at_p, v, pk, pn);
 	free(v);
 }
 
