@@ -2,7 +2,6 @@
 #include "edit/placed.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "base/crc32.h"
@@ -25,13 +24,11 @@ struct unit {
 	uint32_t zip;        /* p->zip: the CRC-32 of the chunk as written, likewise */
 };
 
-struct job {                 /* what both threads share */
+struct job {                 /* what both threads share: units taken in turn (par_chunks) */
 	struct unit *u;
 	size_t n;
 	int fd;
 	const char *path;
-	atomic_size_t next;  /* the next unit to take */
-	atomic_int stop;     /* a unit failed: take no more */
 };
 
 struct worker {
@@ -39,8 +36,7 @@ struct worker {
 	uint8_t *in;         /* a kernel, read whole */
 	uint8_t *chunk;      /* PLACED_CHUNK bytes, as read or transposed */
 	uint8_t *cast;       /* PLACED_CHUNK bytes, as cast (when a tensor is) */
-	size_t failed;       /* the unit that failed, or SIZE_MAX */
-	int rc;
+	int rc;              /* the failed unit's error */
 	struct ck_err err;
 };
 
@@ -114,37 +110,25 @@ static int put_transposed(struct worker *w, struct placed *p)
 	return 0;
 }
 
-static int unit_run(struct worker *w, struct unit *u)
-{
-	struct placed *p = u->p;
-	uint64_t first = u->chunk * per_chunk(p), m;
-	int rc;
-
-	if (u->chunk == WHOLE)
-		return put_transposed(w, p);
-	m = chunk_elems(p, u->chunk);
-	rc = bundle_pread(p->b, p->e, first * in_size(p), w->chunk, (size_t)m * in_size(p), &w->err);
-	if (rc < 0)
-		return rc;
-	u->crc = crc32c_extend(0, w->chunk, (size_t)m * in_size(p));
-	return put(w, p, w->chunk, first, m, &u->zip);
-}
-
-static void work(void *arg)
+static int unit_run(void *arg, uint64_t k)
 {
 	struct worker *w = arg;
-	struct job *j = w->j;
+	struct unit *u = &w->j->u[k];
+	struct placed *p = u->p;
+	int rc;
 
-	while (!atomic_load_explicit(&j->stop, memory_order_relaxed)) {
-		size_t k = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
-		if (k >= j->n)
-			return;
-		if ((w->rc = unit_run(w, &j->u[k])) < 0) {
-			w->failed = k;
-			atomic_store_explicit(&j->stop, 1, memory_order_relaxed);
-			return;
+	if (u->chunk == WHOLE) {
+		rc = put_transposed(w, p);
+	} else {
+		uint64_t first = u->chunk * per_chunk(p), m = chunk_elems(p, u->chunk);
+		rc = bundle_pread(p->b, p->e, first * in_size(p), w->chunk, (size_t)m * in_size(p),
+				  &w->err);
+		if (rc == 0) {
+			u->crc = crc32c_extend(0, w->chunk, (size_t)m * in_size(p));
+			rc = put(w, p, w->chunk, first, m, &u->zip);
 		}
 	}
+	return w->rc = rc;
 }
 
 /* Kernels first, then every chunk of the others in order (an empty payload is one empty
@@ -214,9 +198,9 @@ static void buffers(struct worker w[2], const struct placed *p, size_t n, uint64
 int placed_write(struct placed *p, size_t n, int fd, const char *path, struct ck_err *err)
 {
 	struct job j = { .fd = fd, .path = path };
-	struct worker w[2] = { { .j = &j, .failed = SIZE_MAX }, { .j = &j, .failed = SIZE_MAX } };
+	struct worker w[2] = { { .j = &j }, { .j = &j } };
 	uint64_t in_bytes;
-	int rc = 0, bad, cast;
+	int rc = 0, who, cast;
 
 	if (!n)
 		return 0;
@@ -228,14 +212,10 @@ int placed_write(struct placed *p, size_t n, int fd, const char *path, struct ck
 	for (size_t i = 0; i < n; i++)
 		p[i].crc32 = 0;
 	j.u = plan(p, n, &j.n);
-	atomic_init(&j.next, 0);
-	atomic_init(&j.stop, 0);
 	buffers(w, p, n, &in_bytes, &cast);
-	par_both(work, &w[0], &w[1]);
-	bad = w[1].failed < w[0].failed;
-	if (w[bad].failed != SIZE_MAX) {
-		*err = w[bad].err;
-		rc = w[bad].rc;
+	if (par_chunks(j.n, 1, unit_run, &w[0], &w[1], &who) != UINT64_MAX) {
+		*err = w[who].err;
+		rc = w[who].rc;
 	} else {
 		rc = check_chunks(&j, err);
 	}
