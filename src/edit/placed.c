@@ -86,10 +86,12 @@ static int put(struct worker *w, const struct placed *p, uint8_t *src, uint64_t 
 	return 0;
 }
 
-/* A kernel: read whole and checked, then transposed into the chunk a piece at a time. */
+/* A kernel: read whole and checked, then transposed into the chunk a piece at a time, each
+ * piece whole output rows in groups of 16 where a group fits (the transpose's blocks: no
+ * edges, no row split between pieces). */
 static int put_transposed(struct worker *w, struct placed *p)
 {
-	uint64_t elems = p->rows * p->cols, per = per_chunk(p);
+	uint64_t elems = p->rows * p->cols, per = per_chunk(p), rows16 = 16 * p->rows;
 	uint32_t crc = 0;
 	int rc;
 
@@ -101,6 +103,8 @@ static int put_transposed(struct worker *w, struct placed *p)
 	}
 	if ((rc = bundle_check_crc(p->b, p->e, crc, &w->err)) < 0)
 		return rc;
+	if (rows16 <= per)
+		per = per / rows16 * rows16;
 	for (uint64_t first = 0; first < elems; first += per) {
 		uint64_t m = elems - first < per ? elems - first : per;
 		maprules_transpose_part(w->in, p->rows, p->cols, first, m, w->chunk, in_size(p));

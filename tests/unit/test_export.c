@@ -178,6 +178,7 @@ static const struct { const char *name; int rank; int64_t d[3]; const char *to; 
 	{ "k/wide", 2, { 3, 300001 }, "k.wide" },       /* 1.2 MB rows */
 	{ "k/conv", 3, { 64, 100, 101 }, "k.conv" },    /* 2, 0, 1 */
 	{ "k/huge", 2, { 2049, 4100 }, "k.huge" },      /* 33.6 MB */
+	{ "k/tall", 2, { 20000, 13 }, "k.tall" },       /* 16 output rows over a MiB */
 	{ "plain", 1, { 700001 }, "plain" },
 };
 
@@ -217,7 +218,7 @@ static void test_big(void)
 	if (bundle_writer_finish(w, &err) < 0 || surg_input_open(&in, big, &err) < 0)
 		tap_bail(err.msg);
 	export_mapping_init(&mp);
-	load(&mp.rules, "transpose ^k/(dense|wide|huge)$ T\n"
+	load(&mp.rules, "transpose ^k/(dense|wide|huge|tall)$ T\n"
 			"transpose ^k/conv$ 2,0,1\n"
 			"also s,/,.,\n");
 	is_int(export_plan_mapped(&mp, &x, &in, &all, &err), 0, "big: planned");
