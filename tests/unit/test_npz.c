@@ -167,13 +167,15 @@ static long long mem_read(void *ctx, void *p, size_t n, struct ck_err *err)
 	return (long long)n;
 }
 
-/* Member i's bytes: head "H<i>" then a pattern. */
+/* Member i's bytes: a pattern, with "H<i>" first when it is that long. */
 static void member_bytes(uint8_t *p, size_t n, int i)
 {
 	for (size_t k = 0; k < n; k++)
 		p[k] = (uint8_t)(k * 131 + (size_t)i * 7 + (k >> 9));
-	p[0] = 'H';
-	p[1] = (uint8_t)('0' + i);
+	if (n >= 2) {
+		p[0] = 'H';
+		p[1] = (uint8_t)('0' + i);
+	}
 }
 
 /* Streamed members between holes (one of 3 MiB, past the writer's buffers, filled in pieces
