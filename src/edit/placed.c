@@ -73,10 +73,8 @@ static int put(struct worker *w, const struct placed *p, uint8_t *src, uint64_t 
 	const uint8_t *out = src;
 	size_t n = (size_t)m * out_size(p);
 
-	if (p->dtype != p->e->dtype) {
-		if (cast_elements(p->e->dtype, src, p->dtype, w->cast, (size_t)m, NULL) < 0)
-			return ck_error(&w->err, CK_EUNSUP, "%s: cannot cast %s to %s", w->j->path,
-					dtype_name(p->e->dtype), dtype_name(p->dtype));
+	if (p->dtype != p->e->dtype) {  /* both floats (placed.h) */
+		cast_elements(p->e->dtype, src, p->dtype, w->cast, (size_t)m, NULL);
 		out = w->cast;
 	}
 	if (p->zip)
@@ -171,7 +169,8 @@ static int check_chunks(const struct job *j, struct ck_err *err)
 		for (; k < j->n && j->u[k].p == p; k++) {
 			uint64_t m = chunk_elems(p, j->u[k].chunk);
 			crc = crc32c_combine(crc, j->u[k].crc, m * in_size(p));
-			p->crc32 = crc32_concat(p->crc32, j->u[k].zip, m * out_size(p));
+			if (p->zip)
+				p->crc32 = crc32_concat(p->crc32, j->u[k].zip, m * out_size(p));
 		}
 		if (bundle_check_crc(p->b, p->e, crc, err) < 0)
 			return CK_ECORRUPT;

@@ -19,7 +19,7 @@
 /* One tensor of a V2 bundle (e->size is its elements' bytes, little-endian) written at byte
  * `at` of the output: as stored, or, when rows is not 0, transposed as the rows x cols matrix
  * it is (e->size no larger than FORTRAN_MEMORY: each thread reads a kernel whole); and cast
- * to dtype (cast_elements) when that is not e's. */
+ * to dtype (cast_elements: both float types) when that is not e's. */
 struct placed {
 	struct bundle *b;
 	const struct bundle_entry *e;

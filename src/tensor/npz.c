@@ -324,21 +324,6 @@ static int put(struct npz_writer *w, const void *p, size_t n, struct ck_err *err
 	return 0;
 }
 
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t k = pwrite(fd, p, n, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p = (const uint8_t *)p + k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
 /* Overwrite n bytes at file offset at, which were put (put() keeps them in one piece). */
 static int patch(struct npz_writer *w, uint64_t at, const void *p, size_t n, struct ck_err *err)
 {
@@ -351,7 +336,7 @@ static int patch(struct npz_writer *w, uint64_t at, const void *p, size_t n, str
 	rc = outfile_drain(&w->of, err);  /* in the file before it is overwritten there */
 	if (rc < 0)
 		return rc;
-	if (pwrite_all(w->of.f.fd, p, n, at) < 0)
+	if (pwrite_full(w->of.f.fd, p, n, at) < 0)
 		return ck_syserr(err, errno, "%s", w->of.f.path);
 	return 0;
 }
